@@ -1,0 +1,109 @@
+// swift-tools-version: 6.1
+// Fluorobox: firmware for a box beside a fluorography / X-ray unit.
+// Module rooms follow ../shared/DESIGN.md: each room imports only rooms to its right.
+
+import PackageDescription
+
+let strictSwift: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "fluorobox",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "fluorobox", targets: ["fluorobox"]),
+        .executable(name: "fluorobox-bench", targets: ["fluorobox-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        // MARK: C libraries from Debian, one system library target each.
+        .systemLibrary(
+            name: "CLibJPEG",
+            providers: [.apt(["libjpeg62-turbo-dev"])]
+        ),
+        .systemLibrary(
+            name: "CLibUSB",
+            pkgConfig: "libusb-1.0",
+            providers: [.apt(["libusb-1.0-0-dev"])]
+        ),
+        .systemLibrary(
+            name: "CXNNPACK",
+            providers: [.apt(["libxnnpack-dev", "libpthreadpool-dev"])]
+        ),
+        // Linux calls Swift's Glibc module leaves out (sync_file_range).
+        .systemLibrary(name: "CLinux"),
+        // libjpeg reports errors by longjmp; Swift cannot catch that, so this tiny C target does.
+        .target(name: "CJPEGCodec", dependencies: ["CLibJPEG"], linkerSettings: [.linkedLibrary("jpeg")]),
+
+        // MARK: Module rooms.
+        .target(name: "POSIXSupport", dependencies: ["CLinux"], swiftSettings: strictSwift),
+        .target(name: "DICOM", swiftSettings: strictSwift),
+        .target(name: "Imaging", dependencies: ["CJPEGCodec"], swiftSettings: strictSwift),
+        .target(name: "USBCapture", dependencies: ["CLibUSB"], swiftSettings: strictSwift),
+        .target(name: "Inference", dependencies: ["CXNNPACK"], swiftSettings: strictSwift),
+        .target(
+            name: "StudyStore",
+            dependencies: [
+                "POSIXSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "Appliance",
+            dependencies: [
+                "POSIXSupport", "DICOM", "Imaging", "USBCapture", "Inference", "StudyStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "fluorobox",
+            dependencies: [
+                "Appliance", "DICOM", "Imaging", "StudyStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "fluorobox-bench",
+            dependencies: [
+                "Appliance", "DICOM", "POSIXSupport", "StudyStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
+
+        // MARK: Tests.
+        .target(
+            name: "FluoroboxTestSupport",
+            dependencies: ["DICOM", "Imaging", "POSIXSupport", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/TestSupport",
+            swiftSettings: strictSwift
+        ),
+        .testTarget(name: "DICOMTests", dependencies: ["DICOM", "FluoroboxTestSupport"], swiftSettings: strictSwift),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "FluoroboxTestSupport"], swiftSettings: strictSwift),
+        .testTarget(
+            name: "StudyStoreTests",
+            dependencies: ["StudyStore", "POSIXSupport", "FluoroboxTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "ApplianceTests",
+            dependencies: ["Appliance", "StudyStore", "DICOM", "Imaging", "POSIXSupport", "FluoroboxTestSupport", "fluorobox", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strictSwift
+        ),
+    ]
+)

@@ -1,0 +1,103 @@
+import Logging
+import POSIXSupport
+import ServiceLifecycle
+import StudyStore
+
+/// The box's main job (`fluorobox serve`): owns the data folder, recovers the store, then runs
+/// every long-running part in one ServiceGroup that shuts down gracefully on SIGTERM and SIGINT.
+public struct Agent: Sendable {
+    public static let version = "0.1.0"
+
+    public let configuration: ApplianceConfiguration
+    public let environment: [String: String]
+    public let logger: Logger
+
+    public init(configuration: ApplianceConfiguration, environment: [String: String], logger: Logger) {
+        self.configuration = configuration
+        self.environment = environment
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let directory = DataDirectory(path: configuration.dataDirectory)
+        let agentLock = try Self.takeOwnership(of: directory)
+        defer { agentLock.unlock() }
+
+        let store = try StudyStore.open(configuration.storeConfiguration, logger: logger)
+        let report = try await BlockingIO.run { try store.recover() }
+        if report.storeDamaged {
+            let reason = "the database failed quick_check (\(report.quickCheck.prefix(2).joined(separator: "; "))); back up \(directory.path) and contact service"
+            store.suspendIntake(reason: reason)
+            logger.critical("store damaged: intake suspended", metadata: ["reason": "\(reason)"])
+        }
+
+        let agentState = AgentStateFile(directory: directory, version: Self.version)
+        let intake = FileIntake(store: store)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        var expected: Set<String> = [StoreMaintenanceService.name]
+        if configuration.watch.folder != nil { expected.insert(FolderWatchService.name) }
+        let gate = ReadinessGate(expecting: expected)
+        services.append(.init(
+            service: StoreMaintenanceService(
+                store: store, interval: .seconds(configuration.retentionCheckIntervalSeconds), gate: gate,
+                logger: logger.labelled("maintenance")
+            ),
+            successTerminationBehavior: .gracefullyShutdownGroup,
+            failureTerminationBehavior: .gracefullyShutdownGroup,
+            serviceName: StoreMaintenanceService.name
+        ))
+        if configuration.watch.folder != nil {
+            services.append(.init(
+                service: FolderWatchService(settings: configuration.watch, intake: intake, gate: gate, logger: logger.labelled("folder-watch")),
+                successTerminationBehavior: .gracefullyShutdownGroup,
+                failureTerminationBehavior: .gracefullyShutdownGroup,
+                serviceName: FolderWatchService.name
+            ))
+        }
+        services.append(.init(
+            service: SystemdService(
+                notifier: SystemdNotifier(environment: environment), gate: gate, store: store,
+                agentState: agentState, logger: logger
+            ),
+            successTerminationBehavior: .gracefullyShutdownGroup,
+            failureTerminationBehavior: .gracefullyShutdownGroup,
+            serviceName: "systemd"
+        ))
+
+        logger.notice(
+            "agent starting",
+            metadata: [
+                "version": "\(Self.version)", "data_dir": "\(directory.path)",
+                "pid": "\(Posix.currentProcessID)", "destinations": "\(configuration.destinations.map(\.rawValue))",
+            ]
+        )
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
+        ))
+        defer { agentState.markStopped() }
+        try await group.run()
+        logger.notice("agent stopped")
+    }
+
+    /// Takes run/agent.lock; a second agent on the same folder is refused with the first one's pid.
+    static func takeOwnership(of directory: DataDirectory) throws -> FileLock {
+        do {
+            try directory.create()
+            let lock = try FileLock(path: directory.agentLockPath)
+            if try lock.tryLock(.exclusive) { return lock }
+        } catch {
+            throw StoreError(.fileSystem, "cannot prepare \(directory.path): \(error)", underlying: error)
+        }
+        let holder = AgentStateFile.read(directory: directory).map { " (pid \($0.pid))" } ?? ""
+        throw StoreError(.alreadyRunning, "another fluorobox serve\(holder) is already using \(directory.path)")
+    }
+}
+
+extension Logger {
+    /// A copy of this logger with a `component` metadata value.
+    func labelled(_ component: String) -> Logger {
+        var copy = self
+        copy[metadataKey: "component"] = "\(component)"
+        return copy
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import POSIXSupport
+import StudyStore
+import Synchronization
+
+/// run/agent.json: what the running agent tells `fluorobox status` and scripts (pid, state,
+/// listeners). The agent lock file, not this file, decides whether an agent is running.
+public final class AgentStateFile: Sendable {
+    public struct Contents: Codable, Sendable, Hashable {
+        public var pid: Int32
+        public var version: String
+        public var dataDirectory: String
+        /// `starting`, `ready` or `stopped`.
+        public var state: String
+        public var startedAt: Date
+        public var readyAt: Date?
+        public var stoppedAt: Date?
+        /// Listening ports by name, e.g. ["dicom": 104, "panel": 8080].
+        public var listeners: [String: Int]
+    }
+
+    public let path: String
+    private let contents: Mutex<Contents>
+
+    public init(directory: DataDirectory, version: String, listeners: [String: Int] = [:]) {
+        path = directory.agentStatePath
+        contents = Mutex(Contents(
+            pid: Posix.currentProcessID, version: version, dataDirectory: directory.path, state: "starting",
+            startedAt: Date(), readyAt: nil, stoppedAt: nil, listeners: listeners
+        ))
+        write()
+    }
+
+    public func markReady() {
+        contents.withLock {
+            $0.state = "ready"
+            $0.readyAt = Date()
+        }
+        write()
+    }
+
+    public func markStopped() {
+        contents.withLock {
+            $0.state = "stopped"
+            $0.stoppedAt = Date()
+        }
+        write()
+    }
+
+    private func write() {
+        let snapshot = contents.withLock { $0 }
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        guard let data = try? encoder.encode(snapshot) else { return }
+        let temporary = path + ".tmp"
+        do {
+            let fd = try Posix.open(temporary, [.writeOnly, .create, .truncate], mode: 0o644)
+            defer { Posix.close(fd) }
+            try data.withUnsafeBytes { raw in
+                try Posix.writeAll(fd, from: raw.baseAddress!, count: raw.count, path: temporary)
+            }
+            try Posix.rename(temporary, path)
+        } catch {
+            // The state file is informational; the lock file is what guards the folder.
+        }
+    }
+
+    /// Reads the file another process wrote; nil when absent or unreadable.
+    public static func read(directory: DataDirectory) -> Contents? {
+        guard let data = try? Data(contentsOf: URL(fileURLWithPath: directory.agentStatePath)) else { return nil }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try? decoder.decode(Contents.self, from: data)
+    }
+}

@@ -1,0 +1,63 @@
+import StudyStore
+
+/// Everything the agent can be told, with the defaults a box runs on when told nothing.
+///
+/// Read with ``ApplianceConfiguration/load(file:environment:)``; every key is listed, with its
+/// environment variable and default, in ``ConfigurationKey/all`` (and docs/configuration.md).
+public struct ApplianceConfiguration: Sendable, Hashable {
+    /// Where the store, blobs and run files live.
+    public var dataDirectory: String = "/var/lib/fluorobox"
+    /// swift-log level name: trace, debug, info, notice, warning, error or critical.
+    public var logLevel: String = "info"
+    /// Destinations every intake is queued for.
+    public var destinations: [Destination] = [.platform]
+    public var retention = RetentionPolicy()
+    /// Seconds between retention passes (soft-limit eviction and warnings).
+    public var retentionCheckIntervalSeconds: Double = 60
+    /// Seconds a store writer waits for another process's transaction.
+    public var storeBusyTimeoutSeconds: Double = 30
+    public var watch = WatchFolder()
+
+    public init() {}
+
+    /// The watched export folder (a share or a mounted USB stick).
+    public struct WatchFolder: Sendable, Hashable {
+        /// Nil turns the watcher off.
+        public var folder: String?
+        public var intervalSeconds: Double = 2
+        /// A file must be unchanged for this long (and across two scans) before it is read,
+        /// so a copy still in progress is not taken.
+        public var settleSeconds: Double = 2
+        public var afterImport: AfterImport = .move
+        /// Where `move` puts imported files; nil means "imported" inside the watched folder.
+        public var movedTo: String?
+
+        public init() {}
+
+        /// The folder imported files move to.
+        public var effectiveMovedTo: String? {
+            guard let folder else { return nil }
+            return movedTo ?? folder + "/imported"
+        }
+    }
+
+    /// What happens to a watched file once the store has acknowledged it.
+    public enum AfterImport: String, Sendable, Hashable, CaseIterable {
+        /// Move it to `watch.movedTo` (the technician sees what was taken).
+        case move
+        /// Delete it.
+        case delete
+        /// Leave it; the watcher remembers it until the agent restarts, and the store deduplicates.
+        case keep
+    }
+
+    /// The store settings these values imply.
+    public var storeConfiguration: StoreConfiguration {
+        StoreConfiguration(
+            dataDirectory: DataDirectory(path: dataDirectory),
+            destinations: destinations,
+            retention: retention,
+            busyTimeoutSeconds: storeBusyTimeoutSeconds
+        )
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import Inference
+import POSIXSupport
+import StudyStore
+import USBCapture
+
+/// Everything `fluorobox status` shows: the agent, the store, and the runtime components.
+public struct StatusReport: Sendable, Codable {
+    public struct AgentSummary: Sendable, Codable {
+        /// True when a `fluorobox serve` holds the data folder's agent lock.
+        public var running: Bool
+        public var pid: Int32?
+        /// `starting`, `ready` or `stopped`, from run/agent.json.
+        public var state: String?
+        public var startedAt: Date?
+        public var readyAt: Date?
+        public var listeners: [String: Int]
+    }
+
+    public var generatedAt: Date
+    public var version: String
+    public var dataDirectory: String
+    public var agent: AgentSummary
+    public var store: StoreStatus
+    /// Versions and availability of the libraries the box depends on.
+    public var components: [String: String]
+
+    /// Gathers the report for a data folder; works whether or not the agent is running.
+    public static func gather(store: StudyStore) throws -> StatusReport {
+        let directory = store.directory
+        let running: Bool
+        if let lock = try? FileLock(path: directory.agentLockPath), (try? lock.tryLock(.exclusive)) == true {
+            lock.unlock()
+            running = false
+        } else {
+            running = true
+        }
+        let state = AgentStateFile.read(directory: directory)
+        let storeStatus = try store.status()
+        return StatusReport(
+            generatedAt: Date(), version: Agent.version, dataDirectory: directory.path,
+            agent: AgentSummary(
+                running: running, pid: running ? state?.pid : nil, state: running ? state?.state : "stopped",
+                startedAt: running ? state?.startedAt : nil, readyAt: running ? state?.readyAt : nil,
+                listeners: running ? state?.listeners ?? [:] : [:]
+            ),
+            store: storeStatus,
+            components: [
+                "sqlite": storeStatus.sqliteVersion,
+                "libusb": USBLibrary.version,
+                "xnnpack": InferenceEngine.probe().description,
+            ]
+        )
+    }
+}

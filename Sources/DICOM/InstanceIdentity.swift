@@ -1,0 +1,92 @@
+/// Who and what a DICOM instance is: the UIDs and demographics the store files it under.
+public struct InstanceIdentity: Sendable, Hashable, Codable {
+    public var sopClassUID: String
+    public var sopInstanceUID: String
+    /// Nil when the data set could not be read past the file meta (see ``dataSetReadable``).
+    public var studyInstanceUID: String?
+    public var seriesInstanceUID: String?
+    public var transferSyntaxUID: String
+    public var modality: String?
+    public var patientID: String?
+    public var patientName: String?
+    public var patientBirthDate: String?
+    public var patientSex: String?
+    public var studyDate: String?
+    public var studyTime: String?
+    public var accessionNumber: String?
+    public var studyDescription: String?
+    /// False when only the file meta could be read (e.g. a deflated data set before the full
+    /// reader lands); the identity then comes from the meta group alone.
+    public var dataSetReadable: Bool
+}
+
+extension InstanceIdentity {
+    /// The attributes read from the data set; all sit before group 0x0028, so the scan stops there.
+    private static let wanted: Set<Tag> = [
+        .specificCharacterSet, .sopClassUID, .sopInstanceUID, .studyDate, .studyTime,
+        .accessionNumber, .modality, .studyDescription, .patientName, .patientID,
+        .patientBirthDate, .patientSex, .studyInstanceUID, .seriesInstanceUID,
+    ]
+    private static let lastWanted = Tag.seriesInstanceUID
+
+    /// Reads the identity of a Part 10 file from its leading bytes.
+    ///
+    /// `bytes` may be a prefix of the file; when the wanted attributes lie beyond it the error is
+    /// ``DICOMParseError/Code/truncated`` or ``DICOMParseError/Code/valueLengthExceedsData``, and
+    /// the caller can retry with the whole file.
+    public init(part10 bytes: [UInt8]) throws(DICOMParseError) {
+        let meta = try FileMetaInformation(part10: bytes)
+        var values: [Tag: String] = [:]
+        var readable = true
+        if meta.transferSyntax.isDeflated {
+            readable = false
+        } else {
+            var scanner = DataSetScanner(bytes: bytes, offset: meta.dataSetOffset, syntax: meta.transferSyntax)
+            var characterSet = SpecificCharacterSet.default
+            // Stop before reading past the last wanted attribute: `bytes` may be only a prefix
+            // that ends inside the pixel data.
+            while let next = scanner.peekTag(), next <= Self.lastWanted, let element = try scanner.next() {
+                guard Self.wanted.contains(element.tag), let length = element.length else { continue }
+                let vr = element.vr ?? ImplicitDictionary.vr(for: element.tag) ?? .LO
+                let text = DICOMText.trimmed(
+                    bytes[element.valueOffset..<element.valueOffset + length], vr: vr, characterSet: characterSet
+                )
+                if element.tag == .specificCharacterSet {
+                    characterSet = SpecificCharacterSet(attributeValue: text)
+                }
+                values[element.tag] = text
+            }
+        }
+        func nonEmpty(_ tag: Tag) -> String? {
+            guard let value = values[tag], !value.isEmpty else { return nil }
+            return value
+        }
+        guard let sopInstanceUID = nonEmpty(.sopInstanceUID) ?? meta.mediaStorageSOPInstanceUID.flatMap({ $0.isEmpty ? nil : $0 }) else {
+            throw DICOMParseError(.missingAttribute, offset: meta.dataSetOffset, tag: .sopInstanceUID, detail: "no SOP Instance UID")
+        }
+        guard let sopClassUID = nonEmpty(.sopClassUID) ?? meta.mediaStorageSOPClassUID.flatMap({ $0.isEmpty ? nil : $0 }) else {
+            throw DICOMParseError(.missingAttribute, offset: meta.dataSetOffset, tag: .sopClassUID, detail: "no SOP Class UID")
+        }
+        for (tag, uid) in [(Tag.sopInstanceUID, sopInstanceUID), (.sopClassUID, sopClassUID)]
+            + [(Tag.studyInstanceUID, nonEmpty(.studyInstanceUID)), (.seriesInstanceUID, nonEmpty(.seriesInstanceUID))]
+                .compactMap({ pair in pair.1.map { (pair.0, $0) } })
+        where !DICOMUID.isSafe(uid) {
+            throw DICOMParseError(.invalidUID, offset: meta.dataSetOffset, tag: tag, detail: "\"\(DICOMUID.printable(uid))\"")
+        }
+        self.sopClassUID = sopClassUID
+        self.sopInstanceUID = sopInstanceUID
+        studyInstanceUID = nonEmpty(.studyInstanceUID)
+        seriesInstanceUID = nonEmpty(.seriesInstanceUID)
+        transferSyntaxUID = meta.transferSyntax.uid
+        modality = nonEmpty(.modality)
+        patientID = nonEmpty(.patientID)
+        patientName = nonEmpty(.patientName)
+        patientBirthDate = nonEmpty(.patientBirthDate)
+        patientSex = nonEmpty(.patientSex)
+        studyDate = nonEmpty(.studyDate)
+        studyTime = nonEmpty(.studyTime)
+        accessionNumber = nonEmpty(.accessionNumber)
+        studyDescription = nonEmpty(.studyDescription)
+        dataSetReadable = readable
+    }
+}

@@ -1,0 +1,108 @@
+import GRDB
+
+/// The schema, as an append-only list of migrations.
+///
+/// A migration that has shipped is never edited: boxes in the field already ran it. Change the
+/// schema by appending a new one.
+enum StoreMigrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-foundation") { db in
+            try db.create(table: "study") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("studyInstanceUID", .text).notNull().unique()
+                t.column("uidGenerated", .boolean).notNull()
+                t.column("patientID", .text)
+                t.column("patientName", .text)
+                t.column("patientBirthDate", .text)
+                t.column("patientSex", .text)
+                t.column("studyDate", .text)
+                t.column("studyTime", .text)
+                t.column("accessionNumber", .text)
+                t.column("modality", .text)
+                t.column("studyDescription", .text)
+                t.column("createdAt", .datetime).notNull()
+                t.column("updatedAt", .datetime).notNull()
+            }
+            try db.create(table: "instance") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("studyID", .integer).notNull().indexed().references("study", onDelete: .restrict)
+                t.column("sopInstanceUID", .text).notNull().indexed()
+                t.column("sopClassUID", .text)
+                t.column("seriesInstanceUID", .text)
+                t.column("uidGenerated", .boolean).notNull()
+                t.column("sha256", .text).notNull().unique()
+                t.column("size", .integer).notNull()
+                t.column("blobPath", .text).notNull()
+                t.column("blobState", .text).notNull()
+                    .check(sql: "blobState IN ('present', 'evicted', 'missing')")
+                t.column("format", .text).notNull()
+                t.column("transferSyntaxUID", .text)
+                t.column("source", .text).notNull()
+                t.column("sourceDetail", .text)
+                t.column("uidConflict", .boolean).notNull().defaults(to: false)
+                t.column("receivedAt", .datetime).notNull()
+                t.column("evictedAt", .datetime)
+            }
+            try db.create(index: "instance_on_blobState_receivedAt", on: "instance", columns: ["blobState", "receivedAt"])
+            try db.create(table: "analysis") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("instanceID", .integer).notNull().indexed().references("instance", onDelete: .restrict)
+                t.column("task", .text).notNull()
+                t.column("modelID", .text)
+                t.column("modelVersion", .text)
+                t.column("status", .text).notNull()
+                    .check(sql: "status IN ('pending', 'running', 'done', 'failed', 'skipped')")
+                t.column("attempts", .integer).notNull().defaults(to: 0)
+                t.column("queuedAt", .datetime).notNull()
+                t.column("startedAt", .datetime)
+                t.column("finishedAt", .datetime)
+                t.column("error", .text)
+            }
+            try db.create(index: "analysis_on_status", on: "analysis", columns: ["status"])
+            try db.create(table: "result") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("analysisID", .integer).notNull().unique().references("analysis", onDelete: .restrict)
+                t.column("instanceID", .integer).notNull().indexed().references("instance", onDelete: .restrict)
+                t.column("flagged", .boolean).notNull()
+                t.column("qualityVerdict", .text)
+                t.column("report", .text).notNull()
+                t.column("resultHash", .text).notNull()
+                t.column("createdAt", .datetime).notNull()
+            }
+            try db.create(table: "outboxItem") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("destination", .text).notNull()
+                t.column("kind", .text).notNull()
+                t.column("idempotencyKey", .text).notNull()
+                t.column("priority", .integer).notNull()
+                t.column("instanceID", .integer).indexed().references("instance", onDelete: .restrict)
+                t.column("resultID", .integer).indexed().references("result", onDelete: .restrict)
+                t.column("payloadBytes", .integer).notNull()
+                t.column("state", .text).notNull()
+                    .check(sql: "state IN ('queued', 'sending', 'sent', 'rejected')")
+                t.column("attempts", .integer).notNull().defaults(to: 0)
+                t.column("nextAttemptAt", .datetime).notNull()
+                t.column("lastError", .text)
+                t.column("rejectedReason", .text)
+                t.column("createdAt", .datetime).notNull()
+                t.column("sentAt", .datetime)
+                t.uniqueKey(["destination", "idempotencyKey"])
+            }
+            try db.create(
+                index: "outboxItem_on_drain_order", on: "outboxItem",
+                columns: ["destination", "state", "priority", "nextAttemptAt"]
+            )
+            try db.create(table: "auditEvent") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("at", .datetime).notNull().indexed()
+                t.column("kind", .text).notNull().indexed()
+                t.column("severity", .text).notNull()
+                t.column("instanceID", .integer).indexed().references("instance", onDelete: .setNull)
+                t.column("message", .text).notNull()
+                t.column("details", .text)
+            }
+        }
+        return migrator
+    }
+}

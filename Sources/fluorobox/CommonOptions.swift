@@ -1,0 +1,74 @@
+import ArgumentParser
+import Appliance
+import Foundation
+import Logging
+import StudyStore
+
+/// Options every command that touches a data folder takes.
+struct CommonOptions: ParsableArguments {
+    @Option(name: .long, help: "JSON configuration file (default: /etc/fluorobox/config.json when it exists).")
+    var config: String?
+
+    @Option(name: .long, help: "Data folder; overrides dataDir from the configuration.")
+    var dataDir: String?
+
+    @Flag(name: .long, help: "Log more to stderr.")
+    var verbose = false
+
+    static let defaultConfigPath = "/etc/fluorobox/config.json"
+
+    /// Loads file, environment and flags; prints configuration warnings to stderr.
+    func loadConfiguration() throws -> ApplianceConfiguration {
+        var file = config
+        if file == nil, FileManager.default.fileExists(atPath: Self.defaultConfigPath) {
+            file = Self.defaultConfigPath
+        }
+        let (loaded, warnings) = try ApplianceConfiguration.load(file: file, environment: ProcessInfo.processInfo.environment)
+        for warning in warnings { printError("warning: \(warning)") }
+        var configuration = loaded
+        if let dataDir { configuration.dataDirectory = dataDir }
+        return configuration
+    }
+
+    /// Sets up swift-log on stderr; tools log only warnings unless --verbose.
+    func bootstrapLogging(level: String?) -> Logger {
+        let resolved = Logger.Level(rawValue: verbose ? "debug" : (level ?? "warning")) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = resolved
+            return handler
+        }
+        return Logger(label: "fluorobox")
+    }
+
+    /// Loads the configuration, sets up quiet logging and opens the store for a tool (no
+    /// recovery: that is the agent's job). Only `import` may create a new store.
+    func openStore(create: Bool = false) throws -> StudyStore {
+        let configuration = try loadConfiguration()
+        let logger = bootstrapLogging(level: nil)
+        return try StudyStore.open(configuration.storeConfiguration, logger: logger, createIfMissing: create)
+    }
+}
+
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// Turns any error into a message on stderr and a non-zero exit, without a stack of Swift text.
+struct ReportedFailure: Error, CustomStringConvertible {
+    let description: String
+}
+
+func jsonEncoder() -> JSONEncoder {
+    let encoder = JSONEncoder()
+    encoder.dateEncodingStrategy = .iso8601
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    return encoder
+}
+
+func printJSON(_ value: some Encodable, compact: Bool = false) throws {
+    let encoder = jsonEncoder()
+    if compact { encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes] }
+    let data = try encoder.encode(value)
+    FileHandle.standardOutput.write(data + Data("\n".utf8))
+}

@@ -1,0 +1,89 @@
+import ArgumentParser
+import Appliance
+import Foundation
+import StudyStore
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show the agent, storage, outbox backlog, last recovery and recent problems."
+    )
+
+    @OptionGroup var common: CommonOptions
+
+    @Flag(name: .long, help: "Print JSON.")
+    var json = false
+
+    func run() async throws {
+        let store = try common.openStore()
+        let report = try StatusReport.gather(store: store)
+        if json {
+            try printJSON(report)
+            return
+        }
+        print(StatusText.render(report))
+    }
+}
+
+/// The human form of a status report.
+enum StatusText {
+    static func plural(_ count: Int, _ one: String, _ many: String) -> String {
+        "\(count) \(count == 1 ? one : many)"
+    }
+
+    static func render(_ report: StatusReport) -> String {
+        let time = DateFormatter()
+        time.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        var lines: [String] = ["Fluorobox \(report.version) — data folder \(report.dataDirectory)"]
+        let agent = report.agent
+        if agent.running {
+            var text = "running"
+            if let pid = agent.pid { text += " (pid \(pid)" + (agent.state.map { ", \($0)" } ?? "") + ")" }
+            if let ready = agent.readyAt { text += ", ready since \(time.string(from: ready))" }
+            lines.append("Agent:      \(text)")
+        } else {
+            lines.append("Agent:      not running")
+        }
+        let store = report.store
+        let present = store.instancesByBlobState["present"] ?? 0
+        var states = ["\(present) present"]
+        for state in ["evicted", "missing"] where (store.instancesByBlobState[state] ?? 0) > 0 {
+            states.append("\(store.instancesByBlobState[state]!) \(state)")
+        }
+        lines.append("Store:      \(plural(store.studies, "study", "studies")), \(plural(store.instances, "instance", "instances")) (\(states.joined(separator: ", "))), \(ByteCount.format(store.storage.storeBytes)); \(store.instancesReceivedToday) received today")
+        let storage = store.storage
+        lines.append("Storage:    \(ByteCount.format(storage.availableBytes)) free of \(ByteCount.format(storage.totalBytes)) — \(storage.level.rawValue.uppercased())"
+            + " (soft limit keeps \(ByteCount.format(storage.softLimitFreeBytes)) free, hard \(ByteCount.format(storage.hardLimitFreeBytes))"
+            + (storage.maximumStoreBytes.map { ", cap \(ByteCount.format($0))" } ?? "") + ")")
+        lines.append("            unsynced \(ByteCount.format(storage.unsyncedBytes)), evictable \(ByteCount.format(storage.evictableBytes))")
+        if store.destinations.isEmpty {
+            lines.append("Outbox:     no destinations configured")
+        }
+        for (index, destination) in store.destinations.enumerated() {
+            var text = "\(destination.destination): \(destination.queued + destination.sending) unsent (\(ByteCount.format(UInt64(destination.backlogBytes))))"
+            if let oldest = destination.oldestUnsentAt { text += ", oldest \(time.string(from: oldest))" }
+            text += ", \(destination.sent) sent, \(destination.rejected) rejected"
+            if let last = destination.lastSentAt { text += ", last sent \(time.string(from: last))" }
+            if let error = destination.lastError { text += ", error: \(error)" }
+            lines.append((index == 0 ? "Outbox:     " : "            ") + text)
+        }
+        let analyses = store.analysesByStatus.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
+        lines.append("Analyses:   \(analyses.isEmpty ? "none" : analyses.joined(separator: ", "))")
+        if let recovery = store.lastRecovery {
+            lines.append("Recovery:   \(time.string(from: recovery.at)) \(recovery.severity.rawValue): \(recovery.message)")
+        } else {
+            lines.append("Recovery:   not run yet (the agent runs it at start)")
+        }
+        if store.recentProblems.isEmpty {
+            lines.append("Problems:   none in the last 24 hours")
+        } else {
+            lines.append("Problems:   \(store.recentProblems.count) in the last 24 hours, newest first:")
+            for problem in store.recentProblems.prefix(10) {
+                lines.append("            \(time.string(from: problem.at)) \(problem.severity.rawValue): \(problem.message)")
+            }
+        }
+        lines.append("Components: " + report.components.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            + "; schema \(store.schemaVersion)")
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,62 @@
+import ArgumentParser
+import Appliance
+import Foundation
+import StudyStore
+
+struct StudiesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "studies",
+        abstract: "List stored studies and every instance with its SHA-256, source and sync state."
+    )
+
+    @OptionGroup var common: CommonOptions
+
+    @Flag(name: .long, help: "Print JSON: {\"studies\": [{…, \"instances\": [{…}]}]}.")
+    var json = false
+
+    func run() async throws {
+        let store = try common.openStore()
+        let studies = try store.listStudies()
+        if json {
+            try printJSON(StudiesDocument(studies: studies))
+            return
+        }
+        if studies.isEmpty {
+            print("No studies stored in \(store.directory.path).")
+            return
+        }
+        let count = studies.reduce(0) { $0 + $1.instances.count }
+        print("\(studies.count) stud\(studies.count == 1 ? "y" : "ies"), \(count) instance(s) in \(store.directory.path)\n")
+        for study in studies {
+            let who = [study.patientName.map { $0.replacingOccurrences(of: "^", with: " ") }, study.patientID.map { "ID \($0)" }]
+                .compactMap { $0 }.joined(separator: ", ")
+            print("Study \(study.studyInstanceUID)\(study.uidGenerated ? " (generated)" : "")")
+            print("  \([who, study.modality, study.studyDate, study.studyDescription].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " · "))")
+            for instance in study.instances {
+                let received = Self.time.string(from: instance.receivedAt)
+                var flags: [String] = []
+                if instance.blobState != .present { flags.append(instance.blobState.rawValue.uppercased()) }
+                if instance.uidConflict { flags.append("UID-CONFLICT") }
+                print(
+                    "  \(received)  \(instance.source.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) "
+                        + "\(instance.format.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0)) "
+                        + "\(ByteCount.format(UInt64(instance.size)).padding(toLength: 10, withPad: " ", startingAt: 0)) "
+                        + "sync:\(instance.syncState.padding(toLength: 10, withPad: " ", startingAt: 0)) "
+                        + "\(instance.sha256.prefix(16))  \(instance.sopInstanceUID)"
+                        + (flags.isEmpty ? "" : "  " + flags.joined(separator: " "))
+                )
+            }
+            print("")
+        }
+    }
+
+    static let time: DateFormatter = {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        return formatter
+    }()
+}
+
+struct StudiesDocument: Encodable {
+    var studies: [StudyListing]
+}

@@ -1,0 +1,199 @@
+import Appliance
+import FluoroboxTestSupport
+import Foundation
+import GRDB
+import Testing
+
+/// The `fluorobox` binary driven as a user or script would: real processes, real files, real signals.
+@Suite("fluorobox command line", .serialized)
+struct CommandLineTests {
+    static var fluorobox: String { ProcessRunner.fluorobox }
+    static let isRoot = getuid() == 0
+
+    struct StudiesDocument: Decodable {
+        struct Study: Decodable {
+            var studyInstanceUID: String
+            var instances: [Instance]
+        }
+        struct Instance: Decodable {
+            var sopInstanceUID: String
+            var sha256: String
+            var source: String
+            var syncState: String
+            var uidConflict: Bool
+        }
+        var studies: [Study]
+        var instances: [Instance] { studies.flatMap(\.instances) }
+    }
+
+    static func studies(_ dataDir: String) throws -> StudiesDocument {
+        let result = try ProcessRunner.run(fluorobox, ["studies", "--data-dir", dataDir, "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        return try JSONDecoder().decode(StudiesDocument.self, from: Data(result.stdout.utf8))
+    }
+
+    @Test("import prints one line per file and exits 0 only when every file was stored")
+    func importLines() throws {
+        let folder = TemporaryDirectory("cli-import")
+        let data = folder.file("data")
+        let a = try folder.write("in/a.dcm", try DemoStudy.makePart10(seed: 1, size: 32))
+        let b = try folder.write("in/sub/b.dcm", try DemoStudy.makePart10(seed: 2, size: 32))
+        let clean = try ProcessRunner.run(Self.fluorobox, ["import", "--data-dir", data, folder.file("in")])
+        #expect(clean.status == 0, "\(clean.stderr)")
+        let lines = clean.stdout.split(separator: "\n")
+        #expect(lines.count == 2 && lines.allSatisfy { $0.hasPrefix("stored ") })
+        #expect(lines.contains { $0.hasSuffix(a) } && lines.contains { $0.hasSuffix(b) })
+
+        let empty = try folder.write("bad/empty.dcm", [])
+        let text = try folder.write("bad/list.txt", Array("a list of patients".utf8))
+        let missing = folder.file("bad/missing.dcm")
+        let mixed = try ProcessRunner.run(Self.fluorobox, ["import", "--data-dir", data, a, empty, text, missing])
+        #expect(mixed.status == 1)
+        let out = mixed.stdout.split(separator: "\n").map(String.init)
+        #expect(out.count == 4)
+        #expect(out[0].hasPrefix("duplicate ") && out[0].hasSuffix(a))
+        #expect(out[1].hasPrefix("FAILED") && out[1].contains("empty"))
+        #expect(out[2].hasPrefix("FAILED") && out[2].contains("not a DICOM Part 10 file"))
+        #expect(out[3].hasPrefix("FAILED") && out[3].contains("No such file"))
+        #expect(mixed.stderr.contains("3 file(s) were not stored"))
+        #expect(FileManager.default.fileExists(atPath: text), "sources are never moved or removed by import")
+
+        let document = try Self.studies(data)
+        #expect(document.instances.count == 2)
+        #expect(document.instances.allSatisfy { $0.source == "import" && $0.syncState == "queued" && $0.sha256.count == 64 })
+    }
+
+    @Test("import --json gives one object per file with the UIDs and hash")
+    func importJSON() throws {
+        let folder = TemporaryDirectory("cli-json")
+        let bytes = try DemoStudy.makePart10(seed: 3, size: 32)
+        let path = try folder.write("a.dcm", bytes)
+        let result = try ProcessRunner.run(Self.fluorobox, ["import", "--data-dir", folder.file("data"), "--json", path])
+        #expect(result.status == 0)
+        struct Line: Decodable { var path: String; var status: String; var sha256: String?; var sopInstanceUID: String? }
+        let line = try JSONDecoder().decode(Line.self, from: Data(result.stdout.utf8))
+        #expect(line.status == "stored" && line.path == path && line.sha256?.count == 64 && line.sopInstanceUID?.hasPrefix("2.25.") == true)
+    }
+
+    @Test("a file the agent's user cannot read fails with the reason", .enabled(if: isRoot, "needs root to switch to an unprivileged user"))
+    func unreadable() throws {
+        let folder = TemporaryDirectory("cli-perm")
+        let path = try folder.write("secret.dcm", try DemoStudy.makePart10(seed: 4, size: 32))
+        chmod(path, 0o000)
+        let data = folder.file("data")
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        chown(data, 65534, 65534)
+        chmod(folder.path, 0o755)
+        let result = try ProcessRunner.run("/usr/bin/setpriv", [
+            "--reuid=65534", "--regid=65534", "--clear-groups", Self.fluorobox, "import", "--data-dir", data, path,
+        ])
+        #expect(result.status == 1, "\(result.stdout) \(result.stderr)")
+        #expect(result.stdout.hasPrefix("FAILED") && result.stdout.contains("Permission denied"))
+    }
+
+    @Test("serve reports readiness and watchdog to systemd, takes intake beside import, and stops on SIGTERM")
+    func serveLifecycle() async throws {
+        let folder = TemporaryDirectory("cli-serve")
+        let data = folder.file("data")
+        let watch = folder.file("watch")
+        try FileManager.default.createDirectory(atPath: watch, withIntermediateDirectories: true)
+        let receiver = try DatagramReceiver(path: folder.file("notify.sock"))
+        let serve = Process()
+        serve.executableURL = URL(fileURLWithPath: Self.fluorobox)
+        serve.arguments = ["serve", "--data-dir", data, "--watch-folder", watch]
+        var environment = ProcessInfo.processInfo.environment
+        environment["NOTIFY_SOCKET"] = receiver.path
+        environment["WATCHDOG_USEC"] = "400000"
+        environment["FLUOROBOX_WATCH_INTERVAL_SECONDS"] = "0.3"
+        environment["FLUOROBOX_WATCH_SETTLE_SECONDS"] = "0"
+        serve.environment = environment
+        serve.standardOutput = FileHandle.nullDevice
+        serve.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try serve.run()
+        defer { if serve.isRunning { kill(serve.processIdentifier, SIGKILL) } }
+
+        let ready = receiver.waitFor("READY=1", timeoutMilliseconds: 30_000)
+        #expect(ready.last?.contains("READY=1") == true, "no READY=1: \(ready)")
+        let watchdog = receiver.waitFor("WATCHDOG=1", timeoutMilliseconds: 5_000)
+        #expect(watchdog.last == "WATCHDOG=1")
+        let state = try #require(AgentStateFile.read(directory: .init(path: data)))
+        #expect(state.state == "ready" && state.pid == serve.processIdentifier)
+
+        let second = try ProcessRunner.run(Self.fluorobox, ["serve", "--data-dir", data])
+        #expect(second.status != 0)
+        #expect(second.stderr.contains("already using"))
+
+        let imported = try folder.write("a.dcm", try DemoStudy.makePart10(seed: 5, size: 32))
+        let importResult = try ProcessRunner.run(Self.fluorobox, ["import", "--data-dir", data, imported])
+        #expect(importResult.status == 0, "\(importResult.stderr)")
+        try folder.write("watch/b.dcm", try DemoStudy.makePart10(seed: 6, size: 32))
+        var sources: [String] = []
+        for _ in 0..<50 {
+            sources = try Self.studies(data).instances.map(\.source).sorted()
+            if sources.count == 2 { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(sources == ["folder", "import"])
+
+        let status = try ProcessRunner.run(Self.fluorobox, ["status", "--data-dir", data, "--json"])
+        struct Status: Decodable { struct Agent: Decodable { var running: Bool; var state: String? }; var agent: Agent }
+        let parsed = try JSONDecoder().decode(Status.self, from: Data(status.stdout.utf8))
+        #expect(parsed.agent.running && parsed.agent.state == "ready")
+
+        kill(serve.processIdentifier, SIGTERM)
+        let stopping = receiver.waitFor("STOPPING=1", timeoutMilliseconds: 10_000)
+        #expect(stopping.contains { $0.contains("STOPPING=1") })
+        for _ in 0..<100 where serve.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(!serve.isRunning)
+        #expect(serve.terminationStatus == 0)
+        #expect(AgentStateFile.read(directory: .init(path: data))?.state == "stopped")
+        let after = try ProcessRunner.run(Self.fluorobox, ["status", "--data-dir", data])
+        #expect(after.stdout.contains("Agent:      not running"))
+        #expect(after.stdout.contains("quick_check ok"))
+    }
+
+    @Test("on a full disk import says so, keeps what it acknowledged, and the store stays sound", .enabled(if: isRoot, "needs root to mount a small tmpfs"))
+    func fullDisk() throws {
+        let folder = TemporaryDirectory("cli-full")
+        let mount = folder.file("small")
+        try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
+        let mounted = try ProcessRunner.run("/bin/mount", ["-t", "tmpfs", "-o", "size=6m", "tmpfs", mount])
+        try #require(mounted.status == 0, "mount failed: \(mounted.stderr)")
+        defer { _ = try? ProcessRunner.run("/bin/umount", ["-l", mount]) }
+        var files: [String] = []
+        for index in 0..<12 {
+            files.append(try folder.write("in/\(index).dcm", try SyntheticDICOM.make(payload: SyntheticDICOM.randomBytes(700_000))))
+        }
+        let data = mount + "/data"
+        // Limits at zero so the file system itself runs out, mid-write or mid-commit.
+        let environment = ["FLUOROBOX_RETENTION_HARD_LIMIT": "0", "FLUOROBOX_RETENTION_SOFT_LIMIT": "0"]
+        let result = try ProcessRunner.run(Self.fluorobox, ["import", "--data-dir", data] + files, environment: environment)
+        #expect(result.status == 1)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == files.count)
+        let stored = lines.filter { $0.hasPrefix("stored ") }
+        let failed = lines.filter { $0.hasPrefix("FAILED") }
+        #expect(stored.count >= 3 && failed.count >= 1, "\(lines)")
+        #expect(failed.allSatisfy { $0.contains("not enough storage") }, "\(failed)")
+
+        // Every acknowledged file is in the store with its hash; the database is sound.
+        let document = try Self.studies(data)
+        #expect(document.instances.count == stored.count)
+        for line in stored {
+            let sha = String(line.split(separator: " ")[1])
+            let blob = FileManager.default.contents(atPath: "\(data)/blobs/\(sha.prefix(2))/\(sha)")
+            #expect(blob.map { SHA256Check.hex(Array($0)) } == sha)
+        }
+        let queue = try DatabaseQueue(path: data + "/store.sqlite")
+        #expect(try queue.read { db in try String.fetchAll(db, sql: "PRAGMA quick_check") } == ["ok"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: data + "/tmp").isEmpty)
+
+        // With a hard limit the store refuses before the disk is full, and says why.
+        let refused = try ProcessRunner.run(
+            Self.fluorobox, ["import", "--data-dir", data, files[0], files.last!],
+            environment: ["FLUOROBOX_RETENTION_HARD_LIMIT": "50%", "FLUOROBOX_RETENTION_SOFT_LIMIT": "60%"]
+        )
+        #expect(refused.stdout.contains("duplicate "))
+        #expect(refused.stdout.contains("FAILED") && refused.stdout.contains("the hard limit keeps"), "\(refused.stdout)")
+    }
+}
