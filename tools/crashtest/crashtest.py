@@ -71,13 +71,13 @@ class Run:
                 open(twin, "wb").write(data)
                 self.pool.append(twin)
 
-    def pick(self, count):
+    def pick(self, count, fresh=False):
         """Mostly new files, sometimes ones already sent (duplicates must stay single)."""
         chosen = []
         for _ in range(count):
             if not self.pool:
                 self.make_inputs(8)
-            if self.acknowledged and self.random.random() < 0.2:
+            if not fresh and self.acknowledged and self.random.random() < 0.2:
                 chosen.append(self.random.choice(list(self.acknowledged.values())))
             else:
                 chosen.append(self.pool.pop(self.random.randrange(len(self.pool))))
@@ -220,10 +220,12 @@ class Run:
     def round_recovery_crash(self):
         # Leave an orphan blob behind (crash between rename and commit), then crash the agent
         # while recovery moves it to quarantine, then recover again.
-        self.run_import(self.pick(1), crash_at="after-rename:1")
+        self.run_import(self.pick(1, fresh=True), crash_at="after-rename:1")
         process = self.start_serve(crash_at="after-quarantine-move:1")
-        process.wait(timeout=60)
-        if process.returncode == -signal.SIGKILL:
+        if self.wait_ready(process):
+            # Nothing to quarantine after all (the import died before its rename).
+            self.stop_serve(process)
+        elif process.returncode == -signal.SIGKILL:
             self.note_kill("after-quarantine-move")
 
     def round_eviction_crash(self):
