@@ -43,8 +43,8 @@ extension ApplianceConfiguration {
         }
 
         var configuration = ApplianceConfiguration()
-        for (name, entry) in raw {
-            try configuration.apply(known[name]!, value: entry.value, source: entry.source)
+        for (name, entry) in raw.sorted(by: { $0.key < $1.key }) {
+            try known[name]!.apply(&configuration, ConfigurationValue(entry.value, key: name, source: entry.source))
         }
         if configuration.retention.hardLimit.bytes(ofTotal: 1 << 40) > configuration.retention.softLimit.bytes(ofTotal: 1 << 40) {
             warnings.append("retention.hardLimit (\(configuration.retention.hardLimit)) is above retention.softLimit (\(configuration.retention.softLimit)): the box will refuse intake before it warns")
@@ -64,114 +64,5 @@ extension ApplianceConfiguration {
             }
         }
         return output
-    }
-
-    private mutating func apply(_ key: ConfigurationKey, value: JSONValue, source: String) throws(ConfigurationError) {
-        func invalid(_ detail: String) -> ConfigurationError {
-            ConfigurationError(.invalidValue, key: key.name, source: source, detail: detail)
-        }
-        func text() throws(ConfigurationError) -> String {
-            if case .string(let string) = value { return string }
-            throw invalid("expected a string, found \(value.typeName)")
-        }
-        func number() throws(ConfigurationError) -> Double {
-            switch value {
-            case .number(let number):
-                return number
-            case .string(let string):
-                guard let parsed = Double(string.trimmingCharacters(in: .whitespaces)) else { throw invalid("\"\(string)\" is not a number") }
-                return parsed
-            default:
-                throw invalid("expected a number, found \(value.typeName)")
-            }
-        }
-        func byteCount() throws(ConfigurationError) -> UInt64? {
-            if case .number(let number) = value {
-                guard number >= 0, number == number.rounded() else { throw invalid("\(number) is not a whole number of bytes") }
-                return UInt64(number)
-            }
-            return nil
-        }
-        func positive() throws(ConfigurationError) -> Double {
-            let value = try number()
-            guard value > 0, value.isFinite else { throw invalid("must be greater than 0, found \(value)") }
-            return value
-        }
-        func threshold() throws(ConfigurationError) -> StorageThreshold {
-            if let bytes = try byteCount() { return .bytes(bytes) }
-            let string = try text()
-            guard let parsed = StorageThreshold(parsing: string) else {
-                throw invalid("\"\(string)\" is neither a percentage such as \"10%\" nor a size such as \"2GB\"")
-            }
-            return parsed
-        }
-        func list() throws(ConfigurationError) -> [String] {
-            if case .array(let array) = value {
-                var output: [String] = []
-                for element in array {
-                    guard case .string(let string) = element else { throw invalid("list elements must be strings, found \(element.typeName)") }
-                    output.append(string)
-                }
-                return output
-            }
-            return try text().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        }
-        func optionalPath() throws(ConfigurationError) -> String? {
-            let path = try text().trimmingCharacters(in: .whitespaces)
-            return path.isEmpty ? nil : path
-        }
-
-        switch key.name {
-        case "dataDir":
-            guard let path = try optionalPath() else { throw invalid("must not be empty") }
-            dataDirectory = path
-        case "log.level":
-            let level = try text().lowercased()
-            guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) else {
-                throw invalid("\"\(level)\" is not a log level (trace, debug, info, notice, warning, error, critical)")
-            }
-            logLevel = level
-        case "outbox.destinations":
-            destinations = try list().map(Destination.init(rawValue:))
-        case "retention.softLimit":
-            retention.softLimit = try threshold()
-        case "retention.hardLimit":
-            retention.hardLimit = try threshold()
-        case "retention.maxStoreBytes":
-            if let bytes = try byteCount() {
-                retention.maximumStoreBytes = bytes
-            } else {
-                let string = try text().trimmingCharacters(in: .whitespaces)
-                if string.isEmpty {
-                    retention.maximumStoreBytes = nil
-                } else {
-                    guard let bytes = ByteCount.parse(string) else { throw invalid("\"\(string)\" is not a size such as \"20GB\"") }
-                    retention.maximumStoreBytes = bytes
-                }
-            }
-        case "retention.checkIntervalSeconds":
-            retentionCheckIntervalSeconds = try positive()
-        case "store.busyTimeoutSeconds":
-            storeBusyTimeoutSeconds = try positive()
-        case "watch.folder":
-            watch.folder = try optionalPath()
-        case "watch.intervalSeconds":
-            watch.intervalSeconds = try positive()
-        case "watch.settleSeconds":
-            let seconds = try number()
-            guard seconds >= 0 else { throw invalid("must not be negative") }
-            watch.settleSeconds = seconds
-        case "watch.afterImport":
-            let mode = try text().lowercased()
-            guard let parsed = AfterImport(rawValue: mode) else {
-                throw invalid("\"\(mode)\" is not one of move, delete, keep")
-            }
-            watch.afterImport = parsed
-        case "watch.movedTo":
-            watch.movedTo = try optionalPath()
-        default:
-            // Every key in ConfigurationKey.all has a case above; the table and this switch change together.
-            throw invalid("documented but not handled; this is a bug")
-        }
     }
 }

@@ -36,12 +36,21 @@ extension InstanceIdentity {
     /// the caller can retry with the whole file.
     public init(part10 bytes: [UInt8]) throws(DICOMParseError) {
         let meta = try FileMetaInformation(part10: bytes)
+        try self.init(bytes: bytes, dataSetOffset: meta.dataSetOffset, syntax: meta.transferSyntax, meta: meta)
+    }
+
+    /// Reads the identity of a bare data set (as a C-STORE carries it) in the given syntax.
+    public init(dataSet bytes: [UInt8], syntax: TransferSyntax) throws(DICOMParseError) {
+        try self.init(bytes: bytes, dataSetOffset: 0, syntax: syntax, meta: nil)
+    }
+
+    private init(bytes: [UInt8], dataSetOffset: Int, syntax: TransferSyntax, meta: FileMetaInformation?) throws(DICOMParseError) {
         var values: [Tag: String] = [:]
         var readable = true
-        if meta.transferSyntax.isDeflated {
+        if syntax.isDeflated {
             readable = false
         } else {
-            var scanner = DataSetScanner(bytes: bytes, offset: meta.dataSetOffset, syntax: meta.transferSyntax)
+            var scanner = DataSetScanner(bytes: bytes, offset: dataSetOffset, syntax: syntax)
             var characterSet = SpecificCharacterSet.default
             // Stop before reading past the last wanted attribute: `bytes` may be only a prefix
             // that ends inside the pixel data.
@@ -61,23 +70,23 @@ extension InstanceIdentity {
             guard let value = values[tag], !value.isEmpty else { return nil }
             return value
         }
-        guard let sopInstanceUID = nonEmpty(.sopInstanceUID) ?? meta.mediaStorageSOPInstanceUID.flatMap({ $0.isEmpty ? nil : $0 }) else {
-            throw DICOMParseError(.missingAttribute, offset: meta.dataSetOffset, tag: .sopInstanceUID, detail: "no SOP Instance UID")
+        guard let sopInstanceUID = nonEmpty(.sopInstanceUID) ?? meta?.mediaStorageSOPInstanceUID.flatMap({ $0.isEmpty ? nil : $0 }) else {
+            throw DICOMParseError(.missingAttribute, offset: dataSetOffset, tag: .sopInstanceUID, detail: "no SOP Instance UID")
         }
-        guard let sopClassUID = nonEmpty(.sopClassUID) ?? meta.mediaStorageSOPClassUID.flatMap({ $0.isEmpty ? nil : $0 }) else {
-            throw DICOMParseError(.missingAttribute, offset: meta.dataSetOffset, tag: .sopClassUID, detail: "no SOP Class UID")
+        guard let sopClassUID = nonEmpty(.sopClassUID) ?? meta?.mediaStorageSOPClassUID.flatMap({ $0.isEmpty ? nil : $0 }) else {
+            throw DICOMParseError(.missingAttribute, offset: dataSetOffset, tag: .sopClassUID, detail: "no SOP Class UID")
         }
         for (tag, uid) in [(Tag.sopInstanceUID, sopInstanceUID), (.sopClassUID, sopClassUID)]
             + [(Tag.studyInstanceUID, nonEmpty(.studyInstanceUID)), (.seriesInstanceUID, nonEmpty(.seriesInstanceUID))]
                 .compactMap({ pair in pair.1.map { (pair.0, $0) } })
         where !DICOMUID.isSafe(uid) {
-            throw DICOMParseError(.invalidUID, offset: meta.dataSetOffset, tag: tag, detail: "\"\(DICOMUID.printable(uid))\"")
+            throw DICOMParseError(.invalidUID, offset: dataSetOffset, tag: tag, detail: "\"\(DICOMUID.printable(uid))\"")
         }
         self.sopClassUID = sopClassUID
         self.sopInstanceUID = sopInstanceUID
         studyInstanceUID = nonEmpty(.studyInstanceUID)
         seriesInstanceUID = nonEmpty(.seriesInstanceUID)
-        transferSyntaxUID = meta.transferSyntax.uid
+        transferSyntaxUID = syntax.uid
         modality = nonEmpty(.modality)
         patientID = nonEmpty(.patientID)
         patientName = nonEmpty(.patientName)

@@ -31,22 +31,37 @@ public struct Part10Writer: Sendable {
               case let (_, instanceBytes)? = elements[.sopInstanceUID] else {
             throw DICOMParseError(.missingAttribute, offset: 0, tag: .sopInstanceUID, detail: "SOP Class and Instance UID must be set before writing")
         }
-        var meta: [UInt8] = []
-        Self.append(&meta, .fileMetaInformationVersion, .OB, [0x00, 0x01])
-        Self.append(&meta, .mediaStorageSOPClassUID, .UI, classBytes)
-        Self.append(&meta, .mediaStorageSOPInstanceUID, .UI, instanceBytes)
-        Self.append(&meta, .transferSyntaxUID, .UI, Array(TransferSyntax.explicitVRLittleEndian.uid.utf8))
-        Self.append(&meta, .implementationClassUID, .UI, Array(Self.implementationClassUID.utf8))
-        Self.append(&meta, .implementationVersionName, .SH, Array(Self.implementationVersionName.utf8))
-
-        var output = [UInt8](repeating: 0, count: 128) + Array("DICM".utf8)
-        Self.append(&output, .fileMetaInformationGroupLength, .UL, Self.littleEndian(UInt32(meta.count)))
-        output += meta
+        var output = Self.fileMetaHeader(
+            sopClassUID: String(decoding: classBytes, as: UTF8.self),
+            sopInstanceUID: String(decoding: instanceBytes, as: UTF8.self),
+            transferSyntax: .explicitVRLittleEndian
+        )
         for tag in elements.keys.sorted() where tag.group != 0x0002 {
             let (vr, value) = elements[tag]!
             Self.append(&output, tag, vr, value)
         }
         return output
+    }
+
+    /// Preamble, "DICM" and the file meta group for a data set in `transferSyntax`: what a
+    /// receiver puts before the data set bytes a C-STORE delivered to make a Part 10 file.
+    public static func fileMetaHeader(
+        sopClassUID: String, sopInstanceUID: String, transferSyntax: TransferSyntax,
+        sourceApplicationEntityTitle: String? = nil
+    ) -> [UInt8] {
+        var meta: [UInt8] = []
+        append(&meta, .fileMetaInformationVersion, .OB, [0x00, 0x01])
+        append(&meta, .mediaStorageSOPClassUID, .UI, Array(sopClassUID.utf8))
+        append(&meta, .mediaStorageSOPInstanceUID, .UI, Array(sopInstanceUID.utf8))
+        append(&meta, .transferSyntaxUID, .UI, Array(transferSyntax.uid.utf8))
+        append(&meta, .implementationClassUID, .UI, Array(implementationClassUID.utf8))
+        append(&meta, .implementationVersionName, .SH, Array(implementationVersionName.utf8))
+        if let sourceApplicationEntityTitle {
+            append(&meta, .sourceApplicationEntityTitle, .AE, Array(sourceApplicationEntityTitle.utf8))
+        }
+        var output = [UInt8](repeating: 0, count: 128) + Array("DICM".utf8)
+        append(&output, .fileMetaInformationGroupLength, .UL, littleEndian(UInt32(meta.count)))
+        return output + meta
     }
 
     private static func littleEndian(_ value: UInt32) -> [UInt8] {

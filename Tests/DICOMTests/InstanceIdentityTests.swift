@@ -36,6 +36,27 @@ struct InstanceIdentityTests {
         #expect(identity.dataSetReadable)
     }
 
+    @Test("a bare data set, as a C-STORE delivers it, becomes a Part 10 file with a meta header")
+    func dataSetAndMetaHeader() throws {
+        var writer = Part10Writer()
+        writer.set(.sopClassUID, .UI, "1.2.840.10008.5.1.4.1.1.7")
+        writer.set(.sopInstanceUID, .UI, "1.2.3.77")
+        writer.set(.studyInstanceUID, .UI, "1.2.3")
+        let file = try writer.part10Bytes()
+        let meta = try FileMetaInformation(part10: file)
+        let dataSet = Array(file[meta.dataSetOffset...])
+        let identity = try InstanceIdentity(dataSet: dataSet, syntax: .explicitVRLittleEndian)
+        #expect(identity.sopInstanceUID == "1.2.3.77" && identity.studyInstanceUID == "1.2.3")
+        let header = Part10Writer.fileMetaHeader(
+            sopClassUID: identity.sopClassUID, sopInstanceUID: identity.sopInstanceUID,
+            transferSyntax: .explicitVRLittleEndian, sourceApplicationEntityTitle: "MODALITY"
+        )
+        let rebuilt = try FileMetaInformation(part10: header + dataSet)
+        #expect(rebuilt.sourceApplicationEntityTitle == "MODALITY")
+        #expect(rebuilt.mediaStorageSOPInstanceUID == "1.2.3.77")
+        #expect(try InstanceIdentity(part10: header + dataSet) == identity)
+    }
+
     @Test("implicit VR data sets with nested undefined-length sequences are stepped over")
     func implicitWithSequences() throws {
         var data = ImplicitBuilder()
