@@ -20,6 +20,16 @@ public struct TransferSyntax: Hashable, Sendable, CustomStringConvertible {
     public static let jpeg2000 = TransferSyntax(uid: "1.2.840.10008.1.2.4.91")
     public static let rleLossless = TransferSyntax(uid: "1.2.840.10008.1.2.5")
 
+    /// The syntaxes whose pixel data the box decodes (or will, as the DICOM reader lands): the
+    /// listener accepts presentation contexts only for these, so a modality falls back to one
+    /// of them. JPEG Extended (.51) is left out: its 12-bit form cannot be decoded by Debian's
+    /// 8-bit libjpeg-turbo, and a context cannot say which bit depth will come.
+    public static let decodable: [TransferSyntax] = [
+        .explicitVRLittleEndian, .implicitVRLittleEndian, .deflatedExplicitVRLittleEndian, .explicitVRBigEndian,
+        .jpegLosslessSV1, .jpegLossless, .jpegBaseline, .jpeg2000Lossless, .jpeg2000,
+        .jpegLSLossless, .jpegLSNearLossless, .rleLossless,
+    ]
+
     /// Every syntax except implicit VR little endian carries the VR in the stream.
     public var isExplicitVR: Bool { self != .implicitVRLittleEndian }
 
