@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "POSIXSupport", dependencies: ["CLinux"], swiftSettings: strictSwift),
         .target(name: "DICOM", swiftSettings: strictSwift),
         .target(name: "Imaging", dependencies: ["CJPEGCodec"], swiftSettings: strictSwift),
-        .target(name: "USBCapture", dependencies: ["CLibUSB"], swiftSettings: strictSwift),
+        .target(name: "USBCapture", dependencies: ["CLibUSB", "Imaging"], swiftSettings: strictSwift),
         .target(name: "Inference", dependencies: ["CXNNPACK"], swiftSettings: strictSwift),
         .target(
             name: "StudyStore",
