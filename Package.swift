@@ -93,6 +93,23 @@ let package = Package(
             path: "Tests/TestSupport",
             swiftSettings: strictSwift
         ),
+        .target(
+            name: "UVCEmulator",
+            dependencies: ["Imaging"],
+            path: "Tests/UVCEmulator",
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "uvc-camera-server",
+            dependencies: ["UVCEmulator", "Imaging"],
+            path: "Tests/UVCCameraServer",
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "USBCaptureTests",
+            dependencies: ["USBCapture", "UVCEmulator", "Imaging", "FluoroboxTestSupport"],
+            swiftSettings: strictSwift
+        ),
         .testTarget(name: "DICOMTests", dependencies: ["DICOM", "FluoroboxTestSupport"], swiftSettings: strictSwift),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "FluoroboxTestSupport"], swiftSettings: strictSwift),
         .testTarget(
