@@ -70,7 +70,7 @@ let package = Package(
         .executableTarget(
             name: "fluorobox",
             dependencies: [
-                "Appliance", "DICOM", "Imaging", "StudyStore",
+                "Appliance", "DICOM", "Imaging", "StudyStore", "USBCapture",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -84,7 +84,7 @@ public final class UVCCamera {
     /// Streams the negotiated selection until `stop` is raised or the device fails; each frame
     /// (or dropped frame) goes to `event` on the streaming thread. Returns the stream's counters;
     /// a failure is thrown with the counters so far in `counters`.
-    public func stream(_ selection: UVCStreamSelection, idleTimeoutMilliseconds: UInt32 = 5_000, until stop: USBStopSignal, counters: inout UVCStreamCounters, event: (UVCFrameAssembler.Event) -> Void) throws(USBError) {
+    public func stream(_ selection: UVCStreamSelection, idleTimeoutMilliseconds: UInt32 = 5_000, until stop: USBStopSignal, counters: inout UVCStreamCounters, event: (UVCFrameAssembler.Event, UVCStreamCounters) -> Void) throws(USBError) {
         guard var plan = selection.plan else {
             throw USBError(.protocolViolation, "interface \(selection.interfaceNumber) has no endpoint for a \(selection.committed.maxPayloadTransferSize)-byte payload")
         }
@@ -104,10 +104,10 @@ public final class UVCCamera {
         }
         do {
             try channel.stream(plan, until: stop) { payload, failed in
-                for item in assembler.consume(payload, failed: failed) { event(item) }
+                for item in assembler.consume(payload, failed: failed) { event(item, assembler.counters) }
             }
         } catch {
-            if let torn = assembler.streamInterrupted() { event(torn) }
+            if let torn = assembler.streamInterrupted() { event(torn, assembler.counters) }
             if error.code == .pipe { try? channel.clearHalt(endpoint: plan.endpoint) }
             throw error
         }
