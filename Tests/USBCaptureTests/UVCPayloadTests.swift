@@ -36,6 +36,7 @@ struct UVCPayloadTests {
         #expect(throws: UVCPayloadHeader.ProblemError(problem: .lengthOutOfRange)) { try UVCPayloadHeader.parse([0xFF, 0x80, 1, 2]).get() }
         #expect(throws: UVCPayloadHeader.ProblemError(problem: .lengthOutOfRange)) { try UVCPayloadHeader.parse([0x01, 0x80, 1, 2]).get() }
         #expect(throws: UVCPayloadHeader.ProblemError(problem: .lengthDisagreesWithFlags)) { try UVCPayloadHeader.parse([0x02, 0x8C, 1, 2, 3, 4]).get() }
+        #expect(throws: UVCPayloadHeader.ProblemError(problem: .lengthDisagreesWithFlags)) { try UVCPayloadHeader.parse([0x20] + [UInt8](repeating: 0x80, count: 40)).get() }
     }
 
     /// A 4x2 GREY frame split into payloads of `chunk` bytes.

@@ -318,7 +318,7 @@ public final class EmulatedUVCCamera: @unchecked Sendable {
         return output
     }
 
-    static func resize(_ picture: [UInt8], _ fromWidth: Int, _ fromHeight: Int, _ width: Int, _ height: Int) -> [UInt8] {
+    public static func resize(_ picture: [UInt8], _ fromWidth: Int, _ fromHeight: Int, _ width: Int, _ height: Int) -> [UInt8] {
         var output = [UInt8](repeating: 0, count: width * height)
         for y in 0..<height {
             for x in 0..<width {

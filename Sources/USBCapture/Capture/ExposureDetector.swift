@@ -71,7 +71,10 @@ public struct ExposureDetector: Sendable {
         let still = previous.map { thumbnail.difference($0) < settings.stableThreshold } ?? false
         switch phase {
         case .starting:
-            guard let previous, still else { return .none }
+            guard let previous, still else {
+                framesOnReference = 0
+                return .none
+            }
             framesOnReference += 1
             if framesOnReference + 1 >= settings.stableFrames {
                 reference = thumbnail
@@ -107,6 +110,8 @@ public struct ExposureDetector: Sendable {
             reference = thumbnail
             if let reason = reasonNotToCapture(thumbnail) {
                 referenceCaptured = false
+                // Back at idle, the next exposure is new even if it shows the same picture.
+                if reason == Self.backToIdle { lastCapture = nil }
                 phase = .watching
                 return .settledWithoutCapture(reason: reason)
             }
@@ -142,9 +147,11 @@ public struct ExposureDetector: Sendable {
         return .capture(average, frames: count)
     }
 
+    static let backToIdle = "back to the idle picture"
+
     private func reasonNotToCapture(_ thumbnail: Thumbnail) -> String? {
         if idleScenes.contains(where: { thumbnail.difference($0) < settings.changeThreshold }) {
-            return "back to the idle picture"
+            return Self.backToIdle
         }
         if thumbnail.standardDeviation < settings.minimumContrast {
             return "blank picture (contrast \(Int(thumbnail.standardDeviation)) below \(Int(settings.minimumContrast)))"

@@ -21,6 +21,7 @@ public struct UVCPayloadHeader: Sendable, Hashable {
     public static let bitSTI: UInt8 = 0x20
     public static let bitERR: UInt8 = 0x40
     public static let bitEOH: UInt8 = 0x80
+    public static let maximumLength = 12
 
     public static func == (lhs: UVCPayloadHeader, rhs: UVCPayloadHeader) -> Bool {
         lhs.length == rhs.length && lhs.frameID == rhs.frameID && lhs.endOfFrame == rhs.endOfFrame
@@ -53,8 +54,9 @@ public struct UVCPayloadHeader: Sendable, Hashable {
         let hasPTS = info & bitPTS != 0
         let hasSCR = info & bitSCR != 0
         let expected = 2 + (hasPTS ? 4 : 0) + (hasSCR ? 6 : 0)
-        // Vendors may append their own bytes, but never fewer than the flags require.
-        guard length >= expected else { return .failure(ProblemError(problem: .lengthDisagreesWithFlags)) }
+        // The header of MJPEG and uncompressed payloads is at most 12 bytes (HLE, BFH, PTS, SCR)
+        // and never shorter than its flags require; anything else is not a header.
+        guard length >= expected, length <= maximumLength else { return .failure(ProblemError(problem: .lengthDisagreesWithFlags)) }
         func u32(_ offset: Int) -> UInt32 {
             UInt32(payload[offset]) | UInt32(payload[offset + 1]) << 8 | UInt32(payload[offset + 2]) << 16 | UInt32(payload[offset + 3]) << 24
         }
