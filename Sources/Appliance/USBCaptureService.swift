@@ -4,6 +4,7 @@ import Logging
 import POSIXSupport
 import ServiceLifecycle
 import StudyStore
+import Synchronization
 import USBCapture
 
 /// Captures from the configured USB video device for as long as the agent runs.
@@ -110,11 +111,14 @@ public actor USBCaptureService: Service {
         logger.notice("USB capture device found", metadata: ["device": "\(device.name)", "location": "\(device.location)", "speed": "\(device.speed.rawValue)"])
         detector = ExposureDetector(settings: settings.exposure)
         let stop = USBStopSignal()
-        let (events, continuation) = AsyncStream<StreamEvent>.makeStream(bufferingPolicy: .bufferingNewest(16))
+        // Unbounded, so no drop report or end is lost; frames are skipped at the source instead
+        // when detection falls behind (``FrameBacklog``).
+        let (events, continuation) = AsyncStream<StreamEvent>.makeStream(bufferingPolicy: .unbounded)
+        let backlog = FrameBacklog()
         let preferences = settings.preferences
         let idleTimeout = UInt32(settings.stallTimeoutSeconds * 1000)
         let thread = Thread {
-            Self.stream(device: device, preferences: preferences, idleTimeout: idleTimeout, stop: stop, continuation: continuation)
+            Self.stream(device: device, preferences: preferences, idleTimeout: idleTimeout, stop: stop, backlog: backlog, continuation: continuation)
         }
         thread.name = "usb-capture"
         thread.start()
@@ -131,6 +135,8 @@ public actor USBCaptureService: Service {
                     setPhase(.streaming)
                     logger.notice("USB capture streaming", metadata: ["device": "\(device.name)", "stream": "\(chosen)"])
                 case .frame(let frame, let counters):
+                    backlog.taken()
+                    link.framesSkipped = backlog.skipped
                     updateCounters(counters, invalid: &reportedInvalidHeaders, packets: &reportedPacketErrors)
                     guard let selection else { continue }
                     await process(frame, device: device, selection: selection)
@@ -159,7 +165,7 @@ public actor USBCaptureService: Service {
     /// The streaming thread: everything libusb lives inside these `with` scopes.
     private nonisolated static func stream(
         device: USBDeviceInfo, preferences: UVCStreamPreferences, idleTimeout: UInt32, stop: USBStopSignal,
-        continuation: AsyncStream<StreamEvent>.Continuation
+        backlog: FrameBacklog, continuation: AsyncStream<StreamEvent>.Continuation
     ) {
         var counters = UVCStreamCounters()
         do {
@@ -170,7 +176,8 @@ public actor USBCaptureService: Service {
                     continuation.yield(.negotiated(selection))
                     try camera.stream(selection, idleTimeoutMilliseconds: idleTimeout, until: stop, counters: &counters) { event, snapshot in
                         switch event {
-                        case .frame(let frame): continuation.yield(.frame(frame, snapshot))
+                        case .frame(let frame):
+                            if backlog.offer() { continuation.yield(.frame(frame, snapshot)) }
                         case .dropped(let reason, let bytes): continuation.yield(.dropped(reason, bytes: bytes, snapshot))
                         }
                     }
@@ -256,4 +263,28 @@ public actor USBCaptureService: Service {
     public static func linkStatePath(in directory: DataDirectory) -> String {
         directory.runPath + "/usb-link.json"
     }
+}
+
+/// Frames handed to detection but not yet taken: beyond ``limit`` the streaming thread skips
+/// frames (counted) rather than queueing video without bound.
+final class FrameBacklog: Sendable {
+    let limit = 4
+    private let pending = Atomic<Int>(0)
+    private let skippedCount = Atomic<Int>(0)
+
+    /// True when the frame may be queued.
+    func offer() -> Bool {
+        if pending.load(ordering: .acquiring) >= limit {
+            skippedCount.add(1, ordering: .relaxed)
+            return false
+        }
+        pending.add(1, ordering: .acquiringAndReleasing)
+        return true
+    }
+
+    func taken() {
+        pending.subtract(1, ordering: .acquiringAndReleasing)
+    }
+
+    var skipped: Int { skippedCount.load(ordering: .relaxed) }
 }

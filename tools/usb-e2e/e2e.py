@@ -45,8 +45,13 @@ def fetch_kernel(work):
     target = os.path.join(work, "kernel")
     done = os.path.join(target, ".extracted")
     if not os.path.exists(done):
-        depends = subprocess.run(["apt-cache", "depends", "linux-image-amd64"], capture_output=True, text=True, check=True).stdout
+        depends = subprocess.run(["apt-cache", "depends", "linux-image-amd64"], capture_output=True, text=True).stdout
         match = re.search(r"Depends: (linux-image-\S+)", depends)
+        if not match:
+            # A fresh machine has no package lists yet.
+            subprocess.run(["apt-get", "update", "-qq"], check=True)
+            depends = subprocess.run(["apt-cache", "depends", "linux-image-amd64"], capture_output=True, text=True).stdout
+            match = re.search(r"Depends: (linux-image-\S+)", depends)
         if not match:
             fail("apt-cache does not know linux-image-amd64 (run apt-get update)")
         package = match.group(1)
@@ -152,9 +157,11 @@ export PATH=/bin:/usr/sbin:/usr/bin:/opt/fluorobox
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
-mkdir -p /dev/pts /tmp /run /data /out /var/tmp
+mkdir -p /dev/pts /tmp /run /data /out /var
 mount -t tmpfs tmpfs /tmp
 mount -t tmpfs tmpfs /run
+ln -s /run /var/run
+mkdir -p /run/vhci_hcd
 for module in $(cat /lib/modules/order); do insmod /lib/modules/$module.ko || echo "E2E: insmod $module failed"; done
 ip link set lo up
 ip link set eth0 up

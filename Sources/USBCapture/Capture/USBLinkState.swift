@@ -29,6 +29,8 @@ public struct USBLinkState: Sendable, Hashable, Codable {
     /// Counters of all streams since the agent started.
     public var totalCounters: UVCStreamCounters
     public var reconnects: Int
+    /// Frames skipped because exposure detection fell behind the stream (not a device fault).
+    public var framesSkipped: Int
     public var captures: Int
     public var lastCaptureAt: Date?
 
@@ -38,6 +40,7 @@ public struct USBLinkState: Sendable, Hashable, Codable {
         counters = UVCStreamCounters()
         totalCounters = UVCStreamCounters()
         reconnects = 0
+        framesSkipped = 0
         captures = 0
     }
 }
