@@ -174,6 +174,7 @@ cp /out/config.json /etc/fluorobox/config.json
 echo "E2E: guest up, kernel $(uname -r)"
 attached() { usbip port 2>/dev/null | grep -q "Port 0"; }
 usbip --tcp-port "$PORT" attach -r 10.0.2.2 -b 1-1 && echo "E2E: attached"
+fluorobox usb grab --once /out/grab.jpg --format "$GRAB_FORMAT" > /out/grab.log 2>&1 && echo "E2E: grabbed"
 fluorobox register --data-dir /data --id "$PATIENT_ID" --name "$PATIENT_NAME" --birth-date 19800131 --sex F --note "e2e chest PA" > /out/register.log 2>&1
 fluorobox serve --data-dir /data > /out/agent.log 2>&1 &
 AGENT=$!
@@ -366,6 +367,29 @@ def parse_dicom(data):
     return elements
 
 
+def gray_png(width, height):
+    """A small 8-bit grayscale PNG for the watched folder."""
+    import zlib
+    raw = b"".join(b"\x00" + bytes((x * 16 + y) % 256 for x in range(width)) for y in range(height))
+
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body) & 0xFFFFFFFF)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
+def jpeg_size(data):
+    """(width, height) from a JPEG's SOF marker."""
+    offset = 2
+    while offset + 4 < len(data) and data[offset] == 0xFF:
+        marker, length = data[offset + 1], struct.unpack(">H", data[offset + 2:offset + 4])[0]
+        if marker in (0xC0, 0xC1, 0xC2):
+            height, width = struct.unpack(">HH", data[offset + 5:offset + 9])
+            return width, height
+        offset += 2 + length
+    return None
+
+
 def read_pgm(path):
     data = open(path, "rb").read()
     parts = data.split(b"\n", 3)
@@ -406,6 +430,9 @@ def check_store(out, expected_pgm, case, exposures):
             fail(f"the first capture should carry the registered patient, has {patient_id!r} {name!r}")
         if number > 0 and name != "UNKNOWN^UNREGISTERED":
             fail(f"a capture without a registration should be marked UNKNOWN^UNREGISTERED, has {name!r}")
+    folder = db.execute("SELECT COUNT(*) FROM instance WHERE source = 'folder'").fetchone()[0]
+    if folder != 1:
+        fail(f"the file dropped while the device was unplugged was not stored ({folder} folder instances)")
     used = db.execute("SELECT COUNT(*) FROM registration WHERE consumedAt IS NOT NULL").fetchone()[0]
     if used != 1:
         fail(f"expected the registration to be used exactly once, found {used}")
@@ -422,9 +449,11 @@ def run_case(args, case, vmlinuz, initramfs):
     port = free_port()
     profile, formats = {"iso": ("isochronous", "mjpeg"), "bulk": ("bulk", "grey")}[case]
     with open(os.path.join(out, "case.env"), "w") as env:
-        env.write(f'PORT={port}\nPATIENT_ID="{PATIENT_ID}"\nPATIENT_NAME="{PATIENT_NAME}"\n')
+        env.write(f'PORT={port}\nPATIENT_ID="{PATIENT_ID}"\nPATIENT_NAME="{PATIENT_NAME}"\nGRAB_FORMAT={formats}\n')
+    os.makedirs(os.path.join(out, "incoming"))
     with open(os.path.join(out, "config.json"), "w") as config:
         json.dump({"usb": {"enabled": True, "formats": formats, "frameSize": "320x240", "searchIntervalSeconds": 1, "stallTimeoutSeconds": 4},
+                   "watch": {"folder": "/out/incoming", "afterImport": "keep", "intervalSeconds": 1, "settleSeconds": 1},
                    "outbox": {"destinations": []}, "log": {"level": "info"}}, config)
     expected = os.path.join(out, "expected.pgm")
     camera = Watched("camera", [os.path.join(args.bin, "uvc-camera-server"), "--port", str(port), "--profile", profile,
@@ -466,6 +495,10 @@ def run_case(args, case, vmlinuz, initramfs):
         camera.send("vanish-mid-frame")
         camera.wait_for(r"client gone", 60, what="the unplug")
         agent.wait_for(r"device gone", 120, what="the agent to notice the unplug", guest=guest)
+        # Other intake goes on while the capture device is away.
+        with open(os.path.join(out, "incoming", "while-unplugged.png"), "wb") as png:
+            png.write(gray_png(16, 16))
+        agent.wait_for(r"took file from watched folder", 120, what="the watched folder to take a file while the device is unplugged", guest=guest)
         camera.wait_for(r"imported by a client", 120, times=2, what="the guest to re-attach")
         agent.wait_for(r"USB capture streaming", 180, times=2, what="streaming to recover after re-attach", guest=guest)
         log(f"{case}: unplugged mid-frame and recovered in {time.time() - unplugged:.1f}s")
@@ -488,6 +521,13 @@ def run_case(args, case, vmlinuz, initramfs):
         guest.stop()
         camera.send("quit") if camera.process.poll() is None else None
         camera.stop()
+    grab = open(os.path.join(out, "grab.jpg"), "rb").read() if os.path.exists(os.path.join(out, "grab.jpg")) else b""
+    if not grab.startswith(b"\xff\xd8") or jpeg_size(grab) != (320, 240):
+        fail(f"fluorobox usb grab --once did not write a 320x240 JPEG: {open(os.path.join(out, 'grab.log')).read()}")
+    log(f"{case}: usb grab --once: {open(os.path.join(out, 'grab.log')).read().strip()}")
+    listing = open(os.path.join(out, "usb-list.txt")).read()
+    if "USB Video Class" not in listing or formats not in listing or "high (480 Mbit/s)" not in listing:
+        fail(f"fluorobox usb list does not show the camera's class, formats and speed:\n{listing}")
     if agent.count(r"exposure captured") != 2:
         fail(f"the agent logged {agent.count('exposure captured')} captures, expected 2")
     figures = check_store(out, expected, case, 2)
