@@ -210,7 +210,7 @@ public actor USBCaptureService: Service {
         do {
             image = try FrameConverter.grayscale(frame)
         } catch {
-            link.counters.tornFrames += 1
+            link.undecodableFrames += 1
             logger.warning("USB frame could not be decoded; dropped", metadata: ["error": "\(error)", "sequence": "\(frame.sequence)"])
             return
         }

@@ -31,6 +31,8 @@ public struct USBLinkState: Sendable, Hashable, Codable {
     public var reconnects: Int
     /// Frames skipped because exposure detection fell behind the stream (not a device fault).
     public var framesSkipped: Int
+    /// Complete frames whose content could not be decoded (a damaged JPEG): dropped.
+    public var undecodableFrames: Int
     public var captures: Int
     public var lastCaptureAt: Date?
 
@@ -41,6 +43,7 @@ public struct USBLinkState: Sendable, Hashable, Codable {
         totalCounters = UVCStreamCounters()
         reconnects = 0
         framesSkipped = 0
+        undecodableFrames = 0
         captures = 0
     }
 }
