@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "POSIXSupport", dependencies: ["CLinux"], swiftSettings: strictSwift),
         .target(name: "DICOM", swiftSettings: strictSwift),
         .target(name: "Imaging", dependencies: ["CJPEGCodec"], swiftSettings: strictSwift),
-        .target(name: "USBCapture", dependencies: ["CLibUSB"], swiftSettings: strictSwift),
+        .target(name: "USBCapture", dependencies: ["CLibUSB", "Imaging"], swiftSettings: strictSwift),
         .target(name: "Inference", dependencies: ["CXNNPACK"], swiftSettings: strictSwift),
         .target(
             name: "StudyStore",
@@ -70,7 +70,7 @@ let package = Package(
         .executableTarget(
             name: "fluorobox",
             dependencies: [
-                "Appliance", "DICOM", "Imaging", "StudyStore",
+                "Appliance", "DICOM", "Imaging", "StudyStore", "USBCapture",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -91,6 +91,23 @@ let package = Package(
             name: "FluoroboxTestSupport",
             dependencies: ["DICOM", "Imaging", "POSIXSupport", .product(name: "Logging", package: "swift-log")],
             path: "Tests/TestSupport",
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "UVCEmulator",
+            dependencies: ["Imaging"],
+            path: "Tests/UVCEmulator",
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "uvc-camera-server",
+            dependencies: ["UVCEmulator", "Imaging"],
+            path: "Tests/UVCCameraServer",
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "USBCaptureTests",
+            dependencies: ["USBCapture", "UVCEmulator", "Imaging", "FluoroboxTestSupport"],
             swiftSettings: strictSwift
         ),
         .testTarget(name: "DICOMTests", dependencies: ["DICOM", "FluoroboxTestSupport"], swiftSettings: strictSwift),

@@ -36,6 +36,7 @@ public struct Agent: Sendable {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         var expected: Set<String> = [StoreMaintenanceService.name]
         if configuration.watch.folder != nil { expected.insert(FolderWatchService.name) }
+        if configuration.usb.enabled { expected.insert(USBCaptureService.name) }
         let gate = ReadinessGate(expecting: expected)
         services.append(.init(
             service: StoreMaintenanceService(
@@ -52,6 +53,18 @@ public struct Agent: Sendable {
                 successTerminationBehavior: .gracefullyShutdownGroup,
                 failureTerminationBehavior: .gracefullyShutdownGroup,
                 serviceName: FolderWatchService.name
+            ))
+        }
+        if configuration.usb.enabled {
+            services.append(.init(
+                service: USBCaptureService(
+                    settings: configuration.usb,
+                    recorder: USBCaptureRecorder(store: store, modality: configuration.usb.modality, logger: logger.labelled("usb-capture")),
+                    gate: gate, linkStatePath: USBCaptureService.linkStatePath(in: directory), logger: logger.labelled("usb-capture")
+                ),
+                successTerminationBehavior: .gracefullyShutdownGroup,
+                failureTerminationBehavior: .gracefullyShutdownGroup,
+                serviceName: USBCaptureService.name
             ))
         }
         services.append(.init(

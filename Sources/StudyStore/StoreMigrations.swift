@@ -103,6 +103,22 @@ enum StoreMigrations {
                 t.column("details", .text)
             }
         }
+        migrator.registerMigration("v2-registration") { db in
+            // The patient the operator registered for the next capture (USB intake has no DICOM
+            // header to carry it), and which instance it went to.
+            try db.create(table: "registration") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("patientID", .text)
+                t.column("patientName", .text)
+                t.column("patientBirthDate", .text)
+                t.column("patientSex", .text)
+                t.column("worklistNote", .text)
+                t.column("registeredAt", .datetime).notNull()
+                t.column("claimedSOPInstanceUID", .text)
+                t.column("consumedAt", .datetime)
+                t.column("cancelledAt", .datetime)
+            }
+        }
         return migrator
     }
 }

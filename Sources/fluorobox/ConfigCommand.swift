@@ -46,6 +46,8 @@ struct ConfigCommand: AsyncParsableCommand {
             print("outbox.destinations: \(configuration.destinations.map(\.rawValue).joined(separator: ", "))")
             print("retention: soft \(configuration.retention.softLimit), hard \(configuration.retention.hardLimit), cap \(configuration.retention.maximumStoreBytes.map(String.init) ?? "none"), every \(configuration.retentionCheckIntervalSeconds)s")
             print("watch: \(configuration.watch.folder ?? "off")" + (configuration.watch.folder == nil ? "" : ", every \(configuration.watch.intervalSeconds)s, settle \(configuration.watch.settleSeconds)s, then \(configuration.watch.afterImport.rawValue)"))
+            let usb = configuration.usb
+            print("usb: " + (usb.enabled ? "capture from \(usb.device), formats \(usb.formats.map(\.name).joined(separator: ", ")), size \(usb.width.map { "\($0)x\(usb.height ?? 0)" } ?? "largest"), exposure change \(usb.exposure.changeThreshold) / still \(usb.exposure.stableThreshold) over \(usb.exposure.stableFrames) frames, \(usb.exposure.integrationFrames) averaged" : "off"))
             for warning in warnings { print("warning: \(warning)") }
             if !warnings.isEmpty { throw ExitCode(1) }
         }

@@ -1,0 +1,118 @@
+import ArgumentParser
+import Appliance
+import Foundation
+import StudyStore
+
+struct RegisterCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "register",
+        abstract: "Register the next patient for USB capture (ID or name, birth date, sex, worklist note).",
+        discussion: """
+            The next exposure captured from the USB device is stored with these details. Registering again \
+            replaces a registration not yet used. Without a registration a capture is stored with clearly marked \
+            placeholders (UNKNOWN^UNREGISTERED). Works while `fluorobox serve` runs on the same folder.
+            """
+    )
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(name: .long, help: "Patient ID.")
+    var id: String?
+
+    @Option(name: .long, help: "Patient name, DICOM style: FAMILY^GIVEN (\"Doe, Jane\" is accepted too).")
+    var name: String?
+
+    @Option(name: .long, help: "Birth date, YYYYMMDD or YYYY-MM-DD.")
+    var birthDate: String?
+
+    @Option(name: .long, help: "Sex: M, F or O.")
+    var sex: String?
+
+    @Option(name: .long, help: "Worklist note (procedure, referral); becomes the study description.")
+    var note: String?
+
+    @Flag(name: .long, help: "Show the pending registration and the recent ones instead.")
+    var show = false
+
+    @Flag(name: .long, help: "Cancel the pending registration.")
+    var cancel = false
+
+    @Flag(name: .long, help: "Print JSON.")
+    var json = false
+
+    func validate() throws {
+        if show || cancel { return }
+        guard id?.isEmpty == false || name?.isEmpty == false else {
+            throw ValidationError("give --id or --name (or --show / --cancel)")
+        }
+        if let birthDate, Self.normalisedDate(birthDate) == nil {
+            throw ValidationError("--birth-date must be a date such as 19800131 or 1980-01-31")
+        }
+        if let sex, !["M", "F", "O"].contains(sex.uppercased()) {
+            throw ValidationError("--sex must be M, F or O")
+        }
+        for (label, value, limit) in [("--id", id, 64), ("--name", name, 64), ("--note", note, 64)] {
+            if let value, value.count > limit || value.contains(where: { $0.isNewline || $0 == "\\" }) {
+                throw ValidationError("\(label) must be at most \(limit) characters on one line, without backslashes")
+            }
+        }
+    }
+
+    func run() async throws {
+        let store = try common.openStore(create: true)
+        if cancel {
+            let cancelled = try store.cancelPendingRegistration()
+            print(cancelled ? "pending registration cancelled" : "no pending registration")
+            return
+        }
+        if show {
+            let pending = try store.pendingRegistration()
+            if json {
+                try printJSON(RegistrationDocument(pending: pending, recent: try store.registrations()))
+                return
+            }
+            if let pending {
+                print("next capture: \(Self.describe(pending))")
+            } else {
+                print("next capture: nobody registered (it will be stored as \(USBCaptureDocument.unknownPatientName))")
+            }
+            return
+        }
+        let record = try store.register(RegistrationRecord(
+            patientID: id, patientName: name.map(Self.personName), patientBirthDate: birthDate.flatMap(Self.normalisedDate),
+            patientSex: sex?.uppercased(), worklistNote: note
+        ))
+        if json {
+            try printJSON(record)
+        } else {
+            print("registered for the next capture: \(Self.describe(record))")
+        }
+    }
+
+    static func describe(_ record: RegistrationRecord) -> String {
+        [record.patientID.map { "ID \($0)" }, record.patientName, record.patientBirthDate.map { "born \($0)" },
+         record.patientSex.map { "sex \($0)" }, record.worklistNote.map { "note \"\($0)\"" }]
+            .compactMap { $0 }.joined(separator: ", ")
+    }
+
+    /// "Doe, Jane" → "Doe^Jane"; names already in DICOM form stay as they are.
+    static func personName(_ text: String) -> String {
+        guard !text.contains("^"), let comma = text.firstIndex(of: ",") else { return text }
+        let family = text[..<comma].trimmingCharacters(in: .whitespaces)
+        let given = text[text.index(after: comma)...].trimmingCharacters(in: .whitespaces)
+        return family + "^" + given
+    }
+
+    static func normalisedDate(_ text: String) -> String? {
+        let digits = text.replacingOccurrences(of: "-", with: "")
+        guard digits.count == 8, digits.allSatisfy(\.isNumber),
+              let year = Int(digits.prefix(4)), let month = Int(digits.dropFirst(4).prefix(2)), let day = Int(digits.suffix(2)),
+              (1900...2100).contains(year), (1...12).contains(month), (1...31).contains(day) else { return nil }
+        return digits
+    }
+}
+
+struct RegistrationDocument: Encodable {
+    var pending: RegistrationRecord?
+    var recent: [RegistrationRecord]
+}
