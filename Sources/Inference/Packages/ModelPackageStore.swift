@@ -205,6 +205,7 @@ public actor ModelPackageStore {
     /// the task's previous package (the rollback target).
     public func activate(_ reference: PackageReference) throws -> ActivationRecord {
         try withLock(.exclusive) {
+            try cleanStaging()
             let final = directory(of: reference)
             guard PackageFiles.isDirectory(final) else {
                 throw ModelPackageError(.notInstalled, "\(reference) is not installed (see `fluorobox model list`)")
@@ -231,6 +232,7 @@ public actor ModelPackageStore {
     /// was active becomes the previous one, so a second rollback undoes the first.
     public func rollback(task: String) throws -> ActivationRecord {
         try withLock(.exclusive) {
+            try cleanStaging()
             try refuseIfPinned(task)
             guard let current = try readRecord(task: task) else {
                 throw ModelPackageError(.noActivePackage, "task \(task) has no active package")
