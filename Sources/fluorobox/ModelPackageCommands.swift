@@ -59,8 +59,13 @@ enum ModelPackageCommands {
         func run() async throws {
             let configuration = try common.loadConfiguration()
             let folder = configuration.modelPackagesDirectory
-            let (packages, records) = try await withStore(common) { store in
-                (try await store.list(), try await store.activations())
+            var packages: [ModelPackageStore.InstalledPackage] = []
+            var records: [ActivationRecord] = []
+            // Listing never creates the packages folder; a box without one has nothing installed.
+            if FileManager.default.fileExists(atPath: folder) {
+                (packages, records) = try await withStore(common, create: false) { store in
+                    (try await store.list(), try await store.activations())
+                }
             }
             let document = Document(
                 folder: folder,

@@ -6,7 +6,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from network import BACKBONE, FINDING_COUNT, HEAD, HEATMAP_SIZE
+from network import BACKBONE, FINDING_COUNT, HEAD, HEATMAP_SIZE, LOGIT_LIMIT
 
 OPSET = 17
 INPUT_NAME = "image"
@@ -43,7 +43,11 @@ def build_model(params: dict[str, np.ndarray], size: int = 256, doc: str = "") -
         x = conv(name, x, stride, k, relu=True)
     features = x
     h = conv(HEAD[0][0], features, 1, 1, relu=True)
-    heat_logits = conv(HEAD[1][0], h, 1, 1, relu=False)
+    heat_raw = conv(HEAD[1][0], h, 1, 1, relu=False)
+    initializers.append(numpy_helper.from_array(np.array(-LOGIT_LIMIT, np.float32), "logit_min"))
+    initializers.append(numpy_helper.from_array(np.array(LOGIT_LIMIT, np.float32), "logit_max"))
+    heat_logits = "heat_logits"
+    nodes.append(helper.make_node("Clip", [heat_raw, "logit_min", "logit_max"], [heat_logits], name="heat_clip"))
     nodes.append(helper.make_node("Sigmoid", [heat_logits], [HEATMAP_OUTPUT], name="heatmap_sigmoid"))
     nodes.append(helper.make_node("GlobalAveragePool", [features], ["pooled"], name="pool_features"))
     nodes.append(helper.make_node("Flatten", ["pooled"], ["pooled_flat"], name="flatten_features", axis=1))
@@ -54,9 +58,10 @@ def build_model(params: dict[str, np.ndarray], size: int = 256, doc: str = "") -
     nodes.append(helper.make_node("Flatten", ["peak"], ["peak_flat"], name="flatten_peak", axis=1))
     nodes.append(helper.make_node("Concat", ["pooled_flat", "peak_flat"], ["evidence"], name="evidence", axis=1))
     nodes.append(helper.make_node(
-        "Gemm", ["evidence", weight("classifier.weight"), weight("classifier.bias")], ["finding_logits"],
+        "Gemm", ["evidence", weight("classifier.weight"), weight("classifier.bias")], ["classifier_out"],
         name="classifier", transB=1,
     ))
+    nodes.append(helper.make_node("Clip", ["classifier_out", "logit_min", "logit_max"], ["finding_logits"], name="finding_clip"))
     nodes.append(helper.make_node("Sigmoid", ["finding_logits"], [FINDINGS_OUTPUT], name="findings_sigmoid"))
 
     graph = helper.make_graph(

@@ -3,16 +3,22 @@
     image 1×1×256×256
     backbone: six 3×3 convolutions with ReLU (strides 2,2,2,1,2,1; 16,32,48,48,64,64 channels)
               → features 64×16×16
-    heat-map head: 1×1 conv 64→32 + ReLU, 1×1 conv 32→3 → logits 3×16×16
+    heat-map head: 1×1 conv 64→32 + ReLU, 1×1 conv 32→3, Clip ±4 → logits 3×16×16
               → Sigmoid → "heatmap" (one coarse map per finding, 16×16 cells of 16×16 pixels)
     finding head: [GlobalAveragePool(features) (64), MaxPool16×16(heat logits) (3)] → Concat
-              → Gemm 67→3 → Sigmoid → "findings"
+              → Gemm 67→3, Clip ±4 → Sigmoid → "findings"
 
 Feeding the heat map's peak into the finding head lets a small lesion (a nodule covers one or
 two cells) drive its probability, which a global average alone would dilute.
 
+Both logits are clipped to ±LOGIT_LIMIT (probabilities 0.018…0.982) so that, once quantised to
+int8, one step of a logit moves a probability by at most about 0.008: unclipped, the heat
+logits spanned −46…78 and one int8 step (0.49) could move a probability by 0.12, so two
+correct int8 runtimes that round one value differently disagreed far beyond the 0.02 the box
+is held to.
+
 Only ops the box's runtime supports appear in the export: Conv, Relu, GlobalAveragePool,
-MaxPool, Flatten, Concat, Gemm, Sigmoid (and Quantize/DequantizeLinear after quantisation).
+MaxPool, Flatten, Concat, Gemm, Clip, Sigmoid (and Quantize/DequantizeLinear after quantisation).
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ HEAD = [
     ("heat2", 32, FINDING_COUNT, 1, 1),
 ]
 CLASSIFIER_INPUTS = 64 + FINDING_COUNT
+LOGIT_LIMIT = 4.0
 
 
 def init_parameters(seed: int) -> dict[str, np.ndarray]:

@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from network import BACKBONE, HEAD, HEATMAP_SIZE, init_parameters
+from network import BACKBONE, HEAD, HEATMAP_SIZE, LOGIT_LIMIT, init_parameters
 
 
 def conv(x, weight, bias, stride):
@@ -25,6 +25,12 @@ def conv(x, weight, bias, stride):
 FINDING_LOSS_WEIGHTS = (2.0, 1.0, 1.0)
 
 
+def clip_logits(x):
+    """Clip to ±LOGIT_LIMIT going forward (as the exported Clip does), identity going back, so a
+    logit stuck beyond the limit on the wrong side still gets a gradient."""
+    return x + jax.lax.stop_gradient(jnp.clip(x, -LOGIT_LIMIT, LOGIT_LIMIT) - x)
+
+
 def forward(params, images):
     """images: N×H×W×1 float32 → (finding logits N×3, heat logits N×16×16×3)."""
     x = images
@@ -32,11 +38,11 @@ def forward(params, images):
         x = jax.nn.relu(conv(x, params[name + ".weight"], params[name + ".bias"], stride))
     features = x
     h = jax.nn.relu(conv(features, params["heat1.weight"], params["heat1.bias"], 1))
-    heat_logits = conv(h, params["heat2.weight"], params["heat2.bias"], 1)
+    heat_logits = clip_logits(conv(h, params["heat2.weight"], params["heat2.bias"], 1))
     pooled = jnp.mean(features, axis=(1, 2))
     peak = jnp.max(heat_logits, axis=(1, 2))
     z = jnp.concatenate([pooled, peak], axis=1)
-    logits = z @ params["classifier.weight"].T + params["classifier.bias"]
+    logits = clip_logits(z @ params["classifier.weight"].T + params["classifier.bias"])
     return logits, heat_logits
 
 
