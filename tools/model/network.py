@@ -11,7 +11,8 @@
 Feeding the heat map's peak into the finding head lets a small lesion (a nodule covers one or
 two cells) drive its probability, which a global average alone would dilute.
 
-Both logits are clipped to ±LOGIT_LIMIT (probabilities 0.018…0.982) so that, once quantised to
+Training smooths its targets so the logits settle within about ±3.9, and the export clips both
+logits to ±LOGIT_LIMIT (probabilities 0.018…0.982), so that, once quantised to
 int8, one step of a logit moves a probability by at most about 0.008: unclipped, the heat
 logits spanned −46…78 and one int8 step (0.49) could move a probability by 0.12, so two
 correct int8 runtimes that round one value differently disagreed far beyond the 0.02 the box

@@ -10,6 +10,12 @@ import numpy as np
 
 from network import BACKBONE, HEAD, HEATMAP_SIZE, LOGIT_LIMIT, init_parameters
 
+# Targets are squeezed into [SMOOTHING, 1 - SMOOTHING] (label smoothing): the best logit for a
+# certain case is then ±log((1-s)/s) ≈ ±3.9, inside the ±LOGIT_LIMIT the export clips to, so the
+# network learns logits that fit a small int8 range instead of growing them without bound.
+SMOOTHING = 0.02
+assert np.log((1 - SMOOTHING) / SMOOTHING) < LOGIT_LIMIT
+
 
 def conv(x, weight, bias, stride):
     """NHWC activations, OIHW weights (as ONNX stores them), symmetric 'same' padding."""
@@ -25,12 +31,6 @@ def conv(x, weight, bias, stride):
 FINDING_LOSS_WEIGHTS = (2.0, 1.0, 1.0)
 
 
-def clip_logits(x):
-    """Clip to ±LOGIT_LIMIT going forward (as the exported Clip does), identity going back, so a
-    logit stuck beyond the limit on the wrong side still gets a gradient."""
-    return x + jax.lax.stop_gradient(jnp.clip(x, -LOGIT_LIMIT, LOGIT_LIMIT) - x)
-
-
 def forward(params, images):
     """images: N×H×W×1 float32 → (finding logits N×3, heat logits N×16×16×3)."""
     x = images
@@ -38,11 +38,11 @@ def forward(params, images):
         x = jax.nn.relu(conv(x, params[name + ".weight"], params[name + ".bias"], stride))
     features = x
     h = jax.nn.relu(conv(features, params["heat1.weight"], params["heat1.bias"], 1))
-    heat_logits = clip_logits(conv(h, params["heat2.weight"], params["heat2.bias"], 1))
+    heat_logits = conv(h, params["heat2.weight"], params["heat2.bias"], 1)
     pooled = jnp.mean(features, axis=(1, 2))
     peak = jnp.max(heat_logits, axis=(1, 2))
     z = jnp.concatenate([pooled, peak], axis=1)
-    logits = clip_logits(z @ params["classifier.weight"].T + params["classifier.bias"])
+    logits = z @ params["classifier.weight"].T + params["classifier.bias"]
     return logits, heat_logits
 
 
@@ -50,14 +50,19 @@ def bce(logits, targets):
     return jnp.maximum(logits, 0) - logits * targets + jnp.log1p(jnp.exp(-jnp.abs(logits)))
 
 
+def smooth(targets):
+    return SMOOTHING + (1 - 2 * SMOOTHING) * targets
+
+
 def loss_fn(params, images, labels, heat):
     logits, heat_logits = forward(params, images)
+    labels = smooth(labels)
     # Nodules are the hardest finding (a few pixels across); they count double.
     finding_loss = jnp.mean(bce(logits, labels) * jnp.asarray(FINDING_LOSS_WEIGHTS))
     heat_t = jnp.transpose(heat, (0, 2, 3, 1))
     # Lesion cells are rare: weight them up so the map does not learn "all empty".
     weights = 1.0 + 9.0 * heat_t
-    heat_loss = jnp.sum(weights * bce(heat_logits, heat_t)) / jnp.sum(weights)
+    heat_loss = jnp.sum(weights * bce(heat_logits, smooth(heat_t))) / jnp.sum(weights)
     return finding_loss + 2.0 * heat_loss, (finding_loss, heat_loss)
 
 
@@ -84,6 +89,8 @@ def train_step(params, state, step, lr, images, labels, heat):
 @jax.jit
 def predict(params, images):
     logits, heat_logits = forward(params, images)
+    logits = jnp.clip(logits, -LOGIT_LIMIT, LOGIT_LIMIT)  # as the exported graph does
+    heat_logits = jnp.clip(heat_logits, -LOGIT_LIMIT, LOGIT_LIMIT)
     return jax.nn.sigmoid(logits), jax.nn.sigmoid(jnp.transpose(heat_logits, (0, 3, 1, 2)))
 
 
