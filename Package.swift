@@ -47,7 +47,16 @@ let package = Package(
         .target(name: "DICOM", swiftSettings: strictSwift),
         .target(name: "Imaging", dependencies: ["CJPEGCodec"], swiftSettings: strictSwift),
         .target(name: "USBCapture", dependencies: ["CLibUSB", "Imaging"], swiftSettings: strictSwift),
-        .target(name: "Inference", dependencies: ["CXNNPACK"], swiftSettings: strictSwift),
+        .target(
+            name: "Inference",
+            dependencies: [
+                "CXNNPACK",
+                "POSIXSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
         .target(
             name: "StudyStore",
             dependencies: [
@@ -71,6 +80,7 @@ let package = Package(
             name: "fluorobox",
             dependencies: [
                 "Appliance", "DICOM", "Imaging", "StudyStore", "USBCapture",
+                "Inference",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -115,6 +125,11 @@ let package = Package(
         .testTarget(
             name: "StudyStoreTests",
             dependencies: ["StudyStore", "POSIXSupport", "FluoroboxTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "InferencePackageTests",
+            dependencies: ["Inference", "Appliance", "POSIXSupport", "FluoroboxTestSupport", "fluorobox"],
             swiftSettings: strictSwift
         ),
         .testTarget(

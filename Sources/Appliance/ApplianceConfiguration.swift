@@ -1,3 +1,4 @@
+import Inference
 import StudyStore
 
 /// Everything the agent can be told, with the defaults a box runs on when told nothing.
@@ -18,6 +19,8 @@ public struct ApplianceConfiguration: Sendable, Hashable {
     public var storeBusyTimeoutSeconds: Double = 30
     public var watch = WatchFolder()
     public var usb = USBCaptureSettings()
+    /// Model packages: folder, trusted keys, pinned active packages.
+    public var modelPackages = ModelPackageSettings()
 
     public init() {}
 
@@ -50,6 +53,11 @@ public struct ApplianceConfiguration: Sendable, Hashable {
         case delete
         /// Leave it; the watcher remembers it until the agent restarts, and the store deduplicates.
         case keep
+    }
+
+    /// The folder installed model packages live in.
+    public var modelPackagesDirectory: String {
+        modelPackages.resolvedDirectory(dataDirectory: dataDirectory)
     }
 
     /// The store settings these values imply.

@@ -111,6 +111,11 @@ public enum Posix {
         _ = try retrying("unlink", path: path) { Glibc.unlink(path) }
     }
 
+    /// Removes an empty directory.
+    public static func removeDirectory(_ path: String) throws(SystemCallError) {
+        _ = try retrying("rmdir", path: path) { Glibc.rmdir(path) }
+    }
+
     /// Creates a directory; an existing directory is not an error.
     public static func makeDirectory(_ path: String, mode: mode_t = 0o750) throws(SystemCallError) {
         if Glibc.mkdir(path, mode) == 0 { return }
