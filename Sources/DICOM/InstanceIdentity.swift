@@ -56,7 +56,7 @@ extension InstanceIdentity {
             // that ends inside the pixel data.
             while let next = scanner.peekTag(), next <= Self.lastWanted, let element = try scanner.next() {
                 guard Self.wanted.contains(element.tag), let length = element.length else { continue }
-                let vr = element.vr ?? ImplicitDictionary.vr(for: element.tag) ?? .LO
+                let vr = element.vr ?? DataDictionary.vr(for: element.tag) ?? .LO
                 let text = DICOMText.trimmed(
                     bytes[element.valueOffset..<element.valueOffset + length], vr: vr, characterSet: characterSet
                 )
