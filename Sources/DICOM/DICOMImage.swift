@@ -87,9 +87,9 @@ public struct DICOMImage: Sendable {
         }
         let invert = pixels.isMonochrome1 != presentationInverse
         let samples = values.map { value -> UInt16 in
-            var y = min(max(map(value), 0), top)
-            if invert { y = top - y }
-            return UInt16(y.rounded())
+            // Rounded before inverting, so MONOCHROME1 is the exact complement of MONOCHROME2.
+            let y = min(max(map(value), 0), top).rounded()
+            return UInt16(invert ? top - y : y)
         }
         return GrayscaleImage(width: pixels.columns, height: pixels.rows, bitsStored: outputBits, samples: samples)
     }

@@ -30,6 +30,8 @@ struct DecodeAgainstDCMTKTests {
         Case(file: "derived/DX_J2K_0Padding_jpeg_lossless_sv1.dcm", tool: "dcmdjpeg"),
         Case(file: "syntax/MR_jpeg_lossless_p14_16_12.dcm", tool: "dcmdjpeg"),
         Case(file: "malformed/bad_sequence_UN_in_JPEGLL.dcm", tool: "dcmdjpeg"),
+        // Meta group repeated in the data set with a contradicting transfer syntax: the first wins, as in dcmtk.
+        Case(file: "malformed/GH1376_pixeldata_shorter_than_rows_x_cols.dcm", tool: "dcmdjpeg"),
         // RLE split over several fragments.
         Case(file: "syntax/CT1_RLE_multifragment.dcm", tool: "dcmdrle"),
         // JPEG-LS lossless and near-lossless (decoding is exact either way).
