@@ -61,6 +61,12 @@ public struct DICOMFile: Sendable {
         return sniffed.metaGroup ? .metaWithoutPreamble : .acrNema
     }
 
+    /// The syntax detected for a file without preamble or meta, nil when it is not one.
+    static func bareSyntax(_ bytes: [UInt8]) -> TransferSyntax? {
+        guard let sniffed = sniffBareStart(bytes), !sniffed.metaGroup else { return nil }
+        return sniffed.syntax
+    }
+
     /// How the data set is encoded. Mostly what the transfer syntax says; when the first element
     /// plainly disagrees (a writer that labelled implicit data explicit or the reverse, a known
     /// real-world fault) the data wins, as pydicom decides.

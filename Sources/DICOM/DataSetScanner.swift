@@ -80,7 +80,11 @@ struct DataSetScanner {
             } else if vr == .SQ || vr == .UN || !explicitVR || vr == nil {
                 // Undefined-length UN holds implicit VR little endian items (PS3.5 section 6.2.2).
                 let itemsExplicit = explicitVR && vr == .SQ
+                // Implicit VR items are little endian even inside a big endian data set (CP-246).
+                let savedByteOrder = cursor.bigEndian
+                if !itemsExplicit { cursor.bigEndian = false }
                 try skipSequence(explicitVR: itemsExplicit, depth: depth + 1, tag: tag)
+                cursor.bigEndian = savedByteOrder
             } else {
                 throw DICOMParseError(.undefinedLengthNotAllowed, offset: headerOffset, tag: tag, detail: "VR \(vr!.rawValue)")
             }
