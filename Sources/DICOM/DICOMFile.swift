@@ -101,14 +101,51 @@ public struct DICOMFile: Sendable {
             group % 2 == 0 && group <= 0x0028 && element < 0x2000 && !(group == 0 && element == 0 && bytes[4...7].allSatisfy { $0 == 0 })
         }
         if plausible(littleGroup, littleElement) {
+            guard leadingElementsAscend(bytes, explicit: explicit, bigEndian: false) else { return nil }
             if littleGroup == 0x0002 {
                 return explicit ? (true, .explicitVRLittleEndian) : nil
             }
             return (false, explicit ? .explicitVRLittleEndian : .implicitVRLittleEndian)
         }
-        if plausible(bigGroup, bigElement), explicit, bigGroup != 0x0002 {
+        if plausible(bigGroup, bigElement), explicit, bigGroup != 0x0002,
+           leadingElementsAscend(bytes, explicit: true, bigEndian: true) {
             return (false, .explicitVRBigEndian)
         }
         return nil
+    }
+
+    /// The first few elements have lengths that fit and tags in ascending order: what any data
+    /// set shows and other binary files (which may start with a small number) do not.
+    private static func leadingElementsAscend(_ bytes: [UInt8], explicit: Bool, bigEndian: Bool) -> Bool {
+        var position = 0
+        var previous: UInt32?
+        for _ in 0..<4 {
+            guard bytes.count - position >= 8 else { return previous != nil }
+            func word(_ at: Int) -> UInt32 {
+                bigEndian ? UInt32(bytes[at]) << 8 | UInt32(bytes[at + 1]) : UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8
+            }
+            let tag = word(position) << 16 | word(position + 2)
+            if let previous, tag <= previous { return false }
+            previous = tag
+            var length: UInt32
+            var header = 8
+            if explicit {
+                guard let vr = ValueRepresentation(bytes: bytes[position + 4], bytes[position + 5]) else { return false }
+                if vr.hasLongLength {
+                    guard bytes.count - position >= 12 else { return true }
+                    length = word(position + 8) | word(position + 10) << 16
+                    if bigEndian { length = word(position + 8) << 16 | word(position + 10) }
+                    header = 12
+                } else {
+                    length = word(position + 6)
+                }
+            } else {
+                length = word(position + 4) | word(position + 6) << 16
+            }
+            if length == 0xFFFF_FFFF { return true }
+            guard Int(length) <= bytes.count - position - header else { return false }
+            position += header + Int(length)
+        }
+        return true
     }
 }
