@@ -14,6 +14,8 @@ let package = Package(
     products: [
         .executable(name: "fluorobox", targets: ["fluorobox"]),
         .executable(name: "fluorobox-bench", targets: ["fluorobox-bench"]),
+        // For the fuzz package in Fuzz/, which depends on this one by path.
+        .library(name: "DICOM", targets: ["DICOM"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -37,6 +39,9 @@ let package = Package(
             name: "CXNNPACK",
             providers: [.apt(["libxnnpack-dev", "libpthreadpool-dev"])]
         ),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "COpenJPEG", providers: [.apt(["libopenjp2-7-dev"])]),
+        .systemLibrary(name: "CCharLS", providers: [.apt(["libcharls-dev"])]),
         // Linux calls Swift's Glibc module leaves out (sync_file_range).
         .systemLibrary(name: "CLinux"),
         // libjpeg reports errors by longjmp; Swift cannot catch that, so this tiny C target does.
@@ -44,7 +49,7 @@ let package = Package(
 
         // MARK: Module rooms.
         .target(name: "POSIXSupport", dependencies: ["CLinux"], swiftSettings: strictSwift),
-        .target(name: "DICOM", swiftSettings: strictSwift),
+        .target(name: "DICOM", dependencies: ["Imaging", "CZlib", "COpenJPEG", "CCharLS"], swiftSettings: strictSwift),
         .target(name: "Imaging", dependencies: ["CJPEGCodec"], swiftSettings: strictSwift),
         .target(name: "USBCapture", dependencies: ["CLibUSB", "Imaging"], swiftSettings: strictSwift),
         .target(
@@ -120,7 +125,7 @@ let package = Package(
             dependencies: ["USBCapture", "UVCEmulator", "Imaging", "FluoroboxTestSupport"],
             swiftSettings: strictSwift
         ),
-        .testTarget(name: "DICOMTests", dependencies: ["DICOM", "FluoroboxTestSupport"], swiftSettings: strictSwift),
+        .testTarget(name: "DICOMTests", dependencies: ["DICOM", "Imaging", "FluoroboxTestSupport", "fluorobox"], swiftSettings: strictSwift),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "FluoroboxTestSupport"], swiftSettings: strictSwift),
         .testTarget(
             name: "StudyStoreTests",

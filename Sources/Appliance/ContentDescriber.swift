@@ -4,7 +4,8 @@ import Imaging
 import StudyStore
 
 /// Says what staged bytes are, from their content alone: a DICOM Part 10 file (by the "DICM"
-/// magic), a JPEG or a PNG. File names and paths play no part.
+/// magic), an ACR-NEMA style DICOM file (a data set from byte 0, no meta), a JPEG or a PNG.
+/// File names and paths play no part.
 public enum ContentDescriber {
     /// Leading bytes read first; the identity attributes of nearly every file sit well inside.
     static let prefixBytes = 256 * 1024
@@ -20,20 +21,23 @@ public enum ContentDescriber {
             let info = try RasterFileInfo(validating: try staged.readAll())
             return describeRaster(info, sha256: staged.sha256)
         }
+        if DICOMFile.sniff(prefix) != nil {
+            return try describeDICOM(staged, prefix: prefix)
+        }
         throw ContentError.unrecognised
     }
 
     private static func describeDICOM(_ staged: StagedBlob, prefix: [UInt8]) throws -> InstanceDescription {
         // The wanted attributes lie past the prefix only when early elements are large.
         let whole = Int64(prefix.count) == staged.size
-        let firstTry = Result { () throws(DICOMParseError) in try InstanceIdentity(part10: prefix) }
+        let firstTry = Result { () throws(DICOMParseError) in try InstanceIdentity(fileBytes: prefix) }
         let identity: InstanceIdentity
         switch firstTry {
         case .success(let value):
             identity = value
         case .failure(let error):
             guard error.code == .truncated || error.code == .valueLengthExceedsData, !whole else { throw error }
-            identity = try InstanceIdentity(part10: try staged.readAll())
+            identity = try InstanceIdentity(fileBytes: try staged.readAll())
         }
         if identity.sopClassUID == dicomdirSOPClassUID {
             throw ContentError.dicomdir
@@ -72,14 +76,14 @@ public enum ContentDescriber {
 
 /// Content the file intake will not file.
 public enum ContentError: Error, Sendable, CustomStringConvertible {
-    /// Not DICOM Part 10, JPEG or PNG.
+    /// Not DICOM (Part 10 or ACR-NEMA), JPEG or PNG.
     case unrecognised
     /// A DICOMDIR index file: it lists images, it is not one. Skipped, not failed.
     case dicomdir
 
     public var description: String {
         switch self {
-        case .unrecognised: "not a DICOM Part 10 file (no \"DICM\" at byte 128), a JPEG or a PNG"
+        case .unrecognised: "not a DICOM Part 10 file (no \"DICM\" at byte 128) nor an ACR-NEMA data set, a JPEG or a PNG"
         case .dicomdir: "a DICOMDIR index, not an image"
         }
     }

@@ -18,6 +18,9 @@ public struct DICOMParseError: Error, Sendable, Hashable, CustomStringConvertibl
             case missingAttribute = "a required attribute is missing"
             case invalidUID = "a UID is not valid"
             case unsupportedTransferSyntax = "transfer syntax cannot be read here"
+            case unknownFormat = "neither a DICOM Part 10 file nor an ACR-NEMA data set"
+            case damagedDeflate = "deflated data set cannot be inflated"
+            case inflatedTooLarge = "deflated data set inflates past the size limit"
         }
 
         fileprivate let value: Value
@@ -34,6 +37,9 @@ public struct DICOMParseError: Error, Sendable, Hashable, CustomStringConvertibl
         public static let missingAttribute = Code(value: .missingAttribute)
         public static let invalidUID = Code(value: .invalidUID)
         public static let unsupportedTransferSyntax = Code(value: .unsupportedTransferSyntax)
+        public static let unknownFormat = Code(value: .unknownFormat)
+        public static let damagedDeflate = Code(value: .damagedDeflate)
+        public static let inflatedTooLarge = Code(value: .inflatedTooLarge)
 
         public var description: String { value.rawValue }
     }

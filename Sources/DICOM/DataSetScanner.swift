@@ -53,18 +53,24 @@ struct DataSetScanner {
         if explicitVR {
             try cursor.require(2, tag: tag)
             let first = cursor.bytes[cursor.offset], second = cursor.bytes[cursor.offset + 1]
-            cursor.offset += 2
-            // An unknown VR is read as UN, the standard's rule for VRs added after the reader was written.
             let parsed = ValueRepresentation(bytes: first, second)
-            vr = parsed ?? .UN
-            if vr!.hasLongLength {
-                try cursor.skip(2, tag: tag)
+            if parsed == nil && !((0x41...0x5A).contains(first) && (0x41...0x5A).contains(second)) {
+                // No VR at all: an implicit VR element in an explicit data set, as DataSetReader reads it.
+                vr = DataDictionary.vr(for: tag)
                 rawLength = try cursor.uint32()
             } else {
-                rawLength = UInt32(try cursor.uint16())
+                cursor.offset += 2
+                // An unknown VR is read as UN, the standard's rule for VRs added after the reader was written.
+                vr = parsed ?? .UN
+                if vr!.hasLongLength {
+                    try cursor.skip(2, tag: tag)
+                    rawLength = try cursor.uint32()
+                } else {
+                    rawLength = UInt32(try cursor.uint16())
+                }
             }
         } else {
-            vr = ImplicitDictionary.vr(for: tag)
+            vr = DataDictionary.vr(for: tag)
             rawLength = try cursor.uint32()
         }
         let valueOffset = cursor.offset
@@ -74,7 +80,11 @@ struct DataSetScanner {
             } else if vr == .SQ || vr == .UN || !explicitVR || vr == nil {
                 // Undefined-length UN holds implicit VR little endian items (PS3.5 section 6.2.2).
                 let itemsExplicit = explicitVR && vr == .SQ
+                // Implicit VR items are little endian even inside a big endian data set (CP-246).
+                let savedByteOrder = cursor.bigEndian
+                if !itemsExplicit { cursor.bigEndian = false }
                 try skipSequence(explicitVR: itemsExplicit, depth: depth + 1, tag: tag)
+                cursor.bigEndian = savedByteOrder
             } else {
                 throw DICOMParseError(.undefinedLengthNotAllowed, offset: headerOffset, tag: tag, detail: "VR \(vr!.rawValue)")
             }
@@ -142,34 +152,6 @@ struct DataSetScanner {
             default:
                 throw DICOMParseError(.badDelimiter, offset: at, tag: tag, detail: "damaged pixel data fragment")
             }
-        }
-    }
-}
-
-/// The VRs of the attributes Fluorobox reads from implicit VR data sets.
-enum ImplicitDictionary {
-    static func vr(for tag: Tag) -> ValueRepresentation? {
-        if tag.element == 0x0000 { return .UL }  // group lengths
-        switch tag {
-        case .specificCharacterSet, .imageType, .modality, .conversionType, .patientSex,
-             .bodyPartExamined, .viewPosition, .photometricInterpretation, .patientOrientation:
-            return .CS
-        case .sopClassUID, .sopInstanceUID, .studyInstanceUID, .seriesInstanceUID, .transferSyntaxUID:
-            return .UI
-        case .studyDate, .contentDate, .patientBirthDate: return .DA
-        case .studyTime, .contentTime: return .TM
-        case .accessionNumber, .studyID: return .SH
-        case .manufacturer, .institutionName, .studyDescription, .seriesDescription,
-             .manufacturerModelName, .patientID, .deviceSerialNumber, .softwareVersions:
-            return .LO
-        case .patientName, .referringPhysicianName: return .PN
-        case .stationName: return .SH
-        case .seriesNumber, .instanceNumber, .numberOfFrames: return .IS
-        case .samplesPerPixel, .rows, .columns, .bitsAllocated, .bitsStored, .highBit, .pixelRepresentation:
-            return .US
-        case .pixelSpacing, .windowCenter, .windowWidth, .rescaleIntercept, .rescaleSlope: return .DS
-        case .pixelData: return .OW
-        default: return nil
         }
     }
 }

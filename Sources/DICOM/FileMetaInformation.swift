@@ -26,7 +26,13 @@ public struct FileMetaInformation: Sendable, Hashable {
         guard Self.hasPart10Prefix(bytes) else {
             throw DICOMParseError(.notPart10, offset: 128, detail: "no \"DICM\" after the 128-byte preamble")
         }
-        var cursor = ByteCursor(bytes, offset: Self.prefixLength)
+        try self.init(metaGroupAt: Self.prefixLength, in: bytes)
+    }
+
+    /// Reads a meta group that starts at `offset` (132 in a Part 10 file; 0 in a file written
+    /// without preamble and "DICM", which dcmtk and pydicom also read).
+    init(metaGroupAt offset: Int, in bytes: [UInt8]) throws(DICOMParseError) {
+        var cursor = ByteCursor(bytes, offset: offset)
         var values: [Tag: String] = [:]
         var count = 0
         while let tag = cursor.peekTag(), tag.group == 0x0002 {
@@ -58,7 +64,8 @@ public struct FileMetaInformation: Sendable, Hashable {
                     detail: "length \(length), \(cursor.remaining) bytes left"
                 )
             }
-            if vr.isText {
+            // A tag seen twice (a damaged writer repeated the meta group) keeps its first value, as dcmtk reads it.
+            if vr.isText, values[tag] == nil {
                 values[tag] = DICOMText.trimmed(bytes[cursor.offset..<cursor.offset + length], vr: vr, characterSet: .default)
             }
             cursor.offset += length

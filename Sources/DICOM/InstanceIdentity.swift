@@ -15,8 +15,8 @@ public struct InstanceIdentity: Sendable, Hashable, Codable {
     public var studyTime: String?
     public var accessionNumber: String?
     public var studyDescription: String?
-    /// False when only the file meta could be read (e.g. a deflated data set before the full
-    /// reader lands); the identity then comes from the meta group alone.
+    /// False when only the file meta could be read (a deflated data set that does not inflate);
+    /// the identity then comes from the meta group alone.
     public var dataSetReadable: Bool
 }
 
@@ -39,6 +39,24 @@ extension InstanceIdentity {
         try self.init(bytes: bytes, dataSetOffset: meta.dataSetOffset, syntax: meta.transferSyntax, meta: meta)
     }
 
+    /// Reads the identity of any file the reader accepts: Part 10, meta without preamble, or an
+    /// ACR-NEMA data set (no preamble, no meta; syntax detected from the first element).
+    /// `bytes` may be a prefix, with the same retry rule as ``init(part10:)``.
+    public init(fileBytes bytes: [UInt8]) throws(DICOMParseError) {
+        switch DICOMFile.sniff(bytes) {
+        case .part10:
+            try self.init(part10: bytes)
+        case .metaWithoutPreamble:
+            let meta = try FileMetaInformation(metaGroupAt: 0, in: bytes)
+            try self.init(bytes: bytes, dataSetOffset: meta.dataSetOffset, syntax: meta.transferSyntax, meta: meta)
+        case .acrNema:
+            let syntax = DICOMFile.bareSyntax(bytes) ?? .implicitVRLittleEndian
+            try self.init(bytes: bytes, dataSetOffset: 0, syntax: syntax, meta: nil)
+        case nil:
+            throw DICOMParseError(.unknownFormat, offset: 0, detail: "no \"DICM\" at byte 128 and no data element at byte 0")
+        }
+    }
+
     /// Reads the identity of a bare data set (as a C-STORE carries it) in the given syntax.
     public init(dataSet bytes: [UInt8], syntax: TransferSyntax) throws(DICOMParseError) {
         try self.init(bytes: bytes, dataSetOffset: 0, syntax: syntax, meta: nil)
@@ -47,16 +65,28 @@ extension InstanceIdentity {
     private init(bytes: [UInt8], dataSetOffset: Int, syntax: TransferSyntax, meta: FileMetaInformation?) throws(DICOMParseError) {
         var values: [Tag: String] = [:]
         var readable = true
+        var bytes = bytes, dataSetOffset = dataSetOffset, syntax = syntax
         if syntax.isDeflated {
-            readable = false
-        } else {
+            do {
+                bytes = try Inflater.inflate(bytes[dataSetOffset...], limit: DICOMReadLimits.default.maximumInflatedBytes, offset: dataSetOffset)
+                dataSetOffset = 0
+                syntax = .explicitVRLittleEndian
+            } catch where error.code == .truncated {
+                // A prefix of the file: the caller retries with all of it.
+                throw error
+            } catch {
+                // Damaged deflate: the identity comes from the meta group alone; the bytes are still kept.
+                readable = false
+            }
+        }
+        if readable {
             var scanner = DataSetScanner(bytes: bytes, offset: dataSetOffset, syntax: syntax)
             var characterSet = SpecificCharacterSet.default
             // Stop before reading past the last wanted attribute: `bytes` may be only a prefix
             // that ends inside the pixel data.
             while let next = scanner.peekTag(), next <= Self.lastWanted, let element = try scanner.next() {
                 guard Self.wanted.contains(element.tag), let length = element.length else { continue }
-                let vr = element.vr ?? ImplicitDictionary.vr(for: element.tag) ?? .LO
+                let vr = element.vr ?? DataDictionary.vr(for: element.tag) ?? .LO
                 let text = DICOMText.trimmed(
                     bytes[element.valueOffset..<element.valueOffset + length], vr: vr, characterSet: characterSet
                 )
@@ -86,7 +116,7 @@ extension InstanceIdentity {
         self.sopInstanceUID = sopInstanceUID
         studyInstanceUID = nonEmpty(.studyInstanceUID)
         seriesInstanceUID = nonEmpty(.seriesInstanceUID)
-        transferSyntaxUID = syntax.uid
+        transferSyntaxUID = meta?.transferSyntax.uid ?? syntax.uid
         modality = nonEmpty(.modality)
         patientID = nonEmpty(.patientID)
         patientName = nonEmpty(.patientName)

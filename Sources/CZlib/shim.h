@@ -1,0 +1,11 @@
+#ifndef FLUOROBOX_CZLIB_SHIM_H
+#define FLUOROBOX_CZLIB_SHIM_H
+// zlib (zlib1g-dev): inflate for Deflated Explicit VR Little Endian data sets.
+#include <zlib.h>
+
+/// inflateInit2 is a macro in zlib.h, which Swift cannot call: -15 reads raw deflate (what
+/// PS3.5 A.5 prescribes), 15 a stream with the zlib header that some writers add.
+static inline int fb_inflate_init(z_streamp stream, int window_bits) {
+    return inflateInit2(stream, window_bits);
+}
+#endif

@@ -1,0 +1,118 @@
+import COpenJPEG
+
+/// JPEG 2000 decoding through OpenJPEG; its messages and failures become ``PixelDataError``
+/// here and nowhere else.
+enum JPEG2000Codec {
+    struct Output {
+        let width: Int
+        let height: Int
+        let precision: Int
+        let isSigned: Bool
+        let samples: [Int32]
+    }
+
+    /// The codestream and the read position OpenJPEG's callbacks work on, plus its last error.
+    private final class Source {
+        let bytes: [UInt8]
+        var offset = 0
+        var messages: [String] = []
+
+        init(bytes: [UInt8]) {
+            self.bytes = bytes
+        }
+    }
+
+    static func decode(_ data: [UInt8]) throws(PixelDataError) -> Output {
+        // A raw codestream starts with SOC+SIZ (FF4F FF51); a JP2 file with its signature box.
+        let format: CODEC_FORMAT
+        if data.starts(with: [0xFF, 0x4F, 0xFF, 0x51]) {
+            format = OPJ_CODEC_J2K
+        } else if data.count >= 12, Array(data[4..<8]) == Array("jP  ".utf8) {
+            format = OPJ_CODEC_JP2
+        } else {
+            throw PixelDataError(.damagedCompressedData, detail: "JPEG 2000 data starts with neither a codestream (FF4F) nor a JP2 signature")
+        }
+        let source = Source(bytes: data)
+        let context = Unmanaged.passRetained(source)
+        guard let codec = opj_create_decompress(format) else {
+            context.release()
+            throw PixelDataError(.damagedCompressedData, detail: "OpenJPEG could not create a decoder")
+        }
+        defer { opj_destroy_codec(codec) }
+        let report: opj_msg_callback = { message, user in
+            guard let message, let user else { return }
+            let source = Unmanaged<Source>.fromOpaque(user).takeUnretainedValue()
+            if source.messages.count < 8 {
+                source.messages.append(String(cString: message).trimmingCharacters(in: "\n"))
+            }
+        }
+        let pointer = context.toOpaque()
+        opj_set_error_handler(codec, report, pointer)
+        opj_set_warning_handler(codec, { _, _ in }, nil)
+        opj_set_info_handler(codec, { _, _ in }, nil)
+        var parameters = opj_dparameters_t()
+        opj_set_default_decoder_parameters(&parameters)
+        guard opj_setup_decoder(codec, &parameters) != 0 else {
+            context.release()
+            throw PixelDataError(.damagedCompressedData, detail: "OpenJPEG rejected the decoder setup")
+        }
+        // Strict: a truncated codestream is an error, not a partly grey image.
+        _ = opj_decoder_set_strict_mode(codec, 1)
+
+        guard let stream = opj_stream_create(64 * 1024, 1) else {
+            context.release()
+            throw PixelDataError(.damagedCompressedData, detail: "OpenJPEG could not create a stream")
+        }
+        defer { opj_stream_destroy(stream) }
+        opj_stream_set_user_data(stream, pointer) { user in
+            guard let user else { return }
+            Unmanaged<Source>.fromOpaque(user).release()
+        }
+        opj_stream_set_user_data_length(stream, UInt64(data.count))
+        opj_stream_set_read_function(stream) { buffer, count, user in
+            let source = Unmanaged<Source>.fromOpaque(user!).takeUnretainedValue()
+            let available = source.bytes.count - source.offset
+            if available <= 0 { return OPJ_SIZE_T.max }
+            let length = min(Int(count), available)
+            source.bytes.withUnsafeBytes { bytes in
+                buffer!.copyMemory(from: bytes.baseAddress! + source.offset, byteCount: length)
+            }
+            source.offset += length
+            return OPJ_SIZE_T(length)
+        }
+        opj_stream_set_skip_function(stream) { count, user in
+            let source = Unmanaged<Source>.fromOpaque(user!).takeUnretainedValue()
+            let target = min(max(source.offset + Int(count), 0), source.bytes.count)
+            let skipped = target - source.offset
+            source.offset = target
+            return OPJ_OFF_T(skipped)
+        }
+        opj_stream_set_seek_function(stream) { position, user in
+            let source = Unmanaged<Source>.fromOpaque(user!).takeUnretainedValue()
+            guard position >= 0, Int(position) <= source.bytes.count else { return 0 }
+            source.offset = Int(position)
+            return 1
+        }
+
+        func failure(_ what: String) -> PixelDataError {
+            let said = source.messages.isEmpty ? "" : ": " + source.messages.joined(separator: "; ")
+            return PixelDataError(.damagedCompressedData, detail: "OpenJPEG \(what)\(said)")
+        }
+        var imagePointer: UnsafeMutablePointer<opj_image_t>?
+        guard opj_read_header(stream, codec, &imagePointer) != 0, let image = imagePointer else {
+            throw failure("cannot read the header")
+        }
+        defer { opj_image_destroy(image) }
+        guard opj_decode(codec, stream, image) != 0, opj_end_decompress(codec, stream) != 0 else {
+            throw failure("cannot decode the codestream")
+        }
+        guard image.pointee.numcomps == 1, let component = image.pointee.comps?.pointee, let samples = component.data else {
+            throw PixelDataError(.unsupportedPixelFormat, detail: "JPEG 2000 image with \(image.pointee.numcomps) components (grayscale has 1)")
+        }
+        let width = Int(component.w), height = Int(component.h)
+        return Output(
+            width: width, height: height, precision: Int(component.prec), isSigned: component.sgnd != 0,
+            samples: Array(UnsafeBufferPointer(start: samples, count: width * height))
+        )
+    }
+}
