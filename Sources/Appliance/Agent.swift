@@ -36,6 +36,7 @@ public struct Agent: Sendable {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         var expected: Set<String> = [StoreMaintenanceService.name]
         if configuration.watch.folder != nil { expected.insert(FolderWatchService.name) }
+        if configuration.dicom.enabled { expected.insert(DICOMListenerService.name) }
         let gate = ReadinessGate(expecting: expected)
         services.append(.init(
             service: StoreMaintenanceService(
@@ -52,6 +53,17 @@ public struct Agent: Sendable {
                 successTerminationBehavior: .gracefullyShutdownGroup,
                 failureTerminationBehavior: .gracefullyShutdownGroup,
                 serviceName: FolderWatchService.name
+            ))
+        }
+        if configuration.dicom.enabled {
+            services.append(.init(
+                service: DICOMListenerService(
+                    settings: configuration.dicom, store: store, gate: gate, agentState: agentState,
+                    logger: logger.labelled("dicom")
+                ),
+                successTerminationBehavior: .gracefullyShutdownGroup,
+                failureTerminationBehavior: .gracefullyShutdownGroup,
+                serviceName: DICOMListenerService.name
             ))
         }
         services.append(.init(

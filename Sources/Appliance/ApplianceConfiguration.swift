@@ -17,6 +17,7 @@ public struct ApplianceConfiguration: Sendable, Hashable {
     /// Seconds a store writer waits for another process's transaction.
     public var storeBusyTimeoutSeconds: Double = 30
     public var watch = WatchFolder()
+    public var dicom = DICOMListenerSettings()
 
     public init() {}
 

@@ -36,7 +36,9 @@ public actor DICOMListener {
     public func bind(host: String, port: Int) async throws -> Int {
         guard case .idle = state else { preconditionFailure("bind called twice") }
         let configuration = configuration
-        let server = try await ServerBootstrap(group: group)
+        let server: ServerChannel
+        do {
+            server = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 64)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -53,6 +55,15 @@ public actor DICOMListener {
                     )
                 }
             }
+        } catch {
+            var detail = "\(host):\(port): \(error)"
+            if let io = error as? IOError, io.errnoCode == EACCES {
+                detail += " (ports below 1024 need root or CAP_NET_BIND_SERVICE; or set dicom.port)"
+            } else if let io = error as? IOError, io.errnoCode == EADDRINUSE {
+                detail += " (another program holds this port)"
+            }
+            throw DICOMNetworkError(.bindFailed, detail)
+        }
         state = .listening(server)
         let bound = server.channel.localAddress?.port ?? port
         logger.notice("DICOM listener bound", metadata: [

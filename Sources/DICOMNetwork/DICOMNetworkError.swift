@@ -19,6 +19,7 @@ public struct DICOMNetworkError: Error, Sendable, Hashable, CustomStringConverti
             case noAcceptedContext = "no accepted presentation context"
             case invalidFile = "file cannot be sent"
             case failedStatus = "the peer answered with a failure status"
+            case bindFailed = "cannot listen"
         }
 
         fileprivate let value: Value
@@ -37,6 +38,7 @@ public struct DICOMNetworkError: Error, Sendable, Hashable, CustomStringConverti
         public static let noAcceptedContext = Code(value: .noAcceptedContext)
         public static let invalidFile = Code(value: .invalidFile)
         public static let failedStatus = Code(value: .failedStatus)
+        public static let bindFailed = Code(value: .bindFailed)
 
         public var description: String { value.rawValue }
     }

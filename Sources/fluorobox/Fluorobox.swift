@@ -10,6 +10,7 @@ struct Fluorobox: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, ImportCommand.self, StudiesCommand.self, StatusCommand.self,
             AuditCommand.self, DemoStudyCommand.self, ConfigCommand.self,
+            DICOMCommand.self,
         ]
     )
 }
