@@ -125,8 +125,7 @@ final class StoreSink: InstanceSink {
                     throw error
                 }
                 do {
-                    // The size is known only now; the store may be over its cap with it.
-                    try store.admit(incomingBytes: size)
+                    try Self.checkRoom(for: size, in: store)
                 } catch {
                     staged.discard()
                     throw error
@@ -144,6 +143,20 @@ final class StoreSink: InstanceSink {
         case .failure(let error):
             let (status, comment) = DICOMStoreReceiver.answer(to: error)
             return (status, comment)
+        }
+    }
+
+    /// The size is known only now, and the bytes are already in tmp/ (so they count in the free
+    /// space): refuse if they leave less than the hard limit free or overrun the store's cap.
+    /// ``StudyStore/admit(incomingBytes:)`` cannot be used here, because its eviction waits for
+    /// the intake lock this very blob holds; the next request's admission evicts instead.
+    static func checkRoom(for size: Int64, in store: StudyStore) throws(StoreError) {
+        let report = try store.storageReport()
+        if report.availableBytes < report.hardLimitFreeBytes {
+            throw StoreError(.insufficientStorage, "\(ByteCount.format(report.availableBytes)) free after receiving \(ByteCount.format(UInt64(size))), the hard limit keeps \(ByteCount.format(report.hardLimitFreeBytes)) free")
+        }
+        if let cap = report.maximumStoreBytes, report.storeBytes + UInt64(size) > cap {
+            throw StoreError(.insufficientStorage, "\(ByteCount.format(UInt64(size))) more would take the store past its cap of \(ByteCount.format(cap)) (\(ByteCount.format(report.storeBytes)) used)")
         }
     }
 

@@ -41,6 +41,13 @@ final class ListenerFixture: Sendable {
         _ = await serving.result
     }
 
+    /// Waits until the listener has let go of every connection (they end a moment after the peer's).
+    func waitUntilIdle() async throws {
+        for _ in 0..<250 where await listener.openConnections > 0 {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     // MARK: Looking at the store from outside
 
     func database() throws -> DatabaseQueue {
