@@ -138,7 +138,12 @@ final class StoreSink: InstanceSink {
             outcome = .failure(error)
         }
         switch outcome {
-        case .success:
+        case .success(let receipt):
+            if receipt.sopInstanceUID != instance.sopInstanceUID {
+                logger.warning("C-STORE request and data set name different SOP Instance UIDs; filed under the data set's", metadata: [
+                    "request_uid": "\(instance.sopInstanceUID)", "data_set_uid": "\(receipt.sopInstanceUID)",
+                ])
+            }
             return (.success, nil)
         case .failure(let error):
             let (status, comment) = DICOMStoreReceiver.answer(to: error)

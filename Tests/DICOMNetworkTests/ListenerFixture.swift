@@ -103,7 +103,7 @@ func tool(_ name: String) -> String? {
     return nil
 }
 
-let dcmtkMissing = "dcmtk is not installed (tools/install-deps installs it)"
+
 
 /// The project's Python venv with pynetdicom, made by tools/install-deps.
 var venvPython: String? {
