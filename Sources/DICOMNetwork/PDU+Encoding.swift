@@ -111,7 +111,10 @@ extension PDU {
     private static func writeUserInformation(into buffer: inout ByteBuffer, _ information: UserInformation) {
         writeItem(into: &buffer, type: 0x50) { item in
             writeItem(into: &item, type: 0x51) { $0.writeInteger(information.maximumLength, endianness: .big) }
-            writeItem(into: &item, type: 0x52) { $0.writeString(information.implementationClassUID) }
+            // A peer may omit it (the parser is lenient); an empty item would not read back.
+            if !information.implementationClassUID.isEmpty {
+                writeItem(into: &item, type: 0x52) { $0.writeString(information.implementationClassUID) }
+            }
             if let window = information.asynchronousOperationsWindow {
                 writeItem(into: &item, type: 0x53) {
                     $0.writeInteger(window.invoked, endianness: .big)

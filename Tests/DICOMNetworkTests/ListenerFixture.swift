@@ -3,6 +3,7 @@ import DICOM
 import DICOMNetwork
 import FluoroboxTestSupport
 import Foundation
+import Glibc
 import GRDB
 import Logging
 import POSIXSupport
@@ -92,6 +93,22 @@ final class ListenerFixture: Sendable {
 /// Runs a program off Swift's cooperative pool, so the listener's tasks keep running meanwhile.
 func runTool(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> ProcessRunner.Result {
     try await BlockingIO.run { try ProcessRunner.run(executable, arguments, environment: environment) }
+}
+
+/// A TCP port that was free a moment ago (for peers that cannot be told to pick one).
+func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = 0
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+    }
+    guard bound else { throw RawPeer.PeerError(detail: "no free port: errno \(errno)") }
+    return Int(UInt16(bigEndian: address.sin_port))
 }
 
 /// Finds a program on PATH; nil when it is not installed.

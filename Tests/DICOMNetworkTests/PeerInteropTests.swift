@@ -201,6 +201,45 @@ struct PeerInteropTests {
         await fixture.stop()
     }
 
+    @Test("the box's own SCU: C-ECHO and C-STORE into dcmtk storescp that takes only 4096-byte PDUs")
+    func scuIntoStorescp() async throws {
+        let folder = TemporaryDirectory("scu")
+        let files = try Corpus.write(count: 2, into: folder, subfolder: "out", payloadBytes: 100_000)
+        let received = folder.file("received")
+        try FileManager.default.createDirectory(atPath: received, withIntermediateDirectories: true)
+        let port = try freePort()
+        let storescp = Process()
+        storescp.executableURL = URL(fileURLWithPath: tool("storescp")!)
+        storescp.arguments = ["-aet", "REFSCP", "--max-pdu", "4096", "-od", received, "+B", "\(port)"]
+        storescp.standardOutput = FileHandle.nullDevice
+        storescp.standardError = FileHandle.nullDevice
+        try storescp.run()
+        defer { storescp.terminate(); storescp.waitUntilExit() }
+        var echo: DIMSEStatus?
+        for _ in 0..<100 where echo == nil {
+            let configuration = RequestorConfiguration(
+                callingAETitle: "FLUOROBOX", calledAETitle: "REFSCP",
+                presentationContexts: [ProposedPresentationContext(id: 1, abstractSyntax: SOPClass.verification, transferSyntaxes: [TransferSyntax.implicitVRLittleEndian.uid])]
+            )
+            echo = try? await SCUAssociation.withAssociation(host: "127.0.0.1", port: port, configuration: configuration, logger: quietLogger) { try await $0.echo() }
+            if echo == nil { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(echo == .success)
+        let outcomes = try await StoreSCU(callingAETitle: "FLUOROBOX", calledAETitle: "REFSCP", logger: quietLogger)
+            .send(host: "127.0.0.1", port: port, paths: files.map(\.path))
+        #expect(outcomes.allSatisfy { $0.status == .success }, "\(outcomes)")
+        // storescp (+B) wrote each data set as received: byte for byte what was in the file.
+        let written = try FileManager.default.contentsOfDirectory(atPath: received)
+        #expect(written.count == 2)
+        for name in written {
+            let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: received + "/" + name)))
+            let meta = try FileMetaInformation(part10: bytes)
+            let original = Array(try Data(contentsOf: URL(fileURLWithPath: files.first { $0.uid == meta.mediaStorageSOPInstanceUID }!.path)))
+            let originalMeta = try FileMetaInformation(part10: original)
+            #expect(Array(bytes[meta.dataSetOffset...]) == Array(original[originalMeta.dataSetOffset...]))
+        }
+    }
+
     @Test("pynetdicom's storescu sends the radiographs; each arrives exactly once", .enabled(if: TestData.available, testdataMissing), .enabled(if: venvPython != nil, "no .venv with pynetdicom (tools/install-deps makes it)"))
     func pynetdicom() async throws {
         let fixture = try await ListenerFixture()

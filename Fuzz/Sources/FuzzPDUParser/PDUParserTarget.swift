@@ -1,11 +1,17 @@
 import DICOMNetwork
 import NIOCore
 
+/// libFuzzer's runtime refers to this symbol; the driver started in main.swift calls
+/// ``fuzzPDUParser(_:_:)`` directly.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func libFuzzerTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    fuzzPDUParser(data, size)
+}
+
 /// Parses the input as a stream of PDUs, as the listener does. Beyond "no crash, no hang":
 /// every PDU that parses must encode and parse back to itself, and every command set that
 /// decodes must survive its own encoding.
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzPDUParser(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+func fuzzPDUParser(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let limits = PDULimits(maximumDataPDULength: 65_536)
     var buffer = ByteBuffer(bytes: UnsafeBufferPointer(start: data, count: size))
     while true {
