@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "fluorobox-bench", targets: ["fluorobox-bench"]),
         // For the fuzz package in Fuzz/, which depends on this one by path.
         .library(name: "DICOM", targets: ["DICOM"]),
+        .library(name: "DICOMNetwork", targets: ["DICOMNetwork"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -23,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // MARK: C libraries from Debian, one system library target each.
@@ -51,6 +53,16 @@ let package = Package(
         .target(name: "POSIXSupport", dependencies: ["CLinux"], swiftSettings: strictSwift),
         .target(name: "DICOM", dependencies: ["Imaging", "CZlib", "COpenJPEG", "CCharLS"], swiftSettings: strictSwift),
         .target(name: "Imaging", dependencies: ["CJPEGCodec"], swiftSettings: strictSwift),
+        .target(
+            name: "DICOMNetwork",
+            dependencies: [
+                "DICOM",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
         .target(name: "USBCapture", dependencies: ["CLibUSB", "Imaging"], swiftSettings: strictSwift),
         .target(
             name: "Inference",
@@ -76,6 +88,7 @@ let package = Package(
             name: "Appliance",
             dependencies: [
                 "POSIXSupport", "DICOM", "Imaging", "USBCapture", "Inference", "StudyStore",
+                "DICOMNetwork",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -85,7 +98,7 @@ let package = Package(
             name: "fluorobox",
             dependencies: [
                 "Appliance", "DICOM", "Imaging", "StudyStore", "USBCapture",
-                "Inference",
+                "Inference", "DICOMNetwork",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -140,6 +153,16 @@ let package = Package(
         .testTarget(
             name: "ApplianceTests",
             dependencies: ["Appliance", "StudyStore", "DICOM", "Imaging", "POSIXSupport", "FluoroboxTestSupport", "fluorobox", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "DICOMNetworkTests",
+            dependencies: [
+                "DICOMNetwork", "Appliance", "StudyStore", "DICOM", "POSIXSupport", "FluoroboxTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strictSwift
         ),
     ]

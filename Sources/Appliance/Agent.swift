@@ -37,6 +37,7 @@ public struct Agent: Sendable {
         var expected: Set<String> = [StoreMaintenanceService.name]
         if configuration.watch.folder != nil { expected.insert(FolderWatchService.name) }
         if configuration.usb.enabled { expected.insert(USBCaptureService.name) }
+        if configuration.dicom.enabled { expected.insert(DICOMListenerService.name) }
         let gate = ReadinessGate(expecting: expected)
         services.append(.init(
             service: StoreMaintenanceService(
@@ -65,6 +66,17 @@ public struct Agent: Sendable {
                 successTerminationBehavior: .gracefullyShutdownGroup,
                 failureTerminationBehavior: .gracefullyShutdownGroup,
                 serviceName: USBCaptureService.name
+            ))
+        }
+        if configuration.dicom.enabled {
+            services.append(.init(
+                service: DICOMListenerService(
+                    settings: configuration.dicom, store: store, gate: gate, agentState: agentState,
+                    logger: logger.labelled("dicom")
+                ),
+                successTerminationBehavior: .gracefullyShutdownGroup,
+                failureTerminationBehavior: .gracefullyShutdownGroup,
+                serviceName: DICOMListenerService.name
             ))
         }
         services.append(.init(

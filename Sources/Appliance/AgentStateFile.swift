@@ -39,6 +39,12 @@ public final class AgentStateFile: Sendable {
         write()
     }
 
+    /// Records the port a listener actually bound (it may have asked for 0).
+    public func setListener(_ name: String, port: Int) {
+        contents.withLock { $0.listeners[name] = port }
+        write()
+    }
+
     public func markStopped() {
         contents.withLock {
             $0.state = "stopped"

@@ -21,6 +21,7 @@ public struct ApplianceConfiguration: Sendable, Hashable {
     public var usb = USBCaptureSettings()
     /// Model packages: folder, trusted keys, pinned active packages.
     public var modelPackages = ModelPackageSettings()
+    public var dicom = DICOMListenerSettings()
 
     public init() {}
 

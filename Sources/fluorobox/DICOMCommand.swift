@@ -6,8 +6,8 @@ import Foundation
 struct DICOMCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dicom",
-        abstract: "Look into DICOM files: list their elements, write their pixels as PGM.",
-        subcommands: [DICOMDumpCommand.self, DICOMRenderCommand.self]
+        abstract: "DICOM tools: list a file's elements, write its pixels as PGM, echo and send to a DICOM node.",
+        subcommands: [DICOMDumpCommand.self, DICOMRenderCommand.self, DICOMEchoCommand.self, DICOMSendCommand.self]
     )
 }
 

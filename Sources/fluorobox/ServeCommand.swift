@@ -14,9 +14,16 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Watch this folder for DICOM, JPEG and PNG files; overrides watch.folder.")
     var watchFolder: String?
 
+    @Option(name: .long, help: "Port of the DICOM listener (0 picks a free one); overrides dicom.port.")
+    var dicomPort: Int?
+
     func run() async throws {
         var configuration = try common.loadConfiguration()
         if let watchFolder { configuration.watch.folder = watchFolder }
+        if let dicomPort {
+            guard (0...65535).contains(dicomPort) else { throw ValidationError("--dicom-port must be from 0 to 65535") }
+            configuration.dicom.port = dicomPort
+        }
         let logger = common.bootstrapLogging(level: configuration.logLevel)
         do {
             try await Agent(configuration: configuration, environment: ProcessInfo.processInfo.environment, logger: logger).run()

@@ -1,0 +1,76 @@
+import DICOMNetwork
+
+extension ConfigurationKey {
+    /// The DICOM listener's keys.
+    static let dicom: [ConfigurationKey] = [
+        ConfigurationKey(
+            name: "dicom.enabled", kind: .boolean, defaultValue: "true",
+            summary: "Run the DICOM listener (C-ECHO and C-STORE SCP) in `fluorobox serve`."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.dicom.enabled = try value.boolean()
+        },
+        ConfigurationKey(
+            name: "dicom.port", kind: .number, defaultValue: "104",
+            summary: "TCP port of the DICOM listener: 104 is DICOM's well-known port that modalities are preset to (needs root or CAP_NET_BIND_SERVICE); 0 picks a free port. The port in use is in run/agent.json. `--dicom-port` overrides it."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.dicom.port = try value.integer(in: 0...65535)
+        },
+        ConfigurationKey(
+            name: "dicom.bindAddress", kind: .string, defaultValue: "0.0.0.0",
+            summary: "Address the DICOM listener binds to; 127.0.0.1 keeps it local."
+        ) { configuration, value throws(ConfigurationError) in
+            guard let address = try value.optionalText() else { throw value.invalid("must not be empty") }
+            configuration.dicom.bindAddress = address
+        },
+        ConfigurationKey(
+            name: "dicom.aeTitle", kind: .string, defaultValue: "FLUOROBOX",
+            summary: "The box's AE title; associations calling any other title are rejected."
+        ) { configuration, value throws(ConfigurationError) in
+            let title = try value.text().trimmingCharacters(in: .whitespaces)
+            guard DICOMListenerSettings.isValidAETitle(title) else {
+                throw value.invalid("\"\(title)\" is not an AE title (1 to 16 printable characters, no backslash)")
+            }
+            configuration.dicom.aeTitle = title
+        },
+        ConfigurationKey(
+            name: "dicom.acceptedCallingAETitles", kind: .stringList, defaultValue: "",
+            summary: "Calling AE titles (the modalities) allowed to send; empty accepts any."
+        ) { configuration, value throws(ConfigurationError) in
+            let titles = try value.list()
+            for title in titles where !DICOMListenerSettings.isValidAETitle(title) {
+                throw value.invalid("\"\(title)\" is not an AE title (1 to 16 printable characters, no backslash)")
+            }
+            configuration.dicom.acceptedCallingAETitles = titles
+        },
+        ConfigurationKey(
+            name: "dicom.maxPDULength", kind: .number, defaultValue: "262144",
+            summary: "Largest P-DATA PDU the listener advertises and accepts (4096 to 16777216 bytes); larger PDUs mean fewer headers per image."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.dicom.maximumPDULength = try value.integer(in: AcceptorConfiguration.pduLengthRange)
+        },
+        ConfigurationKey(
+            name: "dicom.artimTimeoutSeconds", kind: .number, defaultValue: "30",
+            summary: "Seconds to wait for the association request after a connection opens, and for the peer to close after a release (ARTIM)."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.dicom.artimTimeoutSeconds = try value.positive()
+        },
+        ConfigurationKey(
+            name: "dicom.idleTimeoutSeconds", kind: .number, defaultValue: "120",
+            summary: "Seconds an association may stay silent before it is aborted."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.dicom.idleTimeoutSeconds = try value.positive()
+        },
+        ConfigurationKey(
+            name: "dicom.maxAssociations", kind: .number, defaultValue: "8",
+            summary: "Associations served at once; more are rejected as transient (local limit exceeded) so the modality retries."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.dicom.maximumAssociations = try value.integer(in: 1...256)
+        },
+        ConfigurationKey(
+            name: "dicom.extraSOPClasses", kind: .stringList, defaultValue: "",
+            summary: "Storage SOP class UIDs accepted besides the built-in image classes (radiography, fluoroscopy, secondary capture, CT, MR, US, NM)."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.dicom.extraSOPClasses = try value.list()
+        },
+    ]
+}

@@ -1,0 +1,38 @@
+import DICOMNetwork
+import Logging
+import ServiceLifecycle
+import StudyStore
+
+/// Runs the DICOM listener in the agent: binds, records the port in run/agent.json, reports
+/// ready, serves until graceful shutdown, then lets open associations finish for a moment.
+public struct DICOMListenerService: Service {
+    public static let name = "dicom-listener"
+
+    let settings: DICOMListenerSettings
+    let store: StudyStore
+    let gate: ReadinessGate
+    let agentState: AgentStateFile?
+    let logger: Logger
+
+    public init(settings: DICOMListenerSettings, store: StudyStore, gate: ReadinessGate, agentState: AgentStateFile?, logger: Logger) {
+        self.settings = settings
+        self.store = store
+        self.gate = gate
+        self.agentState = agentState
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let listener = DICOMListener(
+            configuration: settings.acceptor, receiver: DICOMStoreReceiver(store: store, logger: logger), logger: logger
+        )
+        let port = try await listener.bind(host: settings.bindAddress, port: settings.port)
+        agentState?.setListener("dicom", port: port)
+        await gate.ready(Self.name)
+        try await withGracefulShutdownHandler {
+            try await listener.serve()
+        } onGracefulShutdown: {
+            Task { await listener.close() }
+        }
+    }
+}

@@ -1,0 +1,146 @@
+import Logging
+import NIOCore
+import NIOPosix
+
+/// The C-ECHO / C-STORE SCP: binds a TCP port, accepts associations (up to a limit) and serves
+/// each on its own task.
+public actor DICOMListener {
+    public typealias ServerChannel = NIOAsyncChannel<NIOAsyncChannel<PDU, ByteBuffer>, Never>
+
+    enum State {
+        case idle
+        case listening(ServerChannel)
+        /// Closed by ``close(grace:)``; associations may still be finishing.
+        case closed
+    }
+
+    public let configuration: AcceptorConfiguration
+    private let receiver: any InstanceReceiver
+    private let logger: Logger
+    private let group: any EventLoopGroup
+    private var state = State.idle
+    /// Open connections by identity, so the count can be limited and a shutdown can abort them.
+    private var connections: [ObjectIdentifier: any Channel] = [:]
+
+    public init(
+        configuration: AcceptorConfiguration, receiver: any InstanceReceiver, logger: Logger,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
+        self.configuration = configuration
+        self.receiver = receiver
+        self.logger = logger
+        self.group = group
+    }
+
+    /// Binds and returns the port (useful with port 0, which picks a free one).
+    public func bind(host: String, port: Int) async throws -> Int {
+        guard case .idle = state else { preconditionFailure("bind called twice") }
+        let configuration = configuration
+        let server: ServerChannel
+        do {
+            server = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.backlog, value: 64)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 16 * 1024, initial: 256 * 1024, maximum: 1024 * 1024))
+            .bind(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PDUDecoder(limits: configuration.limits)))
+                    try channel.pipeline.syncOperations.addHandler(AssociationTimerHandler(
+                        phase: .artim, artim: configuration.artimTimeout, idle: configuration.idleTimeout
+                    ))
+                    return try NIOAsyncChannel<PDU, ByteBuffer>(
+                        wrappingChannelSynchronously: channel,
+                        configuration: .init(backPressureStrategy: .init(lowWatermark: 4, highWatermark: 32))
+                    )
+                }
+            }
+        } catch {
+            var detail = "\(host):\(port): \(error)"
+            if let io = error as? IOError, io.errnoCode == EACCES {
+                detail += " (ports below 1024 need root or CAP_NET_BIND_SERVICE; or set dicom.port)"
+            } else if let io = error as? IOError, io.errnoCode == EADDRINUSE {
+                detail += " (another program holds this port)"
+            }
+            throw DICOMNetworkError(.bindFailed, detail)
+        }
+        state = .listening(server)
+        let bound = server.channel.localAddress?.port ?? port
+        logger.notice("DICOM listener bound", metadata: [
+            "address": "\(host):\(bound)", "ae_title": "\(configuration.aeTitle)",
+            "max_pdu": "\(configuration.maximumPDULength)", "max_associations": "\(configuration.maximumAssociations)",
+        ])
+        return bound
+    }
+
+    /// Accepts associations until ``close(grace:)``; returns once every association has ended.
+    public func serve() async throws {
+        guard case .listening(let server) = state else { return }
+        let negotiator = AssociationNegotiator(configuration: configuration)
+        let receiver = self.receiver
+        let logger = self.logger
+        try await withThrowingDiscardingTaskGroup { tasks in
+            try await server.executeThenClose { inbound in
+                for try await connection in inbound {
+                    let admitted = self.register(connection.channel)
+                    tasks.addTask {
+                        if admitted {
+                            var association = SCPAssociation(channel: connection, negotiator: negotiator, receiver: receiver, logger: logger)
+                            await association.run()
+                        } else {
+                            await Self.refuseOverLimit(connection, logger: logger, limits: negotiator.configuration.limits)
+                        }
+                        await self.unregister(connection.channel)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Stops accepting; associations still open after `grace` are aborted.
+    public func close(grace: Duration = .seconds(5)) async {
+        guard case .listening(let server) = state else {
+            state = .closed
+            return
+        }
+        state = .closed
+        try? await server.channel.close()
+        logger.info("DICOM listener stopped accepting", metadata: ["open_associations": "\(connections.count)"])
+        let deadline = ContinuousClock.now + grace
+        while !connections.isEmpty, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        for channel in connections.values {
+            logger.warning("aborting an association still open at shutdown")
+            let abort = PDU.abort(AbortPDU(source: .serviceProvider)).encoded(allocator: channel.allocator)
+            channel.writeAndFlush(abort).whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+
+    /// Open associations (and connections not yet associated).
+    public var openConnections: Int { connections.count }
+
+    private func register(_ channel: any Channel) -> Bool {
+        guard connections.count < configuration.maximumAssociations else { return false }
+        connections[ObjectIdentifier(channel)] = channel
+        return true
+    }
+
+    private func unregister(_ channel: any Channel) {
+        connections[ObjectIdentifier(channel)] = nil
+    }
+
+    /// Over the limit: read the request so the answer is a proper A-ASSOCIATE-RJ (transient,
+    /// local limit exceeded), then close.
+    private static func refuseOverLimit(_ connection: NIOAsyncChannel<PDU, ByteBuffer>, logger: Logger, limits: PDULimits) async {
+        try? await connection.executeThenClose { inbound, outbound in
+            for try await pdu in inbound {
+                if case .associateRequest(let request) = pdu {
+                    logger.warning("association rejected: too many associations", metadata: ["calling_ae": "\(request.callingAETitle)"])
+                    try await outbound.write(PDU.associateReject(.localLimitExceeded).encoded())
+                }
+                break
+            }
+        }
+    }
+}

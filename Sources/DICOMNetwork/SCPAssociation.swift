@@ -1,0 +1,318 @@
+import DICOM
+import Logging
+import NIOCore
+
+/// One association accepted by the listener, from A-ASSOCIATE-RQ to release or abort.
+///
+/// The state lives in this value and is touched by the one task that reads the association's
+/// PDUs in order, so it needs no actor: every transition happens in ``run()``.
+struct SCPAssociation {
+    enum State {
+        /// Connection open, ARTIM running, no A-ASSOCIATE-RQ yet.
+        case awaitingRequest
+        /// Accepted; DIMSE messages flow.
+        case established(Established)
+        /// Released, rejected or aborted by this side; waiting for the peer to close (ARTIM).
+        case closing
+    }
+
+    struct Established {
+        var agreement: AssociationNegotiator.Agreement
+        var callingAETitle: String
+        var message: MessageInProgress = .idle
+    }
+
+    /// Where the association is within a DIMSE message.
+    enum MessageInProgress {
+        case idle
+        /// Command fragments so far, on one context.
+        case command(contextID: UInt8, bytes: ByteBuffer)
+        /// The command is complete and its data set is arriving.
+        case dataSet(DataSetTransfer)
+    }
+
+    struct DataSetTransfer {
+        var contextID: UInt8
+        var command: DIMSECommand
+        /// Nil when the data set is read only to be discarded.
+        var sink: (any InstanceSink)?
+        /// Set when the request is refused; the status answers it once the data set ends.
+        var refusal: InstanceSinkError?
+        var bytes = 0
+    }
+
+    let channel: NIOAsyncChannel<PDU, ByteBuffer>
+    let negotiator: AssociationNegotiator
+    let receiver: any InstanceReceiver
+    let peer: String
+    let logger: Logger
+    private var state = State.awaitingRequest
+    private(set) var stored = 0
+
+    init(channel: NIOAsyncChannel<PDU, ByteBuffer>, negotiator: AssociationNegotiator, receiver: any InstanceReceiver, logger: Logger) {
+        self.channel = channel
+        self.negotiator = negotiator
+        self.receiver = receiver
+        peer = channel.channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "unknown"
+        var logger = logger
+        logger[metadataKey: "peer"] = "\(peer)"
+        self.logger = logger
+    }
+
+    mutating func run() async {
+        do {
+            try await channel.executeThenClose { inbound, outbound in
+                let sender = MessageSender(outbound: outbound, allocator: channel.channel.allocator, peerMaximumLength: 0)
+                do {
+                    for try await pdu in inbound {
+                        if try await handle(pdu, sender: sender) == .stop { break }
+                    }
+                    endedByPeer(reason: "connection closed by the peer")
+                } catch let error as DICOMNetworkError where error.code == .timeout {
+                    endedByPeer(reason: "\(error)")
+                } catch let error as DICOMNetworkError {
+                    // The peer broke the protocol: tell it why, then hang up.
+                    logger.warning("aborting association", metadata: ["error": "\(error)"])
+                    abandonTransfer()
+                    try? await sender.send(.abort(AbortPDU(source: .serviceProvider, reason: error.abortReason)))
+                    state = .closing
+                }
+            }
+        } catch {
+            abandonTransfer()
+            logger.warning("association ended by an error", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private enum Next { case proceed, stop }
+
+    private mutating func handle(_ pdu: PDU, sender: MessageSender) async throws -> Next {
+        switch (state, pdu) {
+        case (.awaitingRequest, .associateRequest(let request)):
+            return try await associate(request, sender: sender)
+        case (.established(var established), .data(let values)):
+            // Written back on every exit, a thrown error included, so abandonTransfer sees the
+            // transfer that is really in progress.
+            defer { state = .established(established) }
+            for value in values {
+                try await handle(value, in: &established, sender: sender)
+            }
+            return .proceed
+        case (.established(let established), .releaseRequest):
+            if case .idle = established.message {} else {
+                logger.warning("release requested in the middle of a message; the unfinished instance is dropped")
+            }
+            abandonTransfer()
+            try await sender.send(.releaseResponse)
+            logger.info("association released", metadata: ["calling_ae": "\(established.callingAETitle)", "stored": "\(stored)"])
+            state = .closing
+            try await setTimer(.artim)
+            return .proceed
+        case (_, .abort(let abort)):
+            abandonTransfer()
+            logger.notice("association aborted by the peer", metadata: ["abort": "\(abort)"])
+            state = .closing
+            return .stop
+        case (.closing, _):
+            // After a release or rejection only the peer's close is expected; ignore stragglers.
+            return .proceed
+        default:
+            throw DICOMNetworkError(.unexpectedPDU, "\(pdu.kind) while \(stateName)")
+        }
+    }
+
+    private var stateName: String {
+        switch state {
+        case .awaitingRequest: "waiting for A-ASSOCIATE-RQ"
+        case .established: "established"
+        case .closing: "closing"
+        }
+    }
+
+    private mutating func associate(_ request: AssociateRequest, sender: MessageSender) async throws -> Next {
+        switch negotiator.negotiate(request) {
+        case .rejected(let reject, let reason):
+            logger.warning("association rejected", metadata: [
+                "calling_ae": "\(request.callingAETitle)", "called_ae": "\(request.calledAETitle)", "reason": "\(reason)",
+            ])
+            try await sender.send(.associateReject(reject))
+            state = .closing
+            try await setTimer(.artim)
+            return .proceed
+        case .accepted(let agreement):
+            try await sender.send(.associateAccept(agreement.accept))
+            logger.info("association accepted", metadata: [
+                "calling_ae": "\(request.callingAETitle)", "contexts_accepted": "\(agreement.contexts.count)",
+                "contexts_proposed": "\(request.presentationContexts.count)",
+                "peer_implementation": "\(request.userInformation.implementationClassUID) \(request.userInformation.implementationVersionName ?? "")",
+                "peer_max_pdu": "\(agreement.peerMaximumLength)",
+            ])
+            state = .established(Established(agreement: agreement, callingAETitle: request.callingAETitle))
+            try await setTimer(.idle)
+            return .proceed
+        }
+    }
+
+    private func setTimer(_ phase: AssociationTimerHandler.Phase) async throws {
+        try await channel.channel.triggerUserOutboundEvent(phase).get()
+    }
+
+    // MARK: DIMSE messages
+
+    private mutating func handle(_ value: PresentationDataValue, in established: inout Established, sender: MessageSender) async throws {
+        guard let context = established.agreement.contexts[value.contextID] else {
+            throw DICOMNetworkError(.unknownPresentationContext, "PDV on presentation context \(value.contextID), which was not accepted")
+        }
+        let sender = MessageSender(outbound: sender.outbound, allocator: sender.allocator, peerMaximumLength: established.agreement.peerMaximumLength)
+        switch established.message {
+        case .idle where value.isCommand:
+            if value.isLastFragment {
+                established.message = .idle
+                try await commandComplete(value.data, context: context, in: &established, sender: sender)
+            } else {
+                established.message = .command(contextID: value.contextID, bytes: value.data)
+            }
+        case .command(let contextID, var bytes) where value.isCommand && value.contextID == contextID:
+            guard bytes.readableBytes + value.data.readableBytes <= DIMSECommand.maximumLength else {
+                throw DICOMNetworkError(.malformedCommand, "command set longer than \(DIMSECommand.maximumLength) bytes")
+            }
+            var fragment = value.data
+            bytes.writeBuffer(&fragment)
+            if value.isLastFragment {
+                established.message = .idle
+                try await commandComplete(bytes, context: context, in: &established, sender: sender)
+            } else {
+                established.message = .command(contextID: contextID, bytes: bytes)
+            }
+        case .dataSet(var transfer) where !value.isCommand && value.contextID == transfer.contextID:
+            transfer.bytes += value.data.readableBytes
+            if let sink = transfer.sink, transfer.refusal == nil {
+                let outcome = value.data.withUnsafeReadableBytes { raw in
+                    Result { () throws(InstanceSinkError) in try sink.append(raw) }
+                }
+                if case .failure(let refusal) = outcome {
+                    sink.abandon()
+                    transfer.sink = nil
+                    transfer.refusal = refusal
+                }
+            }
+            if value.isLastFragment {
+                established.message = .idle
+                try await dataSetComplete(transfer, sender: sender)
+            } else {
+                established.message = .dataSet(transfer)
+            }
+        default:
+            throw DICOMNetworkError(
+                .unexpectedPDU,
+                "\(value.isCommand ? "command" : "data set") fragment on context \(value.contextID) while \(established.message.name)"
+            )
+        }
+    }
+
+    private mutating func commandComplete(_ bytes: ByteBuffer, context: AcceptedContext, in established: inout Established, sender: MessageSender) async throws {
+        let command = try DIMSECommand(decoding: bytes)
+        guard command.isRequest else {
+            throw DICOMNetworkError(.unexpectedPDU, "a response (command field 0x\(String(command.commandField, radix: 16))) sent to the SCP")
+        }
+        switch command.kind {
+        case .echoRequest where !command.hasDataSet:
+            try await sender.send(command.response(status: .success), contextID: context.id)
+        case .storeRequest where command.hasDataSet:
+            established.message = .dataSet(await beginStore(command, context: context, callingAETitle: established.callingAETitle))
+        default:
+            let refusal = InstanceSinkError(status: .unrecognisedOperation, comment: "only C-ECHO and C-STORE are served")
+            if command.hasDataSet {
+                established.message = .dataSet(DataSetTransfer(contextID: context.id, command: command, sink: nil, refusal: refusal))
+            } else {
+                try await sender.send(command.response(status: refusal.status, comment: refusal.comment), contextID: context.id)
+            }
+        }
+    }
+
+    private func beginStore(_ command: DIMSECommand, context: AcceptedContext, callingAETitle: String) async -> DataSetTransfer {
+        var transfer = DataSetTransfer(contextID: context.id, command: command, sink: nil, refusal: nil)
+        guard let sopClass = command.affectedSOPClassUID, let sopInstance = command.affectedSOPInstanceUID,
+              !sopClass.isEmpty, !sopInstance.isEmpty else {
+            transfer.refusal = InstanceSinkError(status: .cannotUnderstand, comment: "C-STORE-RQ without Affected SOP Class or Instance UID")
+            return transfer
+        }
+        guard sopClass == context.abstractSyntax else {
+            transfer.refusal = InstanceSinkError(
+                status: .sopClassNotSupported,
+                comment: "SOP class \(sopClass) sent on the context for \(context.abstractSyntax)"
+            )
+            return transfer
+        }
+        let incoming = IncomingInstance(
+            sopClassUID: sopClass, sopInstanceUID: sopInstance, transferSyntax: context.transferSyntax,
+            callingAETitle: callingAETitle, peer: peer, messageID: command.messageID ?? 0
+        )
+        switch await receiver.begin(incoming) {
+        case .accept(let sink):
+            transfer.sink = sink
+        case .refuse(let status, let comment):
+            transfer.refusal = InstanceSinkError(status: status, comment: comment)
+        }
+        return transfer
+    }
+
+    private mutating func dataSetComplete(_ transfer: DataSetTransfer, sender: MessageSender) async throws {
+        let status: DIMSEStatus
+        let comment: String?
+        if let refusal = transfer.refusal {
+            (status, comment) = (refusal.status, refusal.comment)
+        } else if let sink = transfer.sink {
+            (status, comment) = await sink.finish()
+        } else {
+            (status, comment) = (.processingFailure, "no receiver")
+        }
+        if status.isSuccess { stored += 1 }
+        if !status.isSuccess {
+            logger.warning("C-STORE answered with a failure", metadata: [
+                "status": "\(status)", "comment": "\(comment ?? "")",
+                "sop_instance_uid": "\(transfer.command.affectedSOPInstanceUID ?? "")", "bytes": "\(transfer.bytes)",
+            ])
+        }
+        try await sender.send(transfer.command.response(status: status, comment: comment), contextID: transfer.contextID)
+    }
+
+    // MARK: Ending
+
+    /// The connection ended without a release: whatever was being received is dropped.
+    private mutating func endedByPeer(reason: String) {
+        switch state {
+        case .closing:
+            break
+        case .awaitingRequest:
+            logger.info("connection ended before an association", metadata: ["reason": "\(reason)"])
+        case .established(let established):
+            if case .dataSet = established.message {
+                logger.warning("association ended in the middle of a data set; nothing was acknowledged for it", metadata: ["reason": "\(reason)"])
+            } else {
+                logger.notice("association ended without release", metadata: ["reason": "\(reason)"])
+            }
+        }
+        abandonTransfer()
+        state = .closing
+    }
+
+    private mutating func abandonTransfer() {
+        guard case .established(var established) = state else { return }
+        if case .dataSet(let transfer) = established.message {
+            transfer.sink?.abandon()
+        }
+        established.message = .idle
+        state = .established(established)
+    }
+}
+
+extension SCPAssociation.MessageInProgress {
+    var name: String {
+        switch self {
+        case .idle: "between messages"
+        case .command: "receiving a command"
+        case .dataSet: "receiving a data set"
+        }
+    }
+}

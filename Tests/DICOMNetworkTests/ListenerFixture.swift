@@ -1,0 +1,140 @@
+import Appliance
+import DICOM
+import DICOMNetwork
+import FluoroboxTestSupport
+import Foundation
+import Glibc
+import GRDB
+import Logging
+import POSIXSupport
+import StudyStore
+
+/// A real listener on a free loopback port, filing into a real store in a temp folder.
+final class ListenerFixture: Sendable {
+    let folder: TemporaryDirectory
+    let store: StudyStore
+    let listener: DICOMListener
+    let port: Int
+    let serving: Task<Void, any Error>
+    static let aeTitle = "FLUOROBOX"
+
+    init(
+        configuration: AcceptorConfiguration = AcceptorConfiguration(aeTitle: ListenerFixture.aeTitle),
+        retention: RetentionPolicy = RetentionPolicy(softLimit: .bytes(0), hardLimit: .bytes(0)),
+        receiver: (any InstanceReceiver)? = nil, label: String = "listener"
+    ) async throws {
+        folder = TemporaryDirectory(label)
+        store = try StudyStore.open(
+            StoreConfiguration(dataDirectory: DataDirectory(path: folder.file("data")), retention: retention),
+            logger: quietLogger
+        )
+        listener = DICOMListener(
+            configuration: configuration, receiver: receiver ?? DICOMStoreReceiver(store: store, logger: quietLogger),
+            logger: quietLogger
+        )
+        port = try await listener.bind(host: "127.0.0.1", port: 0)
+        let listener = self.listener
+        serving = Task { try await listener.serve() }
+    }
+
+    func stop() async {
+        await listener.close(grace: .seconds(2))
+        _ = await serving.result
+    }
+
+    /// Waits until the listener has let go of every connection (they end a moment after the peer's).
+    func waitUntilIdle() async throws {
+        for _ in 0..<250 where await listener.openConnections > 0 {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    // MARK: Looking at the store from outside
+
+    func database() throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.readonly = true
+        return try DatabaseQueue(path: store.directory.databasePath, configuration: configuration)
+    }
+
+    struct StoredInstance: Hashable {
+        var sopInstanceUID: String
+        var sha256: String
+        var transferSyntaxUID: String?
+        var source: String
+        var sourceDetail: String?
+        var blobPath: String
+    }
+
+    func instances() throws -> [StoredInstance] {
+        try database().read { db in
+            try Row.fetchAll(db, sql: "SELECT sopInstanceUID, sha256, transferSyntaxUID, source, sourceDetail, blobPath FROM instance ORDER BY id").map {
+                StoredInstance(
+                    sopInstanceUID: $0["sopInstanceUID"], sha256: $0["sha256"], transferSyntaxUID: $0["transferSyntaxUID"],
+                    source: $0["source"], sourceDetail: $0["sourceDetail"], blobPath: $0["blobPath"]
+                )
+            }
+        }
+    }
+
+    func blob(_ instance: StoredInstance) throws -> [UInt8] {
+        Array(try Data(contentsOf: URL(fileURLWithPath: store.directory.absolute(instance.blobPath))))
+    }
+
+    func temporaryFiles() throws -> [String] {
+        try Posix.directoryEntries(store.directory.temporaryPath)
+    }
+
+    func quarantinedFiles() throws -> [String] {
+        try Posix.directoryEntries(store.directory.quarantinePath)
+    }
+}
+
+/// Runs a program off Swift's cooperative pool, so the listener's tasks keep running meanwhile.
+func runTool(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> ProcessRunner.Result {
+    try await BlockingIO.run { try ProcessRunner.run(executable, arguments, environment: environment) }
+}
+
+/// A TCP port that was free a moment ago (for peers that cannot be told to pick one).
+func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = 0
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+    }
+    guard bound else { throw RawPeer.PeerError(detail: "no free port: errno \(errno)") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// Finds a program on PATH; nil when it is not installed.
+func tool(_ name: String) -> String? {
+    for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+        let path = "\(directory)/\(name)"
+        if FileManager.default.isExecutableFile(atPath: path) { return path }
+    }
+    return nil
+}
+
+
+
+/// The project's Python venv with pynetdicom, made by tools/install-deps.
+var venvPython: String? {
+    let path = TestData.packageRoot + "/.venv/bin/python"
+    return FileManager.default.isExecutableFile(atPath: path) ? path : nil
+}
+
+/// Part 10 files made here: DX-like instances with a payload of the given size.
+enum Corpus {
+    static func write(count: Int, into folder: TemporaryDirectory, subfolder: String, payloadBytes: Int = 4096) throws -> [(path: String, uid: String)] {
+        try (0..<count).map { index in
+            let uid = DICOMUID.random()
+            let bytes = try SyntheticDICOM.make(sopInstanceUID: uid, payload: SyntheticDICOM.randomBytes(payloadBytes))
+            return (try folder.write("\(subfolder)/\(index).dcm", bytes), uid)
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import DICOM
+import DICOMNetwork
+import Testing
+
+@Suite("A-ASSOCIATE negotiation")
+struct NegotiationTests {
+    let negotiator = AssociationNegotiator(configuration: AcceptorConfiguration(aeTitle: "FLUOROBOX", acceptedCallingAETitles: ["CR1", "DX2"]))
+
+    func request(called: String = "FLUOROBOX", calling: String = "CR1", contexts: [ProposedPresentationContext]) -> AssociateRequest {
+        AssociateRequest(
+            calledAETitle: called, callingAETitle: calling, presentationContexts: contexts,
+            userInformation: UserInformation(maximumLength: 16_384, implementationClassUID: "1.2.3")
+        )
+    }
+
+    @Test("wrong called AE, unknown calling AE and a foreign application context are rejected with the right reason")
+    func rejections() {
+        let contexts = [ProposedPresentationContext(id: 1, abstractSyntax: SOPClass.verification, transferSyntaxes: ["1.2.840.10008.1.2"])]
+        guard case .rejected(let called, _) = negotiator.negotiate(request(called: "OTHER", contexts: contexts)) else { Issue.record(); return }
+        #expect(called == .calledAETitleNotRecognised)
+        guard case .rejected(let calling, _) = negotiator.negotiate(request(calling: "INTRUDER", contexts: contexts)) else { Issue.record(); return }
+        #expect(calling == .callingAETitleNotRecognised)
+        var foreign = request(contexts: contexts)
+        foreign.applicationContextName = "1.2.3.4"
+        guard case .rejected(let context, _) = negotiator.negotiate(foreign) else { Issue.record(); return }
+        #expect(context == .applicationContextNotSupported)
+    }
+
+    @Test("only decodable syntaxes and stored SOP classes are accepted; the proposer's order decides")
+    func contexts() throws {
+        let dx = "1.2.840.10008.5.1.4.1.1.1.1"
+        let outcome = negotiator.negotiate(request(contexts: [
+            ProposedPresentationContext(id: 1, abstractSyntax: dx, transferSyntaxes: [TransferSyntax.jpegExtended.uid]),
+            ProposedPresentationContext(id: 3, abstractSyntax: dx, transferSyntaxes: ["1.2.840.10008.1.2.4.100", TransferSyntax.jpegLosslessSV1.uid, TransferSyntax.explicitVRLittleEndian.uid]),
+            ProposedPresentationContext(id: 5, abstractSyntax: "1.2.840.10008.5.1.4.1.1.88.11", transferSyntaxes: [TransferSyntax.explicitVRLittleEndian.uid]),
+            ProposedPresentationContext(id: 7, abstractSyntax: SOPClass.verification, transferSyntaxes: [TransferSyntax.jpegBaseline.uid, TransferSyntax.implicitVRLittleEndian.uid]),
+        ]))
+        guard case .accepted(let agreement) = outcome else { Issue.record("rejected"); return }
+        let results = Dictionary(uniqueKeysWithValues: agreement.accept.presentationContexts.map { ($0.id, $0) })
+        #expect(results[1]?.result == .transferSyntaxesNotSupported)
+        #expect(results[3]?.result == .acceptance && results[3]?.transferSyntax == TransferSyntax.jpegLosslessSV1.uid)
+        #expect(results[5]?.result == .abstractSyntaxNotSupported)
+        #expect(results[7]?.result == .acceptance && results[7]?.transferSyntax == TransferSyntax.implicitVRLittleEndian.uid)
+        #expect(Set(agreement.contexts.keys) == [3, 7])
+        #expect(agreement.accept.userInformation.maximumLength == 262_144)
+        #expect(agreement.accept.userInformation.implementationClassUID == Part10Writer.implementationClassUID)
+        #expect(agreement.peerMaximumLength == 16_384)
+    }
+}

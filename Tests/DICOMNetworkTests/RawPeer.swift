@@ -1,0 +1,67 @@
+import Foundation
+import Glibc
+
+/// A bare TCP client for saying things a well-behaved SCU never would (half messages, hostile
+/// lengths, silence), and for watching what the listener answers.
+final class RawPeer {
+    private let fd: Int32
+
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard fd >= 0, result == 0 else { throw PeerError(detail: "connect failed: errno \(errno)") }
+    }
+
+    deinit { close(fd) }
+
+    func send(_ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard n > 0 else { throw PeerError(detail: "send failed: errno \(errno)") }
+            offset += n
+        }
+    }
+
+    /// Everything received until the listener closes the connection or `timeout` passes;
+    /// `closed` says which.
+    func readUntilClosed(timeout: Double) -> (bytes: [UInt8], closed: Bool) {
+        var output: [UInt8] = []
+        let deadline = Date().addingTimeInterval(timeout)
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let remaining = Int32(max(0, deadline.timeIntervalSinceNow * 1000))
+            if remaining == 0 { return (output, false) }
+            var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&descriptor, 1, remaining) == 1 else { return (output, false) }
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { return (output, true) }
+            output += buffer[0..<n]
+        }
+    }
+
+    /// Reads at least `count` bytes (or until close/timeout).
+    func read(atLeast count: Int, timeout: Double) -> [UInt8] {
+        var output: [UInt8] = []
+        let deadline = Date().addingTimeInterval(timeout)
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while output.count < count {
+            let remaining = Int32(max(0, deadline.timeIntervalSinceNow * 1000))
+            if remaining == 0 { break }
+            var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&descriptor, 1, remaining) == 1 else { break }
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            output += buffer[0..<n]
+        }
+        return output
+    }
+
+    struct PeerError: Error { let detail: String }
+}
