@@ -1,5 +1,6 @@
 import Foundation
 import Inference
+import Logging
 import POSIXSupport
 import StudyStore
 import USBCapture
@@ -24,6 +25,13 @@ public struct StatusReport: Sendable, Codable {
     public var store: StoreStatus
     /// Versions and availability of the libraries the box depends on.
     public var components: [String: String]
+    /// The USB capture link as the running agent last wrote it (nil: no capture configured or
+    /// the agent is not running).
+    public var usbLink: USBLinkState?
+    /// The active model package per task; nil when the packages folder could not be read
+    /// (``modelsProblem`` says why).
+    public var models: [ActivationRecord]?
+    public var modelsProblem: String?
 
     /// Gathers the report for a data folder; works whether or not the agent is running.
     public static func gather(store: StudyStore) throws -> StatusReport {
@@ -51,5 +59,30 @@ public struct StatusReport: Sendable, Codable {
                 "xnnpack": InferenceEngine.probe().description,
             ]
         )
+    }
+
+    /// The full report: ``gather(store:)`` plus the capture link and the active models, which
+    /// live outside the store (run/usb-link.json and the packages folder).
+    public static func gather(store: StudyStore, modelPackages: ModelPackageSettings, logger: Logger) async throws -> StatusReport {
+        var report = try gather(store: store)
+        if report.agent.running {
+            let path = USBCaptureService.linkStatePath(in: store.directory)
+            if let data = FileManager.default.contents(atPath: path) {
+                let decoder = JSONDecoder()
+                decoder.dateDecodingStrategy = .iso8601
+                report.usbLink = try? decoder.decode(USBLinkState.self, from: data)
+            }
+        }
+        let folder = modelPackages.resolvedDirectory(dataDirectory: store.directory.path)
+        if FileManager.default.fileExists(atPath: folder) {
+            do {
+                report.models = try await ModelPackageStore.withStore(folder: folder, settings: modelPackages, logger: logger, create: false) { try await $0.activations() }
+            } catch {
+                report.modelsProblem = "\(error)"
+            }
+        } else {
+            report.models = []
+        }
+        return report
     }
 }

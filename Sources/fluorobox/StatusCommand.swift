@@ -15,8 +15,10 @@ struct StatusCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let store = try common.openStore()
-        let report = try StatusReport.gather(store: store)
+        let configuration = try common.loadConfiguration()
+        let logger = common.bootstrapLogging(level: nil)
+        let store = try StudyStore.open(configuration.storeConfiguration, logger: logger, createIfMissing: false)
+        let report = try await StatusReport.gather(store: store, modelPackages: configuration.modelPackages, logger: logger)
         if json {
             try printJSON(report)
             return
@@ -66,6 +68,23 @@ enum StatusText {
             if let last = destination.lastSentAt { text += ", last sent \(time.string(from: last))" }
             if let error = destination.lastError { text += ", error: \(error)" }
             lines.append((index == 0 ? "Outbox:     " : "            ") + text)
+        }
+        if let link = report.usbLink {
+            var text = "USB \(link.phase.rawValue) since \(time.string(from: link.since))"
+            if let device = link.device { text += ", \(device)" }
+            if let stream = link.stream { text += ", \(stream)" }
+            text += ", \(plural(link.captures, "capture", "captures")), \(plural(link.reconnects, "reconnect", "reconnects"))"
+            if let error = link.lastError { text += ", last error: \(error)" }
+            lines.append("Capture:    \(text)")
+        }
+        if let port = report.agent.listeners["dicom"] {
+            lines.append((report.usbLink == nil ? "Capture:    " : "            ") + "DICOM listener on port \(port)")
+        }
+        if let problem = report.modelsProblem {
+            lines.append("Models:     cannot read the packages folder: \(problem)")
+        } else if let models = report.models {
+            let active = models.sorted { $0.task < $1.task }.map { "\($0.task): \($0.active)" + ($0.previous.map { " (rollback to \($0))" } ?? "") }
+            lines.append("Models:     \(active.isEmpty ? "none active (fluorobox model install / activate)" : active.joined(separator: "; "))")
         }
         let analyses = store.analysesByStatus.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
         lines.append("Analyses:   \(analyses.isEmpty ? "none" : analyses.joined(separator: ", "))")

@@ -152,6 +152,31 @@ struct CommandLineTests {
         #expect(after.stdout.contains("quick_check ok"))
     }
 
+    @Test("status names the active model per task, or says none is active")
+    func statusModels() throws {
+        let folder = TemporaryDirectory("cli-status-models")
+        let data = folder.file("data")
+        let imported = try folder.write("a.dcm", try DemoStudy.makePart10(seed: 7, size: 32))
+        #expect(try ProcessRunner.run(Self.fluorobox, ["import", "--data-dir", data, imported]).status == 0)
+        let none = try ProcessRunner.run(Self.fluorobox, ["status", "--data-dir", data])
+        #expect(none.stdout.contains("Models:     none active"), "\(none.stdout)")
+
+        let demo = TestData.packageRoot + "/models/chest-phantom-demo"
+        let install = try ProcessRunner.run(Self.fluorobox, ["model", "install", demo, "--data-dir", data])
+        #expect(install.status == 0, "\(install.stderr)")
+        let activate = try ProcessRunner.run(Self.fluorobox, ["model", "activate", "chest-phantom-demo@1.0.0", "--data-dir", data])
+        #expect(activate.status == 0, "\(activate.stderr)")
+        let text = try ProcessRunner.run(Self.fluorobox, ["status", "--data-dir", data])
+        #expect(text.stdout.contains("Models:     chest-findings: chest-phantom-demo@1.0.0"), "\(text.stdout)")
+
+        let json = try ProcessRunner.run(Self.fluorobox, ["status", "--data-dir", data, "--json"])
+        struct Status: Decodable { struct Model: Decodable { var task: String; var active: String; var activeSHA256: String }; var models: [Model]? }
+        let parsed = try JSONDecoder().decode(Status.self, from: Data(json.stdout.utf8))
+        #expect(parsed.models?.map(\.task) == ["chest-findings"])
+        #expect(parsed.models?.first?.active == "chest-phantom-demo@1.0.0")
+        #expect(parsed.models?.first?.activeSHA256.count == 64)
+    }
+
     @Test("on a full disk import says so, keeps what it acknowledged, and the store stays sound", .enabled(if: isRoot, "needs root to mount a small tmpfs"))
     func fullDisk() throws {
         let folder = TemporaryDirectory("cli-full")
