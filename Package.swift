@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // MARK: C libraries from Debian, one system library target each.
@@ -70,6 +71,7 @@ let package = Package(
                 "CXNNPACK",
                 "POSIXSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift
@@ -143,6 +145,11 @@ let package = Package(
         .testTarget(
             name: "StudyStoreTests",
             dependencies: ["StudyStore", "POSIXSupport", "FluoroboxTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "InferenceTests",
+            dependencies: ["Inference", "FluoroboxTestSupport", "fluorobox", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: strictSwift
         ),
         .testTarget(

@@ -5,6 +5,6 @@ struct ModelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
         abstract: "Model packages: list, install, activate, roll back, verify, sign and pack.",
-        subcommands: ModelPackageCommands.all
+        subcommands: ModelPackageCommands.all + [ModelEvalCommand.self]
     )
 }

@@ -133,17 +133,17 @@ struct ListenerProtocolTests {
 
     // MARK: Raw peers
 
-    func associateRaw(_ peer: RawPeer) throws -> [UInt8] {
+    func associateRaw(_ peer: RawPeer) async throws -> [UInt8] {
         let request = AssociateRequest(
             calledAETitle: ListenerFixture.aeTitle, callingAETitle: "RAW",
             presentationContexts: requestor().presentationContexts,
             userInformation: UserInformation(maximumLength: 16_384, implementationClassUID: "1.2.3")
         )
         try peer.send(Array(buffer: PDU.associateRequest(request).encoded()))
-        let header = peer.read(atLeast: 6, timeout: 5)
+        let header = await peer.read(atLeast: 6, timeout: 5)
         guard header.count >= 6, header[0] == 0x02 else { return header }
         let length = Int(header[2]) << 24 | Int(header[3]) << 16 | Int(header[4]) << 8 | Int(header[5])
-        return header + peer.read(atLeast: length + 6 - header.count, timeout: 5)
+        return await header + peer.read(atLeast: length + 6 - header.count, timeout: 5)
     }
 
     func dataPDU(contextID: UInt8, command: Bool, last: Bool, _ bytes: [UInt8]) -> [UInt8] {
@@ -155,14 +155,14 @@ struct ListenerProtocolTests {
         let fixture = try await ListenerFixture()
         let sent = try instance(payload: 200_000)
         let peer = try RawPeer(port: fixture.port)
-        #expect(try associateRaw(peer).first == 0x02)
+        #expect(try await associateRaw(peer).first == 0x02)
         try peer.send(dataPDU(contextID: 3, command: true, last: true, Array(buffer: DIMSECommand.storeRequest(messageID: 1, sopClassUID: Self.sc, sopInstanceUID: sent.uid).encoded())))
         let data = Array(buffer: sent.dataSet)
         try peer.send(dataPDU(contextID: 3, command: false, last: false, Array(data[0..<10_000])))
         try peer.send(dataPDU(contextID: 3, command: false, last: false, Array(data[10_000..<16_000])))
         try await Task.sleep(for: .milliseconds(200))
         try peer.send(Array(buffer: PDU.abort(AbortPDU(source: .serviceUser)).encoded()))
-        #expect(peer.readUntilClosed(timeout: 5).closed)
+        #expect(await peer.readUntilClosed(timeout: 5).closed)
         try await fixture.waitUntilIdle()
         #expect(try fixture.instances().isEmpty)
         #expect(try fixture.temporaryFiles().isEmpty)
@@ -174,26 +174,26 @@ struct ListenerProtocolTests {
         let fixture = try await ListenerFixture()
         // A P-DATA announcing 4 GB: refused from its header.
         let huge = try RawPeer(port: fixture.port)
-        #expect(try associateRaw(huge).first == 0x02)
+        #expect(try await associateRaw(huge).first == 0x02)
         try huge.send([0x04, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0])
-        let answer = huge.readUntilClosed(timeout: 5)
+        let answer = await huge.readUntilClosed(timeout: 5)
         #expect(answer.closed && answer.bytes == [0x07, 0, 0, 0, 0, 4, 0, 0, 2, 6])
         // An unknown PDU type before any association.
         let unknown = try RawPeer(port: fixture.port)
         try unknown.send([0x44, 0, 0, 0, 0, 0])
-        let unknownAnswer = unknown.readUntilClosed(timeout: 5)
+        let unknownAnswer = await unknown.readUntilClosed(timeout: 5)
         #expect(unknownAnswer.closed && unknownAnswer.bytes == [0x07, 0, 0, 0, 0, 4, 0, 0, 2, 1])
         // Data on a context that was never accepted.
         let stray = try RawPeer(port: fixture.port)
-        #expect(try associateRaw(stray).first == 0x02)
+        #expect(try await associateRaw(stray).first == 0x02)
         try stray.send(dataPDU(contextID: 9, command: true, last: true, [1, 2, 3, 4]))
-        let strayAnswer = stray.readUntilClosed(timeout: 5)
+        let strayAnswer = await stray.readUntilClosed(timeout: 5)
         #expect(strayAnswer.closed && strayAnswer.bytes == [0x07, 0, 0, 0, 0, 4, 0, 0, 2, 5])
         // A data set fragment with no C-STORE before it.
         let orphan = try RawPeer(port: fixture.port)
-        #expect(try associateRaw(orphan).first == 0x02)
+        #expect(try await associateRaw(orphan).first == 0x02)
         try orphan.send(dataPDU(contextID: 3, command: false, last: true, [1, 2, 3, 4]))
-        let orphanAnswer = orphan.readUntilClosed(timeout: 5)
+        let orphanAnswer = await orphan.readUntilClosed(timeout: 5)
         #expect(orphanAnswer.closed && orphanAnswer.bytes == [0x07, 0, 0, 0, 0, 4, 0, 0, 2, 2])
         #expect(try fixture.instances().isEmpty)
         await fixture.stop()
@@ -206,12 +206,12 @@ struct ListenerProtocolTests {
         ))
         let silent = try RawPeer(port: fixture.port)
         let started = Date()
-        let nothing = silent.readUntilClosed(timeout: 10)
+        let nothing = await silent.readUntilClosed(timeout: 10)
         #expect(nothing.closed && nothing.bytes.isEmpty)
         #expect(Date().timeIntervalSince(started) < 5)
         let idle = try RawPeer(port: fixture.port)
-        #expect(try associateRaw(idle).first == 0x02)
-        let aborted = idle.readUntilClosed(timeout: 10)
+        #expect(try await associateRaw(idle).first == 0x02)
+        let aborted = await idle.readUntilClosed(timeout: 10)
         #expect(aborted.closed && aborted.bytes.first == 0x07)
         await fixture.stop()
     }
@@ -220,9 +220,9 @@ struct ListenerProtocolTests {
     func release() async throws {
         let fixture = try await ListenerFixture()
         let peer = try RawPeer(port: fixture.port)
-        #expect(try associateRaw(peer).first == 0x02)
+        #expect(try await associateRaw(peer).first == 0x02)
         try peer.send([0x05, 0, 0, 0, 0, 4, 0, 0, 0, 0])
-        #expect(peer.read(atLeast: 10, timeout: 5) == [0x06, 0, 0, 0, 0, 4, 0, 0, 0, 0])
+        #expect(await peer.read(atLeast: 10, timeout: 5) == [0x06, 0, 0, 0, 0, 4, 0, 0, 0, 0])
         await fixture.stop()
         #expect(await fixture.listener.openConnections == 0)
     }

@@ -1,9 +1,12 @@
 import Foundation
 import Glibc
+import POSIXSupport
 
 /// A bare TCP client for saying things a well-behaved SCU never would (half messages, hostile
-/// lengths, silence), and for watching what the listener answers.
-final class RawPeer {
+/// lengths, silence), and for watching what the listener answers. Reads wait in poll(2) off the
+/// cooperative thread pool: a test blocking one of its two threads could starve the listener
+/// it is waiting for.
+final class RawPeer: @unchecked Sendable {
     private let fd: Int32
 
     init(port: Int) throws {
@@ -31,7 +34,11 @@ final class RawPeer {
 
     /// Everything received until the listener closes the connection or `timeout` passes;
     /// `closed` says which.
-    func readUntilClosed(timeout: Double) -> (bytes: [UInt8], closed: Bool) {
+    func readUntilClosed(timeout: Double) async -> (bytes: [UInt8], closed: Bool) {
+        (try? await BlockingIO.run { self.blockingReadUntilClosed(timeout: timeout) }) ?? ([], false)
+    }
+
+    private func blockingReadUntilClosed(timeout: Double) -> (bytes: [UInt8], closed: Bool) {
         var output: [UInt8] = []
         let deadline = Date().addingTimeInterval(timeout)
         var buffer = [UInt8](repeating: 0, count: 65_536)
@@ -47,7 +54,11 @@ final class RawPeer {
     }
 
     /// Reads at least `count` bytes (or until close/timeout).
-    func read(atLeast count: Int, timeout: Double) -> [UInt8] {
+    func read(atLeast count: Int, timeout: Double) async -> [UInt8] {
+        (try? await BlockingIO.run { self.blockingRead(atLeast: count, timeout: timeout) }) ?? []
+    }
+
+    private func blockingRead(atLeast count: Int, timeout: Double) -> [UInt8] {
         var output: [UInt8] = []
         let deadline = Date().addingTimeInterval(timeout)
         var buffer = [UInt8](repeating: 0, count: 65_536)

@@ -1,0 +1,360 @@
+import Foundation
+
+/// A QDQ ONNX graph compiled for the box: every activation an int8 buffer allocated once, every
+/// convolution a packed XNNPACK operator bound to its buffers, the rest small int8 steps.
+///
+/// The compiler reads the QDQ form the way ONNX Runtime's quantiser writes it: a compute node
+/// takes DequantizeLinear outputs (of activations or of int8 weights) and feeds only
+/// QuantizeLinear nodes; that whole group becomes one int8 step. Anything else is refused at
+/// load, naming the node and operator.
+final class InferencePlan {
+    let inputs: [TensorSpec]
+    let outputs: [TensorSpec]
+    private(set) var steps: [InferenceStep] = []
+    private var buffers: [QuantizedBuffer] = []
+    private var outputBuffers: [String: QuantizedBuffer] = [:]
+    let pool: ThreadPool
+
+    /// Scale and zero point of a QuantizeLinear/DequantizeLinear node (per tensor or per axis).
+    private struct Quantization {
+        var scales: [Float]
+        var zeroPoints: [Int32]
+        var axis: Int
+        /// uint8 zero points are shifted by −128: the same arithmetic on int8 storage.
+        var shiftedFromUInt8: Bool
+    }
+
+    /// A constant seen through DequantizeLinear (weights, biases).
+    private struct DequantizedConstant {
+        var constant: ONNXGraph.Constant
+        var quantization: Quantization
+
+        /// Index of the quantisation parameters for element `index` (per-axis or per-tensor).
+        func parameterIndex(_ index: Int) -> Int {
+            guard quantization.scales.count > 1 else { return 0 }
+            let inner = constant.dims.suffix(from: quantization.axis + 1).reduce(1, *)
+            return (index / inner) % constant.dims[quantization.axis]
+        }
+
+        var floats: [Float] {
+            let raw = constant.floats ?? []
+            return raw.enumerated().map { index, value in
+                let p = parameterIndex(index)
+                return quantization.scales[p] * (value - Float(quantization.zeroPoints[p]))
+            }
+        }
+    }
+
+    init(graph: ONNXGraph, threads: Int) throws(InferenceError) {
+        inputs = graph.inputs
+        outputs = graph.outputs
+        pool = ThreadPool(threads: threads)
+        try XNNPACK.initialize()
+
+        var quantized: [String: QuantizedBuffer] = [:]      // QuantizeLinear outputs
+        var views: [String: QuantizedBuffer] = [:]          // DequantizeLinear outputs of activations
+        var constants: [String: DequantizedConstant] = [:]  // DequantizeLinear outputs of constants
+        var consumers: [String: [Int]] = [:]
+        for (index, node) in graph.nodes.enumerated() {
+            for input in node.inputs where !input.isEmpty { consumers[input, default: []].append(index) }
+        }
+        var fused = Set<Int>()
+        let graphInputs = Dictionary(graph.inputs.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+
+        func quantization(of node: ONNXGraph.Node) throws(InferenceError) -> Quantization {
+            guard node.inputs.count >= 2, let scale = graph.constants[node.inputs[1]], let scales = scale.floats, !scales.isEmpty else {
+                throw .unsupported(node: node.name, op: node.op, "its scale is not a constant")
+            }
+            var zeroPoints = [Int32](repeating: 0, count: scales.count)
+            var shifted = false
+            if node.inputs.count >= 3, !node.inputs[2].isEmpty {
+                guard let zero = graph.constants[node.inputs[2]] else {
+                    throw .unsupported(node: node.name, op: node.op, "its zero point is not a constant")
+                }
+                switch zero.values {
+                case .int8(let v): zeroPoints = v.map(Int32.init)
+                case .uint8(let v): zeroPoints = v.map { Int32($0) - 128 }; shifted = true
+                case .int32(let v): zeroPoints = v
+                default: throw .unsupported(node: node.name, op: node.op, "zero points of this type are not supported (int8, uint8 or int32)")
+                }
+                guard zeroPoints.count == scales.count else { throw .invalidGraph("node \(node.name): \(scales.count) scales, \(zeroPoints.count) zero points") }
+            }
+            guard scales.allSatisfy({ $0 > 0 && $0.isFinite }) else { throw .unsupported(node: node.name, op: node.op, "a scale is not a positive number") }
+            return Quantization(scales: scales, zeroPoints: zeroPoints, axis: node.int("axis", default: 1), shiftedFromUInt8: shifted)
+        }
+
+        func view(_ name: String, for node: ONNXGraph.Node) throws(InferenceError) -> QuantizedBuffer {
+            guard let buffer = views[name] else {
+                throw .unsupported(node: node.name, op: node.op, "input \(name) is not a dequantised int8 activation (only QDQ graphs run here)")
+            }
+            return buffer
+        }
+
+        /// The QuantizeLinear nodes that take `output`: the step writes one buffer for them all.
+        func outputBuffer(of node: ONNXGraph.Node, shape: [Int]) throws(InferenceError) -> QuantizedBuffer {
+            guard let output = node.outputs.first, let users = consumers[output], !users.isEmpty,
+                  users.allSatisfy({ graph.nodes[$0].op == "QuantizeLinear" }) else {
+                throw .unsupported(node: node.name, op: node.op, "its output is not (only) quantised by QuantizeLinear")
+            }
+            let first = try quantization(of: graph.nodes[users[0]])
+            guard first.scales.count == 1 else { throw .unsupported(node: node.name, op: node.op, "its output is quantised per axis") }
+            for user in users.dropFirst() {
+                let other = try quantization(of: graph.nodes[user])
+                guard other.scales == first.scales, other.zeroPoints == first.zeroPoints else {
+                    throw .unsupported(node: node.name, op: node.op, "its output is quantised twice, differently")
+                }
+            }
+            let buffer = QuantizedBuffer(shape: shape, scale: first.scales[0], zeroPoint: first.zeroPoints[0])
+            buffers.append(buffer)
+            for user in users {
+                fused.insert(user)
+                quantized[graph.nodes[user].outputs[0]] = buffer
+            }
+            return buffer
+        }
+
+        func table(from input: QuantizedBuffer, to output: QuantizedBuffer, _ function: (Float) -> Float) -> [Int8] {
+            (-128...127).map { output.quantize(function(input.dequantize(Int8($0)))) }
+        }
+
+        for (index, node) in graph.nodes.enumerated() {
+            guard node.domain.isEmpty || node.domain == "ai.onnx" else {
+                throw .unsupported(node: node.name, op: node.op, "operator domain \(node.domain) is not supported")
+            }
+            switch node.op {
+            case "DequantizeLinear":
+                let source = node.inputs[0]
+                let q = try quantization(of: node)
+                if let constant = graph.constants[source] {
+                    constants[node.outputs[0]] = DequantizedConstant(constant: constant, quantization: q)
+                } else if let buffer = quantized[source] {
+                    guard q.scales == [buffer.scale], q.zeroPoints == [buffer.zeroPoint] else {
+                        throw .unsupported(node: node.name, op: node.op, "dequantises with other parameters than its QuantizeLinear")
+                    }
+                    views[node.outputs[0]] = buffer
+                } else {
+                    throw .unsupported(node: node.name, op: node.op, "input \(source) is neither a constant nor a quantised activation")
+                }
+            case "QuantizeLinear":
+                if fused.contains(index) { continue }
+                let source = node.inputs[0]
+                let q = try quantization(of: node)
+                guard q.scales.count == 1 else { throw .unsupported(node: node.name, op: node.op, "per-axis quantisation of an activation") }
+                if let spec = graphInputs[source] {
+                    let buffer = QuantizedBuffer(shape: spec.shape, scale: q.scales[0], zeroPoint: q.zeroPoints[0])
+                    buffers.append(buffer)
+                    quantized[node.outputs[0]] = buffer
+                    steps.append(.quantizeInput(name: source, output: buffer))
+                } else if let input = views[source] {
+                    let buffer = QuantizedBuffer(shape: input.shape, scale: q.scales[0], zeroPoint: q.zeroPoints[0])
+                    buffers.append(buffer)
+                    quantized[node.outputs[0]] = buffer
+                    steps.append(.lookup(input: input, output: buffer, table: table(from: input, to: buffer) { $0 }))
+                } else {
+                    throw .unsupported(node: node.name, op: node.op, "input \(source) is neither a graph input nor a dequantised activation")
+                }
+            case "Conv":
+                try compileConvolution(node, view: view, constants: constants, output: outputBuffer)
+            case "GlobalAveragePool":
+                let input = try view(node.inputs[0], for: node)
+                guard input.isImage else { throw .unsupported(node: node.name, op: node.op, "input of rank \(input.shape.count)") }
+                let output = try outputBuffer(of: node, shape: [input.shape[0], input.shape[1], 1, 1])
+                steps.append(.globalAveragePool(input: input, output: output))
+            case "MaxPool":
+                let input = try view(node.inputs[0], for: node)
+                guard input.isImage, let kernel = node.ints("kernel_shape"), kernel.count == 2 else {
+                    throw .unsupported(node: node.name, op: node.op, "only 2-D max pooling of an image")
+                }
+                guard node.int("ceil_mode", default: 0) == 0, (node.ints("dilations") ?? [1, 1]) == [1, 1], node.outputs.count == 1 else {
+                    throw .unsupported(node: node.name, op: node.op, "ceil_mode, dilations and the indices output are not supported")
+                }
+                let strides = node.ints("strides") ?? [1, 1]
+                let pads = node.ints("pads") ?? [0, 0, 0, 0]
+                guard node.string("auto_pad").map({ $0 == "NOTSET" || $0 == "VALID" }) ?? true else {
+                    throw .unsupported(node: node.name, op: node.op, "auto_pad \(node.string("auto_pad") ?? "")")
+                }
+                let (n, h, w, c) = input.nhwc
+                let oh = (h + pads[0] + pads[2] - kernel[0]) / strides[0] + 1
+                let ow = (w + pads[1] + pads[3] - kernel[1]) / strides[1] + 1
+                guard oh > 0, ow > 0 else { throw .unsupported(node: node.name, op: node.op, "the window is larger than the image") }
+                let output = try outputBuffer(of: node, shape: [n, c, oh, ow])
+                steps.append(.maxPool(input: input, output: output, window: .init(
+                    kernel: (kernel[0], kernel[1]), stride: (strides[0], strides[1]), padTop: pads[0], padLeft: pads[1]
+                )))
+            case "Flatten":
+                let input = try view(node.inputs[0], for: node)
+                let axis = node.int("axis", default: 1)
+                guard axis == 1 else { throw .unsupported(node: node.name, op: node.op, "axis \(axis) (only 1)") }
+                let output = try outputBuffer(of: node, shape: [input.shape[0], input.count / input.shape[0]])
+                steps.append(.flatten(input: input, output: output))
+            case "Concat":
+                var parts: [QuantizedBuffer] = []
+                for name in node.inputs { parts.append(try view(name, for: node)) }
+                let rank = parts[0].shape.count
+                var axis = node.int("axis", default: 1)
+                if axis < 0 { axis += rank }
+                guard axis == 1, parts.allSatisfy({ $0.shape.count == rank }),
+                      parts.allSatisfy({ Array($0.shape.enumerated().filter { $0.offset != 1 }.map(\.element)) == Array(parts[0].shape.enumerated().filter { $0.offset != 1 }.map(\.element)) }) else {
+                    throw .unsupported(node: node.name, op: node.op, "only along the channel axis (1) of same-shaped inputs")
+                }
+                var shape = parts[0].shape
+                shape[1] = parts.map { $0.shape[1] }.reduce(0, +)
+                let output = try outputBuffer(of: node, shape: shape)
+                steps.append(.concat(inputs: parts, output: output))
+            case "Gemm", "MatMul":
+                try compileGemm(node, view: view, constants: constants, output: outputBuffer)
+            case "Sigmoid", "Relu", "Clip":
+                let input = try view(node.inputs[0], for: node)
+                let output = try outputBuffer(of: node, shape: input.shape)
+                var low = -Float.infinity, high = Float.infinity
+                if node.op == "Clip" {
+                    if node.inputs.count > 1, !node.inputs[1].isEmpty {
+                        guard let value = graph.constants[node.inputs[1]]?.floats?.first else { throw .unsupported(node: node.name, op: node.op, "min is not a constant") }
+                        low = value
+                    }
+                    if node.inputs.count > 2, !node.inputs[2].isEmpty {
+                        guard let value = graph.constants[node.inputs[2]]?.floats?.first else { throw .unsupported(node: node.name, op: node.op, "max is not a constant") }
+                        high = value
+                    }
+                }
+                let op = node.op
+                steps.append(.lookup(input: input, output: output, table: table(from: input, to: output) { x in
+                    switch op {
+                    case "Sigmoid": 1 / (1 + exp(-x))
+                    case "Relu": max(0, x)
+                    default: min(max(x, low), high)
+                    }
+                }))
+            case "Add", "Mul":
+                let lhs = try view(node.inputs[0], for: node)
+                let rhs = try view(node.inputs[1], for: node)
+                guard lhs.shape == rhs.shape else { throw .unsupported(node: node.name, op: node.op, "broadcasting \(lhs.shape) with \(rhs.shape)") }
+                let output = try outputBuffer(of: node, shape: lhs.shape)
+                steps.append(.binary(lhs: lhs, rhs: rhs, output: output, multiply: node.op == "Mul"))
+            default:
+                throw .unsupported(node: node.name, op: node.op, "this operator is not supported by the box's runtime")
+            }
+        }
+        for output in graph.outputs {
+            guard let buffer = views[output.name] else {
+                throw .unsupported(node: output.name, op: "graph output", "outputs must be DequantizeLinear of an int8 activation")
+            }
+            outputBuffers[output.name] = buffer
+        }
+        self.outputsResolved = graph.outputs.map { TensorSpec(name: $0.name, shape: outputBuffers[$0.name]!.shape) }
+    }
+
+    private(set) var outputsResolved: [TensorSpec] = []
+
+    private func compileConvolution(
+        _ node: ONNXGraph.Node, view: (String, ONNXGraph.Node) throws(InferenceError) -> QuantizedBuffer,
+        constants: [String: DequantizedConstant],
+        output: (ONNXGraph.Node, [Int]) throws(InferenceError) -> QuantizedBuffer
+    ) throws(InferenceError) {
+        let input = try view(node.inputs[0], node)
+        guard input.isImage else { throw .unsupported(node: node.name, op: node.op, "only 2-D convolution (input rank \(input.shape.count))") }
+        guard node.inputs.count >= 2, let weight = constants[node.inputs[1]], case .int8(let kernel) = weight.constant.values,
+              weight.constant.dims.count == 4 else {
+            throw .unsupported(node: node.name, op: node.op, "weights must be int8 constants behind DequantizeLinear")
+        }
+        guard weight.quantization.zeroPoints.allSatisfy({ $0 == 0 }) else {
+            throw .unsupported(node: node.name, op: node.op, "weights need symmetric quantisation (zero point 0)")
+        }
+        let dims = weight.constant.dims
+        let (outChannels, groupInput, kh, kw) = (dims[0], dims[1], dims[2], dims[3])
+        let groups = node.int("group", default: 1)
+        let (n, h, w, c) = input.nhwc
+        guard groups > 0, c == groupInput * groups, outChannels % groups == 0 else {
+            throw .unsupported(node: node.name, op: node.op, "weights \(dims) do not fit \(c) input channels in \(groups) group(s)")
+        }
+        guard weight.quantization.scales.count == 1 || (weight.quantization.scales.count == outChannels && weight.quantization.axis == 0) else {
+            throw .unsupported(node: node.name, op: node.op, "weights must be quantised per tensor or per output channel")
+        }
+        let autoPad = node.string("auto_pad") ?? "NOTSET"
+        guard autoPad == "NOTSET" || autoPad == "VALID" else { throw .unsupported(node: node.name, op: node.op, "auto_pad \(autoPad)") }
+        let strides = node.ints("strides") ?? [1, 1]
+        let dilations = node.ints("dilations") ?? [1, 1]
+        let pads = node.ints("pads") ?? [0, 0, 0, 0]
+        guard strides.count == 2, dilations.count == 2, pads.count == 4 else { throw .unsupported(node: node.name, op: node.op, "only 2-D strides, dilations and pads") }
+        let oh = (h + pads[0] + pads[2] - dilations[0] * (kh - 1) - 1) / strides[0] + 1
+        let ow = (w + pads[1] + pads[3] - dilations[1] * (kw - 1) - 1) / strides[1] + 1
+        guard oh > 0, ow > 0 else { throw .unsupported(node: node.name, op: node.op, "the kernel is larger than the padded image") }
+
+        let scales = weight.quantization.scales.count == 1 ? [Float](repeating: weight.quantization.scales[0], count: outChannels) : weight.quantization.scales
+        // OIHW → OHWI (XNNPACK's [groups][group outputs][kh][kw][group inputs]).
+        var packed = [Int8](repeating: 0, count: kernel.count)
+        for o in 0..<outChannels { for i in 0..<groupInput { for y in 0..<kh { for x in 0..<kw {
+            packed[((o * kh + y) * kw + x) * groupInput + i] = kernel[((o * groupInput + i) * kh + y) * kw + x]
+        } } } }
+        // The bias in the accumulator's scale (input scale × weight scale), re-rounded from its
+        // own quantisation in case the quantiser chose another scale.
+        var bias = [Int32](repeating: 0, count: outChannels)
+        if node.inputs.count >= 3, !node.inputs[2].isEmpty {
+            guard let constant = constants[node.inputs[2]] else { throw .unsupported(node: node.name, op: node.op, "the bias must be a constant behind DequantizeLinear") }
+            let values = constant.floats
+            guard values.count == outChannels else { throw .invalidGraph("node \(node.name): bias of \(values.count), \(outChannels) output channels") }
+            for o in 0..<outChannels {
+                let accumulated = (Double(values[o]) / (Double(input.scale) * Double(scales[o]))).rounded(.toNearestOrEven)
+                bias[o] = Int32(max(Double(Int32.min), min(Double(Int32.max), accumulated)))
+            }
+        }
+        let result = try output(node, [n, outChannels, oh, ow])
+        let convolution = try QuantizedConvolution(
+            geometry: .init(
+                padTop: UInt32(pads[0]), padRight: UInt32(pads[3]), padBottom: UInt32(pads[2]), padLeft: UInt32(pads[1]),
+                kernelHeight: UInt32(kh), kernelWidth: UInt32(kw), strideHeight: UInt32(strides[0]), strideWidth: UInt32(strides[1]),
+                dilationHeight: UInt32(dilations[0]), dilationWidth: UInt32(dilations[1]), groups: UInt32(groups),
+                groupInputChannels: groupInput, groupOutputChannels: outChannels / groups
+            ),
+            inputZeroPoint: Int8(input.zeroPoint), inputScale: input.scale, kernelScales: scales, kernel: packed, bias: bias,
+            outputZeroPoint: Int8(result.zeroPoint), outputScale: result.scale
+        )
+        try convolution.setup(batch: n, height: h, width: w, input: input.pointer, output: result.pointer, pool: pool)
+        steps.append(.convolution(convolution))
+    }
+
+    private func compileGemm(
+        _ node: ONNXGraph.Node, view: (String, ONNXGraph.Node) throws(InferenceError) -> QuantizedBuffer,
+        constants: [String: DequantizedConstant],
+        output: (ONNXGraph.Node, [Int]) throws(InferenceError) -> QuantizedBuffer
+    ) throws(InferenceError) {
+        let input = try view(node.inputs[0], node)
+        guard input.shape.count == 2 else { throw .unsupported(node: node.name, op: node.op, "input of rank \(input.shape.count) (flatten it first)") }
+        guard node.inputs.count >= 2, let weight = constants[node.inputs[1]], weight.constant.dims.count == 2 else {
+            throw .unsupported(node: node.name, op: node.op, "weights must be a 2-D constant behind DequantizeLinear")
+        }
+        let isGemm = node.op == "Gemm"
+        guard !isGemm || node.int("transA", default: 0) == 0 else { throw .unsupported(node: node.name, op: node.op, "transA") }
+        let transposed = isGemm && node.int("transB", default: 0) == 1
+        let k = input.shape[1]
+        let dims = weight.constant.dims
+        let m = transposed ? dims[0] : dims[1]
+        guard (transposed ? dims[1] : dims[0]) == k else { throw .invalidGraph("node \(node.name): weights \(dims) for \(k) inputs") }
+        let floats = weight.floats
+        var weights = [Float](repeating: 0, count: m * k)
+        let alpha = isGemm ? node.float("alpha", default: 1) : 1
+        for row in 0..<m { for col in 0..<k {
+            weights[row * k + col] = alpha * (transposed ? floats[row * k + col] : floats[col * m + row])
+        } }
+        var bias = [Float](repeating: 0, count: m)
+        if isGemm, node.inputs.count >= 3, !node.inputs[2].isEmpty {
+            guard let constant = constants[node.inputs[2]] else { throw .unsupported(node: node.name, op: node.op, "the bias must be a constant behind DequantizeLinear") }
+            let values = constant.floats
+            guard values.count == m else { throw .unsupported(node: node.name, op: node.op, "bias of \(values.count) for \(m) outputs (no broadcasting)") }
+            let beta = node.float("beta", default: 1)
+            bias = values.map { $0 * beta }
+        }
+        let result = try output(node, [input.shape[0], m])
+        steps.append(.gemm(input: input, output: result, weights: weights, bias: bias, inputs: k, outputs: m))
+    }
+
+    /// Runs every step on `inputs` and returns the graph outputs in ONNX order and shape.
+    func run(_ inputs: [String: Tensor]) throws(InferenceError) -> [String: Tensor] {
+        for step in steps { try step.run(inputs: inputs, pool: pool) }
+        var result: [String: Tensor] = [:]
+        for (name, buffer) in outputBuffers {
+            result[name] = Tensor(shape: buffer.shape, values: buffer.dequantizedInONNXOrder())
+        }
+        return result
+    }
+}

@@ -1,0 +1,58 @@
+/// An int8 activation of the compiled model: a fixed buffer (allocated once at load, so the
+/// packed XNNPACK operators can be bound to it), its ONNX shape, and its quantisation.
+///
+/// Rank-4 activations are stored NHWC (XNNPACK's layout); the ONNX shape stays NCHW.
+final class QuantizedBuffer {
+    let shape: [Int]
+    let scale: Float
+    let zeroPoint: Int32
+    let pointer: UnsafeMutablePointer<Int8>
+    let count: Int
+
+    init(shape: [Int], scale: Float, zeroPoint: Int32) {
+        self.shape = shape
+        self.scale = scale
+        self.zeroPoint = zeroPoint
+        count = shape.reduce(1, *)
+        pointer = .allocate(capacity: max(count, 1))
+        pointer.initialize(repeating: 0, count: max(count, 1))
+    }
+
+    deinit {
+        pointer.deallocate()
+    }
+
+    var isImage: Bool { shape.count == 4 }
+    /// (N, H, W, C) of a rank-4 activation.
+    var nhwc: (n: Int, h: Int, w: Int, c: Int) { (shape[0], shape[2], shape[3], shape[1]) }
+
+    func dequantize(_ value: Int8) -> Float {
+        scale * Float(Int32(value) - zeroPoint)
+    }
+
+    /// ONNX QuantizeLinear: round half to even, add the zero point, saturate.
+    func quantize(_ value: Float) -> Int8 {
+        Self.quantize(value, scale: scale, zeroPoint: zeroPoint)
+    }
+
+    static func quantize(_ value: Float, scale: Float, zeroPoint: Int32) -> Int8 {
+        let scaled = (value / scale).rounded(.toNearestOrEven)
+        guard scaled.isFinite else { return scaled > 0 ? 127 : -128 }
+        let shifted = Double(scaled) + Double(zeroPoint)
+        return Int8(max(-128, min(127, shifted)))
+    }
+
+    /// Values as float32 in ONNX order (NCHW for images).
+    func dequantizedInONNXOrder() -> [Float] {
+        var out = [Float](repeating: 0, count: count)
+        if isImage {
+            let (n, h, w, c) = nhwc
+            for b in 0..<n { for y in 0..<h { for x in 0..<w { for ch in 0..<c {
+                out[((b * c + ch) * h + y) * w + x] = dequantize(pointer[((b * h + y) * w + x) * c + ch])
+            } } } }
+        } else {
+            for i in 0..<count { out[i] = dequantize(pointer[i]) }
+        }
+        return out
+    }
+}

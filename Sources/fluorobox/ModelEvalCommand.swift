@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import Inference
+
+/// `fluorobox model eval`: raw tensors through the runtime, no pre- or post-processing.
+struct ModelEvalCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Run raw tensors (.npy, float32, NCHW as the graph declares) through the box's runtime.",
+        discussion: """
+            Inputs are matched to the model's inputs in order, outputs likewise. A model with more \
+            outputs than --output paths writes the rest beside the first as STEM.NAME.npy. No \
+            pre-processing, no thresholds: compare the outputs with any other runtime.
+            """
+    )
+
+    @Argument(help: "The ONNX model (int8 QDQ).")
+    var model: String
+
+    @Option(name: .long, help: "An input tensor (.npy); repeat for models with several inputs.")
+    var input: [String]
+
+    @Option(name: .long, help: "Where to write an output tensor (.npy); repeat for several.")
+    var output: [String]
+
+    @Option(name: .long, help: "Threads for XNNPACK (1 runs on the calling thread).")
+    var threads: Int = 1
+
+    @Flag(name: .long, help: "Log more to stderr.")
+    var verbose = false
+
+    func validate() throws {
+        guard threads >= 1, threads <= 64 else { throw ValidationError("--threads must be between 1 and 64") }
+        guard !output.isEmpty else { throw ValidationError("give at least one --output path") }
+    }
+
+    func run() async throws {
+        var options = CommonOptions()
+        options.verbose = verbose
+        let logger = options.bootstrapLogging(level: nil)
+        do {
+            let loaded = try InferenceModel(contentsOf: model, threads: threads, logger: logger)
+            guard input.count == loaded.inputs.count else {
+                throw ReportedFailure(description: "\(model) takes \(loaded.inputs.count) input(s) (\(loaded.inputs.map(\.description).joined(separator: ", "))); \(input.count) given")
+            }
+            var feeds: [String: Tensor] = [:]
+            for (spec, path) in zip(loaded.inputs, input) { feeds[spec.name] = try NumpyFile.readTensor(path) }
+            let started = ContinuousClock.now
+            let results = try loaded.run(feeds)
+            let elapsed = ContinuousClock.now - started
+            for (index, spec) in loaded.outputs.enumerated() {
+                let path: String
+                if index < output.count {
+                    path = output[index]
+                } else {
+                    let first = URL(fileURLWithPath: output[0])
+                    path = first.deletingPathExtension().path + "." + spec.name + ".npy"
+                }
+                guard let tensor = results[spec.name] else { continue }
+                do {
+                    try NumpyFile.encode(tensor).write(to: URL(fileURLWithPath: path))
+                } catch {
+                    throw ReportedFailure(description: "cannot write \(path): \(error.localizedDescription)")
+                }
+                print("\(spec.name) \(tensor.shape.map(String.init).joined(separator: "×")) → \(path)")
+            }
+            let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+            print(String(format: "ran in %.1f ms on %d thread(s)", milliseconds, threads))
+        } catch let error as InferenceError {
+            throw ReportedFailure(description: "\(model): \(error)")
+        }
+    }
+}

@@ -1,0 +1,123 @@
+import FluoroboxTestSupport
+import Foundation
+@testable import Inference
+import Testing
+
+@Suite("The int8 runtime on XNNPACK")
+struct RuntimeTests {
+    static let demo = TestData.packageRoot + "/models/chest-phantom-demo"
+
+    @Test("the demo package's reference outputs (ONNX Runtime's) are reproduced within 0.02, with 1 and 2 threads", arguments: [1, 2])
+    func demoReference(threads: Int) throws {
+        let model = try InferenceModel(contentsOf: Self.demo + "/model.onnx", threads: threads, logger: quietLogger)
+        #expect(model.inputs == [TensorSpec(name: "image", shape: [1, 1, 256, 256])])
+        #expect(model.outputs.map(\.name) == ["findings", "heatmap"])
+        for name in ["normal", "nodule", "consolidation", "effusion"] {
+            let input = try NumpyFile.readTensor(Self.demo + "/reference/\(name)-input.npy")
+            // Twice: the model keeps its packed weights and buffers across runs.
+            for _ in 0..<2 {
+                let outputs = try model.run(["image": input])
+                for output in ["findings", "heatmap"] {
+                    let expected = try NumpyFile.readTensor(Self.demo + "/reference/\(name)-\(output).npy")
+                    let actual = try #require(outputs[output])
+                    #expect(actual.shape == expected.shape)
+                    let difference = zip(actual.values, expected.values).map { abs($0 - $1) }.max() ?? 1
+                    #expect(difference <= 0.02, "\(name) \(output): max |difference| \(difference)")
+                }
+            }
+        }
+    }
+
+    @Test("global average pooling and a sigmoid on known int8 values give the values worked out by hand")
+    func poolingAndSigmoid() throws {
+        var builder = ONNXBuilder(input: "x", shape: [1, 1, 2, 2], outputs: ["y"])
+        builder.quantization("in", scale: 0.5, zeroPoint: 0)
+        builder.quantization("pool", scale: 0.25, zeroPoint: 0)
+        builder.quantization("out", scale: 1.0 / 256, zeroPoint: -128)
+        let x = builder.qdq("x", params: "in")
+        builder.node("GlobalAveragePool", "gap", inputs: [x], outputs: ["pooled"])
+        let pooled = builder.qdq("pooled", params: "pool")
+        builder.node("Sigmoid", "sigmoid", inputs: [pooled], outputs: ["s"])
+        builder.node("QuantizeLinear", "s_Q", inputs: ["s", "out_s", "out_z"], outputs: ["s_q"])
+        builder.node("DequantizeLinear", "y", inputs: ["s_q", "out_s", "out_z"], outputs: ["y"])
+        let model = try InferenceModel(onnx: try builder.serialized(), logger: quietLogger)
+        // Quantised input 0, 1, 2, 3 (scale 0.5): mean 0.75, exactly representable at scale 0.25;
+        // sigmoid(0.75) = 0.679179 → round(173.87) = 174 steps of 1/256 above 0 → 0.6796875.
+        let y = try #require(try model.run(["x": Tensor(shape: [1, 1, 2, 2], values: [0, 0.5, 1.0, 1.4])])["y"])
+        #expect(y.shape == [1, 1, 1, 1])
+        #expect(y.values == [0.6796875])
+    }
+
+    @Test("a padded 3×3 convolution in XNNPACK gives the sums worked out by hand")
+    func convolution() throws {
+        var builder = ONNXBuilder(input: "x", shape: [1, 1, 3, 3], outputs: ["c_dq"])
+        builder.quantization("in", scale: 1, zeroPoint: 0)
+        builder.quantization("out", scale: 0.5, zeroPoint: 0)
+        builder.int8s("w", [Int8](repeating: 1, count: 9), dims: [1, 1, 3, 3])
+        builder.floats("w_s", [0.5], dims: [1])
+        builder.int8s("w_z", [0], dims: [1])
+        builder.node("DequantizeLinear", "w_DQ", inputs: ["w", "w_s", "w_z"], outputs: ["w_dq"], int: ["axis": 0])
+        let x = builder.qdq("x", params: "in")
+        builder.node("Conv", "conv", inputs: [x, "w_dq"], outputs: ["c"], ints: ["kernel_shape": [3, 3], "pads": [1, 1, 1, 1]])
+        let c = builder.qdq("c", params: "out")
+        let model = try InferenceModel(onnx: try builder.serialized(), logger: quietLogger)
+        let y = try #require(try model.run(["x": Tensor(shape: [1, 1, 3, 3], values: (1...9).map(Float.init))])[c])
+        // Each output is 0.5 × the sum of the input's 3×3 neighbourhood (zero padding).
+        #expect(y.values == [6, 10.5, 8, 13.5, 22.5, 16.5, 12, 19.5, 14])
+    }
+
+    @Test("an operator the runtime does not run is refused at load with the node's name and op")
+    func unsupportedOperator() throws {
+        var builder = ONNXBuilder(input: "x", shape: [1, 1, 2, 2], outputs: ["y"])
+        builder.quantization("in", scale: 0.5, zeroPoint: 0)
+        let x = builder.qdq("x", params: "in")
+        builder.node("LpNormalization", "normalise-me", inputs: [x], outputs: ["y"])
+        #expect {
+            _ = try InferenceModel(onnx: try builder.serialized(), logger: quietLogger)
+        } throws: { error in
+            let refusal = error as? InferenceError
+            return refusal?.isUnsupported == true && refusal!.description.contains("normalise-me") && refusal!.description.contains("LpNormalization")
+        }
+    }
+
+    @Test("a float (not quantised) convolution is refused, naming the node")
+    func floatGraph() throws {
+        var builder = ONNXBuilder(input: "x", shape: [1, 1, 3, 3], outputs: ["y"])
+        builder.floats("w", [Float](repeating: 1, count: 9), dims: [1, 1, 3, 3])
+        builder.node("Conv", "float-conv", inputs: ["x", "w"], outputs: ["y"], ints: ["kernel_shape": [3, 3]])
+        #expect {
+            _ = try InferenceModel(onnx: try builder.serialized(), logger: quietLogger)
+        } throws: { error in
+            (error as? InferenceError)?.description.contains("float-conv") == true
+        }
+    }
+
+    @Test("bytes that are not ONNX are refused as an unreadable model; a wrong input shape as bad input")
+    func badFiles() throws {
+        #expect {
+            _ = try InferenceModel(onnx: Data("definitely not protobuf \u{FF}\u{FF}".utf8), logger: quietLogger)
+        } throws: { error in
+            (error as? InferenceError)?.isUnreadableModel == true
+        }
+        let model = try InferenceModel(contentsOf: Self.demo + "/model.onnx", logger: quietLogger)
+        #expect(throws: InferenceError.self) {
+            _ = try model.run(["image": Tensor(shape: [1, 1, 8, 8], values: [Float](repeating: 0, count: 64))])
+        }
+    }
+
+    @Test("fluorobox model eval writes .npy outputs that NumPy's format reader takes back unchanged")
+    func evalCommand() throws {
+        let folder = TemporaryDirectory("model-eval")
+        let result = try ProcessRunner.run(ProcessRunner.fluorobox, [
+            "model", "eval", Self.demo + "/model.onnx", "--input", Self.demo + "/reference/nodule-input.npy",
+            "--output", folder.file("findings.npy"), "--threads", "2",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let findings = try NumpyFile.readTensor(folder.file("findings.npy"))
+        let heatmap = try NumpyFile.readTensor(folder.file("findings.heatmap.npy"))
+        #expect(findings == (try NumpyFile.readTensor(Self.demo + "/reference/nodule-findings.npy")))
+        #expect(heatmap == (try NumpyFile.readTensor(Self.demo + "/reference/nodule-heatmap.npy")))
+        let bad = try ProcessRunner.run(ProcessRunner.fluorobox, ["model", "eval", Self.demo + "/manifest.json", "--input", "x.npy", "--output", folder.file("o.npy")])
+        #expect(bad.status != 0 && bad.stderr.contains("not a readable ONNX model"), "\(bad.stderr)")
+    }
+}
