@@ -26,12 +26,16 @@ struct ModelEvalCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Threads for XNNPACK (1 runs on the calling thread).")
     var threads: Int = 1
 
+    @Option(name: .customLong("repeat"), help: "Run this many more times after the first and print the median (for benchmarks).")
+    var repeatCount: Int = 0
+
     @Flag(name: .long, help: "Log more to stderr.")
     var verbose = false
 
     func validate() throws {
         guard threads >= 1, threads <= 64 else { throw ValidationError("--threads must be between 1 and 64") }
         guard !output.isEmpty else { throw ValidationError("give at least one --output path") }
+        guard repeatCount >= 0 else { throw ValidationError("--repeat must not be negative") }
     }
 
     func run() async throws {
@@ -64,8 +68,20 @@ struct ModelEvalCommand: AsyncParsableCommand {
                 }
                 print("\(spec.name) \(tensor.shape.map(String.init).joined(separator: "×")) → \(path)")
             }
-            let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-            print(String(format: "ran in %.1f ms on %d thread(s)", milliseconds, threads))
+            func milliseconds(_ duration: Duration) -> Double {
+                Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+            }
+            print(String(format: "ran in %.1f ms on %d thread(s)", milliseconds(elapsed), threads))
+            if repeatCount > 0 {
+                var times: [Double] = []
+                for _ in 0..<repeatCount {
+                    let start = ContinuousClock.now
+                    _ = try loaded.run(feeds)
+                    times.append(milliseconds(ContinuousClock.now - start))
+                }
+                times.sort()
+                print(String(format: "median %.2f ms over %d runs (min %.2f, max %.2f)", times[times.count / 2], times.count, times[0], times[times.count - 1]))
+            }
         } catch let error as InferenceError {
             throw ReportedFailure(description: "\(model): \(error)")
         }
