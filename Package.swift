@@ -77,6 +77,15 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .target(
+            name: "Analysis",
+            dependencies: [
+                "Imaging", "Inference",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .target(
             name: "StudyStore",
             dependencies: [
                 "POSIXSupport",
@@ -100,7 +109,7 @@ let package = Package(
             name: "fluorobox",
             dependencies: [
                 "Appliance", "DICOM", "Imaging", "StudyStore", "USBCapture",
-                "Inference", "DICOMNetwork",
+                "Inference", "DICOMNetwork", "Analysis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -145,6 +154,11 @@ let package = Package(
         .testTarget(
             name: "StudyStoreTests",
             dependencies: ["StudyStore", "POSIXSupport", "FluoroboxTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "AnalysisTests",
+            dependencies: ["Analysis", "Appliance", "DICOM", "Imaging", "Inference", "FluoroboxTestSupport", "fluorobox"],
             swiftSettings: strictSwift
         ),
         .testTarget(

@@ -14,7 +14,8 @@ public struct DICOMImage: Sendable {
     public let frames: [[Int32]]
     public let modality: ModalityTransform
     public let voi: VOITransform
-    /// Presentation LUT Shape (2050,0020) INVERSE flips the display once more.
+    /// Presentation LUT Shape (2050,0020) INVERSE: minimum values white. DX and CR images state it
+    /// for every MONOCHROME1 image (PS3.3 C.8.11.6.1), where it repeats, not undoes, MONOCHROME1.
     public let presentationInverse: Bool
 
     /// Every frame of the image in the file, as the header counts them.
@@ -85,7 +86,7 @@ public struct DICOMImage: Sendable {
             let span = high - low
             map = { x in span > 0 ? (x - low) / span * top : 0 }
         }
-        let invert = pixels.isMonochrome1 != presentationInverse
+        let invert = pixels.isMonochrome1 || presentationInverse
         let samples = values.map { value -> UInt16 in
             // Rounded before inverting, so MONOCHROME1 is the exact complement of MONOCHROME2.
             let y = min(max(map(value), 0), top).rounded()

@@ -56,11 +56,21 @@ public enum JPEGCodec {
     /// Encodes 8-bit grayscale samples (row-major, width × height) as a baseline JPEG.
     public static func encodeGray8(_ samples: [UInt8], width: Int, height: Int, quality: Int = 90) throws(ImagingError) -> [UInt8] {
         precondition(samples.count == width * height, "sample count must be width x height")
+        return try encode(samples, width: width, height: height, components: 1, quality: quality)
+    }
+
+    /// Encodes 8-bit RGB samples (row-major, interleaved R, G, B) as a baseline JPEG.
+    public static func encodeRGB8(_ samples: [UInt8], width: Int, height: Int, quality: Int = 90) throws(ImagingError) -> [UInt8] {
+        precondition(samples.count == width * height * 3, "sample count must be width x height x 3")
+        return try encode(samples, width: width, height: height, components: 3, quality: quality)
+    }
+
+    private static func encode(_ samples: [UInt8], width: Int, height: Int, components: Int32, quality: Int) throws(ImagingError) -> [UInt8] {
         var output: UnsafeMutablePointer<UInt8>?
         var length: UInt = 0
         var message = [CChar](repeating: 0, count: Int(FB_JPEG_MESSAGE_CAPACITY))
         let status = samples.withUnsafeBufferPointer { input in
-            fb_jpeg_encode8(input.baseAddress, Int32(width), Int32(height), 1, Int32(quality), &output, &length, &message)
+            fb_jpeg_encode8(input.baseAddress, Int32(width), Int32(height), components, Int32(quality), &output, &length, &message)
         }
         guard status == 0, let output else {
             throw ImagingError(.damagedJPEG, detail: "encoding failed: \(Self.text(message))")

@@ -10,7 +10,7 @@ struct Fluorobox: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, ImportCommand.self, StudiesCommand.self, StatusCommand.self,
             AuditCommand.self, DemoStudyCommand.self, ConfigCommand.self,
-            USBCommand.self, RegisterCommand.self, ModelCommand.self, DICOMCommand.self,
+            USBCommand.self, RegisterCommand.self, ModelCommand.self, DICOMCommand.self, AnalyzeCommand.self,
         ]
     )
 }

@@ -1,0 +1,79 @@
+import Foundation
+
+/// The structured report of one analysed image (JSON, `schemaVersion` 1). A second reader's
+/// notes: findings are "flagged for review", never a diagnosis.
+public struct AnalysisReport: Codable, Sendable, Hashable {
+    public static let schemaVersion = 1
+    public static let notice = "A second reader: findings are flagged for review by a doctor; this is not a diagnosis."
+
+    public struct Source: Codable, Sendable, Hashable {
+        public var file: String?
+        public var sha256: String
+        public var studyInstanceUID: String?
+        public var sopInstanceUID: String?
+        public var width: Int
+        public var height: Int
+    }
+
+    public struct Model: Codable, Sendable, Hashable {
+        public var id: String
+        public var version: String
+        public var packageSHA256: String
+        public var modelSHA256: String
+        public var intendedUse: String
+    }
+
+    public struct Quality: Codable, Sendable, Hashable {
+        public struct Problem: Codable, Sendable, Hashable {
+            public var code: String
+            public var message: String
+            public var messageRU: String
+            public var advice: String
+            public var adviceRU: String
+        }
+        /// "acceptable" or "retake".
+        public var verdict: String
+        public var problems: [Problem]
+        public var measurements: QualityVerdict.Measurements
+    }
+
+    public struct Finding: Codable, Sendable, Hashable {
+        public var id: String
+        public var display: String
+        public var probability: Double
+        public var threshold: Double
+        public var flaggedForReview: Bool
+        /// Where the heat map peaks, as fractions of the image width and height.
+        public var peak: [Double]?
+    }
+
+    public struct Timings: Codable, Sendable, Hashable {
+        public var decodeMilliseconds: Double
+        public var qualityMilliseconds: Double
+        public var preprocessMilliseconds: Double
+        public var inferenceMilliseconds: Double
+        public var overlayMilliseconds: Double
+        public var totalMilliseconds: Double
+    }
+
+    public var schemaVersion = AnalysisReport.schemaVersion
+    public var generatedAt: Date
+    public var source: Source
+    public var model: Model
+    public var quality: Quality
+    /// "analysed", or "skipped" when the image was not readable (then `findings` is empty).
+    public var status: String
+    public var findings: [Finding]
+    public var summary: String
+    public var notice = AnalysisReport.notice
+    public var timings: Timings
+
+    public var flagged: [Finding] { findings.filter(\.flaggedForReview) }
+
+    public func json() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        return try encoder.encode(self)
+    }
+}

@@ -1,0 +1,94 @@
+import Imaging
+
+/// The colour-coded overlay a doctor looks at: the radiograph in grey, each flagged finding's
+/// heat map tinted in its colour, and a legend (finding, probability, flagged or not).
+public struct OverlayRenderer: Sendable {
+    /// Colours per finding, in label order: red, amber, cyan, then violet and green.
+    public static let palette: [(UInt8, UInt8, UInt8)] = [(230, 40, 40), (245, 170, 20), (30, 200, 230), (170, 80, 230), (60, 200, 90)]
+
+    public init() {}
+
+    /// `heatMaps`: one coarse map per finding (row-major, `mapWidth` × `mapHeight`, 0…1).
+    public func render(
+        image: GrayscaleImage, findings: [AnalysisReport.Finding], heatMaps: [[Float]], mapWidth: Int, mapHeight: Int,
+        maximumSide: Int = 1536
+    ) -> (rgb: [UInt8], width: Int, height: Int) {
+        let factor = max(1, (max(image.width, image.height) + maximumSide - 1) / maximumSide)
+        let width = image.width / factor, height = image.height / factor
+        let scale = 255.0 / Double(image.maximumValue)
+        var rgb = [UInt8](repeating: 0, count: width * height * 3)
+        for y in 0..<height {
+            for x in 0..<width {
+                let grey = UInt8(min(255, Double(image.samples[(y * factor) * image.width + x * factor]) * scale))
+                let i = (y * width + x) * 3
+                rgb[i] = grey; rgb[i + 1] = grey; rgb[i + 2] = grey
+            }
+        }
+        for (index, finding) in findings.enumerated() where finding.flaggedForReview && index < heatMaps.count {
+            let colour = Self.palette[index % Self.palette.count]
+            let map = heatMaps[index]
+            for y in 0..<height {
+                for x in 0..<width {
+                    let heat = Self.bilinear(map, width: mapWidth, height: mapHeight, x: (Double(x) + 0.5) / Double(width), y: (Double(y) + 0.5) / Double(height))
+                    let alpha = min(max((heat - 0.35) / 0.65, 0), 1) * 0.6
+                    guard alpha > 0 else { continue }
+                    let i = (y * width + x) * 3
+                    rgb[i] = UInt8(Double(rgb[i]) * (1 - alpha) + Double(colour.0) * alpha)
+                    rgb[i + 1] = UInt8(Double(rgb[i + 1]) * (1 - alpha) + Double(colour.1) * alpha)
+                    rgb[i + 2] = UInt8(Double(rgb[i + 2]) * (1 - alpha) + Double(colour.2) * alpha)
+                }
+            }
+        }
+        drawLegend(&rgb, width: width, height: height, findings: findings)
+        return (rgb, width, height)
+    }
+
+    /// Bilinear sample of a coarse map at fractional image coordinates (0…1).
+    static func bilinear(_ map: [Float], width: Int, height: Int, x: Double, y: Double) -> Double {
+        let fx = min(max(x * Double(width) - 0.5, 0), Double(width - 1))
+        let fy = min(max(y * Double(height) - 0.5, 0), Double(height - 1))
+        let x0 = Int(fx), y0 = Int(fy)
+        let x1 = min(x0 + 1, width - 1), y1 = min(y0 + 1, height - 1)
+        let ax = fx - Double(x0), ay = fy - Double(y0)
+        let top = Double(map[y0 * width + x0]) * (1 - ax) + Double(map[y0 * width + x1]) * ax
+        let bottom = Double(map[y1 * width + x0]) * (1 - ax) + Double(map[y1 * width + x1]) * ax
+        return top * (1 - ay) + bottom * ay
+    }
+
+    private func drawLegend(_ rgb: inout [UInt8], width: Int, height: Int, findings: [AnalysisReport.Finding]) {
+        let pixel = max(2, width / 320)
+        let lineHeight = (BitmapFont.height + 3) * pixel
+        var lines: [(text: String, colour: (UInt8, UInt8, UInt8)?)] = [("FLAGGED FOR REVIEW - NOT A DIAGNOSIS", nil)]
+        for (index, finding) in findings.enumerated() {
+            let percent = Int((finding.probability * 100).rounded())
+            lines.append(("\(finding.display) \(percent)%" + (finding.flaggedForReview ? " FLAGGED" : ""), Self.palette[index % Self.palette.count]))
+        }
+        let boxWidth = min(width, (lines.map(\.text.count).max() ?? 0) * (BitmapFont.width + 1) * pixel + 6 * pixel + 4 * pixel)
+        let boxHeight = min(height, lines.count * lineHeight + 2 * pixel)
+        for y in 0..<boxHeight { for x in 0..<boxWidth {
+            let i = (y * width + x) * 3
+            for c in 0..<3 { rgb[i + c] = UInt8(Double(rgb[i + c]) * 0.25) }
+        } }
+        for (row, line) in lines.enumerated() {
+            let top = pixel + row * lineHeight
+            var left = pixel
+            if let colour = line.colour {
+                fill(&rgb, width: width, height: height, x: left, y: top, w: 4 * pixel, h: BitmapFont.height * pixel, colour: colour)
+                left += 6 * pixel
+            }
+            for character in line.text {
+                for gy in 0..<BitmapFont.height { for gx in 0..<BitmapFont.width where BitmapFont.isSet(character, x: gx, y: gy) {
+                    fill(&rgb, width: width, height: height, x: left + gx * pixel, y: top + gy * pixel, w: pixel, h: pixel, colour: (255, 255, 255))
+                } }
+                left += (BitmapFont.width + 1) * pixel
+            }
+        }
+    }
+
+    private func fill(_ rgb: inout [UInt8], width: Int, height: Int, x: Int, y: Int, w: Int, h: Int, colour: (UInt8, UInt8, UInt8)) {
+        for yy in max(0, y)..<min(height, y + h) { for xx in max(0, x)..<min(width, x + w) {
+            let i = (yy * width + xx) * 3
+            rgb[i] = colour.0; rgb[i + 1] = colour.1; rgb[i + 2] = colour.2
+        } }
+    }
+}

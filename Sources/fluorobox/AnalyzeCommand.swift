@@ -1,0 +1,141 @@
+import Analysis
+import ArgumentParser
+import DICOM
+import Foundation
+import Imaging
+import Inference
+
+/// `fluorobox analyze FILE...`: the box's reading of images, without the agent or the store.
+struct AnalyzeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "analyze",
+        abstract: "Read images with the active model: quality check, findings flagged for review, overlay JPEG.",
+        discussion: """
+            Takes DICOM and JPEG files. Prints a short report per file (or the JSON reports with --json) and \
+            writes FILE.overlay.jpg and FILE.report.json next to each file or into --out-dir. Uses the active \
+            package of the task (see `fluorobox model list`) or --package. Exits 1 if any file could not be analysed.
+            """
+    )
+
+    @OptionGroup var common: CommonOptions
+
+    @Argument(help: "Images to analyse.")
+    var files: [String]
+
+    @Flag(name: .long, help: "Print the JSON reports.")
+    var json = false
+
+    @Option(name: .long, help: "Folder for the overlays and reports (default: beside each file).")
+    var outDir: String?
+
+    @Option(name: .long, help: "A model package folder to use instead of the active one (verified against the trusted keys).")
+    var package: String?
+
+    @Option(name: .long, help: "The task whose active package reads the images.")
+    var task = "chest-findings"
+
+    @Option(name: .long, help: "Threads for the model.")
+    var threads = 1
+
+    func run() async throws {
+        let configuration = try common.loadConfiguration()
+        let logger = common.bootstrapLogging(level: nil)
+        let verified: VerifiedModelPackage
+        do {
+            if let package {
+                verified = try ModelPackageVerifier(trustedKeys: configuration.modelPackages.trustedKeys).verify(directory: package)
+            } else {
+                let task = self.task
+                guard FileManager.default.fileExists(atPath: configuration.modelPackagesDirectory) else {
+                    throw ReportedFailure(description: "no model is installed (fluorobox model install / activate, or --package DIR)")
+                }
+                verified = try await ModelPackageStore.withStore(
+                    folder: configuration.modelPackagesDirectory, settings: configuration.modelPackages, logger: logger, create: false
+                ) { try await $0.loadActive(task: task) }
+            }
+        } catch let error as ModelPackageError {
+            throw ReportedFailure(description: "cannot use the model package: \(error)")
+        }
+        let analyzer: ImageAnalyzer
+        do {
+            analyzer = try ImageAnalyzer(package: verified, threads: threads, logger: logger)
+        } catch {
+            throw ReportedFailure(description: "\(error)")
+        }
+        var failures = 0
+        var reports: [AnalysisReport] = []
+        for file in files {
+            do {
+                let result = try analyze(file, with: analyzer)
+                reports.append(result.report)
+                if !json { print(Self.text(result.report, file: file)) }
+            } catch {
+                failures += 1
+                printError("FAILED  \(file): \(error)")
+            }
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.dateEncodingStrategy = .iso8601
+            print(String(decoding: try encoder.encode(reports), as: UTF8.self))
+        }
+        if failures > 0 { throw ExitCode(1) }
+    }
+
+    private func analyze(_ file: String, with analyzer: ImageAnalyzer) throws -> ImageAnalyzer.Result {
+        let started = ContinuousClock.now
+        let bytes: [UInt8]
+        do {
+            bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
+        } catch {
+            throw ReportedFailure(description: "cannot read the file (\(error.localizedDescription))")
+        }
+        var image: GrayscaleImage
+        var study: String?, instance: String?
+        if bytes.starts(with: [0xFF, 0xD8, 0xFF]) {
+            image = try JPEGCodec.decodeGray8(bytes)
+        } else {
+            let parsed = try DICOMFile(bytes: bytes)
+            let decoded = try DICOMImage(file: parsed, frames: [0])
+            image = decoded.presentation(frame: 0, outputBits: 16)
+            let identity = try? InstanceIdentity(fileBytes: bytes)
+            study = identity?.studyInstanceUID
+            instance = identity?.sopInstanceUID
+        }
+        let elapsed = ContinuousClock.now - started
+        let decode = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        let result = try analyzer.analyze(
+            image: image, sourceBytes: bytes, file: file, studyInstanceUID: study, sopInstanceUID: instance, decodeMilliseconds: decode
+        )
+        let base: String
+        if let outDir {
+            try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
+            base = outDir + "/" + URL(fileURLWithPath: file).lastPathComponent
+        } else {
+            base = file
+        }
+        if let overlay = result.overlayJPEG {
+            try Data(overlay).write(to: URL(fileURLWithPath: base + ".overlay.jpg"), options: .atomic)
+        }
+        try result.report.json().write(to: URL(fileURLWithPath: base + ".report.json"), options: .atomic)
+        return result
+    }
+
+    static func text(_ report: AnalysisReport, file: String) -> String {
+        var lines = ["\(file): \(report.summary)"]
+        if report.quality.problems.isEmpty {
+            lines.append("  quality: acceptable")
+        }
+        for problem in report.quality.problems {
+            lines.append("  quality: \(problem.message) \(problem.advice)")
+        }
+        for finding in report.findings {
+            lines.append(String(format: "  %@ %.2f (threshold %.2f)%@", finding.display, finding.probability, finding.threshold, finding.flaggedForReview ? " flagged for review" : ""))
+        }
+        lines.append(String(format: "  model %@@%@, %.0f ms (decode %.0f, quality %.0f, inference %.0f, overlay %.0f)", report.model.id, report.model.version,
+                            report.timings.totalMilliseconds, report.timings.decodeMilliseconds, report.timings.qualityMilliseconds,
+                            report.timings.inferenceMilliseconds, report.timings.overlayMilliseconds))
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,131 @@
+import Analysis
+import Appliance
+import DICOM
+import FluoroboxTestSupport
+import Foundation
+import Imaging
+import Inference
+import Testing
+
+/// Reads a little-endian uint16 .npy (the package's reference source raster) as a raster.
+func readUInt16Raster(_ path: String) throws -> GrayscaleImage {
+    let data = try Data(contentsOf: URL(fileURLWithPath: path))
+    let header = try NumpyArrayHeader(parsing: data)
+    #expect(header.descr == "<u2" && header.shape.count == 2)
+    let (height, width) = (header.shape[0], header.shape[1])
+    let samples: [UInt16] = data.withUnsafeBytes { raw in
+        (0..<(width * height)).map { UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: header.dataOffset + $0 * 2, as: UInt16.self)) }
+    }
+    return GrayscaleImage(width: width, height: height, bitsStored: 16, samples: samples)
+}
+
+let demoPackagePath = TestData.packageRoot + "/models/chest-phantom-demo"
+
+func demoPackage() throws -> VerifiedModelPackage {
+    try ModelPackageVerifier(trustedKeys: [.demo]).verify(directory: demoPackagePath)
+}
+
+@Suite("Pre-processing, quality checks and the analysis of an image")
+struct AnalysisTests {
+    @Test("pre-processing a raster reproduces the package's reference input (tools/model/preprocess.py)")
+    func preprocessing() throws {
+        let package = try demoPackage()
+        let source = try readUInt16Raster(demoPackagePath + "/reference/nodule-source.npy")
+        let tensor = try ModelInputPreprocessor(spec: package.manifest.input).tensor(from: source)
+        let expected = try NumpyFile.readTensor(demoPackagePath + "/reference/nodule-input.npy")
+        #expect(tensor.shape == expected.shape)
+        let difference = zip(tensor.values, expected.values).map { abs($0 - $1) }.max() ?? 1
+        #expect(difference < 1e-4, "max |difference| \(difference)")
+    }
+
+    /// The chest radiographs of the shared test data, as the box displays them.
+    static func chestRadiographs() throws -> [(String, GrayscaleImage)] {
+        try TestData.files(under: "dicom").filter {
+            let name = URL(fileURLWithPath: $0).lastPathComponent
+            return name.contains("chest") && !name.contains("fake_MONOCHROME1")
+        }.compactMap { path in
+            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+            guard let file = try? DICOMFile(bytes: bytes), let image = try? DICOMImage(file: file, frames: [0]) else { return nil }
+            return (URL(fileURLWithPath: path).lastPathComponent, image.presentation(frame: 0, outputBits: 16))
+        }
+    }
+
+    @Test("real chest radiographs pass; blanked, saturated, inverted and cut-off versions of them are caught", .enabled(if: TestData.available, Comment(rawValue: TestData.skipMessage)))
+    func quality() throws {
+        let images = try Self.chestRadiographs()
+        #expect(images.count >= 6)
+        let check = QualityCheck(isChest: true)
+        for (name, image) in images {
+            let verdict = check.evaluate(image)
+            #expect(verdict.isAcceptable, "\(name): \(verdict.problems) \(verdict.measurements)")
+            let top = image.maximumValue
+            var blank = image
+            blank.samples = [UInt16](repeating: top / 3, count: image.samples.count)
+            #expect(check.evaluate(blank).problems == [.blank], "\(name) blanked")
+            var saturated = image
+            saturated.samples = image.samples.map { UInt16(min(Double(top), Double($0) * 3)) }
+            #expect(check.evaluate(saturated).problems.contains(.saturated), "\(name) saturated: \(check.evaluate(saturated).measurements)")
+            var inverted = image
+            inverted.samples = image.samples.map { top - $0 }
+            #expect(check.evaluate(inverted).problems.contains(.invertedPolarity), "\(name) inverted")
+            var cut = image
+            let keep = image.height * 6 / 10
+            for index in (keep * image.width)..<cut.samples.count { cut.samples[index] = 0 }
+            #expect(check.evaluate(cut).problems.contains(.cutOff), "\(name) cut off")
+        }
+    }
+
+    @Test("a file stored with the wrong polarity (MONOCHROME1 label on a MONOCHROME2 image) is caught", .enabled(if: TestData.available, Comment(rawValue: TestData.skipMessage)))
+    func wrongPolarityFile() throws {
+        let path = try #require(TestData.files(under: "dicom").first { $0.hasSuffix("CR_chest_SIIM_fake_MONOCHROME1.dcm") })
+        let image = try DICOMImage(file: try DICOMFile(bytes: [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))), frames: [0])
+        #expect(QualityCheck().evaluate(image.presentation(frame: 0, outputBits: 16)).problems.contains(.invertedPolarity))
+    }
+
+    @Test("the nodule phantom is flagged for review; report and overlay are written; a blank image is skipped with advice")
+    func analyseNodule() throws {
+        let analyzer = try ImageAnalyzer(package: try demoPackage(), logger: quietLogger)
+        let source = try readUInt16Raster(demoPackagePath + "/reference/nodule-source.npy")
+        let result = try analyzer.analyze(image: source, sourceBytes: source.littleEndianBytes, file: "nodule")
+        let report = result.report
+        #expect(report.status == "analysed" && report.schemaVersion == 1)
+        #expect(report.findings.map(\.id) == ["nodule", "consolidation", "effusion"])
+        #expect(report.flagged.map(\.id).contains("nodule"), "\(report.findings)")
+        #expect(report.summary.hasPrefix("Flagged for review: Nodule"))
+        #expect(report.notice.contains("not a diagnosis"))
+        #expect(report.model.id == "chest-phantom-demo" && report.model.packageSHA256.count == 64)
+        let overlay = try #require(result.overlayJPEG)
+        #expect(overlay.starts(with: [0xFF, 0xD8, 0xFF]))
+        // The overlay is colour: a grey decode of it has the image's size.
+        let decoded = try JPEGCodec.decodeGray8(overlay)
+        #expect(decoded.width == source.width && decoded.height == source.height)
+        let json = try JSONSerialization.jsonObject(with: try report.json()) as? [String: Any]
+        #expect(json?["schemaVersion"] as? Int == 1)
+
+        var blank = source
+        blank.samples = [UInt16](repeating: 1000, count: source.samples.count)
+        let skipped = try analyzer.analyze(image: blank, sourceBytes: blank.littleEndianBytes)
+        #expect(skipped.report.status == "skipped" && skipped.report.findings.isEmpty && skipped.overlayJPEG == nil)
+        #expect(skipped.report.quality.problems.map(\.code) == ["blank"])
+        #expect(skipped.report.quality.problems.first?.adviceRU.isEmpty == false)
+    }
+
+    @Test("fluorobox analyze reads a DICOM file, writes report and overlay, and fails clearly on what it cannot read")
+    func command() throws {
+        let folder = TemporaryDirectory("analyze")
+        let study = try folder.write("demo.dcm", try DemoStudy.makePart10(seed: 3, size: 512))
+        let junk = try folder.write("junk.dcm", Array("not an image".utf8))
+        let result = try ProcessRunner.run(ProcessRunner.fluorobox, [
+            "analyze", "--package", demoPackagePath, "--out-dir", folder.file("out"), study,
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("quality: acceptable"), "\(result.stdout)")
+        #expect(FileManager.default.fileExists(atPath: folder.file("out/demo.dcm.overlay.jpg")))
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.file("out/demo.dcm.report.json")))) as? [String: Any]
+        #expect((report?["source"] as? [String: Any])?["sopInstanceUID"] as? String != nil)
+        let failed = try ProcessRunner.run(ProcessRunner.fluorobox, ["analyze", "--package", demoPackagePath, junk, "--out-dir", folder.file("out")])
+        #expect(failed.status == 1 && failed.stderr.contains("FAILED"), "\(failed.stderr)")
+        let untrusted = try ProcessRunner.run(ProcessRunner.fluorobox, ["analyze", "--package", folder.path, study])
+        #expect(untrusted.status != 0 && untrusted.stderr.contains("cannot use the model package"), "\(untrusted.stderr)")
+    }
+}
