@@ -50,28 +50,41 @@ struct AnalysisTests {
         }
     }
 
+    /// The verdicts on one radiograph and on four damaged copies of it.
+    struct DamageVerdicts: Sendable {
+        var name: String
+        var original, blank, saturated, inverted, cut: QualityVerdict
+    }
+
     @Test("real chest radiographs pass; blanked, saturated, inverted and cut-off versions of them are caught", .enabled(if: TestData.available, Comment(rawValue: TestData.skipMessage)))
-    func quality() throws {
-        let images = try Self.chestRadiographs()
-        #expect(images.count >= 6)
-        let check = QualityCheck(isChest: true)
-        for (name, image) in images {
-            let verdict = check.evaluate(image)
-            #expect(verdict.isAcceptable, "\(name): \(verdict.problems) \(verdict.measurements)")
-            let top = image.maximumValue
-            var blank = image
-            blank.samples = [UInt16](repeating: top / 3, count: image.samples.count)
-            #expect(check.evaluate(blank).problems == [.blank], "\(name) blanked")
-            var saturated = image
-            saturated.samples = image.samples.map { UInt16(min(Double(top), Double($0) * 3)) }
-            #expect(check.evaluate(saturated).problems.contains(.saturated), "\(name) saturated: \(check.evaluate(saturated).measurements)")
-            var inverted = image
-            inverted.samples = image.samples.map { top - $0 }
-            #expect(check.evaluate(inverted).problems.contains(.invertedPolarity), "\(name) inverted")
-            var cut = image
-            let keep = image.height * 6 / 10
-            for index in (keep * image.width)..<cut.samples.count { cut.samples[index] = 0 }
-            #expect(check.evaluate(cut).problems.contains(.cutOff), "\(name) cut off")
+    func quality() async throws {
+        let results = try await cpuWork { () throws -> [DamageVerdicts] in
+            let check = QualityCheck(isChest: true)
+            return try Self.chestRadiographs().map { name, image in
+                let top = image.maximumValue
+                var blank = image
+                blank.samples = [UInt16](repeating: top / 3, count: image.samples.count)
+                var saturated = image
+                saturated.samples = image.samples.map { UInt16(min(Double(top), Double($0) * 3)) }
+                var inverted = image
+                inverted.samples = image.samples.map { top - $0 }
+                var cut = image
+                let keep = image.height * 6 / 10
+                for index in (keep * image.width)..<cut.samples.count { cut.samples[index] = 0 }
+                return DamageVerdicts(
+                    name: name, original: check.evaluate(image), blank: check.evaluate(blank),
+                    saturated: check.evaluate(saturated), inverted: check.evaluate(inverted), cut: check.evaluate(cut)
+                )
+            }
+        }
+        #expect(results.count >= 6)
+        for result in results {
+            let name = result.name
+            #expect(result.original.isAcceptable, "\(name): \(result.original.problems) \(result.original.measurements)")
+            #expect(result.blank.problems == [.blank], "\(name) blanked")
+            #expect(result.saturated.problems.contains(.saturated), "\(name) saturated: \(result.saturated.measurements)")
+            #expect(result.inverted.problems.contains(.invertedPolarity), "\(name) inverted")
+            #expect(result.cut.problems.contains(.cutOff), "\(name) cut off")
         }
     }
 
@@ -111,11 +124,11 @@ struct AnalysisTests {
     }
 
     @Test("fluorobox analyze reads a DICOM file, writes report and overlay, and fails clearly on what it cannot read")
-    func command() throws {
+    func command() async throws {
         let folder = TemporaryDirectory("analyze")
         let study = try folder.write("demo.dcm", try DemoStudy.makePart10(seed: 3, size: 512))
         let junk = try folder.write("junk.dcm", Array("not an image".utf8))
-        let result = try ProcessRunner.run(ProcessRunner.fluorobox, [
+        let result = try await ProcessRunner.run(ProcessRunner.fluorobox, [
             "analyze", "--package", demoPackagePath, "--out-dir", folder.file("out"), study,
         ])
         #expect(result.status == 0, "\(result.stderr)")
@@ -123,9 +136,9 @@ struct AnalysisTests {
         #expect(FileManager.default.fileExists(atPath: folder.file("out/demo.dcm.overlay.jpg")))
         let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.file("out/demo.dcm.report.json")))) as? [String: Any]
         #expect((report?["source"] as? [String: Any])?["sopInstanceUID"] as? String != nil)
-        let failed = try ProcessRunner.run(ProcessRunner.fluorobox, ["analyze", "--package", demoPackagePath, junk, "--out-dir", folder.file("out")])
+        let failed = try await ProcessRunner.run(ProcessRunner.fluorobox, ["analyze", "--package", demoPackagePath, junk, "--out-dir", folder.file("out")])
         #expect(failed.status == 1 && failed.stderr.contains("FAILED"), "\(failed.stderr)")
-        let untrusted = try ProcessRunner.run(ProcessRunner.fluorobox, ["analyze", "--package", folder.path, study])
+        let untrusted = try await ProcessRunner.run(ProcessRunner.fluorobox, ["analyze", "--package", folder.path, study])
         #expect(untrusted.status != 0 && untrusted.stderr.contains("cannot use the model package"), "\(untrusted.stderr)")
     }
 }

@@ -26,19 +26,19 @@ struct CommandLineTests {
         var instances: [Instance] { studies.flatMap(\.instances) }
     }
 
-    static func studies(_ dataDir: String) throws -> StudiesDocument {
-        let result = try ProcessRunner.run(fluorobox, ["studies", "--data-dir", dataDir, "--json"])
+    static func studies(_ dataDir: String) async throws -> StudiesDocument {
+        let result = try await ProcessRunner.run(fluorobox, ["studies", "--data-dir", dataDir, "--json"])
         #expect(result.status == 0, "\(result.stderr)")
         return try JSONDecoder().decode(StudiesDocument.self, from: Data(result.stdout.utf8))
     }
 
     @Test("import prints one line per file and exits 0 only when every file was stored")
-    func importLines() throws {
+    func importLines() async throws {
         let folder = TemporaryDirectory("cli-import")
         let data = folder.file("data")
         let a = try folder.write("in/a.dcm", try DemoStudy.makePart10(seed: 1, size: 32))
         let b = try folder.write("in/sub/b.dcm", try DemoStudy.makePart10(seed: 2, size: 32))
-        let clean = try ProcessRunner.run(Self.fluorobox, ["import", "--data-dir", data, folder.file("in")])
+        let clean = try await ProcessRunner.run(Self.fluorobox, ["import", "--data-dir", data, folder.file("in")])
         #expect(clean.status == 0, "\(clean.stderr)")
         let lines = clean.stdout.split(separator: "\n")
         #expect(lines.count == 2 && lines.allSatisfy { $0.hasPrefix("stored ") })
@@ -47,7 +47,7 @@ struct CommandLineTests {
         let empty = try folder.write("bad/empty.dcm", [])
         let text = try folder.write("bad/list.txt", Array("a list of patients".utf8))
         let missing = folder.file("bad/missing.dcm")
-        let mixed = try ProcessRunner.run(Self.fluorobox, ["import", "--data-dir", data, a, empty, text, missing])
+        let mixed = try await ProcessRunner.run(Self.fluorobox, ["import", "--data-dir", data, a, empty, text, missing])
         #expect(mixed.status == 1)
         let out = mixed.stdout.split(separator: "\n").map(String.init)
         #expect(out.count == 4)
@@ -58,17 +58,17 @@ struct CommandLineTests {
         #expect(mixed.stderr.contains("3 file(s) were not stored"))
         #expect(FileManager.default.fileExists(atPath: text), "sources are never moved or removed by import")
 
-        let document = try Self.studies(data)
+        let document = try await Self.studies(data)
         #expect(document.instances.count == 2)
         #expect(document.instances.allSatisfy { $0.source == "import" && $0.syncState == "queued" && $0.sha256.count == 64 })
     }
 
     @Test("import --json gives one object per file with the UIDs and hash")
-    func importJSON() throws {
+    func importJSON() async throws {
         let folder = TemporaryDirectory("cli-json")
         let bytes = try DemoStudy.makePart10(seed: 3, size: 32)
         let path = try folder.write("a.dcm", bytes)
-        let result = try ProcessRunner.run(Self.fluorobox, ["import", "--data-dir", folder.file("data"), "--json", path])
+        let result = try await ProcessRunner.run(Self.fluorobox, ["import", "--data-dir", folder.file("data"), "--json", path])
         #expect(result.status == 0)
         struct Line: Decodable { var path: String; var status: String; var sha256: String?; var sopInstanceUID: String? }
         let line = try JSONDecoder().decode(Line.self, from: Data(result.stdout.utf8))
@@ -76,7 +76,7 @@ struct CommandLineTests {
     }
 
     @Test("a file the agent's user cannot read fails with the reason", .enabled(if: isRoot, "needs root to switch to an unprivileged user"))
-    func unreadable() throws {
+    func unreadable() async throws {
         let folder = TemporaryDirectory("cli-perm")
         let path = try folder.write("secret.dcm", try DemoStudy.makePart10(seed: 4, size: 32))
         chmod(path, 0o000)
@@ -84,7 +84,7 @@ struct CommandLineTests {
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         chown(data, 65534, 65534)
         chmod(folder.path, 0o755)
-        let result = try ProcessRunner.run("/usr/bin/setpriv", [
+        let result = try await ProcessRunner.run("/usr/bin/setpriv", [
             "--reuid=65534", "--regid=65534", "--clear-groups", Self.fluorobox, "import", "--data-dir", data, path,
         ])
         #expect(result.status == 1, "\(result.stdout) \(result.stderr)")
@@ -119,23 +119,23 @@ struct CommandLineTests {
         let state = try #require(AgentStateFile.read(directory: .init(path: data)))
         #expect(state.state == "ready" && state.pid == serve.processIdentifier)
 
-        let second = try ProcessRunner.run(Self.fluorobox, ["serve", "--data-dir", data])
+        let second = try await ProcessRunner.run(Self.fluorobox, ["serve", "--data-dir", data])
         #expect(second.status != 0)
         #expect(second.stderr.contains("already using"))
 
         let imported = try folder.write("a.dcm", try DemoStudy.makePart10(seed: 5, size: 32))
-        let importResult = try ProcessRunner.run(Self.fluorobox, ["import", "--data-dir", data, imported])
+        let importResult = try await ProcessRunner.run(Self.fluorobox, ["import", "--data-dir", data, imported])
         #expect(importResult.status == 0, "\(importResult.stderr)")
         try folder.write("watch/b.dcm", try DemoStudy.makePart10(seed: 6, size: 32))
         var sources: [String] = []
         for _ in 0..<50 {
-            sources = try Self.studies(data).instances.map(\.source).sorted()
+            sources = try await Self.studies(data).instances.map(\.source).sorted()
             if sources.count == 2 { break }
             try await Task.sleep(for: .milliseconds(200))
         }
         #expect(sources == ["folder", "import"])
 
-        let status = try ProcessRunner.run(Self.fluorobox, ["status", "--data-dir", data, "--json"])
+        let status = try await ProcessRunner.run(Self.fluorobox, ["status", "--data-dir", data, "--json"])
         struct Status: Decodable { struct Agent: Decodable { var running: Bool; var state: String? }; var agent: Agent }
         let parsed = try JSONDecoder().decode(Status.self, from: Data(status.stdout.utf8))
         #expect(parsed.agent.running && parsed.agent.state == "ready")
@@ -147,29 +147,29 @@ struct CommandLineTests {
         #expect(!serve.isRunning)
         #expect(serve.terminationStatus == 0)
         #expect(AgentStateFile.read(directory: .init(path: data))?.state == "stopped")
-        let after = try ProcessRunner.run(Self.fluorobox, ["status", "--data-dir", data])
+        let after = try await ProcessRunner.run(Self.fluorobox, ["status", "--data-dir", data])
         #expect(after.stdout.contains("Agent:      not running"))
         #expect(after.stdout.contains("quick_check ok"))
     }
 
     @Test("status names the active model per task, or says none is active")
-    func statusModels() throws {
+    func statusModels() async throws {
         let folder = TemporaryDirectory("cli-status-models")
         let data = folder.file("data")
         let imported = try folder.write("a.dcm", try DemoStudy.makePart10(seed: 7, size: 32))
-        #expect(try ProcessRunner.run(Self.fluorobox, ["import", "--data-dir", data, imported]).status == 0)
-        let none = try ProcessRunner.run(Self.fluorobox, ["status", "--data-dir", data])
+        #expect(try await ProcessRunner.run(Self.fluorobox, ["import", "--data-dir", data, imported]).status == 0)
+        let none = try await ProcessRunner.run(Self.fluorobox, ["status", "--data-dir", data])
         #expect(none.stdout.contains("Models:     none active"), "\(none.stdout)")
 
         let demo = TestData.packageRoot + "/models/chest-phantom-demo"
-        let install = try ProcessRunner.run(Self.fluorobox, ["model", "install", demo, "--data-dir", data])
+        let install = try await ProcessRunner.run(Self.fluorobox, ["model", "install", demo, "--data-dir", data])
         #expect(install.status == 0, "\(install.stderr)")
-        let activate = try ProcessRunner.run(Self.fluorobox, ["model", "activate", "chest-phantom-demo@1.0.0", "--data-dir", data])
+        let activate = try await ProcessRunner.run(Self.fluorobox, ["model", "activate", "chest-phantom-demo@1.0.0", "--data-dir", data])
         #expect(activate.status == 0, "\(activate.stderr)")
-        let text = try ProcessRunner.run(Self.fluorobox, ["status", "--data-dir", data])
+        let text = try await ProcessRunner.run(Self.fluorobox, ["status", "--data-dir", data])
         #expect(text.stdout.contains("Models:     chest-findings: chest-phantom-demo@1.0.0"), "\(text.stdout)")
 
-        let json = try ProcessRunner.run(Self.fluorobox, ["status", "--data-dir", data, "--json"])
+        let json = try await ProcessRunner.run(Self.fluorobox, ["status", "--data-dir", data, "--json"])
         struct Status: Decodable { struct Model: Decodable { var task: String; var active: String; var activeSHA256: String }; var models: [Model]? }
         let parsed = try JSONDecoder().decode(Status.self, from: Data(json.stdout.utf8))
         #expect(parsed.models?.map(\.task) == ["chest-findings"])
@@ -178,13 +178,13 @@ struct CommandLineTests {
     }
 
     @Test("on a full disk import says so, keeps what it acknowledged, and the store stays sound", .enabled(if: isRoot, "needs root to mount a small tmpfs"))
-    func fullDisk() throws {
+    func fullDisk() async throws {
         let folder = TemporaryDirectory("cli-full")
         let mount = folder.file("small")
         try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
-        let mounted = try ProcessRunner.run("/bin/mount", ["-t", "tmpfs", "-o", "size=6m", "tmpfs", mount])
+        let mounted = try await ProcessRunner.run("/bin/mount", ["-t", "tmpfs", "-o", "size=6m", "tmpfs", mount])
         try #require(mounted.status == 0, "mount failed: \(mounted.stderr)")
-        defer { _ = try? ProcessRunner.run("/bin/umount", ["-l", mount]) }
+        defer { _ = umount2(mount, Int32(MNT_DETACH)) }
         var files: [String] = []
         for index in 0..<12 {
             files.append(try folder.write("in/\(index).dcm", try SyntheticDICOM.make(payload: SyntheticDICOM.randomBytes(700_000))))
@@ -192,7 +192,7 @@ struct CommandLineTests {
         let data = mount + "/data"
         // Limits at zero so the file system itself runs out, mid-write or mid-commit.
         let environment = ["FLUOROBOX_RETENTION_HARD_LIMIT": "0", "FLUOROBOX_RETENTION_SOFT_LIMIT": "0"]
-        let result = try ProcessRunner.run(Self.fluorobox, ["import", "--data-dir", data] + files, environment: environment)
+        let result = try await ProcessRunner.run(Self.fluorobox, ["import", "--data-dir", data] + files, environment: environment)
         #expect(result.status == 1)
         let lines = result.stdout.split(separator: "\n").map(String.init)
         #expect(lines.count == files.count)
@@ -202,7 +202,7 @@ struct CommandLineTests {
         #expect(failed.allSatisfy { $0.contains("not enough storage") }, "\(failed)")
 
         // Every acknowledged file is in the store with its hash; the database is sound.
-        let document = try Self.studies(data)
+        let document = try await Self.studies(data)
         #expect(document.instances.count == stored.count)
         for line in stored {
             let sha = String(line.split(separator: " ")[1])
@@ -210,11 +210,11 @@ struct CommandLineTests {
             #expect(blob.map { SHA256Check.hex(Array($0)) } == sha)
         }
         let queue = try DatabaseQueue(path: data + "/store.sqlite")
-        #expect(try queue.read { db in try String.fetchAll(db, sql: "PRAGMA quick_check") } == ["ok"])
+        await #expect(try queue.read { db in try String.fetchAll(db, sql: "PRAGMA quick_check") } == ["ok"])
         #expect(try FileManager.default.contentsOfDirectory(atPath: data + "/tmp").isEmpty)
 
         // With a hard limit the store refuses before the disk is full, and says why.
-        let refused = try ProcessRunner.run(
+        let refused = try await ProcessRunner.run(
             Self.fluorobox, ["import", "--data-dir", data, files[0], files.last!],
             environment: ["FLUOROBOX_RETENTION_HARD_LIMIT": "50%", "FLUOROBOX_RETENTION_SOFT_LIMIT": "60%"]
         )

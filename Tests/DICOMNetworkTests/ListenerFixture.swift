@@ -92,7 +92,7 @@ final class ListenerFixture: Sendable {
 
 /// Runs a program off Swift's cooperative pool, so the listener's tasks keep running meanwhile.
 func runTool(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> ProcessRunner.Result {
-    try await BlockingIO.run { try ProcessRunner.run(executable, arguments, environment: environment) }
+    try await ProcessRunner.run(executable, arguments, environment: environment)
 }
 
 /// A TCP port that was free a moment ago (for peers that cannot be told to pick one).

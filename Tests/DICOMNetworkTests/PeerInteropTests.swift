@@ -13,8 +13,13 @@ struct PeerInteropTests {
     static let testdata = TestData.root + "/dicom"
     static let testdataMissing: Comment = "../shared/testdata is absent; set FLUOROBOX_TESTDATA or place the shared test material beside the repository"
 
+    /// dcmtk's ACSE timeout for the test peers. The default 30 s is a wait the box answers in
+    /// milliseconds, but the test run shares two cores among all suites in parallel, and a
+    /// burst of CPU-bound tests can hold the whole cooperative pool longer than that.
+    static let acseTimeout = ["-ta", "120"]
+
     func storescu(_ arguments: [String], port: Int, _ files: [String]) async throws -> ProcessRunner.Result {
-        try await runTool(tool("storescu")!, ["-aet", "STORESCU", "-aec", ListenerFixture.aeTitle] + arguments + ["127.0.0.1", "\(port)"] + files)
+        try await runTool(tool("storescu")!, ["-aet", "STORESCU", "-aec", ListenerFixture.aeTitle] + Self.acseTimeout + arguments + ["127.0.0.1", "\(port)"] + files)
     }
 
     /// dcmtk reads the file the box wrote: the stored blob is a valid Part 10 file.
@@ -26,9 +31,9 @@ struct PeerInteropTests {
     @Test("echoscu gets a C-ECHO success")
     func echo() async throws {
         let fixture = try await ListenerFixture()
-        let result = try await runTool(tool("echoscu")!, ["-aet", "ECHOSCU", "-aec", ListenerFixture.aeTitle, "127.0.0.1", "\(fixture.port)"])
+        let result = try await runTool(tool("echoscu")!, ["-aet", "ECHOSCU", "-aec", ListenerFixture.aeTitle] + Self.acseTimeout + ["127.0.0.1", "\(fixture.port)"])
         #expect(result.status == 0, "\(result.stderr)")
-        let wrong = try await runTool(tool("echoscu")!, ["-aec", "NOT-THE-BOX", "127.0.0.1", "\(fixture.port)"])
+        let wrong = try await runTool(tool("echoscu")!, ["-aec", "NOT-THE-BOX"] + Self.acseTimeout + ["127.0.0.1", "\(fixture.port)"])
         #expect(wrong.status != 0)
         #expect(wrong.stderr.contains("Called AE Title Not Recognized"), "\(wrong.stderr)")
         await fixture.stop()
@@ -125,7 +130,7 @@ struct PeerInteropTests {
         let statuses = try await withThrowingTaskGroup(of: Int32.self) { group in
             for sender in 0..<4 {
                 group.addTask {
-                    try await runTool(tool("storescu")!, ["-aet", "SENDER\(sender)", "-aec", ListenerFixture.aeTitle, "-R", "+sd", "127.0.0.1", "\(port)", folder.file("s\(sender)")]).status
+                    try await runTool(tool("storescu")!, ["-aet", "SENDER\(sender)", "-aec", ListenerFixture.aeTitle] + Self.acseTimeout + ["-R", "+sd", "127.0.0.1", "\(port)", folder.file("s\(sender)")]).status
                 }
             }
             return try await group.reduce(into: []) { $0.append($1) }
@@ -166,7 +171,7 @@ struct PeerInteropTests {
         func send(_ round: Int) async throws -> [ReportEntry] {
             let report = folder.file("report\(round).txt")
             let result = try await runTool(tool("dcmsend")!, [
-                "-nh", "-aet", "DCMSEND", "-aec", ListenerFixture.aeTitle, "127.0.0.1", "\(fixture.port)",
+                "-nh", "-aet", "DCMSEND", "-aec", ListenerFixture.aeTitle, "-ta", "120", "127.0.0.1", "\(fixture.port)",
                 "+sd", "+r", "--decompress-never", "--create-report-file", report, Self.testdata,
             ])
             #expect(result.status == 0, "\(result.stderr)")

@@ -18,18 +18,18 @@ enum DCMTKReference {
 
     /// The raw pixel data of a file as dcmtk reads it, after decompressing with `tool`
     /// (dcmdjpeg, dcmdrle, dcmdjpls) when given.
-    static func rawPixelBytes(of path: String, decompressWith tool: String? = nil) throws -> [UInt8] {
+    static func rawPixelBytes(of path: String, decompressWith tool: String? = nil) async throws -> [UInt8] {
         let folder = TemporaryDirectory("dcmtk")
         var input = path
         if let tool {
             let output = folder.file("native.dcm")
-            let result = try ProcessRunner.run("/usr/bin/\(tool)", [path, output])
+            let result = try await ProcessRunner.run("/usr/bin/\(tool)", [path, output])
             guard result.status == 0 else {
                 throw Failure(description: "\(tool) failed on \(path): \(result.stderr)")
             }
             input = output
         }
-        let dump = try ProcessRunner.run("/usr/bin/dcmdump", ["+W", folder.path, input])
+        let dump = try await ProcessRunner.run("/usr/bin/dcmdump", ["+W", folder.path, input])
         guard dump.status == 0 else {
             throw Failure(description: "dcmdump +W failed on \(input): \(dump.stderr)")
         }
@@ -70,7 +70,9 @@ enum Radiograph {
         try DICOMFile(bytes: [UInt8](try Data(contentsOf: URL(fileURLWithPath: path(relative)))))
     }
 
-    static func image(_ relative: String) throws -> DICOMImage {
-        try DICOMImage(file: read(relative))
+    /// Reads and decodes off the cooperative pool (see `cpuWork`): a radiograph takes a
+    /// second or more to decode in a debug build.
+    static func image(_ relative: String) async throws -> DICOMImage {
+        try await cpuWork { try DICOMImage(file: read(relative)) }
     }
 }

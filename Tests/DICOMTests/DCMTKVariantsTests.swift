@@ -28,8 +28,8 @@ struct DCMTKVariantsTests {
         return ElementBytes.part10(dataSet)
     }
 
-    static func convert(_ tool: String, _ options: [String], input: [UInt8]) throws -> DICOMFile {
-        try DICOMFile(bytes: rawFile(tool, options, input: input))
+    static func convert(_ tool: String, _ options: [String], input: [UInt8]) async throws -> DICOMFile {
+        try await DICOMFile(bytes: rawFile(tool, options, input: input))
     }
 
     struct Variant: Sendable, CustomTestStringConvertible {
@@ -49,8 +49,8 @@ struct DCMTKVariantsTests {
     ] + (1...7).map { Variant(tool: "dcmcjpeg", options: ["+el", "+sv", String($0)], syntax: .jpegLossless) }
 
     @Test("every frame of a three-frame 12-bit image survives the encoding", arguments: variants)
-    func roundTrip(_ variant: Variant) throws {
-        let file = try Self.convert(variant.tool, variant.options, input: Self.nativeFile())
+    func roundTrip(_ variant: Variant) async throws {
+        let file = try await Self.convert(variant.tool, variant.options, input: Self.nativeFile())
         #expect(file.transferSyntax == variant.syntax)
         let image = try DICOMImage(file: file)
         #expect(image.frameCount == Self.frames)
@@ -58,34 +58,34 @@ struct DCMTKVariantsTests {
     }
 
     @Test("8-bit samples in a big endian file keep their order")
-    func eightBitBigEndian() throws {
-        let file = try Self.convert("dcmconv", ["+tb"], input: Self.nativeFile(bitsStored: 8, bitsAllocated: 8))
+    func eightBitBigEndian() async throws {
+        let file = try await Self.convert("dcmconv", ["+tb"], input: Self.nativeFile(bitsStored: 8, bitsAllocated: 8))
         #expect(file.dataSet.isBigEndian)
         let image = try DICOMImage(file: file)
         #expect(image.frames == Self.samples.map { $0.map { $0 & 0xFF } })
     }
 
     @Test("a point transform reduces samples exactly as T.81 H.1.2.3 says", arguments: [1, 3])
-    func pointTransform(_ shift: Int) throws {
-        let file = try Self.convert("dcmcjpeg", ["+el", "+sv", "1", "+pt", String(shift)], input: Self.nativeFile())
+    func pointTransform(_ shift: Int) async throws {
+        let file = try await Self.convert("dcmcjpeg", ["+el", "+sv", "1", "+pt", String(shift)], input: Self.nativeFile())
         let image = try DICOMImage(file: file)
         #expect(image.frames == Self.samples.map { $0.map { ($0 >> Int32(shift)) << Int32(shift) } })
     }
 
     @Test("a deflated file's identity is read from the inflated data set")
-    func deflatedIdentity() throws {
-        let bytes = try Self.rawFile("dcmconv", ["+td"], input: Self.nativeFile())
+    func deflatedIdentity() async throws {
+        let bytes = try await Self.rawFile("dcmconv", ["+td"], input: Self.nativeFile())
         let identity = try InstanceIdentity(fileBytes: bytes)
         #expect(identity.dataSetReadable)
         #expect(identity.sopInstanceUID == "1.2.3.4.5" && identity.studyInstanceUID == "1.2.3.4")
         #expect(identity.transferSyntaxUID == TransferSyntax.deflatedExplicitVRLittleEndian.uid)
     }
 
-    static func rawFile(_ tool: String, _ options: [String], input: [UInt8]) throws -> [UInt8] {
+    static func rawFile(_ tool: String, _ options: [String], input: [UInt8]) async throws -> [UInt8] {
         let folder = TemporaryDirectory("variants")
         let source = try folder.write("in.dcm", input)
         let target = folder.file("out.dcm")
-        let result = try ProcessRunner.run("/usr/bin/\(tool)", options + [source, target])
+        let result = try await ProcessRunner.run("/usr/bin/\(tool)", options + [source, target])
         guard result.status == 0 else {
             throw DCMTKReference.Failure(description: "\(tool) \(options): \(result.stderr)")
         }

@@ -33,25 +33,25 @@ struct DICOMCommandTests {
         "radiography/CR_hip_RG2_JPLL_jpeg_lossless_sv1.dcm",
         "radiography/CR_chest_MONO1_10bit_ACRNEMA_nometa_implicit.dcm",
     ])
-    func renderDeep(_ relative: String) throws {
+    func renderDeep(_ relative: String) async throws {
         let folder = TemporaryDirectory("render")
-        let result = try ProcessRunner.run(ProcessRunner.fluorobox, ["dicom", "render", Radiograph.path(relative), "--out", folder.file("out.pgm")])
+        let result = try await ProcessRunner.run(ProcessRunner.fluorobox, ["dicom", "render", Radiograph.path(relative), "--out", folder.file("out.pgm")])
         #expect(result.status == 0, "\(result.stderr)")
         let pgm = try Self.pgmSamples([UInt8](try Data(contentsOf: URL(fileURLWithPath: folder.file("out.pgm")))))
-        let image = try Radiograph.image(relative)
+        let image = try await Radiograph.image(relative)
         #expect(pgm.width == image.pixels.columns && pgm.height == image.pixels.rows && pgm.maxval == 65535)
         #expect(pgm.samples == image.frames[0].map(Int.init))
     }
 
     @Test("render of an 8-bit image has maxval 255")
-    func renderEightBit() throws {
+    func renderEightBit() async throws {
         let folder = TemporaryDirectory("render")
         let relative = "radiography/DX_chest_NIH_CXR14_google_SC_implicitLE_8bit.dcm"
-        let result = try ProcessRunner.run(ProcessRunner.fluorobox, ["dicom", "render", Radiograph.path(relative), "--out", folder.file("out.pgm")])
+        let result = try await ProcessRunner.run(ProcessRunner.fluorobox, ["dicom", "render", Radiograph.path(relative), "--out", folder.file("out.pgm")])
         #expect(result.status == 0, "\(result.stderr)")
         let pgm = try Self.pgmSamples([UInt8](try Data(contentsOf: URL(fileURLWithPath: folder.file("out.pgm")))))
         #expect(pgm.maxval == 255 && pgm.samples.count == 1024 * 1024)
-        #expect(pgm.samples == (try Radiograph.image(relative)).frames[0].map(Int.init))
+        await #expect(pgm.samples == (try Radiograph.image(relative)).frames[0].map(Int.init))
     }
 
     @Test("render exits non-zero with the reason, and writes nothing, when it cannot", arguments: [
@@ -60,17 +60,17 @@ struct DICOMCommandTests {
         ("syntax/SR_structured_report_noimage.dcm", "no pixel data"),
         ("../README.md", "neither a DICOM Part 10 file nor an ACR-NEMA data set"),
     ])
-    func renderRefusal(_ pair: (String, String)) throws {
+    func renderRefusal(_ pair: (String, String)) async throws {
         let folder = TemporaryDirectory("render")
-        let result = try ProcessRunner.run(ProcessRunner.fluorobox, ["dicom", "render", Radiograph.path(pair.0), "--out", folder.file("out.pgm")])
+        let result = try await ProcessRunner.run(ProcessRunner.fluorobox, ["dicom", "render", Radiograph.path(pair.0), "--out", folder.file("out.pgm")])
         #expect(result.status != 0)
         #expect(result.stderr.contains(pair.1), "\(result.stderr)")
         #expect(!FileManager.default.fileExists(atPath: folder.file("out.pgm")))
     }
 
     @Test("dump lists meta, elements, nested items and fragments with keywords")
-    func dump() throws {
-        let result = try ProcessRunner.run(ProcessRunner.fluorobox, ["dicom", "dump", Radiograph.path("radiography/CR_MONO1_ModalityLUTSequence_jpeg_lossless_sv1.dcm")])
+    func dump() async throws {
+        let result = try await ProcessRunner.run(ProcessRunner.fluorobox, ["dicom", "dump", Radiograph.path("radiography/CR_MONO1_ModalityLUTSequence_jpeg_lossless_sv1.dcm")])
         #expect(result.status == 0, "\(result.stderr)")
         for expected in [
             "# Dicom-Meta-Information-Header", "(0002,0010) UI [1.2.840.10008.1.2.4.70]",
@@ -79,10 +79,10 @@ struct DICOMCommandTests {
         ] {
             #expect(result.stdout.contains(expected), "missing: \(expected)")
         }
-        let acrNema = try ProcessRunner.run(ProcessRunner.fluorobox, ["dicom", "dump", Radiograph.path("radiography/CR_chest_MONO1_10bit_ACRNEMA_nometa_implicit.dcm")])
+        let acrNema = try await ProcessRunner.run(ProcessRunner.fluorobox, ["dicom", "dump", Radiograph.path("radiography/CR_chest_MONO1_10bit_ACRNEMA_nometa_implicit.dcm")])
         #expect(acrNema.stdout.hasPrefix("# Dicom-File-Format: ACR-NEMA"))
         #expect(acrNema.stdout.contains("(0008,0018) UI [1.2.392.200036.9125.0.19950720112207]"))
-        let broken = try ProcessRunner.run(ProcessRunner.fluorobox, ["dicom", "dump", TestData.packageRoot + "/Fuzz/Corpus/regression/sequence_depth_10000.dcm"])
+        let broken = try await ProcessRunner.run(ProcessRunner.fluorobox, ["dicom", "dump", TestData.packageRoot + "/Fuzz/Corpus/regression/sequence_depth_10000.dcm"])
         #expect(broken.status != 0 && broken.stderr.contains("sequences nested too deeply"))
     }
 }

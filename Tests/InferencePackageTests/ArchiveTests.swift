@@ -17,7 +17,7 @@ struct ArchiveTests {
     }
 
     @Test("pack then unpack gives a package that verifies with the same hash; packing is deterministic")
-    func roundTrip() throws {
+    func roundTrip() async throws {
         let folder = TemporaryDirectory("tar-round")
         let archive = try packed(folder)
         let again = try ModelPackageArchive.pack(folder: folder.file("pkg"), files: ["manifest.sig", "manifest.json", "model.onnx", "MODEL_CARD.md", "reference/case-findings.npy", "reference/case-heatmap.npy", "reference/case-input.npy", "reference/case-source.npy"])
@@ -29,16 +29,16 @@ struct ArchiveTests {
         let unpacked = try verifier.verify(directory: folder.file("out"))
         #expect(original.packageSHA256 == unpacked.packageSHA256)
         // GNU tar reads what we write.
-        let listing = try ProcessRunner.run("/usr/bin/tar", ["-tf", folder.file("p.tar")])
+        let listing = try await ProcessRunner.run("/usr/bin/tar", ["-tf", folder.file("p.tar")])
         #expect(listing.status == 0)
         #expect(listing.stdout.contains("reference/case-input.npy"))
     }
 
     @Test("an archive made by tar with a top folder is accepted")
-    func systemTar() throws {
+    func systemTar() async throws {
         let folder = TemporaryDirectory("tar-system")
         try PackageFixture.write(at: folder.file("demo-pkg"), key: PackageFixture.key)
-        let made = try ProcessRunner.run("/usr/bin/tar", ["--format=ustar", "-cf", folder.file("s.tar"), "-C", folder.path, "demo-pkg"])
+        let made = try await ProcessRunner.run("/usr/bin/tar", ["--format=ustar", "-cf", folder.file("s.tar"), "-C", folder.path, "demo-pkg"])
         #expect(made.status == 0, "\(made.stderr)")
         try FileManager.default.createDirectory(atPath: folder.file("out"), withIntermediateDirectories: true)
         try ModelPackageArchive.unpack(folder.file("s.tar"), into: folder.file("out"))

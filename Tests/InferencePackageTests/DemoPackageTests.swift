@@ -43,17 +43,17 @@ struct DemoPackageTests {
     }
 
     @Test("a fresh box installs and activates it with the default configuration")
-    func installsOnAFreshBox() throws {
+    func installsOnAFreshBox() async throws {
         let data = TemporaryDirectory("demo-install")
-        var result = try ProcessRunner.run(ProcessRunner.fluorobox, ["model", "install", Self.folder, "--data-dir", data.path])
+        var result = try await ProcessRunner.run(ProcessRunner.fluorobox, ["model", "install", Self.folder, "--data-dir", data.path])
         #expect(result.status == 0 && result.stdout.hasPrefix("installed chest-phantom-demo@1.0.0"), "\(result.stdout)\(result.stderr)")
-        result = try ProcessRunner.run(ProcessRunner.fluorobox, ["model", "activate", "chest-phantom-demo@1.0.0", "--data-dir", data.path])
+        result = try await ProcessRunner.run(ProcessRunner.fluorobox, ["model", "activate", "chest-phantom-demo@1.0.0", "--data-dir", data.path])
         #expect(result.status == 0 && result.stdout == "task chest-findings: active chest-phantom-demo@1.0.0\n", "\(result.stderr)")
-        result = try ProcessRunner.run(ProcessRunner.fluorobox, ["model", "verify", Self.folder])
+        result = try await ProcessRunner.run(ProcessRunner.fluorobox, ["model", "verify", Self.folder])
         #expect(result.status == 0 && result.stdout.contains("intended use: A demonstration model trained on synthetic phantoms, not for clinical use."))
         // A box that trusts only its own vendor key refuses the demo package.
         let vendor = ModelSigningKey().publicKey.text
-        result = try ProcessRunner.run(ProcessRunner.fluorobox, ["model", "verify", Self.folder], environment: ["FLUOROBOX_INFERENCE_TRUSTED_KEYS": vendor])
+        result = try await ProcessRunner.run(ProcessRunner.fluorobox, ["model", "verify", Self.folder], environment: ["FLUOROBOX_INFERENCE_TRUSTED_KEYS": vendor])
         #expect(result.status == 1 && result.stdout.contains("not trusted"))
     }
 }

@@ -106,9 +106,9 @@ struct RuntimeTests {
     }
 
     @Test("fluorobox model eval writes .npy outputs that NumPy's format reader takes back unchanged")
-    func evalCommand() throws {
+    func evalCommand() async throws {
         let folder = TemporaryDirectory("model-eval")
-        let result = try ProcessRunner.run(ProcessRunner.fluorobox, [
+        let result = try await ProcessRunner.run(ProcessRunner.fluorobox, [
             "model", "eval", Self.demo + "/model.onnx", "--input", Self.demo + "/reference/nodule-input.npy",
             "--output", folder.file("findings.npy"), "--threads", "2",
         ])
@@ -117,7 +117,7 @@ struct RuntimeTests {
         let heatmap = try NumpyFile.readTensor(folder.file("findings.heatmap.npy"))
         #expect(findings == (try NumpyFile.readTensor(Self.demo + "/reference/nodule-findings.npy")))
         #expect(heatmap == (try NumpyFile.readTensor(Self.demo + "/reference/nodule-heatmap.npy")))
-        let bad = try ProcessRunner.run(ProcessRunner.fluorobox, ["model", "eval", Self.demo + "/manifest.json", "--input", "x.npy", "--output", folder.file("o.npy")])
+        let bad = try await ProcessRunner.run(ProcessRunner.fluorobox, ["model", "eval", Self.demo + "/manifest.json", "--input", "x.npy", "--output", folder.file("o.npy")])
         #expect(bad.status != 0 && bad.stderr.contains("not a readable ONNX model"), "\(bad.stderr)")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import POSIXSupport
 
 /// Runs the built `fluorobox` and other programs as real child processes.
 public enum ProcessRunner {
@@ -18,10 +19,20 @@ public enum ProcessRunner {
         return candidate
     }
 
-    /// Runs to completion and collects output.
+    /// Runs to completion and collects output. The wait happens off the cooperative pool, so a
+    /// test waiting for a child does not hold one of the pool's few threads meanwhile.
     public static func run(
         _ executable: String, _ arguments: [String], environment: [String: String] = [:],
         currentDirectory: String? = nil
+    ) async throws -> Result {
+        try await BlockingIO.run {
+            try runBlocking(executable, arguments, environment: environment, currentDirectory: currentDirectory)
+        }
+    }
+
+    private static func runBlocking(
+        _ executable: String, _ arguments: [String], environment: [String: String],
+        currentDirectory: String?
     ) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
