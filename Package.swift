@@ -52,8 +52,8 @@ let package = Package(
 
         // MARK: Module rooms.
         .target(name: "POSIXSupport", dependencies: ["CLinux"], swiftSettings: strictSwift),
-        .target(name: "DICOM", dependencies: ["Imaging", "CZlib", "COpenJPEG", "CCharLS"], swiftSettings: strictSwift),
-        .target(name: "Imaging", dependencies: ["CJPEGCodec"], swiftSettings: strictSwift),
+        .target(name: "DICOM", dependencies: ["Imaging", "COpenJPEG", "CCharLS"], swiftSettings: strictSwift),
+        .target(name: "Imaging", dependencies: ["CJPEGCodec", "CZlib"], swiftSettings: strictSwift),
         .target(
             name: "DICOMNetwork",
             dependencies: [
