@@ -1,4 +1,5 @@
 import Inference
+import Panel
 import StudyStore
 
 /// Everything the agent can be told, with the defaults a box runs on when told nothing.
@@ -22,6 +23,8 @@ public struct ApplianceConfiguration: Sendable, Hashable {
     /// Model packages: folder, trusted keys, pinned active packages.
     public var modelPackages = ModelPackageSettings()
     public var dicom = DICOMListenerSettings()
+    /// The status panel (web) and its login rules.
+    public var panel = PanelSettings()
 
     public init() {}
 
