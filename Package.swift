@@ -82,7 +82,7 @@ let package = Package(
         .target(
             name: "Analysis",
             dependencies: [
-                "Imaging", "Inference",
+                "DICOM", "Imaging", "Inference",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -117,7 +117,7 @@ let package = Package(
             name: "Appliance",
             dependencies: [
                 "POSIXSupport", "DICOM", "Imaging", "USBCapture", "Inference", "StudyStore",
-                "DICOMNetwork", "Panel",
+                "DICOMNetwork", "Analysis", "Panel",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -146,7 +146,7 @@ let package = Package(
         // MARK: Tests.
         .target(
             name: "FluoroboxTestSupport",
-            dependencies: ["DICOM", "Imaging", "POSIXSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["DICOM", "Imaging", "Inference", "POSIXSupport", .product(name: "Logging", package: "swift-log")],
             path: "Tests/TestSupport",
             swiftSettings: strictSwift
         ),
@@ -191,7 +191,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ApplianceTests",
-            dependencies: ["Appliance", "StudyStore", "DICOM", "Imaging", "POSIXSupport", "FluoroboxTestSupport", "fluorobox", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["Appliance", "Analysis", "Inference", "StudyStore", "DICOM", "Imaging", "POSIXSupport", "FluoroboxTestSupport", "fluorobox", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSwift
         ),
         .testTarget(

@@ -33,12 +33,14 @@ public struct Agent: Sendable {
         }
 
         let agentState = AgentStateFile(directory: directory, version: Self.version)
-        let intake = FileIntake(store: store)
+        let analyses = configuration.queuedAnalyses
+        let intake = FileIntake(store: store, analyses: analyses)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         var expected: Set<String> = [StoreMaintenanceService.name]
         if configuration.watch.folder != nil { expected.insert(FolderWatchService.name) }
         if configuration.usb.enabled { expected.insert(USBCaptureService.name) }
         if configuration.dicom.enabled { expected.insert(DICOMListenerService.name) }
+        if configuration.analysis.enabled { expected.insert(AnalysisService.name) }
         let gate = ReadinessGate(expecting: expected)
         services.append(.init(
             service: StoreMaintenanceService(
@@ -61,7 +63,9 @@ public struct Agent: Sendable {
             services.append(.init(
                 service: USBCaptureService(
                     settings: configuration.usb,
-                    recorder: USBCaptureRecorder(store: store, modality: configuration.usb.modality, logger: logger.labelled("usb-capture")),
+                    recorder: USBCaptureRecorder(
+                        store: store, modality: configuration.usb.modality, analyses: analyses, logger: logger.labelled("usb-capture")
+                    ),
                     gate: gate, linkStatePath: USBCaptureService.linkStatePath(in: directory), logger: logger.labelled("usb-capture")
                 ),
                 successTerminationBehavior: .gracefullyShutdownGroup,
@@ -72,12 +76,23 @@ public struct Agent: Sendable {
         if configuration.dicom.enabled {
             services.append(.init(
                 service: DICOMListenerService(
-                    settings: configuration.dicom, store: store, gate: gate, agentState: agentState,
+                    settings: configuration.dicom, store: store, analyses: analyses, gate: gate, agentState: agentState,
                     logger: logger.labelled("dicom")
                 ),
                 successTerminationBehavior: .gracefullyShutdownGroup,
                 failureTerminationBehavior: .gracefullyShutdownGroup,
                 serviceName: DICOMListenerService.name
+            ))
+        }
+        if configuration.analysis.enabled {
+            services.append(.init(
+                service: AnalysisService(
+                    settings: configuration.analysis, store: store, packagesDirectory: configuration.modelPackagesDirectory,
+                    packageSettings: configuration.modelPackages, gate: gate, logger: logger.labelled("analysis")
+                ),
+                successTerminationBehavior: .gracefullyShutdownGroup,
+                failureTerminationBehavior: .gracefullyShutdownGroup,
+                serviceName: AnalysisService.name
             ))
         }
         let groupForRestart = ServiceGroupReference()

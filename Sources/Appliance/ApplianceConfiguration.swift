@@ -23,6 +23,7 @@ public struct ApplianceConfiguration: Sendable, Hashable {
     /// Model packages: folder, trusted keys, pinned active packages.
     public var modelPackages = ModelPackageSettings()
     public var dicom = DICOMListenerSettings()
+    public var analysis = AnalysisSettings()
     /// The status panel (web) and its login rules.
     public var panel = PanelSettings()
 
@@ -60,6 +61,11 @@ public struct ApplianceConfiguration: Sendable, Hashable {
     }
 
     /// The folder installed model packages live in.
+    /// The analyses every intake path queues for a new image.
+    public var queuedAnalyses: [String] {
+        analysis.enabled ? [analysis.task] : []
+    }
+
     public var modelPackagesDirectory: String {
         modelPackages.resolvedDirectory(dataDirectory: dataDirectory)
     }

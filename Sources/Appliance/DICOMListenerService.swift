@@ -10,13 +10,18 @@ public struct DICOMListenerService: Service {
 
     let settings: DICOMListenerSettings
     let store: StudyStore
+    let analyses: [String]
     let gate: ReadinessGate
     let agentState: AgentStateFile?
     let logger: Logger
 
-    public init(settings: DICOMListenerSettings, store: StudyStore, gate: ReadinessGate, agentState: AgentStateFile?, logger: Logger) {
+    public init(
+        settings: DICOMListenerSettings, store: StudyStore, analyses: [String] = [], gate: ReadinessGate,
+        agentState: AgentStateFile?, logger: Logger
+    ) {
         self.settings = settings
         self.store = store
+        self.analyses = analyses
         self.gate = gate
         self.agentState = agentState
         self.logger = logger
@@ -24,7 +29,7 @@ public struct DICOMListenerService: Service {
 
     public func run() async throws {
         let listener = DICOMListener(
-            configuration: settings.acceptor, receiver: DICOMStoreReceiver(store: store, logger: logger), logger: logger
+            configuration: settings.acceptor, receiver: DICOMStoreReceiver(store: store, analyses: analyses, logger: logger), logger: logger
         )
         let port = try await listener.bind(host: settings.bindAddress, port: settings.port)
         agentState?.setListener("dicom", port: port)

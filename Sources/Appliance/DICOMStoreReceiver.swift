@@ -10,10 +10,13 @@ import StudyStore
 /// has returned its receipt.
 public struct DICOMStoreReceiver: InstanceReceiver {
     let store: StudyStore
+    /// Analyses queued for each instance received (e.g. the active model's task).
+    let analyses: [String]
     let logger: Logger
 
-    public init(store: StudyStore, logger: Logger) {
+    public init(store: StudyStore, analyses: [String] = [], logger: Logger) {
         self.store = store
+        self.analyses = analyses
         self.logger = logger
     }
 
@@ -46,7 +49,7 @@ public struct DICOMStoreReceiver: InstanceReceiver {
         }
         switch opened {
         case .success(let box):
-            return .accept(StoreSink(writer: box.writer, instance: instance, store: store, logger: logger))
+            return .accept(StoreSink(writer: box.writer, instance: instance, store: store, analyses: analyses, logger: logger))
         case .failure(let error):
             let (status, comment) = Self.answer(to: error)
             return .refuse(status, comment: comment)
@@ -85,12 +88,14 @@ final class StoreSink: InstanceSink {
     private var state: State
     let instance: IncomingInstance
     let store: StudyStore
+    let analyses: [String]
     let logger: Logger
 
-    init(writer: BlobWriter, instance: IncomingInstance, store: StudyStore, logger: Logger) {
+    init(writer: BlobWriter, instance: IncomingInstance, store: StudyStore, analyses: [String], logger: Logger) {
         state = .receiving(writer)
         self.instance = instance
         self.store = store
+        self.analyses = analyses
         self.logger = logger
     }
 
@@ -111,7 +116,7 @@ final class StoreSink: InstanceSink {
         state = .done
         let box = WriterBox(writer)
         let store = self.store
-        let origin = IntakeOrigin(source: .dicomSCP, detail: "\(instance.callingAETitle)@\(instance.peer)")
+        let origin = IntakeOrigin(source: .dicomSCP, detail: "\(instance.callingAETitle)@\(instance.peer)", analyses: analyses)
         let outcome: Result<IntakeReceipt, any Error>
         do {
             outcome = .success(try await BlockingIO.run {

@@ -8,8 +8,21 @@ public struct Part10Writer: Sendable {
     public static let implementationVersionName = "FLUOROBOX_1"
 
     private var elements: [Tag: (ValueRepresentation, [UInt8])] = [:]
+    /// Compressed frames written as encapsulated Pixel Data (PS3.5 A.4), one fragment each.
+    private var encapsulatedFrames: [[UInt8]]?
+    /// The transfer syntax named in the meta group: explicit VR little endian, or a compressed
+    /// syntax whose frames were given with ``setEncapsulatedPixelData(_:transferSyntax:)``.
+    public private(set) var transferSyntax: TransferSyntax = .explicitVRLittleEndian
 
     public init() {}
+
+    /// Pixel Data as compressed frames (a JPEG codestream each) in `transferSyntax`; the data
+    /// set around it stays explicit VR little endian, as every encapsulated syntax requires.
+    public mutating func setEncapsulatedPixelData(_ frames: [[UInt8]], transferSyntax: TransferSyntax) {
+        elements[.pixelData] = nil
+        encapsulatedFrames = frames
+        self.transferSyntax = transferSyntax
+    }
 
     /// Sets a text value; multiple values are joined with backslashes by the caller.
     public mutating func set(_ tag: Tag, _ vr: ValueRepresentation, _ text: String) {
@@ -34,11 +47,14 @@ public struct Part10Writer: Sendable {
         var output = Self.fileMetaHeader(
             sopClassUID: String(decoding: classBytes, as: UTF8.self),
             sopInstanceUID: String(decoding: instanceBytes, as: UTF8.self),
-            transferSyntax: .explicitVRLittleEndian
+            transferSyntax: transferSyntax
         )
         for tag in elements.keys.sorted() where tag.group != 0x0002 {
             let (vr, value) = elements[tag]!
             Self.append(&output, tag, vr, value)
+        }
+        if let encapsulatedFrames {
+            Self.appendEncapsulated(&output, encapsulatedFrames)
         }
         return output
     }
@@ -62,6 +78,22 @@ public struct Part10Writer: Sendable {
         var output = [UInt8](repeating: 0, count: 128) + Array("DICM".utf8)
         append(&output, .fileMetaInformationGroupLength, .UL, littleEndian(UInt32(meta.count)))
         return output + meta
+    }
+
+    /// Pixel Data of undefined length: an empty Basic Offset Table item, one item per frame
+    /// (padded to even length), then the sequence delimiter. Pixel Data is the last element.
+    private static func appendEncapsulated(_ output: inout [UInt8], _ frames: [[UInt8]]) {
+        func item(_ element: UInt16, _ length: Int) -> [UInt8] {
+            [0xFE, 0xFF, UInt8(element & 0xFF), UInt8(element >> 8)] + littleEndian(UInt32(length))
+        }
+        output += [0xE0, 0x7F, 0x10, 0x00] + Array("OB".utf8) + [0, 0, 0xFF, 0xFF, 0xFF, 0xFF]
+        output += item(0xE000, 0)
+        for frame in frames {
+            output += item(0xE000, frame.count + frame.count % 2)
+            output += frame
+            if frame.count % 2 == 1 { output.append(0) }
+        }
+        output += item(0xE0DD, 0)
     }
 
     private static func littleEndian(_ value: UInt32) -> [UInt8] {

@@ -35,14 +35,15 @@ enum StudyImageRenderer {
         }
     }
 
-    /// The first JPEG baseline/extended frame of an encapsulated data set, if there is one
-    /// (SOI … EOI inside the pixel data fragments).
+    /// The single frame of a JPEG baseline/extended data set (the overlay Secondary Capture),
+    /// joined from its fragments.
     static func embeddedJPEG(_ bytes: [UInt8]) -> [UInt8]? {
         guard let file = try? DICOMFile(bytes: bytes),
-              ["1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51"].contains(file.transferSyntax.uid) else { return nil }
-        let data = file.dataSetBytes
-        guard let start = data.indices.dropLast().first(where: { data[$0] == 0xFF && data[$0 + 1] == 0xD8 }) else { return nil }
-        guard let end = stride(from: data.count - 2, through: start, by: -1).first(where: { data[$0] == 0xFF && data[$0 + 1] == 0xD9 }) else { return nil }
-        return Array(data[start...(end + 1)])
+              ["1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51"].contains(file.transferSyntax.uid),
+              case .encapsulated(let pixels)? = file.dataSet[.pixelData]?.value,
+              pixels.offsetTable.count <= 1 else { return nil }
+        let joined = pixels.fragments.reduce(into: [UInt8]()) { $0.append(contentsOf: $1) }
+        guard joined.starts(with: [0xFF, 0xD8]) else { return nil }
+        return joined
     }
 }

@@ -119,6 +119,13 @@ enum StoreMigrations {
                 t.column("cancelledAt", .datetime)
             }
         }
+        migrator.registerMigration("v3-analysis") { db in
+            // The overlay Secondary Capture a result produced, stored as an instance of its own.
+            try db.alter(table: "result") { t in
+                t.add(column: "overlayInstanceID", .integer).references("instance", onDelete: .restrict)
+            }
+            try db.create(index: "analysis_on_status_queuedAt", on: "analysis", columns: ["status", "queuedAt"])
+        }
         migrator.registerMigration("v4-panel") { db in
             // A doctor's verdict on a study's result, recorded in the panel and queued for the
             // platform (outbox kind "feedback", linked by outboxItem.feedbackID).

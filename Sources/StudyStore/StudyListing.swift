@@ -29,6 +29,8 @@ public struct InstanceListing: Sendable, Hashable, Codable {
     public var syncState: String
     /// State per destination, e.g. ["platform": "queued"].
     public var destinations: [String: String]
+    /// The newest analysis of this instance, if one was queued.
+    public var analysis: AnalysisListing?
 
     /// Combines per-destination states: a rejection shows first, then work not yet done.
     static func summarise(_ states: [OutboxState]) -> String {
@@ -38,4 +40,17 @@ public struct InstanceListing: Sendable, Hashable, Codable {
         if states.contains(.sending) { return OutboxState.sending.rawValue }
         return OutboxState.queued.rawValue
     }
+}
+
+/// The newest analysis of an instance as the listing shows it.
+public struct AnalysisListing: Sendable, Hashable, Codable {
+    public var task: String
+    public var status: AnalysisStatus
+    public var model: String?
+    public var flagged: Bool?
+    /// "ok" or "retake".
+    public var qualityVerdict: String?
+    /// The report's one-line summary ("Flagged for review: …" or "Nothing flagged …").
+    public var summary: String?
+    public var error: String?
 }

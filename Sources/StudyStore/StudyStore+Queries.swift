@@ -2,6 +2,29 @@ import Foundation
 import GRDB
 
 extension StudyStore {
+    /// The newest analysis per instance, with its result's flag, verdict and summary.
+    static func newestAnalyses(_ db: Database) throws -> [Int64: AnalysisListing] {
+        var listings: [Int64: AnalysisListing] = [:]
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT a.instanceID, a.task, a.status, a.modelID, a.modelVersion, a.error, r.flagged, r.qualityVerdict, r.report
+            FROM analysis a LEFT JOIN result r ON r.analysisID = a.id
+            WHERE a.id = (SELECT MAX(b.id) FROM analysis b WHERE b.instanceID = a.instanceID)
+            """)
+        while let row = try rows.next() {
+            let report: String? = row["report"]
+            let summary = report.flatMap { text in
+                (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])?["summary"] as? String
+            }
+            let modelID: String? = row["modelID"], modelVersion: String? = row["modelVersion"]
+            listings[row["instanceID"]] = AnalysisListing(
+                task: row["task"], status: AnalysisStatus(rawValue: row["status"]) ?? .pending,
+                model: modelID.map { "\($0)@\(modelVersion ?? "?")" }, flagged: row["flagged"],
+                qualityVerdict: row["qualityVerdict"], summary: summary, error: row["error"]
+            )
+        }
+        return listings
+    }
+
     /// Every study with its instances, newest study first.
     public func listStudies() throws(StoreError) -> [StudyListing] {
         try read("listing studies") { db in
@@ -13,6 +36,7 @@ extension StudyStore {
                 let state = OutboxState(rawValue: row["state"]) ?? .queued
                 states[row["instanceID"], default: [:]][row["destination"]] = state
             }
+            let analyses = try Self.newestAnalyses(db)
             let byStudy = Dictionary(grouping: instances, by: \.studyID)
             return studies.map { study in
                 StudyListing(
@@ -28,7 +52,8 @@ extension StudyStore {
                             blobState: instance.blobState, uidConflict: instance.uidConflict,
                             receivedAt: instance.receivedAt,
                             syncState: InstanceListing.summarise(Array(perDestination.values)),
-                            destinations: perDestination.mapValues(\.rawValue)
+                            destinations: perDestination.mapValues(\.rawValue),
+                            analysis: analyses[instance.id!]
                         )
                     }
                 )

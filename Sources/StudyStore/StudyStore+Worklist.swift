@@ -12,7 +12,7 @@ extension StudyStore {
             var entries: [WorklistEntry] = []
             for study in studies {
                 let id = study.id!
-                let instances = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM instance WHERE studyID = ?", arguments: [id]) ?? 0
+                let instances = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM instance WHERE studyID = ? AND source != ?", arguments: [id, IntakeSource.analysis]) ?? 0
                 let results = try Row.fetchAll(db, sql: """
                     SELECT result.flagged, result.qualityVerdict FROM result
                     JOIN instance ON instance.id = result.instanceID WHERE instance.studyID = ?
@@ -46,7 +46,9 @@ extension StudyStore {
         try read("reading a study") { db in
             guard let study = try StudyRecord.filter(Column("studyInstanceUID") == studyInstanceUID).fetchOne(db) else { return nil }
             let hasOverlayColumn = try db.columns(in: "result").contains { $0.name == "overlayInstanceID" }
+            // Overlays the box made itself are shown with the image they belong to.
             let instances = try InstanceRecord.filter(InstanceRecord.Columns.studyID == study.id!)
+                .filter(Column("source") != IntakeSource.analysis.rawValue)
                 .order(InstanceRecord.Columns.receivedAt, InstanceRecord.Columns.id).fetchAll(db)
             var details: [StudyDetail.Instance] = []
             for instance in instances {

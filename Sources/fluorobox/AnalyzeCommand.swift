@@ -91,22 +91,12 @@ struct AnalyzeCommand: AsyncParsableCommand {
         } catch {
             throw ReportedFailure(description: "cannot read the file (\(error.localizedDescription))")
         }
-        var image: GrayscaleImage
-        var study: String?, instance: String?
-        if bytes.starts(with: [0xFF, 0xD8, 0xFF]) {
-            image = try JPEGCodec.decodeGray8(bytes)
-        } else {
-            let parsed = try DICOMFile(bytes: bytes)
-            let decoded = try DICOMImage(file: parsed, frames: [0])
-            image = decoded.presentation(frame: 0, outputBits: 16)
-            let identity = try? InstanceIdentity(fileBytes: bytes)
-            study = identity?.studyInstanceUID
-            instance = identity?.sopInstanceUID
-        }
+        let input = try AnalysisInput(decoding: bytes)
         let elapsed = ContinuousClock.now - started
         let decode = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         let result = try analyzer.analyze(
-            image: image, sourceBytes: bytes, file: file, studyInstanceUID: study, sopInstanceUID: instance, decodeMilliseconds: decode
+            image: input.image, sourceBytes: bytes, file: file, studyInstanceUID: input.studyInstanceUID,
+            sopInstanceUID: input.sopInstanceUID, decodeMilliseconds: decode
         )
         let base: String
         if let outDir {

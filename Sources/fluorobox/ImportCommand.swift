@@ -24,7 +24,8 @@ struct ImportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let store = try common.openStore(create: true)
-        let intake = FileIntake(store: store)
+        // The running agent (or the next one) reads what is imported here.
+        let intake = FileIntake(store: store, analyses: try common.loadConfiguration().queuedAnalyses)
         var failures = 0
         for entry in FileIntake.expand(paths) {
             if let problem = entry.problem {

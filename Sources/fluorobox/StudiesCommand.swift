@@ -45,6 +45,13 @@ struct StudiesCommand: AsyncParsableCommand {
                         + "\(instance.sha256.prefix(16))  \(instance.sopInstanceUID)"
                         + (flags.isEmpty ? "" : "  " + flags.joined(separator: " "))
                 )
+                if let analysis = instance.analysis {
+                    var parts = ["\(analysis.task) \(analysis.status.rawValue)"]
+                    if let summary = analysis.summary { parts.append(summary) }
+                    if let verdict = analysis.qualityVerdict { parts.append("quality \(verdict)") }
+                    if let error = analysis.error { parts.append("error: \(error)") }
+                    print("      analysis: " + parts.joined(separator: " · "))
+                }
             }
             print("")
         }

@@ -7,19 +7,7 @@ import Imaging
 import Inference
 import Testing
 
-/// Reads a little-endian uint16 .npy (the package's reference source raster) as a raster.
-func readUInt16Raster(_ path: String) throws -> GrayscaleImage {
-    let data = try Data(contentsOf: URL(fileURLWithPath: path))
-    let header = try NumpyArrayHeader(parsing: data)
-    #expect(header.descr == "<u2" && header.shape.count == 2)
-    let (height, width) = (header.shape[0], header.shape[1])
-    let samples: [UInt16] = data.withUnsafeBytes { raw in
-        (0..<(width * height)).map { UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: header.dataOffset + $0 * 2, as: UInt16.self)) }
-    }
-    return GrayscaleImage(width: width, height: height, bitsStored: 16, samples: samples)
-}
-
-let demoPackagePath = TestData.packageRoot + "/models/chest-phantom-demo"
+let demoPackagePath = DemoModel.path
 
 func demoPackage() throws -> VerifiedModelPackage {
     try ModelPackageVerifier(trustedKeys: [.demo]).verify(directory: demoPackagePath)
@@ -30,7 +18,7 @@ struct AnalysisTests {
     @Test("pre-processing a raster reproduces the package's reference input (tools/model/preprocess.py)")
     func preprocessing() throws {
         let package = try demoPackage()
-        let source = try readUInt16Raster(demoPackagePath + "/reference/nodule-source.npy")
+        let source = try DemoModel.raster("nodule-source.npy")
         let tensor = try ModelInputPreprocessor(spec: package.manifest.input).tensor(from: source)
         let expected = try NumpyFile.readTensor(demoPackagePath + "/reference/nodule-input.npy")
         #expect(tensor.shape == expected.shape)
@@ -98,7 +86,7 @@ struct AnalysisTests {
     @Test("the nodule phantom is flagged for review; report and overlay are written; a blank image is skipped with advice")
     func analyseNodule() throws {
         let analyzer = try ImageAnalyzer(package: try demoPackage(), logger: quietLogger)
-        let source = try readUInt16Raster(demoPackagePath + "/reference/nodule-source.npy")
+        let source = try DemoModel.raster("nodule-source.npy")
         let result = try analyzer.analyze(image: source, sourceBytes: source.littleEndianBytes, file: "nodule")
         let report = result.report
         #expect(report.status == "analysed" && report.schemaVersion == 1)

@@ -113,6 +113,9 @@ struct ListenerProtocolTests {
         } catch let error as DICOMNetworkError {
             #expect(error.code == .associationRejected && error.detail.contains("calling AE title not recognised"), "\(error)")
         }
+        // The rejected peer returns as soon as it reads the rejection; the listener may still
+        // hold that connection for a moment, and with a limit of 1 it would count.
+        try await fixture.waitUntilIdle()
         let port = fixture.port
         let configuration = requestor()
         try await SCUAssociation.withAssociation(host: "127.0.0.1", port: port, configuration: configuration, logger: quietLogger) { association in

@@ -52,7 +52,19 @@ struct ONNXBuilder {
         int8s(name + "_z", [zeroPoint])
     }
 
-    mutating func node(_ op: String, _ name: String, inputs: [String], outputs: [String], ints: [String: [Int]] = [:], int: [String: Int] = [:]) {
+    mutating func int64s(_ name: String, _ values: [Int64], dims: [Int] = []) {
+        var tensor = Onnx_TensorProto()
+        tensor.name = name
+        tensor.dataType = 7
+        tensor.dims = dims.map(Int64.init)
+        tensor.int64Data = values
+        model.graph.initializer.append(tensor)
+    }
+
+    mutating func node(
+        _ op: String, _ name: String, inputs: [String], outputs: [String], ints: [String: [Int]] = [:], int: [String: Int] = [:],
+        strings: [String: String] = [:]
+    ) {
         var node = Onnx_NodeProto()
         node.opType = op
         node.name = name
@@ -70,6 +82,13 @@ struct ONNXBuilder {
             attribute.name = key
             attribute.type = .int
             attribute.i = Int64(value)
+            node.attribute.append(attribute)
+        }
+        for (key, value) in strings {
+            var attribute = Onnx_AttributeProto()
+            attribute.name = key
+            attribute.type = .string
+            attribute.s = Data(value.utf8)
             node.attribute.append(attribute)
         }
         model.graph.node.append(node)

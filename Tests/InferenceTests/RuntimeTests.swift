@@ -66,6 +66,66 @@ struct RuntimeTests {
         #expect(y.values == [6, 10.5, 8, 13.5, 22.5, 16.5, 12, 19.5, 14])
     }
 
+    @Test("nearest Resize ×2, AveragePool 2×2, Reshape and Softmax give the values worked out by hand")
+    func resizePoolReshapeSoftmax() throws {
+        var builder = ONNXBuilder(input: "x", shape: [1, 1, 2, 2], outputs: ["y"])
+        builder.quantization("in", scale: 1, zeroPoint: 0)
+        builder.quantization("out", scale: 1.0 / 256, zeroPoint: -128)
+        builder.floats("scales", [1, 1, 2, 2], dims: [4])
+        builder.int64s("shape", [1, -1], dims: [2])
+        let x = builder.qdq("x", params: "in")
+        builder.node("Resize", "up", inputs: [x, "", "scales"], outputs: ["up"], strings: ["mode": "nearest"])
+        let up = builder.qdq("up", params: "in")
+        builder.node("AveragePool", "down", inputs: [up], outputs: ["down"], ints: ["kernel_shape": [2, 2], "strides": [2, 2]])
+        let down = builder.qdq("down", params: "in")
+        builder.node("Reshape", "flat", inputs: [down, "shape"], outputs: ["flat"])
+        let flat = builder.qdq("flat", params: "in")
+        builder.node("Softmax", "softmax", inputs: [flat], outputs: ["s"], int: ["axis": -1])
+        builder.node("QuantizeLinear", "s_Q", inputs: ["s", "out_s", "out_z"], outputs: ["s_q"])
+        builder.node("DequantizeLinear", "y", inputs: ["s_q", "out_s", "out_z"], outputs: ["y"])
+        let model = try InferenceModel(onnx: try builder.serialized(), logger: quietLogger)
+        let output = try #require(try model.run(["x": Tensor(shape: [1, 1, 2, 2], values: [0, 1, 2, 3])])["y"])
+        #expect(output.shape == [1, 4])
+        // Each pixel went up to a 2×2 block and back: softmax of 0, 1, 2, 3.
+        let total = (0..<4).map { exp(Float($0)) }.reduce(0, +)
+        for (index, value) in output.values.enumerated() {
+            #expect(abs(value - exp(Float(index)) / total) <= 1.0 / 512 + 1e-6, "class \(index): \(value)")
+        }
+    }
+
+    @Test("linear Resize (half_pixel) of a ramp gives the ramp at the clamped source coordinates")
+    func linearResize() throws {
+        var builder = ONNXBuilder(input: "x", shape: [1, 1, 2, 2], outputs: ["up_dq"])
+        builder.quantization("in", scale: 1, zeroPoint: 0)
+        builder.quantization("out", scale: 0.25, zeroPoint: 0)
+        builder.floats("scales", [1, 1, 2, 2], dims: [4])
+        let x = builder.qdq("x", params: "in")
+        builder.node("Resize", "up", inputs: [x, "", "scales"], outputs: ["up"], strings: ["mode": "linear"])
+        _ = builder.qdq("up", params: "out")
+        let model = try InferenceModel(onnx: try builder.serialized(), logger: quietLogger)
+        let output = try #require(try model.run(["x": Tensor(shape: [1, 1, 2, 2], values: [0, 1, 2, 3])])["up_dq"])
+        // Source coordinates of the 4 output lines: (i + 0.5) / 2 − 0.5, clamped to [0, 1].
+        let source: [Float] = [0, 0.25, 0.75, 1]
+        let expected = source.flatMap { y in source.map { x in 2 * y + x } }
+        #expect(output.shape == [1, 1, 4, 4] && output.values == expected, "\(output.values)")
+    }
+
+    @Test("a Reshape that would need a transpose of the image is refused, naming the node")
+    func reshapeRefused() throws {
+        var builder = ONNXBuilder(input: "x", shape: [1, 2, 2, 2], outputs: ["y"])
+        builder.quantization("in", scale: 1, zeroPoint: 0)
+        builder.int64s("shape", [1, 4, 2, 1], dims: [4])
+        let x = builder.qdq("x", params: "in")
+        builder.node("Reshape", "fold-me", inputs: [x, "shape"], outputs: ["r"])
+        _ = builder.qdq("r", params: "in")
+        #expect {
+            _ = try InferenceModel(onnx: try builder.serialized(), logger: quietLogger)
+        } throws: { error in
+            let refusal = error as? InferenceError
+            return refusal?.isUnsupported == true && refusal!.description.contains("fold-me") && refusal!.description.contains("Reshape")
+        }
+    }
+
     @Test("an operator the runtime does not run is refused at load with the node's name and op")
     func unsupportedOperator() throws {
         var builder = ONNXBuilder(input: "x", shape: [1, 1, 2, 2], outputs: ["y"])

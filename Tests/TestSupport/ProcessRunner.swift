@@ -64,3 +64,12 @@ public enum ProcessRunner {
         )
     }
 }
+
+/// Finds a program on PATH; nil when it is not installed.
+public func tool(_ name: String) -> String? {
+    for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+        let path = "\(directory)/\(name)"
+        if FileManager.default.isExecutableFile(atPath: path) { return path }
+    }
+    return nil
+}

@@ -1,7 +1,9 @@
-"""Builds the two extra QDQ models of the agreement test and the benchmark with onnx.helper: a
-ResNet-style and a MobileNetV2-style classifier for 1×1×512×512 inputs, random weights (fixed
-seeds), quantised with ONNX Runtime's quantize_static (QDQ, per-channel int8 weights, int8
-activations) on random calibration images.
+"""Builds the extra QDQ models of the agreement test and the benchmark with onnx.helper: a
+ResNet-style and a MobileNetV2-style classifier for 1×1×512×512 inputs, and a small
+encoder–decoder ("unet-style") that exercises the remaining operators (AveragePool, Resize
+nearest and linear, Concat, Reshape, Softmax); random weights (fixed seeds), quantised with ONNX
+Runtime's quantize_static (QDQ, per-channel int8 weights, int8 activations) on random
+calibration images.
 
     python tools/inference/build_models.py OUT_DIR
 """
@@ -64,6 +66,10 @@ class Graph:
         self.nodes.append(helper.make_node("Gemm", ["flat", "fc.w", "fc.b"], ["logits"], name="classifier", transB=1))
         self.nodes.append(helper.make_node("Sigmoid", ["logits"], ["scores"], name="scores"))
 
+    def const(self, name: str, array: np.ndarray) -> str:
+        self.inits.append(numpy_helper.from_array(array, name))
+        return name
+
     def model(self, name: str, classes: int) -> onnx.ModelProto:
         graph = helper.make_graph(
             self.nodes, name,
@@ -106,6 +112,30 @@ def mobilenet() -> onnx.ModelProto:
     return g.model("mobilenetv2_style", 14)
 
 
+def unet() -> onnx.ModelProto:
+    g = Graph(3)
+    skip = g.conv("image", 1, 16, 3, stride=2)                       # 256²
+    g.nodes.append(helper.make_node("AveragePool", [skip], ["down"], name="down", kernel_shape=[2, 2], strides=[2, 2]))
+    deep = g.conv("down", 16, 32, 3)                                   # 128²
+    up_scales = g.const("up_scales", np.array([1, 1, 2, 2], np.float32))
+    g.nodes.append(helper.make_node("Resize", [deep, "", up_scales], ["up"], name="up", mode="nearest"))
+    g.nodes.append(helper.make_node("Concat", ["up", skip], ["joined"], name="joined", axis=1))
+    x = g.conv("joined", 48, 32, 3, stride=2)                          # 128²
+    half = g.const("half_scales", np.array([1, 1, 0.5, 0.5], np.float32))
+    g.nodes.append(helper.make_node("Resize", [x, "", half], ["smaller"], name="smaller", mode="linear"))   # 64²
+    g.nodes.append(helper.make_node("AveragePool", ["smaller"], ["pooled3"], name="pooled3", kernel_shape=[3, 3],
+                                    strides=[2, 2], pads=[1, 1, 1, 1]))                                    # 32²
+    x = g.conv("pooled3", 32, 64, 3)
+    g.nodes.append(helper.make_node("GlobalAveragePool", [x], ["pooled"], name="pool"))
+    shape = g.const("flat_shape", np.array([1, -1], np.int64))
+    g.nodes.append(helper.make_node("Reshape", ["pooled", shape], ["flat"], name="flatten"))
+    w = g.rng.normal(0, np.sqrt(1 / 64), (14, 64)).astype(np.float32)
+    g.inits += [numpy_helper.from_array(w, "fc.w"), numpy_helper.from_array(np.zeros(14, np.float32), "fc.b")]
+    g.nodes.append(helper.make_node("Gemm", ["flat", "fc.w", "fc.b"], ["logits"], name="classifier", transB=1))
+    g.nodes.append(helper.make_node("Softmax", ["logits"], ["scores"], name="scores", axis=-1))
+    return g.model("unet_style", 14)
+
+
 class Calibration(CalibrationDataReader):
     def __init__(self, seed: int, count: int = 8):
         rng = np.random.default_rng(seed)
@@ -138,7 +168,7 @@ def calibrate_head(model: onnx.ModelProto, target_std: float = 1.5) -> onnx.Mode
 def main() -> None:
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
-    for name, make in [("resnet-style", resnet), ("mobilenetv2-style", mobilenet)]:
+    for name, make in [("resnet-style", resnet), ("mobilenetv2-style", mobilenet), ("unet-style", unet)]:
         float_path = os.path.join(out, name + ".float.onnx")
         onnx.save(calibrate_head(make()), float_path)
         quantize_static(float_path, os.path.join(out, name + ".onnx"), Calibration(7), quant_format=QuantFormat.QDQ,

@@ -13,6 +13,8 @@ final class InferencePlan {
     private(set) var steps: [InferenceStep] = []
     private var buffers: [QuantizedBuffer] = []
     private var outputBuffers: [String: QuantizedBuffer] = [:]
+    /// The graph's constants (initializers), for operator inputs that must be constant.
+    private var graphConstants: [String: ONNXGraph.Constant] = [:]
     let pool: ThreadPool
 
     /// Scale and zero point of a QuantizeLinear/DequantizeLinear node (per tensor or per axis).
@@ -49,6 +51,7 @@ final class InferencePlan {
         inputs = graph.inputs
         outputs = graph.outputs
         pool = ThreadPool(threads: threads)
+        graphConstants = graph.constants
         try XNNPACK.initialize()
 
         var quantized: [String: QuantizedBuffer] = [:]      // QuantizeLinear outputs
@@ -162,25 +165,51 @@ final class InferencePlan {
                 steps.append(.globalAveragePool(input: input, output: output))
             case "MaxPool":
                 let input = try view(node.inputs[0], for: node)
-                guard input.isImage, let kernel = node.ints("kernel_shape"), kernel.count == 2 else {
-                    throw .unsupported(node: node.name, op: node.op, "only 2-D max pooling of an image")
+                guard node.outputs.count == 1 else { throw .unsupported(node: node.name, op: node.op, "the indices output is not supported") }
+                let window = try poolWindow(node, input: input)
+                let (n, _, _, c) = input.nhwc
+                let output = try outputBuffer(of: node, shape: [n, c, window.outputHeight, window.outputWidth])
+                steps.append(.maxPool(input: input, output: output, window: window.window))
+            case "AveragePool":
+                let input = try view(node.inputs[0], for: node)
+                let window = try poolWindow(node, input: input)
+                let (n, _, _, c) = input.nhwc
+                let output = try outputBuffer(of: node, shape: [n, c, window.outputHeight, window.outputWidth])
+                steps.append(.averagePool(input: input, output: output, window: window.window, countIncludePad: node.int("count_include_pad", default: 0) == 1))
+            case "Resize":
+                try compileResize(node, view: view, output: outputBuffer)
+            case "Reshape":
+                let input = try view(node.inputs[0], for: node)
+                guard node.inputs.count >= 2, case .int64(let requested)? = graph.constants[node.inputs[1]]?.values else {
+                    throw .unsupported(node: node.name, op: node.op, "the target shape must be an int64 constant")
                 }
-                guard node.int("ceil_mode", default: 0) == 0, (node.ints("dilations") ?? [1, 1]) == [1, 1], node.outputs.count == 1 else {
-                    throw .unsupported(node: node.name, op: node.op, "ceil_mode, dilations and the indices output are not supported")
+                var shape = requested.enumerated().map { index, size in size == 0 && node.int("allowzero", default: 0) == 0 && index < input.shape.count ? input.shape[index] : Int(size) }
+                if let unknown = shape.firstIndex(of: -1) {
+                    let known = shape.enumerated().filter { $0.offset != unknown }.map(\.element).reduce(1, *)
+                    guard known > 0, input.count % known == 0 else { throw .invalidGraph("node \(node.name): cannot reshape \(input.shape) to \(requested)") }
+                    shape[unknown] = input.count / known
                 }
-                let strides = node.ints("strides") ?? [1, 1]
-                let pads = node.ints("pads") ?? [0, 0, 0, 0]
-                guard node.string("auto_pad").map({ $0 == "NOTSET" || $0 == "VALID" }) ?? true else {
-                    throw .unsupported(node: node.name, op: node.op, "auto_pad \(node.string("auto_pad") ?? "")")
+                guard shape.reduce(1, *) == input.count, shape.allSatisfy({ $0 > 0 }) else {
+                    throw .invalidGraph("node \(node.name): cannot reshape \(input.shape) to \(requested)")
                 }
-                let (n, h, w, c) = input.nhwc
-                let oh = (h + pads[0] + pads[2] - kernel[0]) / strides[0] + 1
-                let ow = (w + pads[1] + pads[3] - kernel[1]) / strides[1] + 1
-                guard oh > 0, ow > 0 else { throw .unsupported(node: node.name, op: node.op, "the window is larger than the image") }
-                let output = try outputBuffer(of: node, shape: [n, c, oh, ow])
-                steps.append(.maxPool(input: input, output: output, window: .init(
-                    kernel: (kernel[0], kernel[1]), stride: (strides[0], strides[1]), padTop: pads[0], padLeft: pads[1]
-                )))
+                // Storage is NHWC for rank 4: a reshape to rank 2 (the classifier's input) is a
+                // flatten in ONNX order; other layouts would need a transpose the box does not do.
+                guard shape.count == 2 || (shape == input.shape) else {
+                    throw .unsupported(node: node.name, op: node.op, "only a reshape to rank 2 (\(input.shape) → \(shape))")
+                }
+                let output = try outputBuffer(of: node, shape: shape)
+                steps.append(.flatten(input: input, output: output))
+            case "Softmax":
+                let input = try view(node.inputs[0], for: node)
+                let rank = input.shape.count
+                var axis = node.int("axis", default: graph.opsetVersion >= 13 ? -1 : 1)
+                if axis < 0 { axis += rank }
+                // The axis whose values are contiguous in storage: the last of a matrix, channels of an image.
+                guard (rank == 2 && axis == 1) || (rank == 4 && axis == 1) else {
+                    throw .unsupported(node: node.name, op: node.op, "axis \(axis) of a rank-\(rank) input (only the classes of [N, C] or the channels of an image)")
+                }
+                let output = try outputBuffer(of: node, shape: input.shape)
+                steps.append(.softmax(input: input, output: output))
             case "Flatten":
                 let input = try view(node.inputs[0], for: node)
                 let axis = node.int("axis", default: 1)
@@ -245,6 +274,65 @@ final class InferencePlan {
     }
 
     private(set) var outputsResolved: [TensorSpec] = []
+
+    /// The window of a 2-D MaxPool or AveragePool and the size of its output.
+    private func poolWindow(_ node: ONNXGraph.Node, input: QuantizedBuffer) throws(InferenceError) -> (window: InferenceStep.PoolWindow, outputHeight: Int, outputWidth: Int) {
+        guard input.isImage, let kernel = node.ints("kernel_shape"), kernel.count == 2 else {
+            throw .unsupported(node: node.name, op: node.op, "only 2-D pooling of an image")
+        }
+        guard node.int("ceil_mode", default: 0) == 0, (node.ints("dilations") ?? [1, 1]) == [1, 1] else {
+            throw .unsupported(node: node.name, op: node.op, "ceil_mode and dilations are not supported")
+        }
+        guard node.string("auto_pad").map({ $0 == "NOTSET" || $0 == "VALID" }) ?? true else {
+            throw .unsupported(node: node.name, op: node.op, "auto_pad \(node.string("auto_pad") ?? "")")
+        }
+        let strides = node.ints("strides") ?? [1, 1]
+        let pads = node.ints("pads") ?? [0, 0, 0, 0]
+        guard strides.count == 2, pads.count == 4, strides.allSatisfy({ $0 > 0 }) else { throw .invalidGraph("node \(node.name): strides \(strides), pads \(pads)") }
+        let (_, h, w, _) = input.nhwc
+        let oh = (h + pads[0] + pads[2] - kernel[0]) / strides[0] + 1
+        let ow = (w + pads[1] + pads[3] - kernel[1]) / strides[1] + 1
+        guard oh > 0, ow > 0 else { throw .unsupported(node: node.name, op: node.op, "the window is larger than the image") }
+        return (.init(kernel: (kernel[0], kernel[1]), stride: (strides[0], strides[1]), padTop: pads[0], padLeft: pads[1]), oh, ow)
+    }
+
+    /// Resize of an image's height and width (N and C unchanged) by constant scales or sizes.
+    private func compileResize(
+        _ node: ONNXGraph.Node, view: (String, ONNXGraph.Node) throws(InferenceError) -> QuantizedBuffer,
+        output: (ONNXGraph.Node, [Int]) throws(InferenceError) -> QuantizedBuffer
+    ) throws(InferenceError) {
+        let input = try view(node.inputs[0], node)
+        guard input.isImage else { throw .unsupported(node: node.name, op: node.op, "only images (rank 4)") }
+        let (n, h, w, c) = input.nhwc
+        var outHeight = 0, outWidth = 0
+        var scaleY: Float = 0, scaleX: Float = 0
+        if node.inputs.count >= 3, !node.inputs[2].isEmpty, let scales = graphConstants[node.inputs[2]]?.floats, scales.count == 4 {
+            guard scales[0] == 1, scales[1] == 1, scales[2] > 0, scales[3] > 0 else {
+                throw .unsupported(node: node.name, op: node.op, "scales \(scales): only height and width may change")
+            }
+            (scaleY, scaleX) = (scales[2], scales[3])
+            (outHeight, outWidth) = (Int((Float(h) * scaleY).rounded(.down)), Int((Float(w) * scaleX).rounded(.down)))
+        } else if node.inputs.count >= 4, case .int64(let sizes)? = graphConstants[node.inputs[3]]?.values, sizes.count == 4 {
+            guard Int(sizes[0]) == n, Int(sizes[1]) == c else { throw .unsupported(node: node.name, op: node.op, "sizes \(sizes): only height and width may change") }
+            (outHeight, outWidth) = (Int(sizes[2]), Int(sizes[3]))
+            (scaleY, scaleX) = (Float(outHeight) / Float(h), Float(outWidth) / Float(w))
+        } else {
+            throw .unsupported(node: node.name, op: node.op, "scales or sizes must be constants of 4 values")
+        }
+        guard outHeight > 0, outWidth > 0 else { throw .invalidGraph("node \(node.name): resize of \(h)x\(w) to \(outHeight)x\(outWidth)") }
+        let mode = node.string("mode") ?? "nearest"
+        guard let interpolation = InferenceStep.ResizeMode(onnx: mode, nearestMode: node.string("nearest_mode") ?? "round_prefer_floor") else {
+            throw .unsupported(node: node.name, op: node.op, "mode \(mode) with nearest_mode \(node.string("nearest_mode") ?? "") (nearest and linear are supported)")
+        }
+        let transform = node.string("coordinate_transformation_mode") ?? "half_pixel"
+        guard let coordinates = InferenceStep.ResizeCoordinates(rawValue: transform) else {
+            throw .unsupported(node: node.name, op: node.op, "coordinate_transformation_mode \(transform)")
+        }
+        let result = try output(node, [n, c, outHeight, outWidth])
+        let rows = (0..<outHeight).map { coordinates.source($0, scale: scaleY, inputLength: h, outputLength: outHeight) }
+        let columns = (0..<outWidth).map { coordinates.source($0, scale: scaleX, inputLength: w, outputLength: outWidth) }
+        steps.append(.resize(input: input, output: result, rows: interpolation.taps(rows, length: h), columns: interpolation.taps(columns, length: w)))
+    }
 
     private func compileConvolution(
         _ node: ONNXGraph.Node, view: (String, ONNXGraph.Node) throws(InferenceError) -> QuantizedBuffer,

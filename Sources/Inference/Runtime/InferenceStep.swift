@@ -1,3 +1,5 @@
+import Foundation
+
 /// One step of a compiled model, on int8 activations. Convolutions run in XNNPACK; the small
 /// ops around them (pooling, the classifier, look-up activations) run here, each the way ONNX
 /// defines its QDQ form: dequantise, compute in float, quantise.
@@ -7,6 +9,12 @@ enum InferenceStep {
     case convolution(QuantizedConvolution)
     case globalAveragePool(input: QuantizedBuffer, output: QuantizedBuffer)
     case maxPool(input: QuantizedBuffer, output: QuantizedBuffer, window: PoolWindow)
+    /// The mean over each window; padding counts as zeros only with `countIncludePad`.
+    case averagePool(input: QuantizedBuffer, output: QuantizedBuffer, window: PoolWindow, countIncludePad: Bool)
+    /// Height and width resampled: each output row and column reads one or two source lines.
+    case resize(input: QuantizedBuffer, output: QuantizedBuffer, rows: [ResizeTap], columns: [ResizeTap])
+    /// Softmax over the contiguous axis (classes of a matrix, channels of an image).
+    case softmax(input: QuantizedBuffer, output: QuantizedBuffer)
     /// Rank-4 (NHWC) or rank-2 → rank-2 in ONNX (NCHW) order, requantised when needed.
     case flatten(input: QuantizedBuffer, output: QuantizedBuffer)
     /// Along the channel axis (the last one in storage), each input requantised.
@@ -23,6 +31,63 @@ enum InferenceStep {
         var stride: (Int, Int)
         var padTop: Int
         var padLeft: Int
+    }
+
+    /// Where one output row or column of a resize reads: `first` weighted by 1 − `fraction`
+    /// and `second` by `fraction` (nearest: the same line twice, fraction 0).
+    struct ResizeTap {
+        var first: Int
+        var second: Int
+        var fraction: Float
+    }
+
+    /// ONNX Resize `mode` with its `nearest_mode`.
+    enum ResizeMode {
+        case nearest(rounding: (Float) -> Float)
+        case linear
+
+        init?(onnx mode: String, nearestMode: String) {
+            switch (mode, nearestMode) {
+            case ("linear", _): self = .linear
+            case ("nearest", "round_prefer_floor"): self = .nearest { x in x == x.rounded(.down) + 0.5 ? x.rounded(.down) : x.rounded() }
+            case ("nearest", "round_prefer_ceil"): self = .nearest { x in x.rounded() }
+            case ("nearest", "floor"): self = .nearest { x in x.rounded(.down) }
+            case ("nearest", "ceil"): self = .nearest { x in x.rounded(.up) }
+            default: return nil
+            }
+        }
+
+        func taps(_ sources: [Float], length: Int) -> [ResizeTap] {
+            sources.map { source in
+                switch self {
+                case .nearest(let rounding):
+                    let index = min(max(Int(rounding(source)), 0), length - 1)
+                    return ResizeTap(first: index, second: index, fraction: 0)
+                case .linear:
+                    let clamped = min(max(source, 0), Float(length - 1))
+                    let first = Int(clamped.rounded(.down))
+                    return ResizeTap(first: first, second: min(first + 1, length - 1), fraction: clamped - Float(first))
+                }
+            }
+        }
+    }
+
+    /// ONNX Resize `coordinate_transformation_mode`: where an output coordinate falls in the input.
+    enum ResizeCoordinates: String {
+        case halfPixel = "half_pixel"
+        case pytorchHalfPixel = "pytorch_half_pixel"
+        case asymmetric
+        case alignCorners = "align_corners"
+
+        func source(_ output: Int, scale: Float, inputLength: Int, outputLength: Int) -> Float {
+            let x = Float(output)
+            switch self {
+            case .halfPixel: return (x + 0.5) / scale - 0.5
+            case .pytorchHalfPixel: return outputLength > 1 ? (x + 0.5) / scale - 0.5 : 0
+            case .asymmetric: return x / scale
+            case .alignCorners: return outputLength > 1 ? x * Float(inputLength - 1) / Float(outputLength - 1) : 0
+            }
+        }
     }
 
     func run(inputs: [String: Tensor], pool: ThreadPool) throws(InferenceError) {
@@ -70,6 +135,64 @@ enum InferenceStep {
                 }
                 output.pointer[((b * oh + oy) * ow + ox) * c + ch] = same ? best : output.quantize(input.dequantize(best))
             } } } }
+        case .averagePool(let input, let output, let window, let countIncludePad):
+            let (n, h, w, c) = input.nhwc
+            let (_, oh, ow, _) = output.nhwc
+            let area = Float(window.kernel.0 * window.kernel.1)
+            var sums = [Float](repeating: 0, count: c)
+            for b in 0..<n { for oy in 0..<oh { for ox in 0..<ow {
+                for ch in 0..<c { sums[ch] = 0 }
+                var taken = 0
+                for ky in 0..<window.kernel.0 {
+                    let y = oy * window.stride.0 - window.padTop + ky
+                    guard y >= 0, y < h else { continue }
+                    for kx in 0..<window.kernel.1 {
+                        let x = ox * window.stride.1 - window.padLeft + kx
+                        guard x >= 0, x < w else { continue }
+                        taken += 1
+                        let row = ((b * h + y) * w + x) * c
+                        for ch in 0..<c { sums[ch] += input.dequantize(input.pointer[row + ch]) }
+                    }
+                }
+                let divisor = countIncludePad ? area : Float(max(taken, 1))
+                let row = ((b * oh + oy) * ow + ox) * c
+                for ch in 0..<c { output.pointer[row + ch] = output.quantize(sums[ch] / divisor) }
+            } } }
+        case .resize(let input, let output, let rows, let columns):
+            let (n, h, w, c) = input.nhwc
+            let (_, oh, ow, _) = output.nhwc
+            for b in 0..<n { for oy in 0..<oh {
+                let r = rows[oy]
+                for ox in 0..<ow {
+                    let col = columns[ox]
+                    let base = b * h * w
+                    let p00 = (base + r.first * w + col.first) * c, p01 = (base + r.first * w + col.second) * c
+                    let p10 = (base + r.second * w + col.first) * c, p11 = (base + r.second * w + col.second) * c
+                    let out = ((b * oh + oy) * ow + ox) * c
+                    for ch in 0..<c {
+                        let top = input.dequantize(input.pointer[p00 + ch]) * (1 - col.fraction) + input.dequantize(input.pointer[p01 + ch]) * col.fraction
+                        let bottom = input.dequantize(input.pointer[p10 + ch]) * (1 - col.fraction) + input.dequantize(input.pointer[p11 + ch]) * col.fraction
+                        output.pointer[out + ch] = output.quantize(top * (1 - r.fraction) + bottom * r.fraction)
+                    }
+                }
+            } }
+        case .softmax(let input, let output):
+            let length = input.shape[input.isImage ? 1 : input.shape.count - 1]
+            var values = [Float](repeating: 0, count: length)
+            for row in 0..<(input.count / length) {
+                let start = row * length
+                var largest = -Float.infinity
+                for i in 0..<length {
+                    values[i] = input.dequantize(input.pointer[start + i])
+                    largest = max(largest, values[i])
+                }
+                var total: Float = 0
+                for i in 0..<length {
+                    values[i] = exp(values[i] - largest)
+                    total += values[i]
+                }
+                for i in 0..<length { output.pointer[start + i] = output.quantize(values[i] / total) }
+            }
         case .flatten(let input, let output):
             let same = input.scale == output.scale && input.zeroPoint == output.zeroPoint
             if input.isImage {

@@ -23,6 +23,8 @@ public struct AnalysisRecord: Codable, Sendable, Hashable, FetchableRecord, Muta
         public static let instanceID = Column(CodingKeys.instanceID)
         public static let status = Column(CodingKeys.status)
         public static let startedAt = Column(CodingKeys.startedAt)
+        public static let task = Column(CodingKeys.task)
+        public static let queuedAt = Column(CodingKeys.queuedAt)
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) {

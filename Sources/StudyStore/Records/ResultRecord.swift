@@ -17,11 +17,15 @@ public struct ResultRecord: Codable, Sendable, Hashable, FetchableRecord, Mutabl
     /// Hex SHA-256 of `report`; part of the result's idempotency key.
     public var resultHash: String
     public var createdAt: Date
+    /// The instance holding the overlay as a DICOM Secondary Capture (nil when the model was
+    /// skipped or no overlay was written). Added by migration v3-analysis.
+    public var overlayInstanceID: Int64?
 
     public enum Columns {
         public static let id = Column(CodingKeys.id)
         public static let analysisID = Column(CodingKeys.analysisID)
         public static let instanceID = Column(CodingKeys.instanceID)
+        public static let overlayInstanceID = Column(CodingKeys.overlayInstanceID)
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) {

@@ -14,5 +14,7 @@ public struct IntakeSource: RawRepresentable, Hashable, Sendable, Codable, Datab
     /// Given to `fluorobox import` by a person or script.
     public static let `import` = IntakeSource(rawValue: "import")
 
+    /// Made by the box itself from an analysis (the overlay Secondary Capture).
+    public static let analysis = IntakeSource(rawValue: "analysis")
     public var description: String { rawValue }
 }

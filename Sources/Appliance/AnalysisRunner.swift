@@ -1,0 +1,120 @@
+import Analysis
+import Foundation
+import Logging
+import StudyStore
+
+/// Runs one claimed analysis from the stored bytes to the recorded result. Blocking: the
+/// service calls it off the cooperative pool.
+///
+/// Order matters for a power cut: the overlay Secondary Capture goes through the promise
+/// first, then the result commits with a link to it. A cut between the two leaves the analysis
+/// running; recovery puts it back to pending, the re-run makes the same overlay object (its
+/// UIDs derive from the image and the package), and the store takes it as a duplicate.
+public struct AnalysisRunner: Sendable {
+    public let store: StudyStore
+    public let analyzer: ImageAnalyzer
+    public let secondaryCapture: Bool
+    public let logger: Logger
+
+    public init(store: StudyStore, analyzer: ImageAnalyzer, secondaryCapture: Bool, logger: Logger) {
+        self.store = store
+        self.analyzer = analyzer
+        self.secondaryCapture = secondaryCapture
+        self.logger = logger
+    }
+
+    /// What became of one analysis.
+    public enum Outcome: Sendable {
+        case recorded(ResultRecord)
+        case failed(reason: String, final: Bool)
+    }
+
+    public func run(_ claimed: ClaimedAnalysis) -> Outcome {
+        let analysisID = claimed.analysis.id!
+        let sop = claimed.instance.sopInstanceUID
+        let started = ContinuousClock.now
+        let bytes: [UInt8]
+        do {
+            bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: store.directory.absolute(claimed.instance.blobPath))))
+        } catch {
+            return fail(analysisID, "cannot read the stored image: \(error.localizedDescription)", retryable: true)
+        }
+        let input: AnalysisInput
+        do {
+            input = try AnalysisInput(decoding: bytes)
+        } catch {
+            return fail(analysisID, error.description, retryable: false)
+        }
+        let decodeMilliseconds = Self.milliseconds(ContinuousClock.now - started)
+        let result: ImageAnalyzer.Result
+        do {
+            result = try analyzer.analyze(
+                image: input.image, sourceBytes: bytes, studyInstanceUID: claimed.study.studyInstanceUID,
+                sopInstanceUID: sop, decodeMilliseconds: decodeMilliseconds
+            )
+        } catch {
+            return fail(analysisID, error.description, retryable: !error.isUnreadableImage)
+        }
+        let report = result.report
+        var overlayInstanceID: Int64?
+        if secondaryCapture, let overlay = result.overlayJPEG {
+            do {
+                let capture = try OverlaySecondaryCapture(
+                    overlayJPEG: overlay, width: input.image.width, height: input.image.height,
+                    subject: .init(
+                        studyInstanceUID: claimed.study.studyInstanceUID, sourceSOPInstanceUID: sop,
+                        patientName: claimed.study.patientName, patientID: claimed.study.patientID,
+                        patientBirthDate: claimed.study.patientBirthDate, patientSex: claimed.study.patientSex,
+                        studyDate: claimed.study.studyDate, studyTime: claimed.study.studyTime,
+                        accessionNumber: claimed.study.accessionNumber
+                    ),
+                    report: report, softwareVersion: Agent.version
+                )
+                let origin = IntakeOrigin(source: .analysis, detail: "overlay of \(sop)")
+                let receipt = try store.ingestBlocking(.bytes(capture.part10), origin: origin, unreadable: .discard) { staged in
+                    try ContentDescriber.describe(staged)
+                }
+                overlayInstanceID = receipt.instanceID
+            } catch {
+                return fail(analysisID, "cannot store the overlay: \(error)", retryable: true)
+            }
+        }
+        let json: String
+        do {
+            json = String(decoding: try report.json(), as: UTF8.self)
+        } catch {
+            return fail(analysisID, "cannot encode the report: \(error)", retryable: false)
+        }
+        let outcome = AnalysisOutcome(
+            status: report.status == "analysed" ? .done : .skipped, modelID: report.model.id, modelVersion: report.model.version,
+            flagged: !report.flagged.isEmpty, qualityVerdict: report.quality.verdict == "acceptable" ? "ok" : "retake",
+            report: json, overlayInstanceID: overlayInstanceID
+        )
+        do {
+            let recorded = try store.completeAnalysis(id: analysisID, outcome: outcome)
+            logger.notice("image analysed", metadata: [
+                "sop_instance_uid": "\(sop)", "summary": "\(report.summary)", "quality": "\(outcome.qualityVerdict)",
+                "model": "\(report.model.id)@\(report.model.version)",
+                "milliseconds": "\(Int(Self.milliseconds(ContinuousClock.now - started)))",
+            ])
+            return .recorded(recorded)
+        } catch {
+            return fail(analysisID, "cannot record the result: \(error)", retryable: true)
+        }
+    }
+
+    private func fail(_ id: Int64, _ reason: String, retryable: Bool) -> Outcome {
+        logger.warning("analysis failed", metadata: ["analysis": "\(id)", "reason": "\(reason)", "retry": "\(retryable)"])
+        do {
+            try store.failAnalysis(id: id, reason: reason, retryable: retryable)
+        } catch {
+            // The row stays running; start-up recovery returns it to the queue.
+            logger.error("cannot record the failed analysis", metadata: ["analysis": "\(id)", "error": "\(error)"])
+        }
+        return .failed(reason: reason, final: !retryable)
+    }
+
+    static func milliseconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+import GRDB
+
+/// An analysis taken up for running, with the instance and study it reads.
+public struct ClaimedAnalysis: Sendable {
+    public let analysis: AnalysisRecord
+    public let instance: InstanceRecord
+    public let study: StudyRecord
+}
+
+/// What running one analysis gave: a report (done or skipped by the quality check) to record.
+public struct AnalysisOutcome: Sendable {
+    public var status: AnalysisStatus
+    public var modelID: String
+    public var modelVersion: String
+    public var flagged: Bool
+    /// "ok" or "retake".
+    public var qualityVerdict: String
+    /// The versioned JSON report.
+    public var report: String
+    public var overlayInstanceID: Int64?
+
+    public init(
+        status: AnalysisStatus, modelID: String, modelVersion: String, flagged: Bool, qualityVerdict: String,
+        report: String, overlayInstanceID: Int64?
+    ) {
+        self.status = status
+        self.modelID = modelID
+        self.modelVersion = modelVersion
+        self.flagged = flagged
+        self.qualityVerdict = qualityVerdict
+        self.report = report
+        self.overlayInstanceID = overlayInstanceID
+    }
+}
+
+extension StudyStore {
+    /// Tries before an analysis that keeps failing for a reason that may pass (a model that
+    /// cannot load, a full disk while writing the overlay) is marked failed for good.
+    public static let analysisAttemptLimit = 3
+
+    /// Takes the oldest pending analysis of one of `tasks` and marks it running. An analysis
+    /// whose image is no longer on disk (evicted or missing) fails at once with that reason.
+    /// Start-up recovery puts analyses left running by a crash back to pending.
+    public func claimNextAnalysis(tasks: [String]) throws(StoreError) -> ClaimedAnalysis? {
+        try write("claiming an analysis") { db -> ClaimedAnalysis? in
+            while var analysis = try AnalysisRecord
+                .filter(AnalysisRecord.Columns.status == AnalysisStatus.pending && tasks.contains(AnalysisRecord.Columns.task))
+                .order(AnalysisRecord.Columns.queuedAt, AnalysisRecord.Columns.id)
+                .fetchOne(db) {
+                let now = Date()
+                guard let instance = try InstanceRecord.fetchOne(db, key: analysis.instanceID),
+                      let study = try StudyRecord.fetchOne(db, key: instance.studyID) else {
+                    analysis.status = .failed
+                    analysis.error = "the instance row is gone"
+                    analysis.finishedAt = now
+                    try analysis.update(db)
+                    continue
+                }
+                guard instance.blobState == .present else {
+                    analysis.status = .failed
+                    analysis.error = "the image is no longer on the box (\(instance.blobState.rawValue))"
+                    analysis.finishedAt = now
+                    try analysis.update(db)
+                    continue
+                }
+                analysis.status = .running
+                analysis.attempts += 1
+                analysis.startedAt = now
+                analysis.error = nil
+                try analysis.update(db)
+                return ClaimedAnalysis(analysis: analysis, instance: instance, study: study)
+            }
+            return nil
+        }
+    }
+
+    /// Records a finished analysis in one transaction: the analysis row, its result, one
+    /// outbox item per destination that takes results, and an audit event. A result already
+    /// recorded for this analysis is returned as it is.
+    @discardableResult
+    public func completeAnalysis(id: Int64, outcome: AnalysisOutcome) throws(StoreError) -> ResultRecord {
+        let destinations = configuration.destinations.filter { $0 == .platform }
+        return try write("recording analysis \(id)") { db -> ResultRecord in
+            if let existing = try ResultRecord.filter(ResultRecord.Columns.analysisID == id).fetchOne(db) {
+                return existing
+            }
+            guard var analysis = try AnalysisRecord.fetchOne(db, key: id),
+                  let instance = try InstanceRecord.fetchOne(db, key: analysis.instanceID),
+                  let study = try StudyRecord.fetchOne(db, key: instance.studyID) else {
+                throw StoreError(.database, "analysis \(id) or its instance is gone")
+            }
+            let now = Date()
+            analysis.status = outcome.status
+            analysis.modelID = outcome.modelID
+            analysis.modelVersion = outcome.modelVersion
+            analysis.finishedAt = now
+            analysis.error = nil
+            try analysis.update(db)
+            let hash = SHA256Hex.string(of: Array(outcome.report.utf8))
+            var result = ResultRecord(
+                id: nil, analysisID: id, instanceID: instance.id!, flagged: outcome.flagged,
+                qualityVerdict: outcome.qualityVerdict, report: outcome.report, resultHash: hash, createdAt: now,
+                overlayInstanceID: outcome.overlayInstanceID
+            )
+            try result.insert(db)
+            let key = OutboxItemRecord.resultKey(studyInstanceUID: study.studyInstanceUID, modelVersion: "\(outcome.modelID)@\(outcome.modelVersion)", resultHash: hash)
+            for destination in destinations {
+                // A retake advice reaches the platform first: it is about a patient still in the room.
+                var item = OutboxItemRecord(
+                    id: nil, destination: destination, kind: .result, idempotencyKey: key,
+                    priority: outcome.qualityVerdict == "retake" || outcome.flagged ? .alert : .result,
+                    instanceID: instance.id, resultID: result.id, payloadBytes: Int64(outcome.report.utf8.count),
+                    state: .queued, attempts: 0, nextAttemptAt: now, lastError: nil, rejectedReason: nil,
+                    createdAt: now, sentAt: nil
+                )
+                try item.insert(db, onConflict: .ignore)
+            }
+            var event = AuditEventRecord(
+                kind: "analysis.\(outcome.status.rawValue)", severity: outcome.flagged || outcome.qualityVerdict == "retake" ? .warning : .info,
+                instanceID: instance.id,
+                message: "\(analysis.task) by \(outcome.modelID) \(outcome.modelVersion) on \(instance.sopInstanceUID): "
+                    + (outcome.flagged ? "flagged for review" : "nothing flagged") + ", quality \(outcome.qualityVerdict)",
+                details: ["analysisID": String(id), "resultHash": hash]
+            )
+            try event.insert(db)
+            return result
+        }
+    }
+
+    /// Records a failed run. `retryable` failures go back to pending until the attempt limit;
+    /// the others (an image that cannot be decoded) fail for good at once.
+    public func failAnalysis(id: Int64, reason: String, retryable: Bool) throws(StoreError) {
+        try write("recording a failed analysis \(id)") { db in
+            guard var analysis = try AnalysisRecord.fetchOne(db, key: id) else { return }
+            let final = !retryable || analysis.attempts >= Self.analysisAttemptLimit
+            analysis.status = final ? .failed : .pending
+            analysis.error = reason
+            analysis.finishedAt = final ? Date() : nil
+            try analysis.update(db)
+            var event = AuditEventRecord(
+                kind: final ? "analysis.failed" : "analysis.retry", severity: final ? .error : .warning,
+                instanceID: analysis.instanceID,
+                message: "\(analysis.task) on instance \(analysis.instanceID) failed (attempt \(analysis.attempts)): \(reason)",
+                details: ["analysisID": String(id)]
+            )
+            try event.insert(db)
+        }
+    }
+
+    /// Analyses per status (of the given tasks, or all), for the status output and the queue.
+    public func analysisCounts(tasks: [String]? = nil) throws(StoreError) -> [AnalysisStatus: Int] {
+        try read("counting analyses") { db in
+            var counts: [AnalysisStatus: Int] = [:]
+            var request = AnalysisRecord.select(AnalysisRecord.Columns.status, count(AnalysisRecord.Columns.id).forKey("n"))
+                .group(AnalysisRecord.Columns.status)
+            if let tasks { request = request.filter(tasks.contains(AnalysisRecord.Columns.task)) }
+            let rows = try Row.fetchAll(db, request)
+            for row in rows {
+                if let status = AnalysisStatus(rawValue: row["status"]) { counts[status] = row["n"] }
+            }
+            return counts
+        }
+    }
+
+    /// The results recorded for an instance, newest first.
+    public func results(forInstance instanceID: Int64) throws(StoreError) -> [ResultRecord] {
+        try read("reading results") { db in
+            try ResultRecord.filter(ResultRecord.Columns.instanceID == instanceID)
+                .order(ResultRecord.Columns.id.desc).fetchAll(db)
+        }
+    }
+}

@@ -1,0 +1,166 @@
+import Analysis
+import DICOM
+import FluoroboxTestSupport
+import Foundation
+import GRDB
+import Imaging
+import Inference
+@testable import StudyStore
+import Testing
+@testable import Appliance
+
+/// The agent's background analysis: from an image in the store to its result, overlay
+/// Secondary Capture and outbox items, with the real demo model on XNNPACK.
+@Suite("Background analysis of stored images")
+struct AnalysisServiceTests {
+    struct Fixture {
+        let folder: TemporaryDirectory
+        let store: StudyStore
+        let service: AnalysisService
+        let cache: AnalyzerCache
+
+        init(name: String, installModel: Bool = true) async throws {
+            folder = TemporaryDirectory(name)
+            var configuration = StoreConfiguration(dataDirectory: DataDirectory(path: folder.file("data")))
+            configuration.destinations = [.platform, .dicomweb]
+            store = try StudyStore.open(configuration, logger: quietLogger)
+            if installModel { try await DemoModel.install(into: folder.file("models")) }
+            var settings = AnalysisSettings()
+            settings.threads = 1
+            service = AnalysisService(
+                settings: settings, store: store, packagesDirectory: folder.file("models"), packageSettings: ModelPackageSettings(),
+                gate: ReadinessGate(expecting: [AnalysisService.name]), logger: quietLogger
+            )
+            cache = AnalyzerCache(settings: settings, logger: quietLogger)
+        }
+
+        /// Stores a 16-bit DICOM image of `image`, queued for the demo model's task.
+        func ingest(_ image: GrayscaleImage, patient: String = "TEST^NODULE") async throws -> IntakeReceipt {
+            let registration = RegistrationRecord(patientID: "P-1", patientName: patient, patientBirthDate: "19700101", patientSex: "F", worklistNote: nil)
+            let bytes = try USBCaptureDocument.part10(
+                image: image, framesIntegrated: 1, sopInstanceUID: DICOMUID.random(), capturedAt: Date(),
+                device: .init(manufacturer: nil, model: nil, serialNumber: nil, description: "test", stationName: nil),
+                registration: registration, modality: "DX"
+            )
+            return try await ingest(bytes: bytes)
+        }
+
+        func ingest(bytes: [UInt8]) async throws -> IntakeReceipt {
+            try await store.ingest(.bytes(bytes), origin: IntakeOrigin(source: .import, analyses: [DemoModel.task])) { staged in
+                try ContentDescriber.describe(staged)
+            }
+        }
+
+        /// Runs the queue until it is empty.
+        func drain() async -> Int {
+            var runs = 0
+            while await service.runOnce(loader: cache) { runs += 1 }
+            return runs
+        }
+
+        func read<T>(_ body: (Database) throws -> T) throws -> T {
+            try store.database.read(body)
+        }
+    }
+
+    @Test("an image taken in is read in the background: result, overlay Secondary Capture that dcmtk reads, outbox items")
+    func analysesAnImage() async throws {
+        let fixture = try await Fixture(name: "analysis-service")
+        let source = try DemoModel.raster("nodule-source.npy")
+        let receipt = try await fixture.ingest(source)
+        #expect(await fixture.drain() == 1)
+
+        let (analysis, result) = try fixture.read { db in
+            (try AnalysisRecord.filter(AnalysisRecord.Columns.instanceID == receipt.instanceID).fetchOne(db),
+             try ResultRecord.filter(ResultRecord.Columns.instanceID == receipt.instanceID).fetchOne(db))
+        }
+        #expect(analysis?.status == .done && analysis?.modelID == "chest-phantom-demo" && analysis?.attempts == 1)
+        let recorded = try #require(result)
+        let report = try JSONDecoder.iso8601.decode(AnalysisReport.self, from: Data(recorded.report.utf8))
+        #expect(report.source.sopInstanceUID == receipt.sopInstanceUID && report.source.sha256 == receipt.sha256)
+        #expect(report.flagged.map(\.id).contains("nodule"), "\(report.findings)")
+        #expect(recorded.flagged && recorded.qualityVerdict == "ok")
+
+        // The overlay is an instance of the same study, made by the box, not queued for analysis itself.
+        let overlayID = try #require(recorded.overlayInstanceID)
+        let overlay = try #require(try fixture.read { try InstanceRecord.fetchOne($0, key: overlayID) })
+        #expect(overlay.source == .analysis && overlay.studyID == receipt.studyID)
+        #expect(overlay.sopClassUID == OverlaySecondaryCapture.sopClassUID && overlay.transferSyntaxUID == TransferSyntax.jpegBaseline.uid)
+        #expect(try fixture.read { try AnalysisRecord.filter(AnalysisRecord.Columns.instanceID == overlayID).fetchCount($0) } == 0)
+        let path = fixture.store.directory.absolute(overlay.blobPath)
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        let file = try DICOMFile(bytes: bytes)
+        #expect(file.dataSet.string(.patientName) == "TEST^NODULE")
+        let jpeg = try #require(OverlaySecondaryCapture.overlayJPEG(fromPart10: bytes))
+        let decoded = try JPEGCodec.decodeGray8(jpeg)
+        #expect(decoded.width == source.width && decoded.height == source.height)
+        if let dcmdump = tool("dcmdump"), let dcmj2pnm = tool("dcmj2pnm") {
+            #expect(try await ProcessRunner.run(dcmdump, ["-q", "+E", path]).status == 0)
+            let picture = fixture.folder.file("overlay.ppm")
+            let converted = try await ProcessRunner.run(dcmj2pnm, [path, picture])
+            #expect(converted.status == 0, "\(converted.stderr)")
+            #expect(FileManager.default.fileExists(atPath: picture))
+        }
+
+        // Outbox: the result to the platform as an alert (a finding is flagged), the overlay to every destination.
+        let items = try fixture.read { try OutboxItemRecord.fetchAll($0) }
+        let resultItems = items.filter { $0.kind == .result }
+        #expect(resultItems.map(\.destination) == [.platform] && resultItems.first?.priority == .alert && resultItems.first?.resultID == recorded.id)
+        #expect(Set(items.filter { $0.instanceID == overlayID && $0.kind == .instance }.map(\.destination)) == [.platform, .dicomweb])
+        #expect(try fixture.store.analysisCounts() == [.done: 1])
+    }
+
+    @Test("running the same model on the same image again makes the same overlay object, stored once")
+    func overlayIsStable() async throws {
+        let fixture = try await Fixture(name: "analysis-again")
+        let receipt = try await fixture.ingest(ChestPhantom(width: 640, height: 640, seed: 7).render())
+        // A second analysis of the same instance, as after a power cut between overlay and result.
+        try await fixture.store.database.write { db in
+            var again = AnalysisRecord(
+                id: nil, instanceID: receipt.instanceID, task: DemoModel.task, modelID: nil, modelVersion: nil,
+                status: .pending, attempts: 0, queuedAt: Date(), startedAt: nil, finishedAt: nil, error: nil
+            )
+            try again.insert(db)
+        }
+        #expect(await fixture.drain() == 2)
+        let results = try fixture.store.results(forInstance: receipt.instanceID)
+        #expect(results.count == 2)
+        #expect(Set(results.map(\.overlayInstanceID)).count == 1 && results[0].overlayInstanceID != nil)
+        #expect(try fixture.read { try InstanceRecord.filter(Column("sopClassUID") == OverlaySecondaryCapture.sopClassUID && Column("source") == "analysis").fetchCount($0) } == 1)
+    }
+
+    @Test("an image the decoders refuse fails for good with the reason; a blank one is skipped with retake advice")
+    func refusedAndSkipped() async throws {
+        let fixture = try await Fixture(name: "analysis-refused")
+        let png = try await fixture.ingest(bytes: PNGFixture.gray8(width: 64, height: 64, samples: [UInt8](repeating: 100, count: 64 * 64)))
+        let blank = try await fixture.ingest(GrayscaleImage(width: 600, height: 600, bitsStored: 12, samples: [UInt16](repeating: 900, count: 360_000)))
+        #expect(await fixture.drain() == 2)
+        let failed = try #require(try fixture.read { try AnalysisRecord.filter(AnalysisRecord.Columns.instanceID == png.instanceID).fetchOne($0) })
+        #expect(failed.status == .failed && failed.attempts == 1)
+        #expect(failed.error?.contains("PNG") == true, "\(failed.error ?? "")")
+        let skipped = try #require(try fixture.store.results(forInstance: blank.instanceID).first)
+        #expect(skipped.qualityVerdict == "retake" && !skipped.flagged && skipped.overlayInstanceID == nil)
+        #expect(skipped.report.contains("\"blank\""))
+        let item = try #require(try fixture.read { try OutboxItemRecord.filter(Column("resultID") == skipped.id).fetchOne($0) })
+        #expect(item.priority == .alert)
+    }
+
+    @Test("with no active model the images wait in the queue, and are read once a model is activated")
+    func waitsForAModel() async throws {
+        let fixture = try await Fixture(name: "analysis-wait", installModel: false)
+        let receipt = try await fixture.ingest(ChestPhantom(width: 512, height: 512).render())
+        #expect(await fixture.drain() == 0)
+        #expect(try fixture.store.analysisCounts() == [.pending: 1])
+        try await DemoModel.install(into: fixture.folder.file("models"))
+        #expect(await fixture.drain() == 1)
+        #expect(try fixture.store.results(forInstance: receipt.instanceID).count == 1)
+    }
+}
+
+extension JSONDecoder {
+    static var iso8601: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+}
