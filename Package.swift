@@ -26,6 +26,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // MARK: C libraries from Debian, one system library target each.
@@ -96,10 +99,25 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .target(
+            name: "Panel",
+            dependencies: [
+                "POSIXSupport", "DICOM", "Imaging", "StudyStore", "Analysis",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .target(
             name: "Appliance",
             dependencies: [
                 "POSIXSupport", "DICOM", "Imaging", "USBCapture", "Inference", "StudyStore",
-                "DICOMNetwork", "Analysis",
+                "DICOMNetwork", "Analysis", "Panel",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -109,7 +127,7 @@ let package = Package(
             name: "fluorobox",
             dependencies: [
                 "Appliance", "DICOM", "Imaging", "StudyStore", "USBCapture",
-                "Inference", "DICOMNetwork", "Analysis",
+                "Inference", "DICOMNetwork", "Analysis", "Panel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -182,6 +200,15 @@ let package = Package(
                 "DICOMNetwork", "Appliance", "StudyStore", "DICOM", "POSIXSupport", "FluoroboxTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "PanelTests",
+            dependencies: [
+                "Panel", "Appliance", "StudyStore", "FluoroboxTestSupport", "fluorobox", "Imaging", "DICOM",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strictSwift

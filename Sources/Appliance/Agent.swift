@@ -1,4 +1,5 @@
 import Logging
+import Panel
 import POSIXSupport
 import ServiceLifecycle
 import StudyStore
@@ -94,6 +95,31 @@ public struct Agent: Sendable {
                 serviceName: AnalysisService.name
             ))
         }
+        let groupForRestart = ServiceGroupReference()
+        var panelCredentials: PanelCredentials?
+        if configuration.panel.enabled {
+            do {
+                panelCredentials = try PanelService.prepareCredentials(dataDirectory: directory.path, settings: configuration.panel, logger: logger)
+            } catch {
+                logger.error("panel not started: its credentials cannot be prepared", metadata: ["error": "\(error)"])
+            }
+        }
+        if let credentials = panelCredentials {
+            let hooks = PanelHooks.appliance(
+                configuration: configuration, store: store, gate: gate, logger: logger.labelled("panel"),
+                restart: { await groupForRestart.group?.triggerGracefulShutdown() }
+            )
+            let panel = PanelApplication(store: store, settings: configuration.panel, credentials: credentials, hooks: hooks, logger: logger.labelled("panel"))
+            services.append(.init(
+                service: PanelService(panel: panel) { port in
+                    // Not part of readiness: the panel only observes, intake never waits for it.
+                    agentState.setListener("panel", port: port)
+                },
+                successTerminationBehavior: .gracefullyShutdownGroup,
+                failureTerminationBehavior: .gracefullyShutdownGroup,
+                serviceName: PanelService.name
+            ))
+        }
         services.append(.init(
             service: SystemdService(
                 notifier: SystemdNotifier(environment: environment), gate: gate, store: store,
@@ -114,6 +140,7 @@ public struct Agent: Sendable {
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
         ))
+        groupForRestart.group = group
         defer { agentState.markStopped() }
         try await group.run()
         logger.notice("agent stopped")

@@ -1,4 +1,5 @@
 import Inference
+import Panel
 import StudyStore
 
 /// Everything the agent can be told, with the defaults a box runs on when told nothing.
@@ -23,6 +24,8 @@ public struct ApplianceConfiguration: Sendable, Hashable {
     public var modelPackages = ModelPackageSettings()
     public var dicom = DICOMListenerSettings()
     public var analysis = AnalysisSettings()
+    /// The status panel (web) and its login rules.
+    public var panel = PanelSettings()
 
     public init() {}
 

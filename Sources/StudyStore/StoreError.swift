@@ -17,6 +17,7 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
             case fileSystem = "a file system operation failed"
             case database = "a database operation failed"
             case alreadyRunning = "another agent owns this data folder"
+            case notFound = "no such record"
         }
 
         fileprivate let value: Value
@@ -31,6 +32,7 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         public static let fileSystem = Code(value: .fileSystem)
         public static let database = Code(value: .database)
         public static let alreadyRunning = Code(value: .alreadyRunning)
+        public static let notFound = Code(value: .notFound)
 
         public var description: String { value.rawValue }
     }

@@ -126,6 +126,23 @@ enum StoreMigrations {
             }
             try db.create(index: "analysis_on_status_queuedAt", on: "analysis", columns: ["status", "queuedAt"])
         }
+        migrator.registerMigration("v4-panel") { db in
+            // A doctor's verdict on a study's result, recorded in the panel and queued for the
+            // platform (outbox kind "feedback", linked by outboxItem.feedbackID).
+            try db.create(table: "feedback") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("studyID", .integer).notNull().indexed().references("study", onDelete: .restrict)
+                t.column("resultID", .integer).indexed().references("result", onDelete: .restrict)
+                t.column("verdict", .text).notNull()
+                    .check(sql: "verdict IN ('agree', 'disagree', 'missed')")
+                t.column("comment", .text)
+                t.column("role", .text).notNull()
+                t.column("createdAt", .datetime).notNull()
+            }
+            try db.alter(table: "outboxItem") { t in
+                t.add(column: "feedbackID", .integer).references("feedback", onDelete: .restrict)
+            }
+        }
         return migrator
     }
 }

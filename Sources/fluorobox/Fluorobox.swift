@@ -11,6 +11,7 @@ struct Fluorobox: AsyncParsableCommand {
             ServeCommand.self, ImportCommand.self, StudiesCommand.self, StatusCommand.self,
             AuditCommand.self, DemoStudyCommand.self, ConfigCommand.self,
             USBCommand.self, RegisterCommand.self, ModelCommand.self, DICOMCommand.self, AnalyzeCommand.self,
+            SelfTestCommand.self, DiagnosticsCommand.self, PanelPasswordCommand.self,
         ]
     )
 }

@@ -1,0 +1,191 @@
+import DICOMNetwork
+import Foundation
+import Inference
+import Logging
+import Panel
+import POSIXSupport
+import StudyStore
+import USBCapture
+
+extension PanelHooks {
+    /// What the agent shows in the panel and runs in the self-test; `fluorobox selftest` and
+    /// `fluorobox diagnostics` use the same (with `gate` nil and no restart).
+    public static func appliance(
+        configuration: ApplianceConfiguration, store: StudyStore, gate: ReadinessGate?, logger: Logger,
+        restart: (@Sendable () async -> Void)? = nil
+    ) -> PanelHooks {
+        PanelHooks(
+            system: { await ApplianceSystemSummary.gather(configuration: configuration, store: store, logger: logger) },
+            isReady: { await gate?.isReady ?? false },
+            selfTestChecks: { ApplianceSelfTest.checks(configuration: configuration, store: store, logger: logger) },
+            configuration: { ApplianceSystemSummary.configurationValues(configuration) },
+            logFiles: [store.directory.runPath + "/agent.log"],
+            restartServices: restart
+        )
+    }
+}
+
+/// The agent's side of the panel's status page.
+enum ApplianceSystemSummary {
+    static func gather(configuration: ApplianceConfiguration, store: StudyStore, logger: Logger) async -> SystemSummary {
+        let state = AgentStateFile.read(directory: store.directory)
+        var summary = SystemSummary(
+            version: Agent.version, startedAt: state?.startedAt,
+            components: ["libusb": USBLibrary.version, "xnnpack": InferenceEngine.probe().description]
+        )
+        if configuration.dicom.enabled {
+            if let port = state?.listeners["dicom"] {
+                summary.captureSources.append(.init(name: "dicom-scp", state: "listening", detail: "\(configuration.dicom.aeTitle) port \(port)", healthy: true))
+            } else {
+                summary.captureSources.append(.init(name: "dicom-scp", state: "not running", healthy: false))
+            }
+        }
+        if configuration.usb.enabled {
+            let path = USBCaptureService.linkStatePath(in: store.directory)
+            let decoder = JSONDecoder()
+            decoder.dateDecodingStrategy = .iso8601
+            if let data = FileManager.default.contents(atPath: path), let link = try? decoder.decode(USBLinkState.self, from: data) {
+                let detail = [link.device, link.stream, link.lastError].compactMap { $0 }.joined(separator: "; ")
+                summary.captureSources.append(.init(name: "usb", state: link.phase.rawValue, detail: detail.isEmpty ? nil : detail, healthy: link.phase == .streaming))
+            } else {
+                summary.captureSources.append(.init(name: "usb", state: "not running", healthy: false))
+            }
+        }
+        if let folder = configuration.watch.folder {
+            let exists = FileManager.default.fileExists(atPath: folder)
+            summary.captureSources.append(.init(name: "folder", state: exists ? "watching" : "disconnected", detail: folder, healthy: exists))
+        }
+        let folder = configuration.modelPackagesDirectory
+        if FileManager.default.fileExists(atPath: folder) {
+            do {
+                let records = try await ModelPackageStore.withStore(folder: folder, settings: configuration.modelPackages, logger: logger, create: false) { try await $0.activations() }
+                summary.models = records.map { .init(task: $0.task, active: $0.active.description, previous: $0.previous?.description) }
+            } catch {
+                summary.models = nil
+                summary.modelsProblem = "\(error)"
+            }
+        }
+        return summary
+    }
+
+    /// Every configuration key with its effective value (the bundle drops secret-looking ones).
+    static func configurationValues(_ configuration: ApplianceConfiguration) -> [String: String] {
+        var values: [String: String] = [
+            "dataDirectory": configuration.dataDirectory, "logLevel": configuration.logLevel,
+            "destinations": configuration.destinations.map(\.rawValue).joined(separator: ","),
+            "watch.folder": configuration.watch.folder ?? "",
+            "usb.enabled": "\(configuration.usb.enabled)",
+            "dicom.enabled": "\(configuration.dicom.enabled)", "dicom.port": "\(configuration.dicom.port)",
+            "dicom.aeTitle": configuration.dicom.aeTitle, "dicom.bindAddress": configuration.dicom.bindAddress,
+            "modelPackages.directory": configuration.modelPackagesDirectory,
+            "panel.enabled": "\(configuration.panel.enabled)", "panel.port": "\(configuration.panel.port)",
+            "panel.bindAddress": configuration.panel.bindAddress, "panel.secureCookies": "\(configuration.panel.secureCookies)",
+            "panel.lockoutAttempts": "\(configuration.panel.lockoutAttempts)",
+        ]
+        values["retention"] = "\(configuration.retention)"
+        return values
+    }
+}
+
+/// The self-test's checks for this box.
+enum ApplianceSelfTest {
+    static func checks(configuration: ApplianceConfiguration, store: StudyStore, logger: Logger) -> [SelfTestCheck] {
+        var checks: [SelfTestCheck] = [SelfTestCheck.storeIntegrity(store)]
+        if configuration.dicom.enabled {
+            checks.append(SelfTestCheck(name: "capture: DICOM listener answers C-ECHO") {
+                guard let port = AgentStateFile.read(directory: store.directory)?.listeners["dicom"] else {
+                    return .fail("the agent is not running (no DICOM port in run/agent.json)")
+                }
+                return await echo(port: port, calledAETitle: configuration.dicom.aeTitle)
+            })
+        }
+        if configuration.usb.enabled {
+            checks.append(SelfTestCheck(name: "capture: USB grabber streaming") {
+                let path = USBCaptureService.linkStatePath(in: store.directory)
+                let decoder = JSONDecoder()
+                decoder.dateDecodingStrategy = .iso8601
+                guard let data = FileManager.default.contents(atPath: path), let link = try? decoder.decode(USBLinkState.self, from: data) else {
+                    return .fail("no link state (is the agent running?)")
+                }
+                return link.phase == .streaming ? .pass("streaming \(link.stream ?? "")") : .fail("\(link.phase.rawValue)\(link.lastError.map { ": \($0)" } ?? "")")
+            })
+        }
+        if let folder = configuration.watch.folder {
+            checks.append(SelfTestCheck(name: "capture: watched folder readable") {
+                FileManager.default.isReadableFile(atPath: folder) ? .pass(folder) : .fail("\(folder) is not readable")
+            })
+        }
+        checks.append(SelfTestCheck(name: "models reproduce their reference outputs") {
+            await referenceCheck(configuration: configuration, logger: logger)
+        })
+        for destination in configuration.destinations {
+            checks.append(SelfTestCheck(name: "destination \(destination.rawValue) reachable") {
+                .skipped("sync to \(destination.rawValue) is not available yet in this build")
+            })
+        }
+        return checks
+    }
+
+    static func echo(port: Int, calledAETitle: String) async -> SelfTestResult.Outcome {
+        let timeout = Duration.seconds(10)
+        let requestor = RequestorConfiguration(
+            callingAETitle: "SELFTEST", calledAETitle: calledAETitle,
+            presentationContexts: [ProposedPresentationContext(id: 1, abstractSyntax: SOPClass.verification, transferSyntaxes: ["1.2.840.10008.1.2.1", "1.2.840.10008.1.2"])],
+            connectTimeout: timeout, associationTimeout: timeout, responseTimeout: timeout
+        )
+        do {
+            let status = try await SCUAssociation.withAssociation(
+                host: "127.0.0.1", port: port, configuration: requestor, logger: Logger(label: "selftest", factory: { _ in SwiftLogNoOpLogHandler() })
+            ) { association in try await association.echo() }
+            return status.isSuccess ? .pass("C-ECHO on port \(port): \(status)") : .fail("C-ECHO on port \(port): \(status)")
+        } catch {
+            return .fail("C-ECHO on port \(port): \(error)")
+        }
+    }
+
+    /// Loads each active package (signature and hashes checked) and runs its reference cases.
+    static func referenceCheck(configuration: ApplianceConfiguration, logger: Logger) async -> SelfTestResult.Outcome {
+        let folder = configuration.modelPackagesDirectory
+        guard FileManager.default.fileExists(atPath: folder) else { return .fail("no model packages folder \(folder)") }
+        do {
+            let outcome = try await ModelPackageStore.withStore(folder: folder, settings: configuration.modelPackages, logger: logger, create: false) { packages in
+                let records = try await packages.activations()
+                guard !records.isEmpty else { return SelfTestResult.Outcome.fail("no active model (fluorobox model activate)") }
+                var lines: [String] = []
+                for record in records {
+                    let package = try await packages.loadActive(task: record.task)
+                    let line = try await BlockingIO.run { try runReference(package, logger: logger) }
+                    lines.append(line)
+                }
+                return .pass(lines.joined(separator: "; "))
+            }
+            return outcome
+        } catch {
+            return .fail("\(error)")
+        }
+    }
+
+    static func runReference(_ package: VerifiedModelPackage, logger: Logger) throws -> String {
+        let manifest = package.manifest
+        let model = try InferenceModel(onnx: package.modelBytes, threads: 1, logger: logger)
+        var worst = 0.0
+        for item in manifest.reference.cases {
+            let outputs = try model.run([manifest.input.name: try NumpyFile.readTensor(package.path(of: item.input))])
+            for (name, path) in item.outputs {
+                let expected = try NumpyFile.readTensor(package.path(of: path))
+                guard let actual = outputs[name], actual.values.count == expected.values.count else {
+                    throw SelfTestFailure(description: "\(package.reference) case \(item.name): output \(name) missing or of the wrong size")
+                }
+                for (a, b) in zip(actual.values, expected.values) { worst = max(worst, Double(abs(a - b))) }
+            }
+        }
+        guard worst <= manifest.reference.tolerance else {
+            throw SelfTestFailure(description: "\(package.reference): largest difference \(worst) exceeds the tolerance \(manifest.reference.tolerance)")
+        }
+        return "\(package.reference): \(manifest.reference.cases.count) cases, largest difference \(String(format: "%.2g", worst)) ≤ \(manifest.reference.tolerance)"
+    }
+
+    struct SelfTestFailure: Error, CustomStringConvertible {
+        var description: String
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import POSIXSupport
+import StudyStore
+
+/// What a technician sends to service: versions, configuration without secrets, the self-test,
+/// counts and backlogs, the audit log and log tails. Patient names and IDs the store knows are
+/// replaced by [redacted] everywhere in it.
+public struct DiagnosticsBundle: Sendable, Codable {
+    public struct LogFile: Sendable, Codable {
+        public var path: String
+        public var lines: [String]
+    }
+
+    public struct AuditLine: Sendable, Codable {
+        public var at: Date
+        public var kind: String
+        public var severity: String
+        public var message: String
+    }
+
+    public var generatedAt: Date
+    public var system: SystemSummary
+    public var host: HostReadings
+    public var configuration: [String: String]
+    public var selfTest: SelfTestReport
+    public var studies: Int
+    public var instances: Int
+    public var analysesByStatus: [String: Int]
+    public var destinations: [DestinationBacklog]
+    public var storage: StorageReport
+    public var schemaVersion: String
+    public var audit: [AuditLine]
+    public var logs: [LogFile]
+
+    /// Configuration keys whose values are never exported.
+    static func isSecret(_ key: String) -> Bool {
+        let lowered = key.lowercased()
+        return ["password", "secret", "token", "privatekey", "credential", "apikey"].contains { lowered.contains($0) }
+    }
+
+    /// Gathers the bundle (runs the self-test).
+    public static func gather(store: StudyStore, hooks: PanelHooks, auditLimit: Int = 500, logLines: Int = 500) async throws -> DiagnosticsBundle {
+        let system = await hooks.system()
+        let selfTest = await SelfTestReport.run(hooks.selfTestChecks())
+        let status = try await BlockingIO.run { try store.status() }
+        let identifiers = try await BlockingIO.run { try store.patientIdentifiers() }
+        let events = try await BlockingIO.run { try store.auditEvents(limit: auditLimit) }
+        let redactor = Redactor(identifiers: identifiers)
+        var configuration: [String: String] = [:]
+        for (key, value) in hooks.configuration() {
+            configuration[key] = isSecret(key) ? "[secret]" : redactor.redact(value)
+        }
+        let logs = hooks.logFiles.compactMap { path -> LogFile? in
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+            return LogFile(path: path, lines: text.split(separator: "\n", omittingEmptySubsequences: false).suffix(logLines).map { redactor.redact(String($0)) })
+        }
+        return DiagnosticsBundle(
+            generatedAt: Date(), system: system, host: HostReadings.read(), configuration: configuration,
+            selfTest: SelfTestReport(startedAt: selfTest.startedAt, results: selfTest.results.map { result in
+                var copy = result
+                copy.detail = redactor.redact(result.detail)
+                return copy
+            }),
+            studies: status.studies, instances: status.instances, analysesByStatus: status.analysesByStatus,
+            destinations: status.destinations.map { backlog in
+                var copy = backlog
+                copy.lastError = backlog.lastError.map(redactor.redact)
+                return copy
+            },
+            storage: status.storage, schemaVersion: status.schemaVersion,
+            audit: events.map { event in
+                AuditLine(at: event.at, kind: event.kind, severity: event.severity.rawValue, message: redactor.redact(event.message))
+            },
+            logs: logs
+        )
+    }
+
+    public func json() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        return try encoder.encode(self)
+    }
+
+    /// A short human summary, for `fluorobox diagnostics` without --json.
+    public var text: String {
+        var lines = ["Fluorobox \(system.version) diagnostics, \(HTML.dateTime(generatedAt))"]
+        lines.append("Components: " + system.components.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + "; schema \(schemaVersion)")
+        lines.append("Store: \(studies) studies, \(instances) instances; free \(HTML.bytes(Int64(storage.availableBytes))) of \(HTML.bytes(Int64(storage.totalBytes)))")
+        for destination in destinations {
+            lines.append("Outbox \(destination.destination): \(destination.queued + destination.sending) unsent, \(destination.rejected) rejected" + (destination.lastError.map { ", error: \($0)" } ?? ""))
+        }
+        lines.append("Configuration: \(configuration.count) keys (secrets left out)")
+        lines.append("Audit: \(audit.count) events; logs: \(logs.map { "\($0.path) (\($0.lines.count) lines)" }.joined(separator: ", "))")
+        lines.append(selfTest.text)
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Replaces known patient identifiers in free text.
+struct Redactor: Sendable {
+    let identifiers: [String]
+
+    init(identifiers: Set<String>) {
+        // Longest first, so a full name goes before its parts.
+        self.identifiers = identifiers.sorted { $0.count > $1.count }
+    }
+
+    func redact(_ text: String) -> String {
+        var output = text
+        for identifier in identifiers where output.range(of: identifier, options: .caseInsensitive) != nil {
+            output = output.replacingOccurrences(of: identifier, with: "[redacted]", options: .caseInsensitive)
+        }
+        return output
+    }
+}

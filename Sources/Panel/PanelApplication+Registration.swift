@@ -1,0 +1,87 @@
+import Foundation
+import Hummingbird
+import POSIXSupport
+import StudyStore
+
+extension PanelApplication {
+    func addRegistrationRoutes(to router: Router<PanelRequestContext>) {
+        router.get("/register") { _, context in
+            try await registrationPage(context, message: nil, error: nil)
+        }
+        router.post("/register") { _, context in
+            try await register(context)
+        }
+        router.post("/register/cancel") { _, context in
+            let store = self.store
+            _ = try await BlockingIO.run { try store.cancelPendingRegistration() }
+            return try await registrationPage(context, message: context.language("The pending registration was cancelled."), error: nil)
+        }
+    }
+
+    func register(_ context: PanelRequestContext) async throws -> Response {
+        let t = context.language
+        func field(_ name: String) -> String? {
+            let value = context.form[name]?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            return value.isEmpty ? nil : value
+        }
+        let patientID = field("patientID")
+        let family = field("family"), given = field("given")
+        let name = family.map { [$0, given].compactMap { $0 }.joined(separator: "^") } ?? given.map { "^" + $0 }
+        guard patientID != nil || name != nil else {
+            return try await registrationPage(context, message: nil, error: t("Enter a patient ID or a name."), status: .badRequest)
+        }
+        var birthDate: String?
+        if let raw = field("birthDate") {
+            // <input type=date> sends YYYY-MM-DD; DICOM wants YYYYMMDD.
+            let digits = raw.filter(\.isNumber)
+            guard digits.count == 8, let year = Int(digits.prefix(4)), (1900...2100).contains(year) else {
+                return try await registrationPage(context, message: nil, error: t("The birth date must be a date (YYYY-MM-DD)."), status: .badRequest)
+            }
+            birthDate = digits
+        }
+        let sex = field("sex").flatMap { ["M", "F", "O"].contains($0) ? $0 : nil }
+        for value in [patientID, name, field("note")].compactMap({ $0 }) where value.count > 64 * 4 || value.contains("\\") {
+            return try await registrationPage(context, message: nil, error: t("A field is too long or contains a backslash."), status: .badRequest)
+        }
+        let record = RegistrationRecord(patientID: patientID, patientName: name, patientBirthDate: birthDate, patientSex: sex, worklistNote: field("note"))
+        let store = self.store
+        try await BlockingIO.run { try store.register(record) }
+        return try await registrationPage(context, message: t("Registered: the next capture without DICOM demographics gets this patient."), error: nil)
+    }
+
+    func registrationPage(_ context: PanelRequestContext, message: String?, error: String?, status: HTTPResponse.Status = .ok) async throws -> Response {
+        let t = context.language
+        let e = HTML.escape
+        let store = self.store
+        let pending = try await BlockingIO.run { try store.pendingRegistration() }
+        var body = ""
+        if let message { body += "<p class=\"notice\" id=\"notice\">\(e(message))</p>" }
+        if let error { body += "<p class=\"error\" id=\"form-error\">\(e(error))</p>" }
+        body += "<section id=\"pending\"><h2>\(e(t("Next patient")))</h2>"
+        if let pending {
+            body += "<p><b>\(e(patientLabel(name: pending.patientName, id: pending.patientID, t)))</b>"
+                + (pending.patientBirthDate.map { " · \(e($0))" } ?? "") + (pending.patientSex.map { " · \(e($0))" } ?? "")
+                + (pending.worklistNote.map { " · \(e($0))" } ?? "") + " <small>(\(HTML.dateTime(pending.registeredAt)))</small></p>"
+                + "<form method=\"post\" action=\"/register/cancel\">\(HTML.csrfField(context.session!))<button type=\"submit\" id=\"cancel-registration\">\(e(t("Cancel")))</button></form>"
+        } else {
+            body += "<p class=\"na\">\(e(t("Nobody is registered; the next USB capture is stored without demographics.")))</p>"
+        }
+        body += "</section>"
+        body += """
+            <section><form method="post" action="/register" id="register-form" autocomplete="off">
+            \(HTML.csrfField(context.session!))
+            <div class="grid">
+            <div><label for="patientID">\(e(t("Patient ID")))</label><input id="patientID" name="patientID" maxlength="64"></div>
+            <div><label for="family">\(e(t("Family name")))</label><input id="family" name="family" maxlength="64"></div>
+            <div><label for="given">\(e(t("Given names")))</label><input id="given" name="given" maxlength="64"></div>
+            <div><label for="birthDate">\(e(t("Birth date")))</label><input id="birthDate" name="birthDate" type="date"></div>
+            <div><label for="sex">\(e(t("Sex")))</label><select id="sex" name="sex"><option value=""></option>
+            <option value="F">\(e(t("female")))</option><option value="M">\(e(t("male")))</option><option value="O">\(e(t("other")))</option></select></div>
+            <div><label for="note">\(e(t("Worklist note")))</label><input id="note" name="note" maxlength="200"></div>
+            </div>
+            <p><button type="submit" id="register">\(e(t("Register for the next capture")))</button></p>
+            </form></section>
+            """
+        return page("Registration", context, path: "/register", status: status, body: body)
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import StudyStore
+
+/// The panel: routes, the auth middleware and the shared state, built into a Hummingbird
+/// application (served by ``PanelService`` in the agent, or by the tests directly).
+public struct PanelApplication: Sendable {
+    public let store: StudyStore
+    public let settings: PanelSettings
+    public let credentials: PanelCredentials
+    public let hooks: PanelHooks
+    let sessions: SessionStore
+    let metrics = PanelMetrics()
+    let logger: Logger
+
+    static let sessionCookie = "fluorobox_session"
+    static let loginCSRFCookie = "fluorobox_login_csrf"
+    static let languageCookie = "lang"
+    /// Paths served without a session: health, metrics, the login page, the language switch, assets.
+    static func isOpen(_ path: String) -> Bool {
+        ["/healthz", "/readyz", "/metrics", "/login"].contains(path) || path.hasPrefix("/lang/") || path.hasPrefix("/assets/")
+    }
+
+    public init(store: StudyStore, settings: PanelSettings, credentials: PanelCredentials, hooks: PanelHooks, logger: Logger) {
+        self.store = store
+        self.settings = settings
+        self.credentials = credentials
+        self.hooks = hooks
+        self.sessions = SessionStore(settings: settings)
+        self.logger = logger
+    }
+
+    public func makeRouter() -> Router<PanelRequestContext> {
+        let router = Router(context: PanelRequestContext.self)
+        router.add(middleware: PanelGuard(panel: self))
+        addOpenRoutes(to: router)
+        addStatusRoutes(to: router)
+        addStudyRoutes(to: router)
+        addRegistrationRoutes(to: router)
+        addDeviceRoutes(to: router)
+        return router
+    }
+
+    /// The application on `settings.bindAddress:port`; `onServing` gets the bound port.
+    public func makeApplication(onServing: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        Application(
+            router: makeRouter(),
+            configuration: .init(address: .hostname(settings.bindAddress, port: settings.port), serverName: "fluorobox"),
+            onServerRunning: { channel in await onServing(channel.localAddress?.port ?? settings.port) },
+            logger: logger
+        )
+    }
+
+    // MARK: Responses
+
+    func html(_ body: String, status: HTTPResponse.Status = .ok) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/html; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        headers[.init("X-Frame-Options")!] = "DENY"
+        headers[.init("Content-Security-Policy")!] = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    func page(_ title: String, _ context: PanelRequestContext, path: String, status: HTTPResponse.Status = .ok, body: String) -> Response {
+        html(HTML.page(title: context.language(title), language: context.language, session: context.session, path: path, body: body), status: status)
+    }
+
+    func text(_ body: String, status: HTTPResponse.Status = .ok, contentType: String = "text/plain; charset=utf-8") -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = contentType
+        headers[.cacheControl] = "no-store"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    func bytes(_ bytes: [UInt8], contentType: String, filename: String? = nil) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = contentType
+        headers[.cacheControl] = "private, no-store"
+        if let filename { headers[.contentDisposition] = "attachment; filename=\"\(filename)\"" }
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    func redirect(_ location: String) -> Response {
+        var headers = HTTPFields()
+        headers[.location] = location
+        return Response(status: .seeOther, headers: headers)
+    }
+
+    func cookie(_ name: String, _ value: String, maxAge: Int? = nil) -> Cookie {
+        Cookie(name: name, value: value, maxAge: maxAge, path: "/", secure: settings.secureCookies, httpOnly: true, sameSite: .strict)
+    }
+
+    /// A local path to go back to (never another host).
+    static func safeLocalPath(_ candidate: String?) -> String {
+        guard let candidate, candidate.hasPrefix("/"), !candidate.hasPrefix("//"), !candidate.contains("\\") else { return "/status" }
+        return candidate
+    }
+
+    func forbidden(_ context: PanelRequestContext, path: String, _ message: String) -> Response {
+        page("Not allowed", context, path: path, status: .forbidden, body: "<section><p class=\"error\">\(HTML.escape(context.language(message)))</p></section>")
+    }
+}
+
+/// Every request: language; a session for all but the open paths; a CSRF token on every POST.
+struct PanelGuard: RouterMiddleware {
+    typealias Context = PanelRequestContext
+    let panel: PanelApplication
+
+    func handle(_ request: Request, context: PanelRequestContext, next: (Request, PanelRequestContext) async throws -> Response) async throws -> Response {
+        var context = context
+        var request = request
+        context.language = PanelLanguage.choose(
+            cookie: request.cookies[PanelApplication.languageCookie]?.value,
+            acceptLanguage: request.headers[.acceptLanguage]
+        )
+        let path = request.uri.path
+        if let token = request.cookies[PanelApplication.sessionCookie]?.value {
+            context.session = await panel.sessions.session(token: token)
+        }
+        if request.method == .post {
+            let contentType = request.headers[.contentType] ?? ""
+            guard contentType.hasPrefix("application/x-www-form-urlencoded") else {
+                return respond(panel.text("forms only (application/x-www-form-urlencoded)", status: .unsupportedMediaType))
+            }
+            let body = try await request.collectBody(upTo: context.maxUploadSize)
+            context.form = FormDecoding.decode(String(buffer: body))
+        }
+        if !PanelApplication.isOpen(path) {
+            guard let session = context.session else {
+                if request.method == .get {
+                    return respond(panel.redirect("/login?next=" + HTML.percentEncode(request.uri.description)))
+                }
+                return respond(panel.text("log in first", status: .unauthorized))
+            }
+            if request.method != .get && request.method != .head {
+                let supplied = context.form["csrf"] ?? request.headers[.init("X-CSRF-Token")!] ?? ""
+                guard ConstantTime.equal(supplied, session.csrfToken) else {
+                    panel.logger.warning("panel: POST without a valid CSRF token refused", metadata: ["path": "\(path)"])
+                    return respond(panel.text("missing or wrong CSRF token; reload the page", status: .forbidden))
+                }
+            }
+        }
+        return respond(try await next(request, context))
+    }
+
+    private func respond(_ response: Response) -> Response {
+        panel.metrics.request(status: Int(response.status.code))
+        return response
+    }
+}

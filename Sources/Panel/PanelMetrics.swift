@@ -1,0 +1,55 @@
+import CoreMetrics
+import Foundation
+import Prometheus
+import StudyStore
+
+/// /metrics: swift-metrics instruments on the panel's own Prometheus registry (not the global
+/// bootstrap, so several panels in one test process do not collide). Counts and bytes only: no
+/// patient data.
+final class PanelMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    private let factory: PrometheusMetricsFactory
+    let failedLogins: CoreMetrics.Counter
+    let lockouts: CoreMetrics.Counter
+    let feedback: CoreMetrics.Counter
+
+    init() {
+        factory = PrometheusMetricsFactory(registry: registry)
+        failedLogins = CoreMetrics.Counter(label: "fluorobox_panel_failed_logins_total", factory: factory)
+        lockouts = CoreMetrics.Counter(label: "fluorobox_panel_lockouts_total", factory: factory)
+        feedback = CoreMetrics.Counter(label: "fluorobox_feedback_recorded_total", factory: factory)
+    }
+
+    func request(status: Int) {
+        CoreMetrics.Counter(label: "fluorobox_panel_requests_total", dimensions: [("status", String(status))], factory: factory).increment()
+    }
+
+    private func gauge(_ name: String, _ value: Double, _ dimensions: [(String, String)] = []) {
+        CoreMetrics.Gauge(label: name, dimensions: dimensions, factory: factory).record(value)
+    }
+
+    /// Refreshes the store figures and renders the exposition text.
+    func render(status: StoreStatus?, flaggedStudies: Int?, sessions: Int) -> String {
+        if let status {
+            gauge("fluorobox_studies", Double(status.studies))
+            gauge("fluorobox_instances", Double(status.instances))
+            gauge("fluorobox_instances_received_today", Double(status.instancesReceivedToday))
+            for (state, count) in status.analysesByStatus { gauge("fluorobox_analyses", Double(count), [("status", state)]) }
+            for destination in status.destinations {
+                let labels = [("destination", destination.destination)]
+                gauge("fluorobox_outbox_unsent_items", Double(destination.queued + destination.sending), labels)
+                gauge("fluorobox_outbox_unsent_bytes", Double(destination.backlogBytes), labels)
+                gauge("fluorobox_outbox_rejected_items", Double(destination.rejected), labels)
+                gauge("fluorobox_outbox_oldest_unsent_age_seconds", destination.oldestUnsentAt.map { Date().timeIntervalSince($0) } ?? 0, labels)
+            }
+            gauge("fluorobox_storage_available_bytes", Double(status.storage.availableBytes))
+            gauge("fluorobox_storage_total_bytes", Double(status.storage.totalBytes))
+            gauge("fluorobox_storage_store_bytes", Double(status.storage.storeBytes))
+        }
+        if let flaggedStudies { gauge("fluorobox_studies_flagged", Double(flaggedStudies)) }
+        gauge("fluorobox_panel_sessions", Double(sessions))
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return String(decoding: buffer, as: UTF8.self)
+    }
+}

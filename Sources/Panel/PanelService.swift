@@ -1,0 +1,56 @@
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import StudyStore
+
+/// The panel as one of the agent's services: serves until graceful shutdown.
+public struct PanelService: Service {
+    public static let name = "panel"
+
+    let panel: PanelApplication
+    let onServing: @Sendable (Int) async -> Void
+
+    public init(panel: PanelApplication, onServing: @escaping @Sendable (Int) async -> Void) {
+        self.panel = panel
+        self.onServing = onServing
+    }
+
+    /// Serves until graceful shutdown. The panel only observes: when its port cannot be bound
+    /// (taken by another program) it logs that and tries again, and intake goes on regardless.
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            do {
+                try await panel.makeApplication(onServing: onServing).run()
+                return
+            } catch {
+                if Task.isShuttingDownGracefully || Task.isCancelled { return }
+                panel.logger.error(
+                    "panel cannot serve; trying again in \(Int(retrySeconds)) s",
+                    metadata: ["address": "\(panel.settings.bindAddress):\(panel.settings.port)", "error": "\(error)"]
+                )
+                try? await gracefulShutdownOrSleep(seconds: retrySeconds)
+            }
+        }
+    }
+
+    var retrySeconds: Double { 30 }
+
+    private func gracefulShutdownOrSleep(seconds: Double) async throws {
+        try await cancelWhenGracefulShutdown {
+            try await Task.sleep(for: .seconds(seconds))
+        }
+    }
+
+    /// Reads the credentials, making them at first start; new passwords are printed once to the
+    /// console and the log, never stored in plain text.
+    public static func prepareCredentials(dataDirectory: String, settings: PanelSettings, logger: Logger) throws(PanelError) -> PanelCredentials {
+        let (credentials, passwords) = try PanelCredentials.loadOrCreate(dataDirectory: dataDirectory, rounds: settings.passwordHashRounds)
+        for role in PanelRole.allCases {
+            guard let password = passwords[role] else { continue }
+            let line = "panel first start: the \(role.rawValue) password is \(password) (shown once; `fluorobox panel-password` sets a new one)"
+            print(line)
+            logger.notice("\(line)")
+        }
+        return credentials
+    }
+}

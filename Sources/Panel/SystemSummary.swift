@@ -1,0 +1,109 @@
+import Foundation
+
+/// What the panel learns from the rest of the agent (capture sources, models, versions): the
+/// agent fills it, so the panel shows each room as far as it exists.
+public struct SystemSummary: Sendable, Codable, Hashable {
+    public struct CaptureSource: Sendable, Codable, Hashable {
+        /// `dicom-scp`, `usb`, `folder`.
+        public var name: String
+        /// e.g. `listening`, `streaming`, `disconnected`, `watching`.
+        public var state: String
+        public var detail: String?
+        public var healthy: Bool
+
+        public init(name: String, state: String, detail: String? = nil, healthy: Bool) {
+            self.name = name
+            self.state = state
+            self.detail = detail
+            self.healthy = healthy
+        }
+    }
+
+    public struct Model: Sendable, Codable, Hashable {
+        public var task: String
+        public var active: String
+        public var previous: String?
+
+        public init(task: String, active: String, previous: String? = nil) {
+            self.task = task
+            self.active = active
+            self.previous = previous
+        }
+    }
+
+    public var version: String
+    public var startedAt: Date?
+    public var captureSources: [CaptureSource]
+    /// Nil when the packages could not be read (``modelsProblem``).
+    public var models: [Model]?
+    public var modelsProblem: String?
+    /// Library and component versions.
+    public var components: [String: String]
+
+    public init(
+        version: String, startedAt: Date? = nil, captureSources: [CaptureSource] = [], models: [Model]? = [],
+        modelsProblem: String? = nil, components: [String: String] = [:]
+    ) {
+        self.version = version
+        self.startedAt = startedAt
+        self.captureSources = captureSources
+        self.models = models
+        self.modelsProblem = modelsProblem
+        self.components = components
+    }
+}
+
+/// The box's own readings: load, temperature, uptime.
+public struct HostReadings: Sendable, Codable, Hashable {
+    public var loadAverage: [Double]?
+    /// Celsius, per thermal zone, where the board exposes them.
+    public var temperatures: [String: Double]
+    public var systemUptimeSeconds: Double?
+
+    public static func read() -> HostReadings {
+        let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))
+            .map { $0.split(separator: " ").prefix(3).compactMap { Double($0) } }
+        var temperatures: [String: Double] = [:]
+        let zones = (try? FileManager.default.contentsOfDirectory(atPath: "/sys/class/thermal")) ?? []
+        for zone in zones.sorted() where zone.hasPrefix("thermal_zone") {
+            let base = "/sys/class/thermal/" + zone
+            guard let raw = try? String(contentsOfFile: base + "/temp", encoding: .utf8),
+                  let milli = Double(raw.trimmingCharacters(in: .whitespacesAndNewlines)) else { continue }
+            let type = (try? String(contentsOfFile: base + "/type", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? zone
+            temperatures[type] = milli / 1000
+        }
+        let uptime = (try? String(contentsOfFile: "/proc/uptime", encoding: .utf8))
+            .flatMap { $0.split(separator: " ").first.flatMap { Double($0) } }
+        return HostReadings(loadAverage: load, temperatures: temperatures, systemUptimeSeconds: uptime)
+    }
+}
+
+/// What the agent lets the panel do and see beyond the store.
+public struct PanelHooks: Sendable {
+    public var system: @Sendable () async -> SystemSummary
+    /// True once every service of the agent is serving.
+    public var isReady: @Sendable () async -> Bool
+    public var selfTestChecks: @Sendable () -> [SelfTestCheck]
+    /// The effective configuration as key → value, secrets already left out.
+    public var configuration: @Sendable () -> [String: String]
+    /// Files whose tail goes into the diagnostics bundle (redacted).
+    public var logFiles: [String]
+    /// Restarts the agent's services; nil where the panel cannot (tests without an agent).
+    public var restartServices: (@Sendable () async -> Void)?
+
+    public init(
+        system: @escaping @Sendable () async -> SystemSummary,
+        isReady: @escaping @Sendable () async -> Bool = { true },
+        selfTestChecks: @escaping @Sendable () -> [SelfTestCheck] = { [] },
+        configuration: @escaping @Sendable () -> [String: String] = { [:] },
+        logFiles: [String] = [],
+        restartServices: (@Sendable () async -> Void)? = nil
+    ) {
+        self.system = system
+        self.isReady = isReady
+        self.selfTestChecks = selfTestChecks
+        self.configuration = configuration
+        self.logFiles = logFiles
+        self.restartServices = restartServices
+    }
+}

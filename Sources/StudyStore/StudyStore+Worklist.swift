@@ -1,0 +1,117 @@
+import Foundation
+import GRDB
+
+extension StudyStore {
+    /// Quality verdicts that do not ask for a retake.
+    static let acceptableVerdicts: Set<String> = ["ok", "acceptable"]
+
+    /// Studies for the panel: flagged and retake-advised first, then newest first.
+    public func worklist(limit: Int = 200) throws(StoreError) -> [WorklistEntry] {
+        try read("reading the worklist") { db in
+            let studies = try StudyRecord.order(StudyRecord.Columns.createdAt.desc, StudyRecord.Columns.id.desc).limit(limit).fetchAll(db)
+            var entries: [WorklistEntry] = []
+            for study in studies {
+                let id = study.id!
+                let instances = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM instance WHERE studyID = ? AND source != ?", arguments: [id, IntakeSource.analysis]) ?? 0
+                let results = try Row.fetchAll(db, sql: """
+                    SELECT result.flagged, result.qualityVerdict FROM result
+                    JOIN instance ON instance.id = result.instanceID WHERE instance.studyID = ?
+                    """, arguments: [id])
+                var analyses: [String: Int] = [:]
+                for row in try Row.fetchAll(db, sql: """
+                    SELECT analysis.status, COUNT(*) AS n FROM analysis
+                    JOIN instance ON instance.id = analysis.instanceID WHERE instance.studyID = ? GROUP BY analysis.status
+                    """, arguments: [id]) {
+                    analyses[row["status"]] = row["n"]
+                }
+                entries.append(WorklistEntry(
+                    studyInstanceUID: study.studyInstanceUID, patientID: study.patientID, patientName: study.patientName,
+                    studyDate: study.studyDate, modality: study.modality, createdAt: study.createdAt, instances: instances,
+                    flagged: results.contains { ($0["flagged"] as Bool?) == true },
+                    retakeAdvised: results.contains { row in
+                        guard let verdict: String = row["qualityVerdict"] else { return false }
+                        return !Self.acceptableVerdicts.contains(verdict)
+                    },
+                    analyses: analyses,
+                    feedbackCount: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM feedback WHERE studyID = ?", arguments: [id]) ?? 0
+                ))
+            }
+            // Stable: newest first within each group.
+            return entries.filter(\.needsAttention) + entries.filter { !$0.needsAttention }
+        }
+    }
+
+    /// The study view's data, or nil when there is no such study.
+    public func studyDetail(studyInstanceUID: String) throws(StoreError) -> StudyDetail? {
+        try read("reading a study") { db in
+            guard let study = try StudyRecord.filter(Column("studyInstanceUID") == studyInstanceUID).fetchOne(db) else { return nil }
+            let hasOverlayColumn = try db.columns(in: "result").contains { $0.name == "overlayInstanceID" }
+            // Overlays the box made itself are shown with the image they belong to.
+            let instances = try InstanceRecord.filter(InstanceRecord.Columns.studyID == study.id!)
+                .filter(Column("source") != IntakeSource.analysis.rawValue)
+                .order(InstanceRecord.Columns.receivedAt, InstanceRecord.Columns.id).fetchAll(db)
+            var details: [StudyDetail.Instance] = []
+            for instance in instances {
+                let analyses = try AnalysisRecord.filter(AnalysisRecord.Columns.instanceID == instance.id!)
+                    .order(AnalysisRecord.Columns.id).fetchAll(db)
+                let results = try Row.fetchAll(db, sql: "SELECT * FROM result WHERE instanceID = ? ORDER BY id", arguments: [instance.id!]).map { row in
+                    StudyDetail.Result(
+                        id: row["id"], analysisID: row["analysisID"], flagged: row["flagged"], qualityVerdict: row["qualityVerdict"],
+                        report: row["report"], createdAt: row["createdAt"],
+                        overlayInstanceID: hasOverlayColumn ? row["overlayInstanceID"] : nil
+                    )
+                }
+                details.append(StudyDetail.Instance(
+                    id: instance.id!, sopInstanceUID: instance.sopInstanceUID, format: instance.format, blobState: instance.blobState,
+                    path: directory.absolute(instance.blobPath), source: instance.source, receivedAt: instance.receivedAt,
+                    analyses: analyses, results: results
+                ))
+            }
+            let feedback = try FeedbackRecord.filter(FeedbackRecord.Columns.studyID == study.id!).order(FeedbackRecord.Columns.id).fetchAll(db)
+            return StudyDetail(study: study, instances: details, feedback: feedback)
+        }
+    }
+
+    /// Where an instance's bytes are, with their format, if the blob is still present.
+    public func instanceBlob(id: Int64) throws(StoreError) -> (path: String, format: BlobFormat)? {
+        try read("finding an instance") { db in
+            guard let instance = try InstanceRecord.fetchOne(db, key: id), instance.blobState == .present else { return nil }
+            return (directory.absolute(instance.blobPath), instance.format)
+        }
+    }
+
+    /// Bytes received per day over the last `days` days, for a capacity estimate.
+    public func averageDailyIntakeBytes(days: Int = 7, now: Date = Date()) throws(StoreError) -> Double {
+        try read("measuring intake") { db in
+            let since = now.addingTimeInterval(-Double(days) * 86_400)
+            let total = try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(size), 0) FROM instance WHERE receivedAt >= ?", arguments: [since]) ?? 0
+            return Double(total) / Double(days)
+        }
+    }
+
+    /// Patient names and IDs the store holds, so exports can redact them.
+    public func patientIdentifiers() throws(StoreError) -> Set<String> {
+        try read("collecting identifiers") { db in
+            var values: Set<String> = []
+            for sql in [
+                "SELECT patientName FROM study", "SELECT patientID FROM study",
+                "SELECT patientName FROM registration", "SELECT patientID FROM registration",
+            ] {
+                for value in try String?.fetchAll(db, sql: sql) {
+                    guard let value, value.count >= 2 else { continue }
+                    values.insert(value)
+                    // Person names are stored as FAMILY^GIVEN; they also appear with spaces.
+                    for part in value.split(whereSeparator: { $0 == "^" || $0 == " " }) where part.count >= 3 {
+                        values.insert(String(part))
+                    }
+                }
+            }
+            return values
+        }
+    }
+
+    /// `PRAGMA quick_check`: "ok" when the database is sound.
+    public func quickCheck() throws(StoreError) -> [String] {
+        try read("checking the database") { db in try String.fetchAll(db, sql: "PRAGMA quick_check") }
+    }
+}
