@@ -1,5 +1,6 @@
 import Inference
 import StudyStore
+import Sync
 
 /// Everything the agent can be told, with the defaults a box runs on when told nothing.
 ///
@@ -22,6 +23,11 @@ public struct ApplianceConfiguration: Sendable, Hashable {
     /// Model packages: folder, trusted keys, pinned active packages.
     public var modelPackages = ModelPackageSettings()
     public var dicom = DICOMListenerSettings()
+    /// Sync to the platform; TLS files are combined into `sync.tls` by ``effectiveSync``.
+    public var sync = SyncSettings()
+    public var syncTLSCertificate: String?
+    public var syncTLSPrivateKey: String?
+    public var syncTLSTrustedCA: String?
 
     public init() {}
 
