@@ -1,4 +1,5 @@
 import NIOCore
+import POSIXSupport
 
 /// One upload chunk as a request body: slices of at most 64 KiB, each let through the
 /// bandwidth limiter and counted when handed to the connection.
@@ -20,6 +21,12 @@ struct ChunkBody: AsyncSequence, Sendable {
             if let limiter = body.limiter { try await limiter.take(end - position) }
             let buffer = ByteBuffer(bytes: body.bytes[position..<end])
             body.counters.update { $0.bodyBytesSent += Int64(end - position) }
+            // The crash test kills the agent here: three slices of the chunk are on their way.
+            if position == 3 * ChunkBody.sliceBytes, CrashPoint.isArmed("sync-mid-chunk") {
+                // Let the slices already handed over reach the hub, so the cut is mid-body.
+                try await Task.sleep(for: .milliseconds(100))
+                CrashPoint.reached("sync-mid-chunk")
+            }
             position = end
             return buffer
         }

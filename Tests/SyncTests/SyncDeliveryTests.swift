@@ -92,6 +92,7 @@ struct SyncDeliveryTests {
 
         // The faults really happened.
         let faults = proxy.counts
+        print("sync through faults: \(figures.itemsDelivered) delivered, \(figures.failures) failures, \(figures.resumedUploads) resumes, \(figures.bodyBytesSent - payload) bytes resent; proxy \(faults); hub deaths \(hub.deaths)")
         #expect(faults.cuts > 5 && faults.resets > 0 && faults.stalls > 0 && faults.slowed > 0, "\(faults)")
         #expect(hub.deaths >= 2, "the hub was to be SIGKILLed twice after a commit")
         #expect(figures.failures > 0 && figures.resumedUploads > 0, "\(figures)")
