@@ -2,6 +2,8 @@ import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
 import POSIXSupport
@@ -14,6 +16,8 @@ public struct HubServer: Sendable {
         /// Folder of model packages served as the catalog (optional).
         public var catalogDirectory: String?
         public var faults = HubFaults()
+        /// HTTPS with required client certificates; nil: plain HTTP (tests behind the fault proxy).
+        public var tls: HubTLSSettings?
         /// Called with the bound port once the server listens.
         public var onListening: @Sendable (Int) async -> Void = { _ in }
 
@@ -43,7 +47,7 @@ public struct HubServer: Sendable {
         "results": "result", "reports": "report", "feedback": "feedback", "adverse-events": "adverse-event",
     ]
 
-    public func makeApplication() -> some ApplicationProtocol {
+    public func makeApplication() throws -> some ApplicationProtocol {
         let router = Router(context: BasicRequestContext.self)
         let locks = KeyLocks()
         let store = store
@@ -181,8 +185,13 @@ public struct HubServer: Sendable {
         }
 
         let settings = settings
+        var server = HTTPServerBuilder.http1()
+        if let tls = settings.tls {
+            server = try .tls(.http1(), tlsConfiguration: try tls.serverConfiguration())
+        }
         return Application(
             router: router,
+            server: server,
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "fluorobox-hub"),
             onServerRunning: { channel in
                 await settings.onListening(channel.localAddress?.port ?? settings.port)

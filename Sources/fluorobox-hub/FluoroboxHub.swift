@@ -23,6 +23,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Share of upload requests answered 503 on purpose (tests).") var failRate: Double = 0
     @Option(help: "Seed of the injected faults.") var faultSeed: UInt64 = 1
     @Option(help: "Log level.") var logLevel: String = "notice"
+    @Option(help: "PEM certificate (chain) of the hub; with --tls-key and --tls-client-ca turns on HTTPS with mutual TLS.") var tlsCert: String?
+    @Option(help: "PEM private key of --tls-cert.") var tlsKey: String?
+    @Option(help: "PEM CA whose client certificates (devices) are accepted; every client must present one.") var tlsClientCa: String?
 
     func run() async throws {
         LoggingSystem.bootstrap { label in
@@ -37,6 +40,14 @@ struct Serve: AsyncParsableCommand {
         settings.port = port
         settings.catalogDirectory = catalogDir
         settings.faults = HubFaults(failRate: failRate, seed: faultSeed)
+        switch (tlsCert, tlsKey, tlsClientCa) {
+        case let (cert?, key?, ca?):
+            settings.tls = HubTLSSettings(certificatePath: cert, privateKeyPath: key, clientCAPath: ca)
+        case (nil, nil, nil):
+            break
+        default:
+            throw ValidationError("--tls-cert, --tls-key and --tls-client-ca go together")
+        }
         let portFile = dataDir + "/hub.port"
         settings.onListening = { bound in
             let temporary = portFile + ".tmp"
