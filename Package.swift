@@ -152,7 +152,7 @@ let package = Package(
             name: "fluorobox",
             dependencies: [
                 "Appliance", "DICOM", "Imaging", "StudyStore", "USBCapture",
-                "Inference", "DICOMNetwork", "Analysis",
+                "Inference", "DICOMNetwork", "Analysis", "Sync",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
