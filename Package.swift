@@ -169,7 +169,7 @@ let package = Package(
             name: "fluorobox",
             dependencies: [
                 "Appliance", "DICOM", "Imaging", "StudyStore", "USBCapture",
-                "Inference", "DICOMNetwork", "Analysis", "Panel",
+                "Inference", "DICOMNetwork", "Analysis", "Panel", "Sync",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -239,7 +239,7 @@ let package = Package(
         .testTarget(
             name: "SyncTests",
             dependencies: [
-                "Sync", "PlatformHub", "StudyStore", "POSIXSupport", "FluoroboxTestSupport", "fluorobox-hub",
+                "Sync", "PlatformHub", "StudyStore", "POSIXSupport", "FluoroboxTestSupport", "fluorobox-hub", "Appliance", "fluorobox",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),

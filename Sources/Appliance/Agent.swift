@@ -44,6 +44,7 @@ public struct Agent: Sendable {
         if configuration.analysis.enabled { expected.insert(AnalysisService.name) }
         let syncSettings = try configuration.effectiveSync()
         if syncSettings.hubURL != nil { expected.insert(SyncService.platformName) }
+        if syncSettings.dicomwebURL != nil { expected.insert(SyncService.dicomwebName) }
         let gate = ReadinessGate(expecting: expected)
         services.append(.init(
             service: StoreMaintenanceService(
@@ -132,6 +133,17 @@ public struct Agent: Sendable {
                 successTerminationBehavior: .gracefullyShutdownGroup,
                 failureTerminationBehavior: .gracefullyShutdownGroup,
                 serviceName: SyncService.platformName
+            ))
+        }
+        if let pacs = try SyncService.dicomweb(
+            store: store, settings: syncSettings, onReady: { await gate.ready(SyncService.dicomwebName) },
+            logger: logger.labelled("sync-dicomweb")
+        ) {
+            services.append(.init(
+                service: pacs,
+                successTerminationBehavior: .gracefullyShutdownGroup,
+                failureTerminationBehavior: .gracefullyShutdownGroup,
+                serviceName: SyncService.dicomwebName
             ))
         }
         services.append(.init(

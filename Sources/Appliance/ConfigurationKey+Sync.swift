@@ -10,6 +10,12 @@ extension ConfigurationKey {
             configuration.sync.hubURL = try value.optionalText()
         },
         ConfigurationKey(
+            name: "sync.dicomwebURL", kind: .string, defaultValue: "",
+            summary: "DICOMweb root of a PACS (e.g. `http://pacs:8042/dicom-web`) that receives every DICOM instance by STOW-RS; the `dicomweb` destination must be in `destinations` for intake to queue it. Empty: no PACS."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.sync.dicomwebURL = try value.optionalText()
+        },
+        ConfigurationKey(
             name: "sync.deviceID", kind: .string, defaultValue: "fluorobox",
             summary: "This box's id at the platform (letters, digits, `.:_-`)."
         ) { configuration, value throws(ConfigurationError) in

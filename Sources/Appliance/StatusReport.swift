@@ -3,6 +3,7 @@ import Inference
 import Logging
 import POSIXSupport
 import StudyStore
+import Sync
 import USBCapture
 
 /// Everything `fluorobox status` shows: the agent, the store, and the runtime components.
@@ -32,6 +33,8 @@ public struct StatusReport: Sendable, Codable {
     /// (``modelsProblem`` says why).
     public var models: [ActivationRecord]?
     public var modelsProblem: String?
+    /// What each destination's sync is doing (run/sync-*.json), when the agent runs.
+    public var sync: [SyncStatus]?
 
     /// Gathers the report for a data folder; works whether or not the agent is running.
     public static func gather(store: StudyStore) throws -> StatusReport {
@@ -72,6 +75,9 @@ public struct StatusReport: Sendable, Codable {
                 decoder.dateDecodingStrategy = .iso8601
                 report.usbLink = try? decoder.decode(USBLinkState.self, from: data)
             }
+        }
+        if report.agent.running {
+            report.sync = SyncStatus.readAll(in: store.directory)
         }
         let folder = modelPackages.resolvedDirectory(dataDirectory: store.directory.path)
         if FileManager.default.fileExists(atPath: folder) {

@@ -28,6 +28,8 @@ public struct DestinationBacklog: Sendable, Codable, Hashable {
     public var oldestUnsentAt: Date?
     public var lastSentAt: Date?
     public var lastError: String?
+    /// Unsent items by kind (a kind this version of sync does not deliver stays here).
+    public var unsentByKind: [String: Int] = [:]
 
     public init(destination: String) {
         self.destination = destination

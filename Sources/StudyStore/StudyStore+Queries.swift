@@ -104,6 +104,10 @@ extension StudyStore {
                 }
                 backlogs[name] = backlog
             }
+            for row in try Row.fetchAll(db, sql: "SELECT destination, kind, COUNT(*) AS n FROM outboxItem WHERE state IN ('queued', 'sending') GROUP BY destination, kind") {
+                let name: String = row["destination"]
+                backlogs[name, default: DestinationBacklog(destination: name)].unsentByKind[row["kind"]] = row["n"]
+            }
             for name in backlogs.keys {
                 backlogs[name]!.lastError = try String.fetchOne(
                     db,

@@ -1,3 +1,4 @@
+import Foundation
 import StudyStore
 
 /// One place the outbox drains to; each runs in its own ``SyncService``.
@@ -10,6 +11,12 @@ public protocol SyncDestination: Sendable {
     /// Cheap: is the receiver reachable at all?
     func probe() async -> Bool
     func shutdown() async
+    /// The receiver's clock, when it tells it (for the clock check).
+    func receiverTime() async -> Date?
+}
+
+extension SyncDestination {
+    public func receiverTime() async -> Date? { nil }
 }
 
 /// The platform's device API (docs/platform-api.yaml).
@@ -49,5 +56,6 @@ public struct PlatformDestination: SyncDestination {
     }
 
     public func probe() async -> Bool { await client.probe() }
+    public func receiverTime() async -> Date? { try? await client.hello(version: "fluorobox") }
     public func shutdown() async { await client.shutdown() }
 }

@@ -26,6 +26,25 @@ extension SyncService {
     }
 }
 
+extension SyncService {
+    /// The service name of PACS sync (STOW-RS).
+    public static let dicomwebName = "sync-dicomweb"
+
+    /// STOW-RS to the configured PACS.
+    public static func dicomweb(
+        store: StudyStore, settings: SyncSettings, onReady: @escaping @Sendable () async -> Void, logger: Logger
+    ) throws(SyncError) -> SyncService? {
+        guard let url = settings.dicomwebURL else { return nil }
+        let counters = SyncCounters()
+        let destination = try DICOMwebDestination(baseURL: url, settings: settings, counters: counters, logger: logger)
+        return SyncService(
+            store: store, destination: destination, settings: settings, counters: counters,
+            linkChanges: settings.watchNetworkChanges ? NetworkChangeWatcher.start(logger: logger) : nil,
+            onReady: onReady, logger: logger
+        )
+    }
+}
+
 /// A thread that counts NETLINK_ROUTE messages for the life of the process.
 enum NetworkChangeWatcher {
     static func start(logger: Logger) -> LinkChangeCounter? {

@@ -45,6 +45,7 @@ public final class SyncService: Service, Sendable {
         await onReady()
         logger.info("sync starting", metadata: ["destination": "\(destination.destination)", "kinds": "\(destination.kinds.map(\.rawValue).sorted())"])
         await cancelWhenGracefulShutdown {
+            await self.checkClock()
             await self.drain()
         }
         await destination.shutdown()
@@ -135,6 +136,17 @@ public final class SyncService: Service, Sendable {
                 logger.error("cannot record a delivery", metadata: ["key": "\(claim.item.idempotencyKey)", "error": "\(error)"])
                 if !(await sleep(seconds: 5)) { return }
             }
+        }
+    }
+
+    /// Logs and records an implausible clock (checked at start, against the receiver when it
+    /// answers).
+    func checkClock() async {
+        let platformTime = await destination.receiverTime()
+        let problem = ClockCheck.problem(now: Date(), platformTime: platformTime)
+        status.update { $0.clockProblem = problem }
+        if let problem {
+            logger.error("implausible clock", metadata: ["destination": "\(destination.destination)", "problem": "\(problem)"])
         }
     }
 

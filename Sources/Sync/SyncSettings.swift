@@ -4,6 +4,8 @@ import Foundation
 public struct SyncSettings: Sendable, Hashable {
     /// Base URL of the platform's device API, e.g. https://hub.example:8443; nil: no platform sync.
     public var hubURL: String?
+    /// DICOMweb root of a PACS for STOW-RS, e.g. http://pacs:8042/dicom-web; nil: none.
+    public var dicomwebURL: String?
     /// This box's id as the platform knows it.
     public var deviceID = "fluorobox"
     /// Bytes per resumable upload request: a cut resends at most this much.

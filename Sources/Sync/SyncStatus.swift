@@ -21,6 +21,13 @@ public struct SyncStatus: Codable, Sendable, Hashable {
         self.destination = destination
     }
 
+    /// Every destination's status file in the data folder's run/ directory.
+    public static func readAll(in directory: DataDirectory) -> [SyncStatus] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.runPath)) ?? []
+        return names.filter { $0.hasPrefix("sync-") && $0.hasSuffix(".json") }.sorted()
+            .compactMap { read(path: directory.runPath + "/" + $0) }
+    }
+
     public static func read(path: String) -> SyncStatus? {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         let decoder = JSONDecoder()

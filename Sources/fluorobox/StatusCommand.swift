@@ -2,6 +2,7 @@ import ArgumentParser
 import Appliance
 import Foundation
 import StudyStore
+import Sync
 
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -67,7 +68,18 @@ enum StatusText {
             text += ", \(destination.sent) sent, \(destination.rejected) rejected"
             if let last = destination.lastSentAt { text += ", last sent \(time.string(from: last))" }
             if let error = destination.lastError { text += ", error: \(error)" }
+            if destination.unsentByKind.count > 1 || destination.unsentByKind.keys.contains(where: { $0 != "instance" }) {
+                text += " [" + destination.unsentByKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + "]"
+            }
             lines.append((index == 0 ? "Outbox:     " : "            ") + text)
+        }
+        for sync in report.sync ?? [] {
+            var text = "\(sync.destination) \(sync.phase)"
+            if let last = sync.lastSuccessAt { text += ", last success \(time.string(from: last))" }
+            if sync.consecutiveFailures > 0 { text += ", \(sync.consecutiveFailures) failures in a row" }
+            if let error = sync.lastError { text += ", error: \(error)" }
+            if let clock = sync.clockProblem { text += ", CLOCK: \(clock)" }
+            lines.append("Sync:       " + text)
         }
         if let link = report.usbLink {
             var text = "USB \(link.phase.rawValue) since \(time.string(from: link.since))"

@@ -60,6 +60,10 @@ struct AgentKillTests {
             if states["sent", default: 0] == expected.all.count { break }
             try await Task.sleep(for: .milliseconds(200))
         }
+        // The read side: fluorobox status shows the destination's sync while the agent runs.
+        let status = try await ProcessRunner.run(ProcessRunner.fluorobox, ["status", "--data-dir", data])
+        #expect(status.stdout.contains("Sync:       platform idle, last success"), "\(status.stdout)")
+        #expect(status.stdout.contains("platform: 0 unsent"), "\(status.stdout)")
         agent.terminate()
         try await BlockingIO.run { agent.waitUntilExit() }
         #expect(agent.terminationStatus == 0, "the agent stops cleanly on SIGTERM")

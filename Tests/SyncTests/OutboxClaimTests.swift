@@ -42,6 +42,9 @@ struct OutboxClaimTests {
         // Nothing is due now; the feedback item is never claimed but still counted.
         #expect(try store.claimNextOutboxItem(destination: .platform, kinds: kinds) == nil)
         #expect(try store.queuedOutboxKinds(destination: .platform)["feedback"] == 1)
+        let backlog = try #require(try store.status().destinations.first { $0.destination == "platform" })
+        #expect(backlog.unsentByKind == ["feedback": 1, "result": 2, "instance": 2])
+        #expect(backlog.lastError == "test")
         let due = try #require(try store.nextOutboxDueDate(destination: .platform, kinds: kinds))
         #expect(due > now.addingTimeInterval(3000))
         // The link came back: everything is due again, in the same order.
@@ -73,6 +76,15 @@ struct OutboxClaimTests {
         let platform = try #require(status.destinations.first { $0.destination == "platform" })
         #expect(platform.rejected == 1 && platform.sent == 1)
         #expect(status.recentProblems.contains { $0.kind == "outbox.rejected" })
+    }
+
+    @Test("a clock before the software was written, or far from the platform's, is reported")
+    func clockCheck() {
+        #expect(ClockCheck.problem(now: Date(timeIntervalSince1970: 0))?.contains("1970-01-01") == true)
+        #expect(ClockCheck.problem(now: Date()) == nil)
+        let now = Date()
+        #expect(ClockCheck.problem(now: now, platformTime: now.addingTimeInterval(60)) == nil)
+        #expect(ClockCheck.problem(now: now, platformTime: now.addingTimeInterval(-7200))?.contains("7200 s") == true)
     }
 
     @Test("backoff doubles with jitter within [ceiling/2, ceiling] up to the cap, and never gives up")

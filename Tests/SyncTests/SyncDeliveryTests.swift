@@ -19,30 +19,37 @@ struct SyncDeliveryTests {
         return settings
     }
 
-    /// Every connection is faulty in some way: most are cut after a few hundred kilobytes, others
-    /// reset, stalled or slowed (and then cut).
+    /// FLUOROBOX_SYNC_FULL=1 runs the full-size proof: 1,000 results and 200 instances of 8 MiB
+    /// (1 MiB chunks); by default the small one in tools/test (100 results, 20 of 1 MiB).
+    static let full = ProcessInfo.processInfo.environment["FLUOROBOX_SYNC_FULL"] == "1"
+
+    /// Every connection is faulty in some way: most are cut after some hundreds of kilobytes
+    /// (megabytes in the full run), others reset, stalled or slowed (and then cut).
     static func faultPlan(_ index: Int) -> FaultProxy.Fault {
         var generator = SeededGenerator(seed: UInt64(index) &* 7919 &+ 17)
+        let scale = full ? 8 : 1
         switch index % 10 {
         case 2: return .reset
         case 5: return .stallAfter(Int.random(in: 20_000...400_000, using: &generator))
-        case 8: return .slow(3_000_000)
-        default: return .cutAfter(Int.random(in: 150_000...2_500_000, using: &generator))
+        case 8: return .slow(3_000_000 * scale)
+        default: return .cutAfter(Int.random(in: 150_000 * scale...2_500_000 * scale, using: &generator))
         }
     }
 
-    @Test("100 results and 20 instances of 1 MB reach the hub exactly once through cuts, resets, stalls, a slow link, 503s and hub SIGKILLs after commit")
+    @Test("100 results and 20 instances of 1 MB (FLUOROBOX_SYNC_FULL=1: 1,000 and 200 of 8 MB) reach the hub exactly once through cuts, resets, stalls, a slow link, 503s and hub SIGKILLs after commit")
     func deliversExactlyOnceThroughFaults() async throws {
         let box = TemporaryDirectory("sync-box")
         let hubDirectory = TemporaryDirectory("sync-hub")
         let store = try StudyStore.open(StoreConfiguration(dataDirectory: DataDirectory(path: box.path)), logger: quietLogger)
-        let expected = try await SyncFixture.fill(store, instances: 20, instanceBytes: 1 << 20, results: 100)
+        let expected = try await SyncFixture.fill(
+            store, instances: Self.full ? 200 : 20, instanceBytes: Self.full ? 8 << 20 : 1 << 20, results: Self.full ? 1000 : 100
+        )
 
         let hubPort = HubProcess.freePort()
         let hub = HubProcess(
             dataDirectory: hubDirectory.path, port: hubPort,
             arguments: ["--fail-rate", "0.05", "--fault-seed", "7"],
-            crashPlan: ["hub-after-commit:30", "hub-after-commit:45"]
+            crashPlan: Self.full ? ["hub-after-commit:300", "hub-after-commit:450", "hub-after-commit:200"] : ["hub-after-commit:30", "hub-after-commit:45"]
         )
         try hub.start()
         defer { hub.stop() }
@@ -50,14 +57,14 @@ struct SyncDeliveryTests {
         let proxy = try FaultProxy(upstreamPort: hubPort, plan: Self.faultPlan)
         defer { proxy.stop() }
 
-        let chunk = 256 * 1024
+        let chunk = Self.full ? 1 << 20 : 256 * 1024
         let settings = Self.settings(proxyPort: proxy.port, chunkBytes: chunk)
         let counters = SyncCounters()
         let client = try PlatformClient(settings: settings, counters: counters, logger: quietLogger)
         let service = SyncService(store: store, destination: PlatformDestination(client: client), settings: settings, counters: counters, logger: quietLogger)
         let drain = Task { try await service.run() }
 
-        let deadline = Date().addingTimeInterval(300)
+        let deadline = Date().addingTimeInterval(Self.full ? 3600 : 300)
         var states: [String: Int] = [:]
         while Date() < deadline {
             states = try SyncFixture.platformStates(store)
