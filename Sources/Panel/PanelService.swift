@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
@@ -48,7 +49,8 @@ public struct PanelService: Service {
         for role in PanelRole.allCases {
             guard let password = passwords[role] else { continue }
             let line = "panel first start: the \(role.rawValue) password is \(password) (shown once; `fluorobox panel-password` sets a new one)"
-            print(line)
+            // Straight to the console, unbuffered: under systemd stdout is a pipe to the journal.
+            FileHandle.standardOutput.write(Data((line + "\n").utf8))
             logger.notice("\(line)")
         }
         return credentials
