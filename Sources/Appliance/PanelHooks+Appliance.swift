@@ -20,6 +20,7 @@ extension PanelHooks {
             selfTestChecks: { ApplianceSelfTest.checks(configuration: configuration, store: store, logger: logger) },
             configuration: { ApplianceSystemSummary.configurationValues(configuration) },
             logFiles: [store.directory.runPath + "/agent.log"],
+            journalUnits: ["fluorobox.service"],
             restartServices: restart
         )
     }
