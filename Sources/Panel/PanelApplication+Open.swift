@@ -13,7 +13,7 @@ extension PanelApplication {
         }
         router.get("/metrics") { _, _ in
             let status = try? await BlockingIO.run { try store.status() }
-            let flagged = try? await BlockingIO.run { try store.worklist(limit: 10_000).filter(\.flagged).count }
+            let flagged = try? await BlockingIO.run { try store.panelCounters().flaggedStudies }
             return text(metrics.render(status: status, flaggedStudies: flagged, sessions: await sessions.count), contentType: "text/plain; version=0.0.4")
         }
         router.get("/assets/panel.css") { _, _ in
