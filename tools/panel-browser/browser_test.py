@@ -252,6 +252,10 @@ def browse(driver, base):
         first = rows[0].text if rows else ""
         check(expected["studies"][0] in first or expected["studies"][1] in first, f"[{language}] a flagged or retake study comes first")
         shot(driver, f"{language}-studies")
+        # A 10-inch tablet held upright.
+        driver.set_window_size(800, 1280)
+        shot(driver, f"{language}-studies-tablet")
+        driver.set_window_size(1280, 800)
         links = [(row.text, row.find_element(By.TAG_NAME, "a").get_attribute("href")) for row in rows]
         for index, (row_text, href) in enumerate(links):
             driver.get(href)
