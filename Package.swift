@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .executable(name: "fluorobox", targets: ["fluorobox"]),
         .executable(name: "fluorobox-bench", targets: ["fluorobox-bench"]),
+        .executable(name: "fluorobox-hub", targets: ["fluorobox-hub"]),
         // For the fuzz package in Fuzz/, which depends on this one by path.
         .library(name: "DICOM", targets: ["DICOM"]),
         .library(name: "DICOMNetwork", targets: ["DICOMNetwork"]),
@@ -29,6 +30,9 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // MARK: C libraries from Debian, one system library target each.
@@ -55,8 +59,8 @@ let package = Package(
 
         // MARK: Module rooms.
         .target(name: "POSIXSupport", dependencies: ["CLinux"], swiftSettings: strictSwift),
-        .target(name: "DICOM", dependencies: ["Imaging", "CZlib", "COpenJPEG", "CCharLS"], swiftSettings: strictSwift),
-        .target(name: "Imaging", dependencies: ["CJPEGCodec"], swiftSettings: strictSwift),
+        .target(name: "DICOM", dependencies: ["Imaging", "COpenJPEG", "CCharLS"], swiftSettings: strictSwift),
+        .target(name: "Imaging", dependencies: ["CJPEGCodec", "CZlib"], swiftSettings: strictSwift),
         .target(
             name: "DICOMNetwork",
             dependencies: [
@@ -114,10 +118,48 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .target(
+            name: "Sync",
+            dependencies: [
+                "StudyStore", "POSIXSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "PlatformHub",
+            dependencies: [
+                "POSIXSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "fluorobox-hub",
+            dependencies: [
+                "PlatformHub",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .target(
             name: "Appliance",
             dependencies: [
                 "POSIXSupport", "DICOM", "Imaging", "USBCapture", "Inference", "StudyStore",
-                "DICOMNetwork", "Analysis", "Panel",
+                "DICOMNetwork", "Analysis", "Panel", "Sync",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -192,6 +234,17 @@ let package = Package(
         .testTarget(
             name: "ApplianceTests",
             dependencies: ["Appliance", "Analysis", "Inference", "StudyStore", "DICOM", "Imaging", "POSIXSupport", "FluoroboxTestSupport", "fluorobox", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "SyncTests",
+            dependencies: [
+                "Sync", "PlatformHub", "StudyStore", "POSIXSupport", "FluoroboxTestSupport", "fluorobox-hub",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSwift
         ),
         .testTarget(

@@ -14,7 +14,7 @@ public struct AnalysisInput: Sendable {
         self.sopInstanceUID = sopInstanceUID
     }
 
-    /// Decodes a stored object: a DICOM file (first frame) or a JPEG. Anything else, and any
+    /// Decodes a stored object: a DICOM file (first frame), a JPEG or a PNG. Anything else, and any
     /// image the decoders refuse, is an unreadable-image error with the decoder's reason.
     public init(decoding bytes: [UInt8]) throws(AnalysisError) {
         switch ImageFileKind(sniffing: bytes.prefix(16)) {
@@ -25,7 +25,11 @@ public struct AnalysisInput: Sendable {
                 throw .unreadableImage("\(error)")
             }
         case .png?:
-            throw .unreadableImage("PNG pixel data is not decoded on the box yet; send the image as DICOM or JPEG")
+            do {
+                image = try PNGDecoder.decodeGray(bytes)
+            } catch {
+                throw .unreadableImage("\(error)")
+            }
         case nil:
             do {
                 let file = try DICOMFile(bytes: bytes)

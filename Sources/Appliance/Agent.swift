@@ -3,6 +3,7 @@ import Panel
 import POSIXSupport
 import ServiceLifecycle
 import StudyStore
+import Sync
 
 /// The box's main job (`fluorobox serve`): owns the data folder, recovers the store, then runs
 /// every long-running part in one ServiceGroup that shuts down gracefully on SIGTERM and SIGINT.
@@ -41,6 +42,8 @@ public struct Agent: Sendable {
         if configuration.usb.enabled { expected.insert(USBCaptureService.name) }
         if configuration.dicom.enabled { expected.insert(DICOMListenerService.name) }
         if configuration.analysis.enabled { expected.insert(AnalysisService.name) }
+        let syncSettings = try configuration.effectiveSync()
+        if syncSettings.hubURL != nil { expected.insert(SyncService.platformName) }
         let gate = ReadinessGate(expecting: expected)
         services.append(.init(
             service: StoreMaintenanceService(
@@ -118,6 +121,17 @@ public struct Agent: Sendable {
                 successTerminationBehavior: .gracefullyShutdownGroup,
                 failureTerminationBehavior: .gracefullyShutdownGroup,
                 serviceName: PanelService.name
+            ))
+        }
+        if syncSettings.hubURL != nil {
+            services.append(.init(
+                service: try SyncService.platform(
+                    store: store, settings: syncSettings, onReady: { await gate.ready(SyncService.platformName) },
+                    logger: logger.labelled("sync")
+                ),
+                successTerminationBehavior: .gracefullyShutdownGroup,
+                failureTerminationBehavior: .gracefullyShutdownGroup,
+                serviceName: SyncService.platformName
             ))
         }
         services.append(.init(

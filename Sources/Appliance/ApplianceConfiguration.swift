@@ -1,6 +1,7 @@
 import Inference
 import Panel
 import StudyStore
+import Sync
 
 /// Everything the agent can be told, with the defaults a box runs on when told nothing.
 ///
@@ -26,6 +27,11 @@ public struct ApplianceConfiguration: Sendable, Hashable {
     public var analysis = AnalysisSettings()
     /// The status panel (web) and its login rules.
     public var panel = PanelSettings()
+    /// Sync to the platform; TLS files are combined into `sync.tls` by ``effectiveSync``.
+    public var sync = SyncSettings()
+    public var syncTLSCertificate: String?
+    public var syncTLSPrivateKey: String?
+    public var syncTLSTrustedCA: String?
 
     public init() {}
 

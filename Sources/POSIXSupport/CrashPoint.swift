@@ -23,6 +23,11 @@ public enum CrashPoint {
 
     private static let passes = Mutex(0)
 
+    /// Whether the crash test armed `name` (a caller may let in-flight I/O reach the wire first).
+    public static func isArmed(_ name: StaticString) -> Bool {
+        armed?.name == name.description
+    }
+
     /// Marks that execution reached `name`; kills the process if this is the armed pass.
     public static func reached(_ name: StaticString) {
         guard let armed, armed.name == name.description else { return }

@@ -17,8 +17,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Port of the DICOM listener (0 picks a free one); overrides dicom.port.")
     var dicomPort: Int?
 
+    @Option(name: .long, help: "Base URL of the platform (fluorobox-hub) to sync to; overrides sync.hubURL.")
+    var hubURL: String?
+
     func run() async throws {
         var configuration = try common.loadConfiguration()
+        if let hubURL { configuration.sync.hubURL = hubURL }
         if let watchFolder { configuration.watch.folder = watchFolder }
         if let dicomPort {
             guard (0...65535).contains(dicomPort) else { throw ValidationError("--dicom-port must be from 0 to 65535") }

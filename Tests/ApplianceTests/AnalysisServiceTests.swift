@@ -129,20 +129,25 @@ struct AnalysisServiceTests {
         #expect(try fixture.read { try InstanceRecord.filter(Column("sopClassUID") == OverlaySecondaryCapture.sopClassUID && Column("source") == "analysis").fetchCount($0) } == 1)
     }
 
-    @Test("an image the decoders refuse fails for good with the reason; a blank one is skipped with retake advice")
+    @Test("an image the decoders refuse fails for good with the reason; a blank PNG is skipped with retake advice")
     func refusedAndSkipped() async throws {
         let fixture = try await Fixture(name: "analysis-refused")
-        let png = try await fixture.ingest(bytes: PNGFixture.gray8(width: 64, height: 64, samples: [UInt8](repeating: 100, count: 64 * 64)))
-        let blank = try await fixture.ingest(GrayscaleImage(width: 600, height: 600, bitsStored: 12, samples: [UInt16](repeating: 900, count: 360_000)))
+        // A DICOM object with pixel bytes but no Rows and Columns: stored, never readable.
+        let refused = try await fixture.ingest(bytes: try SyntheticDICOM.make())
+        let blank = try await fixture.ingest(bytes: PNGFixture.gray8(width: 600, height: 600, samples: [UInt8](repeating: 90, count: 360_000)))
         #expect(await fixture.drain() == 2)
-        let failed = try #require(try fixture.read { try AnalysisRecord.filter(AnalysisRecord.Columns.instanceID == png.instanceID).fetchOne($0) })
+        let failed = try #require(try fixture.read { try AnalysisRecord.filter(AnalysisRecord.Columns.instanceID == refused.instanceID).fetchOne($0) })
         #expect(failed.status == .failed && failed.attempts == 1)
-        #expect(failed.error?.contains("PNG") == true, "\(failed.error ?? "")")
+        #expect(failed.error?.contains("cannot read the image") == true, "\(failed.error ?? "")")
+        #expect(try fixture.store.results(forInstance: refused.instanceID).isEmpty)
         let skipped = try #require(try fixture.store.results(forInstance: blank.instanceID).first)
         #expect(skipped.qualityVerdict == "retake" && !skipped.flagged && skipped.overlayInstanceID == nil)
         #expect(skipped.report.contains("\"blank\""))
         let item = try #require(try fixture.read { try OutboxItemRecord.filter(Column("resultID") == skipped.id).fetchOne($0) })
         #expect(item.priority == .alert)
+        let listed = try fixture.store.listStudies().flatMap(\.instances)
+        #expect(listed.first { $0.sopInstanceUID == refused.sopInstanceUID }?.analysis?.status == .failed)
+        #expect(listed.first { $0.sopInstanceUID == blank.sopInstanceUID }?.analysis?.qualityVerdict == "retake")
     }
 
     @Test("with no active model the images wait in the queue, and are read once a model is activated")

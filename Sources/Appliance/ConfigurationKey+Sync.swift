@@ -1,0 +1,78 @@
+import Sync
+
+extension ConfigurationKey {
+    /// Sync to the platform (`sync.*`).
+    static let sync: [ConfigurationKey] = [
+        ConfigurationKey(
+            name: "sync.hubURL", kind: .string, defaultValue: "",
+            summary: "Base URL of the platform's device API (docs/platform-api.yaml), e.g. `https://hub.example:8443`; empty turns platform sync off. `fluorobox serve --hub-url` overrides it."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.sync.hubURL = try value.optionalText()
+        },
+        ConfigurationKey(
+            name: "sync.deviceID", kind: .string, defaultValue: "fluorobox",
+            summary: "This box's id at the platform (letters, digits, `.:_-`)."
+        ) { configuration, value throws(ConfigurationError) in
+            let id = try value.text()
+            guard !id.isEmpty, id.utf8.count <= 128, id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || ".:_-".contains($0)) }) else {
+                throw value.invalid("\"\(id)\" is not a device id (1 to 128 of letters, digits and .:_-)")
+            }
+            configuration.sync.deviceID = id
+        },
+        ConfigurationKey(
+            name: "sync.chunkSize", kind: .size, defaultValue: "4MB",
+            summary: "Bytes per resumable upload request; a cut link resends at most this much (64KB to 64MB)."
+        ) { configuration, value throws(ConfigurationError) in
+            guard let bytes = try value.size(), (65_536...67_108_864).contains(bytes) else { throw value.invalid("must be from 64KB to 64MB") }
+            configuration.sync.chunkBytes = Int(bytes)
+        },
+        ConfigurationKey(
+            name: "sync.bandwidthLimit", kind: .size, defaultValue: "0",
+            summary: "Upload cap in bytes per second (e.g. `2MB`), so sync leaves room on a thin link; 0 means no cap."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.sync.bandwidthBytesPerSecond = Double(try value.size() ?? 0)
+        },
+        ConfigurationKey(
+            name: "sync.backoffInitialSeconds", kind: .number, defaultValue: "1",
+            summary: "Backoff after the first failed delivery; it doubles (with jitter) per failure up to `sync.backoffMaximumSeconds`. There is no give-up."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.sync.backoff.initial = try value.positive()
+        },
+        ConfigurationKey(
+            name: "sync.backoffMaximumSeconds", kind: .number, defaultValue: "300",
+            summary: "The longest backoff between delivery attempts."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.sync.backoff.maximum = try value.positive()
+        },
+        ConfigurationKey(
+            name: "sync.probeIntervalSeconds", kind: .number, defaultValue: "2",
+            summary: "While the link is down, how often the cheap reachability probe runs; a probe that succeeds (or an address/route change) ends the backoff at once."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.sync.probeIntervalSeconds = try value.positive()
+        },
+        ConfigurationKey(
+            name: "sync.readTimeoutSeconds", kind: .number, defaultValue: "20",
+            summary: "A request that makes no progress for this long is cut and retried (a stalled link)."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.sync.readTimeoutSeconds = try value.positive()
+        },
+        ConfigurationKey(
+            name: "sync.tls.certificate", kind: .string, defaultValue: "",
+            summary: "PEM certificate (chain) the box presents to the platform (mutual TLS); needed for an https hub URL."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.syncTLSCertificate = try value.optionalText()
+        },
+        ConfigurationKey(
+            name: "sync.tls.privateKey", kind: .string, defaultValue: "",
+            summary: "PEM private key of `sync.tls.certificate`."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.syncTLSPrivateKey = try value.optionalText()
+        },
+        ConfigurationKey(
+            name: "sync.tls.trustedCA", kind: .string, defaultValue: "",
+            summary: "PEM CA certificate: the only authority whose platform certificates the box accepts (TLS 1.2 or later)."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.syncTLSTrustedCA = try value.optionalText()
+        },
+    ]
+}

@@ -1,0 +1,31 @@
+import NIOSSL
+
+/// The hub's side of mutual TLS: its certificate, and the CA every device certificate must
+/// chain to. TLS 1.2 or later; a client without a valid certificate is refused in the handshake.
+public struct HubTLSSettings: Sendable, Hashable {
+    public var certificatePath: String
+    public var privateKeyPath: String
+    public var clientCAPath: String
+
+    public init(certificatePath: String, privateKeyPath: String, clientCAPath: String) {
+        self.certificatePath = certificatePath
+        self.privateKeyPath = privateKeyPath
+        self.clientCAPath = clientCAPath
+    }
+
+    func serverConfiguration() throws(HubError) -> TLSConfiguration {
+        do {
+            var configuration = TLSConfiguration.makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMFile(certificatePath).map { .certificate($0) },
+                privateKey: .privateKey(try NIOSSLPrivateKey(file: privateKeyPath, format: .pem))
+            )
+            configuration.minimumTLSVersion = .tlsv12
+            // Verify the client's chain (a server has no host name to check) and require one.
+            configuration.certificateVerification = .noHostnameVerification
+            configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(clientCAPath))
+            return configuration
+        } catch {
+            throw HubError(.storage, "loading the hub's TLS files (\(certificatePath), \(privateKeyPath), \(clientCAPath)): \(error)")
+        }
+    }
+}

@@ -1,0 +1,28 @@
+import Synchronization
+
+/// Figures of one destination's sync since start: for tests, the benchmark and the log.
+public final class SyncCounters: Sendable {
+    public struct Snapshot: Sendable, Hashable {
+        public var itemsDelivered = 0
+        public var itemsRejected = 0
+        public var failures = 0
+        /// Request body bytes handed to the connection (including chunks lost to cuts).
+        public var bodyBytesSent: Int64 = 0
+        /// Bytes of instances delivered (their sizes).
+        public var payloadBytesDelivered: Int64 = 0
+        public var requests = 0
+        public var resumedUploads = 0
+        public var probes = 0
+        public var linkEvents = 0
+    }
+
+    private let state = Mutex(Snapshot())
+
+    public init() {}
+
+    public var snapshot: Snapshot { state.withLock { $0 } }
+
+    func update(_ body: (inout Snapshot) -> Void) {
+        state.withLock { body(&$0) }
+    }
+}

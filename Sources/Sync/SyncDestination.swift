@@ -1,0 +1,53 @@
+import StudyStore
+
+/// One place the outbox drains to; each runs in its own ``SyncService``.
+public protocol SyncDestination: Sendable {
+    var destination: Destination { get }
+    /// The kinds this destination knows how to deliver; other kinds stay queued (and show in
+    /// status) until a version of the box that knows them runs.
+    var kinds: Set<OutboxKind> { get }
+    func deliver(_ claim: OutboxClaim) async throws(SyncError) -> DeliveryOutcome
+    /// Cheap: is the receiver reachable at all?
+    func probe() async -> Bool
+    func shutdown() async
+}
+
+/// The platform's device API (docs/platform-api.yaml).
+public struct PlatformDestination: SyncDestination {
+    public let client: PlatformClient
+    public var destination: Destination { .platform }
+
+    /// Document kinds and the collection they are PUT to by key.
+    public static let documentCollections: [OutboxKind: String] = [
+        .result: "results",
+        OutboxKind(rawValue: "report"): "reports",
+        OutboxKind(rawValue: "feedback"): "feedback",
+        OutboxKind(rawValue: "adverse-event"): "adverse-events",
+    ]
+
+    public init(client: PlatformClient) {
+        self.client = client
+    }
+
+    /// Instances and results: the kinds whose payload the store can hand over today.
+    public var kinds: Set<OutboxKind> { [.instance, .result] }
+
+    public func deliver(_ claim: OutboxClaim) async throws(SyncError) -> DeliveryOutcome {
+        let key = claim.item.idempotencyKey
+        switch claim.payload {
+        case .unavailable(let reason):
+            return .refused(reason: reason)
+        case .blob(let blob):
+            // A first attempt starts at 0; any later one asks the hub what it holds.
+            return try await client.uploadInstance(key: key, blob: blob, resume: claim.item.attempts > 1)
+        case .document(let body):
+            guard let collection = Self.documentCollections[claim.item.kind] else {
+                return .refused(reason: "no platform collection for kind \(claim.item.kind)")
+            }
+            return try await client.putDocument(collection: collection, key: key, body: body)
+        }
+    }
+
+    public func probe() async -> Bool { await client.probe() }
+    public func shutdown() async { await client.shutdown() }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import Logging
+import POSIXSupport
+import StudyStore
+import Synchronization
+
+extension SyncService {
+    /// The service name of platform sync in the agent's ServiceGroup and readiness gate.
+    public static let platformName = "sync-platform"
+
+    /// Platform sync as the agent runs it: the device API client, and the kernel's network
+    /// changes watched when `watchNetworkChanges` is set.
+    public static func platform(
+        store: StudyStore, settings: SyncSettings, onReady: @escaping @Sendable () async -> Void, logger: Logger
+    ) throws(SyncError) -> SyncService {
+        let counters = SyncCounters()
+        let client = try PlatformClient(settings: settings, counters: counters, logger: logger)
+        var changes: LinkChangeCounter?
+        if settings.watchNetworkChanges {
+            changes = NetworkChangeWatcher.start(logger: logger)
+        }
+        return SyncService(
+            store: store, destination: PlatformDestination(client: client), settings: settings,
+            counters: counters, linkChanges: changes, onReady: onReady, logger: logger
+        )
+    }
+}
+
+/// A thread that counts NETLINK_ROUTE messages for the life of the process.
+enum NetworkChangeWatcher {
+    static func start(logger: Logger) -> LinkChangeCounter? {
+        let socket: RouteChangeSocket
+        do {
+            socket = try RouteChangeSocket()
+        } catch {
+            logger.warning("cannot watch network changes; relying on the reachability probe", metadata: ["error": "\(error)"])
+            return nil
+        }
+        let counter = LinkChangeCounter()
+        Thread.detachNewThread {
+            while true {
+                do {
+                    if try socket.waitForChange() { counter.increment() }
+                } catch {
+                    logger.warning("network change watch ended", metadata: ["error": "\(error)"])
+                    socket.close()
+                    return
+                }
+            }
+        }
+        return counter
+    }
+}

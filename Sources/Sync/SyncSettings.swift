@@ -1,0 +1,39 @@
+import Foundation
+
+/// How the box reaches the platform (the `sync.*` keys).
+public struct SyncSettings: Sendable, Hashable {
+    /// Base URL of the platform's device API, e.g. https://hub.example:8443; nil: no platform sync.
+    public var hubURL: String?
+    /// This box's id as the platform knows it.
+    public var deviceID = "fluorobox"
+    /// Bytes per resumable upload request: a cut resends at most this much.
+    public var chunkBytes = 4 * 1024 * 1024
+    /// 0: no cap.
+    public var bandwidthBytesPerSecond: Double = 0
+    public var backoff = BackoffPolicy()
+    /// While the link is down, how often the cheap reachability probe runs (seconds).
+    public var probeIntervalSeconds: Double = 2
+    /// How often an idle destination looks for new items (seconds).
+    public var idlePollSeconds: Double = 1
+    public var connectTimeoutSeconds: Double = 5
+    /// A request that makes no progress for this long is cut (a stalled link).
+    public var readTimeoutSeconds: Double = 20
+    /// Listen to the kernel's address and route changes (netlink) to retry at once.
+    public var watchNetworkChanges = true
+    public var tls: SyncTLSSettings?
+
+    public init() {}
+}
+
+/// Mutual TLS: the box's certificate and key, and the only CA it trusts (PEM files).
+public struct SyncTLSSettings: Sendable, Hashable {
+    public var certificatePath: String
+    public var privateKeyPath: String
+    public var trustedCAPath: String
+
+    public init(certificatePath: String, privateKeyPath: String, trustedCAPath: String) {
+        self.certificatePath = certificatePath
+        self.privateKeyPath = privateKeyPath
+        self.trustedCAPath = trustedCAPath
+    }
+}

@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PlatformHub
+
+/// `fluorobox-hub`: the reference platform receiver that tests and demos sync to.
+@main
+struct FluoroboxHub: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fluorobox-hub",
+        abstract: "Reference platform receiver for Fluorobox devices (docs/platform-api.yaml).",
+        subcommands: [Serve.self, List.self]
+    )
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Receive from devices until stopped (SIGTERM/SIGINT).")
+
+    @Option(help: "Folder of the hub's store (created when missing).") var dataDir: String
+    @Option(help: "TCP port; 0 picks a free one (written to DATA_DIR/hub.port).") var port: Int = 8443
+    @Option(help: "Address to bind.") var host: String = "127.0.0.1"
+    @Option(help: "Folder of model packages served as the catalog.") var catalogDir: String?
+    @Option(help: "Share of upload requests answered 503 on purpose (tests).") var failRate: Double = 0
+    @Option(help: "Seed of the injected faults.") var faultSeed: UInt64 = 1
+    @Option(help: "Log level.") var logLevel: String = "notice"
+    @Option(help: "PEM certificate (chain) of the hub; with --tls-key and --tls-client-ca turns on HTTPS with mutual TLS.") var tlsCert: String?
+    @Option(help: "PEM private key of --tls-cert.") var tlsKey: String?
+    @Option(help: "PEM CA whose client certificates (devices) are accepted; every client must present one.") var tlsClientCa: String?
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = Logger.Level(rawValue: logLevel) ?? .notice
+            return handler
+        }
+        let logger = Logger(label: "fluorobox-hub")
+        let store = try HubStore(directory: dataDir)
+        var settings = HubServer.Settings()
+        settings.host = host
+        settings.port = port
+        settings.catalogDirectory = catalogDir
+        settings.faults = HubFaults(failRate: failRate, seed: faultSeed)
+        switch (tlsCert, tlsKey, tlsClientCa) {
+        case let (cert?, key?, ca?):
+            settings.tls = HubTLSSettings(certificatePath: cert, privateKeyPath: key, clientCAPath: ca)
+        case (nil, nil, nil):
+            break
+        default:
+            throw ValidationError("--tls-cert, --tls-key and --tls-client-ca go together")
+        }
+        let portFile = dataDir + "/hub.port"
+        settings.onListening = { bound in
+            let temporary = portFile + ".tmp"
+            try? Data("\(bound)\n".utf8).write(to: URL(fileURLWithPath: temporary))
+            _ = rename(temporary, portFile)
+            logger.notice("hub listening", metadata: ["port": "\(bound)", "data_dir": "\(dataDir)"])
+        }
+        try await HubServer(store: store, settings: settings, logger: logger).makeApplication().runService()
+    }
+}
+
+struct List: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List every item the hub holds.")
+
+    @Option(help: "Folder of the hub's store.") var dataDir: String
+    @Flag(help: "One JSON array: key, kind, device, sha256, size, receivedAt, bytesResent.") var json = false
+
+    func run() async throws {
+        let items = try HubStore(directory: dataDir).list()
+        if json {
+            let encoder = JSONEncoder()
+            encoder.dateEncodingStrategy = .iso8601
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(items), as: UTF8.self))
+        } else {
+            for item in items {
+                print("\(item.kind)\t\(item.device)\t\(item.sha256)\t\(item.size)\t\(item.key)")
+            }
+            print("\(items.count) items")
+        }
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+import FluoroboxTestSupport
+import Glibc
+import Synchronization
+
+/// `fluorobox-hub serve` as a real child process on a fixed loopback port, restarted by a
+/// supervisor when it dies (the tests kill it on purpose with FLUOROBOX_CRASH_AT).
+final class HubProcess: Sendable {
+    let dataDirectory: String
+    let port: Int
+    let arguments: [String]
+    /// FLUOROBOX_CRASH_AT for each start in turn; later starts run without one.
+    let crashPlan: [String]
+    private let state = Mutex(State())
+
+    private struct State {
+        var process: Process?
+        var starts = 0
+        var stopping = false
+        var deaths = 0
+    }
+
+    static var binary: String {
+        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        var candidate = bundle.appendingPathComponent("fluorobox-hub").path
+        if !FileManager.default.isExecutableFile(atPath: candidate) {
+            candidate = URL(fileURLWithPath: TestData.packageRoot).appendingPathComponent(".build/debug/fluorobox-hub").path
+        }
+        return candidate
+    }
+
+    init(dataDirectory: String, port: Int, arguments: [String] = [], crashPlan: [String] = []) {
+        self.dataDirectory = dataDirectory
+        self.port = port
+        self.arguments = arguments
+        self.crashPlan = crashPlan
+    }
+
+    /// Deaths not asked for by ``stop()`` (each one was restarted).
+    var deaths: Int { state.withLock { $0.deaths } }
+
+    func start() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["serve", "--data-dir", dataDirectory, "--port", String(port), "--log-level", "error"] + arguments
+        var environment = ProcessInfo.processInfo.environment
+        let start = state.withLock { state -> Int in
+            state.starts += 1
+            return state.starts
+        }
+        environment["FLUOROBOX_CRASH_AT"] = start <= crashPlan.count ? crashPlan[start - 1] : nil
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.terminationHandler = { [self] _ in
+            let restart = state.withLock { state -> Bool in
+                state.process = nil
+                if state.stopping { return false }
+                state.deaths += 1
+                return true
+            }
+            if restart { try? self.start() }
+        }
+        state.withLock { $0.process = process }
+        try process.run()
+    }
+
+    /// Waits until the hub answers on its port.
+    func waitUntilListening(timeout: Double = 30) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if Self.canConnect(port: port) { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw POSIXError(.ETIMEDOUT)
+    }
+
+    func stop() {
+        let process = state.withLock { state -> Process? in
+            state.stopping = true
+            return state.process
+        }
+        if let process, process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+
+    static func canConnect(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = FaultProxy.loopback(port: port)
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
+    }
+
+    /// A port nothing listens on now (bind to 0, read it, close).
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = FaultProxy.loopback(port: 0)
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        var actual = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &actual) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: actual.sin_port))
+    }
+}
+
+/// What `fluorobox-hub list --json` prints.
+struct HubListedItem: Decodable, Hashable {
+    var key: String
+    var kind: String
+    var device: String
+    var sha256: String
+    var size: Int64
+    var bytesResent: Int64
+}
+
+enum HubList {
+    static func items(dataDirectory: String) async throws -> [HubListedItem] {
+        let result = try await ProcessRunner.run(HubProcess.binary, ["list", "--data-dir", dataDirectory, "--json"])
+        guard result.status == 0 else { throw POSIXError(.EIO) }
+        return try JSONDecoder().decode([HubListedItem].self, from: Data(result.stdout.utf8))
+    }
+}

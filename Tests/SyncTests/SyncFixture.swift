@@ -1,0 +1,119 @@
+import Crypto
+import Foundation
+import GRDB
+import StudyStore
+
+/// Fills a box's store with instances (through the real intake) and results (rows as the
+/// analysis service writes them), each with its platform outbox item.
+enum SyncFixture {
+    struct Expected {
+        /// key → SHA-256 of what the hub must hold.
+        var instances: [String: String] = [:]
+        var results: [String: String] = [:]
+        var instanceBytes: Int64 = 0
+        var resultBytes: Int64 = 0
+        var all: Set<String> { Set(instances.keys).union(results.keys) }
+    }
+
+    static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        SHA256.hash(data: Array(bytes)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func fill(_ store: StudyStore, instances: Int, instanceBytes: Int, results: Int, seed: UInt64 = 1) async throws -> Expected {
+        var expected = Expected()
+        var generator = SeededGenerator(seed: seed)
+        var instanceIDs: [Int64] = []
+        var studyUIDs: [String] = []
+        for index in 0..<instances {
+            var bytes = [UInt8](repeating: 0, count: instanceBytes)
+            for position in stride(from: 0, to: bytes.count, by: 8) {
+                let value = generator.next()
+                for offset in 0..<min(8, bytes.count - position) {
+                    bytes[position + offset] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(offset)))
+                }
+            }
+            let study = "1.2.826.0.1.3680043.10.1001.\(seed).\(index)"
+            let sop = study + ".1"
+            let receipt = try await store.ingest(.bytes(bytes), origin: IntakeOrigin(source: .import, detail: "sync fixture")) { _ in
+                InstanceDescription(sopInstanceUID: sop, studyInstanceUID: study, uidsGenerated: false, format: .dicom, modality: "DX")
+            }
+            instanceIDs.append(receipt.instanceID)
+            studyUIDs.append(study)
+            expected.instances[OutboxItemRecord.instanceKey(sopInstanceUID: sop, sha256: receipt.sha256)] = receipt.sha256
+            expected.instanceBytes += Int64(instanceBytes)
+        }
+        let queue = try DatabaseQueue(path: store.directory.databasePath)
+        let now = Date()
+        let ids = instanceIDs, uids = studyUIDs
+        let written = try await queue.write { db -> [(String, String, Int)] in
+            var written: [(String, String, Int)] = []
+            for index in 0..<results {
+                let instance = ids[index % ids.count]
+                let study = uids[index % uids.count]
+                try db.execute(
+                    sql: "INSERT INTO analysis (instanceID, task, modelID, modelVersion, status, attempts, queuedAt, finishedAt) VALUES (?, 'chest', 'chest-phantom-demo', '1.0.\(index)', 'done', 1, ?, ?)",
+                    arguments: [instance, now, now]
+                )
+                let analysis = db.lastInsertedRowID
+                let report = #"{"schema":"fluorobox.result/1","study":"\#(study)","index":\#(index),"findings":[{"label":"nodule","probability":0.\#(index % 10)}]}"#
+                let hash = hex(report.utf8)
+                try db.execute(
+                    sql: "INSERT INTO result (analysisID, instanceID, flagged, qualityVerdict, report, resultHash, createdAt) VALUES (?, ?, ?, 'ok', ?, ?, ?)",
+                    arguments: [analysis, instance, index % 3 == 0, report, hash, now]
+                )
+                let result = db.lastInsertedRowID
+                let key = OutboxItemRecord.resultKey(studyInstanceUID: study, modelVersion: "1.0.\(index)", resultHash: hash)
+                try db.execute(
+                    sql: "INSERT INTO outboxItem (destination, kind, idempotencyKey, priority, resultID, payloadBytes, state, attempts, nextAttemptAt, createdAt) VALUES ('platform', 'result', ?, 2, ?, ?, 'queued', 0, ?, ?)",
+                    arguments: [key, result, report.utf8.count, now, now]
+                )
+                written.append((key, hash, report.utf8.count))
+            }
+            return written
+        }
+        for (key, hash, bytes) in written {
+            expected.results[key] = hash
+            expected.resultBytes += Int64(bytes)
+        }
+        return expected
+    }
+
+    /// Outbox rows of the platform by state.
+    static func platformStates(_ store: StudyStore) throws -> [String: Int] {
+        let queue = try DatabaseQueue(path: store.directory.databasePath)
+        return try queue.read { db in
+            var states: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM outboxItem WHERE destination = 'platform' GROUP BY state") {
+                states[row["state"]] = row["n"]
+            }
+            return states
+        }
+    }
+
+    /// Attempts per key.
+    static func attempts(_ store: StudyStore) throws -> [String: Int] {
+        let queue = try DatabaseQueue(path: store.directory.databasePath)
+        return try queue.read { db in
+            var attempts: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT idempotencyKey, attempts FROM outboxItem WHERE destination = 'platform'") {
+                attempts[row["idempotencyKey"]] = row["attempts"]
+            }
+            return attempts
+        }
+    }
+}
+
+/// SplitMix64: repeatable test data and fault plans.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
