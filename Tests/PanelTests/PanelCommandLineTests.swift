@@ -36,7 +36,7 @@ struct PanelCommandLineTests {
         defer { if serve.isRunning { kill(serve.processIdentifier, SIGKILL) } }
 
         var port: Int?
-        for _ in 0..<300 {
+        for _ in 0..<1200 {
             if let state = AgentStateFile.read(directory: .init(path: data)), state.state == "ready", let panel = state.listeners["panel"] {
                 port = panel
                 break

@@ -98,6 +98,11 @@ struct PanelRouteTests {
         #expect(queued.count == 1)
         #expect(queued.first?["destination"] == "platform" && queued.first?["state"] == "queued")
         #expect(queued.first?["feedbackID"] == stored.first?.id)
+        let feedbackID = try #require(stored.first?.id)
+        let document = try #require(try fixture.store.feedbackDocument(feedbackID: feedbackID))
+        let fields = try #require(try JSONSerialization.jsonObject(with: Data(document)) as? [String: String])
+        #expect(fields["verdict"] == "disagree" && fields["comment"] == "rib crossing" && fields["studyInstanceUID"] == fixture.flaggedUID)
+        #expect(fields["resultKey"]?.hasPrefix("result:\(fixture.flaggedUID):1.0.0:") == true)
     }
 
     @Test("a technician cannot record a verdict")
