@@ -91,6 +91,29 @@ struct PanelCommandLineTests {
         let results = try #require(report?["results"] as? [[String: Any]])
         #expect(results.contains { $0["name"] as? String == "capture: DICOM listener answers C-ECHO" && $0["status"] as? String == "fail" })
 
+        // The platform destination: unreachable fails, the reference hub (fluorobox-hub) passes.
+        let unreachable = try await ProcessRunner.run(ProcessRunner.fluorobox, ["selftest", "--data-dir", data], environment: quiet.merging(["FLUOROBOX_SYNC_HUB_URL": "http://127.0.0.1:9"]) { $1 })
+        #expect(unreachable.status == 1 && unreachable.stdout.contains("FAIL  destination platform reachable"), "\(unreachable.stdout)")
+        let hubBinary = (ProcessRunner.fluorobox as NSString).deletingLastPathComponent + "/fluorobox-hub"
+        let hub = Process()
+        hub.executableURL = URL(fileURLWithPath: hubBinary)
+        hub.arguments = ["--data-dir", folder.file("hub"), "--port", "0"]
+        hub.standardOutput = FileHandle.nullDevice
+        hub.standardError = FileHandle.nullDevice
+        try hub.run()
+        defer { if hub.isRunning { kill(hub.processIdentifier, SIGKILL) } }
+        var hubPort: String?
+        for _ in 0..<600 {
+            if let text = try? String(contentsOfFile: folder.file("hub/hub.port"), encoding: .utf8), !text.isEmpty {
+                hubPort = text.trimmingCharacters(in: .whitespacesAndNewlines)
+                break
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let port = try #require(hubPort)
+        let reachable = try await ProcessRunner.run(ProcessRunner.fluorobox, ["selftest", "--data-dir", data], environment: quiet.merging(["FLUOROBOX_SYNC_HUB_URL": "http://127.0.0.1:\(port)"]) { $1 })
+        #expect(reachable.status == 0 && reachable.stdout.contains("PASS  destination platform reachable"), "\(reachable.stdout)")
+
         let bundlePath = folder.file("bundle.json")
         let summary = try await ProcessRunner.run(ProcessRunner.fluorobox, ["diagnostics", "--data-dir", data, "--output", bundlePath], environment: quiet)
         #expect(summary.status == 0, "\(summary.stderr)")
