@@ -100,25 +100,23 @@ public struct Agent: Sendable {
             ))
         }
         let groupForRestart = ServiceGroupReference()
-        var panelCredentials: PanelCredentials?
         if configuration.panel.enabled {
-            do {
-                panelCredentials = try PanelService.prepareCredentials(dataDirectory: directory.path, settings: configuration.panel, logger: logger)
-            } catch {
-                logger.error("panel not started: its credentials cannot be prepared", metadata: ["error": "\(error)"])
-            }
-        }
-        if let credentials = panelCredentials {
             let hooks = PanelHooks.appliance(
                 configuration: configuration, store: store, gate: gate, logger: logger.labelled("panel"),
                 restart: { await groupForRestart.group?.triggerGracefulShutdown() }
             )
-            let panel = PanelApplication(store: store, settings: configuration.panel, credentials: credentials, hooks: hooks, logger: logger.labelled("panel"))
+            let panelLogger = logger.labelled("panel")
             services.append(.init(
-                service: PanelService(panel: panel) { port in
-                    // Not part of readiness: the panel only observes, intake never waits for it.
-                    agentState.setListener("panel", port: port)
-                },
+                service: PanelService(
+                    dataDirectory: directory.path, settings: configuration.panel, logger: panelLogger,
+                    makePanel: { credentials in
+                        PanelApplication(store: store, settings: configuration.panel, credentials: credentials, hooks: hooks, logger: panelLogger)
+                    },
+                    onServing: { port in
+                        // Not part of readiness: the panel only observes, intake never waits for it.
+                        agentState.setListener("panel", port: port)
+                    }
+                ),
                 successTerminationBehavior: .gracefullyShutdownGroup,
                 failureTerminationBehavior: .gracefullyShutdownGroup,
                 serviceName: PanelService.name

@@ -5,6 +5,7 @@ import Logging
 import Panel
 import POSIXSupport
 import StudyStore
+import Sync
 import USBCapture
 
 extension PanelHooks {
@@ -20,6 +21,7 @@ extension PanelHooks {
             selfTestChecks: { ApplianceSelfTest.checks(configuration: configuration, store: store, logger: logger) },
             configuration: { ApplianceSystemSummary.configurationValues(configuration) },
             logFiles: [store.directory.runPath + "/agent.log"],
+            journalUnits: ["fluorobox.service"],
             restartServices: restart
         )
     }
@@ -120,10 +122,26 @@ enum ApplianceSelfTest {
         })
         for destination in configuration.destinations {
             checks.append(SelfTestCheck(name: "destination \(destination.rawValue) reachable") {
-                .skipped("sync to \(destination.rawValue) is not available yet in this build")
+                await reachability(of: destination, configuration: configuration, logger: logger)
             })
         }
         return checks
+    }
+
+    /// The platform: the sync client's own probe (GET /v1/health over its TLS settings). Other
+    /// destinations have no client in this build yet.
+    static func reachability(of destination: Destination, configuration: ApplianceConfiguration, logger: Logger) async -> SelfTestResult.Outcome {
+        guard destination == .platform else { return .skipped("no sync client for \(destination.rawValue) in this build yet") }
+        do {
+            let settings = try configuration.effectiveSync()
+            guard let url = settings.hubURL else { return .skipped("no platform address configured (sync.hubURL)") }
+            let client = try PlatformClient(settings: settings, counters: SyncCounters(), logger: logger)
+            let reachable = await client.probe()
+            await client.shutdown()
+            return reachable ? .pass("\(url) answers /v1/health") : .fail("\(url) does not answer /v1/health within 2 s")
+        } catch {
+            return .fail("\(error)")
+        }
     }
 
     static func echo(port: Int, calledAETitle: String) async -> SelfTestResult.Outcome {

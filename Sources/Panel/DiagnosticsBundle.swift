@@ -50,9 +50,13 @@ public struct DiagnosticsBundle: Sendable, Codable {
         for (key, value) in hooks.configuration() {
             configuration[key] = isSecret(key) ? "[secret]" : redactor.redact(value)
         }
-        let logs = hooks.logFiles.compactMap { path -> LogFile? in
+        var logs = hooks.logFiles.compactMap { path -> LogFile? in
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
             return LogFile(path: path, lines: text.split(separator: "\n", omittingEmptySubsequences: false).suffix(logLines).map { redactor.redact(String($0)) })
+        }
+        for unit in hooks.journalUnits {
+            guard let text = try? await BlockingIO.run({ try journal(unit: unit, lines: logLines) }), !text.isEmpty else { continue }
+            logs.append(LogFile(path: "journalctl -u \(unit)", lines: text.split(separator: "\n").map { redactor.redact(String($0)) }))
         }
         return DiagnosticsBundle(
             generatedAt: Date(), system: system, host: HostReadings.read(), configuration: configuration,
@@ -73,6 +77,22 @@ public struct DiagnosticsBundle: Sendable, Codable {
             },
             logs: logs
         )
+    }
+
+    /// The unit's journal tail; empty where there is no journalctl or no such unit.
+    static func journal(unit: String, lines: Int) throws -> String {
+        let journalctl = "/usr/bin/journalctl"
+        guard FileManager.default.isExecutableFile(atPath: journalctl) else { return "" }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: journalctl)
+        process.arguments = ["-u", unit, "-n", String(lines), "-o", "short-iso", "--no-pager", "-q"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return process.terminationStatus == 0 ? String(decoding: data, as: UTF8.self) : ""
     }
 
     public func json() throws -> Data {

@@ -13,7 +13,7 @@ extension PanelApplication {
         }
         router.get("/metrics") { _, _ in
             let status = try? await BlockingIO.run { try store.status() }
-            let flagged = try? await BlockingIO.run { try store.worklist(limit: 10_000).filter(\.flagged).count }
+            let flagged = try? await BlockingIO.run { try store.panelCounters().flaggedStudies }
             return text(metrics.render(status: status, flaggedStudies: flagged, sessions: await sessions.count), contentType: "text/plain; version=0.0.4")
         }
         router.get("/assets/panel.css") { _, _ in
@@ -30,8 +30,10 @@ extension PanelApplication {
         }
         router.get("/") { _, _ in redirect("/status") }
         router.get("/login") { request, context in
-            loginPage(context, next: request.uri.queryParameters.get("next"), message: nil, status: .ok)
+            loginPage(context, next: request.uri.queryParameters.get("next"), message: nil, status: .ok, existingToken: request.cookies[Self.loginCSRFCookie]?.value)
         }
+        // Browsers ask for it on every page; an empty answer keeps it off the login redirect.
+        router.get("/favicon.ico") { _, _ in Response(status: .noContent) }
         router.post("/login") { request, context in
             try await logIn(request, context)
         }
@@ -44,9 +46,11 @@ extension PanelApplication {
     }
 
     /// The login form carries a CSRF token that must match its cookie (login CSRF).
-    func loginPage(_ context: PanelRequestContext, next: String?, message: String?, status: HTTPResponse.Status) -> Response {
+    /// An existing token is kept, so a second login page (another tab, a favicon redirect) does
+    /// not invalidate the form already shown.
+    func loginPage(_ context: PanelRequestContext, next: String?, message: String?, status: HTTPResponse.Status, existingToken: String? = nil) -> Response {
         let t = context.language
-        let token = RandomToken.make()
+        let token = existingToken.flatMap { $0.count == 43 && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" } ? $0 : nil } ?? RandomToken.make()
         let roles = PanelRole.allCases.map { role in
             "<option value=\"\(role.rawValue)\">\(HTML.escape(t(role == .doctor ? "Doctor" : "Technician")))</option>"
         }.joined()
@@ -78,7 +82,7 @@ extension PanelApplication {
             return text("missing or wrong CSRF token; reload the login page", status: .forbidden)
         }
         guard let role = PanelRole(rawValue: form["role"] ?? ""), let password = form["password"] else {
-            return loginPage(context, next: next, message: t("Choose a role and enter the password."), status: .badRequest)
+            return loginPage(context, next: next, message: t("Choose a role and enter the password."), status: .badRequest, existingToken: expected)
         }
         switch await sessions.logIn(role: role, password: password, hash: credentials.hash(for: role)) {
         case .success(let session):
@@ -90,12 +94,12 @@ extension PanelApplication {
         case .wrongPassword(let remaining):
             metrics.failedLogins.increment()
             logger.warning("panel login failed", metadata: ["role": "\(role.rawValue)", "attempts_left": "\(remaining)"])
-            return loginPage(context, next: next, message: t("Wrong password.") + " " + t("Attempts left before lockout:") + " \(remaining)", status: .unauthorized)
+            return loginPage(context, next: next, message: t("Wrong password.") + " " + t("Attempts left before lockout:") + " \(remaining)", status: .unauthorized, existingToken: expected)
         case .lockedOut(let until):
             metrics.lockouts.increment()
             logger.warning("panel login refused: locked out", metadata: ["role": "\(role.rawValue)", "until": "\(until)"])
             let minutes = max(1, Int((until.timeIntervalSinceNow / 60).rounded(.up)))
-            return loginPage(context, next: next, message: t("Too many failed logins: locked for minutes:") + " \(minutes)", status: .tooManyRequests)
+            return loginPage(context, next: next, message: t("Too many failed logins: locked for minutes:") + " \(minutes)", status: .tooManyRequests, existingToken: expected)
         }
     }
 }

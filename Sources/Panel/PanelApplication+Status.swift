@@ -12,6 +12,7 @@ struct StatusSnapshot: Sendable {
     var host: HostReadings
     var dailyIntakeBytes: Double
     var flaggedStudies: Int
+    var capturesToday: Int
     var studiesVersion: String
 
     /// Days until the hard limit at the last week's rate, counting what eviction can free.
@@ -25,7 +26,7 @@ struct StatusSnapshot: Sendable {
     /// Small JSON for server-sent events.
     var live: [String: String] {
         var values = [
-            "intakeToday": String(store.instancesReceivedToday),
+            "intakeToday": String(capturesToday),
             "studies": String(store.studies),
             "flagged": String(flaggedStudies),
             "diskFree": HTML.bytes(Int64(store.storage.availableBytes)),
@@ -45,12 +46,12 @@ extension PanelApplication {
         let store = self.store
         return try await BlockingIO.run {
             let status = try store.status()
-            let worklist = try store.worklist(limit: 10_000)
+            let counters = try store.panelCounters()
             return StatusSnapshot(
                 system: system, store: status, host: HostReadings.read(),
                 dailyIntakeBytes: try store.averageDailyIntakeBytes(),
-                flaggedStudies: worklist.filter(\.flagged).count,
-                studiesVersion: "\(status.studies)-\(status.instances)-\(worklist.reduce(0) { $0 + $1.analyses.values.reduce(0, +) + $1.feedbackCount })"
+                flaggedStudies: counters.flaggedStudies, capturesToday: counters.capturesToday,
+                studiesVersion: counters.version
             )
         }
     }
@@ -110,7 +111,7 @@ extension PanelApplication {
         // Intake
         body += """
             <section id="intake"><h2>\(e(t("Intake")))</h2>
-            <p>\(e(t("Today"))): <b data-live="intakeToday">\(status.instancesReceivedToday)</b></p>
+            <p>\(e(t("Today"))): <b data-live="intakeToday">\(snapshot.capturesToday)</b></p>
             <p>\(e(t("Studies"))): <span data-live="studies">\(status.studies)</span>; \(e(t("flagged for review"))): <span data-live="flagged">\(snapshot.flaggedStudies)</span></p>
             </section>
             """

@@ -20,7 +20,7 @@ public struct PanelApplication: Sendable {
     static let languageCookie = "lang"
     /// Paths served without a session: health, metrics, the login page, the language switch, assets.
     static func isOpen(_ path: String) -> Bool {
-        ["/healthz", "/readyz", "/metrics", "/login"].contains(path) || path.hasPrefix("/lang/") || path.hasPrefix("/assets/")
+        ["/healthz", "/readyz", "/metrics", "/login", "/favicon.ico"].contains(path) || path.hasPrefix("/lang/") || path.hasPrefix("/assets/")
     }
 
     public init(store: StudyStore, settings: PanelSettings, credentials: PanelCredentials, hooks: PanelHooks, logger: Logger) {

@@ -1,5 +1,7 @@
+import Foundation
 import Hummingbird
 import Logging
+import POSIXSupport
 import ServiceLifecycle
 import StudyStore
 
@@ -7,17 +9,42 @@ import StudyStore
 public struct PanelService: Service {
     public static let name = "panel"
 
-    let panel: PanelApplication
+    let makePanel: @Sendable (PanelCredentials) -> PanelApplication
+    let dataDirectory: String
+    let settings: PanelSettings
+    let logger: Logger
     let onServing: @Sendable (Int) async -> Void
 
-    public init(panel: PanelApplication, onServing: @escaping @Sendable (Int) async -> Void) {
-        self.panel = panel
+    /// `makePanel` gets the credentials once they are read (or made, at first start: the slow
+    /// hashing happens inside the service, so intake is ready without waiting for it).
+    public init(
+        dataDirectory: String, settings: PanelSettings, logger: Logger,
+        makePanel: @escaping @Sendable (PanelCredentials) -> PanelApplication,
+        onServing: @escaping @Sendable (Int) async -> Void
+    ) {
+        self.dataDirectory = dataDirectory
+        self.settings = settings
+        self.logger = logger
+        self.makePanel = makePanel
         self.onServing = onServing
     }
 
-    /// Serves until graceful shutdown. The panel only observes: when its port cannot be bound
-    /// (taken by another program) it logs that and tries again, and intake goes on regardless.
+    /// Serves until graceful shutdown. The panel only observes: when its credentials cannot be
+    /// prepared it logs why and stays down, when its port cannot be bound (taken by another
+    /// program) it tries again; intake goes on regardless.
     public func run() async throws {
+        let credentials: PanelCredentials
+        do {
+            let (dataDirectory, settings, logger) = (self.dataDirectory, self.settings, self.logger)
+            credentials = try await BlockingIO.run {
+                try Self.prepareCredentials(dataDirectory: dataDirectory, settings: settings, logger: logger)
+            }
+        } catch {
+            logger.error("panel not started: its credentials cannot be prepared", metadata: ["error": "\(error)"])
+            try? await gracefulShutdown()
+            return
+        }
+        let panel = makePanel(credentials)
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             do {
                 try await panel.makeApplication(onServing: onServing).run()
@@ -48,7 +75,8 @@ public struct PanelService: Service {
         for role in PanelRole.allCases {
             guard let password = passwords[role] else { continue }
             let line = "panel first start: the \(role.rawValue) password is \(password) (shown once; `fluorobox panel-password` sets a new one)"
-            print(line)
+            // Straight to the console, unbuffered: under systemd stdout is a pipe to the journal.
+            FileHandle.standardOutput.write(Data((line + "\n").utf8))
             logger.notice("\(line)")
         }
         return credentials

@@ -88,6 +88,8 @@ public struct PanelHooks: Sendable {
     public var configuration: @Sendable () -> [String: String]
     /// Files whose tail goes into the diagnostics bundle (redacted).
     public var logFiles: [String]
+    /// systemd units whose journal tail goes into the bundle, where journalctl exists.
+    public var journalUnits: [String]
     /// Restarts the agent's services; nil where the panel cannot (tests without an agent).
     public var restartServices: (@Sendable () async -> Void)?
 
@@ -97,6 +99,7 @@ public struct PanelHooks: Sendable {
         selfTestChecks: @escaping @Sendable () -> [SelfTestCheck] = { [] },
         configuration: @escaping @Sendable () -> [String: String] = { [:] },
         logFiles: [String] = [],
+        journalUnits: [String] = [],
         restartServices: (@Sendable () async -> Void)? = nil
     ) {
         self.system = system
@@ -104,6 +107,7 @@ public struct PanelHooks: Sendable {
         self.selfTestChecks = selfTestChecks
         self.configuration = configuration
         self.logFiles = logFiles
+        self.journalUnits = journalUnits
         self.restartServices = restartServices
     }
 }

@@ -53,4 +53,25 @@ extension StudyStore {
                 """, arguments: [studyInstanceUID])
         }
     }
+
+    /// The JSON the platform receives for a verdict (docs/platform-api.yaml, /v1/feedback):
+    /// the result's idempotency key, the verdict, the comment, when and by which role. For the
+    /// sync worker's outbox payload (items of kind `feedback` carry `feedbackID`).
+    public func feedbackDocument(feedbackID: Int64) throws(StoreError) -> [UInt8]? {
+        try read("reading feedback \(feedbackID)") { db in
+            guard let feedback = try FeedbackRecord.fetchOne(db, key: feedbackID),
+                  let study = try StudyRecord.fetchOne(db, key: feedback.studyID) else { return nil }
+            var document: [String: String] = [
+                "verdict": feedback.verdict.rawValue, "role": feedback.role,
+                "studyInstanceUID": study.studyInstanceUID,
+                "recordedAt": ISO8601DateFormatter().string(from: feedback.createdAt),
+            ]
+            if let comment = feedback.comment { document["comment"] = comment }
+            if let resultID = feedback.resultID, let result = try ResultRecord.fetchOne(db, key: resultID) {
+                let version = try String.fetchOne(db, sql: "SELECT modelVersion FROM analysis WHERE id = ?", arguments: [result.analysisID]) ?? "unknown"
+                document["resultKey"] = OutboxItemRecord.resultKey(studyInstanceUID: study.studyInstanceUID, modelVersion: version, resultHash: result.resultHash)
+            }
+            return Array(try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys]))
+        }
+    }
 }

@@ -5,39 +5,70 @@ extension StudyStore {
     /// Quality verdicts that do not ask for a retake.
     static let acceptableVerdicts: Set<String> = ["ok", "acceptable"]
 
-    /// Studies for the panel: flagged and retake-advised first, then newest first.
+    /// Studies for the panel: flagged and retake-advised first, then newest first. Four
+    /// grouped queries whatever the number of studies.
     public func worklist(limit: Int = 200) throws(StoreError) -> [WorklistEntry] {
         try read("reading the worklist") { db in
             let studies = try StudyRecord.order(StudyRecord.Columns.createdAt.desc, StudyRecord.Columns.id.desc).limit(limit).fetchAll(db)
-            var entries: [WorklistEntry] = []
-            for study in studies {
+            // The grouped queries cover the listed studies' id range; rows of others are unused.
+            guard let floor = studies.compactMap(\.id).min() else { return [] }
+            var instances: [Int64: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT studyID, COUNT(*) AS n FROM instance WHERE studyID >= ? AND source != ? GROUP BY studyID", arguments: [floor, IntakeSource.analysis]) {
+                instances[row["studyID"]] = row["n"]
+            }
+            var flagged: Set<Int64> = [], retake: Set<Int64> = []
+            for row in try Row.fetchAll(db, sql: """
+                SELECT instance.studyID AS studyID, MAX(result.flagged) AS flagged,
+                       MAX(CASE WHEN result.qualityVerdict IS NOT NULL AND result.qualityVerdict NOT IN ('ok', 'acceptable') THEN 1 ELSE 0 END) AS retake
+                FROM result JOIN instance ON instance.id = result.instanceID
+                WHERE instance.studyID >= ? GROUP BY instance.studyID
+                """, arguments: [floor]) {
+                let id: Int64 = row["studyID"]
+                if (row["flagged"] as Int?) == 1 { flagged.insert(id) }
+                if (row["retake"] as Int?) == 1 { retake.insert(id) }
+            }
+            var analyses: [Int64: [String: Int]] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT instance.studyID AS studyID, analysis.status AS status, COUNT(*) AS n FROM analysis
+                JOIN instance ON instance.id = analysis.instanceID WHERE instance.studyID >= ? GROUP BY instance.studyID, analysis.status
+                """, arguments: [floor]) {
+                analyses[row["studyID"], default: [:]][row["status"]] = row["n"]
+            }
+            var feedback: [Int64: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT studyID, COUNT(*) AS n FROM feedback WHERE studyID >= ? GROUP BY studyID", arguments: [floor]) {
+                feedback[row["studyID"]] = row["n"]
+            }
+            let entries = studies.map { study in
                 let id = study.id!
-                let instances = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM instance WHERE studyID = ? AND source != ?", arguments: [id, IntakeSource.analysis]) ?? 0
-                let results = try Row.fetchAll(db, sql: """
-                    SELECT result.flagged, result.qualityVerdict FROM result
-                    JOIN instance ON instance.id = result.instanceID WHERE instance.studyID = ?
-                    """, arguments: [id])
-                var analyses: [String: Int] = [:]
-                for row in try Row.fetchAll(db, sql: """
-                    SELECT analysis.status, COUNT(*) AS n FROM analysis
-                    JOIN instance ON instance.id = analysis.instanceID WHERE instance.studyID = ? GROUP BY analysis.status
-                    """, arguments: [id]) {
-                    analyses[row["status"]] = row["n"]
-                }
-                entries.append(WorklistEntry(
+                return WorklistEntry(
                     studyInstanceUID: study.studyInstanceUID, patientID: study.patientID, patientName: study.patientName,
-                    studyDate: study.studyDate, modality: study.modality, createdAt: study.createdAt, instances: instances,
-                    flagged: results.contains { ($0["flagged"] as Bool?) == true },
-                    retakeAdvised: results.contains { row in
-                        guard let verdict: String = row["qualityVerdict"] else { return false }
-                        return !Self.acceptableVerdicts.contains(verdict)
-                    },
-                    analyses: analyses,
-                    feedbackCount: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM feedback WHERE studyID = ?", arguments: [id]) ?? 0
-                ))
+                    studyDate: study.studyDate, modality: study.modality, createdAt: study.createdAt, instances: instances[id] ?? 0,
+                    flagged: flagged.contains(id), retakeAdvised: retake.contains(id),
+                    analyses: analyses[id] ?? [:], feedbackCount: feedback[id] ?? 0
+                )
             }
             // Stable: newest first within each group.
             return entries.filter(\.needsAttention) + entries.filter { !$0.needsAttention }
+        }
+    }
+
+    /// Whole-store figures for the status page, metrics and live updates (no per-study work).
+    public func panelCounters(now: Date = Date()) throws(StoreError) -> PanelCounters {
+        try read("counting for the panel") { db in
+            let flagged = try Int.fetchOne(db, sql: """
+                SELECT COUNT(DISTINCT instance.studyID) FROM result JOIN instance ON instance.id = result.instanceID WHERE result.flagged
+                """) ?? 0
+            let retake = try Int.fetchOne(db, sql: """
+                SELECT COUNT(DISTINCT instance.studyID) FROM result JOIN instance ON instance.id = result.instanceID
+                WHERE result.qualityVerdict IS NOT NULL AND result.qualityVerdict NOT IN ('ok', 'acceptable')
+                """) ?? 0
+            let captures = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM instance WHERE receivedAt >= ? AND source != ?", arguments: [Calendar.current.startOfDay(for: now), IntakeSource.analysis]) ?? 0
+            // Changes whenever a study, an analysis state, a result or a verdict is added.
+            let version = try Row.fetchOne(db, sql: """
+                SELECT (SELECT COUNT(*) FROM study), (SELECT COALESCE(MAX(id), 0) FROM instance), (SELECT COUNT(*) FROM analysis WHERE status IN ('done', 'failed', 'skipped')),
+                       (SELECT COALESCE(MAX(id), 0) FROM result), (SELECT COALESCE(MAX(id), 0) FROM feedback)
+                """).map { row in (0..<5).map { String(row[$0] as Int64? ?? 0) }.joined(separator: "-") } ?? ""
+            return PanelCounters(flaggedStudies: flagged, retakeStudies: retake, capturesToday: captures, version: version)
         }
     }
 

@@ -92,6 +92,9 @@ enum StatusText {
         if let port = report.agent.listeners["dicom"] {
             lines.append((report.usbLink == nil ? "Capture:    " : "            ") + "DICOM listener on port \(port)")
         }
+        if let port = report.agent.listeners["panel"] {
+            lines.append("Panel:      http://<box address>:\(port)/ (healthz, readyz, metrics open; pages behind the login)")
+        }
         if let problem = report.modelsProblem {
             lines.append("Models:     cannot read the packages folder: \(problem)")
         } else if let models = report.models {

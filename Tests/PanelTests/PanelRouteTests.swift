@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import Panel
 import StudyStore
+import Synchronization
 import Testing
 
 /// The panel's pages in process (Hummingbird's `.router` testing).
@@ -97,6 +98,11 @@ struct PanelRouteTests {
         #expect(queued.count == 1)
         #expect(queued.first?["destination"] == "platform" && queued.first?["state"] == "queued")
         #expect(queued.first?["feedbackID"] == stored.first?.id)
+        let feedbackID = try #require(stored.first?.id)
+        let document = try #require(try fixture.store.feedbackDocument(feedbackID: feedbackID))
+        let fields = try #require(try JSONSerialization.jsonObject(with: Data(document)) as? [String: String])
+        #expect(fields["verdict"] == "disagree" && fields["comment"] == "rib crossing" && fields["studyInstanceUID"] == fixture.flaggedUID)
+        #expect(fields["resultKey"]?.hasPrefix("result:\(fixture.flaggedUID):1.0.0:") == true)
     }
 
     @Test("a technician cannot record a verdict")
@@ -189,5 +195,34 @@ struct PanelRouteTests {
             #expect(text.hasPrefix("event: status\ndata: {"))
             #expect(text.contains("\"backlog-platform\":\"3\"") && text.contains("\"flagged\":\"1\""))
         }
+    }
+}
+
+/// Counts restarts asked for by the device page.
+final class RestartCounter: Sendable {
+    let count = Mutex(0)
+}
+
+
+@Suite("Panel restart")
+struct PanelRestartTests {
+    @Test("the technician's restart reaches the agent's hook; a doctor's does not")
+    func restart() async throws {
+        let counter = RestartCounter()
+        let fixture = try await PanelFixture(hooks: PanelHooks(
+            system: { SystemSummary(version: "test") },
+            restartServices: { counter.count.withLock { $0 += 1 } }
+        ))
+        try await fixture.panel.makeApplication().test(.router) { client in
+            var doctor = Browser(client)
+            _ = try await doctor.logIn(.doctor)
+            #expect(try await doctor.post("/device/restart", ["csrf": try await doctor.csrfToken()]).status == .forbidden)
+            var technician = Browser(client)
+            _ = try await technician.logIn(.technician)
+            let page = try await technician.post("/device/restart", ["csrf": try await technician.csrfToken()])
+            #expect(String(buffer: page.body).contains("Restarting the agent"))
+        }
+        for _ in 0..<50 where counter.count.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(counter.count.withLock { $0 } == 1)
     }
 }

@@ -72,6 +72,21 @@ struct PanelSecurityTests {
         #expect(try fixture.store.pendingRegistration()?.patientID == "P-778")
     }
 
+    @Test("a second login page (another tab, the favicon) keeps the token of the form already shown")
+    func loginTokenSurvivesReload() async throws {
+        let fixture = try await PanelFixture()
+        try await fixture.panel.makeApplication().test(.router) { client in
+            var browser = Browser(client)
+            let token = Browser.hiddenField("csrf", in: String(buffer: try await browser.get("/login").body))
+            #expect(try await browser.get("/favicon.ico").status == .noContent)
+            let again = Browser.hiddenField("csrf", in: String(buffer: try await browser.get("/login").body))
+            #expect(token != nil && token == again)
+            // A made-up cookie value is not adopted as a token.
+            browser.cookies["fluorobox_login_csrf"] = "short"
+            #expect(Browser.hiddenField("csrf", in: String(buffer: try await browser.get("/login").body)) != "short")
+        }
+    }
+
     @Test("repeated failures lock the role out, even for the right password")
     func lockout() async throws {
         let fixture = try await PanelFixture()

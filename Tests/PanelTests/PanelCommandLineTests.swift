@@ -1,0 +1,129 @@
+import Appliance
+import FluoroboxTestSupport
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Panel
+import Testing
+
+/// `fluorobox serve` with its panel, and `fluorobox selftest` / `diagnostics`, as processes.
+@Suite("Panel from the command line", .serialized)
+struct PanelCommandLineTests {
+    static func fetch(_ url: String) async throws -> (status: Int, body: String, finalPath: String) {
+        let (data, response) = try await URLSession.shared.data(from: URL(string: url)!)
+        let http = response as! HTTPURLResponse
+        return (http.statusCode, String(decoding: data, as: UTF8.self), http.url?.path ?? "")
+    }
+
+    @Test("serve runs the panel: first-start passwords printed once, health and metrics open, pages behind the login")
+    func servePanel() async throws {
+        let folder = TemporaryDirectory("panel-serve")
+        let data = folder.file("data")
+        let output = folder.file("stdout.txt")
+        FileManager.default.createFile(atPath: output, contents: nil)
+        let serve = Process()
+        serve.executableURL = URL(fileURLWithPath: ProcessRunner.fluorobox)
+        serve.arguments = ["serve", "--data-dir", data, "--dicom-port", "0"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["FLUOROBOX_PANEL_PORT"] = "0"
+        environment["FLUOROBOX_PANEL_BIND_ADDRESS"] = "127.0.0.1"
+        environment["FLUOROBOX_DICOM_BIND_ADDRESS"] = "127.0.0.1"
+        serve.environment = environment
+        serve.standardOutput = FileHandle(forWritingAtPath: output)
+        serve.standardError = FileHandle.nullDevice
+        try serve.run()
+        defer { if serve.isRunning { kill(serve.processIdentifier, SIGKILL) } }
+
+        var port: Int?
+        for _ in 0..<1200 {
+            if let state = AgentStateFile.read(directory: .init(path: data)), state.state == "ready", let panel = state.listeners["panel"] {
+                port = panel
+                break
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let panelPort = try #require(port)
+        let base = "http://127.0.0.1:\(panelPort)"
+        #expect(try await Self.fetch(base + "/healthz").status == 200)
+        #expect(try await Self.fetch(base + "/readyz").status == 200)
+        let metrics = try await Self.fetch(base + "/metrics")
+        #expect(metrics.status == 200 && metrics.body.contains("fluorobox_studies 0"))
+        let status = try await Self.fetch(base + "/status")
+        #expect(status.finalPath == "/login" && status.body.contains("Password"))
+
+        // The passwords went to the console once; the file holds only their hashes.
+        let printed = try String(contentsOfFile: output, encoding: .utf8)
+        let technician = try #require(printed.firstMatch(of: /technician password is ([a-z0-9-]+)/)?.1)
+        let credentials = try PanelCredentials.loadOrCreate(dataDirectory: data).credentials
+        #expect(credentials.hash(for: .technician)?.matches(String(technician)) == true)
+        let stored = try String(contentsOfFile: PanelCredentials.path(dataDirectory: data), encoding: .utf8)
+        #expect(!stored.contains(String(technician)))
+
+        kill(serve.processIdentifier, SIGTERM)
+        serve.waitUntilExit()
+        #expect(serve.terminationStatus == 0)
+
+        // A second start prints no password.
+        let again = try await ProcessRunner.run(ProcessRunner.fluorobox, ["selftest", "--data-dir", data], environment: ["FLUOROBOX_DICOM_ENABLED": "false"])
+        #expect(!again.stdout.contains("password is"))
+    }
+
+    @Test("selftest and diagnostics: human and JSON, failing checks exit 1, no patient names in the bundle")
+    func selfTestAndDiagnostics() async throws {
+        let folder = TemporaryDirectory("panel-cli")
+        let data = folder.file("data")
+        let study = try folder.write("a.dcm", try SyntheticDICOM.make(patientName: "KUZNETSOVA^OLGA"))
+        let imported = try await ProcessRunner.run(ProcessRunner.fluorobox, ["import", "--data-dir", data, study])
+        #expect(imported.status == 0, "\(imported.stderr)")
+        try await DemoModel.install(into: data + "/models")
+
+        let quiet = ["FLUOROBOX_DICOM_ENABLED": "false"]
+        let human = try await ProcessRunner.run(ProcessRunner.fluorobox, ["selftest", "--data-dir", data], environment: quiet)
+        #expect(human.status == 0, "\(human.stdout)\(human.stderr)")
+        #expect(human.stdout.contains("PASS  store integrity") && human.stdout.contains("PASS  models reproduce their reference outputs"))
+        #expect(human.stdout.contains("SKIP  destination platform reachable") && human.stdout.contains("self-test passed"))
+
+        // With the DICOM listener configured but no agent running, the capture check fails.
+        let failing = try await ProcessRunner.run(ProcessRunner.fluorobox, ["selftest", "--json", "--data-dir", data])
+        #expect(failing.status == 1)
+        let report = try JSONSerialization.jsonObject(with: Data(failing.stdout.utf8)) as? [String: Any]
+        let results = try #require(report?["results"] as? [[String: Any]])
+        #expect(results.contains { $0["name"] as? String == "capture: DICOM listener answers C-ECHO" && $0["status"] as? String == "fail" })
+
+        // The platform destination: unreachable fails, the reference hub (fluorobox-hub) passes.
+        let unreachable = try await ProcessRunner.run(ProcessRunner.fluorobox, ["selftest", "--data-dir", data], environment: quiet.merging(["FLUOROBOX_SYNC_HUB_URL": "http://127.0.0.1:9"]) { $1 })
+        #expect(unreachable.status == 1 && unreachable.stdout.contains("FAIL  destination platform reachable"), "\(unreachable.stdout)")
+        let hubBinary = (ProcessRunner.fluorobox as NSString).deletingLastPathComponent + "/fluorobox-hub"
+        let hub = Process()
+        hub.executableURL = URL(fileURLWithPath: hubBinary)
+        hub.arguments = ["--data-dir", folder.file("hub"), "--port", "0"]
+        hub.standardOutput = FileHandle.nullDevice
+        hub.standardError = FileHandle.nullDevice
+        try hub.run()
+        defer { if hub.isRunning { kill(hub.processIdentifier, SIGKILL) } }
+        var hubPort: String?
+        for _ in 0..<600 {
+            if let text = try? String(contentsOfFile: folder.file("hub/hub.port"), encoding: .utf8), !text.isEmpty {
+                hubPort = text.trimmingCharacters(in: .whitespacesAndNewlines)
+                break
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let port = try #require(hubPort)
+        let reachable = try await ProcessRunner.run(ProcessRunner.fluorobox, ["selftest", "--data-dir", data], environment: quiet.merging(["FLUOROBOX_SYNC_HUB_URL": "http://127.0.0.1:\(port)"]) { $1 })
+        #expect(reachable.status == 0 && reachable.stdout.contains("PASS  destination platform reachable"), "\(reachable.stdout)")
+
+        let bundlePath = folder.file("bundle.json")
+        let summary = try await ProcessRunner.run(ProcessRunner.fluorobox, ["diagnostics", "--data-dir", data, "--output", bundlePath], environment: quiet)
+        #expect(summary.status == 0, "\(summary.stderr)")
+        #expect(summary.stdout.contains("Store: 1 studies, 1 instances") && summary.stdout.contains("bundle written to"))
+        let json = try await ProcessRunner.run(ProcessRunner.fluorobox, ["diagnostics", "--json", "--data-dir", data], environment: quiet)
+        let bundle = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect(bundle["studies"] as? Int == 1)
+        #expect((bundle["system"] as? [String: Any])?["version"] as? String == Agent.version)
+        for text in [json.stdout, try String(contentsOfFile: bundlePath, encoding: .utf8)] {
+            #expect(!text.localizedCaseInsensitiveContains("KUZNETSOVA") && !text.localizedCaseInsensitiveContains("OLGA") && !text.contains("TEST-1"))
+        }
+    }
+}

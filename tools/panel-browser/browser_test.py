@@ -1,0 +1,295 @@
+"""The panel in a real browser: Debian's headless Chromium driven by Selenium.
+
+Seeds a data folder the way a box fills it (DICOM imports read by the shipped demo model in
+`fluorobox serve`: a flagged nodule phantom, a normal phantom, a blank image the quality check
+rejects; a failing platform destination written into the outbox, since sync is not built yet),
+then loads every page in English and Russian, checks the key texts, logs in and out, records a
+doctor's verdict and saves PNG screenshots under build/panel-screenshots.
+
+Usage: tools/panel-browser/run [path/to/fluorobox]
+"""
+import json
+import os
+import sqlite3
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+import pydicom
+from pydicom.dataset import FileDataset, FileMetaDataset
+from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+SHOTS = os.path.join(ROOT, "build", "panel-screenshots")
+PASSWORDS = {"technician": "browser-tech-1", "doctor": "browser-doc-2"}
+FAILING = "connection refused: platform unreachable (seeded)"
+
+passed = 0
+failed = 0
+
+
+def check(condition, what):
+    global passed, failed
+    if condition:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAIL: {what}", file=sys.stderr)
+
+
+def read_npy_u16(path):
+    data = open(path, "rb").read()
+    assert data[:6] == b"\x93NUMPY"
+    header_len = struct.unpack("<H", data[8:10])[0]
+    header = eval(data[10:10 + header_len].decode("latin1"))  # the .npy header is a Python dict literal
+    assert header["descr"] == "<u2" and not header["fortran_order"]
+    height, width = header["shape"]
+    return width, height, data[10 + header_len:10 + header_len + width * height * 2]
+
+
+def write_dx(path, width, height, pixels, patient_name, patient_id):
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.1.1"
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = FileDataset(path, {}, file_meta=meta, preamble=b"\0" * 128)
+    ds.SOPClassUID = meta.MediaStorageSOPClassUID
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds.StudyInstanceUID = generate_uid()
+    ds.SeriesInstanceUID = generate_uid()
+    ds.PatientName = patient_name
+    ds.PatientID = patient_id
+    ds.StudyDate = "20261123"
+    ds.Modality = "DX"
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.Rows, ds.Columns = height, width
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
+    ds.PixelData = pixels
+    ds.save_as(path, enforce_file_format=True)
+
+
+def run(binary, *args, stdin=None):
+    result = subprocess.run([binary, *args], input=stdin, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed: {result.stdout}{result.stderr}")
+    return result.stdout
+
+
+def seed(binary, work):
+    data = os.path.join(work, "data")
+    reference = os.path.join(ROOT, "models", "chest-phantom-demo", "reference", "nodule-source.npy")
+    width, height, pixels = read_npy_u16(reference)
+    files = [os.path.join(work, name) for name in ("nodule.dcm", "normal.dcm", "blank.dcm")]
+    write_dx(files[0], width, height, pixels, "PETROV^IVAN", "P-1001")
+    run(binary, "demo-study", "--out", files[1], "--seed", "7", "--size", "512")
+    write_dx(files[2], 512, 512, struct.pack("<H", 1200) * (512 * 512), "SIDOROVA^ANNA", "P-1003")
+    run(binary, "import", "--data-dir", data, *files)
+    package = os.path.join(ROOT, "models", "chest-phantom-demo")
+    manifest = json.load(open(os.path.join(package, "manifest.json")))
+    run(binary, "model", "install", package, "--data-dir", data)
+    run(binary, "model", "activate", f"{manifest['id']}@{manifest['version']}", "--data-dir", data)
+    for role, password in PASSWORDS.items():
+        run(binary, "panel-password", role, "--data-dir", data, stdin=password + "\n")
+    return data
+
+
+def start_agent(binary, data):
+    env = dict(os.environ, FLUOROBOX_PANEL_PORT="0", FLUOROBOX_PANEL_BIND_ADDRESS="127.0.0.1",
+               FLUOROBOX_DICOM_BIND_ADDRESS="127.0.0.1", FLUOROBOX_ANALYSIS_THREADS="2")
+    agent = subprocess.Popen([binary, "serve", "--data-dir", data, "--dicom-port", "0"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    state_path = os.path.join(data, "run", "agent.json")
+    database = os.path.join(data, "store.sqlite")
+    deadline = time.time() + 180
+    port = None
+    while time.time() < deadline:
+        if agent.poll() is not None:
+            raise SystemExit("fluorobox serve exited early")
+        try:
+            state = json.load(open(state_path))
+            port = state.get("listeners", {}).get("panel") if state.get("state") == "ready" else None
+        except (OSError, ValueError):
+            port = None
+        if port:
+            with sqlite3.connect(database) as db:
+                waiting = db.execute("SELECT COUNT(*) FROM analysis WHERE status IN ('pending', 'running')").fetchone()[0]
+            if waiting == 0:
+                break
+        time.sleep(0.5)
+    else:
+        agent.kill()
+        raise SystemExit("the agent did not become ready and finish its analyses in 180 s")
+    with sqlite3.connect(database) as db:
+        db.execute("UPDATE outboxItem SET attempts = 5, lastError = ? WHERE destination = 'platform' AND state = 'queued'", (FAILING,))
+        statuses = dict(db.execute("SELECT status, COUNT(*) FROM analysis GROUP BY status").fetchall())
+    print(f"agent ready on port {port}; analyses: {statuses}")
+    return agent, port
+
+
+def main():
+    binary = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, ".build", "debug", "fluorobox")
+    os.makedirs(SHOTS, exist_ok=True)
+    work = tempfile.mkdtemp(prefix="fluorobox-panel-browser-")
+    data = seed(binary, work)
+    agent, port = start_agent(binary, data)
+    # localhost is a secure context for Chromium, so it keeps the Secure cookies over plain HTTP.
+    base = f"http://localhost:{port}"
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,800", "--disable-gpu"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver.set_page_load_timeout(60)
+    try:
+        browse(driver, base)
+    finally:
+        driver.quit()
+        agent.terminate()
+        agent.wait(timeout=30)
+    with sqlite3.connect(os.path.join(data, "store.sqlite")) as db:
+        feedback = db.execute("SELECT verdict, comment FROM feedback").fetchall()
+        queued = db.execute("SELECT COUNT(*) FROM outboxItem WHERE kind = 'feedback' AND destination = 'platform'").fetchone()[0]
+    check(("disagree", "browser test verdict") in feedback and ("agree", None) in feedback, f"verdicts stored: {feedback}")
+    check(queued == 2, f"verdicts queued for the platform: {queued}")
+    print(f"screenshots in {SHOTS}")
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+def shot(driver, name):
+    driver.save_screenshot(os.path.join(SHOTS, name + ".png"))
+
+
+def wait_for(driver, element_id, seconds=60):
+    """Waits for the next page's element after a form was sent."""
+    WebDriverWait(driver, seconds).until(expected_conditions.presence_of_element_located((By.ID, element_id)))
+
+
+def text(driver):
+    return driver.find_element(By.TAG_NAME, "body").text
+
+
+def log_in(driver, base, role):
+    driver.get(base + "/login")
+    driver.find_element(By.CSS_SELECTOR, f"#role option[value='{role}']").click()
+    driver.find_element(By.ID, "password").send_keys(PASSWORDS[role])
+    driver.find_element(By.ID, "login").click()
+    wait_for(driver, "logout")
+
+
+def browse(driver, base):
+    words = {
+        "en": {"status": ["Capture sources", "Models", "Intake", "Disk", "Sync", FAILING, "chest-phantom-demo"],
+               "studies": ["flagged for review", "retake advised", "no findings flagged"],
+               "study": ["Findings", "Quality", "Report", "Show overlay"],
+               "retake": ["retake advised", "Check that the detector was exposed"],
+               "register": ["Next patient", "Register for the next capture"],
+               "device": ["Self-test", "Download diagnostics bundle", "Restart the agent"],
+               "login": "Password", "selftest": "store integrity"},
+        "ru": {"status": ["Источники снимков", "Модели", "Поступление", "Диск", "Синхронизация", FAILING],
+               "studies": ["требует внимания врача", "рекомендуется пересъёмка", "находок не отмечено"],
+               "study": ["Находки", "Качество", "Отчёт", "Показать разметку"],
+               "retake": ["рекомендуется пересъёмка", "Проверьте, что детектор экспонирован"],
+               "register": ["Следующий пациент", "Зарегистрировать для следующего снимка"],
+               "device": ["Самопроверка", "Скачать пакет диагностики", "Перезапустить службы агента"],
+               "login": "Пароль", "selftest": "store integrity"},
+    }
+    # Not logged in: every page sends the browser to the login page.
+    for path in ("/status", "/studies", "/register", "/device"):
+        driver.get(base + path)
+        check(driver.current_url.startswith(base + "/login"), f"{path} without login goes to the login page")
+    for language in ("en", "ru"):
+        expected = words[language]
+        driver.get(base + f"/lang/{language}?back=%2Flogin")
+        check(expected["login"] in text(driver), f"[{language}] login page")
+        shot(driver, f"{language}-login")
+        # Technician: status, registration, device.
+        log_in(driver, base, "technician")
+        check(driver.current_url.endswith("/status"), f"[{language}] technician lands on the status page")
+        body = text(driver)
+        for word in expected["status"]:
+            check(word in body, f"[{language}] status page shows {word!r}")
+        shot(driver, f"{language}-status")
+        driver.get(base + "/register")
+        driver.find_element(By.ID, "patientID").send_keys(f"REG-{language}")
+        driver.find_element(By.ID, "family").send_keys("Kuznetsova")
+        driver.find_element(By.ID, "register").click()
+        wait_for(driver, "notice")
+        body = text(driver)
+        for word in expected["register"]:
+            check(word in body, f"[{language}] registration page shows {word!r}")
+        check(f"Kuznetsova (REG-{language})" in body, f"[{language}] registration recorded")
+        shot(driver, f"{language}-register")
+        driver.get(base + "/device")
+        driver.find_element(By.ID, "run-selftest").click()
+        wait_for(driver, "selftest-verdict")
+        body = text(driver)
+        for word in expected["device"]:
+            check(word in body, f"[{language}] device page shows {word!r}")
+        check(expected["selftest"] in body, f"[{language}] self-test ran")
+        shot(driver, f"{language}-device")
+        driver.find_element(By.ID, "logout").click()
+        wait_for(driver, "password")
+        check(driver.current_url.startswith(base + "/login"), f"[{language}] logout goes to the login page")
+        driver.get(base + "/status")
+        check(driver.current_url.startswith(base + "/login"), f"[{language}] logged out for real")
+        # Doctor: worklist, each study, a verdict.
+        log_in(driver, base, "doctor")
+        driver.get(base + "/studies")
+        body = text(driver)
+        for word in expected["studies"]:
+            check(word in body, f"[{language}] worklist shows {word!r}")
+        rows = driver.find_elements(By.CSS_SELECTOR, "tr.study")
+        check(len(rows) == 3, f"[{language}] three studies listed ({len(rows)})")
+        first = rows[0].text if rows else ""
+        check(expected["studies"][0] in first or expected["studies"][1] in first, f"[{language}] a flagged or retake study comes first")
+        shot(driver, f"{language}-studies")
+        # A 10-inch tablet held upright.
+        driver.set_window_size(800, 1280)
+        shot(driver, f"{language}-studies-tablet")
+        driver.set_window_size(1280, 800)
+        links = [(row.text, row.find_element(By.TAG_NAME, "a").get_attribute("href")) for row in rows]
+        for index, (row_text, href) in enumerate(links):
+            driver.get(href)
+            body = text(driver)
+            if expected["studies"][0] in row_text:
+                for word in expected["study"]:
+                    check(word in body, f"[{language}] flagged study shows {word!r}")
+                toggle = driver.find_element(By.CSS_SELECTOR, "[data-overlay-toggle]")
+                image = driver.find_element(By.CSS_SELECTOR, ".viewer img")
+                plain = image.get_attribute("src")
+                toggle.click()
+                check(image.get_attribute("src") != plain, f"[{language}] the overlay toggle switches the image")
+                time.sleep(0.5)
+                check(driver.execute_script("return arguments[0].naturalWidth", image) > 0, f"[{language}] the overlay image loads")
+                shot(driver, f"{language}-study-flagged-overlay")
+                verdict = "disagree" if language == "en" else "agree"
+                driver.find_element(By.CSS_SELECTOR, f"input[name=verdict][value={verdict}]").click()
+                if language == "en":
+                    driver.find_element(By.ID, "comment").send_keys("browser test verdict")
+                driver.find_element(By.ID, "send-feedback").click()
+                wait_for(driver, "notice")
+                check(len(driver.find_elements(By.ID, "notice")) == 1, f"[{language}] verdict recorded")
+                shot(driver, f"{language}-study-flagged-verdict")
+            elif expected["retake"][0] in row_text:
+                for word in expected["retake"]:
+                    check(word in body, f"[{language}] rejected study shows {word!r}")
+                shot(driver, f"{language}-study-retake")
+            else:
+                image = driver.find_element(By.CSS_SELECTOR, ".viewer img")
+                check(driver.execute_script("return arguments[0].naturalWidth", image) > 0, f"[{language}] the normal study's image loads")
+                shot(driver, f"{language}-study-normal")
+        driver.find_element(By.ID, "logout").click()
+        wait_for(driver, "password")
+
+
+if __name__ == "__main__":
+    main()
