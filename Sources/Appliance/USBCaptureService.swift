@@ -60,7 +60,7 @@ public actor USBCaptureService: Service {
             logger.notice("settled registration claims left by an interrupted capture", metadata: ["count": "\(settled)"])
         }
         logger.info("USB capture starting", metadata: ["device": "\(settings.device)", "formats": "\(settings.formats.map(\.name))"])
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             await self.captureLoop()
         }
         state = .stopped
