@@ -28,33 +28,38 @@ public final class AgentStateFile: Sendable {
             pid: Posix.currentProcessID, version: version, dataDirectory: directory.path, state: "starting",
             startedAt: Date(), readyAt: nil, stoppedAt: nil, listeners: listeners
         ))
-        write()
+        update()
     }
 
     public func markReady() {
-        contents.withLock {
+        update {
             $0.state = "ready"
             $0.readyAt = Date()
         }
-        write()
     }
 
     /// Records the port a listener actually bound (it may have asked for 0).
     public func setListener(_ name: String, port: Int) {
-        contents.withLock { $0.listeners[name] = port }
-        write()
+        update { $0.listeners[name] = port }
     }
 
     public func markStopped() {
-        contents.withLock {
+        update {
             $0.state = "stopped"
             $0.stoppedAt = Date()
         }
-        write()
     }
 
-    private func write() {
-        let snapshot = contents.withLock { $0 }
+    /// Changes and writes under one lock: two services updating at once (the panel's port just
+    /// as the agent turns ready) would otherwise rename their snapshots in either order.
+    private func update(_ change: (inout Contents) -> Void = { _ in }) {
+        contents.withLock { contents in
+            change(&contents)
+            Self.write(contents, to: path)
+        }
+    }
+
+    private static func write(_ snapshot: Contents, to path: String) {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

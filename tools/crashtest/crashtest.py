@@ -142,6 +142,7 @@ class Run:
             except (OSError, ValueError):
                 pass
             time.sleep(0.02)
+        process.kill()  # leave no agent behind holding the panel and DICOM ports
         raise SystemExit("agent did not become ready")
 
     def stop_serve(self, process):

@@ -20,8 +20,11 @@ public final class InferenceModel: Sendable {
         outputs = compiled.outputsResolved
         self.threads = max(1, threads)
         logger.debug("model loaded", metadata: [
-            "inputs": "\(compiled.inputs)", "outputs": "\(compiled.outputsResolved)", "steps": "\(compiled.steps.count)", "threads": "\(max(1, threads))",
+            "inputs": "\(compiled.inputs)", "outputs": "\(compiled.outputsResolved)", "steps": "\(compiled.steps.count)", "xnnpackSubgraphNodes": "\(compiled.subgraphNodeCount)", "threads": "\(max(1, threads))",
         ])
+        for refusal in compiled.subgraphRefusals {
+            logger.debug("XNNPACK's subgraph refused steps; they run one by one", metadata: ["refusal": "\(refusal)"])
+        }
         plan = Mutex(compiled)
     }
 

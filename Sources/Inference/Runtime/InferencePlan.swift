@@ -152,7 +152,7 @@ final class InferencePlan {
                     let buffer = QuantizedBuffer(shape: input.shape, scale: q.scales[0], zeroPoint: q.zeroPoints[0])
                     buffers.append(buffer)
                     quantized[node.outputs[0]] = buffer
-                    steps.append(.lookup(input: input, output: buffer, table: table(from: input, to: buffer) { $0 }))
+                    steps.append(.lookup(input: input, output: buffer, table: table(from: input, to: buffer) { $0 }, function: .requantize))
                 } else {
                     throw .unsupported(node: node.name, op: node.op, "input \(source) is neither a graph input nor a dequantised activation")
                 }
@@ -246,14 +246,14 @@ final class InferencePlan {
                         high = value
                     }
                 }
-                let op = node.op
+                let function: InferenceStep.ElementFunction = node.op == "Sigmoid" ? .sigmoid : node.op == "Relu" ? .clamp(low: 0, high: .infinity) : .clamp(low: low, high: high)
                 steps.append(.lookup(input: input, output: output, table: table(from: input, to: output) { x in
-                    switch op {
-                    case "Sigmoid": 1 / (1 + exp(-x))
-                    case "Relu": max(0, x)
-                    default: min(max(x, low), high)
+                    switch function {
+                    case .sigmoid: 1 / (1 + exp(-x))
+                    case .clamp(let low, let high): min(max(x, low), high)
+                    case .requantize: x
                     }
-                }))
+                }, function: function))
             case "Add", "Mul":
                 let lhs = try view(node.inputs[0], for: node)
                 let rhs = try view(node.inputs[1], for: node)
@@ -271,6 +271,58 @@ final class InferencePlan {
             outputBuffers[output.name] = buffer
         }
         self.outputsResolved = graph.outputs.map { TensorSpec(name: $0.name, shape: outputBuffers[$0.name]!.shape) }
+        try groupIntoSubgraphs()
+    }
+
+    /// Steps run inside XNNPACK subgraph runtimes, out of all steps (for the load log).
+    private(set) var subgraphNodeCount = 0
+    /// Why XNNPACK refused a run of steps (they then run step by step), for the load log.
+    private(set) var subgraphRefusals: [String] = []
+
+    /// Each run of consecutive steps that XNNPACK's subgraph API can run becomes one runtime. A
+    /// run that XNNPACK refuses as a whole is tried step by step; a step it refuses alone stays
+    /// a step of its own (a convolution then packs into an operator of its own).
+    private func groupIntoSubgraphs() throws(InferenceError) {
+        let graphOutputs = Set(outputBuffers.values.map(ObjectIdentifier.init))
+        func readers(_ later: ArraySlice<InferenceStep>, plus base: Set<ObjectIdentifier>) -> Set<ObjectIdentifier> {
+            var keep = base
+            for step in later { for buffer in step.reads { keep.insert(ObjectIdentifier(buffer)) } }
+            return keep
+        }
+        var grouped: [InferenceStep] = []
+        var start = 0
+        while start < steps.count {
+            guard XNNPACKSubgraph.canRun(steps[start]) else {
+                grouped.append(steps[start])
+                start += 1
+                continue
+            }
+            var end = start
+            while end < steps.count, XNNPACKSubgraph.canRun(steps[end]) { end += 1 }
+            let keep = readers(steps[end...], plus: graphOutputs)
+            do {
+                let subgraph = try XNNPACKSubgraph(steps: Array(steps[start..<end]), keep: keep, pool: pool)
+                grouped.append(.subgraph(subgraph))
+                subgraphNodeCount += subgraph.nodeCount
+            } catch {
+                subgraphRefusals.append("steps \(start)..<\(end): \(error)")
+                for index in start..<end {
+                    let alone = readers(steps[(index + 1)..<end], plus: keep)
+                    do {
+                        grouped.append(.subgraph(try XNNPACKSubgraph(steps: [steps[index]], keep: alone, pool: pool)))
+                        subgraphNodeCount += 1
+                    } catch {
+                        subgraphRefusals.append("step \(index): \(error)")
+                        grouped.append(steps[index])
+                    }
+                }
+            }
+            start = end
+        }
+        for step in grouped {
+            if case .convolution(let convolution) = step { try convolution.bindOperator(pool: pool) }
+        }
+        steps = grouped
     }
 
     private(set) var outputsResolved: [TensorSpec] = []
@@ -387,17 +439,15 @@ final class InferencePlan {
             }
         }
         let result = try output(node, [n, outChannels, oh, ow])
-        let convolution = try QuantizedConvolution(
+        let convolution = QuantizedConvolution(
             geometry: .init(
                 padTop: UInt32(pads[0]), padRight: UInt32(pads[3]), padBottom: UInt32(pads[2]), padLeft: UInt32(pads[1]),
                 kernelHeight: UInt32(kh), kernelWidth: UInt32(kw), strideHeight: UInt32(strides[0]), strideWidth: UInt32(strides[1]),
                 dilationHeight: UInt32(dilations[0]), dilationWidth: UInt32(dilations[1]), groups: UInt32(groups),
                 groupInputChannels: groupInput, groupOutputChannels: outChannels / groups
             ),
-            inputZeroPoint: Int8(input.zeroPoint), inputScale: input.scale, kernelScales: scales, kernel: packed, bias: bias,
-            outputZeroPoint: Int8(result.zeroPoint), outputScale: result.scale
+            input: input, output: result, kernelScales: scales, kernel: packed, bias: bias
         )
-        try convolution.setup(batch: n, height: h, width: w, input: input.pointer, output: result.pointer, pool: pool)
         steps.append(.convolution(convolution))
     }
 

@@ -22,9 +22,19 @@ enum InferenceStep {
     /// y = alpha · A·Bᵀ + beta · c, B dequantised at load as [outputs][inputs].
     case gemm(input: QuantizedBuffer, output: QuantizedBuffer, weights: [Float], bias: [Float], inputs: Int, outputs: Int)
     /// Element-wise functions of one int8 value (Sigmoid, Relu, Clip, requantisation): a table.
-    case lookup(input: QuantizedBuffer, output: QuantizedBuffer, table: [Int8])
+    case lookup(input: QuantizedBuffer, output: QuantizedBuffer, table: [Int8], function: ElementFunction)
+    /// Consecutive steps run as one XNNPACK subgraph runtime.
+    case subgraph(XNNPACKSubgraph)
     /// Element-wise Add or Mul of two same-shaped activations.
     case binary(lhs: QuantizedBuffer, rhs: QuantizedBuffer, output: QuantizedBuffer, multiply: Bool)
+
+    /// What a look-up step computes, so that a subgraph can run it with XNNPACK's own operator.
+    enum ElementFunction {
+        case requantize
+        case sigmoid
+        /// Relu is a clamp to [0, +∞).
+        case clamp(low: Float, high: Float)
+    }
 
     struct PoolWindow {
         var kernel: (Int, Int)
@@ -108,6 +118,8 @@ enum InferenceStep {
             }
         case .convolution(let convolution):
             try convolution.run(pool: pool)
+        case .subgraph(let subgraph):
+            try subgraph.run()
         case .globalAveragePool(let input, let output):
             let (n, h, w, c) = input.nhwc
             let area = Double(h * w)
@@ -231,7 +243,7 @@ enum InferenceStep {
                     output.pointer[r * outputCount + m] = output.quantize(Float(sum) + bias[m])
                 }
             }
-        case .lookup(let input, let output, let table):
+        case .lookup(let input, let output, let table, _):
             for i in 0..<input.count { output.pointer[i] = table[Int(input.pointer[i]) + 128] }
         case .binary(let lhs, let rhs, let output, let multiply):
             for i in 0..<output.count {
@@ -239,6 +251,34 @@ enum InferenceStep {
                 let b = rhs.dequantize(rhs.pointer[i])
                 output.pointer[i] = output.quantize(multiply ? a * b : a + b)
             }
+        }
+    }
+}
+
+extension InferenceStep {
+    /// The buffers the step reads.
+    var reads: [QuantizedBuffer] {
+        switch self {
+        case .quantizeInput: []
+        case .convolution(let convolution): [convolution.input]
+        case .globalAveragePool(let input, _), .maxPool(let input, _, _), .averagePool(let input, _, _, _), .resize(let input, _, _, _),
+             .softmax(let input, _), .flatten(let input, _), .gemm(let input, _, _, _, _, _), .lookup(let input, _, _, _):
+            [input]
+        case .concat(let inputs, _): inputs
+        case .binary(let lhs, let rhs, _, _): [lhs, rhs]
+        case .subgraph(let subgraph): subgraph.externalInputs
+        }
+    }
+
+    /// The buffers the step writes.
+    var writes: [QuantizedBuffer] {
+        switch self {
+        case .quantizeInput(_, let output), .globalAveragePool(_, let output), .maxPool(_, let output, _), .averagePool(_, let output, _, _),
+             .resize(_, let output, _, _), .softmax(_, let output), .flatten(_, let output), .concat(_, let output),
+             .gemm(_, let output, _, _, _, _), .lookup(_, let output, _, _), .binary(_, _, let output, _):
+            [output]
+        case .convolution(let convolution): [convolution.output]
+        case .subgraph(let subgraph): subgraph.externalOutputs
         }
     }
 }

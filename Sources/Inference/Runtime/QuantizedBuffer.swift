@@ -26,6 +26,13 @@ final class QuantizedBuffer {
     /// (N, H, W, C) of a rank-4 activation.
     var nhwc: (n: Int, h: Int, w: Int, c: Int) { (shape[0], shape[2], shape[3], shape[1]) }
 
+    /// The dimensions as stored: NHWC for an image, the ONNX shape otherwise.
+    var storageDimensions: [Int] {
+        guard isImage else { return shape }
+        let (n, h, w, c) = nhwc
+        return [n, h, w, c]
+    }
+
     func dequantize(_ value: Int8) -> Float {
         scale * Float(Int32(value) - zeroPoint)
     }

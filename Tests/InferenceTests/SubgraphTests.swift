@@ -1,0 +1,50 @@
+import FluoroboxTestSupport
+import Foundation
+@testable import Inference
+import Testing
+
+@Suite("Steps grouped into XNNPACK subgraph runtimes")
+struct SubgraphTests {
+    @Test("the demo model's convolutions and pooling run in one XNNPACK subgraph; concatenation and the classifier between runtimes")
+    func demoModelGrouping() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: RuntimeTests.demo + "/model.onnx"))
+        let plan = try InferencePlan(graph: try ONNXGraph(serialized: data), threads: 1)
+        #expect(plan.subgraphRefusals.isEmpty, "\(plan.subgraphRefusals)")
+        let standalone = plan.steps.filter { if case .convolution = $0 { true } else { false } }
+        #expect(standalone.isEmpty, "every convolution joins a subgraph")
+        let subgraphs = plan.steps.compactMap { if case .subgraph(let subgraph) = $0 { subgraph } else { nil } }
+        // 8 convolutions, the global average pool and the peak max pool.
+        #expect(subgraphs.map(\.nodeCount).reduce(0, +) == 10)
+        #expect(plan.steps.contains { if case .concat = $0 { true } else { false } })
+    }
+
+    /// y = x + x·x through Add and Mul of int8 activations, with `outputScale` for the sum.
+    static func addMultiply(outputScale: Float) throws -> (InferencePlan, [Float]) {
+        var builder = ONNXBuilder(input: "x", shape: [1, 1, 2, 2], outputs: ["y"])
+        builder.quantization("in", scale: 1, zeroPoint: 0)
+        builder.quantization("square", scale: 1, zeroPoint: 0)
+        builder.quantization("out", scale: outputScale, zeroPoint: 0)
+        let x = builder.qdq("x", params: "in")
+        builder.node("Mul", "square", inputs: [x, x], outputs: ["sq"])
+        let square = builder.qdq("sq", params: "square")
+        builder.node("Add", "sum", inputs: [x, square], outputs: ["sum"])
+        builder.node("QuantizeLinear", "sum_Q", inputs: ["sum", "out_s", "out_z"], outputs: ["sum_q"])
+        builder.node("DequantizeLinear", "y", inputs: ["sum_q", "out_s", "out_z"], outputs: ["y"])
+        let plan = try InferencePlan(graph: try ONNXGraph(serialized: try builder.serialized()), threads: 1)
+        let output = try #require(try plan.run(["x": Tensor(shape: [1, 1, 2, 2], values: [1, 2, 3, -4])])["y"])
+        return (plan, output.values)
+    }
+
+    @Test("Add and Mul in a subgraph and, where XNNPACK's ratio limits refuse them, as steps: the same values worked out by hand")
+    func addMultiplyBothWays() throws {
+        // x + x² = 2, 6, 12, 12.
+        let (inSubgraph, fast) = try Self.addMultiply(outputScale: 1)
+        #expect(inSubgraph.steps.contains { if case .subgraph(let s) = $0 { s.nodeCount == 2 } else { false } })
+        #expect(fast == [2, 6, 12, 12])
+        // Scale 1/512 makes the Add's input/output ratio 512, beyond XNNPACK's 256: a step of its
+        // own (and everything saturates at 127/512).
+        let (stepwise, slow) = try Self.addMultiply(outputScale: 1.0 / 512)
+        #expect(stepwise.steps.contains { if case .binary(_, _, _, false) = $0 { true } else { false } })
+        #expect(slow == [Float](repeating: 127.0 / 512, count: 4))
+    }
+}
