@@ -29,6 +29,9 @@ struct ModelEvalCommand: AsyncParsableCommand {
     @Option(name: .customLong("repeat"), help: "Run this many more times after the first and print the median (for benchmarks).")
     var repeatCount: Int = 0
 
+    @Flag(name: .long, help: "With --repeat: print the median time of each step of the compiled model.")
+    var profile = false
+
     @Flag(name: .long, help: "Log more to stderr.")
     var verbose = false
 
@@ -81,6 +84,11 @@ struct ModelEvalCommand: AsyncParsableCommand {
                 }
                 times.sort()
                 print(String(format: "median %.2f ms over %d runs (min %.2f, max %.2f)", times[times.count / 2], times.count, times[0], times[times.count - 1]))
+                if profile {
+                    for (step, median) in try loaded.profile(feeds, runs: repeatCount) {
+                        print(String(format: "%9.3f ms  %@", milliseconds(median), step))
+                    }
+                }
             }
         } catch let error as InferenceError {
             throw ReportedFailure(description: "\(model): \(error)")

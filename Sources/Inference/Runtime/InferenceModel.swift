@@ -38,6 +38,20 @@ public final class InferenceModel: Sendable {
         try self.init(onnx: data, threads: threads, logger: logger)
     }
 
+    /// Median time of each step over `runs` runs of `inputs`, named, with the conversion of the
+    /// outputs last: where a model's time goes, for benchmarks (`fluorobox model eval --profile`).
+    public func profile(_ inputs: [String: Tensor], runs: Int) throws(InferenceError) -> [(step: String, median: Duration)] {
+        try plan.withLock { (plan: inout InferencePlan) throws(InferenceError) -> [(step: String, median: Duration)] in
+            var samples: [[Duration]] = []
+            for _ in 0..<max(1, runs) { samples.append(try plan.runTimed(inputs).times) }
+            let names = plan.steps.map(\.summary) + ["outputs to float32 (ONNX order)"]
+            return names.enumerated().map { index, name in
+                let sorted = samples.map { $0[index] }.sorted()
+                return (name, sorted[sorted.count / 2])
+            }
+        }
+    }
+
     /// Runs the model: float32 inputs by name (ONNX shapes) → float32 outputs by name.
     public func run(_ inputs: [String: Tensor]) throws(InferenceError) -> [String: Tensor] {
         try plan.withLock { (plan: inout InferencePlan) throws(InferenceError) -> [String: Tensor] in

@@ -489,6 +489,25 @@ final class InferencePlan {
     /// Runs every step on `inputs` and returns the graph outputs in ONNX order and shape.
     func run(_ inputs: [String: Tensor]) throws(InferenceError) -> [String: Tensor] {
         for step in steps { try step.run(inputs: inputs, pool: pool) }
+        return collectOutputs()
+    }
+
+    /// As ``run(_:)``, also timing each step and the output conversion (the last entry).
+    func runTimed(_ inputs: [String: Tensor]) throws(InferenceError) -> (outputs: [String: Tensor], times: [Duration]) {
+        let clock = ContinuousClock()
+        var times: [Duration] = []
+        for step in steps {
+            let start = clock.now
+            try step.run(inputs: inputs, pool: pool)
+            times.append(clock.now - start)
+        }
+        let start = clock.now
+        let outputs = collectOutputs()
+        times.append(clock.now - start)
+        return (outputs, times)
+    }
+
+    private func collectOutputs() -> [String: Tensor] {
         var result: [String: Tensor] = [:]
         for (name, buffer) in outputBuffers {
             result[name] = Tensor(shape: buffer.shape, values: buffer.dequantizedInONNXOrder())

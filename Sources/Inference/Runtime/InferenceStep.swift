@@ -108,13 +108,14 @@ enum InferenceStep {
                 throw .invalidInput("input \(name) has shape \(tensor.shape), the model takes \(output.shape)")
             }
             let values = tensor.values
-            if output.isImage {
+            if !output.isImage || output.shape[1] == 1 {
+                // ONNX order is storage order: one channel, or not an image.
+                values.withUnsafeBufferPointer { output.quantize(contiguous: $0) }
+            } else {
                 let (n, h, w, c) = output.nhwc
                 for b in 0..<n { for ch in 0..<c { for y in 0..<h { for x in 0..<w {
                     output.pointer[((b * h + y) * w + x) * c + ch] = output.quantize(values[((b * c + ch) * h + y) * w + x])
                 } } } }
-            } else {
-                for i in 0..<output.count { output.pointer[i] = output.quantize(values[i]) }
             }
         case .convolution(let convolution):
             try convolution.run(pool: pool)
@@ -279,6 +280,25 @@ extension InferenceStep {
             [output]
         case .convolution(let convolution): [convolution.output]
         case .subgraph(let subgraph): subgraph.externalOutputs
+        }
+    }
+
+    /// A short name for profiles and logs.
+    var summary: String {
+        switch self {
+        case .quantizeInput(let name, let output): "quantize input \(name) \(output.shape)"
+        case .convolution(let convolution): "convolution (operator) \(convolution.input.shape) → \(convolution.output.shape)"
+        case .globalAveragePool(let input, _): "global average pool \(input.shape)"
+        case .maxPool(let input, _, _): "max pool \(input.shape)"
+        case .averagePool(let input, _, _, _): "average pool \(input.shape)"
+        case .resize(let input, let output, _, _): "resize \(input.shape) → \(output.shape)"
+        case .softmax(let input, _): "softmax \(input.shape)"
+        case .flatten(let input, let output): "flatten \(input.shape) → \(output.shape)"
+        case .concat(_, let output): "concat → \(output.shape)"
+        case .gemm(let input, let output, _, _, _, _): "gemm \(input.shape) → \(output.shape)"
+        case .lookup(let input, _, _, let function): "\(function) \(input.shape)"
+        case .binary(let lhs, _, _, let multiply): "\(multiply ? "mul" : "add") \(lhs.shape)"
+        case .subgraph(let subgraph): "XNNPACK subgraph of \(subgraph.nodeCount) node(s)"
         }
     }
 }

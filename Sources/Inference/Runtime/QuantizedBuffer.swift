@@ -49,6 +49,28 @@ final class QuantizedBuffer {
         return Int8(max(-128, min(127, shifted)))
     }
 
+    /// Quantises `source` (in storage order, `count` values) into the buffer, eight at a time:
+    /// the same rounding, zero point and saturation as ``quantize(_:)`` (NaN becomes −128).
+    func quantize(contiguous source: UnsafeBufferPointer<Float>) {
+        let lanes = 8
+        let divisor = SIMD8<Float>(repeating: scale), zero = SIMD8<Float>(repeating: Float(zeroPoint))
+        let low = SIMD8<Float>(repeating: -128), high = SIMD8<Float>(repeating: 127)
+        var index = 0
+        while index + lanes <= count {
+            var values = SIMD8<Float>()
+            for lane in 0..<lanes { values[lane] = source[index + lane] }
+            let scaled = (values / divisor).rounded(.toNearestOrEven) + zero
+            let clamped = scaled.replacing(with: low, where: .!(scaled .>= low)).clamped(lowerBound: low, upperBound: high)
+            let integers = SIMD8<Int32>(clamped, rounding: .towardZero)
+            for lane in 0..<lanes { pointer[index + lane] = Int8(truncatingIfNeeded: integers[lane]) }
+            index += lanes
+        }
+        while index < count {
+            pointer[index] = quantize(source[index])
+            index += 1
+        }
+    }
+
     /// Values as float32 in ONNX order (NCHW for images).
     func dequantizedInONNXOrder() -> [Float] {
         var out = [Float](repeating: 0, count: count)
