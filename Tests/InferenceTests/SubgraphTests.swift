@@ -47,4 +47,31 @@ struct SubgraphTests {
         #expect(stepwise.steps.contains { if case .binary(_, _, _, false) = $0 { true } else { false } })
         #expect(slow == [Float](repeating: 127.0 / 512, count: 4))
     }
+
+    @Test("a one-channel convolution (gathered taps, then 1×1 in XNNPACK) with dilation 2 and stride 2 gives the sums worked out by hand")
+    func dilatedOneChannelConvolution() throws {
+        var builder = ONNXBuilder(input: "x", shape: [1, 1, 5, 7], outputs: ["c_dq"])
+        builder.quantization("in", scale: 1, zeroPoint: 0)
+        builder.quantization("out", scale: 0.5, zeroPoint: 0)
+        builder.int8s("w", [Int8](repeating: 1, count: 9), dims: [1, 1, 3, 3])
+        builder.floats("w_s", [0.5], dims: [1])
+        builder.int8s("w_z", [0], dims: [1])
+        builder.node("DequantizeLinear", "w_DQ", inputs: ["w", "w_s", "w_z"], outputs: ["w_dq"], int: ["axis": 0])
+        let x = builder.qdq("x", params: "in")
+        builder.node("Conv", "conv", inputs: [x, "w_dq"], outputs: ["c"], ints: ["kernel_shape": [3, 3], "dilations": [2, 2], "strides": [2, 2], "pads": [0, 1, 0, 1]])
+        let c = builder.qdq("c", params: "out")
+        let plan = try InferencePlan(graph: try ONNXGraph(serialized: try builder.serialized()), threads: 1)
+        #expect(plan.steps.contains { if case .patches = $0 { true } else { false } })
+        // Input 5×7 holding 0…7 repeating, row by row; padded to 5×9 (zero columns left and right). The
+        // dilated window covers padded columns c, c+2, c+4 of rows 0, 2, 4: outputs at c = 0, 2, 4.
+        let values = (0..<35).map { Float($0 % 8) }
+        let y = try #require(try plan.run(["x": Tensor(shape: [1, 1, 5, 7], values: values)])[c])
+        #expect(y.shape == [1, 1, 1, 3])
+        func sum(paddedColumns: [Int]) -> Float {
+            var total: Float = 0
+            for row in [0, 2, 4] { for column in paddedColumns where column >= 1 && column <= 7 { total += values[row * 7 + column - 1] } }
+            return total * 0.5
+        }
+        #expect(y.values == [sum(paddedColumns: [0, 2, 4]), sum(paddedColumns: [2, 4, 6]), sum(paddedColumns: [4, 6, 8])])
+    }
 }
