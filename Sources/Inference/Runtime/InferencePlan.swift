@@ -439,24 +439,6 @@ final class InferencePlan {
             }
         }
         let result = try output(node, [n, outChannels, oh, ow])
-        if groups == 1, groupInput == 1, kh * kw > 1 {
-            // One input channel (a grayscale image): XNNPACK's kernels read 8 channels per tap
-            // and would waste most of each; the taps gathered as channels make a 1×1
-            // convolution with the same weights in the same order (OHWI with I = 1).
-            let taps = QuantizedBuffer(shape: [n, kh * kw, oh, ow], scale: input.scale, zeroPoint: input.zeroPoint)
-            buffers.append(taps)
-            steps.append(.patches(input: input, output: taps, window: .init(
-                kernel: (kh, kw), stride: (strides[0], strides[1]), dilation: (dilations[0], dilations[1]), padTop: pads[0], padLeft: pads[1]
-            )))
-            steps.append(.convolution(QuantizedConvolution(
-                geometry: .init(
-                    padTop: 0, padRight: 0, padBottom: 0, padLeft: 0, kernelHeight: 1, kernelWidth: 1, strideHeight: 1, strideWidth: 1,
-                    dilationHeight: 1, dilationWidth: 1, groups: 1, groupInputChannels: kh * kw, groupOutputChannels: outChannels
-                ),
-                input: taps, output: result, kernelScales: scales, kernel: packed, bias: bias
-            )))
-            return
-        }
         let convolution = QuantizedConvolution(
             geometry: .init(
                 padTop: UInt32(pads[0]), padRight: UInt32(pads[3]), padBottom: UInt32(pads[2]), padLeft: UInt32(pads[1]),

@@ -7,9 +7,6 @@ enum InferenceStep {
     /// Graph input (float32, ONNX order) → int8.
     case quantizeInput(name: String, output: QuantizedBuffer)
     case convolution(QuantizedConvolution)
-    /// The taps of a convolution window over a one-channel image, gathered as the channels of
-    /// each output pixel (padding at the input's zero point, which dequantises to 0).
-    case patches(input: QuantizedBuffer, output: QuantizedBuffer, window: PatchWindow)
     case globalAveragePool(input: QuantizedBuffer, output: QuantizedBuffer)
     case maxPool(input: QuantizedBuffer, output: QuantizedBuffer, window: PoolWindow)
     /// The mean over each window; padding counts as zeros only with `countIncludePad`.
@@ -37,14 +34,6 @@ enum InferenceStep {
         case sigmoid
         /// Relu is a clamp to [0, +∞).
         case clamp(low: Float, high: Float)
-    }
-
-    struct PatchWindow {
-        var kernel: (Int, Int)
-        var stride: (Int, Int)
-        var dilation: (Int, Int)
-        var padTop: Int
-        var padLeft: Int
     }
 
     struct PoolWindow {
@@ -130,8 +119,6 @@ enum InferenceStep {
             }
         case .convolution(let convolution):
             try convolution.run(pool: pool)
-        case .patches(let input, let output, let window):
-            Self.gatherPatches(input, into: output, window: window)
         case .subgraph(let subgraph):
             try subgraph.run()
         case .globalAveragePool(let input, let output):
@@ -275,7 +262,6 @@ extension InferenceStep {
         switch self {
         case .quantizeInput: []
         case .convolution(let convolution): [convolution.input]
-        case .patches(let input, _, _): [input]
         case .globalAveragePool(let input, _), .maxPool(let input, _, _), .averagePool(let input, _, _, _), .resize(let input, _, _, _),
              .softmax(let input, _), .flatten(let input, _), .gemm(let input, _, _, _, _, _), .lookup(let input, _, _, _):
             [input]
@@ -288,7 +274,7 @@ extension InferenceStep {
     /// The buffers the step writes.
     var writes: [QuantizedBuffer] {
         switch self {
-        case .quantizeInput(_, let output), .patches(_, let output, _), .globalAveragePool(_, let output), .maxPool(_, let output, _), .averagePool(_, let output, _, _),
+        case .quantizeInput(_, let output), .globalAveragePool(_, let output), .maxPool(_, let output, _), .averagePool(_, let output, _, _),
              .resize(_, let output, _, _), .softmax(_, let output), .flatten(_, let output), .concat(_, let output),
              .gemm(_, let output, _, _, _, _), .lookup(_, let output, _, _), .binary(_, _, let output, _):
             [output]
@@ -297,40 +283,11 @@ extension InferenceStep {
         }
     }
 
-    /// See ``patches(input:output:window:)``. Optimised in debug builds too: it runs on every
-    /// image of a grayscale model.
-    @_optimize(speed)
-    private static func gatherPatches(_ input: QuantizedBuffer, into output: QuantizedBuffer, window: PatchWindow) {
-        let (n, h, w, _) = input.nhwc
-        let (_, oh, ow, taps) = output.nhwc
-        let padding = Int8(input.zeroPoint)
-        for b in 0..<n { for oy in 0..<oh {
-            let row = output.pointer + (b * oh + oy) * ow * taps
-            for ky in 0..<window.kernel.0 {
-                let y = oy * window.stride.0 - window.padTop + ky * window.dilation.0
-                let source = input.pointer + (b * h + max(0, min(y, h - 1))) * w
-                for kx in 0..<window.kernel.1 {
-                    let tap = ky * window.kernel.1 + kx
-                    let offset = kx * window.dilation.1 - window.padLeft
-                    guard y >= 0, y < h else {
-                        for ox in 0..<ow { row[ox * taps + tap] = padding }
-                        continue
-                    }
-                    for ox in 0..<ow {
-                        let x = ox * window.stride.1 + offset
-                        row[ox * taps + tap] = x >= 0 && x < w ? source[x] : padding
-                    }
-                }
-            }
-        } }
-    }
-
     /// A short name for profiles and logs.
     var summary: String {
         switch self {
         case .quantizeInput(let name, let output): "quantize input \(name) \(output.shape)"
         case .convolution(let convolution): "convolution (operator) \(convolution.input.shape) → \(convolution.output.shape)"
-        case .patches(let input, let output, _): "convolution taps \(input.shape) → \(output.shape)"
         case .globalAveragePool(let input, _): "global average pool \(input.shape)"
         case .maxPool(let input, _, _): "max pool \(input.shape)"
         case .averagePool(let input, _, _, _): "average pool \(input.shape)"
