@@ -57,6 +57,15 @@ enum ApplianceSystemSummary {
             let exists = FileManager.default.fileExists(atPath: folder)
             summary.captureSources.append(.init(name: "folder", state: exists ? "watching" : "disconnected", detail: folder, healthy: exists))
         }
+        let syncStatuses = SyncStatus.readAll(in: store.directory)
+        summary.sync = syncStatuses.map { status in
+            .init(
+                destination: status.destination, phase: status.phase, lastSuccessAt: status.lastSuccessAt,
+                lastError: status.lastError, lastErrorAt: status.lastErrorAt, consecutiveFailures: status.consecutiveFailures
+            )
+        }
+        // The platform's view (skew) when sync has one, else the box's own plausibility check.
+        summary.clockProblem = syncStatuses.lazy.compactMap(\.clockProblem).first ?? ClockCheck.problem()
         let folder = configuration.modelPackagesDirectory
         if FileManager.default.fileExists(atPath: folder) {
             do {

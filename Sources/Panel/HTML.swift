@@ -71,6 +71,16 @@ enum HTML {
         return formatter.string(from: date)
     }
 
+    /// "3 d 4 h", "2 h 5 min", "40 s", in the page's language.
+    static func duration(seconds: Int, _ t: PanelLanguage) -> String {
+        let seconds = max(0, seconds)
+        let (d, h, m) = (seconds / 86_400, seconds % 86_400 / 3600, seconds % 3600 / 60)
+        if d > 0 { return "\(d) \(t("d")) \(h) \(t("h"))" }
+        if h > 0 { return "\(h) \(t("h")) \(m) \(t("min"))" }
+        if m > 0 { return "\(m) \(t("min"))" }
+        return "\(seconds) \(t("s"))"
+    }
+
     static func bytes(_ value: Int64) -> String {
         let units = ["B", "KB", "MB", "GB", "TB"]
         var amount = Double(value)
