@@ -97,7 +97,7 @@ struct PanelCommandLineTests {
         let hubBinary = (ProcessRunner.fluorobox as NSString).deletingLastPathComponent + "/fluorobox-hub"
         let hub = Process()
         hub.executableURL = URL(fileURLWithPath: hubBinary)
-        hub.arguments = ["--data-dir", folder.file("hub"), "--port", "0"]
+        hub.arguments = ["serve", "--data-dir", folder.file("hub"), "--port", "0"]
         hub.standardOutput = FileHandle.nullDevice
         hub.standardError = FileHandle.nullDevice
         try hub.run()
