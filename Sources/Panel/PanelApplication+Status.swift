@@ -16,12 +16,7 @@ struct StatusSnapshot: Sendable {
     var studiesVersion: String
 
     /// Days until the hard limit at the last week's rate, counting what eviction can free.
-    var daysOfCapacity: Double? {
-        guard dailyIntakeBytes > 0 else { return nil }
-        let storage = store.storage
-        let usable = Double(storage.availableBytes) - Double(storage.hardLimitFreeBytes) + Double(storage.evictableBytes)
-        return max(0, usable) / dailyIntakeBytes
-    }
+    var daysOfCapacity: Double? { CapacityEstimate.days(storage: store.storage, dailyIntakeBytes: dailyIntakeBytes) }
 
     /// Small JSON for server-sent events.
     var live: [String: String] {

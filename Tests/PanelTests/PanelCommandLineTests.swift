@@ -126,4 +126,33 @@ struct PanelCommandLineTests {
             #expect(!text.localizedCaseInsensitiveContains("KUZNETSOVA") && !text.localizedCaseInsensitiveContains("OLGA") && !text.contains("TEST-1"))
         }
     }
+
+    @Test("status, studies --worklist: the panel's figures from the command line, human and JSON")
+    func statusAndWorklist() async throws {
+        let fixture = try await PanelFixture()
+        let data = fixture.folder.path
+        let status = try await ProcessRunner.run(ProcessRunner.fluorobox, ["status", "--data-dir", data])
+        #expect(status.status == 0, "\(status.stderr)")
+        for text in ["Capacity:   about ", "Host:       ", "Outbox:     platform: 3 unsent", PanelFixture.failingError] {
+            #expect(status.stdout.contains(text), "status lacks \(text): \(status.stdout)")
+        }
+        #expect(status.stdout.contains("temperature "))
+        let statusJSON = try await ProcessRunner.run(ProcessRunner.fluorobox, ["status", "--json", "--data-dir", data])
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(statusJSON.stdout.utf8)) as? [String: Any])
+        #expect((report["daysOfCapacity"] as? Double ?? -1) >= 0)
+        #expect(report["host"] is [String: Any])
+
+        let worklist = try await ProcessRunner.run(ProcessRunner.fluorobox, ["studies", "--worklist", "--data-dir", data])
+        #expect(worklist.status == 0, "\(worklist.stderr)")
+        let lines = worklist.stdout.split(separator: "\n")
+        #expect(lines.count == 3)
+        let normal = try #require(lines.firstIndex { $0.contains(fixture.normalUID) })
+        #expect(lines.firstIndex { $0.contains(fixture.flaggedUID) }! < normal && lines.firstIndex { $0.contains(fixture.retakeUID) }! < normal)
+        #expect(lines[normal].hasPrefix("no findings") && worklist.stdout.contains("FLAGGED") && worklist.stdout.contains("RETAKE"))
+        let worklistJSON = try await ProcessRunner.run(ProcessRunner.fluorobox, ["studies", "--worklist", "--json", "--data-dir", data])
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(worklistJSON.stdout.utf8)) as? [String: Any])
+        let entries = try #require(document["worklist"] as? [[String: Any]])
+        #expect(entries.count == 3 && entries.last?["studyInstanceUID"] as? String == fixture.normalUID)
+        #expect(entries.first?["flagged"] as? Bool == true || entries.first?["retakeAdvised"] as? Bool == true)
+    }
 }
