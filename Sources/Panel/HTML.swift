@@ -112,6 +112,7 @@ enum PanelAssets {
         h2 { font-size: 20px; margin: 0 0 10px; }
         table { border-collapse: collapse; width: 100%; }
         th, td { text-align: left; padding: 8px 6px; border-bottom: 1px solid #e3e7eb; vertical-align: top; }
+        td.wrap { overflow-wrap: anywhere; }
         .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: 14px; }
         .badge { display: inline-block; padding: 2px 10px; border-radius: 12px; font-size: 15px; font-weight: 600; }
         .flagged { background: #fde2e1; color: #9b1c1c; }

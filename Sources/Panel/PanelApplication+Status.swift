@@ -18,8 +18,8 @@ struct StatusSnapshot: Sendable {
     /// Days until the hard limit at the last week's rate, counting what eviction can free.
     var daysOfCapacity: Double? { CapacityEstimate.days(storage: store.storage, dailyIntakeBytes: dailyIntakeBytes) }
 
-    /// Small JSON for server-sent events.
-    var live: [String: String] {
+    /// Small JSON for server-sent events, in the page's language.
+    func live(_ t: PanelLanguage) -> [String: String] {
         var values = [
             "intakeToday": String(capturesToday),
             "studies": String(store.studies),
@@ -30,7 +30,7 @@ struct StatusSnapshot: Sendable {
         ]
         for row in syncRows {
             values["backlog-\(row.destination)"] = String(row.unsent)
-            values["phase-\(row.destination)"] = row.phase ?? "—"
+            values["phase-\(row.destination)"] = t(row.phase ?? "sync not running")
             values["error-\(row.destination)"] = row.currentError ?? "—"
         }
         return values
@@ -95,7 +95,8 @@ extension PanelApplication {
         router.get("/status") { _, context in
             statusPage(try await snapshot(), context)
         }
-        router.get("/events") { _, _ in
+        router.get("/events") { _, context in
+            let language = context.language
             var headers = HTTPFields()
             headers[.contentType] = "text/event-stream"
             headers[.cacheControl] = "no-store"
@@ -105,7 +106,7 @@ extension PanelApplication {
                 let deadline = ContinuousClock.now + .seconds(panel.settings.eventStreamSeconds)
                 while ContinuousClock.now < deadline, !Task.isCancelled, !Task.isShuttingDownGracefully {
                     if let snapshot = try? await panel.snapshot(),
-                       let data = try? JSONSerialization.data(withJSONObject: snapshot.live, options: [.sortedKeys]) {
+                       let data = try? JSONSerialization.data(withJSONObject: snapshot.live(language), options: [.sortedKeys]) {
                         try await writer.write(ByteBuffer(string: "event: status\ndata: \(String(decoding: data, as: UTF8.self))\n\n"))
                     }
                     try? await Task.sleep(for: .seconds(panel.settings.eventIntervalSeconds))
@@ -201,7 +202,7 @@ extension PanelApplication {
                     <td class="\(row.currentError == nil ? "" : "fail")"><span data-live="phase-\(d)">\(e(phase))</span>\(failures)</td>
                     <td><span data-live="backlog-\(d)">\(row.unsent)</span> (\(HTML.bytes(row.backlogBytes)))\(kinds.isEmpty ? "" : "<br><small>\(e(kinds))</small>")</td>
                     <td class="hide-narrow">\(oldest)</td><td>\(HTML.dateTime(row.lastSuccessAt))</td>
-                    <td class="hide-narrow">\(row.rejected)</td><td><span class="\(row.currentError == nil ? "" : "fail")" data-live="error-\(d)">\(e(row.currentError ?? "—"))</span></td></tr>
+                    <td class="hide-narrow">\(row.rejected)</td><td class="wrap"><span class="\(row.currentError == nil ? "" : "fail")" data-live="error-\(d)">\(e(row.currentError ?? "—"))</span></td></tr>
                     """
             }
             body += "</table>"
@@ -213,7 +214,7 @@ extension PanelApplication {
             body += "<p>\(e(t("None in the last 24 hours.")))</p>"
         } else {
             body += "<table>" + status.recentProblems.prefix(10).map { problem in
-                "<tr><td>\(HTML.dateTime(problem.at))</td><td class=\"\(problem.severity.rawValue == "error" ? "fail" : "")\">\(e(problem.severity.rawValue))</td><td>\(e(problem.message))</td></tr>"
+                "<tr><td>\(HTML.dateTime(problem.at))</td><td class=\"\(problem.severity.rawValue == "error" ? "fail" : "")\">\(e(problem.severity.rawValue))</td><td class=\"wrap\">\(e(problem.message))</td></tr>"
             }.joined() + "</table>"
         }
         body += "</section>"

@@ -84,7 +84,7 @@ struct PanelRouteTests {
                 #expect(russian.contains(text), "Russian status page lacks \(text)")
             }
             let events = String(buffer: try await browser.get("/events").body)
-            #expect(events.contains("\"phase-platform\":\"backoff\""))
+            #expect(events.contains("\"phase-platform\":\"пауза после сбоя\""), "\(events)")
         }
     }
 
