@@ -114,13 +114,26 @@ struct PanelCommandLineTests {
         let reachable = try await ProcessRunner.run(ProcessRunner.fluorobox, ["selftest", "--data-dir", data], environment: quiet.merging(["FLUOROBOX_SYNC_HUB_URL": "http://127.0.0.1:\(port)"]) { $1 })
         #expect(reachable.status == 0 && reachable.stdout.contains("PASS  destination platform reachable"), "\(reachable.stdout)")
 
+        // A PACS by DICOMweb: a closed port fails; an HTTP server that answers passes.
+        let pacs = ["FLUOROBOX_OUTBOX_DESTINATIONS": "platform,dicomweb", "FLUOROBOX_SYNC_HUB_URL": "http://127.0.0.1:\(port)"]
+        let pacsDown = try await ProcessRunner.run(ProcessRunner.fluorobox, ["selftest", "--data-dir", data], environment: quiet.merging(pacs.merging(["FLUOROBOX_SYNC_DICOMWEB_URL": "http://127.0.0.1:9/dicom-web"]) { $1 }) { $1 })
+        #expect(pacsDown.status == 1 && pacsDown.stdout.contains("FAIL  destination dicomweb reachable"), "\(pacsDown.stdout)")
+        let pacsUp = try await ProcessRunner.run(ProcessRunner.fluorobox, ["selftest", "--data-dir", data], environment: quiet.merging(pacs.merging(["FLUOROBOX_SYNC_DICOMWEB_URL": "http://127.0.0.1:\(port)/dicom-web"]) { $1 }) { $1 })
+        #expect(pacsUp.status == 0 && pacsUp.stdout.contains("PASS  destination dicomweb reachable"), "\(pacsUp.stdout)")
+
         let bundlePath = folder.file("bundle.json")
         let summary = try await ProcessRunner.run(ProcessRunner.fluorobox, ["diagnostics", "--data-dir", data, "--output", bundlePath], environment: quiet)
         #expect(summary.status == 0, "\(summary.stderr)")
         #expect(summary.stdout.contains("Store: 1 studies, 1 instances") && summary.stdout.contains("bundle written to"))
-        let json = try await ProcessRunner.run(ProcessRunner.fluorobox, ["diagnostics", "--json", "--data-dir", data], environment: quiet)
+        let json = try await ProcessRunner.run(
+            ProcessRunner.fluorobox, ["diagnostics", "--json", "--data-dir", data],
+            environment: quiet.merging(["FLUOROBOX_SYNC_HUB_URL": "http://box:hunter2secret@127.0.0.1:\(port)"]) { $1 }
+        )
         let bundle = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         #expect(bundle["studies"] as? Int == 1)
+        let exported = try #require(bundle["configuration"] as? [String: String])
+        #expect(exported["sync.hubURL"] == "http://127.0.0.1:\(port)" && !json.stdout.contains("hunter2secret"))
+        #expect(exported["analysis.task"] != nil)
         #expect((bundle["system"] as? [String: Any])?["version"] as? String == Agent.version)
         for text in [json.stdout, try String(contentsOfFile: bundlePath, encoding: .utf8)] {
             #expect(!text.localizedCaseInsensitiveContains("KUZNETSOVA") && !text.localizedCaseInsensitiveContains("OLGA") && !text.contains("TEST-1"))
