@@ -4,6 +4,7 @@ import POSIXSupport
 import ServiceLifecycle
 import StudyStore
 import Sync
+import UnixSignals
 
 /// The box's main job (`fluorobox serve`): owns the data folder, recovers the store, then runs
 /// every long-running part in one ServiceGroup that shuts down gracefully on SIGTERM and SIGINT.
@@ -37,6 +38,11 @@ public struct Agent: Sendable {
         // services, readiness and agent.json; the same store, lock and panel sessions).
         let groupForRestart = ServiceGroupReference()
         let panelSessions = SessionStore(settings: configuration.panel)
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        let stopWatcher = Task {
+            for await _ in signals { await groupForRestart.requestStop() }
+        }
+        defer { stopWatcher.cancel() }
         repeat {
             try await runServices(store: store, directory: directory, groupForRestart: groupForRestart, panelSessions: panelSessions)
             if groupForRestart.isRestarting { logger.notice("agent services stopped for a restart; starting them again") }

@@ -7,6 +7,7 @@ import Synchronization
 final class ServiceGroupReference: Sendable {
     private let stored = Mutex<ServiceGroup?>(nil)
     private let restartRequested = Mutex(false)
+    private let stopRequested = Mutex(false)
 
     var group: ServiceGroup? {
         get { stored.withLock { $0 } }
@@ -22,11 +23,20 @@ final class ServiceGroupReference: Sendable {
     /// True while a requested restart is under way (systemd hears RELOADING, not STOPPING).
     var isRestarting: Bool { restartRequested.withLock { $0 } }
 
-    /// Whether a restart was requested since the last call; clears the request.
+    /// SIGTERM or SIGINT: stop for good, even when a restart is under way (the signal may come
+    /// between two groups, when no group is there to hear it).
+    func requestStop() async {
+        stopRequested.withLock { $0 = true }
+        await group?.triggerGracefulShutdown()
+    }
+
+    /// Whether to run the services again: a restart was requested since the last call and no
+    /// stop was; clears the request.
     func takeRestartRequest() -> Bool {
-        restartRequested.withLock { requested in
+        let restart = restartRequested.withLock { requested in
             defer { requested = false }
             return requested
         }
+        return restart && !stopRequested.withLock { $0 }
     }
 }

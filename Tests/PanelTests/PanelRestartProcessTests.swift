@@ -111,4 +111,40 @@ struct PanelRestartProcessTests {
         #expect(serve.terminationStatus == 0)
         #expect(AgentStateFile.read(directory: .init(path: data))?.state == "stopped")
     }
+
+    @Test("SIGTERM during a restart stops the agent for good")
+    func stopDuringRestart() async throws {
+        let folder = TemporaryDirectory("panel-restart-stop")
+        let data = folder.file("data")
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        try PanelCredentials.setPassword("restart-tech-1", for: .technician, dataDirectory: data)
+        let serve = Process()
+        serve.executableURL = URL(fileURLWithPath: ProcessRunner.fluorobox)
+        serve.arguments = ["serve", "--data-dir", data, "--dicom-port", "0"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["FLUOROBOX_PANEL_PORT"] = "0"
+        environment["FLUOROBOX_PANEL_BIND_ADDRESS"] = "127.0.0.1"
+        environment["FLUOROBOX_PANEL_SECURE_COOKIES"] = "false"
+        environment["FLUOROBOX_DICOM_BIND_ADDRESS"] = "127.0.0.1"
+        environment["FLUOROBOX_ANALYSIS_ENABLED"] = "false"
+        serve.environment = environment
+        serve.standardOutput = FileHandle.nullDevice
+        serve.standardError = FileHandle.nullDevice
+        try serve.run()
+        defer { if serve.isRunning { kill(serve.processIdentifier, SIGKILL) } }
+
+        let before = try await Self.waitForReady(data)
+        let base = "http://127.0.0.1:\(before.listeners["panel"]!)"
+        let curl = Curl(jar: folder.file("cookies.txt"))
+        let login = try await curl.get(base + "/login")
+        _ = try await curl.post(base + "/login", ["csrf": try #require(Browser.hiddenField("csrf", in: login.body)), "role": "technician", "password": "restart-tech-1"])
+        let token = try #require(Browser.hiddenField("csrf", in: try await curl.get(base + "/device").body))
+        #expect(try await curl.post(base + "/device/restart", ["csrf": token]).code == 200)
+        // The restart begins half a second after the answer; the stop lands in or around it.
+        try await Task.sleep(for: .milliseconds(600))
+        kill(serve.processIdentifier, SIGTERM)
+        for _ in 0..<300 where serve.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(!serve.isRunning, "the agent went on after SIGTERM")
+        if !serve.isRunning { #expect(serve.terminationStatus == 0) }
+    }
 }
