@@ -20,7 +20,7 @@ extension PanelHooks {
             isReady: { await gate?.isReady ?? false },
             selfTestChecks: { ApplianceSelfTest.checks(configuration: configuration, store: store, logger: logger) },
             configuration: { ApplianceSystemSummary.configurationValues(configuration) },
-            logFiles: [store.directory.runPath + "/agent.log"],
+            logFiles: [AgentLogFile.path(in: store.directory) + ".1", AgentLogFile.path(in: store.directory)],
             journalUnits: ["fluorobox.service"],
             restartServices: restart
         )

@@ -64,6 +64,15 @@ struct PanelCommandLineTests {
         serve.waitUntilExit()
         #expect(serve.terminationStatus == 0)
 
+        // The agent's log is kept in run/agent.log too, and the diagnostics bundle carries it.
+        let log = try String(contentsOfFile: data + "/run/agent.log", encoding: .utf8)
+        #expect(log.contains("agent starting") && log.contains("agent ready") && log.contains("agent stopped"))
+        let diagnostics = try await ProcessRunner.run(ProcessRunner.fluorobox, ["diagnostics", "--json", "--data-dir", data], environment: ["FLUOROBOX_DICOM_ENABLED": "false"])
+        let bundle = try #require(try JSONSerialization.jsonObject(with: Data(diagnostics.stdout.utf8)) as? [String: Any])
+        let logs = try #require(bundle["logs"] as? [[String: Any]])
+        let agentLog = logs.first { ($0["path"] as? String)?.hasSuffix("/run/agent.log") == true }
+        #expect((agentLog?["lines"] as? [String])?.contains { $0.contains("agent ready") } == true, "\(logs.map { $0["path"] ?? "" })")
+
         // A second start prints no password.
         let again = try await ProcessRunner.run(ProcessRunner.fluorobox, ["selftest", "--data-dir", data], environment: ["FLUOROBOX_DICOM_ENABLED": "false"])
         #expect(!again.stdout.contains("password is"))
