@@ -108,7 +108,7 @@ enum PanelAssets {
         .lang a { color: #cfe3ff; }
         main { padding: 16px; max-width: 1200px; margin: 0 auto; }
         h1 { font-size: 26px; margin: 4px 0 16px; }
-        section { background: #fff; border-radius: 10px; padding: 14px 16px; margin-bottom: 14px; box-shadow: 0 1px 2px rgba(0,0,0,.08); }
+        section { background: #fff; border-radius: 10px; padding: 14px 16px; margin-bottom: 14px; box-shadow: 0 1px 2px rgba(0,0,0,.08); overflow-x: auto; }
         h2 { font-size: 20px; margin: 0 0 10px; }
         table { border-collapse: collapse; width: 100%; }
         th, td { text-align: left; padding: 8px 6px; border-bottom: 1px solid #e3e7eb; vertical-align: top; }
@@ -132,7 +132,7 @@ enum PanelAssets {
         .legend span { display: inline-block; margin-right: 14px; }
         .swatch { display: inline-block; width: 14px; height: 14px; border-radius: 3px; vertical-align: middle; margin-right: 4px; }
         pre { white-space: pre-wrap; font-size: 14px; background: #f4f6f8; padding: 8px; border-radius: 6px; max-height: 320px; overflow: auto; }
-        @media (max-width: 700px) { body { font-size: 17px; } .hide-narrow { display: none; } }
+        @media (max-width: 900px) { body { font-size: 17px; } .hide-narrow { display: none; } }
         """
 
     /// Server-sent events refresh the marked figures; the worklist reloads when studies change.

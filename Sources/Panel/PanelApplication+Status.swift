@@ -189,7 +189,7 @@ extension PanelApplication {
         if rows.isEmpty {
             body += "<p class=\"na\">\(e(t("No destination is configured.")))</p>"
         } else {
-            body += "<table><tr><th>\(e(t("Destination")))</th><th>\(e(t("State")))</th><th>\(e(t("Unsent")))</th><th class=\"hide-narrow\">\(e(t("Oldest unsent")))</th><th>\(e(t("Last success")))</th><th class=\"hide-narrow\">\(e(t("Rejected")))</th><th>\(e(t("Current error")))</th></tr>"
+            body += "<table><tr><th>\(e(t("Destination")))</th><th>\(e(t("State")))</th><th>\(e(t("Unsent")))</th><th>\(e(t("Oldest unsent")))</th><th>\(e(t("Last success")))</th><th class=\"hide-narrow\">\(e(t("Rejected")))</th><th>\(e(t("Current error")))</th></tr>"
             let now = Date()
             for row in rows {
                 let d = e(row.destination)
@@ -201,7 +201,7 @@ extension PanelApplication {
                     <tr class="destination" data-destination="\(d)"><td>\(d)</td>
                     <td class="\(row.currentError == nil ? "" : "fail")"><span data-live="phase-\(d)">\(e(phase))</span>\(failures)</td>
                     <td><span data-live="backlog-\(d)">\(row.unsent)</span> (\(HTML.bytes(row.backlogBytes)))\(kinds.isEmpty ? "" : "<br><small>\(e(kinds))</small>")</td>
-                    <td class="hide-narrow">\(oldest)</td><td>\(HTML.dateTime(row.lastSuccessAt))</td>
+                    <td>\(oldest)</td><td>\(HTML.dateTime(row.lastSuccessAt))</td>
                     <td class="hide-narrow">\(row.rejected)</td><td class="wrap"><span class="\(row.currentError == nil ? "" : "fail")" data-live="error-\(d)">\(e(row.currentError ?? "—"))</span></td></tr>
                     """
             }

@@ -246,6 +246,11 @@ def browse(driver, base):
         check(driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1"),
               f"[{language}] the status page fits the window's width")
         shot(driver, f"{language}-status-sync")
+        driver.set_window_size(800, 1280)
+        check(driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1"),
+              f"[{language}] the status page fits a 10-inch tablet held upright")
+        shot(driver, f"{language}-status-tablet")
+        driver.set_window_size(1280, 800)
         driver.get(base + "/register")
         driver.find_element(By.ID, "patientID").send_keys(f"REG-{language}")
         driver.find_element(By.ID, "family").send_keys("Kuznetsova")
