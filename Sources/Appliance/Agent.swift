@@ -4,6 +4,7 @@ import POSIXSupport
 import ServiceLifecycle
 import StudyStore
 import Sync
+import UnixSignals
 
 /// The box's main job (`fluorobox serve`): owns the data folder, recovers the store, then runs
 /// every long-running part in one ServiceGroup that shuts down gracefully on SIGTERM and SIGINT.
@@ -33,6 +34,26 @@ public struct Agent: Sendable {
             logger.critical("store damaged: intake suspended", metadata: ["reason": "\(reason)"])
         }
 
+        // The panel's restart button stops the group; a fresh one is run in this process (new
+        // services, readiness and agent.json; the same store, lock and panel sessions).
+        let groupForRestart = ServiceGroupReference()
+        let panelSessions = SessionStore(settings: configuration.panel)
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        let stopWatcher = Task {
+            for await _ in signals { await groupForRestart.requestStop() }
+        }
+        defer { stopWatcher.cancel() }
+        repeat {
+            try await runServices(store: store, directory: directory, groupForRestart: groupForRestart, panelSessions: panelSessions)
+            if groupForRestart.isRestarting { logger.notice("agent services stopped for a restart; starting them again") }
+        } while groupForRestart.takeRestartRequest()
+        logger.notice("agent stopped")
+    }
+
+    /// Every long-running part in one ServiceGroup, until it stops (SIGTERM, a failure, a restart).
+    private func runServices(
+        store: StudyStore, directory: DataDirectory, groupForRestart: ServiceGroupReference, panelSessions: SessionStore
+    ) async throws {
         let agentState = AgentStateFile(directory: directory, version: Self.version)
         let analyses = configuration.queuedAnalyses
         let intake = FileIntake(store: store, analyses: analyses)
@@ -99,18 +120,17 @@ public struct Agent: Sendable {
                 serviceName: AnalysisService.name
             ))
         }
-        let groupForRestart = ServiceGroupReference()
         if configuration.panel.enabled {
             let hooks = PanelHooks.appliance(
                 configuration: configuration, store: store, gate: gate, logger: logger.labelled("panel"),
-                restart: { await groupForRestart.group?.triggerGracefulShutdown() }
+                restart: { await groupForRestart.requestRestart() }
             )
             let panelLogger = logger.labelled("panel")
             services.append(.init(
                 service: PanelService(
                     dataDirectory: directory.path, settings: configuration.panel, logger: panelLogger,
                     makePanel: { credentials in
-                        PanelApplication(store: store, settings: configuration.panel, credentials: credentials, hooks: hooks, logger: panelLogger)
+                        PanelApplication(store: store, settings: configuration.panel, credentials: credentials, hooks: hooks, logger: panelLogger, sessions: panelSessions)
                     },
                     onServing: { port in
                         // Not part of readiness: the panel only observes, intake never waits for it.
@@ -147,7 +167,7 @@ public struct Agent: Sendable {
         services.append(.init(
             service: SystemdService(
                 notifier: SystemdNotifier(environment: environment), gate: gate, store: store,
-                agentState: agentState, logger: logger
+                agentState: agentState, logger: logger, isRestarting: { groupForRestart.isRestarting }
             ),
             successTerminationBehavior: .gracefullyShutdownGroup,
             failureTerminationBehavior: .gracefullyShutdownGroup,
@@ -167,7 +187,6 @@ public struct Agent: Sendable {
         groupForRestart.group = group
         defer { agentState.markStopped() }
         try await group.run()
-        logger.notice("agent stopped")
     }
 
     /// Takes run/agent.lock; a second agent on the same folder is refused with the first one's pid.

@@ -20,7 +20,7 @@ extension PanelHooks {
             isReady: { await gate?.isReady ?? false },
             selfTestChecks: { ApplianceSelfTest.checks(configuration: configuration, store: store, logger: logger) },
             configuration: { ApplianceSystemSummary.configurationValues(configuration) },
-            logFiles: [store.directory.runPath + "/agent.log"],
+            logFiles: [AgentLogFile.path(in: store.directory) + ".1", AgentLogFile.path(in: store.directory)],
             journalUnits: ["fluorobox.service"],
             restartServices: restart
         )
@@ -57,6 +57,15 @@ enum ApplianceSystemSummary {
             let exists = FileManager.default.fileExists(atPath: folder)
             summary.captureSources.append(.init(name: "folder", state: exists ? "watching" : "disconnected", detail: folder, healthy: exists))
         }
+        let syncStatuses = SyncStatus.readAll(in: store.directory)
+        summary.sync = syncStatuses.map { status in
+            .init(
+                destination: status.destination, phase: status.phase, lastSuccessAt: status.lastSuccessAt,
+                lastError: status.lastError, lastErrorAt: status.lastErrorAt, consecutiveFailures: status.consecutiveFailures
+            )
+        }
+        // The platform's view (skew) when sync has one, else the box's own plausibility check.
+        summary.clockProblem = syncStatuses.lazy.compactMap(\.clockProblem).first ?? ClockCheck.problem()
         let folder = configuration.modelPackagesDirectory
         if FileManager.default.fileExists(atPath: folder) {
             do {
@@ -85,7 +94,33 @@ enum ApplianceSystemSummary {
             "panel.lockoutAttempts": "\(configuration.panel.lockoutAttempts)",
         ]
         values["retention"] = "\(configuration.retention)"
+        let sync = configuration.sync
+        values["sync.hubURL"] = sync.hubURL.map(withoutUserInfo) ?? ""
+        values["sync.dicomwebURL"] = sync.dicomwebURL.map(withoutUserInfo) ?? ""
+        values["sync.deviceID"] = sync.deviceID
+        values["sync.chunkSize"] = "\(sync.chunkBytes)"
+        values["sync.bandwidthLimit"] = "\(sync.bandwidthBytesPerSecond)"
+        values["sync.backoffInitialSeconds"] = "\(sync.backoff.initial)"
+        values["sync.backoffMaximumSeconds"] = "\(sync.backoff.maximum)"
+        values["sync.probeIntervalSeconds"] = "\(sync.probeIntervalSeconds)"
+        values["sync.readTimeoutSeconds"] = "\(sync.readTimeoutSeconds)"
+        // Paths only, never the PEM contents; the key's path is left out like any secret.
+        values["sync.tls.certificate"] = configuration.syncTLSCertificate ?? ""
+        values["sync.tls.privateKey"] = configuration.syncTLSPrivateKey ?? ""
+        values["sync.tls.trustedCA"] = configuration.syncTLSTrustedCA ?? ""
+        values["analysis.enabled"] = "\(configuration.analysis.enabled)"
+        values["analysis.task"] = configuration.analysis.task
+        values["analysis.threads"] = "\(configuration.analysis.threads)"
+        values["analysis.secondaryCapture"] = "\(configuration.analysis.secondaryCapture)"
         return values
+    }
+
+    /// A URL without user:password@ (a credential someone may have put into it).
+    static func withoutUserInfo(_ url: String) -> String {
+        guard var components = URLComponents(string: url), components.user != nil || components.password != nil else { return url }
+        components.user = nil
+        components.password = nil
+        return components.string ?? "[unreadable URL]"
     }
 }
 
@@ -131,6 +166,19 @@ enum ApplianceSelfTest {
     /// The platform: the sync client's own probe (GET /v1/health over its TLS settings). Other
     /// destinations have no client in this build yet.
     static func reachability(of destination: Destination, configuration: ApplianceConfiguration, logger: Logger) async -> SelfTestResult.Outcome {
+        if destination == .dicomweb {
+            do {
+                let settings = try configuration.effectiveSync()
+                guard let url = settings.dicomwebURL else { return .skipped("no PACS address configured (sync.dicomwebURL)") }
+                let pacs = try DICOMwebDestination(baseURL: url, settings: settings, counters: SyncCounters(), logger: logger)
+                let reachable = await pacs.probe()
+                await pacs.shutdown()
+                let shown = ApplianceSystemSummary.withoutUserInfo(url)
+                return reachable ? .pass("\(shown) answers QIDO-RS /studies") : .fail("\(shown) does not answer QIDO-RS /studies within 2 s")
+            } catch {
+                return .fail("\(error)")
+            }
+        }
         guard destination == .platform else { return .skipped("no sync client for \(destination.rawValue) in this build yet") }
         do {
             let settings = try configuration.effectiveSync()
@@ -138,7 +186,8 @@ enum ApplianceSelfTest {
             let client = try PlatformClient(settings: settings, counters: SyncCounters(), logger: logger)
             let reachable = await client.probe()
             await client.shutdown()
-            return reachable ? .pass("\(url) answers /v1/health") : .fail("\(url) does not answer /v1/health within 2 s")
+            let shown = ApplianceSystemSummary.withoutUserInfo(url)
+            return reachable ? .pass("\(shown) answers /v1/health") : .fail("\(shown) does not answer /v1/health within 2 s")
         } catch {
             return .fail("\(error)")
         }

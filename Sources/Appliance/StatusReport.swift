@@ -1,6 +1,7 @@
 import Foundation
 import Inference
 import Logging
+import Panel
 import POSIXSupport
 import StudyStore
 import Sync
@@ -35,6 +36,12 @@ public struct StatusReport: Sendable, Codable {
     public var modelsProblem: String?
     /// What each destination's sync is doing (run/sync-*.json), when the agent runs.
     public var sync: [SyncStatus]?
+    /// Load, temperature (where the board exposes it) and uptime of the box.
+    public var host: HostReadings?
+    /// Days until the disk's hard limit at the last week's intake rate; nil without intake.
+    public var daysOfCapacity: Double?
+    /// Why the box's clock cannot be right (ClockCheck), nil when it looks plausible.
+    public var clockProblem: String?
 
     /// Gathers the report for a data folder; works whether or not the agent is running.
     public static func gather(store: StudyStore) throws -> StatusReport {
@@ -79,6 +86,9 @@ public struct StatusReport: Sendable, Codable {
         if report.agent.running {
             report.sync = SyncStatus.readAll(in: store.directory)
         }
+        report.host = HostReadings.read()
+        report.daysOfCapacity = CapacityEstimate.days(storage: report.store.storage, dailyIntakeBytes: try store.averageDailyIntakeBytes())
+        report.clockProblem = report.sync?.lazy.compactMap(\.clockProblem).first ?? ClockCheck.problem()
         let folder = modelPackages.resolvedDirectory(dataDirectory: store.directory.path)
         if FileManager.default.fileExists(atPath: folder) {
             do {

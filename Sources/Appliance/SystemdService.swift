@@ -10,13 +10,19 @@ public struct SystemdService: Service {
     let store: StudyStore
     let agentState: AgentStateFile
     let logger: Logger
+    /// True when the group stops for a restart of the services (the process goes on).
+    let isRestarting: @Sendable () -> Bool
 
-    public init(notifier: SystemdNotifier, gate: ReadinessGate, store: StudyStore, agentState: AgentStateFile, logger: Logger) {
+    public init(
+        notifier: SystemdNotifier, gate: ReadinessGate, store: StudyStore, agentState: AgentStateFile, logger: Logger,
+        isRestarting: @escaping @Sendable () -> Bool = { false }
+    ) {
         self.notifier = notifier
         self.gate = gate
         self.store = store
         self.agentState = agentState
         self.logger = logger
+        self.isRestarting = isRestarting
     }
 
     public func run() async throws {
@@ -47,7 +53,13 @@ public struct SystemdService: Service {
                 }
             }
         } onGracefulShutdown: {
-            notifier.notify(["STOPPING=1", "STATUS=stopping"])
+            // STOPPING would make systemd expect an exit (and kill after its timeout); a restart
+            // of the services is a reload, ended by the next READY=1.
+            if isRestarting() {
+                notifier.notify(["RELOADING=1", "STATUS=restarting services"])
+            } else {
+                notifier.notify(["STOPPING=1", "STATUS=stopping"])
+            }
         }
     }
 }

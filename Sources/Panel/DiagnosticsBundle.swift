@@ -127,7 +127,8 @@ struct Redactor: Sendable {
     }
 
     func redact(_ text: String) -> String {
-        var output = text
+        // Credentials written into a URL (scheme://user:password@host) go too.
+        var output = text.replacingOccurrences(of: #"://[^/@\s:]+:[^/@\s]+@"#, with: "://[redacted]@", options: .regularExpression)
         for identifier in identifiers where output.range(of: identifier, options: .caseInsensitive) != nil {
             output = output.replacingOccurrences(of: identifier, with: "[redacted]", options: .caseInsensitive)
         }

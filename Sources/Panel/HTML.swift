@@ -71,6 +71,16 @@ enum HTML {
         return formatter.string(from: date)
     }
 
+    /// "3 d 4 h", "2 h 5 min", "40 s", in the page's language.
+    static func duration(seconds: Int, _ t: PanelLanguage) -> String {
+        let seconds = max(0, seconds)
+        let (d, h, m) = (seconds / 86_400, seconds % 86_400 / 3600, seconds % 3600 / 60)
+        if d > 0 { return "\(d) \(t("d")) \(h) \(t("h"))" }
+        if h > 0 { return "\(h) \(t("h")) \(m) \(t("min"))" }
+        if m > 0 { return "\(m) \(t("min"))" }
+        return "\(seconds) \(t("s"))"
+    }
+
     static func bytes(_ value: Int64) -> String {
         let units = ["B", "KB", "MB", "GB", "TB"]
         var amount = Double(value)
@@ -98,10 +108,11 @@ enum PanelAssets {
         .lang a { color: #cfe3ff; }
         main { padding: 16px; max-width: 1200px; margin: 0 auto; }
         h1 { font-size: 26px; margin: 4px 0 16px; }
-        section { background: #fff; border-radius: 10px; padding: 14px 16px; margin-bottom: 14px; box-shadow: 0 1px 2px rgba(0,0,0,.08); }
+        section { background: #fff; border-radius: 10px; padding: 14px 16px; margin-bottom: 14px; box-shadow: 0 1px 2px rgba(0,0,0,.08); overflow-x: auto; }
         h2 { font-size: 20px; margin: 0 0 10px; }
         table { border-collapse: collapse; width: 100%; }
         th, td { text-align: left; padding: 8px 6px; border-bottom: 1px solid #e3e7eb; vertical-align: top; }
+        td.wrap { overflow-wrap: anywhere; }
         .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: 14px; }
         .badge { display: inline-block; padding: 2px 10px; border-radius: 12px; font-size: 15px; font-weight: 600; }
         .flagged { background: #fde2e1; color: #9b1c1c; }
@@ -121,7 +132,7 @@ enum PanelAssets {
         .legend span { display: inline-block; margin-right: 14px; }
         .swatch { display: inline-block; width: 14px; height: 14px; border-radius: 3px; vertical-align: middle; margin-right: 4px; }
         pre { white-space: pre-wrap; font-size: 14px; background: #f4f6f8; padding: 8px; border-radius: 6px; max-height: 320px; overflow: auto; }
-        @media (max-width: 700px) { body { font-size: 17px; } .hide-narrow { display: none; } }
+        @media (max-width: 900px) { body { font-size: 17px; } .hide-narrow { display: none; } }
         """
 
     /// Server-sent events refresh the marked figures; the worklist reloads when studies change.

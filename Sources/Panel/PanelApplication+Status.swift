@@ -16,15 +16,10 @@ struct StatusSnapshot: Sendable {
     var studiesVersion: String
 
     /// Days until the hard limit at the last week's rate, counting what eviction can free.
-    var daysOfCapacity: Double? {
-        guard dailyIntakeBytes > 0 else { return nil }
-        let storage = store.storage
-        let usable = Double(storage.availableBytes) - Double(storage.hardLimitFreeBytes) + Double(storage.evictableBytes)
-        return max(0, usable) / dailyIntakeBytes
-    }
+    var daysOfCapacity: Double? { CapacityEstimate.days(storage: store.storage, dailyIntakeBytes: dailyIntakeBytes) }
 
-    /// Small JSON for server-sent events.
-    var live: [String: String] {
+    /// Small JSON for server-sent events, in the page's language.
+    func live(_ t: PanelLanguage) -> [String: String] {
         var values = [
             "intakeToday": String(capturesToday),
             "studies": String(store.studies),
@@ -33,10 +28,50 @@ struct StatusSnapshot: Sendable {
             "studiesVersion": studiesVersion,
             "load": host.loadAverage.map { $0.map { String(format: "%.2f", $0) }.joined(separator: " ") } ?? "—",
         ]
-        for destination in store.destinations {
-            values["backlog-\(destination.destination)"] = String(destination.queued + destination.sending)
+        for row in syncRows {
+            values["backlog-\(row.destination)"] = String(row.unsent)
+            values["phase-\(row.destination)"] = t(row.phase ?? "sync not running")
+            values["error-\(row.destination)"] = row.currentError ?? "—"
         }
         return values
+    }
+
+    /// One line of the sync table: the store's outbox (backlog, oldest, sent) joined with what
+    /// the destination's sync worker last said (phase, failures, current error).
+    struct SyncRow: Sendable {
+        var destination: String
+        var unsent: Int
+        var backlogBytes: Int64
+        var oldestUnsentAt: Date?
+        var lastSuccessAt: Date?
+        var rejected: Int
+        var phase: String?
+        var consecutiveFailures: Int
+        var currentError: String?
+        var unsentByKind: [String: Int]
+    }
+
+    var syncRows: [SyncRow] {
+        var rows: [SyncRow] = store.destinations.map { backlog in
+            SyncRow(
+                destination: backlog.destination, unsent: backlog.queued + backlog.sending, backlogBytes: backlog.backlogBytes,
+                oldestUnsentAt: backlog.oldestUnsentAt, lastSuccessAt: backlog.lastSentAt, rejected: backlog.rejected,
+                phase: nil, consecutiveFailures: 0, currentError: backlog.lastError, unsentByKind: backlog.unsentByKind
+            )
+        }
+        for state in system.sync {
+            let index = rows.firstIndex { $0.destination == state.destination } ?? {
+                rows.append(SyncRow(destination: state.destination, unsent: 0, backlogBytes: 0, rejected: 0, consecutiveFailures: 0, unsentByKind: [:]))
+                return rows.count - 1
+            }()
+            rows[index].phase = state.phase
+            rows[index].consecutiveFailures = state.consecutiveFailures
+            if let success = state.lastSuccessAt, success > (rows[index].lastSuccessAt ?? .distantPast) { rows[index].lastSuccessAt = success }
+            // The worker's error is current; after a success it clears it, and the outbox's
+            // last error (from an older attempt) is no longer current either.
+            rows[index].currentError = state.lastError
+        }
+        return rows.sorted { $0.destination < $1.destination }
     }
 }
 
@@ -60,7 +95,8 @@ extension PanelApplication {
         router.get("/status") { _, context in
             statusPage(try await snapshot(), context)
         }
-        router.get("/events") { _, _ in
+        router.get("/events") { _, context in
+            let language = context.language
             var headers = HTTPFields()
             headers[.contentType] = "text/event-stream"
             headers[.cacheControl] = "no-store"
@@ -70,7 +106,7 @@ extension PanelApplication {
                 let deadline = ContinuousClock.now + .seconds(panel.settings.eventStreamSeconds)
                 while ContinuousClock.now < deadline, !Task.isCancelled, !Task.isShuttingDownGracefully {
                     if let snapshot = try? await panel.snapshot(),
-                       let data = try? JSONSerialization.data(withJSONObject: snapshot.live, options: [.sortedKeys]) {
+                       let data = try? JSONSerialization.data(withJSONObject: snapshot.live(language), options: [.sortedKeys]) {
                         try await writer.write(ByteBuffer(string: "event: status\ndata: \(String(decoding: data, as: UTF8.self))\n\n"))
                     }
                     try? await Task.sleep(for: .seconds(panel.settings.eventIntervalSeconds))
@@ -84,7 +120,11 @@ extension PanelApplication {
         let t = context.language
         let e = HTML.escape
         let status = snapshot.store
-        var body = "<div class=\"grid\">"
+        var body = ""
+        if let clock = snapshot.system.clockProblem {
+            body += "<p class=\"error\" id=\"clock-warning\"><b>\(e(t("The clock is wrong:")))</b> \(e(clock))</p>"
+        }
+        body += "<div class=\"grid\">"
         // Capture sources
         body += "<section id=\"capture\"><h2>\(e(t("Capture sources")))</h2>"
         if snapshot.system.captureSources.isEmpty {
@@ -118,9 +158,12 @@ extension PanelApplication {
         // Disk
         let storage = status.storage
         let days = snapshot.daysOfCapacity.map { String(format: "%.0f", $0) } ?? t("not enough intake yet to estimate")
+        let used = storage.totalBytes > storage.availableBytes ? storage.totalBytes - storage.availableBytes : 0
+        let usedPercent = storage.totalBytes > 0 ? Double(used) * 100 / Double(storage.totalBytes) : 0
         body += """
             <section id="disk"><h2>\(e(t("Disk")))</h2>
-            <p>\(e(t("Free"))): <b data-live="diskFree">\(HTML.bytes(Int64(storage.availableBytes)))</b> / \(HTML.bytes(Int64(storage.totalBytes))) — \(e(t(storage.level.rawValue)))</p>
+            <p>\(e(t("Used"))): <b>\(HTML.bytes(Int64(used)))</b> (\(String(format: "%.0f", usedPercent))%) \(e(t("of"))) \(HTML.bytes(Int64(storage.totalBytes)))</p>
+            <p>\(e(t("Free"))): <b data-live="diskFree">\(HTML.bytes(Int64(storage.availableBytes)))</b> — \(e(t(storage.level.rawValue)))</p>
             <p>\(e(t("Images stored"))): \(HTML.bytes(Int64(storage.storeBytes))); \(e(t("unsynced"))): \(HTML.bytes(Int64(storage.unsyncedBytes)))</p>
             <p>\(e(t("Days of capacity left"))): <b>\(e(days))</b></p>
             </section>
@@ -131,7 +174,7 @@ extension PanelApplication {
         var uptime = "—"
         if let started = snapshot.system.startedAt {
             let seconds = Int(Date().timeIntervalSince(started))
-            uptime = "\(seconds / 86_400)d \(seconds % 86_400 / 3600)h \(seconds % 3600 / 60)m"
+            uptime = HTML.duration(seconds: seconds, t)
         }
         body += """
             <section id="host"><h2>\(e(t("Box")))</h2>
@@ -142,16 +185,24 @@ extension PanelApplication {
             """
         // Sync
         body += "<section id=\"sync\"><h2>\(e(t("Sync")))</h2>"
-        if status.destinations.isEmpty {
+        let rows = snapshot.syncRows
+        if rows.isEmpty {
             body += "<p class=\"na\">\(e(t("No destination is configured.")))</p>"
         } else {
-            body += "<table><tr><th>\(e(t("Destination")))</th><th>\(e(t("Unsent")))</th><th class=\"hide-narrow\">\(e(t("Oldest unsent")))</th><th>\(e(t("Last success")))</th><th>\(e(t("Rejected")))</th><th>\(e(t("Current error")))</th></tr>"
-            for destination in status.destinations {
+            body += "<table><tr><th>\(e(t("Destination")))</th><th>\(e(t("State")))</th><th>\(e(t("Unsent")))</th><th>\(e(t("Oldest unsent")))</th><th>\(e(t("Last success")))</th><th class=\"hide-narrow\">\(e(t("Rejected")))</th><th>\(e(t("Current error")))</th></tr>"
+            let now = Date()
+            for row in rows {
+                let d = e(row.destination)
+                let phase = row.phase.map { t($0) } ?? t("sync not running")
+                let failures = row.consecutiveFailures > 0 ? " <small>(\(e(t("failures in a row"))): \(row.consecutiveFailures))</small>" : ""
+                let oldest = row.oldestUnsentAt.map { "\(e(HTML.duration(seconds: Int(now.timeIntervalSince($0)), t))) <small>(\(HTML.dateTime($0)))</small>" } ?? "—"
+                let kinds = row.unsentByKind.sorted { $0.key < $1.key }.map { "\($0.value) \(t($0.key))" }.joined(separator: ", ")
                 body += """
-                    <tr class="destination" data-destination="\(e(destination.destination))"><td>\(e(destination.destination))</td>
-                    <td><span data-live="backlog-\(e(destination.destination))">\(destination.queued + destination.sending)</span> (\(HTML.bytes(destination.backlogBytes)))</td>
-                    <td class="hide-narrow">\(HTML.dateTime(destination.oldestUnsentAt))</td><td>\(HTML.dateTime(destination.lastSentAt))</td>
-                    <td>\(destination.rejected)</td><td>\(destination.lastError.map { "<span class=\"fail\">\(e($0))</span>" } ?? "—")</td></tr>
+                    <tr class="destination" data-destination="\(d)"><td>\(d)</td>
+                    <td class="\(row.currentError == nil ? "" : "fail")"><span data-live="phase-\(d)">\(e(phase))</span>\(failures)</td>
+                    <td><span data-live="backlog-\(d)">\(row.unsent)</span> (\(HTML.bytes(row.backlogBytes)))\(kinds.isEmpty ? "" : "<br><small>\(e(kinds))</small>")</td>
+                    <td>\(oldest)</td><td>\(HTML.dateTime(row.lastSuccessAt))</td>
+                    <td class="hide-narrow">\(row.rejected)</td><td class="wrap"><span class="\(row.currentError == nil ? "" : "fail")" data-live="error-\(d)">\(e(row.currentError ?? "—"))</span></td></tr>
                     """
             }
             body += "</table>"
@@ -163,7 +214,7 @@ extension PanelApplication {
             body += "<p>\(e(t("None in the last 24 hours.")))</p>"
         } else {
             body += "<table>" + status.recentProblems.prefix(10).map { problem in
-                "<tr><td>\(HTML.dateTime(problem.at))</td><td class=\"\(problem.severity.rawValue == "error" ? "fail" : "")\">\(e(problem.severity.rawValue))</td><td>\(e(problem.message))</td></tr>"
+                "<tr><td>\(HTML.dateTime(problem.at))</td><td class=\"\(problem.severity.rawValue == "error" ? "fail" : "")\">\(e(problem.severity.rawValue))</td><td class=\"wrap\">\(e(problem.message))</td></tr>"
             }.joined() + "</table>"
         }
         body += "</section>"

@@ -23,12 +23,16 @@ public struct PanelApplication: Sendable {
         ["/healthz", "/readyz", "/metrics", "/login", "/favicon.ico"].contains(path) || path.hasPrefix("/lang/") || path.hasPrefix("/assets/")
     }
 
-    public init(store: StudyStore, settings: PanelSettings, credentials: PanelCredentials, hooks: PanelHooks, logger: Logger) {
+    /// `sessions`: one that outlives this application (the agent's, across restarts); nil makes a new one.
+    public init(
+        store: StudyStore, settings: PanelSettings, credentials: PanelCredentials, hooks: PanelHooks, logger: Logger,
+        sessions: SessionStore? = nil
+    ) {
         self.store = store
         self.settings = settings
         self.credentials = credentials
         self.hooks = hooks
-        self.sessions = SessionStore(settings: settings)
+        self.sessions = sessions ?? SessionStore(settings: settings)
         self.logger = logger
     }
 

@@ -9,8 +9,10 @@ public struct PanelSession: Sendable, Hashable {
     public var lastSeen: Date
 }
 
-/// Sessions in memory (a restart logs everyone out) and the login lockout.
-actor SessionStore {
+/// Sessions in memory and the login lockout. The agent keeps one across a restart of its
+/// services, so the technician stays logged in and a lockout stays in force; a new process
+/// logs everyone out.
+public actor SessionStore {
     private enum LockState {
         case open(failures: Int)
         case locked(until: Date)
@@ -22,7 +24,7 @@ actor SessionStore {
     private var sessions: [String: PanelSession] = [:]
     private var locks: [PanelRole: LockState] = [:]
 
-    init(settings: PanelSettings) {
+    public init(settings: PanelSettings) {
         idleSeconds = settings.sessionIdleSeconds
         lockoutAttempts = settings.lockoutAttempts
         lockoutSeconds = settings.lockoutSeconds

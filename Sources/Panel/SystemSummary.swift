@@ -31,6 +31,26 @@ public struct SystemSummary: Sendable, Codable, Hashable {
         }
     }
 
+    /// What one destination's sync worker last said (run/sync-<destination>.json in the agent).
+    public struct SyncState: Sendable, Codable, Hashable {
+        public var destination: String
+        /// idle, sending, backoff, paused, stopped, starting.
+        public var phase: String
+        public var lastSuccessAt: Date?
+        public var lastError: String?
+        public var lastErrorAt: Date?
+        public var consecutiveFailures: Int
+
+        public init(destination: String, phase: String, lastSuccessAt: Date? = nil, lastError: String? = nil, lastErrorAt: Date? = nil, consecutiveFailures: Int = 0) {
+            self.destination = destination
+            self.phase = phase
+            self.lastSuccessAt = lastSuccessAt
+            self.lastError = lastError
+            self.lastErrorAt = lastErrorAt
+            self.consecutiveFailures = consecutiveFailures
+        }
+    }
+
     public var version: String
     public var startedAt: Date?
     public var captureSources: [CaptureSource]
@@ -39,10 +59,14 @@ public struct SystemSummary: Sendable, Codable, Hashable {
     public var modelsProblem: String?
     /// Library and component versions.
     public var components: [String: String]
+    /// Per destination, from the sync workers; empty where no sync runs.
+    public var sync: [SyncState]
+    /// Why the box's clock cannot be right (the sync clock check), nil when it looks plausible.
+    public var clockProblem: String?
 
     public init(
         version: String, startedAt: Date? = nil, captureSources: [CaptureSource] = [], models: [Model]? = [],
-        modelsProblem: String? = nil, components: [String: String] = [:]
+        modelsProblem: String? = nil, components: [String: String] = [:], sync: [SyncState] = [], clockProblem: String? = nil
     ) {
         self.version = version
         self.startedAt = startedAt
@@ -50,6 +74,8 @@ public struct SystemSummary: Sendable, Codable, Hashable {
         self.models = models
         self.modelsProblem = modelsProblem
         self.components = components
+        self.sync = sync
+        self.clockProblem = clockProblem
     }
 }
 

@@ -31,12 +31,14 @@ struct CommonOptions: ParsableArguments {
     }
 
     /// Sets up swift-log on stderr; tools log only warnings unless --verbose.
-    func bootstrapLogging(level: String?) -> Logger {
+    /// `file`: the agent's run/agent.log, written as well as stderr.
+    func bootstrapLogging(level: String?, file: AgentLogFile? = nil) -> Logger {
         let resolved = Logger.Level(rawValue: verbose ? "debug" : (level ?? "warning")) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = resolved
-            return handler
+            guard let file else { return handler }
+            return MultiplexLogHandler([handler, file.handler(label: label, level: resolved)])
         }
         return Logger(label: "fluorobox")
     }

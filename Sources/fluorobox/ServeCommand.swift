@@ -1,5 +1,6 @@
 import ArgumentParser
 import Appliance
+import StudyStore
 import Foundation
 
 struct ServeCommand: AsyncParsableCommand {
@@ -28,7 +29,7 @@ struct ServeCommand: AsyncParsableCommand {
             guard (0...65535).contains(dicomPort) else { throw ValidationError("--dicom-port must be from 0 to 65535") }
             configuration.dicom.port = dicomPort
         }
-        let logger = common.bootstrapLogging(level: configuration.logLevel)
+        let logger = common.bootstrapLogging(level: configuration.logLevel, file: AgentLogFile(directory: DataDirectory(path: configuration.dataDirectory)))
         do {
             try await Agent(configuration: configuration, environment: ProcessInfo.processInfo.environment, logger: logger).run()
         } catch {

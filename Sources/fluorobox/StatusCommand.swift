@@ -34,6 +34,14 @@ enum StatusText {
         "\(count) \(count == 1 ? one : many)"
     }
 
+    static func duration(_ seconds: Int) -> String {
+        let seconds = max(0, seconds)
+        let (d, h, m) = (seconds / 86_400, seconds % 86_400 / 3600, seconds % 3600 / 60)
+        if d > 0 { return "\(d) d \(h) h" }
+        if h > 0 { return "\(h) h \(m) min" }
+        return m > 0 ? "\(m) min" : "\(seconds) s"
+    }
+
     static func render(_ report: StatusReport) -> String {
         let time = DateFormatter()
         time.dateFormat = "yyyy-MM-dd HH:mm:ss"
@@ -59,6 +67,24 @@ enum StatusText {
             + " (soft limit keeps \(ByteCount.format(storage.softLimitFreeBytes)) free, hard \(ByteCount.format(storage.hardLimitFreeBytes))"
             + (storage.maximumStoreBytes.map { ", cap \(ByteCount.format($0))" } ?? "") + ")")
         lines.append("            unsynced \(ByteCount.format(storage.unsyncedBytes)), evictable \(ByteCount.format(storage.evictableBytes))")
+        if let days = report.daysOfCapacity {
+            lines.append("Capacity:   about \(String(format: "%.0f", days)) days left at the last week's intake rate")
+        } else if report.host != nil {
+            lines.append("Capacity:   no intake in the last week to estimate from")
+        }
+        if let host = report.host {
+            var parts: [String] = []
+            if let load = host.loadAverage { parts.append("load " + load.map { String(format: "%.2f", $0) }.joined(separator: " ")) }
+            parts.append(host.temperatures.isEmpty
+                ? "temperature not exposed by this board"
+                : "temperature " + host.temperatures.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.0f", $0.value)) °C" }.joined(separator: ", "))
+            if let uptime = host.systemUptimeSeconds { parts.append("system up \(Self.duration(Int(uptime)))") }
+            if agent.running, let started = agent.startedAt { parts.append("agent up \(Self.duration(Int(report.generatedAt.timeIntervalSince(started))))") }
+            lines.append("Host:       " + parts.joined(separator: "; "))
+        }
+        if let clock = report.clockProblem {
+            lines.append("Clock:      WRONG: \(clock)")
+        }
         if store.destinations.isEmpty {
             lines.append("Outbox:     no destinations configured")
         }

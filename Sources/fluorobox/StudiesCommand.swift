@@ -14,8 +14,20 @@ struct StudiesCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Print JSON: {\"studies\": [{…, \"instances\": [{…}]}]}.")
     var json = false
 
+    @Flag(name: .long, help: "The panel's worklist: studies flagged for review or advised for a retake first, with their state.")
+    var worklist = false
+
     func run() async throws {
         let store = try common.openStore()
+        if worklist {
+            let entries = try store.worklist()
+            if json {
+                try printJSON(WorklistDocument(worklist: entries))
+            } else {
+                print(WorklistText.render(entries))
+            }
+            return
+        }
         let studies = try store.listStudies()
         if json {
             try printJSON(StudiesDocument(studies: studies))
@@ -66,4 +78,38 @@ struct StudiesCommand: AsyncParsableCommand {
 
 struct StudiesDocument: Encodable {
     var studies: [StudyListing]
+}
+
+struct WorklistDocument: Encodable {
+    var worklist: [WorklistEntry]
+}
+
+/// The panel's worklist as text, one study a line, in the panel's order.
+enum WorklistText {
+    static func state(_ entry: WorklistEntry) -> String {
+        var states: [String] = []
+        if entry.flagged { states.append("FLAGGED") }
+        if entry.retakeAdvised { states.append("RETAKE") }
+        if states.isEmpty {
+            if (entry.analyses["done"] ?? 0) > 0 {
+                states.append("no findings")
+            } else if entry.analyses.isEmpty {
+                states.append("not analysed")
+            } else {
+                states.append(["running", "pending", "failed", "skipped"].first { (entry.analyses[$0] ?? 0) > 0 } ?? "pending")
+            }
+        }
+        if entry.feedbackCount > 0 { states.append("reviewed") }
+        return states.joined(separator: ",")
+    }
+
+    static func render(_ entries: [WorklistEntry]) -> String {
+        guard !entries.isEmpty else { return "No studies yet." }
+        return entries.map { entry in
+            let who = [entry.patientName.map { $0.replacingOccurrences(of: "^", with: " ") }, entry.patientID.map { "ID \($0)" }]
+                .compactMap { $0 }.joined(separator: ", ")
+            return "\(state(entry).padding(toLength: 16, withPad: " ", startingAt: 0)) \(StudiesCommand.time.string(from: entry.createdAt))  "
+                + "\(who.isEmpty ? "unregistered patient" : who) · \(entry.modality ?? "—") · \(entry.studyInstanceUID)"
+        }.joined(separator: "\n")
+    }
 }

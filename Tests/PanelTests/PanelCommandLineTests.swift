@@ -64,6 +64,15 @@ struct PanelCommandLineTests {
         serve.waitUntilExit()
         #expect(serve.terminationStatus == 0)
 
+        // The agent's log is kept in run/agent.log too, and the diagnostics bundle carries it.
+        let log = try String(contentsOfFile: data + "/run/agent.log", encoding: .utf8)
+        #expect(log.contains("agent starting") && log.contains("agent ready") && log.contains("agent stopped"))
+        let diagnostics = try await ProcessRunner.run(ProcessRunner.fluorobox, ["diagnostics", "--json", "--data-dir", data], environment: ["FLUOROBOX_DICOM_ENABLED": "false"])
+        let bundle = try #require(try JSONSerialization.jsonObject(with: Data(diagnostics.stdout.utf8)) as? [String: Any])
+        let logs = try #require(bundle["logs"] as? [[String: Any]])
+        let agentLog = logs.first { ($0["path"] as? String)?.hasSuffix("/run/agent.log") == true }
+        #expect((agentLog?["lines"] as? [String])?.contains { $0.contains("agent ready") } == true, "\(logs.map { $0["path"] ?? "" })")
+
         // A second start prints no password.
         let again = try await ProcessRunner.run(ProcessRunner.fluorobox, ["selftest", "--data-dir", data], environment: ["FLUOROBOX_DICOM_ENABLED": "false"])
         #expect(!again.stdout.contains("password is"))
@@ -97,7 +106,7 @@ struct PanelCommandLineTests {
         let hubBinary = (ProcessRunner.fluorobox as NSString).deletingLastPathComponent + "/fluorobox-hub"
         let hub = Process()
         hub.executableURL = URL(fileURLWithPath: hubBinary)
-        hub.arguments = ["--data-dir", folder.file("hub"), "--port", "0"]
+        hub.arguments = ["serve", "--data-dir", folder.file("hub"), "--port", "0"]
         hub.standardOutput = FileHandle.nullDevice
         hub.standardError = FileHandle.nullDevice
         try hub.run()
@@ -114,16 +123,58 @@ struct PanelCommandLineTests {
         let reachable = try await ProcessRunner.run(ProcessRunner.fluorobox, ["selftest", "--data-dir", data], environment: quiet.merging(["FLUOROBOX_SYNC_HUB_URL": "http://127.0.0.1:\(port)"]) { $1 })
         #expect(reachable.status == 0 && reachable.stdout.contains("PASS  destination platform reachable"), "\(reachable.stdout)")
 
+        // A PACS by DICOMweb: a closed port fails; an HTTP server that answers passes.
+        let pacs = ["FLUOROBOX_OUTBOX_DESTINATIONS": "platform,dicomweb", "FLUOROBOX_SYNC_HUB_URL": "http://127.0.0.1:\(port)"]
+        let pacsDown = try await ProcessRunner.run(ProcessRunner.fluorobox, ["selftest", "--data-dir", data], environment: quiet.merging(pacs.merging(["FLUOROBOX_SYNC_DICOMWEB_URL": "http://127.0.0.1:9/dicom-web"]) { $1 }) { $1 })
+        #expect(pacsDown.status == 1 && pacsDown.stdout.contains("FAIL  destination dicomweb reachable"), "\(pacsDown.stdout)")
+        let pacsUp = try await ProcessRunner.run(ProcessRunner.fluorobox, ["selftest", "--data-dir", data], environment: quiet.merging(pacs.merging(["FLUOROBOX_SYNC_DICOMWEB_URL": "http://127.0.0.1:\(port)/dicom-web"]) { $1 }) { $1 })
+        #expect(pacsUp.status == 0 && pacsUp.stdout.contains("PASS  destination dicomweb reachable"), "\(pacsUp.stdout)")
+
         let bundlePath = folder.file("bundle.json")
         let summary = try await ProcessRunner.run(ProcessRunner.fluorobox, ["diagnostics", "--data-dir", data, "--output", bundlePath], environment: quiet)
         #expect(summary.status == 0, "\(summary.stderr)")
         #expect(summary.stdout.contains("Store: 1 studies, 1 instances") && summary.stdout.contains("bundle written to"))
-        let json = try await ProcessRunner.run(ProcessRunner.fluorobox, ["diagnostics", "--json", "--data-dir", data], environment: quiet)
+        let json = try await ProcessRunner.run(
+            ProcessRunner.fluorobox, ["diagnostics", "--json", "--data-dir", data],
+            environment: quiet.merging(["FLUOROBOX_SYNC_HUB_URL": "http://box:hunter2secret@127.0.0.1:\(port)"]) { $1 }
+        )
         let bundle = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         #expect(bundle["studies"] as? Int == 1)
+        let exported = try #require(bundle["configuration"] as? [String: String])
+        #expect(exported["sync.hubURL"] == "http://127.0.0.1:\(port)" && !json.stdout.contains("hunter2secret"))
+        #expect(exported["analysis.task"] != nil)
         #expect((bundle["system"] as? [String: Any])?["version"] as? String == Agent.version)
         for text in [json.stdout, try String(contentsOfFile: bundlePath, encoding: .utf8)] {
             #expect(!text.localizedCaseInsensitiveContains("KUZNETSOVA") && !text.localizedCaseInsensitiveContains("OLGA") && !text.contains("TEST-1"))
         }
+    }
+
+    @Test("status, studies --worklist: the panel's figures from the command line, human and JSON")
+    func statusAndWorklist() async throws {
+        let fixture = try await PanelFixture()
+        let data = fixture.folder.path
+        let status = try await ProcessRunner.run(ProcessRunner.fluorobox, ["status", "--data-dir", data])
+        #expect(status.status == 0, "\(status.stderr)")
+        for text in ["Capacity:   about ", "Host:       ", "Outbox:     platform: 3 unsent", PanelFixture.failingError] {
+            #expect(status.stdout.contains(text), "status lacks \(text): \(status.stdout)")
+        }
+        #expect(status.stdout.contains("temperature "))
+        let statusJSON = try await ProcessRunner.run(ProcessRunner.fluorobox, ["status", "--json", "--data-dir", data])
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(statusJSON.stdout.utf8)) as? [String: Any])
+        #expect((report["daysOfCapacity"] as? Double ?? -1) >= 0)
+        #expect(report["host"] is [String: Any])
+
+        let worklist = try await ProcessRunner.run(ProcessRunner.fluorobox, ["studies", "--worklist", "--data-dir", data])
+        #expect(worklist.status == 0, "\(worklist.stderr)")
+        let lines = worklist.stdout.split(separator: "\n")
+        #expect(lines.count == 3)
+        let normal = try #require(lines.firstIndex { $0.contains(fixture.normalUID) })
+        #expect(lines.firstIndex { $0.contains(fixture.flaggedUID) }! < normal && lines.firstIndex { $0.contains(fixture.retakeUID) }! < normal)
+        #expect(lines[normal].hasPrefix("no findings") && worklist.stdout.contains("FLAGGED") && worklist.stdout.contains("RETAKE"))
+        let worklistJSON = try await ProcessRunner.run(ProcessRunner.fluorobox, ["studies", "--worklist", "--json", "--data-dir", data])
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(worklistJSON.stdout.utf8)) as? [String: Any])
+        let entries = try #require(document["worklist"] as? [[String: Any]])
+        #expect(entries.count == 3 && entries.last?["studyInstanceUID"] as? String == fixture.normalUID)
+        #expect(entries.first?["flagged"] as? Bool == true || entries.first?["retakeAdvised"] as? Bool == true)
     }
 }

@@ -45,6 +45,49 @@ struct PanelRouteTests {
         }
     }
 
+    @Test("status page joins the sync worker's state with the outbox: phase, failures, backlog and bytes, oldest age, error, clock warning; EN and RU")
+    func syncStateAndClock() async throws {
+        let workerError = "platform: connect ECONNREFUSED 127.0.0.1:9 (seeded)"
+        let clock = "the clock says 1970-01-01T00:00:05Z, before this software was written"
+        let success = Date(timeIntervalSince1970: 1_795_000_000)
+        let fixture = try await PanelFixture(hooks: PanelHooks(system: {
+            SystemSummary(
+                version: "test", startedAt: Date().addingTimeInterval(-90_000),
+                sync: [
+                    .init(destination: "platform", phase: "backoff", lastSuccessAt: success, lastError: workerError, lastErrorAt: Date(), consecutiveFailures: 7),
+                    .init(destination: "dicomweb", phase: "idle"),
+                ],
+                clockProblem: clock
+            )
+        }))
+        try await fixture.panel.makeApplication().test(.router) { client in
+            var browser = Browser(client)
+            _ = try await browser.logIn(.technician)
+            let html = String(buffer: try await browser.get("/status").body)
+            #expect(html.contains("id=\"clock-warning\"") && html.contains(clock))
+            // The worker's error is the current one, not the outbox row's older text.
+            #expect(html.contains(workerError) && !html.contains(PanelFixture.failingError))
+            #expect(html.contains("data-live=\"phase-platform\">backoff<"))
+            #expect(html.contains("(failures in a row: 7)"))
+            #expect(html.contains("data-live=\"backlog-platform\">3<"))
+            #expect(html.contains("data-destination=\"dicomweb\"") && html.contains("data-live=\"phase-dicomweb\">idle<"))
+            // Backlog bytes, oldest unsent as an age, last success from the worker.
+            let row = html.components(separatedBy: "data-destination=\"platform\"")[1].components(separatedBy: "</tr>")[0]
+            #expect(row.range(of: #"\(\d+(\.\d)? (B|KB|MB)\)"#, options: .regularExpression) != nil, "no backlog bytes in \(row)")
+            #expect(row.range(of: #">\d+ (s|min) <small>"#, options: .regularExpression) != nil, "no oldest-unsent age in \(row)")
+            #expect(row.contains(HTML_dateTime(success)))
+            #expect(html.contains("Used") && html.contains("1 d 1 h"))
+
+            browser.acceptLanguage = "ru-RU,ru;q=0.9"
+            let russian = String(buffer: try await browser.get("/status").body)
+            for text in ["Часы устройства неверны:", "пауза после сбоя", "сбоев подряд", "Занято", "Синхронизация", "1 дн 1 ч"] {
+                #expect(russian.contains(text), "Russian status page lacks \(text)")
+            }
+            let events = String(buffer: try await browser.get("/events").body)
+            #expect(events.contains("\"phase-platform\":\"пауза после сбоя\""), "\(events)")
+        }
+    }
+
     @Test("worklist puts flagged and retake studies first; study view has image, legend, report, verdict and advice")
     func studies() async throws {
         let fixture = try await PanelFixture()
@@ -225,4 +268,12 @@ struct PanelRestartTests {
         for _ in 0..<50 where counter.count.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(100)) }
         #expect(counter.count.withLock { $0 } == 1)
     }
+}
+
+/// The panel's date format (yyyy-MM-dd HH:mm, the box's time zone).
+func HTML_dateTime(_ date: Date) -> String {
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.dateFormat = "yyyy-MM-dd HH:mm"
+    return formatter.string(from: date)
 }

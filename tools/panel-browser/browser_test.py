@@ -2,7 +2,7 @@
 
 Seeds a data folder the way a box fills it (DICOM imports read by the shipped demo model in
 `fluorobox serve`: a flagged nodule phantom, a normal phantom, a blank image the quality check
-rejects; a failing platform destination written into the outbox, since sync is not built yet),
+rejects; a failing platform destination: the agent's real sync worker pointed at a closed port),
 then loads every page in English and Russian, checks the key texts, logs in and out, records a
 doctor's verdict and saves PNG screenshots under build/panel-screenshots.
 
@@ -10,6 +10,7 @@ Usage: tools/panel-browser/run [path/to/fluorobox]
 """
 import json
 import os
+import socket
 import sqlite3
 import struct
 import subprocess
@@ -29,7 +30,6 @@ from selenium.webdriver.support.ui import WebDriverWait
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SHOTS = os.path.join(ROOT, "build", "panel-screenshots")
 PASSWORDS = {"technician": "browser-tech-1", "doctor": "browser-doc-2"}
-FAILING = "connection refused: platform unreachable (seeded)"
 
 passed = 0
 failed = 0
@@ -101,9 +101,17 @@ def seed(binary, work):
     return data
 
 
+def closed_port():
+    """A loopback port nobody listens on: the platform the sync worker cannot reach."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def start_agent(binary, data):
     env = dict(os.environ, FLUOROBOX_PANEL_PORT="0", FLUOROBOX_PANEL_BIND_ADDRESS="127.0.0.1",
-               FLUOROBOX_DICOM_BIND_ADDRESS="127.0.0.1", FLUOROBOX_ANALYSIS_THREADS="2")
+               FLUOROBOX_DICOM_BIND_ADDRESS="127.0.0.1", FLUOROBOX_ANALYSIS_THREADS="2",
+               FLUOROBOX_SYNC_HUB_URL=f"http://127.0.0.1:{closed_port()}")
     agent = subprocess.Popen([binary, "serve", "--data-dir", data, "--dicom-port", "0"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     state_path = os.path.join(data, "run", "agent.json")
@@ -127,10 +135,21 @@ def start_agent(binary, data):
     else:
         agent.kill()
         raise SystemExit("the agent did not become ready and finish its analyses in 180 s")
+    # The sync worker has failed against the closed port at least once.
+    sync_path = os.path.join(data, "run", "sync-platform.json")
+    sync = {}
+    while time.time() < deadline and not (sync.get("consecutiveFailures", 0) > 0 and sync.get("lastError")):
+        try:
+            sync = json.load(open(sync_path))
+        except (OSError, ValueError):
+            sync = {}
+        time.sleep(0.5)
+    if not sync.get("lastError"):
+        agent.kill()
+        raise SystemExit("the platform sync did not report its failure")
     with sqlite3.connect(database) as db:
-        db.execute("UPDATE outboxItem SET attempts = 5, lastError = ? WHERE destination = 'platform' AND state = 'queued'", (FAILING,))
         statuses = dict(db.execute("SELECT status, COUNT(*) FROM analysis GROUP BY status").fetchall())
-    print(f"agent ready on port {port}; analyses: {statuses}")
+    print(f"agent ready on port {port}; analyses: {statuses}; platform sync: {sync['phase']}, {sync['consecutiveFailures']} failures, {sync['lastError']}")
     return agent, port
 
 
@@ -187,14 +206,14 @@ def log_in(driver, base, role):
 
 def browse(driver, base):
     words = {
-        "en": {"status": ["Capture sources", "Models", "Intake", "Disk", "Sync", FAILING, "chest-phantom-demo"],
+        "en": {"status": ["Capture sources", "Models", "Intake", "Disk", "Sync", "failures in a row", "Days of capacity left", "chest-phantom-demo"],
                "studies": ["flagged for review", "retake advised", "no findings flagged"],
                "study": ["Findings", "Quality", "Report", "Show overlay"],
                "retake": ["retake advised", "Check that the detector was exposed"],
                "register": ["Next patient", "Register for the next capture"],
                "device": ["Self-test", "Download diagnostics bundle", "Restart the agent"],
                "login": "Password", "selftest": "store integrity"},
-        "ru": {"status": ["Источники снимков", "Модели", "Поступление", "Диск", "Синхронизация", FAILING],
+        "ru": {"status": ["Источники снимков", "Модели", "Поступление", "Диск", "Синхронизация", "сбоев подряд", "Осталось дней до заполнения"],
                "studies": ["требует внимания врача", "рекомендуется пересъёмка", "находок не отмечено"],
                "study": ["Находки", "Качество", "Отчёт", "Показать разметку"],
                "retake": ["рекомендуется пересъёмка", "Проверьте, что детектор экспонирован"],
@@ -217,7 +236,21 @@ def browse(driver, base):
         body = text(driver)
         for word in expected["status"]:
             check(word in body, f"[{language}] status page shows {word!r}")
+        error = driver.find_element(By.CSS_SELECTOR, "[data-live='error-platform']").text
+        check(error not in ("", "—") and "fail" in driver.find_element(By.CSS_SELECTOR, "[data-live='error-platform']").get_attribute("class"),
+              f"[{language}] the failing destination's current error is shown ({error!r})")
+        unsent = driver.find_element(By.CSS_SELECTOR, "[data-live='backlog-platform']").text
+        check(unsent.isdigit() and int(unsent) > 0, f"[{language}] the failing destination's backlog is shown ({unsent!r})")
         shot(driver, f"{language}-status")
+        driver.execute_script("document.getElementById('sync').scrollIntoView()")
+        check(driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1"),
+              f"[{language}] the status page fits the window's width")
+        shot(driver, f"{language}-status-sync")
+        driver.set_window_size(800, 1280)
+        check(driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1"),
+              f"[{language}] the status page fits a 10-inch tablet held upright")
+        shot(driver, f"{language}-status-tablet")
+        driver.set_window_size(1280, 800)
         driver.get(base + "/register")
         driver.find_element(By.ID, "patientID").send_keys(f"REG-{language}")
         driver.find_element(By.ID, "family").send_keys("Kuznetsova")
