@@ -120,7 +120,7 @@ let package = Package(
         .target(
             name: "Sync",
             dependencies: [
-                "StudyStore", "POSIXSupport",
+                "StudyStore", "POSIXSupport", "DICOM",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),

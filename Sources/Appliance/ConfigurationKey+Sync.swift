@@ -80,5 +80,11 @@ extension ConfigurationKey {
         ) { configuration, value throws(ConfigurationError) in
             configuration.syncTLSTrustedCA = try value.optionalText()
         },
+        ConfigurationKey(
+            name: "sync.pseudonymise", kind: .boolean, defaultValue: "false",
+            summary: "Upload DICOM instances to the platform as pseudonymised copies: PS3.15 basic profile (Retain UIDs), Patient Name and ID replaced by HMAC-SHA256 of the Patient ID under a device key kept in keys/pseudonym.key. The original stays on the box; the PACS gets originals."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.sync.pseudonymise = try value.boolean()
+        },
     ]
 }
