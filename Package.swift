@@ -240,6 +240,7 @@ let package = Package(
             name: "SyncTests",
             dependencies: [
                 "Sync", "PlatformHub", "StudyStore", "POSIXSupport", "FluoroboxTestSupport", "fluorobox-hub", "Appliance", "fluorobox",
+                "DICOM", "Inference",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),

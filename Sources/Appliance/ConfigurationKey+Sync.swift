@@ -86,5 +86,11 @@ extension ConfigurationKey {
         ) { configuration, value throws(ConfigurationError) in
             configuration.sync.pseudonymise = try value.boolean()
         },
+        ConfigurationKey(
+            name: "sync.modelUpdateIntervalSeconds", kind: .number, defaultValue: "3600",
+            summary: "How often the platform's model catalog is polled; a newer package is downloaded (resumably), verified (signature, pins), reference-checked on the runtime and activated between studies. 0 turns model updates off."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.sync.modelUpdateIntervalSeconds = try value.nonNegative()
+        },
     ]
 }
