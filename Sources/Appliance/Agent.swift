@@ -142,11 +142,20 @@ public struct Agent: Sendable {
                         packagesDirectory: configuration.modelPackagesDirectory, settings: configuration.modelPackages,
                         threads: configuration.analysis.threads, logger: updateLogger
                     ),
-                    directory: store.directory, intervalSeconds: syncSettings.modelUpdateIntervalSeconds, logger: updateLogger
+                    directory: store.directory, intervalSeconds: syncSettings.modelUpdateIntervalSeconds,
+                    reportTo: store, deviceID: syncSettings.deviceID, logger: updateLogger
                 ),
                 successTerminationBehavior: .gracefullyShutdownGroup,
                 failureTerminationBehavior: .gracefullyShutdownGroup,
                 serviceName: ModelUpdateService.name
+            ))
+        }
+        if syncSettings.hubURL != nil {
+            services.append(.init(
+                service: PostMarketReportService(store: store, deviceID: syncSettings.deviceID, logger: logger.labelled("post-market")),
+                successTerminationBehavior: .gracefullyShutdownGroup,
+                failureTerminationBehavior: .gracefullyShutdownGroup,
+                serviceName: PostMarketReportService.name
             ))
         }
         if let pacs = try SyncService.dicomweb(

@@ -26,9 +26,27 @@ extension StudyStore {
             try item.update(db)
             return OutboxClaim(item: item, payload: try payload(of: item, db))
         }
+        .map { claim throws(StoreError) in
+            // A verdict's document is read after the claim's transaction (reads do not nest in writes).
+            guard case .unavailable(let marker) = claim.payload, marker.hasPrefix(Self.feedbackMarker),
+                  let feedbackID = Int64(marker.dropFirst(Self.feedbackMarker.count)) else { return claim }
+            var claim = claim
+            claim.payload = try feedbackDocument(feedbackID: feedbackID).map { .document($0) }
+                ?? .unavailable(reason: "feedback \(feedbackID) is not in the store")
+            return claim
+        }
     }
 
+    private static let feedbackMarker = "\u{0}feedback:"
+
     private func payload(of item: OutboxItemRecord, _ db: Database) throws -> OutboxPayload {
+        let extra = try Row.fetchOne(db, sql: "SELECT document, feedbackID FROM outboxItem WHERE id = ?", arguments: [item.id])
+        if let document: Data = extra?["document"] {
+            return .document(Array(document))
+        }
+        if let feedbackID: Int64 = extra?["feedbackID"] {
+            return .unavailable(reason: Self.feedbackMarker + String(feedbackID))
+        }
         if let resultID = item.resultID {
             guard let result = try ResultRecord.fetchOne(db, key: resultID) else {
                 return .unavailable(reason: "result \(resultID) is not in the store")

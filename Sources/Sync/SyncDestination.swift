@@ -27,8 +27,9 @@ public struct PlatformDestination: SyncDestination {
     /// Document kinds and the collection they are PUT to by key.
     public static let documentCollections: [OutboxKind: String] = [
         .result: "results",
-        OutboxKind(rawValue: "report"): "reports",
-        OutboxKind(rawValue: "feedback"): "feedback",
+        .report: "reports",
+        .feedback: "feedback",
+        .modelUpdate: "model-updates",
         OutboxKind(rawValue: "adverse-event"): "adverse-events",
     ]
 
@@ -43,8 +44,8 @@ public struct PlatformDestination: SyncDestination {
         self.copiesDirectory = copiesDirectory
     }
 
-    /// Instances and results: the kinds whose payload the store can hand over today.
-    public var kinds: Set<OutboxKind> { [.instance, .result] }
+    /// Instances, and every document kind with a collection on the platform.
+    public var kinds: Set<OutboxKind> { Set(Self.documentCollections.keys).union([.instance]) }
 
     public func deliver(_ claim: OutboxClaim) async throws(SyncError) -> DeliveryOutcome {
         let key = claim.item.idempotencyKey

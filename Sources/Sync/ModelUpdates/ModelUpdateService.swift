@@ -23,14 +23,22 @@ public actor ModelUpdateService: Service {
     let installer: any ModelUpdateInstaller
     let directory: DataDirectory
     let intervalSeconds: Double
+    /// Where outcomes are queued for the platform (kind `model-update`), with this device's id.
+    let reportStore: StudyStore?
+    let deviceID: String
     let logger: Logger
     private var state: State = .idle
 
-    public init(client: PlatformClient, installer: any ModelUpdateInstaller, directory: DataDirectory, intervalSeconds: Double, logger: Logger) {
+    public init(
+        client: PlatformClient, installer: any ModelUpdateInstaller, directory: DataDirectory, intervalSeconds: Double,
+        reportTo reportStore: StudyStore? = nil, deviceID: String = "fluorobox", logger: Logger
+    ) {
         self.client = client
         self.installer = installer
         self.directory = directory
         self.intervalSeconds = intervalSeconds
+        self.reportStore = reportStore
+        self.deviceID = deviceID
         self.logger = logger
     }
 
@@ -82,6 +90,14 @@ public actor ModelUpdateService: Service {
             made.append(record)
             do {
                 try ModelUpdateRecord.writeAll(records, in: directory)
+                if let reportStore {
+                    var document = try JSONSerialization.jsonObject(with: Self.encoder.encode(record)) as? [String: Any] ?? [:]
+                    document["device"] = deviceID
+                    try reportStore.queueDocument(
+                        destination: .platform, kind: .modelUpdate, key: "model-update:\(deviceID):\(record.sha256)",
+                        priority: .result, document: Array(JSONSerialization.data(withJSONObject: document, options: [.sortedKeys]))
+                    )
+                }
             } catch {
                 logger.error("cannot record a model update outcome", metadata: ["error": "\(error)"])
             }
@@ -147,6 +163,12 @@ public actor ModelUpdateService: Service {
         }
         try? Posix.unlink(archive)
         return .success(package)
+    }
+
+    static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
     }
 
     static func sha256(ofFileAt path: String) throws -> String {
