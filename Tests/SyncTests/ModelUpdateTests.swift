@@ -80,9 +80,10 @@ struct ModelUpdateTests {
         let counters = SyncCounters()
         let client = try PlatformClient(settings: settings, counters: counters, logger: quietLogger)
         let directory = DataDirectory(path: box.path)
+        let store = try StudyStore.open(StoreConfiguration(dataDirectory: directory), logger: quietLogger)
         let service = ModelUpdateService(
             client: client, installer: PackageStoreModelInstaller(packagesDirectory: packages, settings: packageSettings, logger: quietLogger),
-            directory: directory, intervalSeconds: 3600, logger: quietLogger
+            directory: directory, intervalSeconds: 3600, reportTo: store, deviceID: "box-test-1", logger: quietLogger
         )
         var polls = 0
         while ModelUpdateRecord.readAll(in: directory).count < 5, polls < 12 {
@@ -116,6 +117,9 @@ struct ModelUpdateTests {
             try await $0.list().map(\.reference.description)
         }
         #expect(Set(installed) == ["chest-phantom-demo@1.0.0", "chest-phantom-demo@1.1.0"])
+
+        // Every outcome is queued for the platform, once.
+        #expect(try store.queuedOutboxKinds(destination: .platform) == ["model-update": 5])
 
         // A second poll fetches nothing again.
         let client2 = try PlatformClient(settings: settings, counters: SyncCounters(), logger: quietLogger)
