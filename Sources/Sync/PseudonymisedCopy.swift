@@ -10,23 +10,22 @@ enum PseudonymisedCopy {
     static func make(of blob: OutboxBlob, with pseudonymiser: Pseudonymiser, in folder: String) async throws(SyncError) -> OutboxBlob {
         let original = try await PlatformClient.read(blob: blob, offset: 0, count: Int(blob.size))
         let path = folder + "/" + blob.sha256 + ".dcm"
-        let result: Result<OutboxBlob, SyncError> = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                do throws(SyncError) {
-                    let bytes = try pseudonymiser.pseudonymise(original)
-                    let digest = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
-                    try write(bytes, to: path, folder: folder)
-                    var copy = blob
-                    copy.path = path
-                    copy.size = Int64(bytes.count)
-                    copy.sha256 = digest
-                    continuation.resume(returning: .success(copy))
-                } catch {
-                    continuation.resume(returning: .failure(error))
-                }
+        do {
+            return try await BlockingIO.run {
+                let bytes = try pseudonymiser.pseudonymise(original)
+                let digest = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+                try write(bytes, to: path, folder: folder)
+                var copy = blob
+                copy.path = path
+                copy.size = Int64(bytes.count)
+                copy.sha256 = digest
+                return copy
             }
+        } catch let error as SyncError {
+            throw error
+        } catch {
+            throw SyncError(.localStorage, "making the pseudonymised copy of \(blob.sha256): \(error)")
         }
-        return try result.get()
     }
 
     /// Writes the copy unless a whole one is there already (temp file, fsync, rename).
