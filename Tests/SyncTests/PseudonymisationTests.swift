@@ -94,6 +94,43 @@ struct PseudonymisationTests {
         #expect(Pseudonymiser(key: key).pseudonym(patientID: "PID-0042") == pseudonym)
     }
 
+    static let sharedFiles = (TestData.files(under: "dicom/radiography") + TestData.files(under: "dicom/syntax")).filter { $0.hasSuffix(".dcm") }
+
+    @Test(
+        "every shared file (implicit, explicit big endian, deflated, ACR-NEMA, compressed) gets a copy dcmdump reads, without the identity and with the same pixels",
+        .enabled(if: TestData.available, "\(TestData.skipMessage)"), arguments: sharedFiles
+    )
+    func sharedFile(path: String) async throws {
+        let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        let source = try DICOMFile(bytes: original).dataSet
+        let pseudonymiser = Pseudonymiser(key: SymmetricKey(size: .bits256))
+        let copy = try pseudonymiser.pseudonymise(original)
+        let data = try DICOMFile(bytes: copy).dataSet
+        let expected = source.string(.patientID).map { pseudonymiser.pseudonym(patientID: $0) }
+        #expect(data.string(.patientID) == expected)
+        #expect(data.string(.patientName) == (source.contains(.patientName) ? expected : nil))
+        #expect(data.string(.patientBirthDate) == nil && data.string(.institutionName) == nil)
+        #expect(!data.elements.contains { $0.tag.isPrivate }, "private elements left")
+        #expect(data.string(.sopInstanceUID) == source.string(.sopInstanceUID))
+        switch (source[.pixelData]?.value, data[.pixelData]?.value) {
+        case (.bytes(let a)?, .bytes(let b)?): #expect(a.elementsEqual(b), "pixel bytes changed")
+        case (.encapsulated(let a)?, .encapsulated(let b)?):
+            #expect(a.fragments.count == b.fragments.count && zip(a.fragments, b.fragments).allSatisfy { $0.elementsEqual($1) }, "fragments changed")
+        case (nil, nil): break
+        default: Issue.record("pixel data changed form")
+        }
+        guard let dcmdump = tool("dcmdump") else {
+            Issue.record("dcmdump (dcmtk) is not installed; tools/install-deps installs it")
+            return
+        }
+        let folder = TemporaryDirectory("pseudo-shared")
+        let out = folder.path + "/copy.dcm"
+        try Data(copy).write(to: URL(fileURLWithPath: out))
+        let dump = try await ProcessRunner.run(dcmdump, ["-q", "+E", out])
+        #expect(dump.status == 0, "dcmdump: \(dump.stderr)")
+        #expect(dump.stdout.contains("(0012,0062) CS [YES]"), "\(dump.stdout.prefix(2000))")
+    }
+
     @Test("an instance with text burned into its pixels is refused, not uploaded as it is")
     func burnedInAnnotationRefused() throws {
         var writer = Part10Writer()
