@@ -30,7 +30,7 @@ public struct PlatformDestination: SyncDestination {
         .report: "reports",
         .feedback: "feedback",
         .modelUpdate: "model-updates",
-        OutboxKind(rawValue: "adverse-event"): "adverse-events",
+        .adverseEvent: "adverse-events",
     ]
 
     /// When set (`sync.pseudonymise`), DICOM instances go out as a pseudonymised copy made in

@@ -66,6 +66,12 @@ struct PostMarketReportTests {
         #expect(figures.doctorAgree == 2 && figures.doctorDisagree == 1 && figures.doctorMissed == 0)
         #expect(figures.latencyP50ms == 500 && figures.latencyP95ms == 1000, "\(figures)")
 
+        // An adverse-event report filed from the command line goes too, first.
+        let filed = try await ProcessRunner.run(
+            ProcessRunner.fluorobox, ["sync", "adverse-event", "--data-dir", box.path, "--description", "overlay hid a lesion", "--result-key", "result:x:1.0.0:abc"]
+        )
+        #expect(filed.status == 0 && filed.stdout.contains("adverse-event report queued as adverse-event:"), "\(filed.stdout) \(filed.stderr)")
+
         let hubPort = HubProcess.freePort()
         let hub = HubProcess(dataDirectory: hubDirectory.path, port: hubPort)
         try hub.start()
@@ -75,7 +81,7 @@ struct PostMarketReportTests {
         settings.watchNetworkChanges = false
         let service = try SyncService.platform(store: store, settings: settings, onReady: {}, logger: quietLogger)
         let drain = Task { try await service.run() }
-        let total = expectedInstances.all.count + 2 + 3
+        let total = expectedInstances.all.count + 2 + 3 + 1
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline, try SyncFixture.platformStates(store)["sent", default: 0] < total {
             try await Task.sleep(for: .milliseconds(100))
@@ -88,6 +94,8 @@ struct PostMarketReportTests {
         let byKind = Dictionary(grouping: held, by: \.kind)
         #expect(byKind["report"]?.count == 2)
         #expect(byKind["feedback"]?.count == 3)
+        #expect(byKind["adverse-event"]?.count == 1)
+        #expect(held.first?.kind == "adverse-event", "an alert goes first: \(held.map(\.kind))")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let report = try #require(byKind["report"]?.first { $0.key == figures.idempotencyKey })
