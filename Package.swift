@@ -120,7 +120,7 @@ let package = Package(
         .target(
             name: "Sync",
             dependencies: [
-                "StudyStore", "POSIXSupport",
+                "StudyStore", "POSIXSupport", "DICOM",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -241,6 +241,7 @@ let package = Package(
             name: "SyncTests",
             dependencies: [
                 "Sync", "PlatformHub", "StudyStore", "POSIXSupport", "FluoroboxTestSupport", "fluorobox-hub", "Appliance", "fluorobox",
+                "DICOM", "Inference",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -153,6 +153,31 @@ public struct Agent: Sendable {
                 serviceName: SyncService.platformName
             ))
         }
+        if syncSettings.hubURL != nil, syncSettings.modelUpdateIntervalSeconds > 0 {
+            let updateLogger = logger.labelled("model-updates")
+            services.append(.init(
+                service: ModelUpdateService(
+                    client: try PlatformClient(settings: syncSettings, counters: SyncCounters(), logger: updateLogger),
+                    installer: PackageStoreModelInstaller(
+                        packagesDirectory: configuration.modelPackagesDirectory, settings: configuration.modelPackages,
+                        threads: configuration.analysis.threads, logger: updateLogger
+                    ),
+                    directory: store.directory, intervalSeconds: syncSettings.modelUpdateIntervalSeconds,
+                    reportTo: store, deviceID: syncSettings.deviceID, logger: updateLogger
+                ),
+                successTerminationBehavior: .gracefullyShutdownGroup,
+                failureTerminationBehavior: .gracefullyShutdownGroup,
+                serviceName: ModelUpdateService.name
+            ))
+        }
+        if syncSettings.hubURL != nil {
+            services.append(.init(
+                service: PostMarketReportService(store: store, deviceID: syncSettings.deviceID, logger: logger.labelled("post-market")),
+                successTerminationBehavior: .gracefullyShutdownGroup,
+                failureTerminationBehavior: .gracefullyShutdownGroup,
+                serviceName: PostMarketReportService.name
+            ))
+        }
         if let pacs = try SyncService.dicomweb(
             store: store, settings: syncSettings, onReady: { await gate.ready(SyncService.dicomwebName) },
             logger: logger.labelled("sync-dicomweb")

@@ -80,5 +80,17 @@ extension ConfigurationKey {
         ) { configuration, value throws(ConfigurationError) in
             configuration.syncTLSTrustedCA = try value.optionalText()
         },
+        ConfigurationKey(
+            name: "sync.pseudonymise", kind: .boolean, defaultValue: "false",
+            summary: "Upload DICOM instances to the platform as pseudonymised copies: PS3.15 basic profile (Retain UIDs), Patient Name and ID replaced by HMAC-SHA256 of the Patient ID under a device key kept in keys/pseudonym.key. The original stays on the box; the PACS gets originals."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.sync.pseudonymise = try value.boolean()
+        },
+        ConfigurationKey(
+            name: "sync.modelUpdateIntervalSeconds", kind: .number, defaultValue: "3600",
+            summary: "How often the platform's model catalog is polled; a newer package is downloaded (resumably), verified (signature, pins), reference-checked on the runtime and activated between studies. 0 turns model updates off."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.sync.modelUpdateIntervalSeconds = try value.nonNegative()
+        },
     ]
 }

@@ -45,6 +45,7 @@ public struct HubServer: Sendable {
     /// Document collections in the URL and the kind they are listed as.
     static let collections: [String: String] = [
         "results": "result", "reports": "report", "feedback": "feedback", "adverse-events": "adverse-event",
+        "model-updates": "model-update",
     ]
 
     public func makeApplication() throws -> some ApplicationProtocol {

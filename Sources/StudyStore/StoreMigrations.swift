@@ -143,6 +143,13 @@ enum StoreMigrations {
                 t.add(column: "feedbackID", .integer).references("feedback", onDelete: .restrict)
             }
         }
+        migrator.registerMigration("v5-sync") { db in
+            // Self-contained JSON documents sync delivers (post-market reports, model update
+            // outcomes): the outbox row carries the bytes.
+            try db.alter(table: "outboxItem") { t in
+                t.add(column: "document", .blob)
+            }
+        }
         return migrator
     }
 }

@@ -12,7 +12,7 @@ extension StudyStore {
     ) throws(StoreError) -> OutboxClaim? {
         guard !kinds.isEmpty else { return nil }
         let kindList = kinds.map(\.rawValue)
-        return try write("claiming an outbox item for \(destination)") { db -> OutboxClaim? in
+        let claimed = try write("claiming an outbox item for \(destination)") { db -> (OutboxItemRecord, PayloadSource)? in
             guard var item = try OutboxItemRecord
                 .filter(OutboxItemRecord.Columns.destination == destination)
                 .filter(OutboxItemRecord.Columns.state == OutboxState.queued)
@@ -24,11 +24,38 @@ extension StudyStore {
             item.state = .sending
             item.attempts += 1
             try item.update(db)
-            return OutboxClaim(item: item, payload: try payload(of: item, db))
+            return (item, try payload(of: item, db))
+        }
+        guard let (item, source) = claimed else { return nil }
+        switch source {
+        case .ready(let payload):
+            return OutboxClaim(item: item, payload: payload)
+        case .feedback(let feedbackID):
+            // A verdict's document is read after the claim's transaction (reads do not nest in writes).
+            let document = try feedbackDocument(feedbackID: feedbackID)
+            return OutboxClaim(item: item, payload: document.map { .document($0) } ?? .unavailable(reason: "feedback \(feedbackID) is not in the store"))
         }
     }
 
-    private func payload(of item: OutboxItemRecord, _ db: Database) throws -> OutboxPayload {
+    /// Where a claimed item's payload comes from.
+    private enum PayloadSource {
+        case ready(OutboxPayload)
+        /// A doctor's verdict, made into its document by ``feedbackDocument(feedbackID:)``.
+        case feedback(Int64)
+    }
+
+    private func payload(of item: OutboxItemRecord, _ db: Database) throws -> PayloadSource {
+        let extra = try Row.fetchOne(db, sql: "SELECT document, feedbackID FROM outboxItem WHERE id = ?", arguments: [item.id])
+        if let document: Data = extra?["document"] {
+            return .ready(.document(Array(document)))
+        }
+        if let feedbackID: Int64 = extra?["feedbackID"] {
+            return .feedback(feedbackID)
+        }
+        return .ready(try storedPayload(of: item, db))
+    }
+
+    private func storedPayload(of item: OutboxItemRecord, _ db: Database) throws -> OutboxPayload {
         if let resultID = item.resultID {
             guard let result = try ResultRecord.fetchOne(db, key: resultID) else {
                 return .unavailable(reason: "result \(resultID) is not in the store")

@@ -12,6 +12,8 @@ public final class SyncCounters: Sendable {
         public var payloadBytesDelivered: Int64 = 0
         public var requests = 0
         public var resumedUploads = 0
+        /// Model package downloads continued from a partial file.
+        public var resumedDownloads = 0
         public var probes = 0
         public var linkEvents = 0
     }

@@ -27,17 +27,25 @@ public struct PlatformDestination: SyncDestination {
     /// Document kinds and the collection they are PUT to by key.
     public static let documentCollections: [OutboxKind: String] = [
         .result: "results",
-        OutboxKind(rawValue: "report"): "reports",
-        OutboxKind(rawValue: "feedback"): "feedback",
-        OutboxKind(rawValue: "adverse-event"): "adverse-events",
+        .report: "reports",
+        .feedback: "feedback",
+        .modelUpdate: "model-updates",
+        .adverseEvent: "adverse-events",
     ]
 
-    public init(client: PlatformClient) {
+    /// When set (`sync.pseudonymise`), DICOM instances go out as a pseudonymised copy made in
+    /// `copiesDirectory`; the original blob stays as it is.
+    public let pseudonymiser: Pseudonymiser?
+    let copiesDirectory: String?
+
+    public init(client: PlatformClient, pseudonymiser: Pseudonymiser? = nil, copiesDirectory: String? = nil) {
         self.client = client
+        self.pseudonymiser = pseudonymiser
+        self.copiesDirectory = copiesDirectory
     }
 
-    /// Instances and results: the kinds whose payload the store can hand over today.
-    public var kinds: Set<OutboxKind> { [.instance, .result] }
+    /// Instances, and every document kind with a collection on the platform.
+    public var kinds: Set<OutboxKind> { Set(Self.documentCollections.keys).union([.instance]) }
 
     public func deliver(_ claim: OutboxClaim) async throws(SyncError) -> DeliveryOutcome {
         let key = claim.item.idempotencyKey
@@ -46,7 +54,20 @@ public struct PlatformDestination: SyncDestination {
             return .refused(reason: reason)
         case .blob(let blob):
             // A first attempt starts at 0; any later one asks the hub what it holds.
-            return try await client.uploadInstance(key: key, blob: blob, resume: claim.item.attempts > 1)
+            let resume = claim.item.attempts > 1
+            guard let pseudonymiser, let copiesDirectory, blob.format == .dicom else {
+                return try await client.uploadInstance(key: key, blob: blob, resume: resume)
+            }
+            let copy: OutboxBlob
+            do {
+                copy = try await PseudonymisedCopy.make(of: blob, with: pseudonymiser, in: copiesDirectory)
+            } catch let error where error.code == .localData {
+                // Never sent as it is: the platform must not receive identities.
+                return .refused(reason: "not pseudonymised, so not uploaded: \(error.detail)")
+            }
+            let outcome = try await client.uploadInstance(key: key, blob: copy, resume: resume)
+            PseudonymisedCopy.remove(copy)
+            return outcome
         case .document(let body):
             guard let collection = Self.documentCollections[claim.item.kind] else {
                 return .refused(reason: "no platform collection for kind \(claim.item.kind)")

@@ -7,6 +7,7 @@ public struct SyncError: Error, Sendable, CustomStringConvertible {
             case refused = "the destination refused the item"
             case protocolViolation = "the destination answered something the API does not allow"
             case localData = "the item's data on the box cannot be read"
+            case localStorage = "the box cannot write what it needs to send"
             case configuration = "sync is not configured correctly"
         }
 
@@ -19,6 +20,8 @@ public struct SyncError: Error, Sendable, CustomStringConvertible {
         public static let refused = Code(value: .refused)
         public static let protocolViolation = Code(value: .protocolViolation)
         public static let localData = Code(value: .localData)
+        /// The box's own disk failed (full?) while preparing an item; retry later.
+        public static let localStorage = Code(value: .localStorage)
         public static let configuration = Code(value: .configuration)
         public var description: String { value.rawValue }
     }
@@ -32,7 +35,7 @@ public struct SyncError: Error, Sendable, CustomStringConvertible {
     }
 
     /// Whether trying again later may succeed.
-    public var isTransient: Bool { code == .unreachable || code == .serverError || code == .protocolViolation }
+    public var isTransient: Bool { code == .unreachable || code == .serverError || code == .protocolViolation || code == .localStorage }
 
     public var description: String { "\(code): \(detail)" }
 }

@@ -19,8 +19,15 @@ extension SyncService {
         if settings.watchNetworkChanges {
             changes = NetworkChangeWatcher.start(logger: logger)
         }
+        var pseudonymiser: Pseudonymiser?
+        if settings.pseudonymise {
+            pseudonymiser = Pseudonymiser(key: try PseudonymKey.loadOrCreate(in: store.directory))
+        }
+        let destination = PlatformDestination(
+            client: client, pseudonymiser: pseudonymiser, copiesDirectory: PseudonymisedCopy.folder(in: store.directory)
+        )
         return SyncService(
-            store: store, destination: PlatformDestination(client: client), settings: settings,
+            store: store, destination: destination, settings: settings,
             counters: counters, linkChanges: changes, onReady: onReady, logger: logger
         )
     }

@@ -23,6 +23,11 @@ public struct SyncSettings: Sendable, Hashable {
     /// Listen to the kernel's address and route changes (netlink) to retry at once.
     public var watchNetworkChanges = true
     public var tls: SyncTLSSettings?
+    /// Upload DICOM instances to the platform as pseudonymised copies (PS3.15 basic profile,
+    /// keyed pseudonym); the PACS (STOW-RS) still receives the originals.
+    public var pseudonymise = false
+    /// How often the platform's model catalog is polled for updates (seconds); 0: never.
+    public var modelUpdateIntervalSeconds: Double = 3600
 
     public init() {}
 }

@@ -9,7 +9,8 @@ struct FluoroboxHub: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fluorobox-hub",
         abstract: "Reference platform receiver for Fluorobox devices (docs/platform-api.yaml).",
-        subcommands: [Serve.self, List.self]
+        subcommands: [Serve.self, List.self],
+        defaultSubcommand: Serve.self
     )
 }
 

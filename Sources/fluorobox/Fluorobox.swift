@@ -12,6 +12,7 @@ struct Fluorobox: AsyncParsableCommand {
             AuditCommand.self, DemoStudyCommand.self, ConfigCommand.self,
             USBCommand.self, RegisterCommand.self, ModelCommand.self, DICOMCommand.self, AnalyzeCommand.self,
             SelfTestCommand.self, DiagnosticsCommand.self, PanelPasswordCommand.self,
+            SyncCommand.self,
         ]
     )
 }

@@ -25,6 +25,15 @@ struct StatusCommand: AsyncParsableCommand {
             return
         }
         print(StatusText.render(report))
+        // Model updates offered by the platform: the latest outcomes (sync/model-updates.json).
+        let updates = ModelUpdateRecord.readAll(in: store.directory).values.sorted { $0.at > $1.at }.prefix(3)
+        let time = DateFormatter()
+        time.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        for (index, update) in updates.enumerated() {
+            var text = "\(update.package ?? update.file) \(update.outcome.rawValue) \(time.string(from: update.at))"
+            if let reason = update.reason { text += ": \(reason)" }
+            print((index == 0 ? "Updates:    " : "            ") + text)
+        }
     }
 }
 

@@ -17,6 +17,8 @@ final class FaultProxy: Sendable {
         case stallAfter(Int)
         /// Forward at about this many bytes per second.
         case slow(Int)
+        /// Forward this many bytes of the hub's answer towards the box, then reset (a download cut).
+        case cutReplyAfter(Int)
     }
 
     struct Counts: Sendable {
@@ -119,7 +121,7 @@ final class FaultProxy: Sendable {
                 $0.counts.connections += 1
                 switch fault {
                 case .pass: break
-                case .cutAfter: $0.counts.cuts += 1
+                case .cutAfter, .cutReplyAfter: $0.counts.cuts += 1
                 case .reset: $0.counts.resets += 1
                 case .stallAfter: $0.counts.stalls += 1
                 case .slow: $0.counts.slowed += 1
@@ -143,8 +145,13 @@ final class FaultProxy: Sendable {
             }
             state.withLock { $0.open.append(contentsOf: [client, upstream]) }
             let connection = Connection(client: client, upstream: upstream, proxy: self)
-            Thread.detachNewThread { connection.pump(from: client, to: upstream, fault: fault) }
-            Thread.detachNewThread { connection.pump(from: upstream, to: client, fault: .pass) }
+            var towardsHub = fault, towardsBox = Fault.pass
+            if case .cutReplyAfter(let limit) = fault {
+                towardsHub = .pass
+                towardsBox = .cutAfter(limit)
+            }
+            Thread.detachNewThread { [towardsHub] in connection.pump(from: client, to: upstream, fault: towardsHub) }
+            Thread.detachNewThread { [towardsBox] in connection.pump(from: upstream, to: client, fault: towardsBox) }
         }
     }
 
@@ -175,7 +182,7 @@ final class FaultProxy: Sendable {
                 switch fault {
                 case .cutAfter(let limit), .stallAfter(let limit):
                     if forwarded + count >= limit { count = max(0, limit - forwarded) }
-                case .pass, .reset, .slow:
+                case .pass, .reset, .slow, .cutReplyAfter:
                     break
                 }
                 if count > 0, !sendAll(target, buffer, count) { break }

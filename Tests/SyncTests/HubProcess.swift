@@ -65,7 +65,7 @@ final class HubProcess: Sendable {
     }
 
     /// Waits until the hub answers on its port.
-    func waitUntilListening(timeout: Double = 30) async throws {
+    func waitUntilListening(timeout: Double = 120) async throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if Self.canConnect(port: port) { return }

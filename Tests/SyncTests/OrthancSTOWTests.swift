@@ -45,7 +45,7 @@ final class OrthancProcess: Sendable {
     var url: String { "http://127.0.0.1:\(port)" }
 
     func waitUntilReady() async throws {
-        let deadline = Date().addingTimeInterval(60)
+        let deadline = Date().addingTimeInterval(180)
         while Date() < deadline {
             if let (_, status) = try? await get("/system"), status == 200 { return }
             try await Task.sleep(for: .milliseconds(200))

@@ -12,12 +12,12 @@ struct OutboxClaimTests {
         let box = TemporaryDirectory("sync-claim")
         let store = try StudyStore.open(StoreConfiguration(dataDirectory: DataDirectory(path: box.path)), logger: quietLogger)
         _ = try await SyncFixture.fill(store, instances: 2, instanceBytes: 1000, results: 2, seed: 3)
-        // A kind this sync does not know (the panel's feedback) and a telemetry-priority result.
+        // A kind this sync does not know (one a later version of the box will add) and a telemetry-priority result.
         let queue = try DatabaseQueue(path: store.directory.databasePath)
         let now = Date()
         try await queue.write { db in
             try db.execute(
-                sql: "INSERT INTO outboxItem (destination, kind, idempotencyKey, priority, payloadBytes, state, attempts, nextAttemptAt, createdAt) VALUES ('platform', 'feedback', 'feedback:1', 3, 10, 'queued', 0, ?, ?)",
+                sql: "INSERT INTO outboxItem (destination, kind, idempotencyKey, priority, payloadBytes, state, attempts, nextAttemptAt, createdAt) VALUES ('platform', 'future-kind', 'future-kind:1', 3, 10, 'queued', 0, ?, ?)",
                 arguments: [now, now]
             )
         }
@@ -41,9 +41,9 @@ struct OutboxClaimTests {
         #expect(order == ["result", "result", "instance", "instance"])
         // Nothing is due now; the feedback item is never claimed but still counted.
         #expect(try store.claimNextOutboxItem(destination: .platform, kinds: kinds) == nil)
-        #expect(try store.queuedOutboxKinds(destination: .platform)["feedback"] == 1)
+        #expect(try store.queuedOutboxKinds(destination: .platform)["future-kind"] == 1)
         let backlog = try #require(try store.status().destinations.first { $0.destination == "platform" })
-        #expect(backlog.unsentByKind == ["feedback": 1, "result": 2, "instance": 2])
+        #expect(backlog.unsentByKind == ["future-kind": 1, "result": 2, "instance": 2])
         #expect(backlog.lastError == "test")
         let due = try #require(try store.nextOutboxDueDate(destination: .platform, kinds: kinds))
         #expect(due > now.addingTimeInterval(3000))

@@ -1,0 +1,132 @@
+import Foundation
+import Inference
+import Logging
+import POSIXSupport
+import Sync
+
+/// The model update flow's access to the box's model packages (``ModelPackageStore``) and
+/// runtime (``InferenceModel``): verification by the package verifier, the reference check on
+/// the real runtime, install and activate by the store (each atomic on disk).
+public struct PackageStoreModelInstaller: ModelUpdateInstaller {
+    let packagesDirectory: String
+    let settings: ModelPackageSettings
+    let threads: Int
+    let logger: Logger
+
+    public init(packagesDirectory: String, settings: ModelPackageSettings, threads: Int = 1, logger: Logger) {
+        self.packagesDirectory = packagesDirectory
+        self.settings = settings
+        self.threads = threads
+        self.logger = logger
+    }
+
+    public func verify(archive: String, workFolder: String) async throws(ModelUpdateError) -> ModelCandidate {
+        let trusted = settings.trustedKeys
+        let result: Result<VerifiedModelPackage, ModelPackageError> = await Self.blocking {
+            try Posix.makeDirectories(workFolder, mode: 0o700)
+            try ModelPackageArchive.unpack(archive, into: workFolder)
+            return try ModelPackageVerifier(trustedKeys: trusted).verify(directory: workFolder)
+        }
+        switch result {
+        case .success(let package):
+            return ModelCandidate(
+                identity: .init(id: package.manifest.id, version: package.manifest.version), task: package.manifest.task,
+                packageSHA256: package.packageSHA256, folder: workFolder
+            )
+        case .failure(let error):
+            throw ModelUpdateError(.verification, error.description)
+        }
+    }
+
+    public func active(task: String) async -> ModelCandidate.Identity? {
+        let records = try? await ModelPackageStore.withStore(folder: packagesDirectory, settings: settings, logger: logger) {
+            try await $0.activations()
+        }
+        guard let record = records?.first(where: { $0.task == task }) else { return nil }
+        return .init(id: record.active.id, version: record.active.version)
+    }
+
+    public func checkReference(_ candidate: ModelCandidate) async throws(ModelUpdateError) {
+        let trusted = settings.trustedKeys, threads = threads, logger = logger
+        let result: Result<String, ModelPackageError> = await Self.blocking {
+            // Verified again: what runs is exactly what was signed.
+            let package = try ModelPackageVerifier(trustedKeys: trusted).verify(directory: candidate.folder)
+            let reference = package.manifest.reference
+            guard !reference.cases.isEmpty else {
+                throw ModelPackageError(.badReference, "the package has no reference cases to check")
+            }
+            let model: InferenceModel
+            do {
+                model = try InferenceModel(onnx: package.modelBytes, threads: threads, logger: logger)
+            } catch {
+                throw ModelPackageError(.badReference, "the runtime cannot load \(package.manifest.model.file): \(error)")
+            }
+            var worst = 0.0
+            for item in reference.cases {
+                do {
+                    let input = try NumpyFile.readTensor(package.path(of: item.input))
+                    let outputs = try model.run([package.manifest.input.name: input])
+                    for (name, path) in item.outputs.sorted(by: { $0.key < $1.key }) {
+                        let expected = try NumpyFile.readTensor(package.path(of: path))
+                        guard let actual = outputs[name] else {
+                            throw ModelPackageError(.badReference, "case \(item.name): the model gives no output \(name)")
+                        }
+                        guard actual.shape == expected.shape else {
+                            throw ModelPackageError(.badReference, "case \(item.name): output \(name) has shape \(actual.shape), expected \(expected.shape)")
+                        }
+                        let difference = zip(actual.values, expected.values).map { abs(Double($0) - Double($1)) }.max() ?? 0
+                        worst = max(worst, difference)
+                        guard difference <= reference.tolerance else {
+                            throw ModelPackageError(
+                                .badReference,
+                                "case \(item.name): output \(name) differs from the expected one by up to \(String(format: "%.4f", difference)) (tolerance \(reference.tolerance))"
+                            )
+                        }
+                    }
+                } catch let error as InferenceError {
+                    throw ModelPackageError(.badReference, "case \(item.name): \(error)")
+                }
+            }
+            return String(format: "%.4f", worst)
+        }
+        switch result {
+        case .success(let worst):
+            logger.info("model reference check passed", metadata: ["package": "\(candidate.identity)", "largest_difference": "\(worst)"])
+        case .failure(let error):
+            throw ModelUpdateError(.referenceCheck, error.detail)
+        }
+    }
+
+    public func installAndActivate(archive: String, candidate: ModelCandidate) async throws(ModelUpdateError) {
+        do {
+            try await ModelPackageStore.withStore(folder: packagesDirectory, settings: settings, logger: logger) { store in
+                let outcome = try await store.install(from: archive)
+                let package: VerifiedModelPackage
+                switch outcome {
+                case .installed(let installed), .alreadyInstalled(let installed): package = installed
+                }
+                guard package.packageSHA256 == candidate.packageSHA256 else {
+                    throw ModelPackageError(.fileMismatch, "the installed package is not the one checked")
+                }
+                _ = try await store.activate(package.reference)
+            }
+        } catch let error as ModelPackageError {
+            let code: ModelUpdateError.Code = error.code == .fileSystem ? .install : .verification
+            throw ModelUpdateError(code, error.description)
+        } catch {
+            throw ModelUpdateError(.install, "\(error)")
+        }
+    }
+
+    static func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async -> Result<T, ModelPackageError> {
+        do {
+            return .success(try await BlockingIO.run(body))
+        } catch let error as ModelPackageError {
+            return .failure(error)
+        } catch let error as SystemCallError {
+            return .failure(ModelPackageError(.fileSystem, "checking a model update: \(error)"))
+        } catch {
+            return .failure(ModelPackageError(.fileSystem, "\(error)"))
+        }
+    }
+}

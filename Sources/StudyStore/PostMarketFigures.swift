@@ -1,0 +1,29 @@
+import Foundation
+
+/// One model version's figures for one UTC day, counted from the store (the platform's
+/// PostMarketReport, docs/platform-api.yaml).
+public struct PostMarketFigures: Codable, Sendable, Hashable {
+    public var device: String
+    public var model: String
+    public var version: String
+    /// YYYY-MM-DD (UTC).
+    public var day: String
+    /// Analyses finished (done, or skipped by the quality check).
+    public var processed: Int
+    public var flagged: Int
+    /// Quality verdicts other than "ok" (retake advised).
+    public var retakesAdvised: Int
+    public var doctorAgree: Int
+    public var doctorDisagree: Int
+    /// Doctor verdicts that the model missed a finding.
+    public var doctorMissed: Int
+    public var latencyP50ms: Double
+    public var latencyP95ms: Double
+    /// Analyses that failed for good.
+    public var errors: Int
+
+    /// The outbox key: the same report for the same device, model version and day, always.
+    public var idempotencyKey: String {
+        "report:\(device):\(model):\(version):\(day)"
+    }
+}

@@ -1,0 +1,186 @@
+import Crypto
+import Foundation
+import Logging
+import POSIXSupport
+import ServiceLifecycle
+import StudyStore
+
+/// Keeps the box's model current from the platform's catalog: poll, download resumably, check
+/// the catalog's SHA-256, verify signature and pins, refuse anything not newer than the active
+/// package, run the package's reference inputs, then install and activate in one atomic step.
+/// The analysis service loads the active package per study, so the switch falls between
+/// studies. A package that fails any step never activates; the reason is logged and recorded
+/// (sync/model-updates.json) and the same package is not fetched again.
+public actor ModelUpdateService: Service {
+    public static let name = "model-updates"
+
+    private enum State {
+        case idle
+        case checking
+    }
+
+    let client: PlatformClient
+    let installer: any ModelUpdateInstaller
+    let directory: DataDirectory
+    let intervalSeconds: Double
+    /// Where outcomes are queued for the platform (kind `model-update`), with this device's id.
+    let reportStore: StudyStore?
+    let deviceID: String
+    let logger: Logger
+    private var state: State = .idle
+
+    public init(
+        client: PlatformClient, installer: any ModelUpdateInstaller, directory: DataDirectory, intervalSeconds: Double,
+        reportTo reportStore: StudyStore? = nil, deviceID: String = "fluorobox", logger: Logger
+    ) {
+        self.client = client
+        self.installer = installer
+        self.directory = directory
+        self.intervalSeconds = intervalSeconds
+        self.reportStore = reportStore
+        self.deviceID = deviceID
+        self.logger = logger
+    }
+
+    var workFolder: String { directory.path + "/sync/models" }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                _ = await self.checkOnce()
+                try? await Task.sleep(for: .milliseconds(Int64(self.intervalSeconds * 1000)))
+            }
+        }
+        await client.shutdown()
+    }
+
+    /// One poll of the catalog; returns the records made in it (transient failures make none:
+    /// the next poll resumes them).
+    @discardableResult
+    public func checkOnce() async -> [ModelUpdateRecord] {
+        guard case .idle = state else { return [] }
+        state = .checking
+        defer { state = .idle }
+        let catalog: [CatalogEntry]
+        do {
+            catalog = try await client.modelCatalog()
+        } catch {
+            logger.info("model catalog not reachable", metadata: ["error": "\(error)"])
+            return []
+        }
+        var records = ModelUpdateRecord.readAll(in: directory)
+        var made: [ModelUpdateRecord] = []
+        for entry in catalog.sorted(by: { $0.file < $1.file }) where records[entry.sha256] == nil {
+            let result = await update(entry)
+            let record: ModelUpdateRecord
+            switch result {
+            case .success(let package):
+                record = ModelUpdateRecord(file: entry.file, sha256: entry.sha256, package: package, outcome: .activated, reason: nil, at: Date())
+                logger.notice("model update activated", metadata: ["package": "\(package)", "file": "\(entry.file)"])
+            case .failure(let error) where error.isTransient || error.code == .hashMismatch:
+                logger.warning("model update not finished; retrying at the next poll", metadata: ["file": "\(entry.file)", "error": "\(error)"])
+                continue
+            case .failure(let error):
+                record = ModelUpdateRecord(
+                    file: entry.file, sha256: entry.sha256, package: error.package, outcome: .refused, reason: error.error.description, at: Date()
+                )
+                logger.error("model update refused", metadata: ["file": "\(entry.file)", "package": "\(error.package ?? "?")", "reason": "\(error.error)"])
+            }
+            records[entry.sha256] = record
+            made.append(record)
+            do {
+                try ModelUpdateRecord.writeAll(records, in: directory)
+                if let reportStore {
+                    var document = try JSONSerialization.jsonObject(with: Self.encoder.encode(record)) as? [String: Any] ?? [:]
+                    document["device"] = deviceID
+                    try reportStore.queueDocument(
+                        destination: .platform, kind: .modelUpdate, key: "model-update:\(deviceID):\(record.sha256)",
+                        priority: .result, document: Array(JSONSerialization.data(withJSONObject: document, options: [.sortedKeys]))
+                    )
+                }
+            } catch {
+                logger.error("cannot record a model update outcome", metadata: ["error": "\(error)"])
+            }
+        }
+        return made
+    }
+
+    /// A failure with the package it concerned (when known).
+    struct Failure: Error {
+        var error: ModelUpdateError
+        var package: String?
+        var isTransient: Bool { error.isTransient }
+        var code: ModelUpdateError.Code { error.code }
+    }
+
+    private func update(_ entry: CatalogEntry) async -> Result<String, Failure> {
+        guard entry.sha256.count == 64, entry.sha256.allSatisfy(\.isHexDigit) else {
+            return .failure(Failure(error: ModelUpdateError(.verification, "the catalog gives \(entry.file) no valid SHA-256"), package: nil))
+        }
+        let archive = workFolder + "/" + entry.sha256 + ".tar"
+        let unpacked = workFolder + "/" + entry.sha256 + ".unpacked"
+        defer { try? FileManager.default.removeItem(atPath: unpacked) }
+        do {
+            try Posix.makeDirectories(workFolder, mode: 0o700)
+            if (try? Posix.fileStatus(archive))?.size != entry.size {
+                do {
+                    try await client.downloadModel(entry, to: archive)
+                } catch {
+                    return .failure(Failure(error: ModelUpdateError(.download, "\(error)"), package: nil))
+                }
+            }
+            let digest = try await BlockingIO.run { try Self.sha256(ofFileAt: archive) }
+            guard digest == entry.sha256 else {
+                try? Posix.unlink(archive)
+                return .failure(Failure(error: ModelUpdateError(.hashMismatch, "\(entry.file) hashes to \(digest), the catalog says \(entry.sha256)"), package: nil))
+            }
+        } catch {
+            return .failure(Failure(error: ModelUpdateError(.download, "\(error)"), package: nil))
+        }
+        try? FileManager.default.removeItem(atPath: unpacked)
+        let candidate: ModelCandidate
+        do {
+            candidate = try await installer.verify(archive: archive, workFolder: unpacked)
+        } catch {
+            try? Posix.unlink(archive)
+            return .failure(Failure(error: error, package: nil))
+        }
+        let package = candidate.identity.description
+        if let active = await installer.active(task: candidate.task), active.id == candidate.identity.id,
+           !ModelVersion.isNewer(candidate.identity.version, than: active.version) {
+            try? Posix.unlink(archive)
+            let detail = active.version == candidate.identity.version
+                ? "\(package) is already the active version of task \(candidate.task)"
+                : "\(package) is older than the active \(active) of task \(candidate.task)"
+            return .failure(Failure(error: ModelUpdateError(.notNewer, detail), package: package))
+        }
+        do {
+            try await installer.checkReference(candidate)
+            try await installer.installAndActivate(archive: archive, candidate: candidate)
+        } catch {
+            if !error.isTransient { try? Posix.unlink(archive) }
+            return .failure(Failure(error: error, package: package))
+        }
+        try? Posix.unlink(archive)
+        return .success(package)
+    }
+
+    static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }
+
+    static func sha256(ofFileAt path: String) throws -> String {
+        let fd = try Posix.open(path, .readOnly)
+        defer { Posix.close(fd) }
+        var hasher = SHA256()
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = try buffer.withUnsafeMutableBytes { try Posix.read(fd, into: $0.baseAddress!, count: $0.count, path: path) }
+            if count == 0 { break }
+            hasher.update(data: buffer[0..<count])
+        }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+}

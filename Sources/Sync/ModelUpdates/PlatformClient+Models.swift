@@ -1,0 +1,94 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import POSIXSupport
+
+/// One package the platform's catalog offers (GET /v1/models).
+public struct CatalogEntry: Sendable, Hashable, Codable {
+    public var file: String
+    public var size: Int64
+    public var sha256: String
+}
+
+extension PlatformClient {
+    public func modelCatalog() async throws(SyncError) -> [CatalogEntry] {
+        var request = HTTPClientRequest(url: baseURL + "/v1/models")
+        request.method = .GET
+        let (status, _, body) = try await send(request, deadline: .seconds(30))
+        guard status == 200 else { throw Self.error(status: status, body: body, what: "GET /v1/models") }
+        struct Catalog: Decodable { var models: [CatalogEntry] }
+        do {
+            return try JSONDecoder().decode(Catalog.self, from: Data(body)).models
+        } catch {
+            throw SyncError(.protocolViolation, "the model catalog is not what the API describes: \(error)")
+        }
+    }
+
+    /// Downloads `entry` into `path`, resuming from what a `.part` file beside it already holds
+    /// (Range: bytes=N-); every piece is fsync'd, so a cut or a restart costs only what was in
+    /// flight. Returns when the file is whole (its SHA-256 is the caller's to check).
+    public func downloadModel(_ entry: CatalogEntry, to path: String) async throws(SyncError) {
+        let part = path + ".part"
+        let fd: Int32
+        var offset: Int64
+        do {
+            fd = try Posix.open(part, [.writeOnly, .create], mode: 0o600)
+            offset = try Posix.fileStatus(fd, path: part).size
+        } catch {
+            throw SyncError(.localStorage, "opening \(part): \(error)")
+        }
+        defer { Posix.close(fd) }
+        if offset > entry.size {
+            try? Posix.truncate(fd, to: 0, path: part)
+            offset = 0
+        }
+        if offset < entry.size {
+            if offset > 0 { counters.update { $0.resumedDownloads += 1 } }
+            var request = HTTPClientRequest(url: baseURL + "/v1/models/\(entry.file)")
+            request.method = .GET
+            if offset > 0 { request.headers.add(name: "Range", value: "bytes=\(offset)-") }
+            counters.update { $0.requests += 1 }
+            do {
+                let response = try await http.execute(request, timeout: .seconds(Int64(max(120, 4 * settings.readTimeoutSeconds))), logger: logger)
+                let code = Int(response.status.code)
+                if code == 200, offset > 0 {
+                    // The hub ignored the range: start over.
+                    try Posix.truncate(fd, to: 0, path: part)
+                    offset = 0
+                } else if code != 200, code != 206 {
+                    let body = try await response.body.collect(upTo: 1 << 16)
+                    throw Self.error(status: code, body: Array(buffer: body), what: "GET /v1/models/\(entry.file)")
+                }
+                for try await buffer in response.body {
+                    guard offset + Int64(buffer.readableBytes) <= entry.size else {
+                        throw SyncError(.protocolViolation, "\(entry.file) is longer than the catalog's \(entry.size) bytes")
+                    }
+                    let start = offset
+                    try buffer.withUnsafeReadableBytes { bytes in
+                        try Posix.pwriteAll(fd, from: bytes.baseAddress!, count: bytes.count, offset: start, path: part)
+                    }
+                    offset += Int64(buffer.readableBytes)
+                }
+            } catch let error as SyncError {
+                try? Posix.fsync(fd, path: part)
+                throw error
+            } catch {
+                try? Posix.fsync(fd, path: part)
+                throw SyncError(.unreachable, "GET /v1/models/\(entry.file) at \(offset): \(error)")
+            }
+        }
+        do {
+            try Posix.fsync(fd, path: part)
+        } catch {
+            throw SyncError(.localStorage, "fsync \(part): \(error)")
+        }
+        guard offset == entry.size else {
+            throw SyncError(.unreachable, "\(entry.file): the download ended at \(offset) of \(entry.size) bytes")
+        }
+        do {
+            try Posix.rename(part, path)
+        } catch {
+            throw SyncError(.localStorage, "renaming \(part): \(error)")
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import ArgumentParser
+import Appliance
+import Foundation
+import POSIXSupport
+import StudyStore
+import Sync
+
+/// `fluorobox sync pause|resume`: holds or releases delivery to every destination (the running
+/// agent notices within its idle poll); nothing queued is dropped either way.
+struct SyncCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync",
+        abstract: "Pause or resume delivery to the platform and the PACS.",
+        subcommands: [Pause.self, Resume.self, AdverseEvent.self]
+    )
+
+    struct Pause: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop sending until `fluorobox sync resume` (survives restarts).")
+        @OptionGroup var common: CommonOptions
+
+        func run() async throws {
+            let configuration = try common.loadConfiguration()
+            let directory = DataDirectory(path: configuration.dataDirectory)
+            let path = SyncService.pauseFlagPath(in: directory)
+            let fd = try Posix.open(path, [.writeOnly, .create], mode: 0o644)
+            try Posix.fsync(fd, path: path)
+            Posix.close(fd)
+            try Posix.fsyncDirectory(directory.runPath)
+            print("sync paused (\(path)); `fluorobox sync resume` to send again")
+        }
+    }
+
+    struct Resume: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Send again.")
+        @OptionGroup var common: CommonOptions
+
+        func run() async throws {
+            let configuration = try common.loadConfiguration()
+            let directory = DataDirectory(path: configuration.dataDirectory)
+            let path = SyncService.pauseFlagPath(in: directory)
+            do {
+                try Posix.unlink(path)
+                try Posix.fsyncDirectory(directory.runPath)
+            } catch where error.code == ENOENT {
+                // Not paused: nothing to do.
+            }
+            print("sync resumed")
+        }
+    }
+
+    struct AdverseEvent: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "adverse-event",
+            abstract: "Queue an adverse-event report for the platform (post-market vigilance); sent first, before results and images."
+        )
+        @OptionGroup var common: CommonOptions
+
+        @Option(name: .long, help: "What happened, in the reporter's words.")
+        var description: String
+
+        @Option(name: .long, help: "When it happened (ISO 8601); default now.")
+        var occurredAt: String?
+
+        @Option(name: .long, help: "The result it concerns (its key, as `fluorobox studies` and the platform know it).")
+        var resultKey: String?
+
+        func validate() throws {
+            guard !description.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw ValidationError("--description must not be empty") }
+            if let occurredAt, ISO8601DateFormatter().date(from: occurredAt) == nil {
+                throw ValidationError("--occurred-at \(occurredAt) is not an ISO 8601 time such as 2026-11-23T09:30:00Z")
+            }
+        }
+
+        func run() async throws {
+            let configuration = try common.loadConfiguration()
+            let logger = common.bootstrapLogging(level: nil)
+            let store = try StudyStore.open(configuration.storeConfiguration, logger: logger, createIfMissing: false)
+            let device = configuration.sync.deviceID
+            var document: [String: String] = [
+                "device": device, "description": description,
+                "occurredAt": occurredAt ?? ISO8601DateFormatter().string(from: Date()),
+            ]
+            if let resultKey { document["resultKey"] = resultKey }
+            let key = "adverse-event:\(device):\(UUID().uuidString.lowercased())"
+            try store.queueDocument(
+                destination: .platform, kind: .adverseEvent, key: key, priority: .alert,
+                document: Array(try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys]))
+            )
+            print("adverse-event report queued as \(key)")
+        }
+    }
+}
