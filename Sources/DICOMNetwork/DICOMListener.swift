@@ -41,7 +41,7 @@ public actor DICOMListener {
             server = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 64)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)  // tcpOption: socketOption would set SOL_SOCKET 1 = SO_DEBUG (EACCES without CAP_NET_ADMIN)
             .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 16 * 1024, initial: 256 * 1024, maximum: 1024 * 1024))
             .bind(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
