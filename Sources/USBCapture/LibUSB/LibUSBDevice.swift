@@ -45,7 +45,20 @@ public final class LibUSBDevice: USBDeviceChannel {
     }
 
     public func setAlternateSetting(_ alternate: UInt8, interface: UInt8) throws(USBError) {
+        // libusb 1.0.26 (Debian 12), bug #1199: on a device its hot-plug thread already saw
+        // leave, this call unlocks a mutex it never locked, and libusb_close then aborts the
+        // process. The kernel removes the device node before it announces the removal, so a
+        // missing node means the call must not be made.
+        let node = "/dev/bus/usb/" + Self.threeDigits(info.bus) + "/" + Self.threeDigits(info.address)
+        guard access(node, F_OK) == 0 else {
+            throw USBError(.noDevice, "selecting alternate setting \(alternate) of interface \(interface): \(info.name) has left the bus (\(node) is gone)")
+        }
         try USBError.check(libusb_set_interface_alt_setting(handle, Int32(interface), Int32(alternate)), "selecting alternate setting \(alternate) of interface \(interface)")
+    }
+
+    private static func threeDigits(_ value: UInt8) -> String {
+        let digits = String(value)
+        return String(repeating: "0", count: max(0, 3 - digits.count)) + digits
     }
 
     public func clearHalt(endpoint: UInt8) throws(USBError) {
