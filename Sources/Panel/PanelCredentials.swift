@@ -53,16 +53,10 @@ public struct PanelCredentials: Sendable, Codable {
         do {
             let folder = (path as NSString).deletingLastPathComponent
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            let temporary = path + ".tmp"
-            let created = FileManager.default.createFile(atPath: temporary, contents: try encoder.encode(self), attributes: [.posixPermissions: 0o600])
-            guard created else { throw PanelError(.credentials, "cannot create \(temporary)") }
-            let handle = try FileHandle(forUpdating: URL(fileURLWithPath: temporary))
-            try handle.synchronize()
-            try handle.close()
-            try Posix.rename(temporary, path)
-            try Posix.fsyncDirectory(folder)
-        } catch let error as PanelError {
-            throw error
+            let data = try encoder.encode(self)
+            try data.withUnsafeBytes { bytes in
+                try Posix.replaceFile(path, with: bytes, mode: 0o600)
+            }
         } catch {
             throw PanelError(.credentials, "cannot write \(path): \(error)")
         }

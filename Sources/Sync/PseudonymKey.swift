@@ -26,21 +26,10 @@ public enum PseudonymKey {
         let temporary = folder + "/.pseudonym.key.\(getpid())"
         do {
             try Posix.makeDirectories(folder, mode: 0o700)
-            let fd = try Posix.open(temporary, [.writeOnly, .create, .truncate], mode: 0o600)
-            do {
-                try key.withUnsafeBytes { bytes in
-                    try Posix.writeAll(fd, from: bytes.baseAddress!, count: bytes.count, path: temporary)
-                }
-                try Posix.fsync(fd, path: temporary)
-                Posix.close(fd)
-            } catch {
-                Posix.close(fd)
-                throw error
+            try key.withUnsafeBytes { bytes in
+                try Posix.replaceFile(path, with: bytes, mode: 0o600, temporary: temporary)
             }
-            try Posix.rename(temporary, path)
-            try Posix.fsyncDirectory(folder)
         } catch {
-            try? Posix.unlink(temporary)
             throw SyncError(.configuration, "creating the pseudonym key \(path): \(error)")
         }
         return key

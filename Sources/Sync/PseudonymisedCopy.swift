@@ -31,23 +31,13 @@ enum PseudonymisedCopy {
     /// Writes the copy unless a whole one is there already (temp file, fsync, rename).
     static func write(_ bytes: [UInt8], to path: String, folder: String) throws(SyncError) {
         if let status = try? Posix.fileStatus(path), status.size == Int64(bytes.count) { return }
-        let temporary = path + ".tmp"
         do {
             try Posix.makeDirectories(folder, mode: 0o700)
-            let fd = try Posix.open(temporary, [.writeOnly, .create, .truncate], mode: 0o600)
-            do {
-                try bytes.withUnsafeBytes { buffer in
-                    try Posix.writeAll(fd, from: buffer.baseAddress!, count: buffer.count, path: temporary)
-                }
-                try Posix.fsync(fd, path: temporary)
-                Posix.close(fd)
-            } catch {
-                Posix.close(fd)
-                throw error
+            // A copy the box can make again: no folder fsync.
+            try bytes.withUnsafeBytes { buffer in
+                try Posix.replaceFile(path, with: buffer, mode: 0o600, syncDirectory: false)
             }
-            try Posix.rename(temporary, path)
         } catch {
-            try? Posix.unlink(temporary)
             throw SyncError(.localStorage, "writing the pseudonymised copy \(path): \(error)")
         }
     }

@@ -35,11 +35,8 @@ public struct ModelUpdateRecord: Codable, Sendable, Hashable {
         let data = try encoder.encode(records)
         let path = path(in: directory)
         try Posix.makeDirectories(directory.path + "/sync", mode: 0o700)
-        let temporary = path + ".tmp"
-        let fd = try Posix.open(temporary, [.writeOnly, .create, .truncate], mode: 0o600)
-        defer { Posix.close(fd) }
-        try data.withUnsafeBytes { try Posix.writeAll(fd, from: $0.baseAddress!, count: $0.count, path: temporary) }
-        try Posix.fsync(fd, path: temporary)
-        try Posix.rename(temporary, path)
+        try data.withUnsafeBytes { bytes in
+            try Posix.replaceFile(path, with: bytes, mode: 0o600, syncDirectory: false)
+        }
     }
 }

@@ -1,0 +1,32 @@
+import Glibc
+
+extension Posix {
+    /// Replaces `path` with `bytes` so that a crash leaves the old file or the new one, never a
+    /// part: written to `temporary` (default `path.tmp`) with `mode`, fsync'd, renamed over
+    /// `path`, and the folder fsync'd when `syncDirectory` is set. The temporary file is removed
+    /// when any step fails.
+    public static func replaceFile(
+        _ path: String, with bytes: UnsafeRawBufferPointer, mode: mode_t, temporary: String? = nil, syncDirectory: Bool = true
+    ) throws(SystemCallError) {
+        let temporary = temporary ?? path + ".tmp"
+        do throws(SystemCallError) {
+            let fd = try open(temporary, [.writeOnly, .create, .truncate], mode: mode)
+            do throws(SystemCallError) {
+                if let base = bytes.baseAddress, bytes.count > 0 { try writeAll(fd, from: base, count: bytes.count, path: temporary) }
+                try fsync(fd, path: temporary)
+            } catch {
+                close(fd)
+                throw error
+            }
+            close(fd)
+            try rename(temporary, path)
+            if syncDirectory {
+                let folder = path.lastIndex(of: "/").map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+                try fsyncDirectory(folder)
+            }
+        } catch {
+            try? unlink(temporary)
+            throw error
+        }
+    }
+}
