@@ -255,6 +255,7 @@ let package = Package(
                 "DICOMNetwork", "Appliance", "StudyStore", "DICOM", "POSIXSupport", "FluoroboxTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strictSwift

@@ -38,6 +38,9 @@ final class AssociationTimerHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     private var phase: Phase
+    /// True from the start until the opening A-ASSOCIATE PDU arrives or the association picks
+    /// a phase: only then does an arriving PDU stop ARTIM by itself.
+    private var awaitingOpening = true
     private let artim: TimeAmount
     private let idle: TimeAmount
     private var deadline: Scheduled<Void>?
@@ -68,9 +71,29 @@ final class AssociationTimerHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        // In the ARTIM phase only the awaited PDU stops the timer; the association switches it.
-        if phase == .idle { restart(context: context) }
+        switch phase {
+        case .idle:
+            restart(context: context)
+        case .artim where awaitingOpening && Self.opensAssociation(unwrapInboundIn(data)):
+            // PS3.8 9.1.5: ARTIM stops when the awaited A-ASSOCIATE PDU arrives. Stopping it here,
+            // on the event loop, and not when the association task gets round to the PDU, keeps
+            // a busy task pool from timing out a peer that answered in time. The association
+            // starts the next timer once it has answered.
+            awaitingOpening = false
+            deadline?.cancel()
+            deadline = nil
+        case .artim:
+            // Waiting for the peer to close: nothing it sends stops the timer.
+            break
+        }
         context.fireChannelRead(data)
+    }
+
+    private static func opensAssociation(_ pdu: PDU) -> Bool {
+        switch pdu {
+        case .associateRequest, .associateAccept, .associateReject: true
+        default: false
+        }
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -81,6 +104,7 @@ final class AssociationTimerHandler: ChannelDuplexHandler, RemovableChannelHandl
     func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
         if let phase = event as? Phase {
             self.phase = phase
+            awaitingOpening = false
             restart(context: context)
             promise?.succeed(())
             return

@@ -32,10 +32,10 @@ struct PeerInteropTests {
     func echo() async throws {
         let fixture = try await ListenerFixture()
         let result = try await runTool(tool("echoscu")!, ["-aet", "ECHOSCU", "-aec", ListenerFixture.aeTitle] + Self.acseTimeout + ["127.0.0.1", "\(fixture.port)"])
-        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.status == 0, "status \(result.status): \(result.stdout)\(result.stderr)")
         let wrong = try await runTool(tool("echoscu")!, ["-aec", "NOT-THE-BOX"] + Self.acseTimeout + ["127.0.0.1", "\(fixture.port)"])
-        #expect(wrong.status != 0)
-        #expect(wrong.stderr.contains("Called AE Title Not Recognized"), "\(wrong.stderr)")
+        #expect(wrong.status != 0, "\(wrong.stdout)\(wrong.stderr)")
+        #expect(wrong.stderr.contains("Called AE Title Not Recognized"), "status \(wrong.status): \(wrong.stdout)\(wrong.stderr)")
         await fixture.stop()
     }
 

@@ -1,0 +1,75 @@
+@testable import DICOMNetwork
+import NIOCore
+import NIOEmbedded
+import Testing
+
+/// The ARTIM and idle timers on a channel whose clock the test moves by hand.
+@Suite("Association timers")
+struct AssociationTimerTests {
+    func channel(artim: Duration = .seconds(30), idle: Duration = .seconds(120)) throws -> EmbeddedChannel {
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(AssociationTimerHandler(phase: .artim, artim: artim, idle: idle))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 104)).wait()
+        return channel
+    }
+
+    /// A timeout reaches the reader as an error; the channel closes.
+    func expectTimedOut(_ channel: EmbeddedChannel) {
+        #expect(!channel.isActive)
+        #expect(throws: DICOMNetworkError.self) { try channel.throwIfErrorCaught() }
+    }
+
+    @Test("a silent peer is closed when ARTIM runs out")
+    func silentPeer() throws {
+        let channel = try channel()
+        channel.embeddedEventLoop.advanceTime(by: .seconds(29))
+        #expect(channel.isActive)
+        channel.embeddedEventLoop.advanceTime(by: .seconds(2))
+        expectTimedOut(channel)
+    }
+
+    @Test("an A-ASSOCIATE-RQ stops ARTIM at once, however long the association takes to answer")
+    func requestStopsArtim() throws {
+        let channel = try channel()
+        try channel.writeInbound(PDU.associateRequest(PDUTests.request))
+        // The association task has not run yet (a busy pool): the peer did its part in time.
+        channel.embeddedEventLoop.advanceTime(by: .seconds(600))
+        #expect(channel.isActive)
+        #expect(try channel.readInbound(as: PDU.self) == .associateRequest(PDUTests.request))
+        // Once the association answers, the idle timer runs.
+        try channel.triggerUserOutboundEvent(AssociationTimerHandler.Phase.idle).wait()
+        channel.embeddedEventLoop.advanceTime(by: .seconds(119))
+        #expect(channel.isActive)
+        channel.embeddedEventLoop.advanceTime(by: .seconds(2))
+        expectTimedOut(channel)
+    }
+
+    @Test("after a rejection or release nothing the peer sends stops ARTIM, so it cannot hold the connection")
+    func closingIgnoresPeer() throws {
+        let channel = try channel()
+        try channel.writeInbound(PDU.associateRequest(PDUTests.request))
+        try channel.triggerUserOutboundEvent(AssociationTimerHandler.Phase.artim).wait()
+        for _ in 0..<3 {
+            try channel.writeInbound(PDU.associateRequest(PDUTests.request))
+            channel.embeddedEventLoop.advanceTime(by: .seconds(10))
+        }
+        channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+        expectTimedOut(channel)
+    }
+
+    @Test("an idle association is aborted; traffic keeps it open")
+    func idleAbort() throws {
+        let channel = try channel()
+        try channel.writeInbound(PDU.associateRequest(PDUTests.request))
+        try channel.triggerUserOutboundEvent(AssociationTimerHandler.Phase.idle).wait()
+        for _ in 0..<5 {
+            channel.embeddedEventLoop.advanceTime(by: .seconds(100))
+            try channel.writeInbound(PDU.releaseRequest)
+        }
+        #expect(channel.isActive)
+        channel.embeddedEventLoop.advanceTime(by: .seconds(121))
+        let abort = try #require(try channel.readOutbound(as: ByteBuffer.self))
+        #expect(abort.getInteger(at: 0, as: UInt8.self) == 0x07)
+        expectTimedOut(channel)
+    }
+}
