@@ -19,8 +19,9 @@ enum StudyImageRenderer {
         case .jpeg: return Rendered(bytes: bytes, contentType: "image/jpeg")
         case .png: return Rendered(bytes: bytes, contentType: "image/png")
         case .dicom:
-            // A Secondary Capture overlay is colour JPEG inside DICOM: hand its frame over as is.
-            if let jpeg = embeddedJPEG(bytes) { return Rendered(bytes: jpeg, contentType: "image/jpeg") }
+            // A Secondary Capture overlay is colour JPEG inside DICOM: hand its codestream over as
+            // is (without the fragment's pad byte, so it ends at EOI).
+            if let jpeg = OverlaySecondaryCapture.overlayJPEG(fromPart10: bytes) { return Rendered(bytes: jpeg, contentType: "image/jpeg") }
             let file = try DICOMFile(bytes: bytes)
             let image = try DICOMImage(file: file, frames: [0]).presentation(frame: 0, outputBits: 8)
             let factor = max(1, (max(image.width, image.height) + maximumSide - 1) / maximumSide)
@@ -33,17 +34,5 @@ enum StudyImageRenderer {
             }
             return Rendered(bytes: try JPEGCodec.encodeGray8(samples, width: width, height: height, quality: 90), contentType: "image/jpeg")
         }
-    }
-
-    /// The single frame of a JPEG baseline/extended data set (the overlay Secondary Capture),
-    /// joined from its fragments.
-    static func embeddedJPEG(_ bytes: [UInt8]) -> [UInt8]? {
-        guard let file = try? DICOMFile(bytes: bytes),
-              ["1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51"].contains(file.transferSyntax.uid),
-              case .encapsulated(let pixels)? = file.dataSet[.pixelData]?.value,
-              pixels.offsetTable.count <= 1 else { return nil }
-        let joined = pixels.fragments.reduce(into: [UInt8]()) { $0.append(contentsOf: $1) }
-        guard joined.starts(with: [0xFF, 0xD8]) else { return nil }
-        return joined
     }
 }

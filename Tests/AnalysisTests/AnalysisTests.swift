@@ -129,4 +129,16 @@ struct AnalysisTests {
         let untrusted = try await ProcessRunner.run(ProcessRunner.fluorobox, ["analyze", "--package", folder.path, study])
         #expect(untrusted.status != 0 && untrusted.stderr.contains("cannot use the model package"), "\(untrusted.stderr)")
     }
+
+    @Test("an odd-length overlay JPEG comes back out of its Secondary Capture ending at EOI, without the fragment's pad byte")
+    func overlayJPEGPadByte() throws {
+        for codestream in [[0xFF, 0xD8, 0x01, 0xFF, 0xD9], [0xFF, 0xD8, 0x01, 0x02, 0xFF, 0xD9]] as [[UInt8]] {
+            var writer = Part10Writer()
+            writer.set(.sopClassUID, .UI, OverlaySecondaryCapture.sopClassUID)
+            writer.set(.sopInstanceUID, .UI, "1.2.3.4.\(codestream.count)")
+            writer.setEncapsulatedPixelData([codestream], transferSyntax: .jpegBaseline)
+            let part10 = try writer.part10Bytes()
+            #expect(OverlaySecondaryCapture.overlayJPEG(fromPart10: part10) == codestream, "\(codestream.count) bytes")
+        }
+    }
 }

@@ -46,9 +46,9 @@ struct DemoPackageTests {
     func installsOnAFreshBox() async throws {
         let data = TemporaryDirectory("demo-install")
         var result = try await ProcessRunner.run(ProcessRunner.fluorobox, ["model", "install", Self.folder, "--data-dir", data.path])
-        #expect(result.status == 0 && result.stdout.hasPrefix("installed chest-phantom-demo@1.0.0"), "\(result.stdout)\(result.stderr)")
-        result = try await ProcessRunner.run(ProcessRunner.fluorobox, ["model", "activate", "chest-phantom-demo@1.0.0", "--data-dir", data.path])
-        #expect(result.status == 0 && result.stdout == "task chest-findings: active chest-phantom-demo@1.0.0\n", "\(result.stderr)")
+        #expect(result.status == 0 && result.stdout.hasPrefix("installed chest-phantom-demo@2.0.0"), "\(result.stdout)\(result.stderr)")
+        result = try await ProcessRunner.run(ProcessRunner.fluorobox, ["model", "activate", "chest-phantom-demo@2.0.0", "--data-dir", data.path])
+        #expect(result.status == 0 && result.stdout == "task chest-findings: active chest-phantom-demo@2.0.0\n", "\(result.stderr)")
         result = try await ProcessRunner.run(ProcessRunner.fluorobox, ["model", "verify", Self.folder])
         #expect(result.status == 0 && result.stdout.contains("intended use: A demonstration model trained on synthetic phantoms, not for clinical use."))
         // A box that trusts only its own vendor key refuses the demo package.

@@ -13,8 +13,11 @@ struct SubgraphTests {
         let standalone = plan.steps.filter { if case .convolution = $0 { true } else { false } }
         #expect(standalone.isEmpty, "every convolution joins a subgraph")
         let subgraphs = plan.steps.compactMap { if case .subgraph(let subgraph) = $0 { subgraph } else { nil } }
-        // 8 convolutions, the global average pool and the peak max pool.
-        #expect(subgraphs.map(\.nodeCount).reduce(0, +) == 10)
+        // 15 convolutions (stem, six depthwise and six 1×1, two in the heat-map head), the
+        // global average pool and the peak max pool.
+        #expect(subgraphs.map(\.nodeCount).reduce(0, +) == 17)
+        // The 2×2 stride-2 stem reads the 256×256 image as 2 channels of a 128-wide view.
+        #expect(subgraphs.first?.externalInputs.map(\.shape) == [[1, 2, 256, 128]])
         #expect(plan.steps.contains { if case .concat = $0 { true } else { false } })
     }
 
@@ -72,5 +75,37 @@ struct SubgraphTests {
             return total * 0.5
         }
         #expect(y.values == [sum(paddedColumns: [0, 2, 4]), sum(paddedColumns: [2, 4, 6]), sum(paddedColumns: [4, 6, 8])])
+    }
+
+    @Test("a one-channel 2×3 stride-(1,3) patch convolution of the input runs on a 3-channel view a third as wide, with the sums worked out by hand")
+    func patchConvolutionOnView() throws {
+        var builder = ONNXBuilder(input: "x", shape: [1, 1, 3, 6], outputs: ["c_dq"])
+        builder.quantization("in", scale: 1, zeroPoint: 0)
+        builder.quantization("out", scale: 1, zeroPoint: 0)
+        // Two output channels: weights 1…6 and all −1 (row-major 2×3 each).
+        builder.int8s("w", [1, 2, 3, 4, 5, 6, -1, -1, -1, -1, -1, -1], dims: [2, 1, 2, 3])
+        builder.floats("w_s", [1, 1], dims: [2])
+        builder.int8s("w_z", [0, 0], dims: [2])
+        builder.node("DequantizeLinear", "w_DQ", inputs: ["w", "w_s", "w_z"], outputs: ["w_dq"], int: ["axis": 0])
+        let x = builder.qdq("x", params: "in")
+        builder.node("Conv", "conv", inputs: [x, "w_dq"], outputs: ["c"], ints: ["kernel_shape": [2, 3], "strides": [1, 3], "pads": [1, 0, 0, 0]])
+        let c = builder.qdq("c", params: "out")
+        let plan = try InferencePlan(graph: try ONNXGraph(serialized: try builder.serialized()), threads: 1)
+        let subgraph = try #require(plan.steps.compactMap { if case .subgraph(let s) = $0 { s } else { nil } }.first)
+        #expect(subgraph.externalInputs.map(\.shape) == [[1, 3, 3, 2]], "the convolution reads the 3-channel view")
+        let values = (0..<18).map { Float($0 % 7) }
+        let y = try #require(try plan.run(["x": Tensor(shape: [1, 1, 3, 6], values: values)])[c])
+        // Padded with one zero row on top: output row r covers input rows r − 1 and r.
+        #expect(y.shape == [1, 2, 3, 2])
+        func output(_ channel: Int, _ row: Int, _ column: Int) -> Float {
+            var total: Float = 0
+            for ky in 0..<2 { for kx in 0..<3 where row - 1 + ky >= 0 {
+                let weight: Float = channel == 0 ? Float(ky * 3 + kx + 1) : -1
+                total += weight * values[(row - 1 + ky) * 6 + column * 3 + kx]
+            } }
+            return max(-128, min(127, total))
+        }
+        let expected = (0..<2).flatMap { channel in (0..<3).flatMap { row in (0..<2).map { output(channel, row, $0) } } }
+        #expect(y.values == expected)
     }
 }

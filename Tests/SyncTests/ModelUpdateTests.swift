@@ -51,15 +51,15 @@ struct ModelUpdateTests {
         let packageSettings = ModelPackageSettings(packagesDirectory: packages, trustedKeys: [ModelPublicKey.demo, publisher.publicKey])
         try await DemoModel.install(into: packages)
 
-        try Self.makePackage(version: "1.1.0", signer: publisher, catalog: catalog.path, file: "a-good_1.1.0.tar")
-        try Self.makePackage(version: "1.2.0", signer: stranger, catalog: catalog.path, file: "b-wrong-key_1.2.0.tar")
-        try Self.makePackage(version: "1.3.0", signer: publisher, catalog: catalog.path, file: "c-tampered_1.3.0.tar", tamper: { folder in
+        try Self.makePackage(version: "2.1.0", signer: publisher, catalog: catalog.path, file: "a-good_2.1.0.tar")
+        try Self.makePackage(version: "2.2.0", signer: stranger, catalog: catalog.path, file: "b-wrong-key_2.2.0.tar")
+        try Self.makePackage(version: "2.3.0", signer: publisher, catalog: catalog.path, file: "c-tampered_2.3.0.tar", tamper: { folder in
             var model = try Data(contentsOf: URL(fileURLWithPath: folder + "/model.onnx"))
             model[model.count / 2] ^= 0x40
             try model.write(to: URL(fileURLWithPath: folder + "/model.onnx"))
         })
-        try Self.makePackage(version: "0.9.0", signer: publisher, catalog: catalog.path, file: "d-older_0.9.0.tar")
-        try Self.makePackage(version: "1.4.0", signer: publisher, catalog: catalog.path, file: "e-bad-reference_1.4.0.tar", prepare: { folder in
+        try Self.makePackage(version: "1.9.0", signer: publisher, catalog: catalog.path, file: "d-older_1.9.0.tar")
+        try Self.makePackage(version: "2.4.0", signer: publisher, catalog: catalog.path, file: "e-bad-reference_2.4.0.tar", prepare: { folder in
             let path = folder + "/reference/nodule-findings.npy"
             var tensor = try NumpyFile.readTensor(path)
             tensor.values = tensor.values.map { min(1, $0 + 0.3) }
@@ -95,15 +95,15 @@ struct ModelUpdateTests {
         #expect(records.count == 5, "\(records)")
         #expect(proxy.counts.cuts >= 1 && counters.snapshot.resumedDownloads >= 1, "downloads were to be cut and resumed: \(proxy.counts), \(counters.snapshot)")
 
-        #expect(records["a-good_1.1.0.tar"]?.outcome == .activated)
-        #expect(records["a-good_1.1.0.tar"]?.package == "chest-phantom-demo@1.1.0")
-        let wrongKey = try #require(records["b-wrong-key_1.2.0.tar"])
+        #expect(records["a-good_2.1.0.tar"]?.outcome == .activated)
+        #expect(records["a-good_2.1.0.tar"]?.package == "chest-phantom-demo@2.1.0")
+        let wrongKey = try #require(records["b-wrong-key_2.2.0.tar"])
         #expect(wrongKey.outcome == .refused && (wrongKey.reason ?? "").contains("verification") && (wrongKey.reason ?? "").lowercased().contains("key"), "\(wrongKey)")
-        let tampered = try #require(records["c-tampered_1.3.0.tar"])
+        let tampered = try #require(records["c-tampered_2.3.0.tar"])
         #expect(tampered.outcome == .refused && (tampered.reason ?? "").contains("model.onnx"), "\(tampered)")
-        let older = try #require(records["d-older_0.9.0.tar"])
-        #expect(older.outcome == .refused && (older.reason ?? "").contains("0.9.0 is older than the active chest-phantom-demo@1."), "\(older)")
-        let badReference = try #require(records["e-bad-reference_1.4.0.tar"])
+        let older = try #require(records["d-older_1.9.0.tar"])
+        #expect(older.outcome == .refused && (older.reason ?? "").contains("1.9.0 is older than the active chest-phantom-demo@2."), "\(older)")
+        let badReference = try #require(records["e-bad-reference_2.4.0.tar"])
         #expect(badReference.outcome == .refused && (badReference.reason ?? "").contains("reference check") && (badReference.reason ?? "").contains("case nodule"), "\(badReference)")
 
         // Only the good one is installed and active; the demo is its rollback target.
@@ -111,12 +111,12 @@ struct ModelUpdateTests {
             try await $0.activations()
         }
         let record = try #require(activations.first { $0.task == DemoModel.task })
-        #expect(record.active.description == "chest-phantom-demo@1.1.0")
-        #expect(record.previous?.description == "chest-phantom-demo@1.0.0")
+        #expect(record.active.description == "chest-phantom-demo@2.1.0")
+        #expect(record.previous?.description == "chest-phantom-demo@2.0.0")
         let installed = try await ModelPackageStore.withStore(folder: packages, settings: packageSettings, logger: quietLogger) {
             try await $0.list().map(\.reference.description)
         }
-        #expect(Set(installed) == ["chest-phantom-demo@1.0.0", "chest-phantom-demo@1.1.0"])
+        #expect(Set(installed) == ["chest-phantom-demo@2.0.0", "chest-phantom-demo@2.1.0"])
 
         // Every outcome is queued for the platform, once.
         #expect(try store.queuedOutboxKinds(destination: .platform) == ["model-update": 5])

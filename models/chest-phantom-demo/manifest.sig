@@ -1,5 +1,5 @@
 {
   "algorithm" : "ed25519",
   "keyId" : "b0e4b8d9b5409140",
-  "signature" : "XAM+8MhMUIwXSPEs5XHFn3P7sTFjda4RO49dE6BXmc2K9QcXp4Fye/XNbPgSENPVnWnhfBOjN9+t8yqJURTCAg=="
+  "signature" : "W57iWUDHEb/TGOsQIsd5Xt6ozGfgB/59AGxe7hUwlc5WcnvNqO8t/DxSdAqVK1S5iA1HqMAxbZxBkUbhi+o4Bw=="
 }

@@ -30,14 +30,14 @@ import onnxruntime  # noqa: E402
 import dataset  # noqa: E402
 import evaluate  # noqa: E402
 from export_onnx import FINDINGS_OUTPUT, HEATMAP_OUTPUT, INPUT_NAME, OPSET, SUPPORTED_OPS, build_model, ops_used  # noqa: E402
-from network import BACKBONE, HEAD, HEATMAP_SIZE, LOGIT_LIMIT, multiply_accumulates, parameter_count  # noqa: E402
+from network import BACKBONE, BLOCKS, CLASSIFIER_INPUTS, FEATURE_CHANNELS, HEAD, HEATMAP_SIZE, STEM_CHANNELS, LOGIT_LIMIT, multiply_accumulates, parameter_count  # noqa: E402
 from phantoms import FINDINGS, render  # noqa: E402
 from preprocess import INPUT_SIZE, manifest_input_spec, preprocess  # noqa: E402
 from quantise import SETTINGS as QUANTISATION, quantise  # noqa: E402
 
 PACKAGE_ID = "chest-phantom-demo"
 PACKAGE_NAME = "Chest phantom demo model"
-PACKAGE_VERSION = "1.0.0"
+PACKAGE_VERSION = "2.0.0"
 TASK = "chest-findings"
 INTENDED_USE = (
     "A demonstration model trained on synthetic phantoms, not for clinical use. It shows how the "
@@ -45,6 +45,7 @@ INTENDED_USE = (
     "radiographs mean nothing and must not inform any clinical decision."
 )
 LICENCE = "Apache-2.0 (weights and package: the Fluorobox project; trained only on synthetic phantoms)"
+NUMBER_WORDS = {3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight"}
 DISPLAY = {"nodule": "Nodule", "consolidation": "Consolidation", "effusion": "Pleural effusion"}
 
 TRAIN_COUNT = 12_000
@@ -272,7 +273,7 @@ def model_card(thresholds, int8, flt, agreement, training, quantised, look, late
         )
     ops = sorted(ops_used(quantised))
     size_kb = len(quantised.SerializeToString()) / 1024
-    backbone = ", ".join(f"{c}ch s{s}" for _, _, c, _, s in BACKBONE)
+    blocks = ", ".join(f"{pw[2]}ch s{dw[4]}" for dw, pw in zip(BACKBONE[1::2], BACKBONE[2::2]))
     return f"""# Model card: {PACKAGE_NAME} ({PACKAGE_ID}@{PACKAGE_VERSION})
 
 **Intended use.** {INTENDED_USE}
@@ -292,9 +293,11 @@ runtime, thresholds, heat maps, reports) can be demonstrated and tested end to e
   16×16 input pixels), to be upsampled onto the image.
 
 ## Model
-- Plain CNN: six 3×3 convolutions with ReLU ({backbone}), a heat-map head (1×1 convs
-  64→32→3) and a finding head (global average of the features and the peak of each heat map,
-  concatenated, Gemm 67→3). Both logits are clipped to ±{LOGIT_LIMIT:g} before the Sigmoid, so
+- Depthwise-separable CNN, shaped for the box's runtime (see tools/model/network.py): a 2×2
+  stride-2 stem ({STEM_CHANNELS}ch), {NUMBER_WORDS.get(len(BLOCKS), len(BLOCKS))} blocks of a 3×3 depthwise and a 1×1 convolution with ReLU
+  ({blocks}), a heat-map head (1×1 convs
+  {FEATURE_CHANNELS}→{HEAD[0][2]}→{HEAD[1][2]}) and a finding head (global average of the features and the peak of each heat map,
+  concatenated, Gemm {CLASSIFIER_INPUTS}→{HEAD[1][2]}). Both logits are clipped to ±{LOGIT_LIMIT:g} before the Sigmoid, so
   probabilities run from 0.018 to 0.982: this keeps one int8 step of a logit below 0.01 of
   probability, so correct int8 runtimes can agree within the 0.02 the box is held to (the
   quantiser folds the Clip into the logits' int8 range).

@@ -6,7 +6,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from network import BACKBONE, FINDING_COUNT, HEAD, HEATMAP_SIZE, LOGIT_LIMIT
+from network import BACKBONE, FINDING_COUNT, HEAD, HEATMAP_SIZE, LOGIT_LIMIT, padding
 
 OPSET = 17
 INPUT_NAME = "image"
@@ -27,20 +27,20 @@ def build_model(params: dict[str, np.ndarray], size: int = 256, doc: str = "") -
         initializers.append(numpy_helper.from_array(params[name].astype(np.float32), name))
         return name
 
-    def conv(name, source, stride, kernel, relu):
-        pad = kernel // 2
+    def conv(name, source, stride, kernel, relu, groups=1):
+        pad = padding(kernel)
         out = name + ("_pre" if relu else "_out")
         nodes.append(helper.make_node(
             "Conv", [source, weight(name + ".weight"), weight(name + ".bias")], [out], name=name,
-            kernel_shape=[kernel, kernel], strides=[stride, stride], pads=[pad, pad, pad, pad],
+            kernel_shape=[kernel, kernel], strides=[stride, stride], pads=[pad, pad, pad, pad], group=groups,
         ))
         if relu:
             nodes.append(helper.make_node("Relu", [out], [name + "_out"], name=name + "_relu"))
         return name + "_out"
 
     x = INPUT_NAME
-    for name, _, _, k, stride in BACKBONE:
-        x = conv(name, x, stride, k, relu=True)
+    for name, _, _, k, stride, groups in BACKBONE:
+        x = conv(name, x, stride, k, relu=True, groups=groups)
     features = x
     h = conv(HEAD[0][0], features, 1, 1, relu=True)
     heat_raw = conv(HEAD[1][0], h, 1, 1, relu=False)

@@ -439,14 +439,28 @@ final class InferencePlan {
             }
         }
         let result = try output(node, [n, outChannels, oh, ow])
+        var geometry = QuantizedConvolution.Geometry(
+            padTop: UInt32(pads[0]), padRight: UInt32(pads[3]), padBottom: UInt32(pads[2]), padLeft: UInt32(pads[1]),
+            kernelHeight: UInt32(kh), kernelWidth: UInt32(kw), strideHeight: UInt32(strides[0]), strideWidth: UInt32(strides[1]),
+            dilationHeight: UInt32(dilations[0]), dilationWidth: UInt32(dilations[1]), groups: UInt32(groups),
+            groupInputChannels: groupInput, groupOutputChannels: outChannels / groups
+        )
+        var convolutionInput = input
+        // A one-channel image cut into side-by-side patches (kernel width = stride, no horizontal
+        // padding): each row's kw neighbours become kw channels of one pixel of a view kw times
+        // narrower, and the kernel width 1. XNNPACK pads every tap's channels to 8, so the
+        // stem of a grayscale model then does a kw-th of the padded work; the arithmetic and
+        // the packed weights (OHWI with W = 1, I = kw: the same bytes) do not change. Only for
+        // the quantised graph input, which no subgraph writes, so the view is never stale.
+        if groups == 1, groupInput == 1, kw > 1, strides[1] == kw, dilations[1] == 1, pads[1] == 0, pads[3] == 0, w % kw == 0,
+           steps.contains(where: { if case .quantizeInput(_, let buffer) = $0 { buffer === input } else { false } }) {
+            convolutionInput = QuantizedBuffer(viewing: input, shape: [n, kw, h, w / kw])
+            geometry.kernelWidth = 1
+            geometry.strideWidth = 1
+            geometry.groupInputChannels = kw
+        }
         let convolution = QuantizedConvolution(
-            geometry: .init(
-                padTop: UInt32(pads[0]), padRight: UInt32(pads[3]), padBottom: UInt32(pads[2]), padLeft: UInt32(pads[1]),
-                kernelHeight: UInt32(kh), kernelWidth: UInt32(kw), strideHeight: UInt32(strides[0]), strideWidth: UInt32(strides[1]),
-                dilationHeight: UInt32(dilations[0]), dilationWidth: UInt32(dilations[1]), groups: UInt32(groups),
-                groupInputChannels: groupInput, groupOutputChannels: outChannels / groups
-            ),
-            input: input, output: result, kernelScales: scales, kernel: packed, bias: bias
+            geometry: geometry, input: convolutionInput, output: result, kernelScales: scales, kernel: packed, bias: bias
         )
         steps.append(.convolution(convolution))
     }

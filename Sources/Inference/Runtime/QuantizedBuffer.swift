@@ -8,6 +8,8 @@ final class QuantizedBuffer {
     let zeroPoint: Int32
     let pointer: UnsafeMutablePointer<Int8>
     let count: Int
+    /// For a view: the buffer whose memory it reads (kept alive by the view).
+    let base: QuantizedBuffer?
 
     init(shape: [Int], scale: Float, zeroPoint: Int32) {
         self.shape = shape
@@ -16,10 +18,22 @@ final class QuantizedBuffer {
         count = shape.reduce(1, *)
         pointer = .allocate(capacity: max(count, 1))
         pointer.initialize(repeating: 0, count: max(count, 1))
+        base = nil
+    }
+
+    /// The same bytes under another shape of the same size (no copy).
+    init(viewing base: QuantizedBuffer, shape: [Int]) {
+        precondition(shape.reduce(1, *) == base.count, "a view keeps the element count")
+        self.shape = shape
+        scale = base.scale
+        zeroPoint = base.zeroPoint
+        count = base.count
+        pointer = base.pointer
+        self.base = base
     }
 
     deinit {
-        pointer.deallocate()
+        if base == nil { pointer.deallocate() }
     }
 
     var isImage: Bool { shape.count == 4 }
