@@ -13,19 +13,31 @@ struct AssociationTimerTests {
         return channel
     }
 
+    /// A channel whose peer asked for an association that then moved the timer to `phase`.
+    func associated(then phase: AssociationTimerHandler.Phase) throws -> EmbeddedChannel {
+        let channel = try channel()
+        try channel.writeInbound(PDU.associateRequest(PDUTests.request))
+        try channel.triggerUserOutboundEvent(phase).wait()
+        return channel
+    }
+
     /// A timeout reaches the reader as an error; the channel closes.
     func expectTimedOut(_ channel: EmbeddedChannel) {
         #expect(!channel.isActive)
         #expect(throws: DICOMNetworkError.self) { try channel.throwIfErrorCaught() }
     }
 
-    @Test("a silent peer is closed when ARTIM runs out")
-    func silentPeer() throws {
-        let channel = try channel()
-        channel.embeddedEventLoop.advanceTime(by: .seconds(29))
+    /// Open a second before `seconds` from now, timed out a second after.
+    func expectCloses(_ channel: EmbeddedChannel, after seconds: Int64) {
+        channel.embeddedEventLoop.advanceTime(by: .seconds(seconds - 1))
         #expect(channel.isActive)
         channel.embeddedEventLoop.advanceTime(by: .seconds(2))
         expectTimedOut(channel)
+    }
+
+    @Test("a silent peer is closed when ARTIM runs out")
+    func silentPeer() throws {
+        expectCloses(try channel(), after: 30)
     }
 
     @Test("an A-ASSOCIATE-RQ stops ARTIM at once, however long the association takes to answer")
@@ -38,17 +50,12 @@ struct AssociationTimerTests {
         #expect(try channel.readInbound(as: PDU.self) == .associateRequest(PDUTests.request))
         // Once the association answers, the idle timer runs.
         try channel.triggerUserOutboundEvent(AssociationTimerHandler.Phase.idle).wait()
-        channel.embeddedEventLoop.advanceTime(by: .seconds(119))
-        #expect(channel.isActive)
-        channel.embeddedEventLoop.advanceTime(by: .seconds(2))
-        expectTimedOut(channel)
+        expectCloses(channel, after: 120)
     }
 
     @Test("after a rejection or release nothing the peer sends stops ARTIM, so it cannot hold the connection")
     func closingIgnoresPeer() throws {
-        let channel = try channel()
-        try channel.writeInbound(PDU.associateRequest(PDUTests.request))
-        try channel.triggerUserOutboundEvent(AssociationTimerHandler.Phase.artim).wait()
+        let channel = try associated(then: .artim)
         for _ in 0..<3 {
             try channel.writeInbound(PDU.associateRequest(PDUTests.request))
             channel.embeddedEventLoop.advanceTime(by: .seconds(10))
@@ -59,17 +66,13 @@ struct AssociationTimerTests {
 
     @Test("an idle association is aborted; traffic keeps it open")
     func idleAbort() throws {
-        let channel = try channel()
-        try channel.writeInbound(PDU.associateRequest(PDUTests.request))
-        try channel.triggerUserOutboundEvent(AssociationTimerHandler.Phase.idle).wait()
+        let channel = try associated(then: .idle)
         for _ in 0..<5 {
             channel.embeddedEventLoop.advanceTime(by: .seconds(100))
             try channel.writeInbound(PDU.releaseRequest)
         }
-        #expect(channel.isActive)
-        channel.embeddedEventLoop.advanceTime(by: .seconds(121))
+        expectCloses(channel, after: 120)
         let abort = try #require(try channel.readOutbound(as: ByteBuffer.self))
         #expect(abort.getInteger(at: 0, as: UInt8.self) == 0x07)
-        expectTimedOut(channel)
     }
 }
