@@ -12,6 +12,14 @@ public struct ModelInputPreprocessor: Sendable {
               spec.shape.count == 4, spec.shape[0] == 1, spec.shape[1] == 1 else {
             throw AnalysisError.unsupportedModel("input spec \(spec.resize.method) resize, \(spec.windowing.method) window, \(spec.layout) \(spec.shape): only area resize, percentile window and 1×1×H×W NCHW are implemented")
         }
+        // The numbers every tensor is computed from, checked once here so that no image can meet
+        // an empty target, a percentile index outside the sorted values or a division by zero.
+        let (low, high, std) = (spec.windowing.low, spec.windowing.high, spec.normalisation.std)
+        guard (1...4096).contains(spec.resize.width), (1...4096).contains(spec.resize.height),
+              low.isFinite, high.isFinite, 0 <= low, low <= high, high <= 100,
+              spec.normalisation.mean.isFinite, std.isFinite, std != 0 else {
+            throw AnalysisError.unsupportedModel("input spec resize \(spec.resize.width)x\(spec.resize.height), window \(low)–\(high) %, normalisation mean \(spec.normalisation.mean) std \(std): sizes 1–4096, percentiles 0–100 and a finite non-zero std are required")
+        }
         self.spec = spec
     }
 

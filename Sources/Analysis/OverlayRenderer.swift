@@ -14,7 +14,8 @@ public struct OverlayRenderer: Sendable {
         maximumSide: Int = 1536
     ) -> (rgb: [UInt8], width: Int, height: Int) {
         let factor = max(1, (max(image.width, image.height) + maximumSide - 1) / maximumSide)
-        let width = image.width / factor, height = image.height / factor
+        // At least one pixel a side: a 1 × 3,000 strip must not become an empty JPEG.
+        let width = max(1, image.width / factor), height = max(1, image.height / factor)
         let scale = 255.0 / Double(image.maximumValue)
         var rgb = [UInt8](repeating: 0, count: width * height * 3)
         for y in 0..<height {
@@ -27,6 +28,8 @@ public struct OverlayRenderer: Sendable {
         for (index, finding) in findings.enumerated() where finding.flaggedForReview && index < heatMaps.count {
             let colour = Self.palette[index % Self.palette.count]
             let map = heatMaps[index]
+            // A map that does not hold mapWidth × mapHeight values is not drawn rather than read past.
+            guard mapWidth > 0, mapHeight > 0, map.count >= mapWidth * mapHeight else { continue }
             for y in 0..<height {
                 for x in 0..<width {
                     let heat = Self.bilinear(map, width: mapWidth, height: mapHeight, x: (Double(x) + 0.5) / Double(width), y: (Double(y) + 0.5) / Double(height))
@@ -60,7 +63,8 @@ public struct OverlayRenderer: Sendable {
         let lineHeight = (BitmapFont.height + 3) * pixel
         var lines: [(text: String, colour: (UInt8, UInt8, UInt8)?)] = [("FLAGGED FOR REVIEW - NOT A DIAGNOSIS", nil)]
         for (index, finding) in findings.enumerated() {
-            let percent = Int((finding.probability * 100).rounded())
+            // Clamped: a probability is 0…1, and Int() of a NaN or infinity would trap.
+            let percent = finding.probability.isFinite ? Int((min(max(finding.probability, 0), 1) * 100).rounded()) : 0
             lines.append(("\(finding.display) \(percent)%" + (finding.flaggedForReview ? " FLAGGED" : ""), Self.palette[index % Self.palette.count]))
         }
         let boxWidth = min(width, (lines.map(\.text.count).max() ?? 0) * (BitmapFont.width + 1) * pixel + 6 * pixel + 4 * pixel)
@@ -86,7 +90,10 @@ public struct OverlayRenderer: Sendable {
     }
 
     private func fill(_ rgb: inout [UInt8], width: Int, height: Int, x: Int, y: Int, w: Int, h: Int, colour: (UInt8, UInt8, UInt8)) {
-        for yy in max(0, y)..<min(height, y + h) { for xx in max(0, x)..<min(width, x + w) {
+        // The legend can run past a short or narrow image: clip, and draw nothing when wholly outside.
+        let top = max(0, y), bottom = min(height, y + h), left = max(0, x), right = min(width, x + w)
+        guard top < bottom, left < right else { return }
+        for yy in top..<bottom { for xx in left..<right {
             let i = (yy * width + xx) * 3
             rgb[i] = colour.0; rgb[i + 1] = colour.1; rgb[i + 2] = colour.2
         } }

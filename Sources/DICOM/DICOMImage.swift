@@ -80,7 +80,9 @@ public struct DICOMImage: Sendable {
             }
         case .lookupTable(let table):
             let scale = top / Double((1 << table.bits) - 1)
-            map = { x in Double(table.apply(Int(x.rounded(.down)))) * scale }
+            // Modality values are bounded when read (GrayscaleLimits); the clamp keeps the Int
+            // conversion total whatever a caller's transform produced.
+            map = { x in Double(table.apply(Int(min(max(x, -1e15), 1e15).rounded(.down)))) * scale }
         case .imageRange:
             let low = values.min() ?? 0, high = values.max() ?? 0
             let span = high - low
@@ -89,7 +91,9 @@ public struct DICOMImage: Sendable {
         let invert = pixels.isMonochrome1 || presentationInverse
         let samples = values.map { value -> UInt16 in
             // Rounded before inverting, so MONOCHROME1 is the exact complement of MONOCHROME2.
-            let y = min(max(map(value), 0), top).rounded()
+            // A NaN (only from a caller's window) shows as black rather than trapping in UInt16().
+            let mapped = map(value)
+            let y = mapped.isNaN ? 0 : min(max(mapped, 0), top).rounded()
             return UInt16(invert ? top - y : y)
         }
         return GrayscaleImage(width: pixels.columns, height: pixels.rows, bitsStored: outputBits, samples: samples)
@@ -101,10 +105,10 @@ public struct DICOMImage: Sendable {
     public func pgm(frame: Int = 0) throws(PixelDataError) -> [UInt8] {
         let values = modalityValues(frame: frame).map { $0.rounded() }
         let low = values.min() ?? 0, high = values.max() ?? 0
-        guard low >= 0, high <= 65_535 else {
+        guard low >= 0, high <= 65_535, !values.contains(where: \.isNaN) else {
             throw PixelDataError(
                 .notRepresentable,
-                detail: "values after the Modality LUT/Rescale range from \(Int(low)) to \(Int(high)); PGM holds 0 to 65535"
+                detail: "values after the Modality LUT/Rescale range from \(low) to \(high); PGM holds 0 to 65535"
             )
         }
         let outputBits: Int

@@ -1,3 +1,5 @@
+import Imaging
+
 /// Hard limits the reader enforces against hostile or damaged input. Real radiographs stay far
 /// inside them; a file beyond any of them is refused with a typed error instead of exhausting
 /// the stack, memory or time.
@@ -10,15 +12,20 @@ public struct DICOMReadLimits: Sendable, Hashable {
     public var maximumInflatedBytes: Int
     /// Bytes of decoded pixel data: Rows × Columns × Samples × BitsAllocated/8 × Frames.
     public var maximumPixelBytes: Int
+    /// Rows × Columns of one frame: what one decode allocates for (as Int32 samples, then the
+    /// pipeline's Double values), so it follows the raster decoders' bound.
+    public var maximumPixelsPerFrame: Int
 
     public init(
         maximumSequenceDepth: Int = 64, maximumElements: Int = 1 << 20,
-        maximumInflatedBytes: Int = 1 << 30, maximumPixelBytes: Int = 1 << 30
+        maximumInflatedBytes: Int = 1 << 30, maximumPixelBytes: Int = 1 << 30,
+        maximumPixelsPerFrame: Int = GrayscaleImage.maximumPixels
     ) {
         self.maximumSequenceDepth = maximumSequenceDepth
         self.maximumElements = maximumElements
         self.maximumInflatedBytes = maximumInflatedBytes
         self.maximumPixelBytes = maximumPixelBytes
+        self.maximumPixelsPerFrame = maximumPixelsPerFrame
     }
 
     public static let `default` = DICOMReadLimits()

@@ -75,8 +75,15 @@ public struct DataSet: Sendable {
         case .SS: return BinaryValues.uint16(bytes, bigEndian: isBigEndian).map { Double(Int16(bitPattern: $0)) }
         case .UL, .OL: return BinaryValues.uint32(bytes, bigEndian: isBigEndian).map(Double.init)
         case .SL: return BinaryValues.uint32(bytes, bigEndian: isBigEndian).map { Double(Int32(bitPattern: $0)) }
-        case .FL, .OF: return BinaryValues.uint32(bytes, bigEndian: isBigEndian).map { Double(Float(bitPattern: $0)) }
-        case .FD, .OD: return BinaryValues.uint64(bytes, bigEndian: isBigEndian).map { Double(bitPattern: $0) }
+        case .FL, .OF, .FD, .OD:
+            let values = element.vr == .FL || element.vr == .OF
+                ? BinaryValues.uint32(bytes, bigEndian: isBigEndian).map { Double(Float(bitPattern: $0)) }
+                : BinaryValues.uint64(bytes, bigEndian: isBigEndian).map { Double(bitPattern: $0) }
+            // NaN and infinity are refused as in DS: every reader of numbers does arithmetic on them.
+            if let bad = values.first(where: { !$0.isFinite }) {
+                throw DICOMAttributeError(tag: tag, problem: "holds \(bad), not a finite number")
+            }
+            return values
         case .UN, .OB:
             // Implicit VR elements missing from the dictionary: read as 16-bit, the common case.
             return BinaryValues.uint16(bytes, bigEndian: isBigEndian).map(Double.init)

@@ -1,3 +1,24 @@
+/// Bounds on the numbers of the grayscale pipeline, checked when they are read so that no later
+/// arithmetic or conversion meets an infinity, a NaN or a value past Int.
+///
+/// Stored values are at most 16 bits. A Rescale Slope or Intercept beyond ±1e6 has no use on a
+/// radiograph (CT uses 1 and -1024, PET activity scales stay far below), and keeps every modality
+/// value within ±(65,536 · 1e6 + 1e6) < 1e11, exact in a Double and in an Int. A window centre
+/// or width beyond 1e12 covers no modality value that can occur, so it is a damaged file.
+enum GrayscaleLimits {
+    static let rescale = 1e6
+    static let window = 1e12
+
+    static func check(_ value: Double, _ tag: Tag, within bound: Double) throws(PixelDataError) {
+        guard value.isFinite, abs(value) <= bound else {
+            throw PixelDataError(
+                .badImageAttribute,
+                detail: "\(tag) \(DataDictionary.keyword(for: tag) ?? "") is \(value); the box reads values within ±\(bound)"
+            )
+        }
+    }
+}
+
 /// The Modality LUT stage (PS3.3 C.11.1): stored values to modality values.
 public enum ModalityTransform: Sendable, Hashable {
     case identity
@@ -18,6 +39,8 @@ public enum ModalityTransform: Sendable, Hashable {
         } catch {
             throw PixelDataError(attribute: error)
         }
+        if let slope { try GrayscaleLimits.check(slope, .rescaleSlope, within: GrayscaleLimits.rescale) }
+        if let intercept { try GrayscaleLimits.check(intercept, .rescaleIntercept, within: GrayscaleLimits.rescale) }
         if slope == nil && intercept == nil {
             self = .identity
         } else if slope == 0 {
@@ -65,6 +88,8 @@ public enum VOITransform: Sendable, Hashable {
             throw PixelDataError(attribute: error)
         }
         let function = dataSet.string(Tag(0x0028, 0x1056)).flatMap { Function(rawValue: $0.uppercased()) } ?? .linear
+        if let center = centers.first { try GrayscaleLimits.check(center, .windowCenter, within: GrayscaleLimits.window) }
+        if let width = widths.first { try GrayscaleLimits.check(width, .windowWidth, within: GrayscaleLimits.window) }
         if let center = centers.first, let width = widths.first, width >= (function == .linear ? 1 : Double.ulpOfOne) {
             self = .window(center: center, width: width, function: function)
         } else {

@@ -59,6 +59,9 @@ public struct ImagePixelDescription: Sendable, Hashable {
         guard rows > 0, columns > 0, rows <= 65_535, columns <= 65_535 else {
             throw PixelDataError(.badImageAttribute, detail: "image size \(columns)x\(rows)")
         }
+        guard rows * columns <= limits.maximumPixelsPerFrame else {
+            throw PixelDataError(.imageTooLarge, detail: "\(columns)x\(rows) is more than \(limits.maximumPixelsPerFrame) pixels a frame")
+        }
         guard numberOfFrames >= 1 else {
             throw PixelDataError(.badImageAttribute, detail: "Number of Frames is \(numberOfFrames)")
         }
@@ -85,6 +88,26 @@ public struct ImagePixelDescription: Sendable, Hashable {
                 )
             }
             total = product
+        }
+    }
+}
+
+extension ImagePixelDescription {
+    /// Compares what a codestream's header declares with Columns, Rows and Bits Allocated. Every
+    /// decoder calls it before it allocates for the frame, so a codestream cannot size its own
+    /// buffers past what the (already bounded) image attributes allow.
+    func checkCodestream(_ codec: String, width: Int, height: Int, precision: Int) throws(PixelDataError) {
+        guard width == columns, height == rows else {
+            throw PixelDataError(
+                .damagedCompressedData,
+                detail: "the \(codec) codestream is \(width)x\(height), Rows and Columns say \(columns)x\(rows)"
+            )
+        }
+        guard (1...bitsAllocated).contains(precision) else {
+            throw PixelDataError(
+                .damagedCompressedData,
+                detail: "the \(codec) codestream has \(precision)-bit samples, Bits Allocated is \(bitsAllocated)"
+            )
         }
     }
 }

@@ -22,7 +22,10 @@ enum JPEG2000Codec {
         }
     }
 
-    static func decode(_ data: [UInt8]) throws(PixelDataError) -> Output {
+    /// Decodes one frame. The header is read first and must agree with `pixels` (one component,
+    /// Columns × Rows, at most Bits Allocated bits) before OpenJPEG decodes anything, so neither
+    /// a lying size nor thousands of components can make it allocate.
+    static func decode(_ data: [UInt8], pixels: ImagePixelDescription) throws(PixelDataError) -> Output {
         // A raw codestream starts with SOC+SIZ (FF4F FF51); a JP2 file with its signature box.
         let format: CODEC_FORMAT
         if data.starts(with: [0xFF, 0x4F, 0xFF, 0x51]) {
@@ -82,7 +85,8 @@ enum JPEG2000Codec {
         }
         opj_stream_set_skip_function(stream) { count, user in
             let source = Unmanaged<Source>.fromOpaque(user!).takeUnretainedValue()
-            let target = min(max(source.offset + Int(count), 0), source.bytes.count)
+            // A JP2 box can ask to skip nearly 2^63 bytes: clamp before adding, so it cannot overflow.
+            let target = max(source.offset + min(Int(count), source.bytes.count - source.offset), 0)
             let skipped = target - source.offset
             source.offset = target
             return OPJ_OFF_T(skipped)
@@ -103,6 +107,19 @@ enum JPEG2000Codec {
             throw failure("cannot read the header")
         }
         defer { opj_image_destroy(image) }
+        let header = image.pointee
+        guard header.numcomps == 1, let declared = header.comps?.pointee else {
+            throw PixelDataError(.unsupportedPixelFormat, detail: "JPEG 2000 image with \(header.numcomps) components (grayscale has 1)")
+        }
+        guard declared.dx == 1, declared.dy == 1, header.x1 > header.x0, header.y1 > header.y0 else {
+            throw PixelDataError(
+                .damagedCompressedData,
+                detail: "JPEG 2000 image area \(header.x0),\(header.y0) to \(header.x1),\(header.y1), subsampling \(declared.dx)x\(declared.dy)"
+            )
+        }
+        try pixels.checkCodestream(
+            "JPEG 2000", width: Int(header.x1 - header.x0), height: Int(header.y1 - header.y0), precision: Int(declared.prec)
+        )
         guard opj_decode(codec, stream, image) != 0, opj_end_decompress(codec, stream) != 0 else {
             throw failure("cannot decode the codestream")
         }
@@ -110,6 +127,8 @@ enum JPEG2000Codec {
             throw PixelDataError(.unsupportedPixelFormat, detail: "JPEG 2000 image with \(image.pointee.numcomps) components (grayscale has 1)")
         }
         let width = Int(component.w), height = Int(component.h)
+        // Decoding must not have changed what the header said (a reduced resolution, a second SIZ).
+        try pixels.checkCodestream("JPEG 2000", width: width, height: height, precision: Int(component.prec))
         return Output(
             width: width, height: height, precision: Int(component.prec), isSigned: component.sgnd != 0,
             samples: Array(UnsafeBufferPointer(start: samples, count: width * height))

@@ -11,13 +11,15 @@ enum JPEGLSCodec {
         let samples: [Int32]
     }
 
-    static func decode(_ data: [UInt8]) throws(PixelDataError) -> Output {
+    /// Decodes one frame; the header CharLS reads must agree with `pixels` (Columns, Rows, Bits
+    /// Allocated) before the destination buffer is allocated.
+    static func decode(_ data: [UInt8], pixels: ImagePixelDescription) throws(PixelDataError) -> Output {
         guard let decoder = charls_jpegls_decoder_create() else {
             throw PixelDataError(.damagedCompressedData, detail: "CharLS could not create a decoder")
         }
         defer { charls_jpegls_decoder_destroy(decoder) }
         let result = data.withUnsafeBytes { input in
-            Result { () throws(PixelDataError) -> Output in try decode(decoder, input) }
+            Result { () throws(PixelDataError) -> Output in try decode(decoder, input, pixels: pixels) }
         }
         return try result.get()
     }
@@ -29,7 +31,7 @@ enum JPEGLSCodec {
         }
     }
 
-    private static func decode(_ decoder: OpaquePointer, _ input: UnsafeRawBufferPointer) throws(PixelDataError) -> Output {
+    private static func decode(_ decoder: OpaquePointer, _ input: UnsafeRawBufferPointer, pixels expected: ImagePixelDescription) throws(PixelDataError) -> Output {
         guard let base = input.baseAddress, input.count > 0 else {
             throw PixelDataError(.damagedCompressedData, detail: "empty JPEG-LS data")
         }
@@ -43,6 +45,7 @@ enum JPEGLSCodec {
         guard (2...16).contains(frame.bits_per_sample), frame.width > 0, frame.height > 0, frame.width <= 65_535, frame.height <= 65_535 else {
             throw PixelDataError(.damagedCompressedData, detail: "JPEG-LS frame \(frame.width)x\(frame.height), \(frame.bits_per_sample) bits")
         }
+        try expected.checkCodestream("JPEG-LS", width: Int(frame.width), height: Int(frame.height), precision: Int(frame.bits_per_sample))
         var near: Int32 = 0
         try check(charls_jpegls_decoder_get_near_lossless(decoder, 0, &near), "near-lossless")
         var size = 0

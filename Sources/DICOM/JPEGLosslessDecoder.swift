@@ -21,6 +21,20 @@ struct JPEGLosslessDecoder {
         var values: [UInt8] = []
 
         init(counts: [Int], values: [UInt8]) throws(PixelDataError) {
+            // The canonical codes (T.81 annex C) must fit their lengths before any table is filled:
+            // a DHT that lists more codes than its lengths hold would index past the lookup tables.
+            // As in IJG's jdhuff.c, the all-ones code of a length is refused too.
+            guard counts.count == 16, values.count == counts.reduce(0, +) else {
+                throw PixelDataError(.damagedCompressedData, detail: "JPEG Huffman table lists \(counts.reduce(0, +)) codes for \(values.count) values")
+            }
+            var next = 0
+            for length in 1...16 {
+                next += counts[length - 1]
+                guard next < (1 << length) else {
+                    throw PixelDataError(.damagedCompressedData, detail: "JPEG Huffman table has more codes than fit in \(length) bits")
+                }
+                next <<= 1
+            }
             self.values = values
             var code: Int32 = 0
             var index: Int32 = 0
@@ -114,7 +128,9 @@ struct JPEGLosslessDecoder {
         }
     }
 
-    static func decode(_ data: [UInt8]) throws(PixelDataError) -> Output {
+    /// Decodes one frame; its frame header must agree with `pixels` (Columns, Rows, Bits
+    /// Allocated) before anything is allocated for it.
+    static func decode(_ data: [UInt8], pixels: ImagePixelDescription) throws(PixelDataError) -> Output {
         guard data.count >= 4, data[0] == 0xFF, data[1] == 0xD8 else {
             throw PixelDataError(.damagedCompressedData, detail: "JPEG data does not start with SOI (FFD8)")
         }
@@ -154,6 +170,7 @@ struct JPEGLosslessDecoder {
                 guard height > 0 else {
                     throw PixelDataError(.unsupportedCompression, detail: "JPEG lossless with the height in a DNL marker")
                 }
+                try pixels.checkCodestream("JPEG lossless", width: width, height: height, precision: precision)
                 frame = (precision, height, width, data[segment + 6])
             case 0xC0, 0xC1, 0xC2, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF, 0xF7:
                 throw PixelDataError(.unsupportedCompression, detail: "not JPEG lossless process 14 (SOF 0x\(String(marker, radix: 16, uppercase: true)))")

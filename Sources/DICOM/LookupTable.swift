@@ -31,14 +31,19 @@ public struct LookupTable: Sendable, Hashable {
         guard descriptor.count == 3 else {
             throw PixelDataError(.badLUT, detail: "\(name): LUT Descriptor has \(descriptor.count) values, not 3")
         }
-        let count = descriptor[0] == 0 ? 65_536 : Int(descriptor[0])
-        var first = Int(descriptor[1])
+        // Each value is US (or SS) in the standard, but a file can say FD or DS and hold 1e19 or
+        // a fraction: only whole numbers in the 16-bit ranges are read, never converted blindly.
+        guard let declaredCount = Int(exactly: descriptor[0]), (0...65_535).contains(declaredCount),
+              var first = Int(exactly: descriptor[1]), (-32_768...65_535).contains(first),
+              let bits = Int(exactly: descriptor[2]), (1...16).contains(bits) else {
+            throw PixelDataError(
+                .badLUT,
+                detail: "\(name): LUT Descriptor \(descriptor.map { "\($0)" }.joined(separator: "\\")) is not entries (0–65535), first mapped value, bits (1–16)"
+            )
+        }
+        let count = declaredCount == 0 ? 65_536 : declaredCount
         // The first-mapped value is US or SS depending on the pixel representation.
         if signedInput && first > 32_767 { first -= 65_536 }
-        let bits = Int(descriptor[2])
-        guard (1...16).contains(bits) else {
-            throw PixelDataError(.badLUT, detail: "\(name): LUT Descriptor gives \(bits) bits per entry")
-        }
         guard let data = item[Tag(0x0028, 0x3006)]?.bytes else {
             throw PixelDataError(.badLUT, detail: "\(name): LUT Data (0028,3006) is missing")
         }

@@ -99,17 +99,18 @@ enum PixelDataDecoder {
         case .rleLossless:
             return try RLEDecoder.decode(frame, pixels: pixels.pixelsPerFrame, bitsAllocated: pixels.bitsAllocated)
         case .jpegLSLossless, .jpegLSNearLossless:
-            let output = try JPEGLSCodec.decode(frame)
+            let output = try JPEGLSCodec.decode(frame, pixels: pixels)
             (width, height, samples) = (output.width, output.height, output.samples)
         case .jpeg2000Lossless, .jpeg2000, TransferSyntax(uid: "1.2.840.10008.1.2.4.92"), TransferSyntax(uid: "1.2.840.10008.1.2.4.93"):
-            let output = try JPEG2000Codec.decode(frame)
+            let output = try JPEG2000Codec.decode(frame, pixels: pixels)
             (width, height, samples) = (output.width, output.height, output.samples)
         case _ where syntax.isJPEGProcess:
-            (width, height, samples) = try decodeJPEG(frame, syntax: syntax)
+            (width, height, samples) = try decodeJPEG(frame, syntax: syntax, pixels: pixels)
         default:
             throw PixelDataError(.unsupportedTransferSyntax, detail: "\(syntax) (\(syntax.uid))")
         }
-        guard width == pixels.columns, height == pixels.rows else {
+        // Each decoder checked its header before allocating; this holds whatever it returned to it.
+        guard width == pixels.columns, height == pixels.rows, samples.count == pixels.pixelsPerFrame else {
             throw PixelDataError(
                 .damagedCompressedData,
                 detail: "the codestream is \(width)x\(height), Rows and Columns say \(pixels.columns)x\(pixels.rows)"
@@ -120,14 +121,16 @@ enum PixelDataDecoder {
 
     /// The JPEG transfer syntaxes (1.2.840.10008.1.2.4.50 to .70): the codestream's frame header
     /// decides the decoder, since the syntax alone does not say the precision.
-    private static func decodeJPEG(_ frame: [UInt8], syntax: TransferSyntax) throws(PixelDataError) -> (Int, Int, [Int32]) {
+    private static func decodeJPEG(
+        _ frame: [UInt8], syntax: TransferSyntax, pixels: ImagePixelDescription
+    ) throws(PixelDataError) -> (Int, Int, [Int32]) {
         let header = try JPEGFrameHeader.read(frame)
         switch header.marker {
         case 0xC3:
-            let output = try JPEGLosslessDecoder.decode(frame)
+            let output = try JPEGLosslessDecoder.decode(frame, pixels: pixels)
             return (output.width, output.height, output.samples)
         case 0xF7:
-            let output = try JPEGLSCodec.decode(frame)
+            let output = try JPEGLSCodec.decode(frame, pixels: pixels)
             return (output.width, output.height, output.samples)
         case 0xC0, 0xC1, 0xC2:
             guard header.precision == 8 else {
@@ -139,8 +142,10 @@ enum PixelDataDecoder {
             guard header.components == 1 else {
                 throw PixelDataError(.unsupportedPixelFormat, detail: "JPEG with \(header.components) components (grayscale has 1)")
             }
+            try pixels.checkCodestream("JPEG", width: header.width, height: header.height, precision: header.precision)
             do {
-                let image = try JPEGCodec.decodeGray8(frame)
+                // libjpeg's own reading of the header is held to Rows and Columns as well.
+                let image = try JPEGCodec.decodeGray8(frame, expectedSize: (pixels.columns, pixels.rows))
                 return (image.width, image.height, image.samples.map { Int32($0) })
             } catch {
                 throw PixelDataError(.damagedCompressedData, detail: "libjpeg: \(error)")

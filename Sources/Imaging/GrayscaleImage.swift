@@ -1,5 +1,11 @@
 /// A single-channel raster of unsigned samples, row-major, 1 to 16 significant bits.
 public struct GrayscaleImage: Sendable, Hashable {
+    /// The most pixels any decoder produces in one raster: 50 M is above a stitched full-leg
+    /// film (about 3,000 × 12,000) and any single detector (4,300² is 18.5 M), and keeps one decode
+    /// (samples, then the Double values the pipeline works on) well under a gigabyte. Decoders
+    /// compare what a file declares with this before they allocate.
+    public static let maximumPixels = 50_000_000
+
     public let width: Int
     public let height: Int
     /// Significant bits per sample: the largest value is (1 << bitsStored) - 1.

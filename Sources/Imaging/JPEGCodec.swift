@@ -6,7 +6,7 @@ public enum JPEGCodec {
     /// Decodes the whole file to confirm it is complete, and describes it.
     static func validate(_ bytes: [UInt8]) throws(ImagingError) -> RasterFileInfo {
         let info = try readInfo(bytes)
-        _ = try decodeGray8(bytes, info: info)
+        _ = try decodeGray8(bytes, info: info, expectedSize: nil)
         return RasterFileInfo(
             kind: .jpeg, width: Int(info.width), height: Int(info.height),
             bitDepth: Int(info.data_precision), channels: Int(info.components)
@@ -14,8 +14,12 @@ public enum JPEGCodec {
     }
 
     /// Decodes a JPEG to 8-bit grayscale (colour files are converted to luma by libjpeg).
-    public static func decodeGray8(_ bytes: [UInt8]) throws(ImagingError) -> GrayscaleImage {
-        try decodeGray8(bytes, info: readInfo(bytes))
+    ///
+    /// The size libjpeg reads from the frame header is checked before anything is allocated:
+    /// against `expectedSize` when the caller knows it (a DICOM frame's Columns and Rows), and
+    /// always against ``GrayscaleImage/maximumPixels``.
+    public static func decodeGray8(_ bytes: [UInt8], expectedSize: (width: Int, height: Int)? = nil) throws(ImagingError) -> GrayscaleImage {
+        try decodeGray8(bytes, info: readInfo(bytes), expectedSize: expectedSize)
     }
 
     private static func readInfo(_ bytes: [UInt8]) throws(ImagingError) -> fb_jpeg_info {
@@ -31,10 +35,18 @@ public enum JPEGCodec {
         return info
     }
 
-    private static func decodeGray8(_ bytes: [UInt8], info: fb_jpeg_info) throws(ImagingError) -> GrayscaleImage {
+    private static func decodeGray8(
+        _ bytes: [UInt8], info: fb_jpeg_info, expectedSize: (width: Int, height: Int)?
+    ) throws(ImagingError) -> GrayscaleImage {
         let width = Int(info.width), height = Int(info.height)
         guard width > 0, height > 0, width <= 65_535, height <= 65_535 else {
             throw ImagingError(.damagedJPEG, detail: "image size \(width)x\(height)")
+        }
+        if let expectedSize, expectedSize != (width, height) {
+            throw ImagingError(.damagedJPEG, detail: "the frame header says \(width)x\(height), the image is \(expectedSize.width)x\(expectedSize.height)")
+        }
+        guard width * height <= GrayscaleImage.maximumPixels else {
+            throw ImagingError(.unsupported, detail: "\(width)x\(height) is more than the \(GrayscaleImage.maximumPixels) pixels the box reads")
         }
         var pixels = [UInt8](repeating: 0, count: width * height)
         var warnings = 0

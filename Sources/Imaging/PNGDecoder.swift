@@ -2,31 +2,23 @@
 /// greyscale samples as stored (1–16 bits), colour reduced to luma, alpha ignored.
 /// Interlaced and palette images are refused; sizes are bounded before anything is inflated.
 public enum PNGDecoder {
-    /// Largest image decoded (pixels): a 43,000² chest film would be beyond any detector.
-    public static let maximumPixels = 200_000_000
-
     public static func decodeGray(_ bytes: [UInt8]) throws(ImagingError) -> GrayscaleImage {
-        let info = try PNGStructure.validate(bytes)
-        let colourType = bytes[25], interlace = bytes[28]
-        guard colourType != 3 else { throw ImagingError(.unsupported, detail: "palette PNG images are not read by the box") }
-        guard interlace == 0 else { throw ImagingError(.unsupported, detail: "interlaced PNG images are not read by the box") }
-        let (width, height, depth, channels) = (info.width, info.height, info.bitDepth, info.channels)
-        guard width.multipliedReportingOverflow(by: height).partialValue <= maximumPixels, width <= maximumPixels, height <= maximumPixels else {
-            throw ImagingError(.unsupported, detail: "\(width)x\(height) is larger than the box reads")
+        let layout = try PNGStructure.read(bytes)
+        let pixels = layout.header.width.multipliedReportingOverflow(by: layout.header.height)
+        guard !pixels.overflow, pixels.partialValue <= GrayscaleImage.maximumPixels else {
+            throw ImagingError(.unsupported, detail: "\(layout.header.width)x\(layout.header.height) is more than the \(GrayscaleImage.maximumPixels) pixels the box reads")
         }
+        guard layout.colourType != 3 else { throw ImagingError(.unsupported, detail: "palette PNG images are not read by the box") }
+        guard layout.interlace == 0 else { throw ImagingError(.unsupported, detail: "interlaced PNG images are not read by the box") }
+        let (width, height, depth, channels) = (layout.header.width, layout.header.height, layout.header.bitDepth, layout.header.channels)
         guard depth >= 8 || channels == 1 else { throw ImagingError(.damagedPNG, detail: "bit depth \(depth) with \(channels) channels") }
         let rowBytes = (width * channels * depth + 7) / 8
         let pixelBytes = max(1, channels * depth / 8)
 
+        // Only the IDAT chunks PNGStructure found before IEND: nothing after IEND is read.
         var compressed: [UInt8] = []
-        var offset = 8
-        while offset + 12 <= bytes.count {
-            let length = Int(UInt32(bytes[offset]) << 24 | UInt32(bytes[offset + 1]) << 16 | UInt32(bytes[offset + 2]) << 8 | UInt32(bytes[offset + 3]))
-            if bytes[offset + 4..<offset + 8].elementsEqual(Array("IDAT".utf8)) {
-                compressed += bytes[offset + 8..<offset + 8 + length]
-            }
-            offset += 12 + length
-        }
+        for range in layout.imageData { compressed += bytes[range] }
+        // Inflation stops at what IHDR declares; a deflate bomb ends as a typed error.
         let expected = height * (rowBytes + 1)
         let filtered: [UInt8]
         do {

@@ -11,6 +11,9 @@ struct HostileCorpusTests {
     enum Expected: Sendable {
         case parse(DICOMParseError.Code)
         case pixels(PixelDataError.Code)
+        /// The error and words of its detail: which check refused (a decoder's header check
+        /// names its codec, so a refusal after allocating and decoding does not pass).
+        case pixelsSaying(PixelDataError.Code, String)
         case identity(DICOMParseError.Code)
     }
 
@@ -44,7 +47,36 @@ struct HostileCorpusTests {
         "truncated_in_header.dcm": .parse(.truncated),
         "truncated_meta.dcm": .parse(.truncated),
         "pixels_short.dcm": .pixels(.pixelDataTooShort),
+        // Numbers the grayscale pipeline refuses before any arithmetic (issue 15).
+        "window_center_nan_fd.dcm": .pixels(.badImageAttribute),
+        "window_center_1e19.dcm": .pixels(.badImageAttribute),
+        "window_width_inf_fl.dcm": .pixels(.badImageAttribute),
+        "rescale_slope_1e19.dcm": .pixels(.badImageAttribute),
+        "rescale_intercept_inf_fd.dcm": .pixels(.badImageAttribute),
+        "lut_descriptor_1e19.dcm": .pixels(.badLUT),
+        "frame_past_pixel_limit.dcm": .pixels(.imageTooLarge),
+        // Codestreams refused by their decoder's header check, before it allocates.
+        "jpeg_lossless_overfull_dht.dcm": .pixelsSaying(.damagedCompressedData, "more codes than fit"),
+        "jpeg_lossless_sof_dims_lie.dcm": .pixelsSaying(.damagedCompressedData, "JPEG lossless codestream is 65535x65535"),
+        "jpeg_baseline_sof_dims_lie.dcm": .pixelsSaying(.damagedCompressedData, "JPEG codestream is 65500x65500"),
+        "jpegls_sof_dims_lie.dcm": .pixelsSaying(.damagedCompressedData, "JPEG-LS codestream is 65535x65535"),
+        "j2k_siz_dims_lie.dcm": .pixelsSaying(.damagedCompressedData, "JPEG 2000 codestream is 40000x40000"),
+        "j2k_16384_components.dcm": .pixelsSaying(.unsupportedPixelFormat, "16384 components"),
+        "rle_segment_short.dcm": .pixels(.damagedCompressedData),
+        "rle_segments_crossed.dcm": .pixels(.damagedCompressedData),
     ]
+
+    @Test("NaN and infinity in FD and FL values are refused by numbers(), as in DS")
+    func nonFiniteBinaryNumbers() throws {
+        var body = ElementBytes.imageHeader(rows: 1, columns: 1)
+        body += ElementBytes.element(0x0018, 0x1164, "FD", [0, 0, 0, 0, 0, 0, 0xF8, 0x7F])
+        body += ElementBytes.element(0x0018, 0x7022, "FL", [0, 0, 0x80, 0xFF])
+        body += ElementBytes.element(0x0018, 0x7024, "FD", [0, 0, 0, 0, 0, 0, 0xF0, 0x3F])
+        let dataSet = try DICOMFile(bytes: ElementBytes.part10(body)).dataSet
+        #expect(throws: DICOMAttributeError.self) { try dataSet.numbers(Tag(0x0018, 0x1164)) }
+        #expect(throws: DICOMAttributeError.self) { try dataSet.numbers(Tag(0x0018, 0x7022)) }
+        #expect(try dataSet.numbers(Tag(0x0018, 0x7024)) == [1])
+    }
 
     @Test("the corpus on disk is the one the expectations describe")
     func corpusComplete() throws {
@@ -69,6 +101,15 @@ struct HostileCorpusTests {
                 Issue.record("decoded hostile pixel data")
             } catch {
                 #expect(error.code == code, "\(error)")
+            }
+        case .pixelsSaying(let code, let words):
+            let file = try DICOMFile(bytes: bytes)
+            do {
+                _ = try DICOMImage(file: file)
+                Issue.record("decoded hostile pixel data")
+            } catch {
+                #expect(error.code == code, "\(error)")
+                #expect(error.detail?.contains(words) == true, "\(error)")
             }
         case .identity(let code):
             _ = try DICOMFile(bytes: bytes)

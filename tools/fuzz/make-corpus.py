@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""Writes the DICOM file-reader fuzz seeds and the hostile regression corpus.
+"""Writes the fuzz seeds and the hostile regression corpus.
 
-    tools/fuzz/make-corpus.py            # rewrites Fuzz/Corpus/seed and Fuzz/Corpus/regression
+    tools/fuzz/make-corpus.py     # rewrites Fuzz/Corpus/seed, Fuzz/Corpus/raster, Fuzz/Corpus/regression
 
 Seeds are small valid files in every syntax the reader handles (the compressed ones made by
 dcmtk from a native seed when dcmtk is installed). The regression corpus holds the classic
-hostile constructs; Tests/DICOMTests/HostileCorpusTests.swift says what each must produce.
+hostile constructs; Tests/DICOMTests/HostileCorpusTests.swift (DICOM) and
+Tests/ImagingTests/HostileRasterTests.swift (PNG, JPEG) say what each must produce. JPEG-LS and
+JPEG 2000 files need dcmtk and OpenJPEG's opj_compress (Debian libopenjp2-tools).
 Output is deterministic, and committed; rerun only to change the corpus.
 """
 import os
@@ -94,6 +96,99 @@ def write(folder, name, data):
         handle.write(data)
 
 
+RASTER = os.path.join(ROOT, "Fuzz", "Corpus", "raster")
+
+
+def encapsulated_file(syntax, frame, image_header):
+    """A Part 10 file with one frame of encapsulated pixel data (empty offset table)."""
+    if len(frame) % 2:
+        frame += b"\0"
+    data = tag(0x7FE0, 0x10) + b"OB\0\0" + struct.pack("<I", 0xFFFFFFFF) + tag(0xFFFE, 0xE000) + b"\0\0\0\0"
+    data += tag(0xFFFE, 0xE000) + struct.pack("<I", len(frame)) + frame + tag(0xFFFE, 0xE0DD) + b"\0\0\0\0"
+    return meta(syntax) + image_header + data
+
+
+def first_fragment(dicom):
+    """The first pixel data fragment of a file dcmtk wrote (explicit VR little endian)."""
+    at = dicom.index(tag(0x7FE0, 0x10) + b"OB\0\0" + struct.pack("<I", 0xFFFFFFFF)) + 12
+    table = struct.unpack("<I", dicom[at + 4:at + 8])[0]
+    at += 8 + table
+    size = struct.unpack("<I", dicom[at + 4:at + 8])[0]
+    return dicom[at + 8:at + 8 + size]
+
+
+def j2k_codestream(width, height):
+    """A lossless JPEG 2000 codestream of an 8-bit ramp, by OpenJPEG's opj_compress when installed."""
+    if not shutil.which("opj_compress"):
+        print("make-corpus: opj_compress not found, JPEG 2000 files not written", file=sys.stderr)
+        return None
+    with tempfile.TemporaryDirectory() as folder:
+        pgm = os.path.join(folder, "in.pgm")
+        write(folder, "in.pgm", b"P5\n%d %d\n255\n" % (width, height) + bytes((i * 7) % 256 for i in range(width * height)))
+        out = os.path.join(folder, "out.j2k")
+        subprocess.run(["opj_compress", "-n", "2", "-i", pgm, "-o", out], check=True, stdout=subprocess.DEVNULL)
+        with open(out, "rb") as handle:
+            return handle.read()
+
+
+def jpeg_ls_codestream(width, height):
+    """A JPEG-LS codestream of an 8-bit image, by dcmtk's dcmcjpls when installed."""
+    if not shutil.which("dcmcjpls"):
+        return None
+    with tempfile.TemporaryDirectory() as folder:
+        source = os.path.join(folder, "in.dcm")
+        write(folder, "in.dcm", meta("1.2.840.10008.1.2.1") + header(rows=height, columns=width, bits=8, stored=8)
+              + explicit(0x7FE0, 0x10, "OB", bytes((i * 7) % 256 for i in range(width * height))))
+        target = os.path.join(folder, "out.dcm")
+        subprocess.run(["dcmcjpls", source, target], check=True)
+        with open(target, "rb") as handle:
+            return first_fragment(handle.read())
+
+
+def baseline_jpeg(width, height, blocks=1):
+    """A grey baseline JPEG made by hand: unit quantisation, one-code Huffman tables (DC category
+    0, AC end-of-block), every block flat. `blocks` 8x8 blocks of entropy data follow, so the frame
+    header can declare more than the data holds."""
+    dqt = b"\xFF\xDB\x00\x43\x00" + b"\x01" * 64
+    sof = b"\xFF\xC0\x00\x0B\x08" + struct.pack(">HH", height, width) + b"\x01\x01\x11\x00"
+    one_code = bytes([1] + [0] * 15) + b"\x00"
+    dht = b"\xFF\xC4\x00\x14\x00" + one_code + b"\xFF\xC4\x00\x14\x10" + one_code
+    sos = b"\xFF\xDA\x00\x08\x01\x01\x00\x00\x3F\x00"
+    # Two bits a block ('0' DC, '0' EOB), padded with ones.
+    bits = "00" * blocks
+    bits += "1" * (-len(bits) % 8)
+    scan = bytes(int(bits[i:i + 8], 2) for i in range(0, len(bits), 8))
+    return b"\xFF\xD8" + dqt + sof + dht + sos + scan + b"\xFF\xD9"
+
+
+def png_chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def png(width, height, depth=8, colour=0, rows=None, data=None):
+    """A PNG; `rows` (filter byte + samples each) defaults to a grey ramp of 8-bit samples."""
+    if data is None:
+        if rows is None:
+            rows = [b"\0" + bytes((x * 16 + y) % 256 for x in range(width)) for y in range(height)]
+        data = zlib.compress(b"".join(rows), 9)
+    ihdr = struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, 0)
+    return PNG_SIGNATURE + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", data) + png_chunk(b"IEND", b"")
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def raster_seeds():
+    """Small JPEG and PNG files for the raster fuzz targets (FuzzJPEG, FuzzPNG)."""
+    os.makedirs(RASTER, exist_ok=True)
+    write(RASTER, "gray_8x8.jpg", baseline_jpeg(8, 8))
+    write(RASTER, "gray8_16x8.png", png(16, 8))
+    write(RASTER, "gray16_4x4.png", png(4, 4, depth=16, rows=[b"\2" + bytes(range(y, y + 8)) for y in range(4)]))
+    write(RASTER, "gray1_9x3.png", png(9, 3, depth=1, rows=[b"\1\xA5\x80"] * 3))
+    write(RASTER, "rgb_3x3.png", png(3, 3, colour=2, rows=[b"\4" + bytes(range(9))] * 3))
+    write(RASTER, "grey_alpha_3x2.png", png(3, 2, colour=4, rows=[b"\3" + bytes(range(6))] * 2))
+
+
 def seeds():
     os.makedirs(SEED, exist_ok=True)
     native = meta("1.2.840.10008.1.2.1") + header() + explicit(0x7FE0, 0x10, "OW", pixels16(16))
@@ -129,6 +224,10 @@ def seeds():
             subprocess.run(["dcmcjpeg", "+eb", os.path.join(folder, "eight.dcm"), os.path.join(SEED, "jpeg_baseline.dcm")], check=True)
     else:
         print("make-corpus: dcmtk not found, compressed seeds not written", file=sys.stderr)
+    j2k = j2k_codestream(8, 8)
+    if j2k:
+        write(SEED, "j2k.dcm", encapsulated_file("1.2.840.10008.1.2.4.90", j2k, header(rows=8, columns=8, bits=8, stored=8)))
+    raster_seeds()
 
 
 def regression():
@@ -202,6 +301,85 @@ def regression():
     write(REGRESSION, "truncated_meta.dcm", meta(le)[:150])
     # Pixel data shorter than the header says.
     write(REGRESSION, "pixels_short.dcm", meta(le) + base + explicit(0x7FE0, 0x10, "OW", pixels16(3)))
+    hostile_numbers(le, base)
+    hostile_codestreams(base)
+    hostile_rasters()
+
+
+def hostile_numbers(le, base):
+    """Numbers the grayscale pipeline must refuse before any arithmetic: NaN and infinity in FD,
+    DS values far past anything a radiograph uses, a LUT Descriptor that is not 16-bit."""
+    pixels = explicit(0x7FE0, 0x10, "OW", pixels16(16))
+    nan, inf = struct.pack("<d", float("nan")), struct.pack("<d", float("inf"))
+    write(REGRESSION, "window_center_nan_fd.dcm", meta(le) + base + explicit(0x28, 0x1050, "FD", nan) + explicit(0x28, 0x1051, "DS", b"400") + pixels)
+    write(REGRESSION, "window_center_1e19.dcm", meta(le) + base + explicit(0x28, 0x1050, "DS", b"1E19") + explicit(0x28, 0x1051, "DS", b"400") + pixels)
+    write(REGRESSION, "window_width_inf_fl.dcm", meta(le) + base + explicit(0x28, 0x1050, "DS", b"40") + explicit(0x28, 0x1051, "FL", struct.pack("<f", float("inf"))) + pixels)
+    write(REGRESSION, "rescale_slope_1e19.dcm", meta(le) + base + explicit(0x28, 0x1052, "DS", b"0") + explicit(0x28, 0x1053, "DS", b"1E19") + pixels)
+    write(REGRESSION, "rescale_intercept_inf_fd.dcm", meta(le) + base + explicit(0x28, 0x1052, "FD", inf) + explicit(0x28, 0x1053, "DS", b"1") + pixels)
+    # A Modality LUT whose descriptor says 1e19 entries (as FD, which a file may claim).
+    item = explicit(0x28, 0x3002, "FD", struct.pack("<3d", 1e19, 0, 16)) + explicit(0x28, 0x3006, "OW", pixels16(4))
+    lut = tag(0x28, 0x3000) + b"SQ\0\0" + struct.pack("<I", 0xFFFFFFFF) + tag(0xFFFE, 0xE000) + struct.pack("<I", len(item)) + item + tag(0xFFFE, 0xE0DD) + b"\0\0\0\0"
+    write(REGRESSION, "lut_descriptor_1e19.dcm", meta(le) + base + lut + pixels)
+    # One frame past the per-frame pixel limit (8,000 x 8,000 = 64 M pixels), well under the byte limit.
+    write(REGRESSION, "frame_past_pixel_limit.dcm", meta(le) + header(rows=8000, columns=8000, bits=8, stored=8) + explicit(0x7FE0, 0x10, "OB", b"\0" * 16))
+
+
+def hostile_codestreams(base):
+    """Codestreams whose headers disagree with Rows/Columns (4 x 4 here) or hold impossible
+    tables: each decoder must refuse them before it allocates for what they declare."""
+    sof3 = b"\xFF\xD8\xFF\xC3\x00\x0B\x0C\x00\x04\x00\x04\x01\x01\x11\x00"
+    sos = b"\xFF\xDA\x00\x08\x01\x01\x00\x01\x00\x00"
+    # Three codes of length 1 where two fit: the fast table would be filled past its end.
+    overfull = b"\xFF\xC4\x00\x16\x00" + bytes([3] + [0] * 15) + b"\x00\x01\x02"
+    write(REGRESSION, "jpeg_lossless_overfull_dht.dcm", encapsulated_file("1.2.840.10008.1.2.4.70", sof3 + overfull + sos + b"\x00" * 16 + b"\xFF\xD9", base))
+    # 65535 x 65535 declared by SOF3 for a 4 x 4 image (17 GB of Int32 if believed).
+    lying_sof3 = b"\xFF\xD8\xFF\xC3\x00\x0B\x10\xFF\xFF\xFF\xFF\x01\x01\x11\x00"
+    dht = b"\xFF\xC4\x00\x14\x00" + bytes([0, 1] + [0] * 14) + b"\x05"
+    write(REGRESSION, "jpeg_lossless_sof_dims_lie.dcm", encapsulated_file("1.2.840.10008.1.2.4.70", lying_sof3 + dht + sos + b"\x00" * 16 + b"\xFF\xD9", base))
+    # A baseline JPEG whose frame header says 65500 x 65500 (the most libjpeg reads) in an 8-bit 4 x 4 image.
+    eight = header(bits=8, stored=8)
+    write(REGRESSION, "jpeg_baseline_sof_dims_lie.dcm", encapsulated_file("1.2.840.10008.1.2.4.50", baseline_jpeg(65500, 65500), eight))
+    jpeg_ls = jpeg_ls_codestream(4, 4)
+    if jpeg_ls:
+        at = jpeg_ls.index(b"\xFF\xF7") + 5
+        lying = jpeg_ls[:at] + struct.pack(">HH", 65535, 65535) + jpeg_ls[at + 4:]
+        write(REGRESSION, "jpegls_sof_dims_lie.dcm", encapsulated_file("1.2.840.10008.1.2.4.80", lying, eight))
+    else:
+        print("make-corpus: dcmcjpls not found, jpegls_sof_dims_lie.dcm not written", file=sys.stderr)
+    j2k = j2k_codestream(4, 4)
+    if j2k:
+        # SIZ: Xsiz, Ysiz at 8 and 12, tile size XTsiz, YTsiz at 24 and 28: one 40,000 x 40,000 tile.
+        lying = j2k[:8] + struct.pack(">II", 40000, 40000) + j2k[16:24] + struct.pack(">II", 40000, 40000) + j2k[32:]
+        write(REGRESSION, "j2k_siz_dims_lie.dcm", encapsulated_file("1.2.840.10008.1.2.4.90", lying, eight))
+        # 16,384 components declared (Csiz at 40, then 3 bytes each): refused before decoding.
+        components = j2k[:2] + b"\xFF\x51" + struct.pack(">H", 38 + 3 * 16384) + j2k[6:40] + struct.pack(">H", 16384) + j2k[42:45] * 16384 + j2k[45:]
+        write(REGRESSION, "j2k_16384_components.dcm", encapsulated_file("1.2.840.10008.1.2.4.90", components, eight))
+    # RLE: one segment declared for 8-bit data, but its offset points at a second, shorter run
+    # and the segment ends after 3 of 16 bytes.
+    rle = struct.pack("<16I", 1, 64, *([0] * 14)) + b"\x02\x01\x02\x03"
+    write(REGRESSION, "rle_segment_short.dcm", encapsulated_file("1.2.840.10008.1.2.5", rle, eight))
+    # RLE: segment offsets past each other (second segment before the first).
+    rle = struct.pack("<16I", 2, 80, 64, *([0] * 13)) + b"\xF1\x00" * 16
+    write(REGRESSION, "rle_segments_crossed.dcm", encapsulated_file("1.2.840.10008.1.2.5", rle, base))
+
+
+def hostile_rasters():
+    """PNG and JPEG files for the Imaging decoders (Tests/ImagingTests/HostileRasterTests.swift)."""
+    valid = png(4, 4)
+    # A chunk after IEND that claims 2 GB: bytes after IEND are ignored, never parsed.
+    write(REGRESSION, "png_chunk_after_iend.png", valid + struct.pack(">I", 0x7FFFFFF0) + b"IDAT" + b"\0" * 8)
+    # A chunk length past the specification's 2^31 - 1, and one past the end of the file.
+    write(REGRESSION, "png_chunk_length_2g.png", valid[:33] + struct.pack(">I", 0xFFFFFFF0) + b"IDAT" + b"\0" * 16)
+    write(REGRESSION, "png_chunk_length_past_end.png", valid[:33] + struct.pack(">I", 4096) + b"IDAT" + b"\0" * 16)
+    # 8,000 x 8,000 (64 M pixels, past the 50 M limit) whose IDAT really inflates to the full size.
+    compressor = zlib.compressobj(9)
+    data = compressor.compress(b"\0" * (8000 * 8001)) + compressor.flush()
+    write(REGRESSION, "png_past_pixel_limit.png", png(8000, 8000, data=data))
+    # IHDR width 2^31 (past the specification's bound).
+    write(REGRESSION, "png_width_2_31.png", png(1, 1)[:16] + struct.pack(">I", 0x80000000) + png(1, 1)[20:29]
+          + struct.pack(">I", zlib.crc32(b"IHDR" + struct.pack(">IIBBBBB", 0x80000000, 1, 8, 0, 0, 0, 0)) & 0xFFFFFFFF) + png(1, 1)[33:])
+    # A baseline JPEG whose frame header says 65500 x 65500 (the most libjpeg reads) over one block of data.
+    write(REGRESSION, "jpeg_sof_65500.jpg", baseline_jpeg(65500, 65500))
 
 
 if __name__ == "__main__":
