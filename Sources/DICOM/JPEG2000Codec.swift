@@ -75,7 +75,10 @@ enum JPEG2000Codec {
         opj_stream_set_read_function(stream) { buffer, count, user in
             let source = Unmanaged<Source>.fromOpaque(user!).takeUnretainedValue()
             let available = source.bytes.count - source.offset
-            if available <= 0 { return OPJ_SIZE_T.max }
+            // The end of the stream is (OPJ_SIZE_T)-1. Swift imports size_t as Int, so that is -1,
+            // not OPJ_SIZE_T.max: Int.max told OpenJPEG that 2^63 bytes had arrived, and it read
+            // past its 64 KB buffer (found by FuzzJPEG2000).
+            if available <= 0 { return -1 }
             let length = min(Int(count), available)
             source.bytes.withUnsafeBytes { bytes in
                 buffer!.copyMemory(from: bytes.baseAddress! + source.offset, byteCount: length)

@@ -64,6 +64,8 @@ struct HostileCorpusTests {
         "j2k_16384_components.dcm": .pixelsSaying(.unsupportedPixelFormat, "16384 components"),
         "rle_segment_short.dcm": .pixels(.damagedCompressedData),
         "rle_segments_crossed.dcm": .pixels(.damagedCompressedData),
+        // Found by the fuzz targets (the crash was an over-read inside OpenJPEG, seen under ASan).
+        "fuzz_j2k_stream_end.dcm": .pixelsSaying(.damagedCompressedData, "Stream too short"),
     ]
 
     @Test("NaN and infinity in FD and FL values are refused by numbers(), as in DS")

@@ -304,6 +304,26 @@ def regression():
     hostile_numbers(le, base)
     hostile_codestreams(base)
     hostile_rasters()
+    fuzz_findings()
+
+
+# Inputs the fuzz targets (tools/fuzz/run-fuzzers) crashed on, once fixed, as their targets read them.
+# FuzzJPEG2000: a codestream that ends inside an unknown marker; the read callback's end-of-stream
+# value was Int.max, not -1, and OpenJPEG read past its 64 KB stream buffer.
+J2K_STREAM_END = bytes.fromhex(
+    "ff4fff510029000000000008000000080000000000000000000000080000000800000000000000000001070101ff5200"
+    "0c00000001000104040001ff5c00074040484850ff640025000143726561746564206279204f70656e4a504547207665"
+    "7273696f6e20322e352e30ffcccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+    "cccccccccccccccccccccccccc6174fafafafafafafafafafafafafafafafafafafafafafafafafafafafafafafafafa"
+    "fafafafafafafafafafafafa6564206279204f70656e4a5045472076657273696f6e20322e352e30ff90000a00000000"
+    "00441219dbfa55eaa33b16a2b72c5ea45ec51fc7d2133f00c87da0801dd461bffaef9728ef0703cfd35a8267a1e09ba4"
+    "bf1b844e07ffd900"
+)
+
+
+def fuzz_findings():
+    eight = header(rows=8, columns=8, bits=8, stored=8)
+    write(REGRESSION, "fuzz_j2k_stream_end.dcm", encapsulated_file("1.2.840.10008.1.2.4.90", J2K_STREAM_END, eight))
 
 
 def hostile_numbers(le, base):
