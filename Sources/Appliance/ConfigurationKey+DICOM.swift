@@ -56,15 +56,33 @@ extension ConfigurationKey {
         },
         ConfigurationKey(
             name: "dicom.idleTimeoutSeconds", kind: .number, defaultValue: "120",
-            summary: "Seconds an association may stay silent before it is aborted."
+            summary: "Seconds an association may go without progress (a complete command or data set, or 64 KiB of data) before it is aborted; tiny fragments do not keep it open."
         ) { configuration, value throws(ConfigurationError) in
             configuration.dicom.idleTimeoutSeconds = try value.positive()
         },
         ConfigurationKey(
             name: "dicom.maxAssociations", kind: .number, defaultValue: "8",
-            summary: "Associations served at once; more are rejected as transient (local limit exceeded) so the modality retries."
+            summary: "Negotiated associations served at once; more are rejected as transient (local limit exceeded) so the modality retries. Connections that have not associated yet do not count."
         ) { configuration, value throws(ConfigurationError) in
             configuration.dicom.maximumAssociations = try value.integer(in: 1...256)
+        },
+        ConfigurationKey(
+            name: "dicom.maxPendingConnections", kind: .number, defaultValue: "32",
+            summary: "Connections that have not associated yet held at once; more are closed at once. ARTIM closes those that stay silent."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.dicom.maximumPendingConnections = try value.integer(in: 1...1024)
+        },
+        ConfigurationKey(
+            name: "dicom.maxAssociationsPerPeer", kind: .number, defaultValue: "4",
+            summary: "Per peer IP address: associations open at once (more are rejected as transient, local limit exceeded), and separately connections not yet associated (more are closed at once)."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.dicom.maximumAssociationsPerPeer = try value.integer(in: 1...256)
+        },
+        ConfigurationKey(
+            name: "dicom.maxInstanceBytes", kind: .number, defaultValue: "1073741824",
+            summary: "Largest data set one C-STORE may carry; past it the box stops writing, drops the rest and answers 0xA700 (out of resources). The association stays usable."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.dicom.maximumInstanceBytes = try value.integer(in: 65_536...(16 << 30))
         },
         ConfigurationKey(
             name: "dicom.extraSOPClasses", kind: .stringList, defaultValue: "",

@@ -17,6 +17,11 @@ public struct DICOMListenerSettings: Sendable, Hashable {
     public var artimTimeoutSeconds: Double = 30
     public var idleTimeoutSeconds: Double = 120
     public var maximumAssociations = 8
+    /// Connections not yet associated held at once (silent ones wait for ARTIM).
+    public var maximumPendingConnections = 32
+    /// Per peer IP address, for associations and for pending connections alike.
+    public var maximumAssociationsPerPeer = 4
+    public var maximumInstanceBytes = AcceptorConfiguration.defaultMaximumInstanceBytes
     /// Storage SOP classes accepted on top of ``SOPClass/defaultStorage``.
     public var extraSOPClasses: [String] = []
 
@@ -30,7 +35,8 @@ public struct DICOMListenerSettings: Sendable, Hashable {
             transferSyntaxes: TransferSyntax.decodable, maximumPDULength: maximumPDULength,
             artimTimeout: .milliseconds(Int64(artimTimeoutSeconds * 1000)),
             idleTimeout: .milliseconds(Int64(idleTimeoutSeconds * 1000)),
-            maximumAssociations: maximumAssociations
+            maximumAssociations: maximumAssociations, maximumPendingConnections: maximumPendingConnections,
+            maximumPerPeer: maximumAssociationsPerPeer, maximumInstanceBytes: maximumInstanceBytes
         )
     }
 

@@ -15,10 +15,21 @@ public struct AcceptorConfiguration: Sendable, Hashable {
     /// How long to wait for the A-ASSOCIATE-RQ after a connection opens, and for the peer to
     /// close after a release or rejection (the ARTIM timer, PS3.8 section 9.1.5).
     public var artimTimeout: Duration
-    /// How long an established association may stay silent before it is aborted.
+    /// How long an established association may go without progress (see
+    /// ``AssociationTimerHandler``) before it is aborted.
     public var idleTimeout: Duration
-    /// Associations served at once; more are rejected (transient, local limit exceeded).
+    /// Negotiated associations served at once; more are rejected (transient, local limit
+    /// exceeded). A connection that has not associated yet does not take one of these.
     public var maximumAssociations: Int
+    /// Connections still negotiating (no association yet, or rejected and not yet closed) held
+    /// at once; more are closed as soon as they are accepted. ARTIM bounds how long each stays.
+    public var maximumPendingConnections: Int
+    /// Per peer IP address: at most this many associations, and separately at most this many
+    /// connections still negotiating. One host on the LAN cannot take every slot.
+    public var maximumPerPeer: Int
+    /// Bytes of one C-STORE data set; past it the rest is read and dropped, nothing is kept,
+    /// and the request is answered 0xA700 (refused: out of resources).
+    public var maximumInstanceBytes: Int
     public var implementationClassUID: String
     public var implementationVersionName: String
 
@@ -28,6 +39,8 @@ public struct AcceptorConfiguration: Sendable, Hashable {
         transferSyntaxes: [TransferSyntax] = TransferSyntax.decodable,
         maximumPDULength: Int = 262_144, artimTimeout: Duration = .seconds(30),
         idleTimeout: Duration = .seconds(120), maximumAssociations: Int = 8,
+        maximumPendingConnections: Int = 32, maximumPerPeer: Int = 4,
+        maximumInstanceBytes: Int = AcceptorConfiguration.defaultMaximumInstanceBytes,
         implementationClassUID: String = Part10Writer.implementationClassUID,
         implementationVersionName: String = Part10Writer.implementationVersionName
     ) {
@@ -39,6 +52,9 @@ public struct AcceptorConfiguration: Sendable, Hashable {
         self.artimTimeout = artimTimeout
         self.idleTimeout = idleTimeout
         self.maximumAssociations = maximumAssociations
+        self.maximumPendingConnections = maximumPendingConnections
+        self.maximumPerPeer = maximumPerPeer
+        self.maximumInstanceBytes = maximumInstanceBytes
         self.implementationClassUID = implementationClassUID
         self.implementationVersionName = implementationVersionName
     }
@@ -46,6 +62,10 @@ public struct AcceptorConfiguration: Sendable, Hashable {
     /// The allowed range for ``maximumPDULength``: PS3.8 needs room for headers; the upper end
     /// bounds what one association may make the box buffer.
     public static let pduLengthRange = 4096...(16 * 1024 * 1024)
+
+    /// 1 GiB: the reader refuses more than 1 GiB of decoded pixels anyway
+    /// (``DICOMReadLimits/maximumPixelBytes``), and a radiograph is tens of megabytes.
+    public static let defaultMaximumInstanceBytes = 1 << 30
 
     public var limits: PDULimits { PDULimits(maximumDataPDULength: maximumPDULength) }
 }

@@ -2,8 +2,8 @@ import Logging
 import NIOCore
 import NIOPosix
 
-/// The C-ECHO / C-STORE SCP: binds a TCP port, accepts associations (up to a limit) and serves
-/// each on its own task.
+/// The C-ECHO / C-STORE SCP: binds a TCP port, accepts connections and serves each on its own
+/// task. ``ConnectionAdmission`` decides which connections and associations it takes.
 public actor DICOMListener {
     public typealias ServerChannel = NIOAsyncChannel<NIOAsyncChannel<PDU, ByteBuffer>, Never>
 
@@ -19,8 +19,9 @@ public actor DICOMListener {
     private let logger: Logger
     private let group: any EventLoopGroup
     private var state = State.idle
-    /// Open connections by identity, so the count can be limited and a shutdown can abort them.
+    /// Open connections by identity, so a shutdown can abort them.
     private var connections: [ObjectIdentifier: any Channel] = [:]
+    private var admission: ConnectionAdmission
 
     public init(
         configuration: AcceptorConfiguration, receiver: any InstanceReceiver, logger: Logger,
@@ -30,6 +31,11 @@ public actor DICOMListener {
         self.receiver = receiver
         self.logger = logger
         self.group = group
+        admission = ConnectionAdmission(limits: ConnectionAdmission.Limits(
+            maximumAssociations: configuration.maximumAssociations,
+            maximumPendingConnections: configuration.maximumPendingConnections,
+            maximumPerPeer: configuration.maximumPerPeer
+        ))
     }
 
     /// Binds and returns the port (useful with port 0, which picks a free one).
@@ -69,11 +75,13 @@ public actor DICOMListener {
         logger.notice("DICOM listener bound", metadata: [
             "address": "\(host):\(bound)", "ae_title": "\(configuration.aeTitle)",
             "max_pdu": "\(configuration.maximumPDULength)", "max_associations": "\(configuration.maximumAssociations)",
+            "max_pending_connections": "\(configuration.maximumPendingConnections)", "max_per_peer": "\(configuration.maximumPerPeer)",
+            "max_instance_bytes": "\(configuration.maximumInstanceBytes)",
         ])
         return bound
     }
 
-    /// Accepts associations until ``close(grace:)``; returns once every association has ended.
+    /// Accepts connections until ``close(grace:)``; returns once every connection has ended.
     public func serve() async throws {
         guard case .listening(let server) = state else { return }
         let negotiator = AssociationNegotiator(configuration: configuration)
@@ -82,15 +90,22 @@ public actor DICOMListener {
         try await withThrowingDiscardingTaskGroup { tasks in
             try await server.executeThenClose { inbound in
                 for try await connection in inbound {
-                    let admitted = self.register(connection.channel)
+                    let id = ObjectIdentifier(connection.channel)
+                    let peer = Self.peerAddress(connection.channel)
+                    if let refusal = self.admitConnection(connection.channel, peer: peer) {
+                        // Nothing is read, so nothing is answered: an excess raw connection costs
+                        // the box one accept and one close.
+                        logger.warning("connection closed at once: too many connections", metadata: ["peer": "\(peer)", "reason": "\(refusal)"])
+                        tasks.addTask { try? await connection.executeThenClose { _, _ in } }
+                        continue
+                    }
                     tasks.addTask {
-                        if admitted {
-                            var association = SCPAssociation(channel: connection, negotiator: negotiator, receiver: receiver, logger: logger)
-                            await association.run()
-                        } else {
-                            await Self.refuseOverLimit(connection, logger: logger, limits: negotiator.configuration.limits)
-                        }
-                        await self.unregister(connection.channel)
+                        var association = SCPAssociation(
+                            channel: connection, negotiator: negotiator, receiver: receiver, logger: logger,
+                            claimAssociationSlot: { await self.admitAssociation(id) }
+                        )
+                        await association.run()
+                        await self.release(id)
                     }
                 }
             }
@@ -117,30 +132,30 @@ public actor DICOMListener {
         }
     }
 
-    /// Open associations (and connections not yet associated).
+    /// Open connections, associated or not.
     public var openConnections: Int { connections.count }
 
-    private func register(_ channel: any Channel) -> Bool {
-        guard connections.count < configuration.maximumAssociations else { return false }
-        connections[ObjectIdentifier(channel)] = channel
-        return true
+    /// Open connections that hold an association slot.
+    public var openAssociations: Int { admission.count(.associated) }
+
+    private func admitConnection(_ channel: any Channel, peer: String) -> ConnectionAdmission.Refusal? {
+        let id = ObjectIdentifier(channel)
+        if let refusal = admission.admitConnection(id, peer: peer) { return refusal }
+        connections[id] = channel
+        return nil
     }
 
-    private func unregister(_ channel: any Channel) {
-        connections[ObjectIdentifier(channel)] = nil
+    private func admitAssociation(_ id: ObjectIdentifier) -> ConnectionAdmission.Refusal? {
+        admission.admitAssociation(id)
     }
 
-    /// Over the limit: read the request so the answer is a proper A-ASSOCIATE-RJ (transient,
-    /// local limit exceeded), then close.
-    private static func refuseOverLimit(_ connection: NIOAsyncChannel<PDU, ByteBuffer>, logger: Logger, limits: PDULimits) async {
-        try? await connection.executeThenClose { inbound, outbound in
-            for try await pdu in inbound {
-                if case .associateRequest(let request) = pdu {
-                    logger.warning("association rejected: too many associations", metadata: ["calling_ae": "\(request.callingAETitle)"])
-                    try await outbound.write(PDU.associateReject(.localLimitExceeded).encoded())
-                }
-                break
-            }
-        }
+    private func release(_ id: ObjectIdentifier) {
+        admission.release(id)
+        connections[id] = nil
+    }
+
+    /// The peer's IP address without its port: limits are per host, whatever ports it uses.
+    static func peerAddress(_ channel: any Channel) -> String {
+        channel.remoteAddress?.ipAddress ?? "unknown"
     }
 }

@@ -21,8 +21,9 @@ struct PDUDecoder: ByteToMessageDecoder {
 
 /// The upper layer's timers (PS3.8 section 9.1.5): ARTIM while waiting for an A-ASSOCIATE-RQ
 /// or for the peer to close after a release or rejection, and an idle limit on an established
-/// association. When one runs out the association is aborted (if established) and closed, and
-/// the reader sees a ``DICOMNetworkError/Code/timeout`` error.
+/// association that only ``DIMSEProgress`` restarts. When one runs out the association is
+/// aborted (if established) and closed, and the reader sees a
+/// ``DICOMNetworkError/Code/timeout`` error.
 final class AssociationTimerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = PDU
     typealias InboundOut = PDU
@@ -33,7 +34,7 @@ final class AssociationTimerHandler: ChannelDuplexHandler, RemovableChannelHandl
     enum Phase: Sendable {
         /// Waiting for the association request, or for the peer to close.
         case artim
-        /// Established: any silence longer than the idle limit aborts.
+        /// Established: going longer than the idle limit without progress aborts.
         case idle
     }
 
@@ -44,6 +45,7 @@ final class AssociationTimerHandler: ChannelDuplexHandler, RemovableChannelHandl
     private let artim: TimeAmount
     private let idle: TimeAmount
     private var deadline: Scheduled<Void>?
+    private var progress = DIMSEProgress()
 
     init(phase: Phase, artim: Duration, idle: Duration) {
         self.phase = phase
@@ -73,7 +75,10 @@ final class AssociationTimerHandler: ChannelDuplexHandler, RemovableChannelHandl
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch phase {
         case .idle:
-            restart(context: context)
+            // Counted here, on the event loop as the bytes arrive, not when the association task
+            // gets round to them: a slow disk behind a full inbound buffer is the box's delay,
+            // not the peer's.
+            if progress.advances(with: unwrapInboundIn(data)) { restart(context: context) }
         case .artim where awaitingOpening && Self.opensAssociation(unwrapInboundIn(data)):
             // PS3.8 9.1.5: ARTIM stops when the awaited A-ASSOCIATE PDU arrives. Stopping it here,
             // on the event loop, and not when the association task gets round to the PDU, keeps
@@ -96,6 +101,9 @@ final class AssociationTimerHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
     }
 
+    /// The box's own answer restarts the idle timer too: it ends the box's turn (storing may take
+    /// a while), and each answers a request that was itself progress, so a peer cannot earn
+    /// restarts this way without making progress.
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         if phase == .idle { restart(context: context) }
         context.write(data, promise: promise)
@@ -114,6 +122,7 @@ final class AssociationTimerHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     private func restart(context: ChannelHandlerContext) {
         deadline?.cancel()
+        progress = DIMSEProgress()
         let phase = self.phase
         let amount = phase == .artim ? artim : idle
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
@@ -137,5 +146,36 @@ final class AssociationTimerHandler: ChannelDuplexHandler, RemovableChannelHandl
         } else {
             context.close(promise: nil)
         }
+    }
+}
+
+/// What counts as progress for the idle timer on an established association.
+///
+/// Not every PDU: a peer sending a one-byte P-DATA fragment (or an empty one) every minute would
+/// otherwise hold its association, and with it a slot and the intake's temp file, for ever.
+/// Progress is, since the timer last restarted, either
+/// - a presentation data value that ends a DIMSE command or data set (its last fragment): a
+///   message the box then answers or a protocol error that ends the association, or
+/// - at least ``bytesPerPeriod`` bytes of presentation data values, so an instance arriving
+///   at any real rate keeps its association.
+/// Anything else (other PDUs, fewer bytes, bytes of a PDU that has not arrived whole) is not.
+/// A PDU whose header announced more than has arrived is not seen here at all, so a peer that
+/// trickles one PDU, or a half-open socket that sends nothing, is closed by the idle timer.
+struct DIMSEProgress {
+    /// 64 KiB per idle period (120 s by default) is about 0.5 KB/s: far below any real sender,
+    /// well above a trickle meant to hold a slot.
+    static let bytesPerPeriod = 64 * 1024
+
+    private var bytes = 0
+
+    /// Counts `pdu`; true when progress has been made since this value was made.
+    mutating func advances(with pdu: PDU) -> Bool {
+        guard case .data(let values) = pdu else { return false }
+        var endsMessagePart = false
+        for value in values {
+            bytes += value.data.readableBytes
+            endsMessagePart = endsMessagePart || value.isLastFragment
+        }
+        return endsMessagePart || bytes >= Self.bytesPerPeriod
     }
 }

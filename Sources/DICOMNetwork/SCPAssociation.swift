@@ -44,15 +44,21 @@ struct SCPAssociation {
     let channel: NIOAsyncChannel<PDU, ByteBuffer>
     let negotiator: AssociationNegotiator
     let receiver: any InstanceReceiver
+    /// Asked once negotiation succeeded: the listener's association slot, or why there is none.
+    let claimAssociationSlot: @Sendable () async -> ConnectionAdmission.Refusal?
     let peer: String
     let logger: Logger
     private var state = State.awaitingRequest
     private(set) var stored = 0
 
-    init(channel: NIOAsyncChannel<PDU, ByteBuffer>, negotiator: AssociationNegotiator, receiver: any InstanceReceiver, logger: Logger) {
+    init(
+        channel: NIOAsyncChannel<PDU, ByteBuffer>, negotiator: AssociationNegotiator, receiver: any InstanceReceiver, logger: Logger,
+        claimAssociationSlot: @escaping @Sendable () async -> ConnectionAdmission.Refusal?
+    ) {
         self.channel = channel
         self.negotiator = negotiator
         self.receiver = receiver
+        self.claimAssociationSlot = claimAssociationSlot
         peer = channel.channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "unknown"
         var logger = logger
         logger[metadataKey: "peer"] = "\(peer)"
@@ -130,7 +136,13 @@ struct SCPAssociation {
     }
 
     private mutating func associate(_ request: AssociateRequest, sender: MessageSender) async throws -> Next {
-        switch negotiator.negotiate(request) {
+        var outcome = negotiator.negotiate(request)
+        // Negotiation first, so a wrong AE title gets its permanent rejection; the slot only for
+        // an association the box would otherwise accept.
+        if case .accepted = outcome, let refusal = await claimAssociationSlot() {
+            outcome = .rejected(.localLimitExceeded, reason: "\(refusal)")
+        }
+        switch outcome {
         case .rejected(let reject, let reason):
             logger.warning("association rejected", metadata: [
                 "calling_ae": "\(request.callingAETitle)", "called_ae": "\(request.calledAETitle)", "reason": "\(reason)",
@@ -186,6 +198,9 @@ struct SCPAssociation {
             }
         case .dataSet(var transfer) where !value.isCommand && value.contextID == transfer.contextID:
             transfer.bytes += value.data.readableBytes
+            if transfer.refusal == nil, transfer.bytes > negotiator.configuration.maximumInstanceBytes {
+                refuseOversized(&transfer)
+            }
             if let sink = transfer.sink, transfer.refusal == nil {
                 let outcome = value.data.withUnsafeReadableBytes { raw in
                     Result { () throws(InstanceSinkError) in try sink.append(raw) }
@@ -255,6 +270,22 @@ struct SCPAssociation {
             transfer.refusal = InstanceSinkError(status: status, comment: comment)
         }
         return transfer
+    }
+
+    /// The data set just passed the size cap: the fragment that passed it is not written, the
+    /// partial file goes now (not when the rest has arrived), and the rest is read and dropped so
+    /// the association stays in step and can carry the next instance. 0xA700: PS3.4 B.2.3's
+    /// "Refused: Out of Resources" is the SCP lacking the resources to store the instance, which
+    /// is what a local cap is; 0xC000 "Cannot understand" would blame a data set the box never
+    /// looked at.
+    private func refuseOversized(_ transfer: inout DataSetTransfer) {
+        let cap = negotiator.configuration.maximumInstanceBytes
+        transfer.sink?.abandon()
+        transfer.sink = nil
+        transfer.refusal = InstanceSinkError(status: .outOfResources, comment: "data set over \(cap) bytes (dicom.maxInstanceBytes)")
+        logger.warning("C-STORE data set passed the size cap; the rest is read and dropped", metadata: [
+            "sop_instance_uid": "\(transfer.command.affectedSOPInstanceUID ?? "")", "max_instance_bytes": "\(cap)",
+        ])
     }
 
     private mutating func dataSetComplete(_ transfer: DataSetTransfer, sender: MessageSender) async throws {

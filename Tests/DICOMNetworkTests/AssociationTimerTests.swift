@@ -64,15 +64,40 @@ struct AssociationTimerTests {
         expectTimedOut(channel)
     }
 
-    @Test("an idle association is aborted; traffic keeps it open")
+    func data(_ count: Int, command: Bool = false, last: Bool = false) -> PDU {
+        .data([PresentationDataValue(contextID: 1, isCommand: command, isLastFragment: last, data: ByteBuffer(repeating: 0x41, count: count))])
+    }
+
+    @Test("an idle association is aborted; progress keeps it open")
     func idleAbort() throws {
         let channel = try associated(then: .idle)
         for _ in 0..<5 {
             channel.embeddedEventLoop.advanceTime(by: .seconds(100))
-            try channel.writeInbound(PDU.releaseRequest)
+            try channel.writeInbound(data(200, command: true, last: true))
         }
         expectCloses(channel, after: 120)
         let abort = try #require(try channel.readOutbound(as: ByteBuffer.self))
         #expect(abort.getInteger(at: 0, as: UInt8.self) == 0x07)
+    }
+
+    @Test("progress is a fragment that ends a command or data set, or 64 KiB of data; tiny fragments and other PDUs are not")
+    func progress() throws {
+        let channel = try associated(then: .idle)
+        // Many PDUs, few bytes, nothing finished: no progress, so the clock keeps running.
+        for _ in 0..<11 {
+            channel.embeddedEventLoop.advanceTime(by: .seconds(10))
+            try channel.writeInbound(data(16))
+            try channel.writeInbound(PDU.data([]))
+        }
+        channel.embeddedEventLoop.advanceTime(by: .seconds(11))
+        expectTimedOut(channel)
+
+        // 64 KiB over several PDUs restarts it; so does the last fragment of a data set.
+        let busy = try associated(then: .idle)
+        busy.embeddedEventLoop.advanceTime(by: .seconds(100))
+        for _ in 0..<4 { try busy.writeInbound(data(DIMSEProgress.bytesPerPeriod / 4)) }
+        busy.embeddedEventLoop.advanceTime(by: .seconds(100))
+        try busy.writeInbound(data(16, last: true))
+        expectCloses(busy, after: 120)
     }
 }

@@ -6,6 +6,7 @@ import Foundation
 import Glibc
 import GRDB
 import Logging
+import NIOCore
 import POSIXSupport
 import StudyStore
 
@@ -40,6 +41,13 @@ final class ListenerFixture: Sendable {
     func stop() async {
         await listener.close(grace: .seconds(2))
         _ = await serving.result
+    }
+
+    /// Waits until the listener holds `count` connections (accepts land a moment after connect).
+    func waitForConnections(_ count: Int) async throws {
+        for _ in 0..<750 where await listener.openConnections != count {
+            try await Task.sleep(for: .milliseconds(20))
+        }
     }
 
     /// Waits until the listener has let go of every connection (they end a moment after the peer's).
@@ -126,5 +134,13 @@ enum Corpus {
             let bytes = try SyntheticDICOM.make(sopInstanceUID: uid, payload: SyntheticDICOM.randomBytes(payloadBytes))
             return (try folder.write("\(subfolder)/\(index).dcm", bytes), uid)
         }
+    }
+
+    /// A synthetic instance split into what a C-STORE carries.
+    static func instance(payload: Int = 4096) throws -> (uid: String, dataSet: ByteBuffer, file: [UInt8]) {
+        let uid = DICOMUID.random()
+        let file = try SyntheticDICOM.make(sopInstanceUID: uid, payload: SyntheticDICOM.randomBytes(payload))
+        let meta = try FileMetaInformation(part10: file)
+        return (uid, ByteBuffer(bytes: file[meta.dataSetOffset...]), file)
     }
 }

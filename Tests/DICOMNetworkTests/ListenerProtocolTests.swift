@@ -24,12 +24,8 @@ struct ListenerProtocolTests {
         )
     }
 
-    /// A synthetic instance split into what a C-STORE carries.
     func instance(payload: Int = 4096) throws -> (uid: String, dataSet: ByteBuffer, file: [UInt8]) {
-        let uid = DICOMUID.random()
-        let file = try SyntheticDICOM.make(sopInstanceUID: uid, payload: SyntheticDICOM.randomBytes(payload))
-        let meta = try FileMetaInformation(part10: file)
-        return (uid, ByteBuffer(bytes: file[meta.dataSetOffset...]), file)
+        try Corpus.instance(payload: payload)
     }
 
     @Test("C-ECHO and C-STORE succeed; the blob is the file meta plus the exact data set sent; a resend is a duplicate")
@@ -137,20 +133,11 @@ struct ListenerProtocolTests {
     // MARK: Raw peers
 
     func associateRaw(_ peer: RawPeer) async throws -> [UInt8] {
-        let request = AssociateRequest(
-            calledAETitle: ListenerFixture.aeTitle, callingAETitle: "RAW",
-            presentationContexts: requestor().presentationContexts,
-            userInformation: UserInformation(maximumLength: 16_384, implementationClassUID: "1.2.3")
-        )
-        try peer.send(Array(buffer: PDU.associateRequest(request).encoded()))
-        let header = await peer.read(atLeast: 6, timeout: 5)
-        guard header.count >= 6, header[0] == 0x02 else { return header }
-        let length = Int(header[2]) << 24 | Int(header[3]) << 16 | Int(header[4]) << 8 | Int(header[5])
-        return await header + peer.read(atLeast: length + 6 - header.count, timeout: 5)
+        try await peer.associate(requestor().presentationContexts)
     }
 
     func dataPDU(contextID: UInt8, command: Bool, last: Bool, _ bytes: [UInt8]) -> [UInt8] {
-        Array(buffer: PDU.data([PresentationDataValue(contextID: contextID, isCommand: command, isLastFragment: last, data: ByteBuffer(bytes: bytes))]).encoded())
+        RawPeer.dataPDU(contextID: contextID, command: command, last: last, bytes)
     }
 
     @Test("an abort in the middle of a data set leaves nothing: no instance, no temp file")
