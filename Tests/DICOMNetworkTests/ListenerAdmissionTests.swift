@@ -62,9 +62,9 @@ struct ListenerAdmissionTests {
         try await fixture.waitForConnections(silent.count)
         let excessPeer = try RawPeer(port: fixture.port, from: "127.0.0.9")
         let started = Date()
-        let excess = await excessPeer.readUntilClosed(timeout: 5)
+        let excess = await excessPeer.readUntilClosed(timeout: 15)
         #expect(excess.closed && excess.bytes.isEmpty)
-        #expect(Date().timeIntervalSince(started) < 3, "closed at once, not by ARTIM")
+        #expect(Date().timeIntervalSince(started) < 10, "closed at once, not by ARTIM (20 s)")
         await fixture.stop()
     }
 
@@ -85,9 +85,9 @@ struct ListenerAdmissionTests {
         try await fixture.waitForConnections(4 + silent.count)
         let excessPeer = try RawPeer(port: fixture.port, from: "127.0.0.3")
         let started = Date()
-        let excess = await excessPeer.readUntilClosed(timeout: 5)
+        let excess = await excessPeer.readUntilClosed(timeout: 15)
         #expect(excess.closed && excess.bytes.isEmpty)
-        #expect(Date().timeIntervalSince(started) < 3, "closed at once, not by ARTIM")
+        #expect(Date().timeIntervalSince(started) < 10, "closed at once, not by ARTIM (20 s)")
         // A released association frees its peer's slot once the connection closes.
         try first.send([0x05, 0, 0, 0, 0, 4, 0, 0, 0, 0])
         #expect(await first.read(atLeast: 10, timeout: 5) == [0x06, 0, 0, 0, 0, 4, 0, 0, 0, 0])
@@ -107,16 +107,16 @@ struct ListenerAdmissionTests {
         try peer.send(storeCommand(DICOMUID.random()))
         // 16 bytes every 200 ms: a PDU five times per idle period, each far from progress.
         let trickle = Task {
-            for _ in 0..<50 {
+            for _ in 0..<75 {
                 guard (try? peer.send(RawPeer.dataPDU(contextID: 3, command: false, last: false, Array(repeating: 0x41, count: 16)))) != nil else { return }
                 try? await Task.sleep(for: .milliseconds(200))
             }
         }
         let started = Date()
-        let answer = await peer.readUntilClosed(timeout: 8)
+        let answer = await peer.readUntilClosed(timeout: 15)
         trickle.cancel()
         #expect(answer.closed && answer.bytes.first == 0x07, "aborted, not kept open by the trickle")
-        #expect(Date().timeIntervalSince(started) < 6)
+        #expect(Date().timeIntervalSince(started) < 12)
         try await fixture.waitUntilIdle()
         #expect(try fixture.instances().isEmpty && fixture.temporaryFiles().isEmpty)
         await fixture.stop()
@@ -210,7 +210,7 @@ struct ListenerAdmissionTests {
                 return true
             }
             group.addTask {
-                try? await Task.sleep(for: .seconds(2))
+                try? await Task.sleep(for: .seconds(5))
                 return false
             }
             let first = try await group.next() ?? false
@@ -221,7 +221,7 @@ struct ListenerAdmissionTests {
             return first
         }
         withKnownIssue("StudyStore: BlobWriter holds the shared intake lock from the C-STORE request to finish(); eviction waits for every slow sender") {
-            #expect(evictedInTime, "eviction still waiting after 2 s behind a sender that is mid-instance")
+            #expect(evictedInTime, "eviction still waiting after 5 s behind a sender that is mid-instance")
         }
         await fixture.stop()
     }
