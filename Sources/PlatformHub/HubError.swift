@@ -3,6 +3,9 @@ public struct HubError: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         fileprivate enum Value: String, Hashable, Sendable {
             case badRequest = "the request is malformed"
+            case forbidden = "the client certificate does not allow this"
+            case tooLarge = "the upload is larger than the hub accepts"
+            case rangeNotSatisfiable = "the range lies outside the resource"
             case conflict = "the key already holds different content"
             case offsetMismatch = "the upload offset does not match what the hub holds"
             case digestMismatch = "the bytes do not match their SHA-256"
@@ -13,6 +16,11 @@ public struct HubError: Error, Sendable, CustomStringConvertible {
 
         fileprivate let value: Value
         public static let badRequest = Code(value: .badRequest)
+        /// Acting for another device than the one the client certificate names.
+        public static let forbidden = Code(value: .forbidden)
+        /// Upload-Length beyond the hub's `--max-upload-size`.
+        public static let tooLarge = Code(value: .tooLarge)
+        public static let rangeNotSatisfiable = Code(value: .rangeNotSatisfiable)
         public static let conflict = Code(value: .conflict)
         public static let offsetMismatch = Code(value: .offsetMismatch)
         public static let digestMismatch = Code(value: .digestMismatch)
@@ -34,6 +42,9 @@ public struct HubError: Error, Sendable, CustomStringConvertible {
     public var httpStatus: Int {
         switch code {
         case .badRequest: 400
+        case .forbidden: 403
+        case .tooLarge: 413
+        case .rangeNotSatisfiable: 416
         case .notFound: 404
         case .conflict, .offsetMismatch: 409
         case .digestMismatch: 422

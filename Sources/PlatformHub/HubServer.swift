@@ -16,8 +16,14 @@ public struct HubServer: Sendable {
         /// Folder of model packages served as the catalog (optional).
         public var catalogDirectory: String?
         public var faults = HubFaults()
-        /// HTTPS with required client certificates; nil: plain HTTP (tests behind the fault proxy).
+        /// HTTPS with required client certificates; each device is identified by its certificate.
         public var tls: HubTLSSettings?
+        /// Serve plain HTTP when `tls` is nil, trusting the `Fluorobox-Device` header as the
+        /// device's identity (tests behind the fault proxy, local demos). Without TLS and without
+        /// this, the hub refuses to start: nothing would tell devices apart.
+        public var developmentPlainHTTP = false
+        /// The largest instance the hub accepts (Upload-Length); larger is answered 413.
+        public var maxUploadBytes: Int64 = 2 << 30
         /// Called with the bound port once the server listens.
         public var onListening: @Sendable (Int) async -> Void = { _ in }
 
@@ -36,10 +42,17 @@ public struct HubServer: Sendable {
 
     /// Keys are what the box's outbox uses: letters, digits and `.:_-`.
     static func isValidKey(_ key: String) -> Bool {
-        (1...512).contains(key.utf8.count) && key.utf8.allSatisfy { byte in
-            (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
-                || byte == 0x2E || byte == 0x3A || byte == 0x5F || byte == 0x2D
-        }
+        (1...512).contains(key.utf8.count) && key.utf8.allSatisfy(isKeyByte)
+    }
+
+    /// Device ids: the same characters, at most 128 (the API's Fluorobox-Device pattern).
+    static func isValidDeviceID(_ id: String) -> Bool {
+        (1...128).contains(id.utf8.count) && id.utf8.allSatisfy(isKeyByte)
+    }
+
+    private static func isKeyByte(_ byte: UInt8) -> Bool {
+        (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+            || byte == 0x2E || byte == 0x3A || byte == 0x5F || byte == 0x2D
     }
 
     /// Document collections in the URL and the kind they are listed as.
@@ -49,19 +62,30 @@ public struct HubServer: Sendable {
     ]
 
     public func makeApplication() throws -> some ApplicationProtocol {
-        let router = Router(context: BasicRequestContext.self)
+        let router = Router(context: HubRequestContext.self)
         let locks = KeyLocks()
         let store = store
         let faults = settings.faults
         let logger = logger
         let catalog = settings.catalogDirectory
+        let tls = settings.tls != nil
+        let maxUploadBytes = settings.maxUploadBytes
+        guard tls || settings.developmentPlainHTTP else {
+            throw HubError(.badRequest, "without TLS (--tls-cert, --tls-key, --tls-client-ca) the hub cannot tell devices apart; plain HTTP needs --development-plain-http")
+        }
 
         router.get("/v1/health") { _, _ in Response(status: .noContent) }
 
         for verb in ["hello", "heartbeat"] {
             router.post("/v1/devices/:device/\(verb)") { request, context -> Response in
-                let device = try context.parameters.require("device")
-                guard Self.isValidKey(device) else { return Self.problem(HubError(.badRequest, "bad device id")) }
+                let named = try context.parameters.require("device")
+                guard Self.isValidDeviceID(named) else { return Self.problem(HubError(.badRequest, "bad device id")) }
+                let device: String
+                do {
+                    device = try await DeviceIdentity.of(request, context: context, tls: tls, pathDevice: named)
+                } catch {
+                    return Self.problem(error)
+                }
                 var request = request
                 let body = try await request.collectBody(upTo: 64 * 1024)
                 let version = (try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any])?["version"] as? String
@@ -82,8 +106,12 @@ public struct HubServer: Sendable {
             let key = try context.parameters.require("key")
             guard let kind = Self.collections[collection] else { return Self.problem(HubError(.notFound, "no collection \(collection)")) }
             guard Self.isValidKey(key) else { return Self.problem(HubError(.badRequest, "bad key")) }
-            guard let device = request.headers[.fluoroboxDevice], Self.isValidKey(device) else {
-                return Self.problem(HubError(.badRequest, "the Fluorobox-Device header is missing"))
+            let device: String
+            do {
+                device = try await DeviceIdentity.of(request, context: context, tls: tls)
+                try UploadHeaders.refuseContentRange(request.headers)
+            } catch {
+                return Self.problem(error)
             }
             if faults.shouldFail() { return Self.problem(HubError(.injectedFault, "503 on purpose")) }
             var request = request
@@ -95,18 +123,19 @@ public struct HubServer: Sendable {
             do {
                 let fresh = try await BlockingIO.run { try store.putDocument(key: key, kind: kind, device: device, body: bytes) }
                 CrashPoint.reached("hub-after-commit")
-                logger.debug("document stored", metadata: ["key": "\(key)", "fresh": "\(fresh)"])
+                logger.debug("document stored", metadata: ["key": "\(key)", "device": "\(device)", "fresh": "\(fresh)"])
                 return Response(status: fresh ? .created : .ok)
             } catch let error as HubError {
                 return Self.problem(error)
             }
         }
 
-        router.head("/v1/instances/:key") { _, context -> Response in
+        router.head("/v1/instances/:key") { request, context -> Response in
             let key = try context.parameters.require("key")
             guard Self.isValidKey(key) else { return Self.problem(HubError(.badRequest, "bad key")) }
             do {
-                return Self.offsetResponse(try store.uploadState(key: key), status: .ok)
+                let device = try await DeviceIdentity.of(request, context: context, tls: tls)
+                return Self.offsetResponse(try store.uploadState(device: device, key: key), status: .ok)
             } catch {
                 return Self.problem(error)
             }
@@ -115,41 +144,42 @@ public struct HubServer: Sendable {
         router.put("/v1/instances/:key") { request, context -> Response in
             let key = try context.parameters.require("key")
             guard Self.isValidKey(key) else { return Self.problem(HubError(.badRequest, "bad key")) }
-            guard let device = request.headers[.fluoroboxDevice], Self.isValidKey(device) else {
-                return Self.problem(HubError(.badRequest, "the Fluorobox-Device header is missing"))
-            }
-            guard let offset = request.headers[.uploadOffset].flatMap({ Int64($0) }), offset >= 0,
-                  let length = request.headers[.uploadLength].flatMap({ Int64($0) }), length > 0, offset < length,
-                  let sha = request.headers[.contentSHA256], sha.count == 64
-            else {
-                return Self.problem(HubError(.badRequest, "Upload-Offset, Upload-Length and Content-SHA256 are required"))
+            let device: String
+            let upload: UploadHeaders
+            do {
+                device = try await DeviceIdentity.of(request, context: context, tls: tls)
+                upload = try UploadHeaders(request.headers, maxUploadBytes: maxUploadBytes)
+            } catch {
+                return Self.problem(error)
             }
             if faults.shouldFail() { return Self.problem(HubError(.injectedFault, "503 on purpose")) }
-            await locks.acquire(key)
+            let lock = device + "/" + key
+            await locks.acquire(lock)
             do {
-                let response = try await Self.receiveChunk(
-                    request: request, store: store, key: key, device: device, offset: offset, length: length, sha256: sha
-                )
-                await locks.release(key)
+                let response = try await Self.receiveChunk(request: request, store: store, device: device, key: key, upload: upload)
+                await locks.release(lock)
                 return response
             } catch let error as HubError {
-                await locks.release(key)
-                if error.code == .offsetMismatch, let state = try? store.uploadState(key: key) {
+                await locks.release(lock)
+                if error.code == .offsetMismatch, let state = try? store.uploadState(device: device, key: key) {
                     return Self.offsetResponse(state, status: .conflict)
                 }
                 return Self.problem(error)
             } catch {
-                await locks.release(key)
+                await locks.release(lock)
                 throw error
             }
         }
 
-        router.get("/v1/items") { _, _ -> Response in
+        router.get("/v1/items") { request, context -> Response in
             do {
+                let device = try await DeviceIdentity.of(request, context: context, tls: tls)
                 let encoder = JSONEncoder()
                 encoder.dateEncodingStrategy = .iso8601
-                let data = try encoder.encode(try store.list())
+                let data = try encoder.encode(try store.list(device: device))
                 return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+            } catch let error as HubError {
+                return Self.problem(error)
             } catch {
                 return Self.problem(HubError(.storage, "\(error)"))
             }
@@ -173,13 +203,20 @@ public struct HubServer: Sendable {
             guard let data = FileManager.default.contents(atPath: catalog + "/" + name) else {
                 return Self.problem(HubError(.notFound, "no such package"))
             }
-            // Resumable download: "Range: bytes=N-".
-            if let range = request.headers[.range], range.hasPrefix("bytes="), range.hasSuffix("-"),
-               let start = Int(range.dropFirst(6).dropLast()), start <= data.count {
+            // Resumable download: "Range: bytes=N-" (and the other single-range forms).
+            let range: ClosedRange<Int>?
+            do {
+                range = try ByteRange.parse(request.headers[.range], size: data.count)
+            } catch let error as HubError {
+                var response = Self.problem(error)
+                if error.code == .rangeNotSatisfiable { response.headers[.contentRange] = "bytes */\(data.count)" }
+                return response
+            }
+            if let range {
                 return Response(
                     status: .partialContent,
-                    headers: [.contentRange: "bytes \(start)-\(data.count - 1)/\(data.count)"],
-                    body: .init(byteBuffer: ByteBuffer(bytes: data[start...]))
+                    headers: [.contentRange: "bytes \(range.lowerBound)-\(range.upperBound)/\(data.count)"],
+                    body: .init(byteBuffer: ByteBuffer(bytes: data[range]))
                 )
             }
             return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(bytes: data)))
@@ -202,12 +239,15 @@ public struct HubServer: Sendable {
     }
 
     /// Appends one chunk at `offset`, fsyncs it, commits the new offset; completes the upload
-    /// when the last byte arrived.
+    /// when the last byte arrived. A chunk for bytes the hub already holds is answered 200.
     static func receiveChunk(
-        request: Request, store: HubStore, key: String, device: String, offset: Int64, length: Int64, sha256: String
+        request: Request, store: HubStore, device: String, key: String, upload headers: UploadHeaders
     ) async throws -> Response {
-        let upload = try store.beginChunk(key: key, device: device, offset: offset, length: length, sha256: sha256)
-        let path = store.partPath(key: key)
+        let offset = headers.offset, length = headers.length
+        guard let upload = try store.beginChunk(key: key, device: device, offset: offset, length: length, sha256: headers.sha256) else {
+            return offsetResponse(.complete(size: length, sha256: headers.sha256), status: .ok)
+        }
+        let path = store.partPath(device: device, key: key)
         let fd: Int32
         do {
             fd = try Posix.open(path, [.writeOnly, .create])
@@ -218,7 +258,7 @@ public struct HubServer: Sendable {
         var position = offset
         do {
             for try await buffer in request.body {
-                guard position + Int64(buffer.readableBytes) <= length else {
+                guard Int64(buffer.readableBytes) <= length - position else {
                     throw HubError(.badRequest, "the chunk runs past Upload-Length \(length)")
                 }
                 let start = position
@@ -229,7 +269,7 @@ public struct HubServer: Sendable {
             }
         } catch {
             Posix.close(fd)
-            store.recordLostBytes(key: key, received: position - offset)
+            store.recordLostBytes(device: device, key: key, received: position - offset)
             throw error
         }
         do {
@@ -239,27 +279,33 @@ public struct HubServer: Sendable {
             Posix.close(fd)
             throw HubError(.storage, "fsync \(path): \(error)")
         }
-        try store.commitChunk(key: key, offset: position, received: position - offset)
+        try store.commitChunk(device: device, key: key, offset: position, received: position - offset)
         if position == length {
             var finished = upload
             finished.offset = position
             let complete = finished
             try await BlockingIO.run { try store.completeUpload(complete) }
             CrashPoint.reached("hub-after-commit")
-            return offsetResponse(.complete(size: length), status: .created)
+            return offsetResponse(.complete(size: length, sha256: upload.sha256), status: .created)
         }
         CrashPoint.reached("hub-after-commit")
-        return offsetResponse(.partial(offset: position), status: .accepted)
+        return offsetResponse(.partial(offset: position, length: length, sha256: upload.sha256), status: .accepted)
     }
 
     static func offsetResponse(_ state: HubStore.UploadState, status: HTTPResponse.Status) -> Response {
         var headers = HTTPFields()
+        // Upload-Length and Content-SHA256 say which bytes the offset counts, so a device can
+        // check a "complete" against what it sent instead of taking the hub's word for it.
         switch state {
-        case .complete(let size):
+        case .complete(let size, let sha256):
             headers[.uploadOffset] = String(size)
+            headers[.uploadLength] = String(size)
+            headers[.contentSHA256] = sha256
             headers[.uploadComplete] = "?1"
-        case .partial(let offset):
+        case .partial(let offset, let length, let sha256):
             headers[.uploadOffset] = String(offset)
+            if let length { headers[.uploadLength] = String(length) }
+            if let sha256 { headers[.contentSHA256] = sha256 }
             headers[.uploadComplete] = "?0"
         }
         return Response(status: status, headers: headers)

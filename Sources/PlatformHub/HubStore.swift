@@ -59,6 +59,50 @@ public final class HubStore: Sendable {
                 t.column("lastSeenAt", .datetime).notNull()
             }
         }
+        // Keys live per device: box-B may use the key box-A uses without conflict, and neither
+        // sees the other's. The v1 rows keep the device they were written by.
+        migrator.registerMigration("v2-keys-per-device") { db in
+            try db.create(table: "itemByDevice") { t in
+                t.column("device", .text).notNull()
+                t.column("key", .text).notNull()
+                t.column("kind", .text).notNull()
+                t.column("sha256", .text).notNull()
+                t.column("size", .integer).notNull()
+                t.column("path", .text)
+                t.column("body", .blob)
+                t.column("receivedAt", .datetime).notNull()
+                t.primaryKey(["device", "key"])
+            }
+            try db.execute(sql: """
+                INSERT INTO itemByDevice (device, key, kind, sha256, size, path, body, receivedAt)
+                SELECT device, key, kind, sha256, size, path, body, receivedAt FROM item ORDER BY rowid
+                """)
+            try db.create(table: "uploadByDevice") { t in
+                t.column("device", .text).notNull()
+                t.column("key", .text).notNull()
+                t.column("length", .integer).notNull()
+                t.column("sha256", .text).notNull()
+                t.column("offset", .integer).notNull()
+                t.column("startedAt", .datetime).notNull()
+                t.column("bytesReceived", .integer).notNull()
+                t.primaryKey(["device", "key"])
+            }
+            // Part files of v1 uploads are named by the key alone; those uploads start over.
+            try db.create(table: "resendByDevice") { t in
+                t.column("device", .text).notNull()
+                t.column("key", .text).notNull()
+                t.column("bytes", .integer).notNull()
+                t.primaryKey(["device", "key"])
+            }
+            try db.execute(sql: """
+                INSERT INTO resendByDevice (device, key, bytes)
+                SELECT item.device, resend.key, resend.bytes FROM resend JOIN item ON item.key = resend.key
+                """)
+            for table in ["item", "upload", "resend"] {
+                try db.drop(table: table)
+                try db.rename(table: table + "ByDevice", to: table)
+            }
+        }
         return migrator
     }
 
@@ -74,11 +118,12 @@ public final class HubStore: Sendable {
 
     // MARK: Documents
 
-    /// Stores a JSON document under `key`. Returns false when the same content was already held.
+    /// Stores a JSON document under `device`'s `key`. Returns false when the same content was
+    /// already held.
     public func putDocument(key: String, kind: String, device: String, body: [UInt8]) throws(HubError) -> Bool {
         let sha = SHA256.hash(data: body).hex
         return try run("storing \(key)") { db in
-            if let existing = try HubItem.fetchOne(db, key: key) {
+            if let existing = try HubItem.fetchOne(db, key: Self.rowKey(device, key)) {
                 guard existing.sha256 == sha else {
                     throw HubError(.conflict, "\(key) is held with SHA-256 \(existing.sha256), this body has \(sha)")
                 }
@@ -94,27 +139,45 @@ public final class HubStore: Sendable {
 
     // MARK: Instance uploads
 
-    /// Where an upload stands: complete (held), in progress at an offset, or unknown (0).
-    public enum UploadState: Sendable, Equatable {
-        case complete(size: Int64)
-        case partial(offset: Int64)
+    /// The primary key of an item or upload row.
+    static func rowKey(_ device: String, _ key: String) -> [String: (any DatabaseValueConvertible)?] {
+        ["device": device, "key": key]
     }
 
-    public func uploadState(key: String) throws(HubError) -> UploadState {
+    /// Where an upload stands: complete (held, with the size and SHA-256 the hub holds), in
+    /// progress at an offset (with the length and SHA-256 announced), or unknown (offset 0).
+    public enum UploadState: Sendable, Equatable {
+        case complete(size: Int64, sha256: String)
+        case partial(offset: Int64, length: Int64?, sha256: String?)
+    }
+
+    public func uploadState(device: String, key: String) throws(HubError) -> UploadState {
         try run("reading \(key)") { db in
-            if let item = try HubItem.fetchOne(db, key: key) { return .complete(size: item.size) }
-            return .partial(offset: try HubUpload.fetchOne(db, key: key)?.offset ?? 0)
+            if let item = try HubItem.fetchOne(db, key: Self.rowKey(device, key)) {
+                return .complete(size: item.size, sha256: item.sha256)
+            }
+            let upload = try HubUpload.fetchOne(db, key: Self.rowKey(device, key))
+            return .partial(offset: upload?.offset ?? 0, length: upload?.length, sha256: upload?.sha256)
         }
     }
 
-    func partPath(key: String) -> String {
-        directory + "/uploads/" + SHA256.hash(data: Array(key.utf8)).hex + ".part"
+    func partPath(device: String, key: String) -> String {
+        // Neither device ids nor keys contain "/", so the pair is unambiguous.
+        directory + "/uploads/" + SHA256.hash(data: Array("\(device)/\(key)".utf8)).hex + ".part"
     }
 
-    /// Starts or continues an upload at `offset`; returns the record to append to.
-    func beginChunk(key: String, device: String, offset: Int64, length: Int64, sha256: String) throws(HubError) -> HubUpload {
+    /// What an upload of `device`'s `key` may do: continue from the record returned, or nothing
+    /// because the hub already holds exactly these bytes (nil). Different bytes held or being
+    /// uploaded under the key are a conflict.
+    func beginChunk(key: String, device: String, offset: Int64, length: Int64, sha256: String) throws(HubError) -> HubUpload? {
         try run("starting a chunk of \(key)") { db in
-            var upload = try HubUpload.fetchOne(db, key: key) ?? HubUpload(
+            if let held = try HubItem.fetchOne(db, key: Self.rowKey(device, key)) {
+                guard held.size == length, held.sha256 == sha256 else {
+                    throw HubError(.conflict, "\(key) is held with length \(held.size) and SHA-256 \(held.sha256)")
+                }
+                return nil
+            }
+            var upload = try HubUpload.fetchOne(db, key: Self.rowKey(device, key)) ?? HubUpload(
                 key: key, device: device, length: length, sha256: sha256, offset: 0, startedAt: Date(), bytesReceived: 0
             )
             guard upload.length == length, upload.sha256 == sha256 else {
@@ -129,25 +192,28 @@ public final class HubStore: Sendable {
     }
 
     /// Records that bytes up to `offset` are on disk (the part file was fsync'd first).
-    func commitChunk(key: String, offset: Int64, received: Int64) throws(HubError) {
+    func commitChunk(device: String, key: String, offset: Int64, received: Int64) throws(HubError) {
         try run("committing a chunk of \(key)") { db in
             try db.execute(
-                sql: "UPDATE upload SET offset = ?, bytesReceived = bytesReceived + ? WHERE key = ?",
-                arguments: [offset, received, key]
+                sql: "UPDATE upload SET offset = ?, bytesReceived = bytesReceived + ? WHERE device = ? AND key = ?",
+                arguments: [offset, received, device, key]
             )
         }
     }
 
     /// Counts bytes of a chunk that did not arrive whole (the connection was cut).
-    func recordLostBytes(key: String, received: Int64) {
+    func recordLostBytes(device: String, key: String, received: Int64) {
         _ = try? run("counting lost bytes of \(key)") { db in
-            try db.execute(sql: "UPDATE upload SET bytesReceived = bytesReceived + ? WHERE key = ?", arguments: [received, key])
+            try db.execute(
+                sql: "UPDATE upload SET bytesReceived = bytesReceived + ? WHERE device = ? AND key = ?",
+                arguments: [received, device, key]
+            )
         }
     }
 
     /// The last chunk arrived: checks the digest, files the bytes and records the item.
     func completeUpload(_ upload: HubUpload) throws(HubError) {
-        let part = partPath(key: upload.key)
+        let part = partPath(device: upload.device, key: upload.key)
         let digest: String
         do {
             digest = try Self.sha256(ofFileAt: part)
@@ -156,7 +222,7 @@ public final class HubStore: Sendable {
         }
         guard digest == upload.sha256 else {
             // Start over: the bytes held are not the bytes announced.
-            _ = try? run("resetting \(upload.key)") { db in try HubUpload.deleteOne(db, key: upload.key) }
+            _ = try? run("resetting \(upload.key)") { db in try HubUpload.deleteOne(db, key: Self.rowKey(upload.device, upload.key)) }
             try? Posix.unlink(part)
             throw HubError(.digestMismatch, "\(upload.key): received bytes hash to \(digest), announced \(upload.sha256)")
         }
@@ -172,10 +238,13 @@ public final class HubStore: Sendable {
                 key: upload.key, kind: "instance", device: upload.device, sha256: upload.sha256, size: upload.length,
                 path: relative, body: nil, receivedAt: Date()
             ).insert(db, onConflict: .ignore)
-            let fresh = try HubUpload.fetchOne(db, key: upload.key)
+            let fresh = try HubUpload.fetchOne(db, key: Self.rowKey(upload.device, upload.key))
             let resent = max(0, (fresh?.bytesReceived ?? upload.length) - upload.length)
-            try db.execute(sql: "INSERT OR REPLACE INTO resend (key, bytes) VALUES (?, ?)", arguments: [upload.key, resent])
-            try HubUpload.deleteOne(db, key: upload.key)
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO resend (device, key, bytes) VALUES (?, ?, ?)",
+                arguments: [upload.device, upload.key, resent]
+            )
+            try HubUpload.deleteOne(db, key: Self.rowKey(upload.device, upload.key))
         }
     }
 
@@ -203,12 +272,15 @@ public final class HubStore: Sendable {
         }
     }
 
-    public func list() throws(HubError) -> [HubListing] {
+    /// Every item (the operator's `fluorobox-hub list`), or one device's (`GET /v1/items`).
+    public func list(device: String? = nil) throws(HubError) -> [HubListing] {
         try run("listing") { db in
             let rows = try Row.fetchAll(db, sql: """
-                SELECT item.key, kind, device, sha256, size, receivedAt, COALESCE(resend.bytes, 0) AS resent
-                FROM item LEFT JOIN resend ON resend.key = item.key ORDER BY item.rowid
-                """)
+                SELECT item.key, kind, item.device, sha256, size, receivedAt, COALESCE(resend.bytes, 0) AS resent
+                FROM item LEFT JOIN resend ON resend.device = item.device AND resend.key = item.key
+                WHERE ? IS NULL OR item.device = ?
+                ORDER BY item.rowid
+                """, arguments: [device, device])
             return rows.map { row in
                 HubListing(
                     key: row["key"], kind: row["kind"], device: row["device"], sha256: row["sha256"],

@@ -26,7 +26,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Log level.") var logLevel: String = "notice"
     @Option(help: "PEM certificate (chain) of the hub; with --tls-key and --tls-client-ca turns on HTTPS with mutual TLS.") var tlsCert: String?
     @Option(help: "PEM private key of --tls-cert.") var tlsKey: String?
-    @Option(help: "PEM CA whose client certificates (devices) are accepted; every client must present one.") var tlsClientCa: String?
+    @Option(help: "PEM CA whose client certificates (devices) are accepted; every client must present one, and its subject CN is the device's id.") var tlsClientCa: String?
+    @Flag(help: "Serve plain HTTP without TLS and trust the Fluorobox-Device header as the device's identity (tests and local demos only; never on a network).") var developmentPlainHttp = false
+    @Option(help: "The largest instance upload accepted, in bytes (Upload-Length); larger is answered 413.") var maxUploadSize: Int64 = 2 << 30
 
     func run() async throws {
         LoggingSystem.bootstrap { label in
@@ -41,11 +43,16 @@ struct Serve: AsyncParsableCommand {
         settings.port = port
         settings.catalogDirectory = catalogDir
         settings.faults = HubFaults(failRate: failRate, seed: faultSeed)
+        guard maxUploadSize > 0 else { throw ValidationError("--max-upload-size must be positive") }
+        settings.maxUploadBytes = maxUploadSize
+        settings.developmentPlainHTTP = developmentPlainHttp
         switch (tlsCert, tlsKey, tlsClientCa) {
         case let (cert?, key?, ca?):
             settings.tls = HubTLSSettings(certificatePath: cert, privateKeyPath: key, clientCAPath: ca)
         case (nil, nil, nil):
-            break
+            guard developmentPlainHttp else {
+                throw ValidationError("without --tls-cert, --tls-key and --tls-client-ca the hub cannot identify devices; pass --development-plain-http for a test or demo hub")
+            }
         default:
             throw ValidationError("--tls-cert, --tls-key and --tls-client-ca go together")
         }

@@ -21,6 +21,8 @@ final class HubProcess: Sendable {
     }
 
     static var binary: String {
+        // FLUOROBOX_HUB_BINARY: run the hub tests against another build (e.g. an older commit's).
+        if let other = ProcessInfo.processInfo.environment["FLUOROBOX_HUB_BINARY"] { return other }
         let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         var candidate = bundle.appendingPathComponent("fluorobox-hub").path
         if !FileManager.default.isExecutableFile(atPath: candidate) {
@@ -42,7 +44,10 @@ final class HubProcess: Sendable {
     func start() throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["serve", "--data-dir", dataDirectory, "--port", String(port), "--log-level", "error"] + arguments
+        // Without TLS files the hub runs in its development plain-HTTP mode (the fault proxy
+        // speaks plain TCP), which trusts the Fluorobox-Device header.
+        let plain = arguments.contains("--tls-cert") ? [] : ["--development-plain-http"]
+        process.arguments = ["serve", "--data-dir", dataDirectory, "--port", String(port), "--log-level", "error"] + plain + arguments
         var environment = ProcessInfo.processInfo.environment
         let start = state.withLock { state -> Int in
             state.starts += 1

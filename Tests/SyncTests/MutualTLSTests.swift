@@ -18,11 +18,11 @@ struct MutualTLSTests {
         return pki
     }
 
-    static func startHub(_ folder: TemporaryDirectory, pki: String, certificate: String) async throws -> (HubProcess, Int) {
+    static func startHub(_ folder: TemporaryDirectory, pki: String, certificate: String, extra: [String] = []) async throws -> (HubProcess, Int) {
         let port = HubProcess.freePort()
         let hub = HubProcess(
             dataDirectory: folder.file("hub-\(certificate)"), port: port,
-            arguments: ["--tls-cert", "\(pki)/\(certificate).pem", "--tls-key", "\(pki)/\(certificate).key", "--tls-client-ca", "\(pki)/ca.pem"]
+            arguments: ["--tls-cert", "\(pki)/\(certificate).pem", "--tls-key", "\(pki)/\(certificate).key", "--tls-client-ca", "\(pki)/ca.pem"] + extra
         )
         try hub.start()
         try await hub.waitUntilListening()
