@@ -10,6 +10,12 @@ extension ConfigurationKey {
             configuration.sync.hubURL = try value.optionalText()
         },
         ConfigurationKey(
+            name: "sync.allowPlainHTTP", kind: .boolean, defaultValue: "false",
+            summary: "Development only: accept an `http://` `sync.hubURL` (a hub started with `--development-plain-http`, which trusts the device's word for who it is). Off, the box reaches the platform only over HTTPS with mutual TLS and refuses to start platform sync otherwise."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.sync.allowPlainHTTP = try value.boolean()
+        },
+        ConfigurationKey(
             name: "sync.dicomwebURL", kind: .string, defaultValue: "",
             summary: "DICOMweb root of a PACS (e.g. `http://pacs:8042/dicom-web`) that receives every DICOM instance by STOW-RS; the `dicomweb` destination must be in `destinations` for intake to queue it. Empty: no PACS."
         ) { configuration, value throws(ConfigurationError) in

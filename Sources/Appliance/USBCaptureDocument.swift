@@ -13,6 +13,8 @@ public enum USBCaptureDocument {
     static let patientComments = Tag(0x0010, 0x4000)
     static let imageComments = Tag(0x0020, 0x4000)
     static let deviceDescription = Tag(0x0050, 0x0020)
+    /// Burned In Annotation (0028,0301).
+    static let burnedInAnnotation = Tag(0x0028, 0x0301)
 
     public struct Device: Sendable, Hashable {
         public var manufacturer: String?
@@ -55,6 +57,9 @@ public enum USBCaptureDocument {
         writer.set(.accessionNumber, .SH, "")
         writer.set(.modality, .CS, modality)
         writer.set(.conversionType, .CS, "DV")
+        // A grab of a unit's video output shows what its screen shows, patient name included:
+        // YES, so nothing that must not see identities (the pseudonymised upload) takes it.
+        writer.set(burnedInAnnotation, .CS, "YES")
         writer.set(.manufacturer, .LO, device.manufacturer ?? "")
         writer.set(.manufacturerModelName, .LO, device.model ?? "")
         writer.set(.deviceSerialNumber, .LO, device.serialNumber ?? "")

@@ -30,6 +30,12 @@ public final class PlatformClient: Sendable {
         else {
             throw SyncError(.configuration, "sync.hubURL \"\(settings.hubURL ?? "")\" is not an http(s) URL")
         }
+        if scheme == "http", !settings.allowPlainHTTP {
+            throw SyncError(
+                .configuration,
+                "sync.hubURL \(hubURL) is plain HTTP: studies and the device's identity would cross the network unprotected; use an https URL with sync.tls.*, or set sync.allowPlainHTTP for a development hub"
+            )
+        }
         var configuration = HTTPClient.Configuration(
             timeout: .init(
                 connect: .milliseconds(Int64(settings.connectTimeoutSeconds * 1000)),
@@ -82,7 +88,6 @@ public final class PlatformClient: Sendable {
         var request = HTTPClientRequest(url: baseURL + "/v1/\(collection)/\(key)")
         request.method = .PUT
         request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "Fluorobox-Device", value: settings.deviceID)
         request.headers.add(name: "Content-SHA256", value: SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined())
         request.body = .stream(ChunkBody(bytes: body, limiter: limiter, counters: counters), length: .known(Int64(body.count)))
         let (status, _, reply) = try await send(request, deadline: .seconds(60))
@@ -106,7 +111,10 @@ public final class PlatformClient: Sendable {
             head.method = .HEAD
             let (status, headers, body) = try await send(head, deadline: .seconds(15))
             guard status == 200 else { throw Self.error(status: status, body: body, what: "HEAD \(key)") }
-            if headers.first(name: "Upload-Complete") == "?1" { return .delivered(fresh: false) }
+            if headers.first(name: "Upload-Complete") == "?1" {
+                try Self.confirmHeld(headers, blob: blob, key: key, answer: "HEAD")
+                return .delivered(fresh: false)
+            }
             offset = headers.first(name: "Upload-Offset").flatMap { Int64($0) } ?? 0
             if offset > 0 { counters.update { $0.resumedUploads += 1 } }
         }
@@ -116,7 +124,6 @@ public final class PlatformClient: Sendable {
             var request = HTTPClientRequest(url: url)
             request.method = .PUT
             request.headers.add(name: "Content-Type", value: "application/octet-stream")
-            request.headers.add(name: "Fluorobox-Device", value: settings.deviceID)
             request.headers.add(name: "Upload-Offset", value: String(offset))
             request.headers.add(name: "Upload-Length", value: String(blob.size))
             request.headers.add(name: "Content-SHA256", value: blob.sha256)
@@ -126,6 +133,7 @@ public final class PlatformClient: Sendable {
             let held = headers.first(name: "Upload-Offset").flatMap { Int64($0) }
             switch status {
             case 200, 201:
+                try Self.confirmHeld(headers, blob: blob, key: key, answer: "HTTP \(status)")
                 return .delivered(fresh: status == 201)
             case 202, 409:
                 // 409: the hub holds a different amount (an earlier attempt got further, or a
@@ -133,7 +141,10 @@ public final class PlatformClient: Sendable {
                 guard let held, held >= 0, held <= blob.size else {
                     throw SyncError(.protocolViolation, "HTTP \(status) for \(key) without a usable Upload-Offset")
                 }
-                if headers.first(name: "Upload-Complete") == "?1" { return .delivered(fresh: false) }
+                if headers.first(name: "Upload-Complete") == "?1" {
+                    try Self.confirmHeld(headers, blob: blob, key: key, answer: "HTTP \(status)")
+                    return .delivered(fresh: false)
+                }
                 if status == 409 { counters.update { $0.resumedUploads += 1 } }
                 offset = held
             case 422:
@@ -146,6 +157,20 @@ public final class PlatformClient: Sendable {
             }
         }
         throw SyncError(.protocolViolation, "the hub took every byte of \(key) but never confirmed it")
+    }
+
+    /// A "complete" answer counts only when it names the bytes this box sent: the hub's
+    /// Upload-Offset (its whole length) and Content-SHA256 must be the blob's. Anything else
+    /// (a hub holding other bytes under the key, or not saying which) leaves the item unsent.
+    static func confirmHeld(_ headers: HTTPHeaders, blob: OutboxBlob, key: String, answer: String) throws(SyncError) {
+        let size = headers.first(name: "Upload-Offset").flatMap { Int64($0) }
+        let sha256 = headers.first(name: "Content-SHA256")?.lowercased()
+        guard size == blob.size, sha256 == blob.sha256.lowercased() else {
+            throw SyncError(
+                .protocolViolation,
+                "\(answer) says \(key) is complete, but names \(size.map { "\($0) bytes" } ?? "no size") with SHA-256 \(sha256 ?? "(none)"); this box sent \(blob.size) bytes with SHA-256 \(blob.sha256), so the item is not marked sent"
+            )
+        }
     }
 
     static func read(blob: OutboxBlob, offset: Int64, count: Int) async throws(SyncError) -> [UInt8] {
@@ -174,6 +199,10 @@ public final class PlatformClient: Sendable {
     /// Runs one request; transport failures become `.unreachable`.
     func send(_ request: HTTPClientRequest, deadline: TimeAmount) async throws(SyncError) -> (Int, HTTPHeaders, [UInt8]) {
         counters.update { $0.requests += 1 }
+        // Every request names the device. Under TLS the hub identifies it by its certificate and
+        // refuses a header naming another; a plain-HTTP development hub trusts the header.
+        var request = request
+        request.headers.replaceOrAdd(name: "Fluorobox-Device", value: settings.deviceID)
         do {
             let response = try await http.execute(request, timeout: deadline, logger: logger)
             let body = try await response.body.collect(upTo: 1 << 20)

@@ -71,13 +71,17 @@ public struct Pseudonymiser: Sendable {
             if element.tag == BasicProfile.patientIdentityRemoved || element.tag == BasicProfile.deidentificationMethod {
                 continue // written fresh
             }
+            // An implicit VR element the reader did not know reads as UN; the table knows its VR.
+            let vr = element.vr == .UN ? BasicProfile.table[element.tag]?.vr ?? .UN : element.vr
             switch BasicProfile.action(for: element.tag) {
             case .remove:
                 continue
             case .empty:
-                output += encoder.encode(element.tag, element.vr, text: "")
+                output += encoder.encode(element.tag, vr, value: [])
+            case .dummy:
+                output += encoder.encode(element.tag, vr, value: BasicProfile.dummyValue(for: vr))
             case .pseudonym:
-                output += encoder.encode(element.tag, element.vr, text: pseudonym)
+                output += encoder.encode(element.tag, vr, text: pseudonym)
             case nil:
                 if let items = element.items, items.contains(where: Self.holdsIdentifyingData) {
                     continue
@@ -106,8 +110,13 @@ struct ElementEncoder {
     let bigEndian: Bool
 
     func encode(_ tag: Tag, _ vr: ValueRepresentation, text: String) -> [UInt8] {
-        var value = Array(text.utf8)
-        if value.count % 2 == 1 { value.append(vr == .UI ? 0x00 : 0x20) }
+        encode(tag, vr, value: Array(text.utf8))
+    }
+
+    /// `value` is text for text VRs, else bytes already in the data set's byte order.
+    func encode(_ tag: Tag, _ vr: ValueRepresentation, value: [UInt8]) -> [UInt8] {
+        var value = value
+        if value.count % 2 == 1 { value.append(vr.isText && vr != .UI ? 0x20 : 0x00) }
         var bytes = uint16(tag.group) + uint16(tag.element)
         if explicit {
             bytes += Array(vr.rawValue.utf8)

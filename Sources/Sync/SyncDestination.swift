@@ -55,8 +55,13 @@ public struct PlatformDestination: SyncDestination {
         case .blob(let blob):
             // A first attempt starts at 0; any later one asks the hub what it holds.
             let resume = claim.item.attempts > 1
-            guard let pseudonymiser, let copiesDirectory, blob.format == .dicom else {
+            guard let pseudonymiser, let copiesDirectory else {
                 return try await client.uploadInstance(key: key, blob: blob, resume: resume)
+            }
+            guard blob.format == .dicom else {
+                // A JPEG or PNG has no attributes the profile can act on, yet may carry a name
+                // in its metadata (EXIF, text chunks) and commonly in its pixels: never sent.
+                return .refused(reason: "a \(blob.format.rawValue) image cannot be pseudonymised, so it is not uploaded (only DICOM instances go to the platform when sync.pseudonymise is on)")
             }
             let copy: OutboxBlob
             do {

@@ -4,6 +4,9 @@ import Foundation
 public struct SyncSettings: Sendable, Hashable {
     /// Base URL of the platform's device API, e.g. https://hub.example:8443; nil: no platform sync.
     public var hubURL: String?
+    /// Accept an `http://` hub URL (a development hub); otherwise the platform is reached only
+    /// over mutual TLS.
+    public var allowPlainHTTP = false
     /// DICOMweb root of a PACS for STOW-RS, e.g. http://pacs:8042/dicom-web; nil: none.
     public var dicomwebURL: String?
     /// This box's id as the platform knows it.

@@ -18,6 +18,7 @@ struct AgentKillTests {
         environment["FLUOROBOX_SYNC_BACKOFF_INITIAL_SECONDS"] = "0.1"
         environment["FLUOROBOX_SYNC_BACKOFF_MAXIMUM_SECONDS"] = "1"
         environment["FLUOROBOX_SYNC_DEVICE_ID"] = "box-kill-1"
+        environment["FLUOROBOX_SYNC_ALLOW_PLAIN_HTTP"] = "true"
         process.environment = environment
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice

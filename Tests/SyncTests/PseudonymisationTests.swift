@@ -1,7 +1,9 @@
+import Appliance
 import Crypto
 import DICOM
 import Foundation
 import FluoroboxTestSupport
+import Imaging
 import POSIXSupport
 import StudyStore
 import Sync
@@ -218,5 +220,19 @@ struct PseudonymisationTests {
             #expect(Self.hex(Array(blob)) == original.sha)
         }
         #expect(((try? Posix.directoryEntries(box.path + "/sync/pseudonymised")) ?? []).isEmpty)
+    }
+}
+
+@Suite("USB captures and pseudonymisation")
+struct USBCapturePseudonymisationTests {
+    @Test("a USB screen grab says Burned In Annotation YES, so the pseudonymised upload refuses it rather than send the pixels' text")
+    func usbGrabIsBurnedIn() throws {
+        let image = GrayscaleImage(width: 16, height: 12, bitsStored: 8, samples: (0..<(16 * 12)).map { UInt16($0 % 251) })
+        let device = USBCaptureDocument.Device(manufacturer: "Acme", model: "Grabber", serialNumber: "SN-1", description: "1209:0001 grey 16x12", stationName: nil)
+        let bytes = try USBCaptureDocument.part10(
+            image: image, framesIntegrated: 1, sopInstanceUID: "2.25.77", capturedAt: Date(), device: device, registration: nil, modality: "DX"
+        )
+        #expect(try DICOMFile(bytes: bytes).dataSet.string(Tag(0x0028, 0x0301)) == "YES")
+        #expect(throws: SyncError.self) { try Pseudonymiser(key: SymmetricKey(size: .bits256)).pseudonymise(bytes) }
     }
 }

@@ -9,6 +9,7 @@ struct SyncDeliveryTests {
     static func settings(proxyPort: Int, chunkBytes: Int) -> SyncSettings {
         var settings = SyncSettings()
         settings.hubURL = "http://127.0.0.1:\(proxyPort)"
+        settings.allowPlainHTTP = true // a development hub: plain HTTP through the fault proxy
         settings.deviceID = "box-test-1"
         settings.chunkBytes = chunkBytes
         settings.backoff = BackoffPolicy(initial: 0.05, maximum: 0.5)
