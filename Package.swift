@@ -107,6 +107,7 @@ let package = Package(
             dependencies: [
                 "POSIXSupport", "DICOM", "Imaging", "StudyStore", "Analysis",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -17,7 +17,7 @@ extension ConfigurationKey {
         },
         ConfigurationKey(
             name: "panel.bindAddress", kind: .string, defaultValue: "0.0.0.0",
-            summary: "Address the panel binds to; 127.0.0.1 keeps it local."
+            summary: "Address the panel binds to when it serves HTTPS (or plain HTTP with panel.plainHttpOnLan); without either it binds 127.0.0.1."
         ) { configuration, value throws(ConfigurationError) in
             guard let address = try value.optionalText() else { throw value.invalid("must not be empty") }
             configuration.panel.bindAddress = address
@@ -30,13 +30,13 @@ extension ConfigurationKey {
         },
         ConfigurationKey(
             name: "panel.lockoutAttempts", kind: .number, defaultValue: "5",
-            summary: "Wrong passwords in a row (per role) before that role's login is locked."
+            summary: "Wrong passwords from one client address before it has to wait between attempts (1 s, doubling with each further failure); a success resets the address."
         ) { configuration, value throws(ConfigurationError) in
             configuration.panel.lockoutAttempts = try value.integer(in: 1...100)
         },
         ConfigurationKey(
             name: "panel.lockoutSeconds", kind: .number, defaultValue: "300",
-            summary: "How long a login lockout lasts."
+            summary: "The longest wait between login attempts from one client address."
         ) { configuration, value throws(ConfigurationError) in
             configuration.panel.lockoutSeconds = try value.positive()
         },
@@ -45,6 +45,24 @@ extension ConfigurationKey {
             summary: "Mark the session cookie Secure (sent only over HTTPS, or to localhost). Set false only when the panel is reached over plain HTTP on a trusted LAN."
         ) { configuration, value throws(ConfigurationError) in
             configuration.panel.secureCookies = try value.boolean()
+        },
+        ConfigurationKey(
+            name: "panel.tlsCertificate", kind: .string, defaultValue: "",
+            summary: "PEM file of the panel's HTTPS certificate (the box image makes one at first boot); with panel.tlsKey the panel serves HTTPS only, and its SHA-256 fingerprint is on the device page and in `fluorobox status`."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.panel.tlsCertificatePath = try value.optionalText()
+        },
+        ConfigurationKey(
+            name: "panel.tlsKey", kind: .string, defaultValue: "",
+            summary: "PEM file of the private key of panel.tlsCertificate (readable by the agent only)."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.panel.tlsKeyPath = try value.optionalText()
+        },
+        ConfigurationKey(
+            name: "panel.plainHttpOnLan", kind: .boolean, defaultValue: "false",
+            summary: "Serve plain HTTP on panel.bindAddress although no TLS certificate is set (a trusted bench network); otherwise such a panel listens on 127.0.0.1 only."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.panel.plainHTTPOnLAN = try value.boolean()
         },
     ]
 }

@@ -92,6 +92,7 @@ enum ApplianceSystemSummary {
             "panel.enabled": "\(configuration.panel.enabled)", "panel.port": "\(configuration.panel.port)",
             "panel.bindAddress": configuration.panel.bindAddress, "panel.secureCookies": "\(configuration.panel.secureCookies)",
             "panel.lockoutAttempts": "\(configuration.panel.lockoutAttempts)",
+            "panel.tlsCertificate": configuration.panel.tlsCertificatePath ?? "", "panel.plainHttpOnLan": "\(configuration.panel.plainHTTPOnLAN)",
         ]
         values["retention"] = "\(configuration.retention)"
         let sync = configuration.sync

@@ -42,6 +42,9 @@ public struct StatusReport: Sendable, Codable {
     public var daysOfCapacity: Double?
     /// Why the box's clock cannot be right (ClockCheck), nil when it looks plausible.
     public var clockProblem: String?
+    /// SHA-256 fingerprint of the panel's HTTPS certificate (panel.tlsCertificate); nil when the
+    /// panel serves plain HTTP.
+    public var panelCertificateSHA256: String?
 
     /// Gathers the report for a data folder; works whether or not the agent is running.
     public static func gather(store: StudyStore) throws -> StatusReport {

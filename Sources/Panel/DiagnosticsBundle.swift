@@ -3,8 +3,7 @@ import POSIXSupport
 import StudyStore
 
 /// What a technician sends to service: versions, configuration without secrets, the self-test,
-/// counts and backlogs, the audit log and log tails. Patient names and IDs the store knows are
-/// replaced by [redacted] everywhere in it.
+/// counts and backlogs, the audit log and log tails, scrubbed everywhere by ``Redactor``.
 public struct DiagnosticsBundle: Sendable, Codable {
     public struct LogFile: Sendable, Codable {
         public var path: String
@@ -45,9 +44,14 @@ public struct DiagnosticsBundle: Sendable, Codable {
         let status = try await BlockingIO.run { try store.status() }
         let identifiers = try await BlockingIO.run { try store.patientIdentifiers() }
         let events = try await BlockingIO.run { try store.auditEvents(limit: auditLimit) }
-        let redactor = Redactor(identifiers: identifiers)
+        let values = hooks.configuration()
+        let redactor = Redactor(
+            identifiers: identifiers,
+            boxFolders: [store.directory.path, values["dataDirectory"] ?? "", values["modelPackages.directory"] ?? ""],
+            intakeFolders: [values["watch.folder"] ?? "", values["watch.movedTo"] ?? ""]
+        )
         var configuration: [String: String] = [:]
-        for (key, value) in hooks.configuration() {
+        for (key, value) in values {
             configuration[key] = isSecret(key) ? "[secret]" : redactor.redact(value)
         }
         var logs = hooks.logFiles.compactMap { path -> LogFile? in
@@ -117,21 +121,83 @@ public struct DiagnosticsBundle: Sendable, Codable {
     }
 }
 
-/// Replaces known patient identifiers in free text.
+/// Scrubs free text (log lines, errors, audit messages, configuration values) of what service
+/// has no business seeing: patient names and IDs the store knows, birth dates, paths of files
+/// the box did not name (an import from a USB stick, a file in the watch folder: such names
+/// often carry the patient's name), passwords and credentials written into URLs.
 struct Redactor: Sendable {
     let identifiers: [String]
+    /// Folders whose files the box names itself (the data folder): their paths stay.
+    let boxFolders: [String]
+    /// Folders others fill (the watch folder): the folder stays, what lies below it goes.
+    let intakeFolders: [String]
 
-    init(identifiers: Set<String>) {
+    /// First path components of the panel's own routes (they appear in its log lines).
+    static let panelRoutes: Set<String> = [
+        "status", "studies", "register", "device", "login", "logout", "lang", "assets", "events", "instances",
+        "healthz", "readyz", "metrics", "favicon.ico",
+    ]
+    /// System folders: nothing there names a patient.
+    static let systemFolders = ["/usr/", "/lib/", "/lib64/", "/bin/", "/sbin/", "/etc/", "/opt/", "/proc/", "/sys/", "/dev/"]
+
+    init(identifiers: Set<String>, boxFolders: [String] = [], intakeFolders: [String] = []) {
         // Longest first, so a full name goes before its parts.
         self.identifiers = identifiers.sorted { $0.count > $1.count }
+        self.boxFolders = boxFolders.filter { !$0.isEmpty }.map(Self.withoutTrailingSlash)
+        self.intakeFolders = intakeFolders.filter { !$0.isEmpty }.map(Self.withoutTrailingSlash)
     }
 
     func redact(_ text: String) -> String {
         // Credentials written into a URL (scheme://user:password@host) go too.
         var output = text.replacingOccurrences(of: #"://[^/@\s:]+:[^/@\s]+@"#, with: "://[redacted]@", options: .regularExpression)
+        // A password someone printed ("… password is …", "password=…").
+        output = output.replacingOccurrences(
+            of: #"(?i)(password\s*(?:is|=|:)\s*)[^\s,;)]+"#, with: "$1[redacted]", options: .regularExpression
+        )
+        output = redactPaths(output)
+        // A birth date next to its name, in any usual writing, then any bare DICOM date
+        // (YYYYMMDD, not part of a number or a UID).
+        output = output.replacingOccurrences(
+            of: #"(?i)(birth[ _-]?date|date[ _-]?of[ _-]?birth|\bdob|\(0010,\s*0030\))([\s"':=]*)(\d{4}-?\d{2}-?\d{2}|\d{2}[./]\d{2}[./]\d{4})"#,
+            with: "$1$2[redacted]", options: .regularExpression
+        )
+        output = output.replacingOccurrences(
+            of: #"(?<![\d.])(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?![\d.])"#, with: "[date]", options: .regularExpression
+        )
         for identifier in identifiers where output.range(of: identifier, options: .caseInsensitive) != nil {
             output = output.replacingOccurrences(of: identifier, with: "[redacted]", options: .caseInsensitive)
         }
         return output
+    }
+
+    /// Absolute paths (not the path part of a URL) outside the box's own and the system's
+    /// folders become `[path]`; below an intake folder only the folder is kept.
+    private func redactPaths(_ text: String) -> String {
+        guard let pattern = try? NSRegularExpression(pattern: #"(?<![\w.:/~\\-])/[^\s"'<>|;,()\[\]{}=]+"#) else { return text }
+        var output = text
+        for match in pattern.matches(in: text, range: NSRange(text.startIndex..., in: text)).reversed() {
+            guard let range = Range(match.range, in: output) else { continue }
+            let path = String(output[range])
+            if let kept = keptForm(of: path) {
+                output.replaceSubrange(range, with: kept)
+            }
+        }
+        return output
+    }
+
+    /// nil: the path stays as it is.
+    private func keptForm(of path: String) -> String? {
+        if boxFolders.contains(where: { path == $0 || path.hasPrefix($0 + "/") }) { return nil }
+        if let folder = intakeFolders.first(where: { path == $0 || path.hasPrefix($0 + "/") }) {
+            return path == folder || path == folder + "/" ? nil : folder + "/[path]"
+        }
+        if Self.systemFolders.contains(where: { path.hasPrefix($0) }) { return nil }
+        let first = path.dropFirst().split(separator: "/", maxSplits: 1).first.map(String.init) ?? ""
+        if first.isEmpty || Self.panelRoutes.contains(first.split(separator: "?").first.map(String.init) ?? first) { return nil }
+        return "[path]"
+    }
+
+    private static func withoutTrailingSlash(_ folder: String) -> String {
+        folder.count > 1 && folder.hasSuffix("/") ? String(folder.dropLast()) : folder
     }
 }

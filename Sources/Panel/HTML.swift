@@ -121,6 +121,7 @@ enum PanelAssets {
         .pending { background: #e6ecf3; color: #3b4a5a; }
         .ok { color: #1e6b32; } .fail { color: #9b1c1c; } .skip { color: #6b7280; }
         .na { color: #6b7280; font-style: italic; }
+        #certificate-fingerprint { overflow-wrap: anywhere; }
         button, .button { font-size: 18px; padding: 10px 18px; border-radius: 8px; border: 0; background: #2d5a87; color: #fff; cursor: pointer; text-decoration: none; display: inline-block; }
         form.inline { display: inline; }
         header form button { background: transparent; border: 1px solid #8fb3d9; padding: 6px 12px; }

@@ -37,6 +37,13 @@ extension PanelApplication {
         let t = context.language
         let e = HTML.escape
         var body = notice.map { "<p class=\"notice\" id=\"notice\">\(e($0))</p>" } ?? ""
+        body += "<section id=\"https\"><h2>\(e(t("HTTPS certificate")))</h2>"
+        if let certificateFingerprint {
+            body += "<p>\(e(t("Compare this SHA-256 fingerprint with the one the browser shows for the certificate.")))</p>"
+            body += "<p><code id=\"certificate-fingerprint\">\(e(certificateFingerprint))</code></p></section>"
+        } else {
+            body += "<p class=\"na\">\(e(t("The panel is served over plain HTTP.")))</p></section>"
+        }
         guard let session = context.session, session.role == .technician else {
             body += "<section><p class=\"na\">\(e(t("The device tools are for the technician.")))</p></section>"
             return page("Device", context, path: "/device", body: body)

@@ -84,22 +84,28 @@ extension PanelApplication {
         guard let role = PanelRole(rawValue: form["role"] ?? ""), let password = form["password"] else {
             return loginPage(context, next: next, message: t("Choose a role and enter the password."), status: .badRequest, existingToken: expected)
         }
-        switch await sessions.logIn(role: role, password: password, hash: credentials.hash(for: role)) {
+        switch await sessions.logIn(role: role, password: password, hash: credentials.hash(for: role), client: context.clientAddress) {
         case .success(let session):
-            logger.notice("panel login", metadata: ["role": "\(role.rawValue)"])
+            logger.notice("panel login", metadata: ["role": "\(role.rawValue)", "client": "\(context.clientAddress)"])
             var response = redirect(Self.safeLocalPath(next))
             response.setCookie(cookie(Self.sessionCookie, session.token))
             response.setCookie(cookie(Self.loginCSRFCookie, "", maxAge: 0))
             return response
         case .wrongPassword(let remaining):
             metrics.failedLogins.increment()
-            logger.warning("panel login failed", metadata: ["role": "\(role.rawValue)", "attempts_left": "\(remaining)"])
-            return loginPage(context, next: next, message: t("Wrong password.") + " " + t("Attempts left before lockout:") + " \(remaining)", status: .unauthorized, existingToken: expected)
-        case .lockedOut(let until):
-            metrics.lockouts.increment()
-            logger.warning("panel login refused: locked out", metadata: ["role": "\(role.rawValue)", "until": "\(until)"])
-            let minutes = max(1, Int((until.timeIntervalSinceNow / 60).rounded(.up)))
-            return loginPage(context, next: next, message: t("Too many failed logins: locked for minutes:") + " \(minutes)", status: .tooManyRequests, existingToken: expected)
+            logger.warning("panel login failed", metadata: ["role": "\(role.rawValue)", "client": "\(context.clientAddress)", "attempts_left": "\(remaining)"])
+            return loginPage(context, next: next, message: t("Wrong password.") + " " + t("Attempts left before a wait:") + " \(remaining)", status: .unauthorized, existingToken: expected)
+        case .throttled(let until):
+            metrics.throttledLogins.increment()
+            let seconds = max(1, Int(until.timeIntervalSinceNow.rounded(.up)))
+            var response = loginPage(context, next: next, message: t("Too many failed logins from this device; try again in seconds:") + " \(seconds)", status: .tooManyRequests, existingToken: expected)
+            response.headers[.retryAfter] = String(seconds)
+            return response
+        case .busy:
+            metrics.busyLogins.increment()
+            var response = loginPage(context, next: next, message: t("The box is busy checking other logins; try again in a few seconds."), status: .serviceUnavailable, existingToken: expected)
+            response.headers[.retryAfter] = "2"
+            return response
         }
     }
 }

@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
 import StudyStore
@@ -14,6 +16,8 @@ public struct PanelApplication: Sendable {
     let sessions: SessionStore
     let metrics = PanelMetrics()
     let logger: Logger
+    /// SHA-256 of the HTTPS certificate, for the device page; nil over plain HTTP.
+    let certificateFingerprint: String?
 
     static let sessionCookie = "fluorobox_session"
     static let loginCSRFCookie = "fluorobox_login_csrf"
@@ -34,6 +38,7 @@ public struct PanelApplication: Sendable {
         self.hooks = hooks
         self.sessions = sessions ?? SessionStore(settings: settings)
         self.logger = logger
+        certificateFingerprint = settings.servesTLS ? settings.tlsCertificatePath.flatMap(PanelTLS.certificateFingerprint(path:)) : nil
     }
 
     public func makeRouter() -> Router<PanelRequestContext> {
@@ -47,11 +52,27 @@ public struct PanelApplication: Sendable {
         return router
     }
 
-    /// The application on `settings.bindAddress:port`; `onServing` gets the bound port.
-    public func makeApplication(onServing: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        Application(
+    /// The application on `settings.listenAddress:port`, HTTPS when TLS files are configured;
+    /// `onServing` gets the bound port.
+    public func makeApplication(onServing: @escaping @Sendable (Int) async -> Void = { _ in }) throws(PanelError) -> some ApplicationProtocol {
+        var server = HTTPServerBuilder.http1()
+        switch (settings.tlsCertificatePath, settings.tlsKeyPath) {
+        case (let certificate?, let key?):
+            let configuration = try PanelTLS.serverConfiguration(certificatePath: certificate, keyPath: key)
+            do {
+                server = try .tls(.http1(), tlsConfiguration: configuration)
+            } catch {
+                throw PanelError(.tls, "cannot serve HTTPS with \(certificate): \(error)")
+            }
+        case (nil, nil):
+            break
+        default:
+            throw PanelError(.tls, "panel.tlsCertificate and panel.tlsKey are set together or not at all")
+        }
+        return Application(
             router: makeRouter(),
-            configuration: .init(address: .hostname(settings.bindAddress, port: settings.port), serverName: "fluorobox"),
+            server: server,
+            configuration: .init(address: .hostname(settings.listenAddress, port: settings.port), serverName: "fluorobox"),
             onServerRunning: { channel in await onServing(channel.localAddress?.port ?? settings.port) },
             logger: logger
         )
@@ -97,9 +118,14 @@ public struct PanelApplication: Sendable {
         Cookie(name: name, value: value, maxAge: maxAge, path: "/", secure: settings.secureCookies, httpOnly: true, sameSite: .strict)
     }
 
-    /// A local path to go back to (never another host).
+    /// A path on this panel to go back to after login or a language switch, else `/`. Only an
+    /// absolute path with a single leading `/`: no scheme or host, no backslash (browsers read
+    /// `/\host` as `//host`), no control characters (browsers drop tab, CR and LF, turning
+    /// `/<tab>/host` into `//host`), nothing but printable ASCII.
     static func safeLocalPath(_ candidate: String?) -> String {
-        guard let candidate, candidate.hasPrefix("/"), !candidate.hasPrefix("//"), !candidate.contains("\\") else { return "/status" }
+        guard let candidate, candidate.hasPrefix("/"), !candidate.hasPrefix("//"),
+              candidate.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) && $0 != "\\" })
+        else { return "/" }
         return candidate
     }
 

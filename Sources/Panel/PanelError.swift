@@ -5,6 +5,7 @@ public struct PanelError: Error, Sendable, CustomStringConvertible {
             case credentials = "the panel credentials could not be read or written"
             case passwordHash = "a password could not be hashed"
             case badRequest = "the request is not valid"
+            case tls = "the panel's HTTPS certificate or key cannot be used"
         }
 
         fileprivate let value: Value
@@ -12,6 +13,7 @@ public struct PanelError: Error, Sendable, CustomStringConvertible {
         public static let credentials = Code(value: .credentials)
         public static let passwordHash = Code(value: .passwordHash)
         public static let badRequest = Code(value: .badRequest)
+        public static let tls = Code(value: .tls)
 
         public var description: String { value.rawValue }
     }

@@ -10,13 +10,16 @@ final class PanelMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let factory: PrometheusMetricsFactory
     let failedLogins: CoreMetrics.Counter
-    let lockouts: CoreMetrics.Counter
+    /// Logins refused because their address has to wait, and because the checker was full.
+    let throttledLogins: CoreMetrics.Counter
+    let busyLogins: CoreMetrics.Counter
     let feedback: CoreMetrics.Counter
 
     init() {
         factory = PrometheusMetricsFactory(registry: registry)
         failedLogins = CoreMetrics.Counter(label: "fluorobox_panel_failed_logins_total", factory: factory)
-        lockouts = CoreMetrics.Counter(label: "fluorobox_panel_lockouts_total", factory: factory)
+        throttledLogins = CoreMetrics.Counter(label: "fluorobox_panel_throttled_logins_total", factory: factory)
+        busyLogins = CoreMetrics.Counter(label: "fluorobox_panel_busy_logins_total", factory: factory)
         feedback = CoreMetrics.Counter(label: "fluorobox_feedback_recorded_total", factory: factory)
     }
 

@@ -1,15 +1,18 @@
 import Foundation
 import Hummingbird
 
-/// Per request: the session (if logged in), the language, and the parsed form of a POST.
+/// Per request: the session (if logged in), the language, the parsed form of a POST, and the
+/// client's address (the TCP peer).
 public struct PanelRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var session: PanelSession?
     public var language: PanelLanguage = .en
     public var form: [String: String] = [:]
+    public let clientAddress: ClientAddress
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        clientAddress = ClientAddress(peer: source.channel.remoteAddress)
     }
 
     public var maxUploadSize: Int { 64 * 1024 }

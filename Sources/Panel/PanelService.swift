@@ -45,6 +45,12 @@ public struct PanelService: Service {
             return
         }
         let panel = makePanel(credentials)
+        if panel.settings.listenAddress != panel.settings.bindAddress {
+            logger.warning(
+                "panel on 127.0.0.1 only: no TLS certificate is configured (panel.tlsCertificate, panel.tlsKey) and panel.plainHttpOnLan is off",
+                metadata: ["bindAddress": "\(panel.settings.bindAddress)"]
+            )
+        }
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             do {
                 try await panel.makeApplication(onServing: onServing).run()
@@ -53,7 +59,7 @@ public struct PanelService: Service {
                 if Task.isShuttingDownGracefully || Task.isCancelled { return }
                 panel.logger.error(
                     "panel cannot serve; trying again in \(Int(retrySeconds)) s",
-                    metadata: ["address": "\(panel.settings.bindAddress):\(panel.settings.port)", "error": "\(error)"]
+                    metadata: ["address": "\(panel.settings.listenAddress):\(panel.settings.port)", "error": "\(error)"]
                 )
                 try? await gracefulShutdownOrSleep(seconds: retrySeconds)
             }
@@ -68,16 +74,21 @@ public struct PanelService: Service {
         }
     }
 
-    /// Reads the credentials, making them at first start; new passwords are printed once to the
-    /// console and the log, never stored in plain text.
-    public static func prepareCredentials(dataDirectory: String, settings: PanelSettings, logger: Logger) throws(PanelError) -> PanelCredentials {
+    /// Reads the credentials, making them at first start; new passwords are printed once to
+    /// the console (`console`, stdout by default) and nowhere else: not to the log, whose lines
+    /// land in run/agent.log and the diagnostics bundle.
+    public static func prepareCredentials(
+        dataDirectory: String, settings: PanelSettings, logger: Logger,
+        console: @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
+    ) throws(PanelError) -> PanelCredentials {
         let (credentials, passwords) = try PanelCredentials.loadOrCreate(dataDirectory: dataDirectory, rounds: settings.passwordHashRounds)
         for role in PanelRole.allCases {
             guard let password = passwords[role] else { continue }
-            let line = "panel first start: the \(role.rawValue) password is \(password) (shown once; `fluorobox panel-password` sets a new one)"
             // Straight to the console, unbuffered: under systemd stdout is a pipe to the journal.
-            FileHandle.standardOutput.write(Data((line + "\n").utf8))
-            logger.notice("\(line)")
+            console("panel first start: the \(role.rawValue) password is \(password) (shown once; `fluorobox panel-password` sets a new one)")
+        }
+        if !passwords.isEmpty {
+            logger.notice("panel first start: new passwords were printed on the console")
         }
         return credentials
     }

@@ -3,13 +3,26 @@ public struct PanelSettings: Sendable, Hashable {
     public var enabled = true
     /// TCP port; 0 picks a free one (tests).
     public var port = 8080
+    /// The address asked for; ``listenAddress`` is where the panel really listens.
     public var bindAddress = "0.0.0.0"
+    /// PEM files of the panel's certificate (chain) and private key; with both the panel serves
+    /// HTTPS only.
+    public var tlsCertificatePath: String?
+    public var tlsKeyPath: String?
+    /// Serve plain HTTP on a LAN address too (a trusted bench network); otherwise a panel
+    /// without TLS listens on 127.0.0.1 only, whatever ``bindAddress`` says.
+    public var plainHTTPOnLAN = false
     /// A session ends after this many seconds without a request.
     public var sessionIdleSeconds: Double = 8 * 3600
-    /// Failed logins (per role) before that role is locked out.
+    /// Wrong passwords from one client address before it has to wait between attempts.
     public var lockoutAttempts = 5
-    /// How long a lockout lasts.
+    /// The first wait after those attempts; it doubles with each further failure up to
+    /// ``lockoutSeconds``, the longest.
+    public var loginFirstDelaySeconds: Double = 1
     public var lockoutSeconds: Double = 300
+    /// Password checks (PBKDF2) run at once, and how many may wait; more are answered 503.
+    public var concurrentPasswordChecks = 2
+    public var waitingPasswordChecks = 8
     /// Mark cookies Secure: browsers then send them only over HTTPS or to localhost.
     public var secureCookies = true
     /// PBKDF2-HMAC-SHA256 rounds for new password hashes.
@@ -20,4 +33,17 @@ public struct PanelSettings: Sendable, Hashable {
     public var eventIntervalSeconds: Double = 2
 
     public init() {}
+
+    /// True when both TLS files are configured.
+    public var servesTLS: Bool { tlsCertificatePath != nil && tlsKeyPath != nil }
+
+    /// Where the panel listens: ``bindAddress`` when it serves HTTPS, when plain HTTP is allowed
+    /// on the LAN, or when the address is loopback anyway; otherwise 127.0.0.1.
+    public var listenAddress: String {
+        servesTLS || plainHTTPOnLAN || Self.isLoopback(bindAddress) ? bindAddress : "127.0.0.1"
+    }
+
+    static func isLoopback(_ address: String) -> Bool {
+        address == "localhost" || address == "::1" || address.hasPrefix("127.")
+    }
 }

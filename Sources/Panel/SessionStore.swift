@@ -9,59 +9,49 @@ public struct PanelSession: Sendable, Hashable {
     public var lastSeen: Date
 }
 
-/// Sessions in memory and the login lockout. The agent keeps one across a restart of its
-/// services, so the technician stays logged in and a lockout stays in force; a new process
-/// logs everyone out.
+/// Sessions in memory and the login throttle. The agent keeps one across a restart of its
+/// services, so the technician stays logged in and a throttled address stays throttled; a new
+/// process logs everyone out.
 public actor SessionStore {
-    private enum LockState {
-        case open(failures: Int)
-        case locked(until: Date)
-    }
-
     private let idleSeconds: Double
-    private let lockoutAttempts: Int
-    private let lockoutSeconds: Double
     private var sessions: [String: PanelSession] = [:]
-    private var locks: [PanelRole: LockState] = [:]
+    private var throttle: LoginThrottle
+    private let checker: PasswordChecker
 
     public init(settings: PanelSettings) {
         idleSeconds = settings.sessionIdleSeconds
-        lockoutAttempts = settings.lockoutAttempts
-        lockoutSeconds = settings.lockoutSeconds
+        throttle = LoginThrottle(
+            freeAttempts: settings.lockoutAttempts, firstDelay: settings.loginFirstDelaySeconds, maximumDelay: settings.lockoutSeconds
+        )
+        checker = PasswordChecker(concurrentChecks: settings.concurrentPasswordChecks, waitingChecks: settings.waitingPasswordChecks)
     }
 
     enum LoginOutcome: Sendable {
         case success(PanelSession)
+        /// `remaining`: wrong passwords this address may still try before it has to wait.
         case wrongPassword(remaining: Int)
-        case lockedOut(until: Date)
+        /// This address tried too often; it may try again at `until`.
+        case throttled(until: Date)
+        /// Too many logins are being checked at once; try again in a moment.
+        case busy
     }
 
-    /// Checks a password against the role's hash unless the role is locked out; the PBKDF2 work
-    /// runs off the actor.
-    func logIn(role: PanelRole, password: String, hash: PasswordHash?, now: Date = Date()) async -> LoginOutcome {
-        if case .locked(let until) = locks[role] {
-            if until > now { return .lockedOut(until: until) }
-            locks[role] = .open(failures: 0)
+    /// Checks a password from `client` against the role's hash unless that address is held back
+    /// or the checker is full; the PBKDF2 work runs on the checker's own queue.
+    func logIn(role: PanelRole, password: String, hash: PasswordHash?, client: ClientAddress, now: Date = Date()) async -> LoginOutcome {
+        if case .refused(let until) = throttle.admit(client, now: now) { return .throttled(until: until) }
+        guard let matches = await checker.matches(password, hash: hash) else {
+            throttle.abandon(client, now: Date())
+            return .busy
         }
-        let matches = await Task.detached { hash?.matches(password) ?? false }.value
-        if matches {
-            locks[role] = .open(failures: 0)
-            let session = PanelSession(token: RandomToken.make(), role: role, csrfToken: RandomToken.make(), lastSeen: now)
-            sessions[session.token] = session
-            return .success(session)
+        let finished = Date()
+        throttle.finish(client, succeeded: matches, now: finished)
+        guard matches else {
+            return .wrongPassword(remaining: max(0, throttle.freeAttempts - throttle.failures(client)))
         }
-        // The state may have changed while the hash ran.
-        if case .locked(let until) = locks[role], until > now { return .lockedOut(until: until) }
-        var failures = 0
-        if case .open(let count) = locks[role] { failures = count }
-        failures += 1
-        if failures >= lockoutAttempts {
-            let until = now.addingTimeInterval(lockoutSeconds)
-            locks[role] = .locked(until: until)
-            return .lockedOut(until: until)
-        }
-        locks[role] = .open(failures: failures)
-        return .wrongPassword(remaining: lockoutAttempts - failures)
+        let session = PanelSession(token: RandomToken.make(), role: role, csrfToken: RandomToken.make(), lastSeen: finished)
+        sessions[session.token] = session
+        return .success(session)
     }
 
     /// The live session for a cookie value, refreshed.

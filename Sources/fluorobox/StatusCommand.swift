@@ -1,6 +1,7 @@
 import ArgumentParser
 import Appliance
 import Foundation
+import Panel
 import StudyStore
 import Sync
 
@@ -19,7 +20,10 @@ struct StatusCommand: AsyncParsableCommand {
         let configuration = try common.loadConfiguration()
         let logger = common.bootstrapLogging(level: nil)
         let store = try StudyStore.open(configuration.storeConfiguration, logger: logger, createIfMissing: false)
-        let report = try await StatusReport.gather(store: store, modelPackages: configuration.modelPackages, logger: logger)
+        var report = try await StatusReport.gather(store: store, modelPackages: configuration.modelPackages, logger: logger)
+        if configuration.panel.servesTLS, let certificate = configuration.panel.tlsCertificatePath {
+            report.panelCertificateSHA256 = PanelTLS.certificateFingerprint(path: certificate) ?? "unreadable: \(certificate)"
+        }
         if json {
             try printJSON(report)
             return
@@ -63,6 +67,9 @@ enum StatusText {
             lines.append("Agent:      \(text)")
         } else {
             lines.append("Agent:      not running")
+        }
+        if let fingerprint = report.panelCertificateSHA256 {
+            lines.append("Panel:      HTTPS, certificate SHA-256 \(fingerprint)")
         }
         let store = report.store
         let present = store.instancesByBlobState["present"] ?? 0

@@ -72,6 +72,9 @@ struct PanelCommandLineTests {
         let logs = try #require(bundle["logs"] as? [[String: Any]])
         let agentLog = logs.first { ($0["path"] as? String)?.hasSuffix("/run/agent.log") == true }
         #expect((agentLog?["lines"] as? [String])?.contains { $0.contains("agent ready") } == true, "\(logs.map { $0["path"] ?? "" })")
+        // The passwords went to the console only: neither the log file nor the bundle has them.
+        #expect(!log.contains("password is") && !log.contains(String(technician)))
+        #expect(!diagnostics.stdout.contains(String(technician)))
 
         // A second start prints no password.
         let again = try await ProcessRunner.run(ProcessRunner.fluorobox, ["selftest", "--data-dir", data], environment: ["FLUOROBOX_DICOM_ENABLED": "false"])

@@ -71,6 +71,8 @@ final class PanelFixture: Sendable {
         settings.port = 0
         settings.bindAddress = "127.0.0.1"
         settings.lockoutAttempts = 3
+        // Long enough that a loaded test machine's next request still falls inside the wait.
+        settings.loginFirstDelaySeconds = 3
         settings.eventStreamSeconds = 1.5
         settings.eventIntervalSeconds = 0.5
         return settings

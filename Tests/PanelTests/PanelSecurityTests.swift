@@ -87,24 +87,29 @@ struct PanelSecurityTests {
         }
     }
 
-    @Test("repeated failures lock the role out, even for the right password")
+    @Test("repeated failures make that address wait, even for the right password")
     func lockout() async throws {
         let fixture = try await PanelFixture()
         try await fixture.panel.makeApplication().test(.router) { client in
             var browser = Browser(client)
             let first = try await browser.logIn(.technician, password: "wrong-1")
             #expect(first.status == .unauthorized)
-            #expect(String(buffer: first.body).contains("Attempts left before lockout: 2"))
+            #expect(String(buffer: first.body).contains("Attempts left before a wait: 2"))
             #expect(try await browser.logIn(.technician, password: "wrong-2").status == .unauthorized)
-            #expect(try await browser.logIn(.technician, password: "wrong-3").status == .tooManyRequests)
+            #expect(try await browser.logIn(.doctor, password: "wrong-3").status == .unauthorized)
             let right = try await browser.logIn(.technician)
             #expect(right.status == .tooManyRequests)
+            let retryAfter = try #require(Int(right.headers[.retryAfter] ?? ""))
+            #expect((1...3).contains(retryAfter))
+            #expect(String(buffer: right.body).contains("try again in seconds: \(retryAfter)"))
             #expect(browser.cookies["fluorobox_session"] == nil)
-            // The other role is not locked.
+            // The wait is per address, whatever the role.
+            #expect(try await browser.logIn(.doctor).status == .tooManyRequests)
+            try await Task.sleep(for: .milliseconds(3_100))
             #expect(try await browser.logIn(.doctor).status == .seeOther)
             let metrics = String(buffer: try await browser.get("/metrics").body)
-            #expect(metrics.contains("fluorobox_panel_failed_logins_total 2"))
-            #expect(metrics.contains("fluorobox_panel_lockouts_total 2"))
+            #expect(metrics.contains("fluorobox_panel_failed_logins_total 3"))
+            #expect(metrics.contains("fluorobox_panel_throttled_logins_total 2"))
         }
     }
 

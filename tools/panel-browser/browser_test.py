@@ -108,10 +108,33 @@ def closed_port():
         return probe.getsockname()[1]
 
 
-def start_agent(binary, data):
+def lan_address():
+    """This machine's address on its default route (no packet is sent), or None."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))
+            address = probe.getsockname()[0]
+        except OSError:
+            return None
+    return None if address.startswith("127.") else address
+
+
+def make_certificate(work, host):
+    """A self-signed device certificate, as the image makes one at first boot."""
+    cert, key = os.path.join(work, "cert.pem"), os.path.join(work, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-days", "30", "-subj", "/CN=fluorobox-browser-test", "-addext", f"subjectAltName=IP:{host}",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True)
+    printed = subprocess.run(["openssl", "x509", "-in", cert, "-noout", "-fingerprint", "-sha256"],
+                             check=True, capture_output=True, text=True).stdout
+    return cert, key, printed.strip().split("=", 1)[1]
+
+
+def start_agent(binary, data, **settings):
     env = dict(os.environ, FLUOROBOX_PANEL_PORT="0", FLUOROBOX_PANEL_BIND_ADDRESS="127.0.0.1",
                FLUOROBOX_DICOM_BIND_ADDRESS="127.0.0.1", FLUOROBOX_ANALYSIS_THREADS="2",
                FLUOROBOX_SYNC_HUB_URL=f"http://127.0.0.1:{closed_port()}")
+    env.update(settings)
     agent = subprocess.Popen([binary, "serve", "--data-dir", data, "--dicom-port", "0"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     state_path = os.path.join(data, "run", "agent.json")
@@ -173,6 +196,7 @@ def main():
         driver.quit()
         agent.terminate()
         agent.wait(timeout=30)
+    browse_https(binary, data, work, options)
     with sqlite3.connect(os.path.join(data, "store.sqlite")) as db:
         feedback = db.execute("SELECT verdict, comment FROM feedback").fetchall()
         queued = db.execute("SELECT COUNT(*) FROM outboxItem WHERE kind = 'feedback' AND destination = 'platform'").fetchone()[0]
@@ -181,6 +205,44 @@ def main():
     print(f"screenshots in {SHOTS}")
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
+
+
+def browse_https(binary, data, work, options):
+    """The panel with a device certificate, reached by the box's LAN address (not localhost):
+    HTTPS only on that port, the Secure session cookie kept, the fingerprint on the device page."""
+    host = lan_address() or "127.0.0.1"
+    cert, key, fingerprint = make_certificate(work, host)
+    agent, port = start_agent(binary, data, FLUOROBOX_PANEL_BIND_ADDRESS="0.0.0.0",
+                              FLUOROBOX_PANEL_TLS_CERTIFICATE=cert, FLUOROBOX_PANEL_TLS_KEY=key)
+    options.add_argument("--ignore-certificate-errors")
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver.set_page_load_timeout(60)
+    base = f"https://{host}:{port}"
+    try:
+        with socket.create_connection((host, port), timeout=10) as plain:
+            plain.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            plain.settimeout(10)
+            try:
+                answer = plain.recv(64)
+            except OSError:
+                answer = b""
+        check(not answer.startswith(b"HTTP/1.1 200"), f"plain HTTP is not served on the HTTPS port ({answer[:20]!r})")
+        log_in(driver, base, "technician")
+        check(driver.current_url == base + "/status", f"logged in over HTTPS at {host} ({driver.current_url})")
+        driver.get(base + "/device")
+        check(fingerprint in text(driver), "the device page shows the certificate's SHA-256 fingerprint")
+        shot(driver, "en-device-https")
+        status = subprocess.run([binary, "status", "--data-dir", data], capture_output=True, text=True,
+                                env=dict(os.environ, FLUOROBOX_PANEL_TLS_CERTIFICATE=cert, FLUOROBOX_PANEL_TLS_KEY=key)).stdout
+        check(fingerprint in status, "fluorobox status shows the certificate's fingerprint")
+        driver.find_element(By.ID, "logout").click()
+        wait_for(driver, "password")
+        driver.get(base + "/status")
+        check(driver.current_url.startswith(base + "/login"), "logged out over HTTPS")
+    finally:
+        driver.quit()
+        agent.terminate()
+        agent.wait(timeout=30)
 
 
 def shot(driver, name):
@@ -196,8 +258,8 @@ def text(driver):
     return driver.find_element(By.TAG_NAME, "body").text
 
 
-def log_in(driver, base, role):
-    driver.get(base + "/login")
+def log_in(driver, base, role, login_path="/login"):
+    driver.get(base + login_path)
     driver.find_element(By.CSS_SELECTOR, f"#role option[value='{role}']").click()
     driver.find_element(By.ID, "password").send_keys(PASSWORDS[role])
     driver.find_element(By.ID, "login").click()
@@ -230,9 +292,15 @@ def browse(driver, base):
         driver.get(base + f"/lang/{language}?back=%2Flogin")
         check(expected["login"] in text(driver), f"[{language}] login page")
         shot(driver, f"{language}-login")
-        # Technician: status, registration, device.
-        log_in(driver, base, "technician")
+        # Technician: status, registration, device. A `next` that a browser would read as another
+        # origin (a tab after the slash is dropped: //evil.example) lands on this panel instead.
+        log_in(driver, base, "technician", "/login?next=%2F%09%2Fevil.example%2F")
+        check(driver.current_url.startswith(base + "/"), f"[{language}] login with a foreign next stays on the panel ({driver.current_url})")
         check(driver.current_url.endswith("/status"), f"[{language}] technician lands on the status page")
+        # Logging out takes the form's POST with its token; opening /logout does nothing.
+        driver.get(base + "/logout")
+        driver.get(base + "/status")
+        check(driver.current_url.endswith("/status"), f"[{language}] GET /logout leaves the session")
         body = text(driver)
         for word in expected["status"]:
             check(word in body, f"[{language}] status page shows {word!r}")

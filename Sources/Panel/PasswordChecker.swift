@@ -1,0 +1,72 @@
+import Dispatch
+
+/// Runs the deliberately slow PBKDF2 checks on a queue of its own, at most `concurrentChecks` at
+/// once and `waitingChecks` waiting; more are turned away at once. A login flood therefore costs
+/// at most `concurrentChecks` threads and never occupies the cooperative pool the agent's
+/// watchdog ping and /healthz run on.
+actor PasswordChecker {
+    private enum State {
+        case idle
+        /// `running` checks hold a slot; `waiting` wait for one, oldest first.
+        case busy(running: Int, waiting: [CheckedContinuation<Void, Never>])
+    }
+
+    /// Not the cooperative pool: a dispatch queue gets its own worker threads.
+    private static let queue = DispatchQueue(label: "fluorobox.panel.password-check", qos: .userInitiated, attributes: .concurrent)
+
+    let concurrentChecks: Int
+    let waitingChecks: Int
+    private var state = State.idle
+
+    init(concurrentChecks: Int = 2, waitingChecks: Int = 8) {
+        self.concurrentChecks = max(1, concurrentChecks)
+        self.waitingChecks = max(0, waitingChecks)
+    }
+
+    /// Whether `password` matches `hash` (false without a hash); nil when too many checks are
+    /// already running and waiting.
+    func matches(_ password: String, hash: PasswordHash?) async -> Bool? {
+        guard await takeSlot() else { return nil }
+        let matches = await withCheckedContinuation { continuation in
+            Self.queue.async { continuation.resume(returning: hash?.matches(password) ?? false) }
+        }
+        releaseSlot()
+        return matches
+    }
+
+    /// Checks holding a slot now.
+    var runningChecks: Int {
+        if case .busy(let running, _) = state { return running }
+        return 0
+    }
+
+    private func takeSlot() async -> Bool {
+        switch state {
+        case .idle:
+            state = .busy(running: 1, waiting: [])
+            return true
+        case .busy(let running, let waiting):
+            if running < concurrentChecks {
+                state = .busy(running: running + 1, waiting: waiting)
+                return true
+            }
+            guard waiting.count < waitingChecks else { return false }
+            // The slot is handed over by releaseSlot(), which keeps `running` as it is.
+            await withCheckedContinuation { continuation in
+                state = .busy(running: running, waiting: waiting + [continuation])
+            }
+            return true
+        }
+    }
+
+    private func releaseSlot() {
+        guard case .busy(let running, var waiting) = state else { return }
+        if waiting.isEmpty {
+            state = running > 1 ? .busy(running: running - 1, waiting: []) : .idle
+        } else {
+            let next = waiting.removeFirst()
+            state = .busy(running: running, waiting: waiting)
+            next.resume()
+        }
+    }
+}
