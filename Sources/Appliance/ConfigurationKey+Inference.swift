@@ -11,8 +11,8 @@ extension ConfigurationKey {
             configuration.modelPackages.packagesDirectory = try value.optionalText()
         },
         ConfigurationKey(
-            name: "inference.trustedKeys", kind: .stringList, defaultValue: ModelPublicKey.demoKeyText,
-            summary: "Ed25519 public keys (`ed25519:BASE64`) whose signed model packages the box accepts. The default is the project's demo key, for the shipped demo model only; list your own keys for real models."
+            name: "inference.trustedKeys", kind: .stringList, defaultValue: "",
+            summary: "Ed25519 public keys (`ed25519:BASE64`) whose signed model packages the box accepts: the platform's or vendor's model-signing keys. None by default, so no model installs until a key is configured (the box image is built with the platform's key)."
         ) { configuration, value throws(ConfigurationError) in
             var keys: [ModelPublicKey] = []
             for text in try value.list() {
@@ -23,6 +23,12 @@ extension ConfigurationKey {
                 }
             }
             configuration.modelPackages.trustedKeys = keys
+        },
+        ConfigurationKey(
+            name: "inference.trustDemoKey", kind: .boolean, defaultValue: "false",
+            summary: "Also trust the project's demo signing key, so the shipped demo model installs. Its private half is in the repository (anyone can sign with it): for development (`tools/run`) and demo images (`image/build --demo`) only, never on a box that sees patients."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.modelPackages.trustsDemoKey = try value.boolean()
         },
         ConfigurationKey(
             name: "inference.activePackages", kind: .stringList, defaultValue: "",

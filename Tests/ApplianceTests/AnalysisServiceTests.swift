@@ -28,7 +28,7 @@ struct AnalysisServiceTests {
             var settings = AnalysisSettings()
             settings.threads = 1
             service = AnalysisService(
-                settings: settings, store: store, packagesDirectory: folder.file("models"), packageSettings: ModelPackageSettings(),
+                settings: settings, store: store, packagesDirectory: folder.file("models"), packageSettings: ModelPackageSettings(trustedKeys: [.demo]),
                 gate: ReadinessGate(expecting: [AnalysisService.name]), logger: quietLogger
             )
             cache = AnalyzerCache(settings: settings, logger: quietLogger)

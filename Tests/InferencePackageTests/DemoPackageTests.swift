@@ -9,9 +9,9 @@ import Testing
 struct DemoPackageTests {
     static let folder = TestData.packageRoot + "/models/chest-phantom-demo"
 
-    @Test("it verifies with the default trusted key and says what it is and is not")
+    @Test("it verifies with the demo key and says what it is and is not")
     func verifies() throws {
-        let package = try ModelPackageVerifier(trustedKeys: ModelPackageSettings().trustedKeys).verify(directory: Self.folder)
+        let package = try ModelPackageVerifier(trustedKeys: [ModelPublicKey.demo]).verify(directory: Self.folder)
         let manifest = package.manifest
         #expect(package.keyID == ModelPublicKey.demo.keyID)
         #expect(manifest.id == "chest-phantom-demo" && manifest.task == "chest-findings")
@@ -32,7 +32,7 @@ struct DemoPackageTests {
         #expect(card.contains("AUROC") && card.contains("localisation hit rate") && card.contains("not for clinical use"))
     }
 
-    @Test("the committed demo private key is the pair of the default trusted key")
+    @Test("the committed demo private key is the pair of the demo public key, which no box trusts by default")
     func demoKey() throws {
         let text = try String(contentsOfFile: TestData.packageRoot + "/tools/model/keys/demo-signing.key", encoding: .utf8)
         #expect(text.contains("DEMO KEY"))
@@ -40,16 +40,23 @@ struct DemoPackageTests {
         #expect(key.publicKey == ModelPublicKey.demo)
         let published = try String(contentsOfFile: TestData.packageRoot + "/tools/model/keys/demo-signing.pub", encoding: .utf8)
         #expect(try ModelPublicKey(parsing: published) == ModelPublicKey.demo)
+        #expect(!ModelPackageSettings().trustedKeys.contains(.demo))
     }
 
-    @Test("a fresh box installs and activates it with the default configuration")
-    func installsOnAFreshBox() async throws {
+    @Test("a box with the default configuration refuses it; one that asks to trust the demo key installs and activates it")
+    func installsOnlyWhereTheDemoKeyIsTrusted() async throws {
         let data = TemporaryDirectory("demo-install")
+        // Its private key is in the repository: by default nothing signed with it installs.
         var result = try await ProcessRunner.run(ProcessRunner.fluorobox, ["model", "install", Self.folder, "--data-dir", data.path])
-        #expect(result.status == 0 && result.stdout.hasPrefix("installed chest-phantom-demo@2.0.0"), "\(result.stdout)\(result.stderr)")
-        result = try await ProcessRunner.run(ProcessRunner.fluorobox, ["model", "activate", "chest-phantom-demo@2.0.0", "--data-dir", data.path])
-        #expect(result.status == 0 && result.stdout == "task chest-findings: active chest-phantom-demo@2.0.0\n", "\(result.stderr)")
+        #expect(result.status == 1 && result.stderr.contains("not trusted"), "\(result.stdout)\(result.stderr)")
         result = try await ProcessRunner.run(ProcessRunner.fluorobox, ["model", "verify", Self.folder])
+        #expect(result.status == 1 && result.stdout.contains("not trusted"), "\(result.stdout)\(result.stderr)")
+        let demo = ["FLUOROBOX_INFERENCE_TRUST_DEMO_KEY": "true"]
+        result = try await ProcessRunner.run(ProcessRunner.fluorobox, ["model", "install", Self.folder, "--data-dir", data.path], environment: demo)
+        #expect(result.status == 0 && result.stdout.hasPrefix("installed chest-phantom-demo@2.0.0"), "\(result.stdout)\(result.stderr)")
+        result = try await ProcessRunner.run(ProcessRunner.fluorobox, ["model", "activate", "chest-phantom-demo@2.0.0", "--data-dir", data.path], environment: demo)
+        #expect(result.status == 0 && result.stdout == "task chest-findings: active chest-phantom-demo@2.0.0\n", "\(result.stderr)")
+        result = try await ProcessRunner.run(ProcessRunner.fluorobox, ["model", "verify", Self.folder], environment: demo)
         #expect(result.status == 0 && result.stdout.contains("intended use: A demonstration model trained on synthetic phantoms, not for clinical use."))
         // A box that trusts only its own vendor key refuses the demo package.
         let vendor = ModelSigningKey().publicKey.text

@@ -2,16 +2,32 @@
 public struct ModelPackageSettings: Sendable, Hashable {
     /// Folder for installed packages and activation state; nil means `models` in the data folder.
     public var packagesDirectory: String?
-    /// Keys whose signatures the box accepts. The default is the project's demo key only.
-    public var trustedKeys: [ModelPublicKey]
+    /// Keys configuration lists (`inference.trustedKeys`); none by default, because the only key
+    /// the project ships is the demo key, whose private half is public.
+    public var listedKeys: [ModelPublicKey]
+    /// Whether the demo key is trusted as well (`inference.trustDemoKey`): development
+    /// (tools/run) and demo images only. Kept apart from `listedKeys` so the two keys can be
+    /// read in any order.
+    public var trustsDemoKey: Bool
     /// Tasks whose active package configuration fixes (task → package); `model activate` and
     /// `model rollback` refuse to change these.
     public var pinnedActive: [String: PackageReference]
 
-    public init(packagesDirectory: String? = nil, trustedKeys: [ModelPublicKey] = [ModelPublicKey.demo], pinnedActive: [String: PackageReference] = [:]) {
+    public init(
+        packagesDirectory: String? = nil, trustedKeys: [ModelPublicKey] = [], trustsDemoKey: Bool = false,
+        pinnedActive: [String: PackageReference] = [:]
+    ) {
         self.packagesDirectory = packagesDirectory
-        self.trustedKeys = trustedKeys
+        self.listedKeys = trustedKeys
+        self.trustsDemoKey = trustsDemoKey
         self.pinnedActive = pinnedActive
+    }
+
+    /// Keys whose signatures the box accepts: the listed ones, plus the demo key when
+    /// `trustsDemoKey` asks for it. Setting it sets the listed keys.
+    public var trustedKeys: [ModelPublicKey] {
+        get { trustsDemoKey && !listedKeys.contains(.demo) ? listedKeys + [.demo] : listedKeys }
+        set { listedKeys = newValue }
     }
 
     /// The packages folder for a data folder.
@@ -37,6 +53,6 @@ public struct ModelPackageSettings: Sendable, Hashable {
 }
 
 extension ModelPublicKey {
-    /// The project's demo key (see ``demoKeyText``).
+    /// The project's demo key (see ``demoKeyText``); trusted only where configuration asks.
     public static let demo: ModelPublicKey = try! ModelPublicKey(parsing: demoKeyText)
 }
