@@ -72,7 +72,9 @@ public struct PanelApplication: Sendable {
         return Application(
             router: makeRouter(),
             server: server,
-            configuration: .init(address: .hostname(settings.listenAddress, port: settings.port), serverName: "fluorobox"),
+            // A deeper accept queue than the default 256: when a flood of connections overflows
+            // it the kernel drops SYNs, and a health probe among them waits for the 1 s retransmit.
+            configuration: .init(address: .hostname(settings.listenAddress, port: settings.port), serverName: "fluorobox", backlog: 1024),
             onServerRunning: { channel in await onServing(channel.localAddress?.port ?? settings.port) },
             logger: logger
         )
