@@ -250,6 +250,12 @@ struct JPEGLosslessDecoder {
                         restarts += 1
                         intervalStart = y
                     }
+                    // Data that ran out lines ago will not come back: stop at once rather than
+                    // decode the rest of a large frame from padding bits.
+                    if reader.overran {
+                        failure = PixelDataError(.damagedCompressedData, detail: "JPEG lossless data ends at line \(y) of \(height)")
+                        return
+                    }
                     let row = y * width
                     let firstLine = y == intervalStart
                     for x in 0..<width {

@@ -321,9 +321,21 @@ J2K_STREAM_END = bytes.fromhex(
 )
 
 
+# FuzzJPEGLS: a 27-byte JPEG-LS stream (68 x 4, 16-bit) on which CharLS 2.4.1 spends about 35 s
+# before it reports damaged data. Slow, not a crash, and nothing here can interrupt CharLS: kept
+# apart from the regression corpus (whose tests must be quick) until decoding runs where a
+# deadline can end it.
+JPEGLS_CHARLS_SLOW = bytes.fromhex("ffd8fff7000b100004004401011140ffda0008010100000000a240")
+
+SLOW = os.path.join(ROOT, "Fuzz", "Corpus", "slow")
+
+
 def fuzz_findings():
     eight = header(rows=8, columns=8, bits=8, stored=8)
     write(REGRESSION, "fuzz_j2k_stream_end.dcm", encapsulated_file("1.2.840.10008.1.2.4.90", J2K_STREAM_END, eight))
+    os.makedirs(SLOW, exist_ok=True)
+    write(SLOW, "jpegls_charls_35s.jls", JPEGLS_CHARLS_SLOW)
+    write(SLOW, "jpegls_charls_35s.dcm", encapsulated_file("1.2.840.10008.1.2.4.80", JPEGLS_CHARLS_SLOW, header(rows=4, columns=68, bits=16, stored=16)))
 
 
 def hostile_numbers(le, base):
