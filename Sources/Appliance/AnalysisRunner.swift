@@ -1,10 +1,15 @@
 import Analysis
 import Foundation
+import Inference
 import Logging
 import StudyStore
 
 /// Runs one claimed analysis from the stored bytes to the recorded result. Blocking: the
 /// service calls it off the cooperative pool.
+///
+/// The image is decoded and analysed in a worker process (``AnalysisIsolation``): what the
+/// agent takes from untrusted pixels is a JSON answer, so a decoder that traps fails one
+/// analysis, never the agent. The attempt was counted when the analysis was claimed.
 ///
 /// Order matters for a power cut: the overlay Secondary Capture goes through the promise
 /// first, then the result commits with a link to it. A cut between the two leaves the analysis
@@ -13,13 +18,16 @@ import StudyStore
 public struct AnalysisRunner: Sendable {
     public let store: StudyStore
     public let analyzer: ImageAnalyzer
-    public let secondaryCapture: Bool
+    public let settings: AnalysisSettings
+    /// The keys the worker accepts the package's signature from (the agent's own).
+    public let trustedKeys: [ModelPublicKey]
     public let logger: Logger
 
-    public init(store: StudyStore, analyzer: ImageAnalyzer, secondaryCapture: Bool, logger: Logger) {
+    public init(store: StudyStore, analyzer: ImageAnalyzer, settings: AnalysisSettings, trustedKeys: [ModelPublicKey], logger: Logger) {
         self.store = store
         self.analyzer = analyzer
-        self.secondaryCapture = secondaryCapture
+        self.settings = settings
+        self.trustedKeys = trustedKeys
         self.logger = logger
     }
 
@@ -33,34 +41,25 @@ public struct AnalysisRunner: Sendable {
         let analysisID = claimed.analysis.id!
         let sop = claimed.instance.sopInstanceUID
         let started = ContinuousClock.now
-        let bytes: [UInt8]
-        do {
-            bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: store.directory.absolute(claimed.instance.blobPath))))
-        } catch {
-            return fail(analysisID, "cannot read the stored image: \(error.localizedDescription)", retryable: true)
+        let report: AnalysisReport
+        let overlayJPEG: [UInt8]?
+        switch read(claimed) {
+        case .success(let answer):
+            guard let answered = answer.report else {
+                return fail(analysisID, answer.failure ?? "the analysis gave no report", retryable: answer.retryable)
+            }
+            report = answered
+            overlayJPEG = answer.overlayJPEG.map { [UInt8]($0) }
+        case .failure(let failure):
+            // A crash, a memory limit or a time-out: retried until the attempts run out, then
+            // failed for good with this reason.
+            return fail(analysisID, failure.reason, retryable: true)
         }
-        let input: AnalysisInput
-        do {
-            input = try AnalysisInput(decoding: bytes)
-        } catch {
-            return fail(analysisID, error.description, retryable: false)
-        }
-        let decodeMilliseconds = Self.milliseconds(ContinuousClock.now - started)
-        let result: ImageAnalyzer.Result
-        do {
-            result = try analyzer.analyze(
-                image: input.image, sourceBytes: bytes, studyInstanceUID: claimed.study.studyInstanceUID,
-                sopInstanceUID: sop, decodeMilliseconds: decodeMilliseconds
-            )
-        } catch {
-            return fail(analysisID, error.description, retryable: !error.isUnreadableImage)
-        }
-        let report = result.report
         var overlayInstanceID: Int64?
-        if secondaryCapture, let overlay = result.overlayJPEG {
+        if settings.secondaryCapture, let overlay = overlayJPEG {
             do {
                 let capture = try OverlaySecondaryCapture(
-                    overlayJPEG: overlay, width: input.image.width, height: input.image.height,
+                    overlayJPEG: overlay, width: report.source.width, height: report.source.height,
                     subject: .init(
                         studyInstanceUID: claimed.study.studyInstanceUID, sourceSOPInstanceUID: sop,
                         patientName: claimed.study.patientName, patientID: claimed.study.patientID,
@@ -100,6 +99,23 @@ public struct AnalysisRunner: Sendable {
             return .recorded(recorded)
         } catch {
             return fail(analysisID, "cannot record the result: \(error)", retryable: true)
+        }
+    }
+
+    /// Decodes and analyses the claimed image where ``AnalysisSettings/isolation`` says.
+    private func read(_ claimed: ClaimedAnalysis) -> Result<AnalysisWorker.Response, AnalysisWorkerProcess.Failure> {
+        let request = AnalysisWorker.Request(
+            imagePath: store.directory.absolute(claimed.instance.blobPath), packageDirectory: analyzer.package.directory,
+            packageSHA256: analyzer.package.packageSHA256, trustedKeys: trustedKeys.map(\.text), threads: settings.threads,
+            studyInstanceUID: claimed.study.studyInstanceUID, sopInstanceUID: claimed.instance.sopInstanceUID,
+            memoryLimitBytes: settings.workerMemoryLimitBytes
+        )
+        switch settings.isolation {
+        case .inProcess:
+            return .success(AnalysisWorker.run(request, analyzer: analyzer))
+        case .childProcess(let executable):
+            let worker = AnalysisWorkerProcess(executable: executable ?? AnalysisWorkerProcess.runningProgram, timeoutSeconds: settings.workerTimeoutSeconds)
+            return worker.run(request)
         }
     }
 

@@ -58,7 +58,7 @@ public struct AnalysisService: Service {
         guard let analyzer = await loader.analyzer(packagesDirectory: packagesDirectory, packageSettings: packageSettings) else {
             return false
         }
-        let runner = AnalysisRunner(store: store, analyzer: analyzer, secondaryCapture: settings.secondaryCapture, logger: logger)
+        let runner = AnalysisRunner(store: store, analyzer: analyzer, settings: settings, trustedKeys: packageSettings.trustedKeys, logger: logger)
         do {
             return try await BlockingIO.run { () -> Bool in
                 guard let claimed = try store.claimNextAnalysis(tasks: [task]) else { return false }

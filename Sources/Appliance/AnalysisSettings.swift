@@ -10,6 +10,14 @@ public struct AnalysisSettings: Sendable, Hashable {
     public var secondaryCapture = true
     /// Seconds between looks for new work when the queue is empty or no model is active.
     public var pollSeconds: Double = 1
+    /// Runs an analysis may start before it fails for good (a run a crash ended counts).
+    public var maxAttempts = 3
+    /// Where images are decoded and analysed: a child process per image by default.
+    public var isolation: AnalysisIsolation = .childProcess(executable: nil)
+    /// The worker process's heap cap; an image that needs more fails that analysis only.
+    public var workerMemoryLimitBytes: UInt64 = 2048 << 20
+    /// Seconds a worker may take for one image before it is stopped (the attempt counts).
+    public var workerTimeoutSeconds: Double = 300
 
     public init() {}
 }

@@ -82,7 +82,8 @@ public struct ApplianceConfiguration: Sendable, Hashable {
             dataDirectory: DataDirectory(path: dataDirectory),
             destinations: destinations,
             retention: retention,
-            busyTimeoutSeconds: storeBusyTimeoutSeconds
+            busyTimeoutSeconds: storeBusyTimeoutSeconds,
+            analysisAttemptLimit: analysis.maxAttempts
         )
     }
 }

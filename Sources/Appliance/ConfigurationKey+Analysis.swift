@@ -31,5 +31,29 @@ extension ConfigurationKey {
         ) { configuration, value throws(ConfigurationError) in
             configuration.analysis.pollSeconds = try value.positive()
         },
+        ConfigurationKey(
+            name: "analysis.maxAttempts", kind: .number, defaultValue: "3",
+            summary: "Runs an analysis may start before it fails for good (1–20); each is counted before the image is read, so an image that crashes its reader cannot loop. A technician can retry a failed analysis (`fluorobox analysis retry`, or the panel)."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.analysis.maxAttempts = try value.integer(in: 1...20)
+        },
+        ConfigurationKey(
+            name: "analysis.isolation", kind: .string, defaultValue: "process",
+            summary: "`process`: decode and analyse each image in a child process, so an image that crashes a decoder or exhausts its memory fails that analysis only; `none`: in the agent itself (development only: such an image stops the agent)."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.analysis.isolation = try value.choice(["process", "none"]) == "process" ? .childProcess(executable: nil) : .inProcess
+        },
+        ConfigurationKey(
+            name: "analysis.workerMemoryMiB", kind: .number, defaultValue: "2048",
+            summary: "Heap cap of the analysis process, in MiB (64–65536); an image that needs more fails its analysis with that reason."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.analysis.workerMemoryLimitBytes = UInt64(try value.integer(in: 64...65536)) << 20
+        },
+        ConfigurationKey(
+            name: "analysis.workerTimeoutSeconds", kind: .number, defaultValue: "300",
+            summary: "Seconds the analysis process may take for one image before it is stopped; the attempt counts."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.analysis.workerTimeoutSeconds = try value.positive()
+        },
     ]
 }

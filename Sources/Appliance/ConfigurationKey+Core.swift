@@ -41,6 +41,19 @@ extension ConfigurationKey {
             configuration.retention.maximumStoreBytes = try value.size()
         },
         ConfigurationKey(
+            name: "retention.quarantineMaxBytes", kind: .size, defaultValue: "1GB",
+            summary: "Bytes quarantine/ (content nobody could file, kept for a person) may hold; past it, or past `retention.quarantineMaxFiles`, the oldest files are removed (audited)."
+        ) { configuration, value throws(ConfigurationError) in
+            guard let bytes = try value.size() else { throw value.invalid("a quarantine needs a bound") }
+            configuration.retention.quarantineMaximumBytes = bytes
+        },
+        ConfigurationKey(
+            name: "retention.quarantineMaxFiles", kind: .number, defaultValue: "1000",
+            summary: "Files quarantine/ may hold (1–1000000); past it the oldest are removed (audited)."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.retention.quarantineMaximumFiles = try value.integer(in: 1...1_000_000)
+        },
+        ConfigurationKey(
             name: "retention.checkIntervalSeconds", kind: .number, defaultValue: "60",
             summary: "Seconds between retention passes."
         ) { configuration, value throws(ConfigurationError) in

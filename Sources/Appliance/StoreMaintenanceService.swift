@@ -25,7 +25,10 @@ public struct StoreMaintenanceService: Service {
         try? await cancelWhenGracefulShutdown {
             while true {
                 do {
-                    try await BlockingIO.run { try store.enforceRetention() }
+                    try await BlockingIO.run {
+                        _ = try store.enforceRetention()
+                        try store.enforceQuarantineBounds()
+                    }
                 } catch {
                     logger.error("retention pass failed", metadata: ["error": "\(error)"])
                 }

@@ -10,6 +10,8 @@ public struct RecoveryReport: Sendable, Hashable, Codable {
     public var finishedEvictions: Int = 0
     /// Analyses found `running`, set back to `pending`.
     public var requeuedAnalyses: Int = 0
+    /// Analyses found `running` that had used every attempt, failed for good.
+    public var failedAnalyses: Int = 0
     /// Outbox items found `sending`, set back to `queued`.
     public var requeuedOutboxItems: Int = 0
     /// "ok", or what `PRAGMA quick_check` reported.
@@ -24,13 +26,14 @@ public struct RecoveryReport: Sendable, Hashable, Codable {
     /// True when recovery changed nothing and found nothing wrong.
     public var isClean: Bool {
         removedTemporaryFiles == 0 && quarantinedOrphanBlobs.isEmpty && missingBlobs.isEmpty
-            && finishedEvictions == 0 && requeuedAnalyses == 0 && requeuedOutboxItems == 0 && quickCheckPassed
+            && finishedEvictions == 0 && requeuedAnalyses == 0 && failedAnalyses == 0 && requeuedOutboxItems == 0 && quickCheckPassed
     }
 
     public var summary: String {
         "quick_check \(quickCheckPassed ? "ok" : "FAILED: " + quickCheck.prefix(3).joined(separator: "; ")), "
             + "\(removedTemporaryFiles) temp file(s) removed, \(quarantinedOrphanBlobs.count) orphan blob(s) quarantined, "
             + "\(missingBlobs.count) missing blob(s), \(finishedEvictions) eviction(s) finished, "
-            + "\(requeuedAnalyses) analysis(es) and \(requeuedOutboxItems) outbox item(s) re-queued"
+            + "\(requeuedAnalyses) analysis(es) and \(requeuedOutboxItems) outbox item(s) re-queued, "
+            + "\(failedAnalyses) analysis(es) failed for good after every attempt"
     }
 }

@@ -8,17 +8,22 @@ public struct StoreConfiguration: Sendable {
     public var retention: RetentionPolicy
     /// How long a writer waits for another process's transaction before failing (seconds).
     public var busyTimeoutSeconds: Double
+    /// Runs an analysis may start (each counted when it is claimed, before any decoding) before
+    /// it fails for good; a run a crash ended counts too, so a hostile image cannot loop.
+    public var analysisAttemptLimit: Int
 
     public init(
         dataDirectory: DataDirectory,
         destinations: [Destination] = [.platform],
         retention: RetentionPolicy = RetentionPolicy(),
-        busyTimeoutSeconds: Double = 30
+        busyTimeoutSeconds: Double = 30,
+        analysisAttemptLimit: Int = 3
     ) {
         self.dataDirectory = dataDirectory
         self.destinations = destinations
         self.retention = retention
         self.busyTimeoutSeconds = busyTimeoutSeconds
+        self.analysisAttemptLimit = max(1, analysisAttemptLimit)
     }
 }
 
@@ -31,15 +36,23 @@ public struct RetentionPolicy: Sendable, Hashable {
     public var hardLimit: StorageThreshold
     /// An optional cap on the bytes of blobs kept, for a data partition shared with other uses.
     public var maximumStoreBytes: UInt64?
+    /// Bounds of quarantine/ (bytes nobody could file, kept for a person): past either, the
+    /// oldest files go, so a sender of garbage cannot fill the disk through it.
+    public var quarantineMaximumBytes: UInt64
+    public var quarantineMaximumFiles: Int
 
     public init(
         softLimit: StorageThreshold = .percent(10),
         hardLimit: StorageThreshold = .percent(3),
-        maximumStoreBytes: UInt64? = nil
+        maximumStoreBytes: UInt64? = nil,
+        quarantineMaximumBytes: UInt64 = 1 << 30,
+        quarantineMaximumFiles: Int = 1000
     ) {
         self.softLimit = softLimit
         self.hardLimit = hardLimit
         self.maximumStoreBytes = maximumStoreBytes
+        self.quarantineMaximumBytes = quarantineMaximumBytes
+        self.quarantineMaximumFiles = quarantineMaximumFiles
     }
 }
 
@@ -92,7 +105,8 @@ public enum ByteCount {
         case "T", "TB", "TIB": multiplier = 1024 * 1024 * 1024 * 1024
         default: return nil
         }
-        return UInt64(number * multiplier)
+        // UInt64(exactly:) rather than UInt64(_:), which traps past 2^64 ("99999999999999999999TB").
+        return UInt64(exactly: (number * multiplier).rounded(.down))
     }
 
     /// "1.5 GiB" style, for people.

@@ -18,6 +18,7 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
             case database = "a database operation failed"
             case alreadyRunning = "another agent owns this data folder"
             case notFound = "no such record"
+            case wrongState = "the record is not in a state that allows this"
         }
 
         fileprivate let value: Value
@@ -33,6 +34,7 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         public static let database = Code(value: .database)
         public static let alreadyRunning = Code(value: .alreadyRunning)
         public static let notFound = Code(value: .notFound)
+        public static let wrongState = Code(value: .wrongState)
 
         public var description: String { value.rawValue }
     }

@@ -150,6 +150,18 @@ enum StoreMigrations {
                 t.add(column: "document", .blob)
             }
         }
+        migrator.registerMigration("v6-hardening") { db in
+            // A technician's dismissal of an analysis that failed for good (it stays failed,
+            // no longer listed as needing a person), and the Patient ID an instance carried when
+            // its Study Instance UID already belonged to another patient.
+            try db.alter(table: "analysis") { t in
+                t.add(column: "dismissedAt", .datetime)
+                t.add(column: "dismissedBy", .text)
+            }
+            try db.alter(table: "instance") { t in
+                t.add(column: "conflictingPatientID", .text)
+            }
+        }
         return migrator
     }
 }

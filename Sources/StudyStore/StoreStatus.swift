@@ -7,6 +7,11 @@ public struct StoreStatus: Sendable, Codable {
     public var instancesByBlobState: [String: Int]
     public var instancesReceivedToday: Int
     public var analysesByStatus: [String: Int]
+    /// Analyses that failed for good and were not dismissed, newest first (at most 20): each
+    /// needs a technician's retry or dismissal.
+    public var failedAnalyses: [FailedAnalysis] = []
+    /// What quarantine/ holds against its bounds (nil when the folder could not be read).
+    public var quarantine: QuarantineSummary? = nil
     public var destinations: [DestinationBacklog]
     public var storage: StorageReport
     public var lastRecovery: AuditEntry?

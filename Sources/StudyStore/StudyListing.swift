@@ -24,6 +24,8 @@ public struct InstanceListing: Sendable, Hashable, Codable {
     public var sourceDetail: String?
     public var blobState: BlobState
     public var uidConflict: Bool
+    /// The Patient ID this instance carried when its study belonged to another patient.
+    public var conflictingPatientID: String?
     public var receivedAt: Date
     /// Summary over destinations: `not-queued`, `queued`, `sending`, `sent` or `rejected`.
     public var syncState: String
@@ -53,4 +55,8 @@ public struct AnalysisListing: Sendable, Hashable, Codable {
     /// The report's one-line summary ("Flagged for review: …" or "Nothing flagged …").
     public var summary: String?
     public var error: String?
+    /// Runs started, including ones a crash ended.
+    public var attempts: Int
+    /// Set when a technician dismissed this failed analysis.
+    public var dismissedAt: Date?
 }

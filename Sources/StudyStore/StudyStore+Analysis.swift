@@ -35,13 +35,11 @@ public struct AnalysisOutcome: Sendable {
 }
 
 extension StudyStore {
-    /// Tries before an analysis that keeps failing for a reason that may pass (a model that
-    /// cannot load, a full disk while writing the overlay) is marked failed for good.
-    public static let analysisAttemptLimit = 3
-
-    /// Takes the oldest pending analysis of one of `tasks` and marks it running. An analysis
-    /// whose image is no longer on disk (evicted or missing) fails at once with that reason.
-    /// Start-up recovery puts analyses left running by a crash back to pending.
+    /// Takes the oldest pending analysis of one of `tasks`, marks it running and counts the
+    /// attempt in the same transaction, before anything reads the image: a run that kills the
+    /// agent has been counted. An analysis whose image is no longer on disk (evicted or missing)
+    /// fails at once with that reason. Start-up recovery puts analyses left running by a crash
+    /// back to pending, or fails them for good once they used every attempt.
     public func claimNextAnalysis(tasks: [String]) throws(StoreError) -> ClaimedAnalysis? {
         try write("claiming an analysis") { db -> ClaimedAnalysis? in
             while var analysis = try AnalysisRecord
@@ -133,7 +131,7 @@ extension StudyStore {
     public func failAnalysis(id: Int64, reason: String, retryable: Bool) throws(StoreError) {
         try write("recording a failed analysis \(id)") { db in
             guard var analysis = try AnalysisRecord.fetchOne(db, key: id) else { return }
-            let final = !retryable || analysis.attempts >= Self.analysisAttemptLimit
+            let final = !retryable || analysis.attempts >= configuration.analysisAttemptLimit
             analysis.status = final ? .failed : .pending
             analysis.error = reason
             analysis.finishedAt = final ? Date() : nil
@@ -168,6 +166,81 @@ extension StudyStore {
         try read("reading results") { db in
             try ResultRecord.filter(ResultRecord.Columns.instanceID == instanceID)
                 .order(ResultRecord.Columns.id.desc).fetchAll(db)
+        }
+    }
+}
+
+extension StudyStore {
+    /// Analyses that failed for good and nobody dismissed yet, newest first: what the panel and
+    /// `fluorobox status` show a technician.
+    public func failedAnalyses(limit: Int = 50) throws(StoreError) -> [FailedAnalysis] {
+        try read("listing failed analyses") { db in try Self.failedAnalyses(db, limit: limit) }
+    }
+
+    static func failedAnalyses(_ db: Database, limit: Int) throws -> [FailedAnalysis] {
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT a.id, a.task, a.attempts, a.error, a.finishedAt, i.sopInstanceUID, s.studyInstanceUID
+            FROM analysis a JOIN instance i ON i.id = a.instanceID JOIN study s ON s.id = i.studyID
+            WHERE a.status = 'failed' AND a.dismissedAt IS NULL
+            ORDER BY a.finishedAt DESC, a.id DESC LIMIT ?
+            """, arguments: [limit])
+        return rows.map { row in
+            FailedAnalysis(
+                id: row["id"], task: row["task"], attempts: row["attempts"], reason: row["error"] ?? "no reason recorded",
+                failedAt: row["finishedAt"], sopInstanceUID: row["sopInstanceUID"], studyInstanceUID: row["studyInstanceUID"]
+            )
+        }
+    }
+
+    /// A technician's retry of a failed analysis: back to pending with a fresh count of
+    /// attempts, audited with who asked.
+    public func retryAnalysis(id: Int64, by actor: String) throws(StoreError) {
+        try write("retrying analysis \(id)") { db in
+            guard var analysis = try AnalysisRecord.fetchOne(db, key: id) else {
+                throw StoreError(.notFound, "analysis \(id) does not exist")
+            }
+            guard analysis.status == .failed else {
+                throw StoreError(.wrongState, "analysis \(id) is \(analysis.status.rawValue), not failed; only a failed analysis can be retried")
+            }
+            let previous = analysis.error ?? ""
+            analysis.status = .pending
+            analysis.attempts = 0
+            analysis.error = nil
+            analysis.startedAt = nil
+            analysis.finishedAt = nil
+            analysis.dismissedAt = nil
+            analysis.dismissedBy = nil
+            analysis.queuedAt = Date()
+            try analysis.update(db)
+            var event = AuditEventRecord(
+                kind: "analysis.retried", severity: .warning, instanceID: analysis.instanceID,
+                message: "\(actor) asked to run analysis \(id) (\(analysis.task)) again; it had failed: \(previous)",
+                details: ["analysisID": String(id), "by": actor]
+            )
+            try event.insert(db)
+        }
+    }
+
+    /// A technician's dismissal of a failed analysis: it stays failed with its reason, and is
+    /// no longer listed as needing attention. Audited with who dismissed it.
+    public func dismissAnalysis(id: Int64, by actor: String) throws(StoreError) {
+        try write("dismissing analysis \(id)") { db in
+            guard var analysis = try AnalysisRecord.fetchOne(db, key: id) else {
+                throw StoreError(.notFound, "analysis \(id) does not exist")
+            }
+            guard analysis.status == .failed else {
+                throw StoreError(.wrongState, "analysis \(id) is \(analysis.status.rawValue), not failed; only a failed analysis can be dismissed")
+            }
+            guard analysis.dismissedAt == nil else { return }
+            analysis.dismissedAt = Date()
+            analysis.dismissedBy = actor
+            try analysis.update(db)
+            var event = AuditEventRecord(
+                kind: "analysis.dismissed", severity: .info, instanceID: analysis.instanceID,
+                message: "\(actor) dismissed failed analysis \(id) (\(analysis.task)): \(analysis.error ?? "")",
+                details: ["analysisID": String(id), "by": actor]
+            )
+            try event.insert(db)
         }
     }
 }

@@ -35,6 +35,14 @@ extension StudyStore {
             }
 
             var study = try StudyRecord.filter(StudyRecord.Columns.studyInstanceUID == description.studyInstanceUID).fetchOne(db)
+            // A Study Instance UID that already belongs to another patient: a modality reusing
+            // UIDs or a hostile sender. The instance is filed in that study (the UID says so) but
+            // flagged and shown, never merged silently into another patient's record.
+            var conflictingPatientID: String?
+            if let existing = study, let known = existing.patientID, !known.isEmpty,
+               let incoming = description.patientID, !incoming.isEmpty, incoming != known {
+                conflictingPatientID = incoming
+            }
             if study == nil {
                 var created = StudyRecord(
                     id: nil, studyInstanceUID: description.studyInstanceUID,
@@ -62,10 +70,20 @@ extension StudyStore {
                 uidGenerated: description.uidsGenerated, sha256: staged.sha256, size: staged.size,
                 blobPath: blobPath, blobState: .present, format: description.format,
                 transferSyntaxUID: description.transferSyntaxUID, source: origin.source,
-                sourceDetail: origin.detail, uidConflict: !sameUID.isEmpty, receivedAt: now, evictedAt: nil
+                sourceDetail: origin.detail, uidConflict: !sameUID.isEmpty, conflictingPatientID: conflictingPatientID,
+                receivedAt: now, evictedAt: nil
             )
             try instance.insert(db)
             let instanceID = instance.id!
+            if let conflictingPatientID {
+                var conflict = AuditEventRecord(
+                    kind: "instance.patient-conflict", severity: .warning, instanceID: instanceID,
+                    message: "instance \(description.sopInstanceUID) names Patient ID \(conflictingPatientID), but its study "
+                        + "\(description.studyInstanceUID) belongs to another Patient ID; filed there and flagged for a person to check",
+                    details: ["sha256": staged.sha256, "studyInstanceUID": description.studyInstanceUID]
+                )
+                try conflict.insert(db)
+            }
 
             for var other in sameUID where !other.uidConflict {
                 other.uidConflict = true
@@ -115,8 +133,20 @@ extension StudyStore {
     }
 
     /// After a failed commit, removes a just-filed blob that no row names (nothing was
-    /// acknowledged for it). When the database cannot even be read, start-up recovery decides.
+    /// acknowledged for it). The caller has released its own share of the intake lock.
+    ///
+    /// Another intake of the same bytes may have renamed its copy onto the same name and be
+    /// about to commit and acknowledge: every intake holds the intake lock shared from staging
+    /// to commit, so the blob goes only when the lock can be had exclusively at once (no intake
+    /// in flight) and no row names it. Otherwise it stays, and start-up recovery, which holds
+    /// the lock exclusively, takes it as an orphan. When the database cannot be read, recovery
+    /// decides too.
     func removeUnreferencedBlob(sha256: String, relativePath: String) {
+        guard let lock = try? FileLock(path: directory.intakeLockPath), (try? lock.tryLock(.exclusive)) == true else {
+            logger.notice("a blob whose commit failed is left for start-up recovery: another intake is in flight", metadata: ["sha256": "\(sha256)"])
+            return
+        }
+        defer { lock.unlock() }
         guard let referenced = try? database.read({ db in
             try InstanceRecord.filter(InstanceRecord.Columns.sha256 == sha256).fetchCount(db) > 0
         }), !referenced else { return }
@@ -145,6 +175,11 @@ extension StudyStore {
             try event.insert(db)
         }
         logger.error("unreadable content quarantined", metadata: ["path": "\(relative)", "reason": "\(reason)"])
+        do {
+            try enforceQuarantineBounds()
+        } catch {
+            logger.error("cannot keep quarantine within its bounds", metadata: ["error": "\(error)"])
+        }
         return relative
     }
 

@@ -6,7 +6,7 @@ extension StudyStore {
     static func newestAnalyses(_ db: Database) throws -> [Int64: AnalysisListing] {
         var listings: [Int64: AnalysisListing] = [:]
         let rows = try Row.fetchCursor(db, sql: """
-            SELECT a.instanceID, a.task, a.status, a.modelID, a.modelVersion, a.error, r.flagged, r.qualityVerdict, r.report
+            SELECT a.instanceID, a.task, a.status, a.modelID, a.modelVersion, a.error, a.attempts, a.dismissedAt, r.flagged, r.qualityVerdict, r.report
             FROM analysis a LEFT JOIN result r ON r.analysisID = a.id
             WHERE a.id = (SELECT MAX(b.id) FROM analysis b WHERE b.instanceID = a.instanceID)
             """)
@@ -19,7 +19,8 @@ extension StudyStore {
             listings[row["instanceID"]] = AnalysisListing(
                 task: row["task"], status: AnalysisStatus(rawValue: row["status"]) ?? .pending,
                 model: modelID.map { "\($0)@\(modelVersion ?? "?")" }, flagged: row["flagged"],
-                qualityVerdict: row["qualityVerdict"], summary: summary, error: row["error"]
+                qualityVerdict: row["qualityVerdict"], summary: summary, error: row["error"],
+                attempts: row["attempts"], dismissedAt: row["dismissedAt"]
             )
         }
         return listings
@@ -50,6 +51,7 @@ extension StudyStore {
                             sha256: instance.sha256, size: instance.size, format: instance.format,
                             source: instance.source, sourceDetail: instance.sourceDetail,
                             blobState: instance.blobState, uidConflict: instance.uidConflict,
+                            conflictingPatientID: instance.conflictingPatientID,
                             receivedAt: instance.receivedAt,
                             syncState: InstanceListing.summarise(Array(perDestination.values)),
                             destinations: perDestination.mapValues(\.rawValue),
@@ -63,6 +65,7 @@ extension StudyStore {
 
     /// Counts, backlog per destination, storage and the latest recovery, for status views.
     public func status(now: Date = Date()) throws(StoreError) -> StoreStatus {
+        let quarantine = try? quarantineSummary()
         let storage = try storageReport()
         return try read("reading status") { db in
             let startOfDay = Calendar.current.startOfDay(for: now)
@@ -126,7 +129,7 @@ extension StudyStore {
                 .filter(AuditEventRecord.Columns.at >= now.addingTimeInterval(-86_400))
                 .order(AuditEventRecord.Columns.id.desc).limit(20).fetchAll(db).map(entry)
             let migrations = try StoreMigrations.migrator.appliedMigrations(db)
-            return StoreStatus(
+            var status = StoreStatus(
                 studies: try StudyRecord.fetchCount(db),
                 instances: try InstanceRecord.fetchCount(db),
                 instancesByBlobState: byBlobState,
@@ -139,6 +142,9 @@ extension StudyStore {
                 schemaVersion: migrations.last ?? "none",
                 sqliteVersion: try String.fetchOne(db, sql: "SELECT sqlite_version()") ?? "unknown"
             )
+            status.failedAnalyses = try Self.failedAnalyses(db, limit: 20)
+            status.quarantine = quarantine
+            return status
         }
     }
 

@@ -33,15 +33,38 @@ extension StudyStore {
 
         try reconcileBlobs(&report)
 
-        let (analyses, outbox) = try write("re-queueing interrupted work") { db -> (Int, Int) in
+        let limit = configuration.analysisAttemptLimit
+        let (failed, analyses, outbox) = try write("re-queueing interrupted work") { db -> (Int, Int, Int) in
+            // An analysis the agent died in has had its attempt counted when it was claimed. One
+            // that used every attempt is what kills the agent (a hostile image): it fails for good
+            // rather than being handed to the next start, which would die the same way.
+            let exhausted = try AnalysisRecord
+                .filter(AnalysisRecord.Columns.status == AnalysisStatus.running && AnalysisRecord.Columns.attempts >= limit)
+                .fetchAll(db)
+            let now = Date()
+            for var analysis in exhausted {
+                analysis.status = .failed
+                analysis.finishedAt = now
+                analysis.error = "the agent stopped during this analysis \(analysis.attempts) time(s) (a crash, a kill or a power cut "
+                    + "while the image was being read); it is not tried again unless a technician retries it"
+                try analysis.update(db)
+                var event = AuditEventRecord(
+                    kind: "analysis.failed", severity: .error, instanceID: analysis.instanceID,
+                    message: "\(analysis.task) on instance \(analysis.instanceID) failed for good: \(analysis.error!)",
+                    details: ["analysisID": String(analysis.id!), "attempts": String(analysis.attempts)]
+                )
+                try event.insert(db)
+            }
             try db.execute(sql: "UPDATE analysis SET status = 'pending', startedAt = NULL WHERE status = 'running'")
             let analyses = db.changesCount
             try db.execute(
                 sql: "UPDATE outboxItem SET state = 'queued', nextAttemptAt = ? WHERE state = 'sending'",
                 arguments: [Date()]
             )
-            return (analyses, db.changesCount)
+            return (exhausted.count, analyses, db.changesCount)
         }
+        report.failedAnalyses = failed
+        _ = try? enforceQuarantineBounds()
         report.requeuedAnalyses = analyses
         report.requeuedOutboxItems = outbox
 
@@ -56,6 +79,7 @@ extension StudyStore {
                     "missingBlobs": report.missingBlobs.joined(separator: ","),
                     "finishedEvictions": String(report.finishedEvictions),
                     "requeuedAnalyses": String(report.requeuedAnalyses),
+                    "failedAnalyses": String(report.failedAnalyses),
                     "requeuedOutboxItems": String(report.requeuedOutboxItems),
                     "quickCheck": report.quickCheck.joined(separator: "; "),
                 ]

@@ -4,14 +4,16 @@ import POSIXSupport
 
 extension StudyStore {
     /// Instances whose blob may go: present, delivered to every destination it was queued for,
-    /// and not waiting for an analysis. Oldest first.
+    /// and not being read by an analysis right now. A pending analysis does not keep a synced
+    /// blob (it is not unsynced data: a task with no active model would otherwise fill the disk
+    /// until intake stops), but those go last: oldest without pending analysis first.
     private static let evictableSQL = """
         SELECT instance.* FROM instance
         WHERE blobState = 'present'
           AND EXISTS (SELECT 1 FROM outboxItem o WHERE o.instanceID = instance.id)
           AND NOT EXISTS (SELECT 1 FROM outboxItem o WHERE o.instanceID = instance.id AND o.state != 'sent')
-          AND NOT EXISTS (SELECT 1 FROM analysis a WHERE a.instanceID = instance.id AND a.status IN ('pending', 'running'))
-        ORDER BY receivedAt, id
+          AND NOT EXISTS (SELECT 1 FROM analysis a WHERE a.instanceID = instance.id AND a.status = 'running')
+        ORDER BY EXISTS (SELECT 1 FROM analysis a WHERE a.instanceID = instance.id AND a.status = 'pending'), receivedAt, id
         """
 
     /// Disk and store figures against the configured thresholds.

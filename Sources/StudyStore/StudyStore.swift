@@ -143,6 +143,7 @@ public final class StudyStore: Sendable {
         do {
             receipt = try commitInstance(staged: staged, blobPath: relativePath, description: description, origin: origin)
         } catch {
+            staged.intakeLock.unlock()
             removeUnreferencedBlob(sha256: staged.sha256, relativePath: relativePath)
             throw error
         }

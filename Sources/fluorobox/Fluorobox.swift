@@ -12,7 +12,7 @@ struct Fluorobox: AsyncParsableCommand {
             AuditCommand.self, DemoStudyCommand.self, ConfigCommand.self,
             USBCommand.self, RegisterCommand.self, ModelCommand.self, DICOMCommand.self, AnalyzeCommand.self,
             SelfTestCommand.self, DiagnosticsCommand.self, PanelPasswordCommand.self,
-            SyncCommand.self,
+            SyncCommand.self, AnalysisCommand.self, QuarantineCommand.self, AnalysisWorkerCommand.self,
         ]
     )
 }

@@ -18,6 +18,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Port of the DICOM listener (0 picks a free one); overrides dicom.port.")
     var dicomPort: Int?
 
+    @Option(name: .long, help: "Port of the status panel (0 picks a free one; the port in use is in run/agent.json); overrides panel.port.")
+    var panelPort: Int?
+
     @Option(name: .long, help: "Base URL of the platform (fluorobox-hub) to sync to; overrides sync.hubURL.")
     var hubURL: String?
 
@@ -28,6 +31,10 @@ struct ServeCommand: AsyncParsableCommand {
         if let dicomPort {
             guard (0...65535).contains(dicomPort) else { throw ValidationError("--dicom-port must be from 0 to 65535") }
             configuration.dicom.port = dicomPort
+        }
+        if let panelPort {
+            guard (0...65535).contains(panelPort) else { throw ValidationError("--panel-port must be from 0 to 65535") }
+            configuration.panel.port = panelPort
         }
         let logger = common.bootstrapLogging(level: configuration.logLevel, file: AgentLogFile(directory: DataDirectory(path: configuration.dataDirectory)))
         do {

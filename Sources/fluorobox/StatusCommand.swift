@@ -145,6 +145,16 @@ enum StatusText {
         }
         let analyses = store.analysesByStatus.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
         lines.append("Analyses:   \(analyses.isEmpty ? "none" : analyses.joined(separator: ", "))")
+        if !store.failedAnalyses.isEmpty {
+            lines.append("Failed:     \(plural(store.failedAnalyses.count, "analysis needs", "analyses need")) a technician (fluorobox analysis retry|dismiss ID):")
+            for failed in store.failedAnalyses.prefix(5) {
+                lines.append("            #\(failed.id) \(failed.sopInstanceUID), \(plural(failed.attempts, "attempt", "attempts")): \(failed.reason)")
+            }
+        }
+        if let quarantine = store.quarantine, quarantine.files > 0 {
+            lines.append("Quarantine: \(plural(quarantine.files, "file", "files")), \(ByteCount.format(quarantine.bytes)) "
+                + "(bounds \(quarantine.maximumFiles) files, \(ByteCount.format(quarantine.maximumBytes)); fluorobox quarantine clear)")
+        }
         if let recovery = store.lastRecovery {
             lines.append("Recovery:   \(time.string(from: recovery.at)) \(recovery.severity.rawValue): \(recovery.message)")
         } else {

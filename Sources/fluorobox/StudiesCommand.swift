@@ -49,6 +49,7 @@ struct StudiesCommand: AsyncParsableCommand {
                 var flags: [String] = []
                 if instance.blobState != .present { flags.append(instance.blobState.rawValue.uppercased()) }
                 if instance.uidConflict { flags.append("UID-CONFLICT") }
+                if let other = instance.conflictingPatientID { flags.append("PATIENT-CONFLICT(\(other))") }
                 print(
                     "  \(received)  \(instance.source.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) "
                         + "\(instance.format.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0)) "

@@ -27,6 +27,7 @@ struct AnalysisServiceTests {
             if installModel { try await DemoModel.install(into: folder.file("models")) }
             var settings = AnalysisSettings()
             settings.threads = 1
+            settings.isolation = .childProcess(executable: ProcessRunner.fluorobox)
             service = AnalysisService(
                 settings: settings, store: store, packagesDirectory: folder.file("models"), packageSettings: ModelPackageSettings(trustedKeys: [.demo]),
                 gate: ReadinessGate(expecting: [AnalysisService.name]), logger: quietLogger

@@ -100,7 +100,7 @@ struct CommandLineTests {
         let receiver = try DatagramReceiver(path: folder.file("notify.sock"))
         let serve = Process()
         serve.executableURL = URL(fileURLWithPath: Self.fluorobox)
-        serve.arguments = ["serve", "--data-dir", data, "--watch-folder", watch]
+        serve.arguments = ["serve", "--data-dir", data, "--watch-folder", watch, "--panel-port", "0", "--dicom-port", "0"]
         var environment = ProcessInfo.processInfo.environment
         environment["NOTIFY_SOCKET"] = receiver.path
         environment["WATCHDOG_USEC"] = "400000"
@@ -118,6 +118,17 @@ struct CommandLineTests {
         #expect(watchdog.last == "WATCHDOG=1")
         let state = try #require(AgentStateFile.read(directory: .init(path: data)))
         #expect(state.state == "ready" && state.pid == serve.processIdentifier)
+        // --panel-port 0 picked a free port rather than the default 8080, and the panel answers there.
+        // The panel is not part of readiness: its port may be written just after READY=1.
+        var listeners = state.listeners
+        for _ in 0..<100 where listeners["panel"] == nil {
+            try await Task.sleep(for: .milliseconds(100))
+            listeners = AgentStateFile.read(directory: .init(path: data))?.listeners ?? [:]
+        }
+        let panelPort = try #require(listeners["panel"])
+        #expect(panelPort != 0 && panelPort != 8080)
+        let health = try await ProcessRunner.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(panelPort)/healthz"])
+        #expect(health.stdout == "200")
 
         let second = try await ProcessRunner.run(Self.fluorobox, ["serve", "--data-dir", data])
         #expect(second.status != 0)

@@ -23,7 +23,7 @@ struct PanelAnalysisTests {
         var settings = AnalysisSettings()
         settings.threads = 1
         let service = AnalysisService(
-            settings: settings, store: fixture.store, packagesDirectory: folder.file("models"), packageSettings: ModelPackageSettings(),
+            settings: settings, store: fixture.store, packagesDirectory: folder.file("models"), packageSettings: ModelPackageSettings(trustedKeys: [.demo]),
             gate: ReadinessGate(expecting: [AnalysisService.name]), logger: quietLogger
         )
         let image = try DemoModel.raster("nodule-source.npy")

@@ -104,12 +104,12 @@ struct PanelCommandLineTests {
         #expect(results.contains { $0["name"] as? String == "capture: DICOM listener answers C-ECHO" && $0["status"] as? String == "fail" })
 
         // The platform destination: unreachable fails, the reference hub (fluorobox-hub) passes.
-        let unreachable = try await ProcessRunner.run(ProcessRunner.fluorobox, ["selftest", "--data-dir", data], environment: quiet.merging(["FLUOROBOX_SYNC_HUB_URL": "http://127.0.0.1:9"]) { $1 })
+        let unreachable = try await ProcessRunner.run(ProcessRunner.fluorobox, ["selftest", "--data-dir", data], environment: quiet.merging(["FLUOROBOX_SYNC_HUB_URL": "http://127.0.0.1:9", "FLUOROBOX_SYNC_ALLOW_PLAIN_HTTP": "true"]) { $1 })
         #expect(unreachable.status == 1 && unreachable.stdout.contains("FAIL  destination platform reachable"), "\(unreachable.stdout)")
         let hubBinary = (ProcessRunner.fluorobox as NSString).deletingLastPathComponent + "/fluorobox-hub"
         let hub = Process()
         hub.executableURL = URL(fileURLWithPath: hubBinary)
-        hub.arguments = ["serve", "--data-dir", folder.file("hub"), "--port", "0"]
+        hub.arguments = ["serve", "--data-dir", folder.file("hub"), "--port", "0", "--development-plain-http"]
         hub.standardOutput = FileHandle.nullDevice
         hub.standardError = FileHandle.nullDevice
         try hub.run()
@@ -123,11 +123,11 @@ struct PanelCommandLineTests {
             try await Task.sleep(for: .milliseconds(100))
         }
         let port = try #require(hubPort)
-        let reachable = try await ProcessRunner.run(ProcessRunner.fluorobox, ["selftest", "--data-dir", data], environment: quiet.merging(["FLUOROBOX_SYNC_HUB_URL": "http://127.0.0.1:\(port)"]) { $1 })
+        let reachable = try await ProcessRunner.run(ProcessRunner.fluorobox, ["selftest", "--data-dir", data], environment: quiet.merging(["FLUOROBOX_SYNC_HUB_URL": "http://127.0.0.1:\(port)", "FLUOROBOX_SYNC_ALLOW_PLAIN_HTTP": "true"]) { $1 })
         #expect(reachable.status == 0 && reachable.stdout.contains("PASS  destination platform reachable"), "\(reachable.stdout)")
 
         // A PACS by DICOMweb: a closed port fails; an HTTP server that answers passes.
-        let pacs = ["FLUOROBOX_OUTBOX_DESTINATIONS": "platform,dicomweb", "FLUOROBOX_SYNC_HUB_URL": "http://127.0.0.1:\(port)"]
+        let pacs = ["FLUOROBOX_OUTBOX_DESTINATIONS": "platform,dicomweb", "FLUOROBOX_SYNC_HUB_URL": "http://127.0.0.1:\(port)", "FLUOROBOX_SYNC_ALLOW_PLAIN_HTTP": "true"]
         let pacsDown = try await ProcessRunner.run(ProcessRunner.fluorobox, ["selftest", "--data-dir", data], environment: quiet.merging(pacs.merging(["FLUOROBOX_SYNC_DICOMWEB_URL": "http://127.0.0.1:9/dicom-web"]) { $1 }) { $1 })
         #expect(pacsDown.status == 1 && pacsDown.stdout.contains("FAIL  destination dicomweb reachable"), "\(pacsDown.stdout)")
         let pacsUp = try await ProcessRunner.run(ProcessRunner.fluorobox, ["selftest", "--data-dir", data], environment: quiet.merging(pacs.merging(["FLUOROBOX_SYNC_DICOMWEB_URL": "http://127.0.0.1:\(port)/dicom-web"]) { $1 }) { $1 })
@@ -139,7 +139,7 @@ struct PanelCommandLineTests {
         #expect(summary.stdout.contains("Store: 1 studies, 1 instances") && summary.stdout.contains("bundle written to"))
         let json = try await ProcessRunner.run(
             ProcessRunner.fluorobox, ["diagnostics", "--json", "--data-dir", data],
-            environment: quiet.merging(["FLUOROBOX_SYNC_HUB_URL": "http://box:hunter2secret@127.0.0.1:\(port)"]) { $1 }
+            environment: quiet.merging(["FLUOROBOX_SYNC_HUB_URL": "http://box:hunter2secret@127.0.0.1:\(port)", "FLUOROBOX_SYNC_ALLOW_PLAIN_HTTP": "true"]) { $1 }
         )
         let bundle = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         #expect(bundle["studies"] as? Int == 1)

@@ -197,4 +197,23 @@ struct VanishingSourceTests {
         #expect(!FileManager.default.fileExists(atPath: source))
         #expect(try fixture.blobBytes(receipt.sha256) == bytes)
     }
+
+    @Test("after a failed commit, a blob that a concurrent intake of the same bytes is about to acknowledge is never unlinked")
+    func failedCommitSparesAConcurrentIntake() async throws {
+        let fixture = try StoreFixture()
+        let bytes = SyntheticDICOM.randomBytes(5000)
+        let sha = sha256Hex(bytes)
+        let relative = DataDirectory.relativeBlobPath(sha256: sha)
+        // Another intake of these bytes has filed its copy and not committed yet: it holds the
+        // intake lock shared, as every intake does from staging to commit.
+        try Data(bytes).write(to: URL(fileURLWithPath: fixture.directory.absolute(relative)))
+        let other = try FileLock(path: fixture.directory.intakeLockPath)
+        try other.lock(.shared)
+        fixture.store.removeUnreferencedBlob(sha256: sha, relativePath: relative)
+        #expect(try fixture.blobBytes(sha) == bytes, "the blob the other intake will acknowledge is gone")
+        // With nobody in flight, the unreferenced blob of a failed commit goes.
+        other.unlock()
+        fixture.store.removeUnreferencedBlob(sha256: sha, relativePath: relative)
+        #expect(!FileManager.default.fileExists(atPath: fixture.directory.absolute(relative)))
+    }
 }

@@ -65,8 +65,10 @@ struct RetentionTests {
             )
             try analysis.insert(db)
         }
+        // A pending analysis does not keep a synced blob (issue 15): all three count, and the
+        // one waiting for its analysis goes last.
         let report = try fixture.store.storageReport()
-        #expect(report.evictableBytes == 40_000)
+        #expect(report.evictableBytes == 60_000)
 
         let incoming = try await fixture.ingest(SyntheticDICOM.randomBytes(20_000), sopInstanceUID: "1.3.2.99")
         #expect(incoming.outcome == .stored)
@@ -78,6 +80,37 @@ struct RetentionTests {
         #expect(!FileManager.default.fileExists(atPath: fixture.directory.absolute(DataDirectory.relativeBlobPath(sha256: receipts[0].sha256))))
         #expect(try fixture.blobBytes(receipts[1].sha256).count == 20_000)
         #expect(try fixture.count("auditEvent", where: "kind = 'retention.evicted'") == 1)
+    }
+
+    @Test("a task with no active model does not keep synced blobs from eviction; a running analysis does")
+    func pendingAnalysisDoesNotBlockEviction() async throws {
+        let fixture = try StoreFixture(retention: Self.capped)
+        var receipts: [IntakeReceipt] = []
+        for index in 0..<5 {
+            receipts.append(try await fixture.ingest(SyntheticDICOM.randomBytes(20_000), sopInstanceUID: "1.3.7.\(index)"))
+        }
+        // Every image is synced but waits for an analysis no model will run; the newest is being read.
+        for (index, receipt) in receipts.enumerated() {
+            try await fixture.markSent(instanceID: receipt.instanceID)
+            let status: AnalysisStatus = index == 4 ? .running : .pending
+            try await fixture.store.database.write { db in
+                var analysis = AnalysisRecord(
+                    id: nil, instanceID: receipt.instanceID, task: "chest-findings", modelID: nil, modelVersion: nil,
+                    status: status, attempts: 0, queuedAt: Date(), startedAt: nil, finishedAt: nil, error: nil
+                )
+                try analysis.insert(db)
+            }
+        }
+        #expect(try fixture.store.storageReport().evictableBytes == 80_000)
+        let incoming = try await fixture.ingest(SyntheticDICOM.randomBytes(20_000), sopInstanceUID: "1.3.7.99")
+        #expect(incoming.outcome == .stored)
+        let ids = receipts.map(\.instanceID)
+        let states = try await fixture.store.database.read { db in
+            try ids.map { id in try String.fetchOne(db, sql: "SELECT blobState FROM instance WHERE id = ?", arguments: [id]) ?? "" }
+        }
+        // Room to the soft level (90 kB) for 20 kB more needs 30 kB: the two oldest go; the one
+        // being read stays.
+        #expect(states == ["evicted", "evicted", "present", "present", "present"])
     }
 
     @Test("the maintenance pass brings the store back under the soft limit")

@@ -22,7 +22,7 @@ public enum DemoModel {
 
     /// Installs and activates the demo package in a packages folder.
     public static func install(into folder: String) async throws {
-        try await ModelPackageStore.withStore(folder: folder, settings: ModelPackageSettings(), logger: quietLogger) { store in
+        try await ModelPackageStore.withStore(folder: folder, settings: ModelPackageSettings(trustedKeys: [.demo]), logger: quietLogger) { store in
             guard case .installed(let installed) = try await store.install(from: path) else {
                 throw TestFailure("the demo package did not install")
             }

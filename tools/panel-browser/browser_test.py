@@ -133,7 +133,7 @@ def make_certificate(work, host):
 def start_agent(binary, data, **settings):
     env = dict(os.environ, FLUOROBOX_PANEL_PORT="0", FLUOROBOX_PANEL_BIND_ADDRESS="127.0.0.1",
                FLUOROBOX_DICOM_BIND_ADDRESS="127.0.0.1", FLUOROBOX_ANALYSIS_THREADS="2",
-               FLUOROBOX_SYNC_HUB_URL=f"http://127.0.0.1:{closed_port()}")
+               FLUOROBOX_SYNC_HUB_URL=f"http://127.0.0.1:{closed_port()}", FLUOROBOX_SYNC_ALLOW_PLAIN_HTTP="true")
     env.update(settings)
     agent = subprocess.Popen([binary, "serve", "--data-dir", data, "--dicom-port", "0"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)

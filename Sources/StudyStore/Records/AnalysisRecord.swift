@@ -17,6 +17,9 @@ public struct AnalysisRecord: Codable, Sendable, Hashable, FetchableRecord, Muta
     public var startedAt: Date?
     public var finishedAt: Date?
     public var error: String?
+    /// When and by whom a failed analysis was dismissed (it then needs nobody's attention).
+    public var dismissedAt: Date? = nil
+    public var dismissedBy: String? = nil
 
     public enum Columns {
         public static let id = Column(CodingKeys.id)
@@ -25,6 +28,8 @@ public struct AnalysisRecord: Codable, Sendable, Hashable, FetchableRecord, Muta
         public static let startedAt = Column(CodingKeys.startedAt)
         public static let task = Column(CodingKeys.task)
         public static let queuedAt = Column(CodingKeys.queuedAt)
+        public static let attempts = Column(CodingKeys.attempts)
+        public static let dismissedAt = Column(CodingKeys.dismissedAt)
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) {

@@ -25,6 +25,9 @@ public struct InstanceRecord: Codable, Sendable, Hashable, FetchableRecord, Muta
     public var sourceDetail: String?
     /// Another instance with the same SOP Instance UID but different bytes exists.
     public var uidConflict: Bool
+    /// The Patient ID this instance carried when its Study Instance UID already belonged to a
+    /// study of another patient (the instance is filed there, flagged, never merged silently).
+    public var conflictingPatientID: String? = nil
     public var receivedAt: Date
     public var evictedAt: Date?
 
