@@ -118,13 +118,13 @@ struct AnalysisTests {
         let junk = try folder.write("junk.dcm", Array("not an image".utf8))
         let result = try await ProcessRunner.run(ProcessRunner.fluorobox, [
             "analyze", "--package", demoPackagePath, "--out-dir", folder.file("out"), study,
-        ])
+        ], environment: ["FLUOROBOX_INFERENCE_TRUST_DEMO_KEY": "true"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("quality: acceptable"), "\(result.stdout)")
         #expect(FileManager.default.fileExists(atPath: folder.file("out/demo.dcm.overlay.jpg")))
         let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.file("out/demo.dcm.report.json")))) as? [String: Any]
         #expect((report?["source"] as? [String: Any])?["sopInstanceUID"] as? String != nil)
-        let failed = try await ProcessRunner.run(ProcessRunner.fluorobox, ["analyze", "--package", demoPackagePath, junk, "--out-dir", folder.file("out")])
+        let failed = try await ProcessRunner.run(ProcessRunner.fluorobox, ["analyze", "--package", demoPackagePath, junk, "--out-dir", folder.file("out")], environment: ["FLUOROBOX_INFERENCE_TRUST_DEMO_KEY": "true"])
         #expect(failed.status == 1 && failed.stderr.contains("FAILED"), "\(failed.stderr)")
         let untrusted = try await ProcessRunner.run(ProcessRunner.fluorobox, ["analyze", "--package", folder.path, study])
         #expect(untrusted.status != 0 && untrusted.stderr.contains("cannot use the model package"), "\(untrusted.stderr)")

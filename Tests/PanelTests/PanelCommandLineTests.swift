@@ -90,7 +90,7 @@ struct PanelCommandLineTests {
         #expect(imported.status == 0, "\(imported.stderr)")
         try await DemoModel.install(into: data + "/models")
 
-        let quiet = ["FLUOROBOX_DICOM_ENABLED": "false"]
+        let quiet = ["FLUOROBOX_DICOM_ENABLED": "false", "FLUOROBOX_INFERENCE_TRUST_DEMO_KEY": "true"]
         let human = try await ProcessRunner.run(ProcessRunner.fluorobox, ["selftest", "--data-dir", data], environment: quiet)
         #expect(human.status == 0, "\(human.stdout)\(human.stderr)")
         #expect(human.stdout.contains("PASS  store integrity") && human.stdout.contains("PASS  models reproduce their reference outputs"))

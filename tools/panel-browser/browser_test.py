@@ -76,6 +76,11 @@ def write_dx(path, width, height, pixels, patient_name, patient_id):
     ds.save_as(path, enforce_file_format=True)
 
 
+# A development box: the demo package is signed with the demo key, which a box trusts only when
+# asked (its private half is in the repository).
+os.environ["FLUOROBOX_INFERENCE_TRUST_DEMO_KEY"] = "true"
+
+
 def run(binary, *args, stdin=None):
     result = subprocess.run([binary, *args], input=stdin, capture_output=True, text=True)
     if result.returncode != 0:
