@@ -192,16 +192,22 @@ extension StudyStore {
         }
     }
 
+    /// The analysis a technician acts on, which must exist and have failed.
+    private static func failedAnalysis(_ db: Database, id: Int64, for action: String) throws -> AnalysisRecord {
+        guard let analysis = try AnalysisRecord.fetchOne(db, key: id) else {
+            throw StoreError(.notFound, "analysis \(id) does not exist")
+        }
+        guard analysis.status == .failed else {
+            throw StoreError(.wrongState, "analysis \(id) is \(analysis.status.rawValue), not failed; only a failed analysis can be \(action)")
+        }
+        return analysis
+    }
+
     /// A technician's retry of a failed analysis: back to pending with a fresh count of
     /// attempts, audited with who asked.
     public func retryAnalysis(id: Int64, by actor: String) throws(StoreError) {
         try write("retrying analysis \(id)") { db in
-            guard var analysis = try AnalysisRecord.fetchOne(db, key: id) else {
-                throw StoreError(.notFound, "analysis \(id) does not exist")
-            }
-            guard analysis.status == .failed else {
-                throw StoreError(.wrongState, "analysis \(id) is \(analysis.status.rawValue), not failed; only a failed analysis can be retried")
-            }
+            var analysis = try Self.failedAnalysis(db, id: id, for: "retried")
             let previous = analysis.error ?? ""
             analysis.status = .pending
             analysis.attempts = 0
@@ -225,12 +231,7 @@ extension StudyStore {
     /// no longer listed as needing attention. Audited with who dismissed it.
     public func dismissAnalysis(id: Int64, by actor: String) throws(StoreError) {
         try write("dismissing analysis \(id)") { db in
-            guard var analysis = try AnalysisRecord.fetchOne(db, key: id) else {
-                throw StoreError(.notFound, "analysis \(id) does not exist")
-            }
-            guard analysis.status == .failed else {
-                throw StoreError(.wrongState, "analysis \(id) is \(analysis.status.rawValue), not failed; only a failed analysis can be dismissed")
-            }
+            var analysis = try Self.failedAnalysis(db, id: id, for: "dismissed")
             guard analysis.dismissedAt == nil else { return }
             analysis.dismissedAt = Date()
             analysis.dismissedBy = actor

@@ -21,6 +21,7 @@ struct PanelAnalysisTests {
         let folder = TemporaryDirectory("panel-analysis")
         try await DemoModel.install(into: folder.file("models"))
         var settings = AnalysisSettings()
+        settings.isolation = .childProcess(executable: ProcessRunner.fluorobox)
         settings.threads = 1
         let service = AnalysisService(
             settings: settings, store: fixture.store, packagesDirectory: folder.file("models"), packageSettings: ModelPackageSettings(trustedKeys: [.demo]),
