@@ -12,7 +12,7 @@ struct ModelUpdateTests {
     /// `signer`, packed into `catalog/file`. `prepare` changes files before pinning and signing;
     /// `tamper` changes them after signing.
     static func makePackage(
-        version: String, signer: ModelSigningKey, catalog: String, file: String,
+        version: String, signer: ModelSigningKey, catalog: String, file: String, id: String? = nil,
         prepare: (String) throws -> Void = { _ in }, tamper: (String) throws -> Void = { _ in }
     ) throws {
         let work = TemporaryDirectory("model-package")
@@ -27,6 +27,7 @@ struct ModelUpdateTests {
         }
         try prepare(folder)
         manifest.version = version
+        if let id { manifest.id = id }
         manifest.files = try manifest.files.map { pinned in
             let data = try Data(contentsOf: URL(fileURLWithPath: folder + "/" + pinned.path))
             return .init(path: pinned.path, sha256: SHA256Check.hex([UInt8](data)), size: Int64(data.count))
@@ -59,6 +60,8 @@ struct ModelUpdateTests {
             try model.write(to: URL(fileURLWithPath: folder + "/model.onnx"))
         })
         try Self.makePackage(version: "1.9.0", signer: publisher, catalog: catalog.path, file: "d-older_1.9.0.tar")
+        // Another package id for the same task cannot take the task's version down either.
+        try Self.makePackage(version: "1.0.0", signer: publisher, catalog: catalog.path, file: "f-other-id-older_1.0.0.tar", id: "chest-other-model")
         try Self.makePackage(version: "2.4.0", signer: publisher, catalog: catalog.path, file: "e-bad-reference_2.4.0.tar", prepare: { folder in
             let path = folder + "/reference/nodule-findings.npy"
             var tensor = try NumpyFile.readTensor(path)
@@ -86,13 +89,13 @@ struct ModelUpdateTests {
             directory: directory, intervalSeconds: 3600, reportTo: store, deviceID: "box-test-1", logger: quietLogger
         )
         var polls = 0
-        while ModelUpdateRecord.readAll(in: directory).count < 5, polls < 12 {
+        while ModelUpdateRecord.readAll(in: directory).count < 6, polls < 12 {
             await service.checkOnce()
             polls += 1
         }
         await client.shutdown()
         let records = Dictionary(uniqueKeysWithValues: ModelUpdateRecord.readAll(in: directory).values.map { ($0.file, $0) })
-        #expect(records.count == 5, "\(records)")
+        #expect(records.count == 6, "\(records)")
         #expect(proxy.counts.cuts >= 1 && counters.snapshot.resumedDownloads >= 1, "downloads were to be cut and resumed: \(proxy.counts), \(counters.snapshot)")
 
         #expect(records["a-good_2.1.0.tar"]?.outcome == .activated)
@@ -103,6 +106,8 @@ struct ModelUpdateTests {
         #expect(tampered.outcome == .refused && (tampered.reason ?? "").contains("model.onnx"), "\(tampered)")
         let older = try #require(records["d-older_1.9.0.tar"])
         #expect(older.outcome == .refused && (older.reason ?? "").contains("1.9.0 is older than the active chest-phantom-demo@2."), "\(older)")
+        let otherID = try #require(records["f-other-id-older_1.0.0.tar"])
+        #expect(otherID.outcome == .refused && (otherID.reason ?? "").contains("chest-other-model@1.0.0 is older than the active chest-phantom-demo@2."), "\(otherID)")
         let badReference = try #require(records["e-bad-reference_2.4.0.tar"])
         #expect(badReference.outcome == .refused && (badReference.reason ?? "").contains("reference check") && (badReference.reason ?? "").contains("case nodule"), "\(badReference)")
 
@@ -119,7 +124,7 @@ struct ModelUpdateTests {
         #expect(Set(installed) == ["chest-phantom-demo@2.0.0", "chest-phantom-demo@2.1.0"])
 
         // Every outcome is queued for the platform, once.
-        #expect(try store.queuedOutboxKinds(destination: .platform) == ["model-update": 5])
+        #expect(try store.queuedOutboxKinds(destination: .platform) == ["model-update": 6])
 
         // A second poll fetches nothing again.
         let client2 = try PlatformClient(settings: settings, counters: SyncCounters(), logger: quietLogger)

@@ -146,11 +146,15 @@ public actor ModelUpdateService: Service {
             return .failure(Failure(error: error, package: nil))
         }
         let package = candidate.identity.description
-        if let active = await installer.active(task: candidate.task), active.id == candidate.identity.id,
+        // The task's active version is its floor whatever the package id: an update never takes
+        // a task down (a technician's `fluorobox model rollback` on the box is the only way).
+        if let active = await installer.active(task: candidate.task),
            !ModelVersion.isNewer(candidate.identity.version, than: active.version) {
             try? Posix.unlink(archive)
             let detail = active.version == candidate.identity.version
-                ? "\(package) is already the active version of task \(candidate.task)"
+                ? (active.id == candidate.identity.id
+                    ? "\(package) is already the active version of task \(candidate.task)"
+                    : "\(package) is not newer than the active \(active) of task \(candidate.task)")
                 : "\(package) is older than the active \(active) of task \(candidate.task)"
             return .failure(Failure(error: ModelUpdateError(.notNewer, detail), package: package))
         }
