@@ -75,6 +75,18 @@ struct HostileImageProcessTests {
         #expect(!serve.isRunning && serve.terminationStatus == 0, "the agent did not stop cleanly")
     }
 
+    /// Starts the agent twice more, each time checking it stays up a second and `check` holds.
+    static func restartTwice(_ data: String, check: () async throws -> Void = {}) async throws {
+        for _ in 0..<2 {
+            let again = try await start(data)
+            defer { if again.isRunning { kill(again.processIdentifier, SIGKILL) } }
+            try await Task.sleep(for: .seconds(1))
+            #expect(again.isRunning)
+            try await check()
+            try await stop(again)
+        }
+    }
+
     static func listing(_ data: String) async throws -> Listing {
         let result = try await ProcessRunner.run(fluorobox, ["studies", "--data-dir", data, "--json"])
         return try JSONDecoder().decode(Listing.self, from: Data(result.stdout.utf8))
@@ -110,13 +122,9 @@ struct HostileImageProcessTests {
         try await Self.stop(serve)
 
         // Two restarts: the failed analysis stays failed; nothing is re-run, nothing crashes.
-        for _ in 0..<2 {
-            let again = try await Self.start(data)
-            defer { if again.isRunning { kill(again.processIdentifier, SIGKILL) } }
-            try await Task.sleep(for: .seconds(1))
-            #expect(again.isRunning)
-            #expect(try await Self.failed(data).map(\.id) == [failure.id])
-            try await Self.stop(again)
+        try await Self.restartTwice(data) { () async throws in
+            let still = try await Self.failed(data).map(\.id)
+            #expect(still == [failure.id])
         }
 
         // The technician retries it on an agent whose workers are sound: it is analysed.
@@ -171,13 +179,7 @@ struct HostileImageProcessTests {
             #expect(!(analysis.error ?? "").isEmpty)
         }
         try await Self.stop(serve)
-        for _ in 0..<2 {
-            let again = try await Self.start(data)
-            defer { if again.isRunning { kill(again.processIdentifier, SIGKILL) } }
-            try await Task.sleep(for: .seconds(1))
-            #expect(again.isRunning)
-            try await Self.stop(again)
-        }
+        try await Self.restartTwice(data)
         let status = try await ProcessRunner.run(Self.fluorobox, ["status", "--data-dir", data])
         #expect(status.stdout.contains("quick_check ok"), "\(status.stdout)")
     }
