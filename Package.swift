@@ -264,7 +264,7 @@ let package = Package(
         .testTarget(
             name: "PanelTests",
             dependencies: [
-                "Panel", "Appliance", "StudyStore", "FluoroboxTestSupport", "fluorobox", "Imaging", "DICOM",
+                "Panel", "Appliance", "StudyStore", "POSIXSupport", "FluoroboxTestSupport", "fluorobox", "Imaging", "DICOM",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],

@@ -1,18 +1,15 @@
-import Dispatch
+import POSIXSupport
 
-/// Runs the deliberately slow PBKDF2 checks on a queue of its own, at most `concurrentChecks` at
-/// once and `waitingChecks` waiting; more are turned away at once. A login flood therefore costs
-/// at most `concurrentChecks` threads and never occupies the cooperative pool the agent's
-/// watchdog ping and /healthz run on.
+/// Runs the deliberately slow PBKDF2 checks on threads of their own (BlockingIO), at most
+/// `concurrentChecks` at once and `waitingChecks` waiting; more are turned away at once. A login
+/// flood therefore costs at most `concurrentChecks` threads and never occupies the pooled threads
+/// the agent's watchdog ping, /healthz and intake run on.
 actor PasswordChecker {
     private enum State {
         case idle
         /// `running` checks hold a slot; `waiting` wait for one, oldest first.
         case busy(running: Int, waiting: [CheckedContinuation<Void, Never>])
     }
-
-    /// Not the cooperative pool: a dispatch queue gets its own worker threads.
-    private static let queue = DispatchQueue(label: "fluorobox.panel.password-check", qos: .userInitiated, attributes: .concurrent)
 
     let concurrentChecks: Int
     let waitingChecks: Int
@@ -27,9 +24,7 @@ actor PasswordChecker {
     /// already running and waiting.
     func matches(_ password: String, hash: PasswordHash?) async -> Bool? {
         guard await takeSlot() else { return nil }
-        let matches = await withCheckedContinuation { continuation in
-            Self.queue.async { continuation.resume(returning: hash?.matches(password) ?? false) }
-        }
+        let matches = (try? await BlockingIO.run { hash?.matches(password) ?? false }) ?? false
         releaseSlot()
         return matches
     }

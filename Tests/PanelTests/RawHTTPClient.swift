@@ -1,5 +1,5 @@
-import Dispatch
 import Foundation
+import POSIXSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -7,7 +7,7 @@ import Glibc
 
 /// One HTTP/1.1 request on its own TCP connection from a chosen loopback source address
 /// (Linux routes all of 127/8 to lo), so a test can be several clients to the panel. Blocking
-/// socket calls run on a dispatch queue, never on the cooperative pool the panel answers on.
+/// socket calls run on threads of their own, never on the pooled threads the panel answers on.
 struct RawHTTPClient: Sendable {
     struct Answer: Sendable {
         var status: Int
@@ -19,14 +19,10 @@ struct RawHTTPClient: Sendable {
     /// 127.x.y.z, the client's address as the panel sees it.
     let source: String
 
-    private static let queue = DispatchQueue(label: "panel-tests.raw-http", attributes: .concurrent)
-
     func request(_ method: String, _ path: String, headers: [String: String] = [:], body: String = "") async throws -> Answer {
         let (port, source) = (port, source)
-        return try await withCheckedThrowingContinuation { continuation in
-            Self.queue.async {
-                continuation.resume(with: Result { try Self.exchange(port: port, source: source, method: method, path: path, headers: headers, body: body) })
-            }
+        return try await BlockingIO.run {
+            try Self.exchange(port: port, source: source, method: method, path: path, headers: headers, body: body)
         }
     }
 
@@ -71,6 +67,7 @@ struct RawHTTPClient: Sendable {
         var sent = 0
         while sent < bytes.count {
             let count = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+            if count < 0 && errno == EINTR { continue }
             guard count > 0 else { throw Failure(description: "send: errno \(errno)") }
             sent += count
         }
@@ -79,6 +76,8 @@ struct RawHTTPClient: Sendable {
         while true {
             let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if count == 0 { break }
+            // A signal (a debugger attaching, a child exiting) interrupts the call, not the answer.
+            if count < 0 && errno == EINTR { continue }
             guard count > 0 else { throw Failure(description: "recv: errno \(errno)") }
             received += buffer[..<count]
         }

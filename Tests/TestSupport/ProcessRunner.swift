@@ -19,8 +19,9 @@ public enum ProcessRunner {
         return candidate
     }
 
-    /// Runs to completion and collects output. The wait happens off the cooperative pool, so a
-    /// test waiting for a child does not hold one of the pool's few threads meanwhile.
+    /// Runs to completion and collects output. The wait happens on a thread of its own
+    /// (BlockingIO), so a test waiting for a child holds none of the pooled threads the code under
+    /// test runs on.
     public static func run(
         _ executable: String, _ arguments: [String], environment: [String: String] = [:],
         currentDirectory: String? = nil
@@ -50,7 +51,7 @@ public enum ProcessRunner {
         nonisolated(unsafe) var errData = Data()
         let group = DispatchGroup()
         group.enter()
-        DispatchQueue.global().async {
+        BlockingIO.start {
             errData = err.fileHandleForReading.readDataToEndOfFile()
             group.leave()
         }

@@ -1,4 +1,5 @@
 import Foundation
+import POSIXSupport
 
 /// SHA-256 computed by the system's sha256sum, an implementation independent of the store's.
 public enum SHA256Check {
@@ -9,7 +10,7 @@ public enum SHA256Check {
         process.standardInput = input
         process.standardOutput = output
         try? process.run()
-        DispatchQueue.global().async {
+        BlockingIO.start {
             input.fileHandleForWriting.write(Data(bytes))
             try? input.fileHandleForWriting.close()
         }

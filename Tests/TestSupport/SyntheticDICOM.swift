@@ -22,8 +22,21 @@ public enum SyntheticDICOM {
         return try writer.part10Bytes()
     }
 
+    /// Eight bytes a draw: megabytes byte by byte take seconds of a debug build's pool.
     public static func randomBytes(_ count: Int) -> [UInt8] {
         var generator = SystemRandomNumberGenerator()
-        return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        var bytes = [UInt8](repeating: 0, count: count)
+        bytes.withUnsafeMutableBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                withUnsafeBytes(of: generator.next()) { word in
+                    for byte in word where offset < buffer.count {
+                        buffer[offset] = byte
+                        offset += 1
+                    }
+                }
+            }
+        }
+        return bytes
     }
 }
