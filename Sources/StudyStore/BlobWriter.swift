@@ -10,23 +10,31 @@ public final class BlobWriter {
     private var fd: Int32
     private let hasher = ChunkHasher()
     private var written: Int64 = 0
-    private let intakeLock: FileLock
+    private let directory: DataDirectory
     private var finished = false
 
-    /// Opens a new temp file under the data folder's `tmp/` and takes the shared intake lock.
+    /// Opens a new temp file under the data folder's `tmp/` and locks it (flock, exclusive) so
+    /// start-up recovery in another process leaves it alone while it is written.
+    ///
+    /// The data folder's intake lock is taken only by ``finish()``: a sender that trickles an
+    /// instance over minutes must not keep eviction (which takes that lock exclusively) waiting.
     init(directory: DataDirectory) throws(StoreError) {
-        do {
-            intakeLock = try FileLock(path: directory.intakeLockPath)
-            try intakeLock.lock(.shared)
-        } catch {
-            throw StoreError.fileSystem(error, while: "taking the intake lock")
-        }
+        self.directory = directory
         temporaryPath = directory.temporaryPath + "/" + Self.uniqueName()
         do {
             fd = try Posix.open(temporaryPath, [.writeOnly, .create, .exclusive], mode: 0o640)
         } catch {
-            intakeLock.unlock()
             throw StoreError.fileSystem(error, while: "creating a temp file")
+        }
+        do {
+            // A fresh file nobody else has opened by name yet: the lock is free. (Recovery could
+            // only take it in the instant between open and flock; the rename in ingest then
+            // fails with a clear error and nothing was acknowledged.)
+            _ = try Posix.flock(fd, .exclusive, wait: false, path: temporaryPath)
+        } catch {
+            Posix.close(fd)
+            try? Posix.unlink(temporaryPath)
+            throw StoreError.fileSystem(error, while: "locking \(temporaryPath)")
         }
     }
 
@@ -131,7 +139,8 @@ public final class BlobWriter {
         }
     }
 
-    /// Fsyncs and closes the temp file; the bytes are now safe on disk under a temp name.
+    /// Fsyncs and closes the temp file, then holds the data folder's intake lock (shared) until
+    /// the staged bytes are filed or discarded; the bytes are now safe on disk under a temp name.
     public func finish() throws(StoreError) -> StagedBlob {
         precondition(!finished, "finish() called twice")
         do {
@@ -139,6 +148,16 @@ public final class BlobWriter {
         } catch {
             abandon()
             throw StoreError.fileSystem(error, while: "fsync of \(temporaryPath)")
+        }
+        // Taken before the temp file's own lock goes with its descriptor, so recovery (which
+        // holds the intake lock exclusively) never sees the file unlocked and unclaimed.
+        let intakeLock: FileLock
+        do {
+            intakeLock = try FileLock(path: directory.intakeLockPath)
+            try intakeLock.lock(.shared)
+        } catch {
+            abandon()
+            throw StoreError.fileSystem(error, while: "taking the intake lock")
         }
         Posix.close(fd)
         finished = true
@@ -149,13 +168,12 @@ public final class BlobWriter {
         )
     }
 
-    /// Drops the partial file and releases the lock.
+    /// Drops the partial file (and with its descriptor, its lock).
     public func abandon() {
         guard !finished else { return }
         finished = true
         Posix.close(fd)
         try? Posix.unlink(temporaryPath)
-        intakeLock.unlock()
     }
 
     private static func uniqueName() -> String {

@@ -2,6 +2,8 @@
 public struct RecoveryReport: Sendable, Hashable, Codable {
     /// Temp files left by interrupted writes, removed (nothing was acknowledged for them).
     public var removedTemporaryFiles: Int = 0
+    /// Temp files another live process is still writing (locked by their writer), left alone.
+    public var temporaryFilesInUse: Int = 0
     /// Files under blobs/ that no row names, moved to quarantine/.
     public var quarantinedOrphanBlobs: [String] = []
     /// Instances whose blob is missing or damaged, marked `missing`.
@@ -31,7 +33,7 @@ public struct RecoveryReport: Sendable, Hashable, Codable {
 
     public var summary: String {
         "quick_check \(quickCheckPassed ? "ok" : "FAILED: " + quickCheck.prefix(3).joined(separator: "; ")), "
-            + "\(removedTemporaryFiles) temp file(s) removed, \(quarantinedOrphanBlobs.count) orphan blob(s) quarantined, "
+            + "\(removedTemporaryFiles) temp file(s) removed, \(temporaryFilesInUse) still being written, \(quarantinedOrphanBlobs.count) orphan blob(s) quarantined, "
             + "\(missingBlobs.count) missing blob(s), \(finishedEvictions) eviction(s) finished, "
             + "\(requeuedAnalyses) analysis(es) and \(requeuedOutboxItems) outbox item(s) re-queued, "
             + "\(failedAnalyses) analysis(es) failed for good after every attempt"

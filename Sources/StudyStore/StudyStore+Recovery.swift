@@ -23,7 +23,15 @@ extension StudyStore {
 
         do {
             for name in try Posix.directoryEntries(directory.temporaryPath) {
-                try Posix.unlink(directory.temporaryPath + "/" + name)
+                let path = directory.temporaryPath + "/" + name
+                // A temp file another live process is still writing is locked by its writer
+                // (BlobWriter); one whose writer died is not.
+                let writerGone = try FileLock(path: path).tryLock(.exclusive)
+                guard writerGone else {
+                    report.temporaryFilesInUse += 1
+                    continue
+                }
+                try Posix.unlink(path)
                 report.removedTemporaryFiles += 1
             }
             if report.removedTemporaryFiles > 0 { try Posix.fsyncDirectory(directory.temporaryPath) }
@@ -75,6 +83,7 @@ extension StudyStore {
                 kind: "recovery.completed", severity: severity, message: "start-up recovery: \(report.summary)",
                 details: [
                     "removedTemporaryFiles": String(report.removedTemporaryFiles),
+                    "temporaryFilesInUse": String(report.temporaryFilesInUse),
                     "quarantinedOrphanBlobs": report.quarantinedOrphanBlobs.joined(separator: ","),
                     "missingBlobs": report.missingBlobs.joined(separator: ","),
                     "finishedEvictions": String(report.finishedEvictions),
