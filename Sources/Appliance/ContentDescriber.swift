@@ -27,17 +27,27 @@ public enum ContentDescriber {
         throw ContentError.unrecognised
     }
 
+    /// Longer reads tried when the identity attributes lie past the first prefix (large early
+    /// elements); past the last, the file is refused rather than read whole into memory.
+    static let longerPrefixBytes = [8 << 20, 64 << 20]
+
     private static func describeDICOM(_ staged: StagedBlob, prefix: [UInt8]) throws -> InstanceDescription {
-        // The wanted attributes lie past the prefix only when early elements are large.
-        let whole = Int64(prefix.count) == staged.size
-        let firstTry = Result { () throws(DICOMParseError) in try InstanceIdentity(fileBytes: prefix) }
+        var bytes = prefix
+        var longer = longerPrefixBytes.makeIterator()
         let identity: InstanceIdentity
-        switch firstTry {
-        case .success(let value):
-            identity = value
-        case .failure(let error):
-            guard error.code == .truncated || error.code == .valueLengthExceedsData, !whole else { throw error }
-            identity = try InstanceIdentity(fileBytes: try staged.readAll())
+        while true {
+            let attempt = Result { () throws(DICOMParseError) in try InstanceIdentity(fileBytes: bytes) }
+            switch attempt {
+            case .success(let value):
+                identity = value
+            case .failure(let error):
+                let whole = Int64(bytes.count) == staged.size
+                guard error.code == .truncated || error.code == .valueLengthExceedsData, !whole else { throw error }
+                guard let next = longer.next() else { throw ContentError.identityTooDeep(bytes: bytes.count) }
+                bytes = try staged.readPrefix(next)
+                continue
+            }
+            break
         }
         if identity.sopClassUID == dicomdirSOPClassUID {
             throw ContentError.dicomdir
@@ -80,11 +90,15 @@ public enum ContentError: Error, Sendable, CustomStringConvertible {
     case unrecognised
     /// A DICOMDIR index file: it lists images, it is not one. Skipped, not failed.
     case dicomdir
+    /// The SOP Instance UID and the other identity attributes lie past the longest prefix the
+    /// describer reads; the file is not read whole into memory to find them.
+    case identityTooDeep(bytes: Int)
 
     public var description: String {
         switch self {
         case .unrecognised: "not a DICOM Part 10 file (no \"DICM\" at byte 128) nor an ACR-NEMA data set, a JPEG or a PNG"
         case .dicomdir: "a DICOMDIR index, not an image"
+        case .identityTooDeep(let bytes): "the identity attributes (SOP Instance UID, Study Instance UID) are not within the first \(bytes >> 20) MiB"
         }
     }
 }

@@ -69,6 +69,29 @@ struct ContentDescriberTests {
         }
     }
 
+    /// Before, identity attributes past the first 256 KiB made the describer read the whole
+    /// file into memory, whatever its size (up to the 1 GiB instance cap, several at once).
+    @Test("identity attributes behind a large early element are found in a longer prefix; past 64 MiB the file is refused, not read whole")
+    func largeEarlyElement() async throws {
+        func file(earlyBytes: Int, uid: String) throws -> [UInt8] {
+            var writer = Part10Writer()
+            writer.set(.sopClassUID, .UI, "1.2.840.10008.5.1.4.1.1.7")
+            // (0008,0010), a retired element, ahead of SOP Instance UID (0008,0018).
+            writer.set(Tag(0x0008, 0x0010), .OB, bytes: [UInt8](repeating: 0x55, count: earlyBytes))
+            writer.set(.sopInstanceUID, .UI, uid)
+            writer.set(.studyInstanceUID, .UI, "1.2.3.77")
+            return try writer.part10Bytes()
+        }
+        let (receipt, _, _) = try await Self.describe(try file(earlyBytes: 3 << 20, uid: "1.2.3.77.1"))
+        #expect(receipt.sopInstanceUID == "1.2.3.77.1" && receipt.studyInstanceUID == "1.2.3.77")
+        do {
+            _ = try await Self.describe(try file(earlyBytes: 65 << 20, uid: "1.2.3.77.2"))
+            Issue.record("a file whose identity lies past 64 MiB was described")
+        } catch let error as StoreError {
+            #expect(error.code == .unrecognisedContent && "\(error)".contains("64 MiB"), "\(error)")
+        }
+    }
+
     @Test("the shared radiographs are filed: NIH PNGs and every readable DICOM file", .enabled(if: TestData.available, "\(TestData.skipMessage)"))
     func sharedMaterial() async throws {
         let folder = TemporaryDirectory("shared")
