@@ -285,7 +285,7 @@ def browse(driver, base):
                "retake": ["retake advised", "Check that the detector was exposed"],
                "register": ["Next patient", "Register for the next capture"],
                "device": ["Self-test", "Download diagnostics bundle", "Restart the agent"],
-               "failed": ["Failed analyses", "Retry", "Dismiss"], "queued": "Queued again: analysis",
+               "failed": ["Failed analyses", "pixel data is shorter", "Retry", "Dismiss"], "queued": "Queued again: analysis",
                "banner": "Demonstration build: the demo model key is trusted; not for clinical use",
                "login": "Password", "selftest": "store integrity"},
         "ru": {"status": ["Источники снимков", "Модели", "Поступление", "Диск", "Синхронизация", "сбоев подряд", "Осталось дней до заполнения"],
@@ -294,7 +294,7 @@ def browse(driver, base):
                "retake": ["рекомендуется пересъёмка", "Проверьте, что детектор экспонирован"],
                "register": ["Следующий пациент", "Зарегистрировать для следующего снимка"],
                "device": ["Самопроверка", "Скачать пакет диагностики", "Перезапустить службы агента"],
-               "failed": ["Анализы с ошибкой", "Повторить", "Скрыть"], "queued": "Снова в очереди: анализ",
+               "failed": ["Анализы с ошибкой", "pixel data is shorter", "Повторить", "Скрыть"], "queued": "Снова в очереди: анализ",
                "banner": "Демонстрационная сборка: доверен демонстрационный ключ моделей; не для клинического применения",
                "login": "Пароль", "selftest": "store integrity"},
     }
