@@ -121,6 +121,7 @@ public struct Agent: Sendable {
             ))
         }
         if configuration.panel.enabled {
+            let panelSettings = configuration.effectivePanel
             let hooks = PanelHooks.appliance(
                 configuration: configuration, store: store, gate: gate, logger: logger.labelled("panel"),
                 restart: { await groupForRestart.requestRestart() }
@@ -128,9 +129,9 @@ public struct Agent: Sendable {
             let panelLogger = logger.labelled("panel")
             services.append(.init(
                 service: PanelService(
-                    dataDirectory: directory.path, settings: configuration.panel, logger: panelLogger,
+                    dataDirectory: directory.path, settings: panelSettings, logger: panelLogger,
                     makePanel: { credentials in
-                        PanelApplication(store: store, settings: configuration.panel, credentials: credentials, hooks: hooks, logger: panelLogger, sessions: panelSessions)
+                        PanelApplication(store: store, settings: panelSettings, credentials: credentials, hooks: hooks, logger: panelLogger, sessions: panelSessions)
                     },
                     onServing: { port in
                         // Not part of readiness: the panel only observes, intake never waits for it.

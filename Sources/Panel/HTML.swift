@@ -22,9 +22,10 @@ enum HTML {
         text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? text
     }
 
-    /// The page frame: navigation, language switch, logout, live-update script.
+    /// The page frame: navigation, language switch, logout, live-update script; `demoBuild` adds
+    /// the banner of a box that trusts the demo model key.
     static func page(
-        title: String, language: PanelLanguage, session: PanelSession?, path: String, body: String
+        title: String, language: PanelLanguage, session: PanelSession?, path: String, demoBuild: Bool, body: String
     ) -> String {
         let t = language
         var nav = ""
@@ -51,6 +52,7 @@ enum HTML {
             <link rel="stylesheet" href="/assets/panel.css">
             </head><body>
             <header><span class="brand">Fluorobox</span><nav>\(nav)</nav><span class="lang">\(switcher)</span></header>
+            \(demoBuild ? "<p class=\"demo-banner\" id=\"demo-banner\">\(escape(t("Demonstration build: the demo model key is trusted; not for clinical use")))</p>" : "")
             <main><h1>\(escape(title))</h1>
             \(body)
             </main>
@@ -120,10 +122,13 @@ enum PanelAssets {
         .normal { background: #e2f5e6; color: #1e6b32; }
         .pending { background: #e6ecf3; color: #3b4a5a; }
         .ok { color: #1e6b32; } .fail { color: #9b1c1c; } .skip { color: #6b7280; }
+        .conflict { background: #ede0fb; color: #5b21b6; }
         .na { color: #6b7280; font-style: italic; }
+        .demo-banner { margin: 0; padding: 10px 16px; background: #9b1c1c; color: #fff; font-weight: 700; text-align: center; }
         #certificate-fingerprint { overflow-wrap: anywhere; }
         button, .button { font-size: 18px; padding: 10px 18px; border-radius: 8px; border: 0; background: #2d5a87; color: #fff; cursor: pointer; text-decoration: none; display: inline-block; }
         form.inline { display: inline; }
+        button.secondary { background: #6b7280; }
         header form button { background: transparent; border: 1px solid #8fb3d9; padding: 6px 12px; }
         input, select, textarea { font-size: 18px; padding: 8px; border: 1px solid #b8c2cc; border-radius: 6px; width: 100%; }
         label { display: block; margin: 10px 0 4px; font-weight: 600; }

@@ -13,8 +13,8 @@ extension PanelApplication {
         }
         router.get("/metrics") { _, _ in
             let status = try? await BlockingIO.run { try store.status() }
-            let flagged = try? await BlockingIO.run { try store.panelCounters().flaggedStudies }
-            return text(metrics.render(status: status, flaggedStudies: flagged, sessions: await sessions.count), contentType: "text/plain; version=0.0.4")
+            let counters = try? await BlockingIO.run { try store.panelCounters() }
+            return text(metrics.render(status: status, counters: counters, sessions: await sessions.count), contentType: "text/plain; version=0.0.4")
         }
         router.get("/assets/panel.css") { _, _ in
             text(PanelAssets.css, contentType: "text/css; charset=utf-8")

@@ -13,6 +13,8 @@ struct StatusSnapshot: Sendable {
     var dailyIntakeBytes: Double
     var flaggedStudies: Int
     var capturesToday: Int
+    /// Failed analyses nobody retried or dismissed yet.
+    var failedAnalyses: Int
     var studiesVersion: String
 
     /// Days until the hard limit at the last week's rate, counting what eviction can free.
@@ -24,6 +26,7 @@ struct StatusSnapshot: Sendable {
             "intakeToday": String(capturesToday),
             "studies": String(store.studies),
             "flagged": String(flaggedStudies),
+            "failedAnalyses": String(failedAnalyses),
             "diskFree": HTML.bytes(Int64(store.storage.availableBytes)),
             "studiesVersion": studiesVersion,
             "load": host.loadAverage.map { $0.map { String(format: "%.2f", $0) }.joined(separator: " ") } ?? "—",
@@ -86,14 +89,27 @@ extension PanelApplication {
                 system: system, store: status, host: HostReadings.read(),
                 dailyIntakeBytes: try store.averageDailyIntakeBytes(),
                 flaggedStudies: counters.flaggedStudies, capturesToday: counters.capturesToday,
-                studiesVersion: counters.version
+                failedAnalyses: counters.failedAnalyses, studiesVersion: counters.version
             )
         }
     }
 
     func addStatusRoutes(to router: Router<PanelRequestContext>) {
-        router.get("/status") { _, context in
-            statusPage(try await snapshot(), context)
+        router.get("/status") { request, context in
+            // Only the number is taken from the query, so nothing else can be echoed into the page.
+            let cleared = request.uri.queryParameters.get("quarantine-cleared").flatMap { Int($0) }
+            return statusPage(try await snapshot(), context, notice: cleared.map { context.language("Quarantine cleared, files removed:") + " \($0)" })
+        }
+        router.post("/quarantine/clear") { _, context in
+            guard let session = context.session, session.role == .technician else {
+                return forbidden(context, path: "/status", "Only a technician can do this.")
+            }
+            let store = self.store
+            let actor = Self.actor(session)
+            // The store audits the clearing with the actor.
+            let cleared = try await BlockingIO.run { try store.clearQuarantine(by: actor) }
+            logger.notice("panel: quarantine cleared", metadata: ["files": "\(cleared.files)", "by": "\(actor)"])
+            return redirect("/status?quarantine-cleared=\(cleared.files)")
         }
         router.get("/events") { _, context in
             let language = context.language
@@ -116,11 +132,11 @@ extension PanelApplication {
         }
     }
 
-    func statusPage(_ snapshot: StatusSnapshot, _ context: PanelRequestContext) -> Response {
+    func statusPage(_ snapshot: StatusSnapshot, _ context: PanelRequestContext, notice: String? = nil) -> Response {
         let t = context.language
         let e = HTML.escape
         let status = snapshot.store
-        var body = ""
+        var body = notice.map { "<p class=\"notice\" id=\"notice\">\(e($0))</p>" } ?? ""
         if let clock = snapshot.system.clockProblem {
             body += "<p class=\"error\" id=\"clock-warning\"><b>\(e(t("The clock is wrong:")))</b> \(e(clock))</p>"
         }
@@ -147,7 +163,8 @@ extension PanelApplication {
             body += "<p class=\"na\">\(e(t("No model is active.")))</p>"
         }
         let analyses = status.analysesByStatus.sorted { $0.key < $1.key }.map { "\($0.value) \(t($0.key))" }.joined(separator: ", ")
-        body += "<p>\(e(t("Analyses"))): \(analyses.isEmpty ? e(t("none")) : e(analyses))</p></section>"
+        body += "<p>\(e(t("Analyses"))): \(analyses.isEmpty ? e(t("none")) : e(analyses))</p>"
+        body += "<p>\(e(t("Failed analyses needing attention"))): <a href=\"/analyses/failed\" id=\"failed-analyses\"><b data-live=\"failedAnalyses\">\(snapshot.failedAnalyses)</b></a></p></section>"
         // Intake
         body += """
             <section id="intake"><h2>\(e(t("Intake")))</h2>
@@ -168,6 +185,7 @@ extension PanelApplication {
             <p>\(e(t("Days of capacity left"))): <b>\(e(days))</b></p>
             </section>
             """
+        body += quarantineSection(status.quarantine, context)
         // Host
         let host = snapshot.host
         let temperatures = host.temperatures.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.0f", $0.value)) °C" }.joined(separator: ", ")
@@ -219,5 +237,22 @@ extension PanelApplication {
         }
         body += "</section>"
         return page("Status", context, path: "/status", body: body)
+    }
+
+    /// What quarantine/ holds against its bounds, with the technician's Clear button.
+    func quarantineSection(_ quarantine: QuarantineSummary?, _ context: PanelRequestContext) -> String {
+        let t = context.language
+        let e = HTML.escape
+        var body = "<section id=\"quarantine\"><h2>\(e(t("Quarantine")))</h2>"
+        guard let quarantine else {
+            return body + "<p class=\"error\">\(e(t("Cannot read the quarantine folder.")))</p></section>"
+        }
+        body += "<p>\(e(t("Files that could not be identified, kept for inspection.")))</p>"
+        body += "<p>\(e(t("Files"))): <b id=\"quarantine-files\">\(quarantine.files)</b> (\(HTML.bytes(Int64(clamping: quarantine.bytes))))"
+            + "<br><small>\(e(t("limit"))) \(quarantine.maximumFiles) \(e(t("files"))), \(HTML.bytes(Int64(clamping: quarantine.maximumBytes)))</small></p>"
+        if quarantine.files > 0, let session = context.session, session.role == .technician {
+            body += "<form method=\"post\" action=\"/quarantine/clear\">\(HTML.csrfField(session))<button type=\"submit\" id=\"clear-quarantine\">\(e(t("Clear the quarantine")))</button></form>"
+        }
+        return body + "</section>"
     }
 }

@@ -88,7 +88,13 @@ extension PanelApplication {
             }
         }
         if entry.feedbackCount > 0 { badges.append("<span class=\"badge pending\">\(HTML.escape(t("reviewed")))</span>") }
+        badges += entry.conflictingPatientIDs.map { conflictBadge(patientID: $0, t) }
         return badges.joined(separator: " ")
+    }
+
+    /// Marks an instance that named another patient than its study's.
+    func conflictBadge(patientID: String, _ t: PanelLanguage) -> String {
+        "<span class=\"badge conflict\">\(HTML.escape(t("Patient ID conflict:"))) \(HTML.escape(patientID))</span>"
     }
 
     static func decodeReport(_ text: String) -> AnalysisReport? {
@@ -110,7 +116,11 @@ extension PanelApplication {
             """
         var latestResultID: Int64?
         for instance in detail.instances {
-            body += "<section class=\"instance\"><div class=\"viewer\">"
+            body += "<section class=\"instance\">"
+            if let other = instance.conflictingPatientID {
+                body += "<p>\(conflictBadge(patientID: other, t)) <small>\(e(t("This image names another patient than its study does; check which patient it belongs to.")))</small></p>"
+            }
+            body += "<div class=\"viewer\">"
             let plain = "/instances/\(instance.id)/image"
             let overlay = instance.results.last?.overlayInstanceID.map { "/instances/\($0)/image" }
             if instance.blobState != .present {

@@ -49,6 +49,7 @@ public struct PanelApplication: Sendable {
         addStudyRoutes(to: router)
         addRegistrationRoutes(to: router)
         addDeviceRoutes(to: router)
+        addAnalysisRoutes(to: router)
         return router
     }
 
@@ -92,7 +93,10 @@ public struct PanelApplication: Sendable {
     }
 
     func page(_ title: String, _ context: PanelRequestContext, path: String, status: HTTPResponse.Status = .ok, body: String) -> Response {
-        html(HTML.page(title: context.language(title), language: context.language, session: context.session, path: path, body: body), status: status)
+        html(HTML.page(
+            title: context.language(title), language: context.language, session: context.session, path: path,
+            demoBuild: settings.trustsDemoModelKey, body: body
+        ), status: status)
     }
 
     func text(_ body: String, status: HTTPResponse.Status = .ok, contentType: String = "text/plain; charset=utf-8") -> Response {

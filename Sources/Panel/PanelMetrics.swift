@@ -32,7 +32,7 @@ final class PanelMetrics: Sendable {
     }
 
     /// Refreshes the store figures and renders the exposition text.
-    func render(status: StoreStatus?, flaggedStudies: Int?, sessions: Int) -> String {
+    func render(status: StoreStatus?, counters: PanelCounters?, sessions: Int) -> String {
         if let status {
             gauge("fluorobox_studies", Double(status.studies))
             gauge("fluorobox_instances", Double(status.instances))
@@ -48,8 +48,16 @@ final class PanelMetrics: Sendable {
             gauge("fluorobox_storage_available_bytes", Double(status.storage.availableBytes))
             gauge("fluorobox_storage_total_bytes", Double(status.storage.totalBytes))
             gauge("fluorobox_storage_store_bytes", Double(status.storage.storeBytes))
+            if let quarantine = status.quarantine {
+                gauge("fluorobox_quarantine_files", Double(quarantine.files))
+                gauge("fluorobox_quarantine_bytes", Double(quarantine.bytes))
+            }
         }
-        if let flaggedStudies { gauge("fluorobox_studies_flagged", Double(flaggedStudies)) }
+        if let counters {
+            gauge("fluorobox_studies_flagged", Double(counters.flaggedStudies))
+            // Not dismissed: what a technician still has to look at (fluorobox_analyses counts all).
+            gauge("fluorobox_analyses_failed_undismissed", Double(counters.failedAnalyses))
+        }
         gauge("fluorobox_panel_sessions", Double(sessions))
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)

@@ -31,6 +31,9 @@ public struct PanelSettings: Sendable, Hashable {
     public var eventStreamSeconds: Double = 300
     /// Seconds between live updates.
     public var eventIntervalSeconds: Double = 2
+    /// The box trusts the demo model signing key (`inference.trustDemoKey`, whose private half
+    /// is public): every page then says this is a demonstration build, not for clinical use.
+    public var trustsDemoModelKey = false
 
     public init() {}
 

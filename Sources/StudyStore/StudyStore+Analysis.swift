@@ -228,11 +228,15 @@ extension StudyStore {
     }
 
     /// A technician's dismissal of a failed analysis: it stays failed with its reason, and is
-    /// no longer listed as needing attention. Audited with who dismissed it.
+    /// no longer listed as needing attention. Audited with who dismissed it. A second dismissal
+    /// is refused (``StoreError/Code/wrongState``), naming who dismissed it first, so a
+    /// technician acting on a stale list learns that someone already did.
     public func dismissAnalysis(id: Int64, by actor: String) throws(StoreError) {
         try write("dismissing analysis \(id)") { db in
             var analysis = try Self.failedAnalysis(db, id: id, for: "dismissed")
-            guard analysis.dismissedAt == nil else { return }
+            if analysis.dismissedAt != nil {
+                throw StoreError(.wrongState, "analysis \(id) was already dismissed by \(analysis.dismissedBy ?? "someone")")
+            }
             analysis.dismissedAt = Date()
             analysis.dismissedBy = actor
             try analysis.update(db)

@@ -5,7 +5,7 @@ extension StudyStore {
     /// Quality verdicts that do not ask for a retake.
     static let acceptableVerdicts: Set<String> = ["ok", "acceptable"]
 
-    /// Studies for the panel: flagged and retake-advised first, then newest first. Four
+    /// Studies for the panel: flagged and retake-advised first, then newest first. Five
     /// grouped queries whatever the number of studies.
     public func worklist(limit: Int = 200) throws(StoreError) -> [WorklistEntry] {
         try read("reading the worklist") { db in
@@ -38,13 +38,21 @@ extension StudyStore {
             for row in try Row.fetchAll(db, sql: "SELECT studyID, COUNT(*) AS n FROM feedback WHERE studyID >= ? GROUP BY studyID", arguments: [floor]) {
                 feedback[row["studyID"]] = row["n"]
             }
+            var conflicts: [Int64: [String]] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT DISTINCT studyID, conflictingPatientID FROM instance
+                WHERE studyID >= ? AND conflictingPatientID IS NOT NULL ORDER BY studyID, conflictingPatientID
+                """, arguments: [floor]) {
+                conflicts[row["studyID"], default: []].append(row["conflictingPatientID"])
+            }
             let entries = studies.map { study in
                 let id = study.id!
                 return WorklistEntry(
                     studyInstanceUID: study.studyInstanceUID, patientID: study.patientID, patientName: study.patientName,
                     studyDate: study.studyDate, modality: study.modality, createdAt: study.createdAt, instances: instances[id] ?? 0,
                     flagged: flagged.contains(id), retakeAdvised: retake.contains(id),
-                    analyses: analyses[id] ?? [:], feedbackCount: feedback[id] ?? 0
+                    analyses: analyses[id] ?? [:], feedbackCount: feedback[id] ?? 0,
+                    conflictingPatientIDs: conflicts[id] ?? []
                 )
             }
             // Stable: newest first within each group.
@@ -63,12 +71,13 @@ extension StudyStore {
                 WHERE result.qualityVerdict IS NOT NULL AND result.qualityVerdict NOT IN ('ok', 'acceptable')
                 """) ?? 0
             let captures = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM instance WHERE receivedAt >= ? AND source != ?", arguments: [Calendar.current.startOfDay(for: now), IntakeSource.analysis]) ?? 0
+            let failed = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM analysis WHERE status = 'failed' AND dismissedAt IS NULL") ?? 0
             // Changes whenever a study, an analysis state, a result or a verdict is added.
             let version = try Row.fetchOne(db, sql: """
                 SELECT (SELECT COUNT(*) FROM study), (SELECT COALESCE(MAX(id), 0) FROM instance), (SELECT COUNT(*) FROM analysis WHERE status IN ('done', 'failed', 'skipped')),
                        (SELECT COALESCE(MAX(id), 0) FROM result), (SELECT COALESCE(MAX(id), 0) FROM feedback)
                 """).map { row in (0..<5).map { String(row[$0] as Int64? ?? 0) }.joined(separator: "-") } ?? ""
-            return PanelCounters(flaggedStudies: flagged, retakeStudies: retake, capturesToday: captures, version: version)
+            return PanelCounters(flaggedStudies: flagged, retakeStudies: retake, capturesToday: captures, failedAnalyses: failed, version: version)
         }
     }
 
@@ -95,7 +104,7 @@ extension StudyStore {
                 details.append(StudyDetail.Instance(
                     id: instance.id!, sopInstanceUID: instance.sopInstanceUID, format: instance.format, blobState: instance.blobState,
                     path: directory.absolute(instance.blobPath), source: instance.source, receivedAt: instance.receivedAt,
-                    analyses: analyses, results: results
+                    conflictingPatientID: instance.conflictingPatientID, analyses: analyses, results: results
                 ))
             }
             let feedback = try FeedbackRecord.filter(FeedbackRecord.Columns.studyID == study.id!).order(FeedbackRecord.Columns.id).fetchAll(db)

@@ -16,6 +16,9 @@ public struct WorklistEntry: Sendable, Hashable, Codable {
     /// Analyses by status, e.g. ["done": 1, "pending": 1].
     public var analyses: [String: Int]
     public var feedbackCount: Int
+    /// Patient IDs that instances of this study named although the study belongs to another
+    /// patient (``InstanceRecord/conflictingPatientID``), each once.
+    public var conflictingPatientIDs: [String]
 
     /// Flagged and retake studies are read first.
     public var needsAttention: Bool { flagged || retakeAdvised }
@@ -32,6 +35,8 @@ public struct StudyDetail: Sendable, Hashable, Codable {
         public var path: String
         public var source: IntakeSource
         public var receivedAt: Date
+        /// The Patient ID this instance named when its study belonged to another patient.
+        public var conflictingPatientID: String?
         public var analyses: [AnalysisRecord]
         public var results: [Result]
     }
@@ -59,6 +64,8 @@ public struct PanelCounters: Sendable, Hashable, Codable {
     public var retakeStudies: Int
     /// Images taken in today (the box's own overlays left out).
     public var capturesToday: Int
+    /// Analyses that failed for good and nobody retried or dismissed yet.
+    public var failedAnalyses: Int
     /// Changes when the worklist would change.
     public var version: String
 }

@@ -83,6 +83,29 @@ final class PanelFixture: Sendable {
         return (receipt.studyInstanceUID, receipt.instanceID)
     }
 
+    /// A new image queued for `chest-xray` whose analysis then failed for good, as the analysis
+    /// service records an image it cannot read; returned as the store lists it.
+    func addFailedAnalysis(seed: UInt64, reason: String) async throws -> FailedAnalysis {
+        _ = try await store.ingest(.bytes(DemoStudy.makePart10(seed: seed, size: 64)), origin: IntakeOrigin(source: .import, analyses: ["chest-xray"])) {
+            try ContentDescriber.describe($0)
+        }
+        guard let claimed = try store.claimNextAnalysis(tasks: ["chest-xray"]), let id = claimed.analysis.id else {
+            throw TestFailure("the new image's analysis was not queued")
+        }
+        try store.failAnalysis(id: id, reason: reason, retryable: false)
+        guard let failed = try store.failedAnalyses().first(where: { $0.id == id }) else {
+            throw TestFailure("analysis \(id) is not listed as failed")
+        }
+        return failed
+    }
+
+    /// Bytes nobody could identify, kept in quarantine/ as the DICOM listener keeps them.
+    func quarantine(_ bytes: [UInt8]) async {
+        _ = try? await store.ingest(.bytes(bytes), origin: IntakeOrigin(source: .dicomSCP), unreadable: .quarantine) { _ in
+            throw TestFailure("unidentifiable test content")
+        }
+    }
+
     /// An analysis row and its result, as the analysis service writes them.
     static func addResult(_ db: Database, instanceID: Int64, flagged: Bool, verdict: String, problems: [QualityProblem]) throws {
         let now = Date()

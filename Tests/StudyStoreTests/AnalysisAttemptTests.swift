@@ -62,6 +62,9 @@ struct AnalysisAttemptTests {
         try fixture.store.retryAnalysis(id: first, by: "technician (panel)")
         try fixture.store.dismissAnalysis(id: second, by: "technician (panel)")
         #expect(try fixture.store.failedAnalyses().isEmpty)
+        // A second dismissal is refused with who dismissed it first, not silently accepted.
+        let twice = #expect(throws: StoreError.self) { try fixture.store.dismissAnalysis(id: second, by: "doctor (panel)") }
+        #expect(twice?.code == .wrongState && twice?.detail.contains("already dismissed by technician (panel)") == true)
         let again = try #require(try fixture.store.claimNextAnalysis(tasks: ["t"]))
         #expect(again.analysis.id == first && again.analysis.attempts == 1)
         #expect(throws: StoreError.self) { try fixture.store.retryAnalysis(id: first, by: "tech") }   // running, not failed

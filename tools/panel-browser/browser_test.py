@@ -2,8 +2,9 @@
 
 Seeds a data folder the way a box fills it (DICOM imports read by the shipped demo model in
 `fluorobox serve`: a flagged nodule phantom, a normal phantom, a blank image the quality check
-rejects; a failing platform destination: the agent's real sync worker pointed at a closed port),
-then loads every page in English and Russian, checks the key texts, logs in and out, records a
+rejects, an image whose pixel data is cut short so its analysis fails for good; a failing platform
+destination: the agent's real sync worker pointed at a closed port), then loads every page in
+English and Russian, checks the key texts, logs in and out, retries the failed analysis, records a
 doctor's verdict and saves PNG screenshots under build/panel-screenshots.
 
 Usage: tools/panel-browser/run [path/to/fluorobox]
@@ -92,10 +93,12 @@ def seed(binary, work):
     data = os.path.join(work, "data")
     reference = os.path.join(ROOT, "models", "chest-phantom-demo", "reference", "nodule-source.npy")
     width, height, pixels = read_npy_u16(reference)
-    files = [os.path.join(work, name) for name in ("nodule.dcm", "normal.dcm", "blank.dcm")]
+    files = [os.path.join(work, name) for name in ("nodule.dcm", "normal.dcm", "blank.dcm", "cut-short.dcm")]
     write_dx(files[0], width, height, pixels, "PETROV^IVAN", "P-1001")
     run(binary, "demo-study", "--out", files[1], "--seed", "7", "--size", "512")
     write_dx(files[2], 512, 512, struct.pack("<H", 1200) * (512 * 512), "SIDOROVA^ANNA", "P-1003")
+    # Stored like any image (intake reads the header), but the analysis cannot decode it.
+    write_dx(files[3], 512, 512, b"\0" * 1000, "ORLOVA^VERA", "P-1004")
     run(binary, "import", "--data-dir", data, *files)
     package = os.path.join(ROOT, "models", "chest-phantom-demo")
     manifest = json.load(open(os.path.join(package, "manifest.json")))
@@ -207,6 +210,9 @@ def main():
         queued = db.execute("SELECT COUNT(*) FROM outboxItem WHERE kind = 'feedback' AND destination = 'platform'").fetchone()[0]
     check(("disagree", "browser test verdict") in feedback and ("agree", None) in feedback, f"verdicts stored: {feedback}")
     check(queued == 2, f"verdicts queued for the platform: {queued}")
+    with sqlite3.connect(os.path.join(data, "store.sqlite")) as db:
+        retries = db.execute("SELECT COUNT(*) FROM auditEvent WHERE kind = 'analysis.retried' AND message LIKE 'technician (panel)%'").fetchone()[0]
+    check(retries == 2, f"both retries audited as the technician on the panel: {retries}")
     print(f"screenshots in {SHOTS}")
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
@@ -279,6 +285,8 @@ def browse(driver, base):
                "retake": ["retake advised", "Check that the detector was exposed"],
                "register": ["Next patient", "Register for the next capture"],
                "device": ["Self-test", "Download diagnostics bundle", "Restart the agent"],
+               "failed": ["Failed analyses", "pixel data is shorter", "Retry", "Dismiss"], "queued": "Queued again: analysis",
+               "banner": "Demonstration build: the demo model key is trusted; not for clinical use",
                "login": "Password", "selftest": "store integrity"},
         "ru": {"status": ["Источники снимков", "Модели", "Поступление", "Диск", "Синхронизация", "сбоев подряд", "Осталось дней до заполнения"],
                "studies": ["требует внимания врача", "рекомендуется пересъёмка", "находок не отмечено"],
@@ -286,6 +294,8 @@ def browse(driver, base):
                "retake": ["рекомендуется пересъёмка", "Проверьте, что детектор экспонирован"],
                "register": ["Следующий пациент", "Зарегистрировать для следующего снимка"],
                "device": ["Самопроверка", "Скачать пакет диагностики", "Перезапустить службы агента"],
+               "failed": ["Анализы с ошибкой", "pixel data is shorter", "Повторить", "Скрыть"], "queued": "Снова в очереди: анализ",
+               "banner": "Демонстрационная сборка: доверен демонстрационный ключ моделей; не для клинического применения",
                "login": "Пароль", "selftest": "store integrity"},
     }
     # Not logged in: every page sends the browser to the login page.
@@ -296,6 +306,8 @@ def browse(driver, base):
         expected = words[language]
         driver.get(base + f"/lang/{language}?back=%2Flogin")
         check(expected["login"] in text(driver), f"[{language}] login page")
+        # The agent trusts the demo key (FLUOROBOX_INFERENCE_TRUST_DEMO_KEY above): every page says so.
+        check(expected["banner"] in text(driver), f"[{language}] login page shows the demonstration build banner")
         shot(driver, f"{language}-login")
         # Technician: status, registration, device. A `next` that a browser would read as another
         # origin (a tab after the slash is dropped: //evil.example) lands on this panel instead.
@@ -342,6 +354,7 @@ def browse(driver, base):
             check(word in body, f"[{language}] device page shows {word!r}")
         check(expected["selftest"] in body, f"[{language}] self-test ran")
         shot(driver, f"{language}-device")
+        retry_failed_analysis(driver, base, language, expected)
         driver.find_element(By.ID, "logout").click()
         wait_for(driver, "password")
         check(driver.current_url.startswith(base + "/login"), f"[{language}] logout goes to the login page")
@@ -354,7 +367,7 @@ def browse(driver, base):
         for word in expected["studies"]:
             check(word in body, f"[{language}] worklist shows {word!r}")
         rows = driver.find_elements(By.CSS_SELECTOR, "tr.study")
-        check(len(rows) == 3, f"[{language}] three studies listed ({len(rows)})")
+        check(len(rows) == 4, f"[{language}] four studies listed ({len(rows)})")
         first = rows[0].text if rows else ""
         check(expected["studies"][0] in first or expected["studies"][1] in first, f"[{language}] a flagged or retake study comes first")
         shot(driver, f"{language}-studies")
@@ -385,6 +398,8 @@ def browse(driver, base):
                 wait_for(driver, "notice")
                 check(len(driver.find_elements(By.ID, "notice")) == 1, f"[{language}] verdict recorded")
                 shot(driver, f"{language}-study-flagged-verdict")
+            elif "ORLOVA" in row_text:
+                shot(driver, f"{language}-study-failed")
             elif expected["retake"][0] in row_text:
                 for word in expected["retake"]:
                     check(word in body, f"[{language}] rejected study shows {word!r}")
@@ -395,6 +410,39 @@ def browse(driver, base):
                 shot(driver, f"{language}-study-normal")
         driver.find_element(By.ID, "logout").click()
         wait_for(driver, "password")
+
+
+def retry_failed_analysis(driver, base, language, expected):
+    """The status page's count leads to the failed analyses; Retry queues the cut-short image
+    again, the agent fails it again at once and it is listed again (for the next language)."""
+    driver.get(base + "/status")
+    check(expected["banner"] in text(driver), f"[{language}] status page shows the demonstration build banner")
+    link = driver.find_element(By.ID, "failed-analyses")
+    check(link.text == "1", f"[{language}] the status page counts one failed analysis ({link.text!r})")
+    link.click()
+    wait_for(driver, "failed-list")
+    body = text(driver)
+    for word in expected["failed"]:
+        check(word in body, f"[{language}] failed analyses page shows {word!r}")
+    rows = driver.find_elements(By.CSS_SELECTOR, "tr.failed-analysis")
+    check(len(rows) == 1, f"[{language}] one failed analysis listed ({len(rows)})")
+    if not rows:
+        return
+    analysis = rows[0].get_attribute("data-analysis")
+    shot(driver, f"{language}-failed-analyses")
+    driver.find_element(By.ID, f"retry-{analysis}").click()
+    wait_for(driver, "notice")
+    notice = driver.find_element(By.ID, "notice").text
+    check(notice == f"{expected['queued']} {analysis}", f"[{language}] the retry is confirmed ({notice!r})")
+    shot(driver, f"{language}-failed-analyses-retried")
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        driver.get(base + "/analyses/failed")
+        if driver.find_elements(By.CSS_SELECTOR, f"tr[data-analysis='{analysis}']"):
+            break
+        time.sleep(0.5)
+    check(driver.find_elements(By.CSS_SELECTOR, f"tr[data-analysis='{analysis}']"),
+          f"[{language}] the retried analysis ran again and failed again")
 
 
 if __name__ == "__main__":
