@@ -2,6 +2,7 @@ import CoreMetrics
 import Foundation
 import Prometheus
 import StudyStore
+import Synchronization
 
 /// /metrics: swift-metrics instruments on the panel's own Prometheus registry (not the global
 /// bootstrap, so several panels in one test process do not collide). Counts and bytes only: no
@@ -14,6 +15,16 @@ final class PanelMetrics: Sendable {
     let throttledLogins: CoreMetrics.Counter
     let busyLogins: CoreMetrics.Counter
     let feedback: CoreMetrics.Counter
+    /// Labelled store gauges the last render set. A label that is gone from the store's figures
+    /// (no analysis `running` any more, a destination whose outbox emptied) is set to 0, not
+    /// left at its last value.
+    private let labelledLastRender = Mutex<Set<LabelledGauge>>([])
+
+    private struct LabelledGauge: Hashable {
+        var name: String
+        var label: String
+        var value: String
+    }
 
     init() {
         factory = PrometheusMetricsFactory(registry: registry)
@@ -37,14 +48,24 @@ final class PanelMetrics: Sendable {
             gauge("fluorobox_studies", Double(status.studies))
             gauge("fluorobox_instances", Double(status.instances))
             gauge("fluorobox_instances_received_today", Double(status.instancesReceivedToday))
-            for (state, count) in status.analysesByStatus { gauge("fluorobox_analyses", Double(count), [("status", state)]) }
-            for destination in status.destinations {
-                let labels = [("destination", destination.destination)]
-                gauge("fluorobox_outbox_unsent_items", Double(destination.queued + destination.sending), labels)
-                gauge("fluorobox_outbox_unsent_bytes", Double(destination.backlogBytes), labels)
-                gauge("fluorobox_outbox_rejected_items", Double(destination.rejected), labels)
-                gauge("fluorobox_outbox_oldest_unsent_age_seconds", destination.oldestUnsentAt.map { Date().timeIntervalSince($0) } ?? 0, labels)
+            var labelled = Set<LabelledGauge>()
+            func record(_ name: String, _ value: Double, _ label: (String, String)) {
+                gauge(name, value, [label])
+                labelled.insert(LabelledGauge(name: name, label: label.0, value: label.1))
             }
+            for (state, count) in status.analysesByStatus { record("fluorobox_analyses", Double(count), ("status", state)) }
+            for destination in status.destinations {
+                let label = ("destination", destination.destination)
+                record("fluorobox_outbox_unsent_items", Double(destination.queued + destination.sending), label)
+                record("fluorobox_outbox_unsent_bytes", Double(destination.backlogBytes), label)
+                record("fluorobox_outbox_rejected_items", Double(destination.rejected), label)
+                record("fluorobox_outbox_oldest_unsent_age_seconds", destination.oldestUnsentAt.map { Date().timeIntervalSince($0) } ?? 0, label)
+            }
+            let gone = labelledLastRender.withLock { last in
+                defer { last = labelled }
+                return last.subtracting(labelled)
+            }
+            for stale in gone { gauge(stale.name, 0, [(stale.label, stale.value)]) }
             gauge("fluorobox_storage_available_bytes", Double(status.storage.availableBytes))
             gauge("fluorobox_storage_total_bytes", Double(status.storage.totalBytes))
             gauge("fluorobox_storage_store_bytes", Double(status.storage.storeBytes))

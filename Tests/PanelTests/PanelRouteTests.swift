@@ -27,6 +27,21 @@ struct PanelRouteTests {
         }
     }
 
+    /// Before, a label that left the store's figures kept its last value in /metrics for good.
+    @Test("a labelled store figure that is gone reads 0 in /metrics, not its last value")
+    func goneFiguresReadZero() async throws {
+        let fixture = try await PanelFixture()
+        let failed = try await fixture.addFailedAnalysis(seed: 77, reason: "made-up failure")
+        try await fixture.panel.makeApplication().test(.router) { client in
+            var browser = Browser(client)
+            let before = String(buffer: try await browser.get("/metrics").body)
+            #expect(before.contains("fluorobox_analyses{status=\"failed\"} 1"), "\(before)")
+            try fixture.store.retryAnalysis(id: failed.id, by: "test")
+            let after = String(buffer: try await browser.get("/metrics").body)
+            #expect(after.contains("fluorobox_analyses{status=\"failed\"} 0"), "\(after)")
+        }
+    }
+
     @Test("status page shows capture, intake, disk, the failing destination")
     func statusPage() async throws {
         let fixture = try await PanelFixture()
