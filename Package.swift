@@ -150,7 +150,7 @@ let package = Package(
         .executableTarget(
             name: "fluorobox-hub",
             dependencies: [
-                "PlatformHub",
+                "PlatformHub", "POSIXSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -64,16 +64,10 @@ public final class AgentStateFile: Sendable {
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         guard let data = try? encoder.encode(snapshot) else { return }
-        let temporary = path + ".tmp"
-        do {
-            let fd = try Posix.open(temporary, [.writeOnly, .create, .truncate], mode: 0o644)
-            defer { Posix.close(fd) }
-            try data.withUnsafeBytes { raw in
-                try Posix.writeAll(fd, from: raw.baseAddress!, count: raw.count, path: temporary)
-            }
-            try Posix.rename(temporary, path)
-        } catch {
-            // The state file is informational; the lock file is what guards the folder.
+        // The state file is informational (no fsync, errors ignored); the lock file is what
+        // guards the folder.
+        try? data.withUnsafeBytes { bytes in
+            try Posix.replaceFile(path, with: bytes, mode: 0o644, syncFile: false)
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import POSIXSupport
 import StudyStore
 import Synchronization
 
@@ -63,9 +64,8 @@ final class SyncStatusRecorder: Sendable {
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.sortedKeys]
         guard let data = try? encoder.encode(snapshot) else { return }
-        let temporary = path + ".tmp"
-        if FileManager.default.createFile(atPath: temporary, contents: data) {
-            _ = rename(temporary, path)
+        try? data.withUnsafeBytes { bytes in
+            try Posix.replaceFile(path, with: bytes, mode: 0o644, syncFile: false)
         }
     }
 }

@@ -71,20 +71,22 @@ enum PackageFiles {
         try Posix.fsync(fd, path: path)
     }
 
-    /// Replaces `path` with `bytes` atomically: temp file, fsync, rename, fsync folder. A crash
-    /// at any point leaves the old file or the new one, never a mix; `crashPoints` names the
-    /// steps for the crash tests.
+    /// Replaces `path` with `bytes` atomically (``Posix/replaceFile(_:with:mode:temporary:syncFile:syncDirectory:crashPoints:)``:
+    /// temp file, fsync, rename, fsync folder). A crash at any point leaves the old file or the
+    /// new one, never a mix; `written` and `renamed` name the steps for the crash tests.
     static func replace(
         _ path: String, with bytes: Data, written: StaticString, renamed: StaticString
     ) throws(SystemCallError) {
         let folder = (path as NSString).deletingLastPathComponent
         let temporary = folder + "/." + (path as NSString).lastPathComponent + ".tmp-\(Posix.currentProcessID)"
-        if (try? Posix.fileStatus(temporary, followLinks: false)) != nil { try Posix.unlink(temporary) }
-        try writeNew(temporary, bytes)
-        CrashPoint.reached(written)
-        try Posix.rename(temporary, path)
-        CrashPoint.reached(renamed)
-        try Posix.fsyncDirectory(folder)
+        // A copy, as in writeNew: Data.withUnsafeBytes would widen the typed error.
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, bytes.count), alignment: 1)
+        defer { buffer.deallocate() }
+        buffer.copyBytes(from: bytes)
+        try Posix.replaceFile(
+            path, with: UnsafeRawBufferPointer(rebasing: buffer[0..<bytes.count]), mode: 0o644, temporary: temporary,
+            crashPoints: (written: written, renamed: renamed)
+        )
     }
 
     /// Whether anything (file, folder or link) is at `path`.
