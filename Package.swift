@@ -86,7 +86,7 @@ let package = Package(
         .target(
             name: "Analysis",
             dependencies: [
-                "DICOM", "Imaging", "Inference",
+                "DICOM", "Imaging", "Inference", "POSIXSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],

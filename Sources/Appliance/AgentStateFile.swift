@@ -60,10 +60,7 @@ public final class AgentStateFile: Sendable {
     }
 
     private static func write(_ snapshot: Contents, to path: String) {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        guard let data = try? encoder.encode(snapshot) else { return }
+        guard let data = try? JSONEncoder.indented().encode(snapshot) else { return }
         // The state file is informational (no fsync, errors ignored); the lock file is what
         // guards the folder.
         try? data.withUnsafeBytes { bytes in

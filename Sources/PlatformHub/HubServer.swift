@@ -174,9 +174,7 @@ public struct HubServer: Sendable {
         router.get("/v1/items") { request, context -> Response in
             do {
                 let device = try await DeviceIdentity.of(request, context: context, tls: tls)
-                let encoder = JSONEncoder()
-                encoder.dateEncodingStrategy = .iso8601
-                let data = try encoder.encode(try store.list(device: device))
+                let data = try JSONEncoder.compact().encode(try store.list(device: device))
                 return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
             } catch let error as HubError {
                 return Self.problem(error)

@@ -60,10 +60,7 @@ final class SyncStatusRecorder: Sendable {
             return status
         }
         guard let snapshot = changed else { return }
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys]
-        guard let data = try? encoder.encode(snapshot) else { return }
+        guard let data = try? JSONEncoder.compact().encode(snapshot) else { return }
         try? data.withUnsafeBytes { bytes in
             try Posix.replaceFile(path, with: bytes, mode: 0o644, syncFile: false)
         }

@@ -78,10 +78,7 @@ struct List: AsyncParsableCommand {
     func run() async throws {
         let items = try HubStore(directory: dataDir).list()
         if json {
-            let encoder = JSONEncoder()
-            encoder.dateEncodingStrategy = .iso8601
-            encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(items), as: UTF8.self))
+            print(String(decoding: try JSONEncoder.compact().encode(items), as: UTF8.self))
         } else {
             for item in items {
                 print("\(item.kind)\t\(item.device)\t\(item.sha256)\t\(item.size)\t\(item.key)")

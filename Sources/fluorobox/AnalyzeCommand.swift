@@ -4,6 +4,7 @@ import DICOM
 import Foundation
 import Imaging
 import Inference
+import POSIXSupport
 
 /// `fluorobox analyze FILE...`: the box's reading of images, without the agent or the store.
 struct AnalyzeCommand: AsyncParsableCommand {
@@ -75,10 +76,7 @@ struct AnalyzeCommand: AsyncParsableCommand {
             }
         }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            encoder.dateEncodingStrategy = .iso8601
-            print(String(decoding: try encoder.encode(reports), as: UTF8.self))
+            print(String(decoding: try JSONEncoder.indented().encode(reports), as: UTF8.self))
         }
         if failures > 0 { throw ExitCode(1) }
     }

@@ -91,7 +91,7 @@ public actor ModelUpdateService: Service {
             do {
                 try ModelUpdateRecord.writeAll(records, in: directory)
                 if let reportStore {
-                    var document = try JSONSerialization.jsonObject(with: Self.encoder.encode(record)) as? [String: Any] ?? [:]
+                    var document = try JSONSerialization.jsonObject(with: JSONEncoder.compact().encode(record)) as? [String: Any] ?? [:]
                     document["device"] = deviceID
                     try reportStore.queueDocument(
                         destination: .platform, kind: .modelUpdate, key: "model-update:\(deviceID):\(record.sha256)",
@@ -167,12 +167,6 @@ public actor ModelUpdateService: Service {
         }
         try? Posix.unlink(archive)
         return .success(package)
-    }
-
-    static var encoder: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        return encoder
     }
 
     static func sha256(ofFileAt path: String) throws -> String {
