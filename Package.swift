@@ -58,7 +58,11 @@ let package = Package(
         .target(name: "CJPEGCodec", dependencies: ["CLibJPEG"], linkerSettings: [.linkedLibrary("jpeg")]),
 
         // MARK: Module rooms.
-        .target(name: "POSIXSupport", dependencies: ["CLinux"], swiftSettings: strictSwift),
+        .target(
+            name: "POSIXSupport",
+            dependencies: ["CLinux", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSwift
+        ),
         .target(name: "DICOM", dependencies: ["Imaging", "COpenJPEG", "CCharLS"], swiftSettings: strictSwift),
         .target(name: "Imaging", dependencies: ["CJPEGCodec", "CZlib"], swiftSettings: strictSwift),
         .target(

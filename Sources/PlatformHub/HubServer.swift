@@ -189,7 +189,7 @@ public struct HubServer: Sendable {
             for name in ((try? Posix.directoryEntries(catalog)) ?? []).sorted() where !name.hasPrefix(".") {
                 let path = catalog + "/" + name
                 guard let status = try? Posix.fileStatus(path), status.isRegularFile,
-                      let digest = try? HubStore.sha256(ofFileAt: path) else { continue }
+                      let digest = try? SHA256Hex.string(ofFileAt: path) else { continue }
                 models.append(["file": name, "size": status.size, "sha256": digest, "url": "/v1/models/\(name)"])
             }
             return Self.json(["models": models], status: .ok)
