@@ -91,7 +91,7 @@ struct AnalyzeCommand: AsyncParsableCommand {
         }
         let input = try AnalysisInput(decoding: bytes)
         let elapsed = ContinuousClock.now - started
-        let decode = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        let decode = elapsed.inMilliseconds
         let result = try analyzer.analyze(
             image: input.image, sourceBytes: bytes, file: file, studyInstanceUID: input.studyInstanceUID,
             sopInstanceUID: input.sopInstanceUID, decodeMilliseconds: decode
