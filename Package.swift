@@ -58,7 +58,11 @@ let package = Package(
         .target(name: "CJPEGCodec", dependencies: ["CLibJPEG"], linkerSettings: [.linkedLibrary("jpeg")]),
 
         // MARK: Module rooms.
-        .target(name: "POSIXSupport", dependencies: ["CLinux"], swiftSettings: strictSwift),
+        .target(
+            name: "POSIXSupport",
+            dependencies: ["CLinux", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSwift
+        ),
         .target(name: "DICOM", dependencies: ["Imaging", "COpenJPEG", "CCharLS"], swiftSettings: strictSwift),
         .target(name: "Imaging", dependencies: ["CJPEGCodec", "CZlib"], swiftSettings: strictSwift),
         .target(
@@ -86,7 +90,7 @@ let package = Package(
         .target(
             name: "Analysis",
             dependencies: [
-                "DICOM", "Imaging", "Inference",
+                "DICOM", "Imaging", "Inference", "POSIXSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -150,7 +154,7 @@ let package = Package(
         .executableTarget(
             name: "fluorobox-hub",
             dependencies: [
-                "PlatformHub",
+                "PlatformHub", "POSIXSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

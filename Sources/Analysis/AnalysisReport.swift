@@ -1,4 +1,5 @@
 import Foundation
+import POSIXSupport
 
 /// The structured report of one analysed image (JSON, `schemaVersion` 1). A second reader's
 /// notes: findings are "flagged for review", never a diagnosis.
@@ -71,9 +72,6 @@ public struct AnalysisReport: Codable, Sendable, Hashable {
     public var flagged: [Finding] { findings.filter(\.flaggedForReview) }
 
     public func json() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.dateEncodingStrategy = .iso8601
-        return try encoder.encode(self)
+        try JSONEncoder.indented().encode(self)
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import Imaging
 import Inference
 import Logging
+import POSIXSupport
 
 /// One image through the box's reading: quality check, pre-processing, the model, findings
 /// against the manifest's thresholds, a report and a colour overlay. The model stays loaded
@@ -41,8 +42,7 @@ public struct ImageAnalyzer: Sendable {
     ) throws(AnalysisError) -> Result {
         let clock = ContinuousClock()
         func milliseconds(since start: ContinuousClock.Instant) -> Double {
-            let elapsed = clock.now - start
-            return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+            (clock.now - start).inMilliseconds
         }
         let manifest = package.manifest
         let started = clock.now

@@ -60,20 +60,11 @@ public final class AgentStateFile: Sendable {
     }
 
     private static func write(_ snapshot: Contents, to path: String) {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        guard let data = try? encoder.encode(snapshot) else { return }
-        let temporary = path + ".tmp"
-        do {
-            let fd = try Posix.open(temporary, [.writeOnly, .create, .truncate], mode: 0o644)
-            defer { Posix.close(fd) }
-            try data.withUnsafeBytes { raw in
-                try Posix.writeAll(fd, from: raw.baseAddress!, count: raw.count, path: temporary)
-            }
-            try Posix.rename(temporary, path)
-        } catch {
-            // The state file is informational; the lock file is what guards the folder.
+        guard let data = try? JSONEncoder.indented().encode(snapshot) else { return }
+        // The state file is informational (no fsync, errors ignored); the lock file is what
+        // guards the folder.
+        try? data.withUnsafeBytes { bytes in
+            try Posix.replaceFile(path, with: bytes, mode: 0o644, syncFile: false)
         }
     }
 

@@ -2,6 +2,7 @@ import Analysis
 import Foundation
 import Inference
 import Logging
+import POSIXSupport
 import StudyStore
 
 /// Runs one claimed analysis from the stored bytes to the recorded result. Blocking: the
@@ -94,7 +95,7 @@ public struct AnalysisRunner: Sendable {
             logger.notice("image analysed", metadata: [
                 "sop_instance_uid": "\(sop)", "summary": "\(report.summary)", "quality": "\(outcome.qualityVerdict)",
                 "model": "\(report.model.id)@\(report.model.version)",
-                "milliseconds": "\(Int(Self.milliseconds(ContinuousClock.now - started)))",
+                "milliseconds": "\(Int((ContinuousClock.now - started).inMilliseconds))",
             ])
             return .recorded(recorded)
         } catch {
@@ -128,9 +129,5 @@ public struct AnalysisRunner: Sendable {
             logger.error("cannot record the failed analysis", metadata: ["analysis": "\(id)", "error": "\(error)"])
         }
         return .failed(reason: reason, final: !retryable)
-    }
-
-    static func milliseconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
     }
 }

@@ -91,7 +91,7 @@ public enum AnalysisWorker {
         do {
             let result = try analyzer.analyze(
                 image: input.image, sourceBytes: bytes, studyInstanceUID: request.studyInstanceUID,
-                sopInstanceUID: request.sopInstanceUID, decodeMilliseconds: AnalysisRunner.milliseconds(ContinuousClock.now - started)
+                sopInstanceUID: request.sopInstanceUID, decodeMilliseconds: (ContinuousClock.now - started).inMilliseconds
             )
             return Response(report: result.report, overlayJPEG: result.overlayJPEG.map { Data($0) }, failure: nil, retryable: false)
         } catch {

@@ -5,8 +5,9 @@ import POSIXSupport
 import Sync
 
 /// The model update flow's access to the box's model packages (``ModelPackageStore``) and
-/// runtime (``InferenceModel``): verification by the package verifier, the reference check on
-/// the real runtime, install and activate by the store (each atomic on disk).
+/// runtime (``InferenceModel``): verification by the package verifier, the reference check
+/// (``VerifiedModelPackage/checkReference(threads:logger:)``) on the real runtime, install and
+/// activate by the store (each atomic on disk).
 public struct PackageStoreModelInstaller: ModelUpdateInstaller {
     let packagesDirectory: String
     let settings: ModelPackageSettings
@@ -51,42 +52,7 @@ public struct PackageStoreModelInstaller: ModelUpdateInstaller {
         let result: Result<String, ModelPackageError> = await Self.blocking {
             // Verified again: what runs is exactly what was signed.
             let package = try ModelPackageVerifier(trustedKeys: trusted).verify(directory: candidate.folder)
-            let reference = package.manifest.reference
-            guard !reference.cases.isEmpty else {
-                throw ModelPackageError(.badReference, "the package has no reference cases to check")
-            }
-            let model: InferenceModel
-            do {
-                model = try InferenceModel(onnx: package.modelBytes, threads: threads, logger: logger)
-            } catch {
-                throw ModelPackageError(.badReference, "the runtime cannot load \(package.manifest.model.file): \(error)")
-            }
-            var worst = 0.0
-            for item in reference.cases {
-                do {
-                    let input = try NumpyFile.readTensor(package.path(of: item.input))
-                    let outputs = try model.run([package.manifest.input.name: input])
-                    for (name, path) in item.outputs.sorted(by: { $0.key < $1.key }) {
-                        let expected = try NumpyFile.readTensor(package.path(of: path))
-                        guard let actual = outputs[name] else {
-                            throw ModelPackageError(.badReference, "case \(item.name): the model gives no output \(name)")
-                        }
-                        guard actual.shape == expected.shape else {
-                            throw ModelPackageError(.badReference, "case \(item.name): output \(name) has shape \(actual.shape), expected \(expected.shape)")
-                        }
-                        let difference = zip(actual.values, expected.values).map { abs(Double($0) - Double($1)) }.max() ?? 0
-                        worst = max(worst, difference)
-                        guard difference <= reference.tolerance else {
-                            throw ModelPackageError(
-                                .badReference,
-                                "case \(item.name): output \(name) differs from the expected one by up to \(String(format: "%.4f", difference)) (tolerance \(reference.tolerance))"
-                            )
-                        }
-                    }
-                } catch let error as InferenceError {
-                    throw ModelPackageError(.badReference, "case \(item.name): \(error)")
-                }
-            }
+            let worst = try package.checkReference(threads: threads, logger: logger)
             return String(format: "%.4f", worst)
         }
         switch result {

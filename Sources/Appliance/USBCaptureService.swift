@@ -249,13 +249,10 @@ public actor USBCaptureService: Service {
     private func writeLinkState() {
         lastLinkWrite = Date()
         guard let linkStatePath else { return }
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        guard let data = try? encoder.encode(link) else { return }
-        let temporary = linkStatePath + ".tmp"
-        if FileManager.default.createFile(atPath: temporary, contents: data) {
-            try? Posix.rename(temporary, linkStatePath)
+        guard let data = try? JSONEncoder.indented().encode(link) else { return }
+        // A view: no fsync, a failed write is left for the next one.
+        try? data.withUnsafeBytes { bytes in
+            try Posix.replaceFile(linkStatePath, with: bytes, mode: 0o644, syncFile: false)
         }
     }
 

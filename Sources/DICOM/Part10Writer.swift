@@ -101,17 +101,6 @@ public struct Part10Writer: Sendable {
     }
 
     private static func append(_ output: inout [UInt8], _ tag: Tag, _ vr: ValueRepresentation, _ value: [UInt8]) {
-        var value = value
-        if value.count % 2 == 1 {
-            value.append(vr == .UI || !vr.isText ? 0x00 : 0x20)
-        }
-        output += [UInt8(tag.group & 0xFF), UInt8(tag.group >> 8), UInt8(tag.element & 0xFF), UInt8(tag.element >> 8)]
-        output += Array(vr.rawValue.utf8)
-        if vr.hasLongLength {
-            output += [0, 0] + littleEndian(UInt32(value.count))
-        } else {
-            output += [UInt8(value.count & 0xFF), UInt8(value.count >> 8)]
-        }
-        output += value
+        output += DataElementEncoder.explicitLittleEndian.encode(tag, vr, value: value)
     }
 }

@@ -174,9 +174,7 @@ public struct HubServer: Sendable {
         router.get("/v1/items") { request, context -> Response in
             do {
                 let device = try await DeviceIdentity.of(request, context: context, tls: tls)
-                let encoder = JSONEncoder()
-                encoder.dateEncodingStrategy = .iso8601
-                let data = try encoder.encode(try store.list(device: device))
+                let data = try JSONEncoder.compact().encode(try store.list(device: device))
                 return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
             } catch let error as HubError {
                 return Self.problem(error)
@@ -191,7 +189,7 @@ public struct HubServer: Sendable {
             for name in ((try? Posix.directoryEntries(catalog)) ?? []).sorted() where !name.hasPrefix(".") {
                 let path = catalog + "/" + name
                 guard let status = try? Posix.fileStatus(path), status.isRegularFile,
-                      let digest = try? HubStore.sha256(ofFileAt: path) else { continue }
+                      let digest = try? SHA256Hex.string(ofFileAt: path) else { continue }
                 models.append(["file": name, "size": status.size, "sha256": digest, "url": "/v1/models/\(name)"])
             }
             return Self.json(["models": models], status: .ok)

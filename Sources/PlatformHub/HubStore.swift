@@ -216,7 +216,7 @@ public final class HubStore: Sendable {
         let part = partPath(device: upload.device, key: upload.key)
         let digest: String
         do {
-            digest = try Self.sha256(ofFileAt: part)
+            digest = try SHA256Hex.string(ofFileAt: part)
         } catch {
             throw HubError(.storage, "reading \(part): \(error)")
         }
@@ -246,19 +246,6 @@ public final class HubStore: Sendable {
             )
             try HubUpload.deleteOne(db, key: Self.rowKey(upload.device, upload.key))
         }
-    }
-
-    static func sha256(ofFileAt path: String) throws -> String {
-        let fd = try Posix.open(path, .readOnly)
-        defer { Posix.close(fd) }
-        var hasher = SHA256()
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let count = try buffer.withUnsafeMutableBytes { try Posix.read(fd, into: $0.baseAddress!, count: $0.count, path: path) }
-            if count == 0 { break }
-            hasher.update(data: buffer[0..<count])
-        }
-        return hasher.finalize().hex
     }
 
     // MARK: Devices and listing

@@ -183,44 +183,6 @@ public final class BlobWriter {
     }
 }
 
-enum SHA256Hex {
-    private static let digits = Array("0123456789abcdef".utf8)
-
-    static func string(_ digest: SHA256.Digest) -> String {
-        var characters: [UInt8] = []
-        characters.reserveCapacity(64)
-        for byte in digest {
-            characters.append(digits[Int(byte >> 4)])
-            characters.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: characters, as: UTF8.self)
-    }
-
-    static func string(of bytes: [UInt8]) -> String {
-        string(SHA256.hash(data: bytes))
-    }
-
-    /// Hashes a file without copying it.
-    static func string(ofFileAt path: String) throws(SystemCallError) -> String {
-        let fd = try Posix.open(path, [.readOnly, .nonBlocking])
-        defer { Posix.close(fd) }
-        var hasher = SHA256()
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
-        defer { buffer.deallocate() }
-        while true {
-            let n = try Posix.read(fd, into: buffer.baseAddress!, count: buffer.count, path: path)
-            if n == 0 { break }
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-        }
-        return string(hasher.finalize())
-    }
-
-    /// True for exactly 64 lowercase hex digits, the only blob names the store makes.
-    static func isValid(_ name: String) -> Bool {
-        name.utf8.count == 64 && name.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
-    }
-}
-
 /// SHA-256 fed on a serial queue, so hashing one chunk can overlap writing the next.
 ///
 /// `@unchecked Sendable`: the digest state is touched only on `queue`, which is serial.

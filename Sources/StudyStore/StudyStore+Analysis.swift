@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import POSIXSupport
 
 /// An analysis taken up for running, with the instance and study it reads.
 public struct ClaimedAnalysis: Sendable {

@@ -1,3 +1,5 @@
+import POSIXSupport
+
 /// A token bucket: keeps sync under `bytesPerSecond` so a clinic's thin link stays usable.
 public actor BandwidthLimiter {
     public let bytesPerSecond: Double
@@ -17,7 +19,7 @@ public actor BandwidthLimiter {
         let now = ContinuousClock.now
         let elapsed = now - last
         last = now
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.inSeconds
         // At most one second of burst.
         tokens = min(bytesPerSecond, tokens + seconds * bytesPerSecond)
         tokens -= Double(bytes)

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import POSIXSupport
 import ServiceLifecycle
 import StudyStore
 
@@ -47,9 +48,7 @@ public struct PostMarketReportService: Service {
             while StudyStore.day(of: day) < today {
                 let name = StudyStore.day(of: day)
                 for figures in try store.postMarketFigures(day: name, device: deviceID) {
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.sortedKeys]
-                    let document = try encoder.encode(figures)
+                    let document = try JSONEncoder.compact().encode(figures)
                     if try store.queueDocument(
                         destination: .platform, kind: .report, key: figures.idempotencyKey, priority: .telemetry, document: Array(document)
                     ) {

@@ -160,7 +160,7 @@ public final class SyncService: Service, Sendable {
         }
         var seenChanges = linkChanges?.value ?? 0
         while ContinuousClock.now < deadline {
-            let step = min(settings.probeIntervalSeconds, Self.seconds(deadline - ContinuousClock.now))
+            let step = min(settings.probeIntervalSeconds, (deadline - ContinuousClock.now).inSeconds)
             // Sleep in short slices so a network change is noticed within a quarter second.
             var slept = 0.0
             while slept < step {
@@ -177,10 +177,6 @@ public final class SyncService: Service, Sendable {
             if await destination.probe() { return true }
         }
         return false
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     /// False when cancelled.

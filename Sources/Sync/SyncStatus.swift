@@ -1,4 +1,5 @@
 import Foundation
+import POSIXSupport
 import StudyStore
 import Synchronization
 
@@ -59,13 +60,9 @@ final class SyncStatusRecorder: Sendable {
             return status
         }
         guard let snapshot = changed else { return }
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys]
-        guard let data = try? encoder.encode(snapshot) else { return }
-        let temporary = path + ".tmp"
-        if FileManager.default.createFile(atPath: temporary, contents: data) {
-            _ = rename(temporary, path)
+        guard let data = try? JSONEncoder.compact().encode(snapshot) else { return }
+        try? data.withUnsafeBytes { bytes in
+            try Posix.replaceFile(path, with: bytes, mode: 0o644, syncFile: false)
         }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import PlatformHub
+import POSIXSupport
 
 /// `fluorobox-hub`: the reference platform receiver that tests and demos sync to.
 @main
@@ -58,9 +59,10 @@ struct Serve: AsyncParsableCommand {
         }
         let portFile = dataDir + "/hub.port"
         settings.onListening = { bound in
-            let temporary = portFile + ".tmp"
-            try? Data("\(bound)\n".utf8).write(to: URL(fileURLWithPath: temporary))
-            _ = rename(temporary, portFile)
+            // Read by scripts and tests that start a hub on port 0; no fsync, it is rewritten on every start.
+            try? Array("\(bound)\n".utf8).withUnsafeBytes { bytes in
+                try Posix.replaceFile(portFile, with: bytes, mode: 0o644, syncFile: false)
+            }
             logger.notice("hub listening", metadata: ["port": "\(bound)", "data_dir": "\(dataDir)"])
         }
         try await HubServer(store: store, settings: settings, logger: logger).makeApplication().runService()
@@ -76,10 +78,7 @@ struct List: AsyncParsableCommand {
     func run() async throws {
         let items = try HubStore(directory: dataDir).list()
         if json {
-            let encoder = JSONEncoder()
-            encoder.dateEncodingStrategy = .iso8601
-            encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(items), as: UTF8.self))
+            print(String(decoding: try JSONEncoder.compact().encode(items), as: UTF8.self))
         } else {
             for item in items {
                 print("\(item.kind)\t\(item.device)\t\(item.sha256)\t\(item.size)\t\(item.key)")

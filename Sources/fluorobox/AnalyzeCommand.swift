@@ -4,6 +4,7 @@ import DICOM
 import Foundation
 import Imaging
 import Inference
+import POSIXSupport
 
 /// `fluorobox analyze FILE...`: the box's reading of images, without the agent or the store.
 struct AnalyzeCommand: AsyncParsableCommand {
@@ -75,10 +76,7 @@ struct AnalyzeCommand: AsyncParsableCommand {
             }
         }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            encoder.dateEncodingStrategy = .iso8601
-            print(String(decoding: try encoder.encode(reports), as: UTF8.self))
+            print(String(decoding: try JSONEncoder.indented().encode(reports), as: UTF8.self))
         }
         if failures > 0 { throw ExitCode(1) }
     }
@@ -93,7 +91,7 @@ struct AnalyzeCommand: AsyncParsableCommand {
         }
         let input = try AnalysisInput(decoding: bytes)
         let elapsed = ContinuousClock.now - started
-        let decode = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        let decode = elapsed.inMilliseconds
         let result = try analyzer.analyze(
             image: input.image, sourceBytes: bytes, file: file, studyInstanceUID: input.studyInstanceUID,
             sopInstanceUID: input.sopInstanceUID, decodeMilliseconds: decode

@@ -2,6 +2,7 @@ import ArgumentParser
 import Appliance
 import Foundation
 import Logging
+import POSIXSupport
 import StudyStore
 
 /// Options every command that touches a data folder takes.
@@ -61,16 +62,8 @@ struct ReportedFailure: Error, CustomStringConvertible {
     let description: String
 }
 
-func jsonEncoder() -> JSONEncoder {
-    let encoder = JSONEncoder()
-    encoder.dateEncodingStrategy = .iso8601
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    return encoder
-}
-
 func printJSON(_ value: some Encodable, compact: Bool = false) throws {
-    let encoder = jsonEncoder()
-    if compact { encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes] }
+    let encoder = compact ? JSONEncoder.compact(escapingSlashes: false) : JSONEncoder.indented(escapingSlashes: false)
     let data = try encoder.encode(value)
     FileHandle.standardOutput.write(data + Data("\n".utf8))
 }

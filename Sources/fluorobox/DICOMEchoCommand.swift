@@ -2,6 +2,7 @@ import ArgumentParser
 import DICOMNetwork
 import Foundation
 import Logging
+import POSIXSupport
 
 struct DICOMEchoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -44,7 +45,7 @@ struct DICOMEchoCommand: AsyncParsableCommand {
                 try await association.echo()
             }
             let elapsed = ContinuousClock.now - started
-            let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+            let milliseconds = elapsed.inMilliseconds
             print("C-ECHO \(aet) -> \(aec)@\(host):\(port): \(status) in \(String(format: "%.1f", milliseconds)) ms")
             if !status.isSuccess { throw ExitCode(1) }
         } catch let error as DICOMNetworkError {

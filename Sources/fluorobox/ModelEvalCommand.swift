@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Inference
+import POSIXSupport
 
 /// `fluorobox model eval`: raw tensors through the runtime, no pre- or post-processing.
 struct ModelEvalCommand: AsyncParsableCommand {
@@ -71,22 +72,19 @@ struct ModelEvalCommand: AsyncParsableCommand {
                 }
                 print("\(spec.name) \(tensor.shape.map(String.init).joined(separator: "×")) → \(path)")
             }
-            func milliseconds(_ duration: Duration) -> Double {
-                Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
-            }
-            print(String(format: "ran in %.1f ms on %d thread(s)", milliseconds(elapsed), threads))
+            print(String(format: "ran in %.1f ms on %d thread(s)", elapsed.inMilliseconds, threads))
             if repeatCount > 0 {
                 var times: [Double] = []
                 for _ in 0..<repeatCount {
                     let start = ContinuousClock.now
                     _ = try loaded.run(feeds)
-                    times.append(milliseconds(ContinuousClock.now - start))
+                    times.append((ContinuousClock.now - start).inMilliseconds)
                 }
                 times.sort()
                 print(String(format: "median %.2f ms over %d runs (min %.2f, max %.2f)", times[times.count / 2], times.count, times[0], times[times.count - 1]))
                 if profile {
                     for (step, median) in try loaded.profile(feeds, runs: repeatCount) {
-                        print(String(format: "%9.3f ms  %@", milliseconds(median), step))
+                        print(String(format: "%9.3f ms  %@", median.inMilliseconds, step))
                     }
                 }
             }

@@ -1,4 +1,5 @@
 import Foundation
+import POSIXSupport
 
 /// Which package is active for a task, and which one was active before it (kept for rollback).
 ///
@@ -26,10 +27,8 @@ public struct ActivationRecord: Codable, Sendable, Hashable {
     }
 
     func encoded() -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         // Strings and optionals of strings always encode.
-        return (try! encoder.encode(self)) + Data("\n".utf8)
+        return (try! JSONEncoder.indented(escapingSlashes: false).encode(self)) + Data("\n".utf8)
     }
 
     static func now() -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import POSIXSupport
 
 /// `manifest.sig`: an Ed25519 signature over the exact bytes of `manifest.json`, and the id of
 /// the key that made it.
@@ -44,9 +45,7 @@ public struct ModelPackageSignature: Codable, Sendable, Hashable {
 
     /// The file's bytes (pretty JSON, sorted keys, trailing newline).
     public func encoded() -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         // Encoding three strings cannot fail.
-        return (try! encoder.encode(self)) + Data("\n".utf8)
+        return (try! JSONEncoder.indented(escapingSlashes: false).encode(self)) + Data("\n".utf8)
     }
 }

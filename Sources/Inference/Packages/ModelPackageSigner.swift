@@ -25,7 +25,7 @@ public enum ModelPackageSigner {
         for file in manifest.files {
             let actual: (hex: String, size: Int64)
             do {
-                actual = try PackageFiles.sha256(of: directory + "/" + file.path)
+                actual = try SHA256Hex.file(at: directory + "/" + file.path, regularOnly: true)
             } catch {
                 throw ModelPackageError(.missingFile, "\(file.path): \(error.reason)", underlying: error)
             }

@@ -77,11 +77,11 @@ public struct ModelPackageVerifier: Sendable {
             let actualHash: String, actualSize: Int64
             if file.path == manifest.model.file {
                 modelBytes = try read(path, limit: PackageFiles.maximumFileBytes)
-                actualHash = PackageFiles.hex(SHA256.hash(data: modelBytes))
+                actualHash = SHA256Hex.string(SHA256.hash(data: modelBytes))
                 actualSize = Int64(modelBytes.count)
             } else {
                 do {
-                    (actualHash, actualSize) = try PackageFiles.sha256(of: path)
+                    (actualHash, actualSize) = try SHA256Hex.file(at: path, regularOnly: true)
                 } catch {
                     throw ModelPackageError.fileSystem(error, while: "reading \(file.path)")
                 }
@@ -99,7 +99,7 @@ public struct ModelPackageVerifier: Sendable {
             manifest: manifest,
             directory: directory,
             keyID: key.keyID,
-            packageSHA256: PackageFiles.hex(SHA256.hash(data: manifestBytes)),
+            packageSHA256: SHA256Hex.string(SHA256.hash(data: manifestBytes)),
             modelBytes: modelBytes,
             modelSHA256: manifest.files.first { $0.path == manifest.model.file }!.sha256
         )

@@ -1,10 +1,9 @@
-import Crypto
 import Foundation
 import Glibc
 import POSIXSupport
 
 /// The file operations packages need, on POSIXSupport's typed system calls: bounded reads,
-/// streamed hashes, durable writes (fsync file, rename, fsync folder) and tree removal.
+/// durable writes (fsync file, rename, fsync folder) and tree removal.
 enum PackageFiles {
     /// Largest single file a package may hold (models of a few hundred MB are plausible).
     static let maximumFileBytes: Int64 = 2 << 30
@@ -28,35 +27,6 @@ enum PackageFiles {
         return Data(bytes: buffer.baseAddress!, count: filled)
     }
 
-    /// Lower-case hex SHA-256 and size of a regular file, read in 1 MiB pieces.
-    static func sha256(of path: String) throws(SystemCallError) -> (hex: String, size: Int64) {
-        let fd = try Posix.open(path, [.readOnly, .nonBlocking])
-        defer { Posix.close(fd) }
-        let status = try Posix.fileStatus(fd, path: path)
-        guard status.isRegularFile else { throw SystemCallError(code: EINVAL, call: "read (not a regular file)", path: path) }
-        var hasher = SHA256()
-        var size: Int64 = 0
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        defer { buffer.deallocate() }
-        while true {
-            let n = try Posix.read(fd, into: buffer.baseAddress!, count: buffer.count, path: path)
-            if n == 0 { break }
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-            size += Int64(n)
-        }
-        return (hex(hasher.finalize()), size)
-    }
-
-    static func hex(_ digest: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        for byte in digest {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
     /// Writes `bytes` to a new file at `path` and fsyncs it (the caller renames and fsyncs the folder).
     static func writeNew(_ path: String, _ bytes: Data, mode: mode_t = 0o644) throws(SystemCallError) {
         let fd = try Posix.open(path, [.writeOnly, .create, .exclusive], mode: mode)
@@ -71,20 +41,22 @@ enum PackageFiles {
         try Posix.fsync(fd, path: path)
     }
 
-    /// Replaces `path` with `bytes` atomically: temp file, fsync, rename, fsync folder. A crash
-    /// at any point leaves the old file or the new one, never a mix; `crashPoints` names the
-    /// steps for the crash tests.
+    /// Replaces `path` with `bytes` atomically (``Posix/replaceFile(_:with:mode:temporary:syncFile:syncDirectory:crashPoints:)``:
+    /// temp file, fsync, rename, fsync folder). A crash at any point leaves the old file or the
+    /// new one, never a mix; `written` and `renamed` name the steps for the crash tests.
     static func replace(
         _ path: String, with bytes: Data, written: StaticString, renamed: StaticString
     ) throws(SystemCallError) {
         let folder = (path as NSString).deletingLastPathComponent
         let temporary = folder + "/." + (path as NSString).lastPathComponent + ".tmp-\(Posix.currentProcessID)"
-        if (try? Posix.fileStatus(temporary, followLinks: false)) != nil { try Posix.unlink(temporary) }
-        try writeNew(temporary, bytes)
-        CrashPoint.reached(written)
-        try Posix.rename(temporary, path)
-        CrashPoint.reached(renamed)
-        try Posix.fsyncDirectory(folder)
+        // A copy, as in writeNew: Data.withUnsafeBytes would widen the typed error.
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, bytes.count), alignment: 1)
+        defer { buffer.deallocate() }
+        buffer.copyBytes(from: bytes)
+        try Posix.replaceFile(
+            path, with: UnsafeRawBufferPointer(rebasing: buffer[0..<bytes.count]), mode: 0o644, temporary: temporary,
+            crashPoints: (written: written, renamed: renamed)
+        )
     }
 
     /// Whether anything (file, folder or link) is at `path`.

@@ -29,10 +29,7 @@ public struct ModelUpdateRecord: Codable, Sendable, Hashable {
     }
 
     static func writeAll(_ records: [String: ModelUpdateRecord], in directory: DataDirectory) throws {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        let data = try encoder.encode(records)
+        let data = try JSONEncoder.indented().encode(records)
         let path = path(in: directory)
         try Posix.makeDirectories(directory.path + "/sync", mode: 0o700)
         try data.withUnsafeBytes { bytes in

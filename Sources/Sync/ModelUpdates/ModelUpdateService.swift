@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Logging
 import POSIXSupport
@@ -91,7 +90,7 @@ public actor ModelUpdateService: Service {
             do {
                 try ModelUpdateRecord.writeAll(records, in: directory)
                 if let reportStore {
-                    var document = try JSONSerialization.jsonObject(with: Self.encoder.encode(record)) as? [String: Any] ?? [:]
+                    var document = try JSONSerialization.jsonObject(with: JSONEncoder.compact().encode(record)) as? [String: Any] ?? [:]
                     document["device"] = deviceID
                     try reportStore.queueDocument(
                         destination: .platform, kind: .modelUpdate, key: "model-update:\(deviceID):\(record.sha256)",
@@ -129,7 +128,7 @@ public actor ModelUpdateService: Service {
                     return .failure(Failure(error: ModelUpdateError(.download, "\(error)"), package: nil))
                 }
             }
-            let digest = try await BlockingIO.run { try Self.sha256(ofFileAt: archive) }
+            let digest = try await BlockingIO.run { try SHA256Hex.string(ofFileAt: archive) }
             guard digest == entry.sha256 else {
                 try? Posix.unlink(archive)
                 return .failure(Failure(error: ModelUpdateError(.hashMismatch, "\(entry.file) hashes to \(digest), the catalog says \(entry.sha256)"), package: nil))
@@ -167,24 +166,5 @@ public actor ModelUpdateService: Service {
         }
         try? Posix.unlink(archive)
         return .success(package)
-    }
-
-    static var encoder: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        return encoder
-    }
-
-    static func sha256(ofFileAt path: String) throws -> String {
-        let fd = try Posix.open(path, .readOnly)
-        defer { Posix.close(fd) }
-        var hasher = SHA256()
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let count = try buffer.withUnsafeMutableBytes { try Posix.read(fd, into: $0.baseAddress!, count: $0.count, path: path) }
-            if count == 0 { break }
-            hasher.update(data: buffer[0..<count])
-        }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 }

@@ -1,27 +1,27 @@
-import DICOM
-
 /// The PS3.15 Annex E Basic Application Level Confidentiality Profile as the box applies it to
 /// the copy it uploads, with the Retain UIDs Option (E.3.9): the outbox keys, results and the
 /// platform's links between studies all name the original UIDs, and a UID names no person.
 ///
-/// Every attribute of Table E.1-1 is listed in ``attributes`` (BasicProfileTable.swift) with its
+/// Every attribute of Table E.1-1 is listed in ``attributes`` (BasicProfile+Table.swift) with its
 /// action code; ``resolve(_:for:)`` says which of the choices a code allows the box takes, always
 /// the one that leaves least behind. Private attributes, overlay data and comments, and curves
 /// are removed. A sequence the table does not name that holds anything the profile acts on,
 /// anywhere in its items, is removed whole (stricter than cleaning it item by item).
-enum BasicProfile {
+/// ``deidentify(_:methodDescription:pseudonym:)`` writes the copy; the caller supplies the
+/// pseudonym that replaces Patient's Name and Patient ID.
+public enum BasicProfile {
     /// The action codes of Table E.1-1's Basic Profile column.
-    enum Code: String, Sendable, Hashable, CaseIterable {
+    public enum Code: String, Sendable, Hashable, CaseIterable {
         case D, Z, X, U
         case ZD = "Z/D", XZ = "X/Z", XD = "X/D", XZD = "X/Z/D", XZUStar = "X/Z/U*"
     }
 
     /// One row of Table E.1-1: the tag, its VR (PS3.6), the action code and the attribute name.
-    struct Attribute: Sendable, Hashable {
-        let tag: Tag
-        let vr: ValueRepresentation
-        let code: Code
-        let name: String
+    public struct Attribute: Sendable, Hashable {
+        public let tag: Tag
+        public let vr: ValueRepresentation
+        public let code: Code
+        public let name: String
 
         init(_ tag: UInt32, _ vr: ValueRepresentation, _ code: Code, _ name: String) {
             self.tag = Tag(UInt16(tag >> 16), UInt16(tag & 0xFFFF))
@@ -95,7 +95,6 @@ enum BasicProfile {
     /// every copy.
     static let patientIdentityRemoved = Tag(0x0012, 0x0062)
     static let deidentificationMethod = Tag(0x0012, 0x0063)
-    static let methodDescription = "PS3.15 Basic Profile; Retain UIDs Option; HMAC-SHA256 patient pseudonym"
     /// Burned In Annotation (0028,0301): text in the pixels the profile cannot clean.
     static let burnedInAnnotation = Tag(0x0028, 0x0301)
 }

@@ -1,12 +1,10 @@
-import DICOM
-
 extension BasicProfile {
     /// PS3.15 (2024b) Table E.1-1, the Basic Profile column: every attribute the table names
     /// with its action code, and its VR from PS3.6 (the first where PS3.6 allows several).
     /// The repeating-group rows (curve data 50xx, overlay data and comments 60xx) are in
     /// ``action(for:)``. Group 0000 and 0002 rows never reach the data set the box copies (the
     /// command set is not stored, the file meta group is written anew).
-    static let attributes: [Attribute] = [
+    public static let attributes: [Attribute] = [
         Attribute(0x0000_1000, .UI, .X, "Affected SOP Instance UID"),
         Attribute(0x0000_1001, .UI, .U, "Requested SOP Instance UID"),
         Attribute(0x0002_0003, .UI, .U, "Media Storage SOP Instance UID"),
