@@ -67,8 +67,9 @@ public final class AgentLogFile: Sendable {
             set { metadata[key] = newValue }
         }
 
-        func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String, file _: String, function _: String, line _: UInt) {
-            let merged = metadata.merging(explicit ?? [:]) { $1 }
+        func log(event: LogEvent) {
+            let (level, message) = (event.level, event.message)
+            let merged = metadata.merging(event.metadata ?? [:]) { $1 }
             let fields = merged.isEmpty ? "" : " " + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
             let stamp = Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
             file.write("\(stamp) \(level) \(label): \(message)\(fields)")

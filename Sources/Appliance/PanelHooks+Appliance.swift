@@ -234,23 +234,13 @@ enum ApplianceSelfTest {
     }
 
     static func runReference(_ package: VerifiedModelPackage, logger: Logger) throws -> String {
-        let manifest = package.manifest
-        let model = try InferenceModel(onnx: package.modelBytes, threads: 1, logger: logger)
-        var worst = 0.0
-        for item in manifest.reference.cases {
-            let outputs = try model.run([manifest.input.name: try NumpyFile.readTensor(package.path(of: item.input))])
-            for (name, path) in item.outputs {
-                let expected = try NumpyFile.readTensor(package.path(of: path))
-                guard let actual = outputs[name], actual.values.count == expected.values.count else {
-                    throw SelfTestFailure(description: "\(package.reference) case \(item.name): output \(name) missing or of the wrong size")
-                }
-                for (a, b) in zip(actual.values, expected.values) { worst = max(worst, Double(abs(a - b))) }
-            }
+        let reference = package.manifest.reference
+        do {
+            let worst = try package.checkReference(threads: 1, logger: logger)
+            return "\(package.reference): \(reference.cases.count) cases, largest difference \(String(format: "%.2g", worst)) ≤ \(reference.tolerance)"
+        } catch {
+            throw SelfTestFailure(description: "\(package.reference): \(error)")
         }
-        guard worst <= manifest.reference.tolerance else {
-            throw SelfTestFailure(description: "\(package.reference): largest difference \(worst) exceeds the tolerance \(manifest.reference.tolerance)")
-        }
-        return "\(package.reference): \(manifest.reference.cases.count) cases, largest difference \(String(format: "%.2g", worst)) ≤ \(manifest.reference.tolerance)"
     }
 
     struct SelfTestFailure: Error, CustomStringConvertible {

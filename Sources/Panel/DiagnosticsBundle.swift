@@ -100,10 +100,7 @@ public struct DiagnosticsBundle: Sendable, Codable {
     }
 
     public func json() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.dateEncodingStrategy = .iso8601
-        return try encoder.encode(self)
+        try JSONEncoder.indented().encode(self)
     }
 
     /// A short human summary, for `fluorobox diagnostics` without --json.

@@ -47,9 +47,7 @@ public struct PanelCredentials: Sendable, Codable {
 
     /// Written to a temp file, fsync'd and renamed, owner-only.
     func write(to path: String) throws(PanelError) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.dateEncodingStrategy = .iso8601
+        let encoder = JSONEncoder.indented()
         do {
             let folder = (path as NSString).deletingLastPathComponent
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])

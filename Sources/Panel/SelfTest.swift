@@ -63,8 +63,7 @@ public struct SelfTestReport: Sendable, Codable, Hashable {
             let clock = ContinuousClock.now
             let outcome = await check.run()
             let elapsed = ContinuousClock.now - clock
-            let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-            results.append(SelfTestResult(name: check.name, status: outcome.status, detail: outcome.detail, milliseconds: milliseconds))
+            results.append(SelfTestResult(name: check.name, status: outcome.status, detail: outcome.detail, milliseconds: elapsed.inMilliseconds))
         }
         return SelfTestReport(startedAt: startedAt, results: results)
     }

@@ -21,7 +21,7 @@ struct PanelCommandLineTests {
         let folder = TemporaryDirectory("panel-serve")
         let data = folder.file("data")
         let output = folder.file("stdout.txt")
-        FileManager.default.createFile(atPath: output, contents: nil)
+        _ = FileManager.default.createFile(atPath: output, contents: nil)
         let serve = Process()
         serve.executableURL = URL(fileURLWithPath: ProcessRunner.fluorobox)
         serve.arguments = ["serve", "--data-dir", data, "--dicom-port", "0"]

@@ -150,7 +150,7 @@ struct PanelRouteTests {
         #expect(stored.count == 1)
         #expect(stored.first?.verdict == .disagree && stored.first?.comment == "rib crossing" && stored.first?.role == "doctor")
         let database = try DatabaseQueue(path: fixture.folder.path + "/store.sqlite")
-        let queued = try await database.read { db in
+        let queued = try database.read { db in
             try Row.fetchAll(db, sql: "SELECT destination, state, feedbackID FROM outboxItem WHERE kind = 'feedback'")
         }
         #expect(queued.count == 1)
