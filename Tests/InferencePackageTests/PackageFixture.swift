@@ -68,7 +68,9 @@ struct PackageFixture {
                     source: "reference/case-source.npy"
                 ),
             ]),
-            files: files
+            files: files,
+            // Signed by the tests' own key, as the platform signs its packages.
+            use: .clinical
         )
         edit(&manifest)
         try manifestBytes(manifest).write(to: URL(fileURLWithPath: folder + "/manifest.json"))
@@ -85,9 +87,9 @@ struct PackageFixture {
     @discardableResult
     static func write(
         at folder: String, key: ModelSigningKey, id: String = "test-model", version: String = "1.0.0",
-        task: String = "chest-findings", model: String = "model A"
+        task: String = "chest-findings", model: String = "model A", edit: (inout ModelPackageManifest) -> Void = { _ in }
     ) throws -> VerifiedModelPackage {
-        try writeUnsigned(at: folder, id: id, version: version, task: task, model: model)
+        try writeUnsigned(at: folder, id: id, version: version, task: task, model: model, edit: edit)
         return try ModelPackageSigner.sign(directory: folder, with: key)
     }
 

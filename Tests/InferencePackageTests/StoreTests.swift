@@ -65,6 +65,32 @@ struct StoreTests {
         #expect(active == v2)
     }
 
+    /// Before, any trusted package became active, whatever it was meant for.
+    @Test("a package that states no clinical use is a demonstration: activated only where the demo key is trusted, refused (activate and rollback) elsewhere")
+    func demonstrationOnlyOnDemoBuilds() async throws {
+        let folder = TemporaryDirectory("store-demonstration")
+        try PackageFixture.write(at: folder.file("demo"), key: PackageFixture.key, version: "1.0.0", model: "one") { $0.use = nil }
+        try PackageFixture.write(at: folder.file("clinical"), key: PackageFixture.key, version: "2.0.0", model: "two")
+        let demo = PackageReference(id: "test-model", version: "1.0.0")
+        let clinical = PackageReference(id: "test-model", version: "2.0.0")
+        let demoBuild = ModelPackageSettings(trustedKeys: [PackageFixture.key.publicKey], trustsDemoKey: true)
+        try await withStore(folder, settings: demoBuild) { store in
+            _ = try await store.install(from: folder.file("demo"))
+            _ = try await store.install(from: folder.file("clinical"))
+            #expect(try await store.activate(demo).active == demo)
+            #expect(try await store.activate(clinical).active == clinical)
+        }
+        // The same folder on a production box: the clinical package stays active and loads; the
+        // demonstration one cannot come back, neither by activate nor by rollback.
+        try await withStore(folder) { store in
+            let before = try await store.loadActive(task: "chest-findings")
+            await expectCode(.demonstrationRefused) { _ = try await store.activate(demo) }
+            await expectCode(.demonstrationRefused) { _ = try await store.rollback(task: "chest-findings") }
+            let after = try await store.loadActive(task: "chest-findings")
+            #expect(before.reference == clinical && after.reference == clinical)
+        }
+    }
+
     @Test("only pinned files are installed, from a folder or an archive; the source is untouched")
     func installCopiesPinnedFiles() async throws {
         let folder = TemporaryDirectory("store-copy")

@@ -24,6 +24,7 @@ public struct ModelPackageError: Error, Sendable, CustomStringConvertible {
             case noPreviousPackage = "there is no previous package to roll back to"
             case noActivePackage = "no package is active for this task"
             case pinnedByConfiguration = "the active package for this task is set by configuration"
+            case demonstrationRefused = "a demonstration model cannot be activated on a box that is not a demo build"
             case fileSystem = "a file system operation failed"
         }
 
@@ -46,6 +47,7 @@ public struct ModelPackageError: Error, Sendable, CustomStringConvertible {
         public static let noPreviousPackage = Code(value: .noPreviousPackage)
         public static let noActivePackage = Code(value: .noActivePackage)
         public static let pinnedByConfiguration = Code(value: .pinnedByConfiguration)
+        public static let demonstrationRefused = Code(value: .demonstrationRefused)
         public static let fileSystem = Code(value: .fileSystem)
 
         public var description: String { value.rawValue }

@@ -26,6 +26,10 @@ public struct ModelPackageManifest: Codable, Sendable, Hashable {
     public var licence: String
     /// Shown with every result; says what the model is for and what it is not.
     public var intendedUse: String
+    /// Whether the package may stand beside a clinician (`clinical`) or only shows how the box
+    /// works (`demonstration`). Signed with the rest; a manifest without it is a demonstration
+    /// (``useClass``), so no older package passes for a clinical one.
+    public var use: ModelUse?
     public var model: ModelFile
     public var input: InputSpec
     public var outputs: OutputSpec
@@ -36,8 +40,10 @@ public struct ModelPackageManifest: Codable, Sendable, Hashable {
     public init(
         formatVersion: Int = 1, id: String, name: String, version: String, task: String, modalities: [String],
         bodyPart: String, vendor: String, registrationNumber: String?, licence: String, intendedUse: String,
-        model: ModelFile, input: InputSpec, outputs: OutputSpec, reference: ReferenceSet, files: [PinnedFile]
+        model: ModelFile, input: InputSpec, outputs: OutputSpec, reference: ReferenceSet, files: [PinnedFile],
+        use: ModelUse? = nil
     ) {
+        self.use = use
         self.formatVersion = formatVersion
         self.id = id
         self.name = name
@@ -57,6 +63,9 @@ public struct ModelPackageManifest: Codable, Sendable, Hashable {
     }
 
     public var packageReference: PackageReference { PackageReference(id: id, version: version) }
+
+    /// What the package may be used for: its `use`, a demonstration when it states none.
+    public var useClass: ModelUse { use ?? .demonstration }
 
     public struct ModelFile: Codable, Sendable, Hashable {
         /// Path of the ONNX file inside the package (pinned in `files`).

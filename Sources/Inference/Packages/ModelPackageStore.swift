@@ -213,6 +213,7 @@ public actor ModelPackageStore {
             let package = try verifyInstalled(reference, at: final)
             let task = package.manifest.task
             try refuseIfPinned(task)
+            try refuseIfDemonstration(package)
             let current = try readRecord(task: task)
             if let current, current.active == reference {
                 return current
@@ -241,6 +242,7 @@ public actor ModelPackageStore {
                 throw ModelPackageError(.noPreviousPackage, "task \(task) has only ever had \(current.active) active")
             }
             let package = try verifyInstalled(previous, at: directory(of: previous))
+            try refuseIfDemonstration(package)
             let record = ActivationRecord(
                 task: task, active: previous, previous: current.active, activeSHA256: package.packageSHA256,
                 changedAt: ActivationRecord.now(), change: "rollback"
@@ -252,6 +254,16 @@ public actor ModelPackageStore {
     }
 
     // MARK: Internals
+
+    /// A demonstration model's findings look like clinical ones; only a box that trusts the demo
+    /// key (a development or demo build: `inference.trustDemoKey`) makes one active.
+    private func refuseIfDemonstration(_ package: VerifiedModelPackage) throws(ModelPackageError) {
+        guard package.manifest.useClass == .demonstration, !settings.trustedKeys.contains(.demo) else { return }
+        throw ModelPackageError(
+            .demonstrationRefused,
+            "\(package.reference) is a demonstration model (its manifest states no clinical use) and this box is not a demo build (inference.trustDemoKey is off)"
+        )
+    }
 
     private func verifyInstalled(_ reference: PackageReference, at directory: String) throws(ModelPackageError) -> VerifiedModelPackage {
         guard PackageFiles.isDirectory(directory) else {
