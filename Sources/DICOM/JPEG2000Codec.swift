@@ -35,6 +35,7 @@ enum JPEG2000Codec {
         } else {
             throw PixelDataError(.damagedCompressedData, detail: "JPEG 2000 data starts with neither a codestream (FF4F) nor a JP2 signature")
         }
+        try JPEG2000SizeSegment(codestream: data).check(against: pixels)
         let source = Source(bytes: data)
         let context = Unmanaged.passRetained(source)
         guard let codec = opj_create_decompress(format) else {
