@@ -91,7 +91,7 @@ public struct Agent: Sendable {
                     recorder: USBCaptureRecorder(
                         store: store, modality: configuration.usb.modality, analyses: analyses, logger: logger.labelled("usb-capture")
                     ),
-                    gate: gate, linkStatePath: USBCaptureService.linkStatePath(in: directory), logger: logger.labelled("usb-capture")
+                    gate: gate, runState: RunStateFiles(directory: directory), logger: logger.labelled("usb-capture")
                 ),
                 successTerminationBehavior: .gracefullyShutdownGroup,
                 failureTerminationBehavior: .gracefullyShutdownGroup,
@@ -224,7 +224,7 @@ public struct Agent: Sendable {
         } catch {
             throw StoreError(.fileSystem, "cannot prepare \(directory.path): \(error)", underlying: error)
         }
-        let holder = AgentStateFile.read(directory: directory).map { " (pid \($0.pid))" } ?? ""
+        let holder = RunStateFiles(directory: directory).agentState().map { " (pid \($0.pid))" } ?? ""
         throw StoreError(.alreadyRunning, "another fluorobox serve\(holder) is already using \(directory.path)")
     }
 }
