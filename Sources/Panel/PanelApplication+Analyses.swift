@@ -65,7 +65,7 @@ extension PanelApplication {
     ) async throws -> Response {
         let store = self.store
         let (failed, total) = try await BlockingIO.run {
-            (try store.failedAnalyses(limit: Self.failedAnalysesListed), try store.panelCounters().failedAnalyses)
+            (try store.failedAnalyses(limit: Self.failedAnalysesListed), try store.worklistCounters().failedAnalyses)
         }
         let t = context.language
         let e = HTML.escape

@@ -13,7 +13,7 @@ extension PanelApplication {
         }
         router.get("/metrics") { _, _ in
             let status = try? await BlockingIO.run { try store.status() }
-            let counters = try? await BlockingIO.run { try store.panelCounters() }
+            let counters = try? await BlockingIO.run { try store.worklistCounters() }
             return text(metrics.render(status: status, counters: counters, sessions: await sessions.count), contentType: "text/plain; version=0.0.4")
         }
         router.get("/assets/panel.css") { _, _ in

@@ -84,7 +84,7 @@ extension PanelApplication {
         let store = self.store
         return try await BlockingIO.run {
             let status = try store.status()
-            let counters = try store.panelCounters()
+            let counters = try store.worklistCounters()
             return StatusSnapshot(
                 system: system, store: status, host: HostReadings.read(),
                 dailyIntakeBytes: try store.averageDailyIntakeBytes(),

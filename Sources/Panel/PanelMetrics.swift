@@ -43,7 +43,7 @@ final class PanelMetrics: Sendable {
     }
 
     /// Refreshes the store figures and renders the exposition text.
-    func render(status: StoreStatus?, counters: PanelCounters?, sessions: Int) -> String {
+    func render(status: StoreStatus?, counters: WorklistCounters?, sessions: Int) -> String {
         if let status {
             gauge("fluorobox_studies", Double(status.studies))
             gauge("fluorobox_instances", Double(status.instances))

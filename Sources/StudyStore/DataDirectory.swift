@@ -26,7 +26,6 @@ public struct DataDirectory: Sendable, Hashable {
     public var intakeLockPath: String { runPath + "/intake.lock" }
     /// Held exclusive by the one `fluorobox serve` that owns this folder.
     public var agentLockPath: String { runPath + "/agent.lock" }
-    public var agentStatePath: String { runPath + "/agent.json" }
 
     /// Blob path relative to the data folder, e.g. "blobs/3f/3f9a…".
     public static func relativeBlobPath(sha256: String) -> String {

@@ -60,9 +60,9 @@ extension StudyStore {
         }
     }
 
-    /// Whole-store figures for the status page, metrics and live updates (no per-study work).
-    public func panelCounters(now: Date = Date()) throws(StoreError) -> PanelCounters {
-        try read("counting for the panel") { db in
+    /// Whole-store figures of the worklist, counted in SQL (no per-study work).
+    public func worklistCounters(now: Date = Date()) throws(StoreError) -> WorklistCounters {
+        try read("counting the worklist") { db in
             let flagged = try Int.fetchOne(db, sql: """
                 SELECT COUNT(DISTINCT instance.studyID) FROM result JOIN instance ON instance.id = result.instanceID WHERE result.flagged
                 """) ?? 0
@@ -77,7 +77,7 @@ extension StudyStore {
                 SELECT (SELECT COUNT(*) FROM study), (SELECT COALESCE(MAX(id), 0) FROM instance), (SELECT COUNT(*) FROM analysis WHERE status IN ('done', 'failed', 'skipped')),
                        (SELECT COALESCE(MAX(id), 0) FROM result), (SELECT COALESCE(MAX(id), 0) FROM feedback)
                 """).map { row in (0..<5).map { String(row[$0] as Int64? ?? 0) }.joined(separator: "-") } ?? ""
-            return PanelCounters(flaggedStudies: flagged, retakeStudies: retake, capturesToday: captures, failedAnalyses: failed, version: version)
+            return WorklistCounters(flaggedStudies: flagged, retakeStudies: retake, capturesToday: captures, failedAnalyses: failed, version: version)
         }
     }
 

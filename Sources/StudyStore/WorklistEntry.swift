@@ -57,15 +57,3 @@ public struct StudyDetail: Sendable, Hashable, Codable {
     public var instances: [Instance]
     public var feedback: [FeedbackRecord]
 }
-
-/// Whole-store figures the panel shows and streams.
-public struct PanelCounters: Sendable, Hashable, Codable {
-    public var flaggedStudies: Int
-    public var retakeStudies: Int
-    /// Images taken in today (the box's own overlays left out).
-    public var capturesToday: Int
-    /// Analyses that failed for good and nobody retried or dismissed yet.
-    public var failedAnalyses: Int
-    /// Changes when the worklist would change.
-    public var version: String
-}

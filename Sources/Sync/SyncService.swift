@@ -28,17 +28,9 @@ public final class SyncService: Service, Sendable {
         self.settings = settings
         self.counters = counters
         self.linkChanges = linkChanges
-        self.status = SyncStatusRecorder(
-            path: SyncStatusRecorder.path(in: store.directory, destination: destination.destination),
-            destination: destination.destination.rawValue
-        )
+        self.status = SyncStatusRecorder(files: RunStateFiles(directory: store.directory), destination: destination.destination.rawValue)
         self.onReady = onReady
         self.logger = logger
-    }
-
-    /// Present while sync to every destination is paused (`fluorobox sync pause`).
-    public static func pauseFlagPath(in directory: DataDirectory) -> String {
-        directory.runPath + "/sync.paused"
     }
 
     public func run() async throws {
@@ -57,7 +49,8 @@ public final class SyncService: Service, Sendable {
         var consecutiveFailures = 0
         let name = destination.destination
         while !Task.isCancelled {
-            if (try? Posix.fileStatus(Self.pauseFlagPath(in: store.directory))) != nil {
+            // Present while sync to every destination is paused (`fluorobox sync pause`).
+            if status.files.isPresent(.syncPaused) {
                 status.update { $0.phase = "paused" }
                 if !(await sleep(seconds: settings.idlePollSeconds)) { return }
                 continue

@@ -1,5 +1,4 @@
 import Foundation
-import POSIXSupport
 import StudyStore
 import Synchronization
 
@@ -21,34 +20,16 @@ public struct SyncStatus: Codable, Sendable, Hashable {
     public init(destination: String) {
         self.destination = destination
     }
-
-    /// Every destination's status file in the data folder's run/ directory.
-    public static func readAll(in directory: DataDirectory) -> [SyncStatus] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.runPath)) ?? []
-        return names.filter { $0.hasPrefix("sync-") && $0.hasSuffix(".json") }.sorted()
-            .compactMap { read(path: directory.runPath + "/" + $0) }
-    }
-
-    public static func read(path: String) -> SyncStatus? {
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return try? decoder.decode(SyncStatus.self, from: data)
-    }
 }
 
-/// Keeps a ``SyncStatus`` and writes it out (temp file + rename; no fsync: it is a view).
+/// Keeps a ``SyncStatus`` and writes it out as a view of the run state on every change.
 final class SyncStatusRecorder: Sendable {
-    let path: String
+    let files: RunStateFiles
     private let state: Mutex<SyncStatus>
 
-    init(path: String, destination: String) {
-        self.path = path
+    init(files: RunStateFiles, destination: String) {
+        self.files = files
         self.state = Mutex(SyncStatus(destination: destination))
-    }
-
-    static func path(in directory: DataDirectory, destination: Destination) -> String {
-        directory.runPath + "/sync-\(destination.rawValue).json"
     }
 
     func update(_ body: (inout SyncStatus) -> Void) {
@@ -60,9 +41,6 @@ final class SyncStatusRecorder: Sendable {
             return status
         }
         guard let snapshot = changed else { return }
-        guard let data = try? JSONEncoder.compact().encode(snapshot) else { return }
-        try? data.withUnsafeBytes { bytes in
-            try Posix.replaceFile(path, with: bytes, mode: 0o644, syncFile: false)
-        }
+        files.writeView(snapshot, to: .sync(destination: snapshot.destination))
     }
 }

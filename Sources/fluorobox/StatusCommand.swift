@@ -30,7 +30,7 @@ struct StatusCommand: AsyncParsableCommand {
         }
         print(StatusText.render(report))
         // Model updates offered by the platform: the latest outcomes (sync/model-updates.json).
-        let updates = ModelUpdateRecord.readAll(in: store.directory).values.sorted { $0.at > $1.at }.prefix(3)
+        let updates = RunStateFiles(directory: store.directory).modelUpdates().values.sorted { $0.at > $1.at }.prefix(3)
         let time = DateFormatter()
         time.dateFormat = "yyyy-MM-dd HH:mm:ss"
         for (index, update) in updates.enumerated() {

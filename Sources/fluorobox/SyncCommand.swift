@@ -21,12 +21,9 @@ struct SyncCommand: AsyncParsableCommand {
         func run() async throws {
             let configuration = try common.loadConfiguration()
             let directory = DataDirectory(path: configuration.dataDirectory)
-            let path = SyncService.pauseFlagPath(in: directory)
-            let fd = try Posix.open(path, [.writeOnly, .create], mode: 0o644)
-            try Posix.fsync(fd, path: path)
-            Posix.close(fd)
-            try Posix.fsyncDirectory(directory.runPath)
-            print("sync paused (\(path)); `fluorobox sync resume` to send again")
+            let files = RunStateFiles(directory: directory)
+            try files.raise(.syncPaused)
+            print("sync paused (\(files.path(.syncPaused))); `fluorobox sync resume` to send again")
         }
     }
 
@@ -37,13 +34,7 @@ struct SyncCommand: AsyncParsableCommand {
         func run() async throws {
             let configuration = try common.loadConfiguration()
             let directory = DataDirectory(path: configuration.dataDirectory)
-            let path = SyncService.pauseFlagPath(in: directory)
-            do {
-                try Posix.unlink(path)
-                try Posix.fsyncDirectory(directory.runPath)
-            } catch where error.code == ENOENT {
-                // Not paused: nothing to do.
-            }
+            try RunStateFiles(directory: directory).lower(.syncPaused)
             print("sync resumed")
         }
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Appliance
 import Foundation
 import Imaging
+import StudyStore
 import USBCapture
 
 struct USBCommand: AsyncParsableCommand {
@@ -161,8 +162,9 @@ struct USBCommand: AsyncParsableCommand {
 
         func run() async throws {
             let configuration = try common.loadConfiguration()
-            let path = USBCaptureService.linkStatePath(in: configuration.storeConfiguration.dataDirectory)
-            guard let data = FileManager.default.contents(atPath: path) else {
+            let files = RunStateFiles(directory: configuration.storeConfiguration.dataDirectory)
+            let path = files.path(.usbLink)
+            guard let data = files.contents(of: .usbLink) else {
                 throw ReportedFailure(description: "no link state at \(path): is the agent running with usb.enabled?")
             }
             FileHandle.standardOutput.write(data + Data("\n".utf8))

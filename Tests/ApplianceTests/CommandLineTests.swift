@@ -2,6 +2,7 @@ import Appliance
 import FluoroboxTestSupport
 import Foundation
 import GRDB
+import StudyStore
 import Testing
 
 /// The `fluorobox` binary driven as a user or script would: real processes, real files, real signals.
@@ -116,14 +117,14 @@ struct CommandLineTests {
         #expect(ready.last?.contains("READY=1") == true, "no READY=1: \(ready)")
         let watchdog = receiver.waitFor("WATCHDOG=1", timeoutMilliseconds: 5_000)
         #expect(watchdog.last == "WATCHDOG=1")
-        let state = try #require(AgentStateFile.read(directory: .init(path: data)))
+        let state = try #require(RunStateFiles(directory: .init(path: data)).agentState())
         #expect(state.state == "ready" && state.pid == serve.processIdentifier)
         // --panel-port 0 picked a free port rather than the default 8080, and the panel answers there.
         // The panel is not part of readiness: its port may be written just after READY=1.
         var listeners = state.listeners
         for _ in 0..<100 where listeners["panel"] == nil {
             try await Task.sleep(for: .milliseconds(100))
-            listeners = AgentStateFile.read(directory: .init(path: data))?.listeners ?? [:]
+            listeners = RunStateFiles(directory: .init(path: data)).agentState()?.listeners ?? [:]
         }
         let panelPort = try #require(listeners["panel"])
         #expect(panelPort != 0 && panelPort != 8080)
@@ -157,7 +158,7 @@ struct CommandLineTests {
         for _ in 0..<100 where serve.isRunning { try await Task.sleep(for: .milliseconds(100)) }
         #expect(!serve.isRunning)
         #expect(serve.terminationStatus == 0)
-        #expect(AgentStateFile.read(directory: .init(path: data))?.state == "stopped")
+        #expect(RunStateFiles(directory: .init(path: data)).agentState()?.state == "stopped")
         let after = try await ProcessRunner.run(Self.fluorobox, ["status", "--data-dir", data])
         #expect(after.stdout.contains("Agent:      not running"))
         #expect(after.stdout.contains("quick_check ok"))

@@ -2,6 +2,7 @@ import Appliance
 import FluoroboxTestSupport
 import Foundation
 import Inference
+import StudyStore
 import Testing
 
 /// The agent as a process against images that kill their reader: it stays up, the analysis
@@ -60,7 +61,7 @@ struct HostileImageProcessTests {
         serve.standardError = FileHandle.nullDevice
         try serve.run()
         for _ in 0..<300 {
-            if let state = AgentStateFile.read(directory: .init(path: data)), state.pid == serve.processIdentifier, state.state == "ready" {
+            if let state = RunStateFiles(directory: .init(path: data)).agentState(), state.pid == serve.processIdentifier, state.state == "ready" {
                 return serve
             }
             try #require(serve.isRunning, "the agent stopped while starting")
@@ -152,7 +153,7 @@ struct HostileImageProcessTests {
         let data = try await Self.prepare(folder)
         let serve = try await Self.start(data)
         defer { if serve.isRunning { kill(serve.processIdentifier, SIGKILL) } }
-        let state = try #require(AgentStateFile.read(directory: .init(path: data)))
+        let state = try #require(RunStateFiles(directory: .init(path: data)).agentState())
         let port = try #require(state.listeners["dicom"])
 
         // Import refuses what it cannot identify (that is its answer, not a crash); C-STORE

@@ -141,9 +141,10 @@ struct USBCaptureRecorderTests {
         settings.enabled = true
         settings.device = .vendorProduct(vendor: 0x1209, product: 0xFFFE, serial: nil)
         settings.searchIntervalSeconds = 0.1
-        let linkPath = USBCaptureService.linkStatePath(in: store.directory)
+        let runState = RunStateFiles(directory: store.directory)
+        let linkPath = runState.path(.usbLink)
         try FileManager.default.createDirectory(atPath: store.directory.runPath, withIntermediateDirectories: true)
-        let service = USBCaptureService(settings: settings, recorder: USBCaptureRecorder(store: store, modality: "DX", logger: quietLogger), gate: nil, linkStatePath: linkPath, logger: quietLogger)
+        let service = USBCaptureService(settings: settings, recorder: USBCaptureRecorder(store: store, modality: "DX", logger: quietLogger), gate: nil, runState: runState, logger: quietLogger)
         let task = Task { try await service.run() }
         var phase: String?
         for _ in 0..<100 {

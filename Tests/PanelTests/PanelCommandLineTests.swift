@@ -5,6 +5,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import Panel
+import StudyStore
 import Testing
 
 /// `fluorobox serve` with its panel, and `fluorobox selftest` / `diagnostics`, as processes.
@@ -37,7 +38,7 @@ struct PanelCommandLineTests {
 
         var port: Int?
         for _ in 0..<1200 {
-            if let state = AgentStateFile.read(directory: .init(path: data)), state.state == "ready", let panel = state.listeners["panel"] {
+            if let state = RunStateFiles(directory: .init(path: data)).agentState(), state.state == "ready", let panel = state.listeners["panel"] {
                 port = panel
                 break
             }

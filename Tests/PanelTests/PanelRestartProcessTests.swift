@@ -2,6 +2,7 @@ import Appliance
 import FluoroboxTestSupport
 import Foundation
 import Panel
+import StudyStore
 import Testing
 
 /// The device page's restart against a real `fluorobox serve`: the services stop and start again
@@ -28,7 +29,7 @@ struct PanelRestartProcessTests {
 
     static func waitForReady(_ data: String, after: Date? = nil) async throws -> AgentStateFile.Contents {
         for _ in 0..<1200 {
-            if let state = AgentStateFile.read(directory: .init(path: data)), state.state == "ready", state.listeners["panel"] != nil,
+            if let state = RunStateFiles(directory: .init(path: data)).agentState(), state.state == "ready", state.listeners["panel"] != nil,
                after.map({ state.startedAt > $0 }) ?? true {
                 return state
             }
@@ -79,7 +80,7 @@ struct PanelRestartProcessTests {
         // Without the token nothing happens.
         #expect(try await curl.post(base + "/device/restart", [:]).code == 403)
         try await Task.sleep(for: .milliseconds(800))
-        #expect(AgentStateFile.read(directory: .init(path: data))?.startedAt == before.startedAt)
+        #expect(RunStateFiles(directory: .init(path: data)).agentState()?.startedAt == before.startedAt)
 
         let restart = try await curl.post(base + "/device/restart", ["csrf": token])
         #expect(restart.code == 200 && restart.body.contains("Restarting the agent"))
@@ -109,7 +110,7 @@ struct PanelRestartProcessTests {
         kill(serve.processIdentifier, SIGTERM)
         serve.waitUntilExit()
         #expect(serve.terminationStatus == 0)
-        #expect(AgentStateFile.read(directory: .init(path: data))?.state == "stopped")
+        #expect(RunStateFiles(directory: .init(path: data)).agentState()?.state == "stopped")
     }
 
     @Test("SIGTERM right after a restart request stops the agent for good (the window between two groups is not hit deterministically)")

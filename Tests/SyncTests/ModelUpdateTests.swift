@@ -89,12 +89,12 @@ struct ModelUpdateTests {
             directory: directory, intervalSeconds: 3600, reportTo: store, deviceID: "box-test-1", logger: quietLogger
         )
         var polls = 0
-        while ModelUpdateRecord.readAll(in: directory).count < 6, polls < 12 {
+        while RunStateFiles(directory: directory).modelUpdates().count < 6, polls < 12 {
             await service.checkOnce()
             polls += 1
         }
         await client.shutdown()
-        let records = Dictionary(uniqueKeysWithValues: ModelUpdateRecord.readAll(in: directory).values.map { ($0.file, $0) })
+        let records = Dictionary(uniqueKeysWithValues: RunStateFiles(directory: directory).modelUpdates().values.map { ($0.file, $0) })
         #expect(records.count == 6, "\(records)")
         #expect(proxy.counts.cuts >= 1 && counters.snapshot.resumedDownloads >= 1, "downloads were to be cut and resumed: \(proxy.counts), \(counters.snapshot)")
 

@@ -1,7 +1,7 @@
 import Foundation
 
 /// What the model update flow needs from the box's model package store and runtime; the agent
-/// implements it (Sources/Appliance/PackageStoreModelInstaller.swift) so that Sync stays free of
+/// implements it (Sources/Appliance/Analysis/PackageStoreModelInstaller.swift) so that Sync stays free of
 /// the inference room.
 public protocol ModelUpdateInstaller: Sendable {
     /// Unpacks the archive into `workFolder` and verifies it (signature by a trusted key, every

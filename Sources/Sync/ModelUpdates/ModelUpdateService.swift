@@ -67,7 +67,7 @@ public actor ModelUpdateService: Service {
             logger.info("model catalog not reachable", metadata: ["error": "\(error)"])
             return []
         }
-        var records = ModelUpdateRecord.readAll(in: directory)
+        var records = RunStateFiles(directory: directory).modelUpdates()
         var made: [ModelUpdateRecord] = []
         for entry in catalog.sorted(by: { $0.file < $1.file }) where records[entry.sha256] == nil {
             let result = await update(entry)
@@ -88,7 +88,7 @@ public actor ModelUpdateService: Service {
             records[entry.sha256] = record
             made.append(record)
             do {
-                try ModelUpdateRecord.writeAll(records, in: directory)
+                try RunStateFiles(directory: directory).writeRecord(records, to: .modelUpdates)
                 if let reportStore {
                     var document = try JSONSerialization.jsonObject(with: JSONEncoder.compact().encode(record)) as? [String: Any] ?? [:]
                     document["device"] = deviceID

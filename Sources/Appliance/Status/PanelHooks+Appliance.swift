@@ -30,7 +30,8 @@ extension PanelHooks {
 /// The agent's side of the panel's status page.
 enum ApplianceSystemSummary {
     static func gather(configuration: ApplianceConfiguration, store: StudyStore, logger: Logger) async -> SystemSummary {
-        let state = AgentStateFile.read(directory: store.directory)
+        let run = AgentRunState.read(RunStateFiles(directory: store.directory))
+        let state = run.agent
         var summary = SystemSummary(
             version: Agent.version, startedAt: state?.startedAt,
             components: ["libusb": USBLibrary.version, "xnnpack": InferenceEngine.probe().description]
@@ -43,10 +44,7 @@ enum ApplianceSystemSummary {
             }
         }
         if configuration.usb.enabled {
-            let path = USBCaptureService.linkStatePath(in: store.directory)
-            let decoder = JSONDecoder()
-            decoder.dateDecodingStrategy = .iso8601
-            if let data = FileManager.default.contents(atPath: path), let link = try? decoder.decode(USBLinkState.self, from: data) {
+            if let link = run.usbLink {
                 let detail = [link.device, link.stream, link.lastError].compactMap { $0 }.joined(separator: "; ")
                 summary.captureSources.append(.init(name: "usb", state: link.phase.rawValue, detail: detail.isEmpty ? nil : detail, healthy: link.phase == .streaming))
             } else {
@@ -57,24 +55,19 @@ enum ApplianceSystemSummary {
             let exists = FileManager.default.fileExists(atPath: folder)
             summary.captureSources.append(.init(name: "folder", state: exists ? "watching" : "disconnected", detail: folder, healthy: exists))
         }
-        let syncStatuses = SyncStatus.readAll(in: store.directory)
-        summary.sync = syncStatuses.map { status in
+        summary.sync = run.sync.map { status in
             .init(
                 destination: status.destination, phase: status.phase, lastSuccessAt: status.lastSuccessAt,
                 lastError: status.lastError, lastErrorAt: status.lastErrorAt, consecutiveFailures: status.consecutiveFailures
             )
         }
-        // The platform's view (skew) when sync has one, else the box's own plausibility check.
-        summary.clockProblem = syncStatuses.lazy.compactMap(\.clockProblem).first ?? ClockCheck.problem()
-        let folder = configuration.modelPackagesDirectory
-        if FileManager.default.fileExists(atPath: folder) {
-            do {
-                let records = try await ModelPackageStore.withStore(folder: folder, settings: configuration.modelPackages, logger: logger, create: false) { try await $0.activations() }
-                summary.models = records.map { .init(task: $0.task, active: $0.active.description, previous: $0.previous?.description) }
-            } catch {
-                summary.models = nil
-                summary.modelsProblem = "\(error)"
-            }
+        summary.clockProblem = AgentRunState.clockProblem(sync: run.sync)
+        do {
+            let records = try await AgentRunState.activeModels(folder: configuration.modelPackagesDirectory, settings: configuration.modelPackages, logger: logger)
+            summary.models = records.map { .init(task: $0.task, active: $0.active.description, previous: $0.previous?.description) }
+        } catch {
+            summary.models = nil
+            summary.modelsProblem = "\(error)"
         }
         return summary
     }
@@ -131,7 +124,7 @@ enum ApplianceSelfTest {
         var checks: [SelfTestCheck] = [SelfTestCheck.storeIntegrity(store)]
         if configuration.dicom.enabled {
             checks.append(SelfTestCheck(name: "capture: DICOM listener answers C-ECHO") {
-                guard let port = AgentStateFile.read(directory: store.directory)?.listeners["dicom"] else {
+                guard let port = RunStateFiles(directory: store.directory).agentState()?.listeners["dicom"] else {
                     return .fail("the agent is not running (no DICOM port in run/agent.json)")
                 }
                 return await echo(port: port, calledAETitle: configuration.dicom.aeTitle)
@@ -139,10 +132,7 @@ enum ApplianceSelfTest {
         }
         if configuration.usb.enabled {
             checks.append(SelfTestCheck(name: "capture: USB grabber streaming") {
-                let path = USBCaptureService.linkStatePath(in: store.directory)
-                let decoder = JSONDecoder()
-                decoder.dateDecodingStrategy = .iso8601
-                guard let data = FileManager.default.contents(atPath: path), let link = try? decoder.decode(USBLinkState.self, from: data) else {
+                guard let link = RunStateFiles(directory: store.directory).usbLink() else {
                     return .fail("no link state (is the agent running?)")
                 }
                 return link.phase == .streaming ? .pass("streaming \(link.stream ?? "")") : .fail("\(link.phase.rawValue)\(link.lastError.map { ": \($0)" } ?? "")")

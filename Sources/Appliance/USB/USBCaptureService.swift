@@ -37,7 +37,7 @@ public actor USBCaptureService: Service {
     private let settings: USBCaptureSettings
     private let recorder: USBCaptureRecorder
     private let gate: ReadinessGate?
-    private let linkStatePath: String?
+    private let runState: RunStateFiles?
     private let logger: Logger
     private var state: State = .idle
     public private(set) var link = USBLinkState(phase: .disabled)
@@ -45,11 +45,11 @@ public actor USBCaptureService: Service {
     private var lastLinkWrite = Date.distantPast
     private var everConnected = false
 
-    public init(settings: USBCaptureSettings, recorder: USBCaptureRecorder, gate: ReadinessGate?, linkStatePath: String?, logger: Logger) {
+    public init(settings: USBCaptureSettings, recorder: USBCaptureRecorder, gate: ReadinessGate?, runState: RunStateFiles?, logger: Logger) {
         self.settings = settings
         self.recorder = recorder
         self.gate = gate
-        self.linkStatePath = linkStatePath
+        self.runState = runState
         self.logger = logger
         detector = ExposureDetector(settings: settings.exposure)
     }
@@ -248,17 +248,7 @@ public actor USBCaptureService: Service {
     /// run/usb-link.json: the link state for `fluorobox usb status` and the status panel.
     private func writeLinkState() {
         lastLinkWrite = Date()
-        guard let linkStatePath else { return }
-        guard let data = try? JSONEncoder.indented().encode(link) else { return }
-        // A view: no fsync, a failed write is left for the next one.
-        try? data.withUnsafeBytes { bytes in
-            try Posix.replaceFile(linkStatePath, with: bytes, mode: 0o644, syncFile: false)
-        }
-    }
-
-    /// Where the agent keeps the link state of a data folder.
-    public static func linkStatePath(in directory: DataDirectory) -> String {
-        directory.runPath + "/usb-link.json"
+        runState?.writeView(link, to: .usbLink)
     }
 }
 

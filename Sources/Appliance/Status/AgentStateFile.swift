@@ -4,7 +4,7 @@ import StudyStore
 import Synchronization
 
 /// run/agent.json: what the running agent tells `fluorobox status` and scripts (pid, state,
-/// listeners). The agent lock file, not this file, decides whether an agent is running.
+/// listeners); read through ``RunStateFiles/agentState()``. The agent lock file, not this file, decides whether an agent is running.
 public final class AgentStateFile: Sendable {
     public struct Contents: Codable, Sendable, Hashable {
         public var pid: Int32
@@ -19,11 +19,11 @@ public final class AgentStateFile: Sendable {
         public var listeners: [String: Int]
     }
 
-    public let path: String
+    private let files: RunStateFiles
     private let contents: Mutex<Contents>
 
     public init(directory: DataDirectory, version: String, listeners: [String: Int] = [:]) {
-        path = directory.agentStatePath
+        files = RunStateFiles(directory: directory)
         contents = Mutex(Contents(
             pid: Posix.currentProcessID, version: version, dataDirectory: directory.path, state: "starting",
             startedAt: Date(), readyAt: nil, stoppedAt: nil, listeners: listeners
@@ -51,28 +51,12 @@ public final class AgentStateFile: Sendable {
     }
 
     /// Changes and writes under one lock: two services updating at once (the panel's port just
-    /// as the agent turns ready) would otherwise rename their snapshots in either order.
+    /// as the agent turns ready) would otherwise rename their snapshots in either order. The
+    /// file is informational; the lock file is what guards the folder.
     private func update(_ change: (inout Contents) -> Void = { _ in }) {
         contents.withLock { contents in
             change(&contents)
-            Self.write(contents, to: path)
+            files.writeView(contents, to: .agent)
         }
-    }
-
-    private static func write(_ snapshot: Contents, to path: String) {
-        guard let data = try? JSONEncoder.indented().encode(snapshot) else { return }
-        // The state file is informational (no fsync, errors ignored); the lock file is what
-        // guards the folder.
-        try? data.withUnsafeBytes { bytes in
-            try Posix.replaceFile(path, with: bytes, mode: 0o644, syncFile: false)
-        }
-    }
-
-    /// Reads the file another process wrote; nil when absent or unreadable.
-    public static func read(directory: DataDirectory) -> Contents? {
-        guard let data = try? Data(contentsOf: URL(fileURLWithPath: directory.agentStatePath)) else { return nil }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return try? decoder.decode(Contents.self, from: data)
     }
 }

@@ -67,57 +67,47 @@ public struct Agent: Sendable {
         if syncSettings.hubURL != nil { expected.insert(SyncService.platformName) }
         if syncSettings.dicomwebURL != nil { expected.insert(SyncService.dicomwebName) }
         let gate = ReadinessGate(expecting: expected)
-        services.append(.init(
-            service: StoreMaintenanceService(
+        services.append(.agentService(
+            StoreMaintenanceService(
                 store: store, interval: .seconds(configuration.retentionCheckIntervalSeconds), gate: gate,
                 logger: logger.labelled("maintenance")
             ),
-            successTerminationBehavior: .gracefullyShutdownGroup,
-            failureTerminationBehavior: .gracefullyShutdownGroup,
-            serviceName: StoreMaintenanceService.name
+            named: StoreMaintenanceService.name
         ))
         if configuration.watch.folder != nil {
-            services.append(.init(
-                service: FolderWatchService(settings: configuration.watch, intake: intake, gate: gate, logger: logger.labelled("folder-watch")),
-                successTerminationBehavior: .gracefullyShutdownGroup,
-                failureTerminationBehavior: .gracefullyShutdownGroup,
-                serviceName: FolderWatchService.name
+            services.append(.agentService(
+                FolderWatchService(settings: configuration.watch, intake: intake, gate: gate, logger: logger.labelled("folder-watch")),
+                named: FolderWatchService.name
             ))
         }
         if configuration.usb.enabled {
-            services.append(.init(
-                service: USBCaptureService(
+            services.append(.agentService(
+                USBCaptureService(
                     settings: configuration.usb,
                     recorder: USBCaptureRecorder(
                         store: store, modality: configuration.usb.modality, analyses: analyses, logger: logger.labelled("usb-capture")
                     ),
-                    gate: gate, linkStatePath: USBCaptureService.linkStatePath(in: directory), logger: logger.labelled("usb-capture")
+                    gate: gate, runState: RunStateFiles(directory: directory), logger: logger.labelled("usb-capture")
                 ),
-                successTerminationBehavior: .gracefullyShutdownGroup,
-                failureTerminationBehavior: .gracefullyShutdownGroup,
-                serviceName: USBCaptureService.name
+                named: USBCaptureService.name
             ))
         }
         if configuration.dicom.enabled {
-            services.append(.init(
-                service: DICOMListenerService(
+            services.append(.agentService(
+                DICOMListenerService(
                     settings: configuration.dicom, store: store, analyses: analyses, gate: gate, agentState: agentState,
                     logger: logger.labelled("dicom")
                 ),
-                successTerminationBehavior: .gracefullyShutdownGroup,
-                failureTerminationBehavior: .gracefullyShutdownGroup,
-                serviceName: DICOMListenerService.name
+                named: DICOMListenerService.name
             ))
         }
         if configuration.analysis.enabled {
-            services.append(.init(
-                service: AnalysisService(
+            services.append(.agentService(
+                AnalysisService(
                     settings: configuration.analysis, store: store, packagesDirectory: configuration.modelPackagesDirectory,
                     packageSettings: configuration.modelPackages, gate: gate, logger: logger.labelled("analysis")
                 ),
-                successTerminationBehavior: .gracefullyShutdownGroup,
-                failureTerminationBehavior: .gracefullyShutdownGroup,
-                serviceName: AnalysisService.name
+                named: AnalysisService.name
             ))
         }
         if configuration.panel.enabled {
@@ -127,8 +117,8 @@ public struct Agent: Sendable {
                 restart: { await groupForRestart.requestRestart() }
             )
             let panelLogger = logger.labelled("panel")
-            services.append(.init(
-                service: PanelService(
+            services.append(.agentService(
+                PanelService(
                     dataDirectory: directory.path, settings: panelSettings, logger: panelLogger,
                     makePanel: { credentials in
                         PanelApplication(store: store, settings: panelSettings, credentials: credentials, hooks: hooks, logger: panelLogger, sessions: panelSessions)
@@ -138,26 +128,22 @@ public struct Agent: Sendable {
                         agentState.setListener("panel", port: port)
                     }
                 ),
-                successTerminationBehavior: .gracefullyShutdownGroup,
-                failureTerminationBehavior: .gracefullyShutdownGroup,
-                serviceName: PanelService.name
+                named: PanelService.name
             ))
         }
         if syncSettings.hubURL != nil {
-            services.append(.init(
-                service: try SyncService.platform(
+            services.append(.agentService(
+                try SyncService.platform(
                     store: store, settings: syncSettings, onReady: { await gate.ready(SyncService.platformName) },
                     logger: logger.labelled("sync")
                 ),
-                successTerminationBehavior: .gracefullyShutdownGroup,
-                failureTerminationBehavior: .gracefullyShutdownGroup,
-                serviceName: SyncService.platformName
+                named: SyncService.platformName
             ))
         }
         if syncSettings.hubURL != nil, syncSettings.modelUpdateIntervalSeconds > 0 {
             let updateLogger = logger.labelled("model-updates")
-            services.append(.init(
-                service: ModelUpdateService(
+            services.append(.agentService(
+                ModelUpdateService(
                     client: try PlatformClient(settings: syncSettings, counters: SyncCounters(), logger: updateLogger),
                     installer: PackageStoreModelInstaller(
                         packagesDirectory: configuration.modelPackagesDirectory, settings: configuration.modelPackages,
@@ -166,38 +152,27 @@ public struct Agent: Sendable {
                     directory: store.directory, intervalSeconds: syncSettings.modelUpdateIntervalSeconds,
                     reportTo: store, deviceID: syncSettings.deviceID, logger: updateLogger
                 ),
-                successTerminationBehavior: .gracefullyShutdownGroup,
-                failureTerminationBehavior: .gracefullyShutdownGroup,
-                serviceName: ModelUpdateService.name
+                named: ModelUpdateService.name
             ))
         }
         if syncSettings.hubURL != nil {
-            services.append(.init(
-                service: PostMarketReportService(store: store, deviceID: syncSettings.deviceID, logger: logger.labelled("post-market")),
-                successTerminationBehavior: .gracefullyShutdownGroup,
-                failureTerminationBehavior: .gracefullyShutdownGroup,
-                serviceName: PostMarketReportService.name
+            services.append(.agentService(
+                PostMarketReportService(store: store, deviceID: syncSettings.deviceID, logger: logger.labelled("post-market")),
+                named: PostMarketReportService.name
             ))
         }
         if let pacs = try SyncService.dicomweb(
             store: store, settings: syncSettings, onReady: { await gate.ready(SyncService.dicomwebName) },
             logger: logger.labelled("sync-dicomweb")
         ) {
-            services.append(.init(
-                service: pacs,
-                successTerminationBehavior: .gracefullyShutdownGroup,
-                failureTerminationBehavior: .gracefullyShutdownGroup,
-                serviceName: SyncService.dicomwebName
-            ))
+            services.append(.agentService(pacs, named: SyncService.dicomwebName))
         }
-        services.append(.init(
-            service: SystemdService(
+        services.append(.agentService(
+            SystemdService(
                 notifier: SystemdNotifier(environment: environment), gate: gate, store: store,
                 agentState: agentState, logger: logger, isRestarting: { groupForRestart.isRestarting }
             ),
-            successTerminationBehavior: .gracefullyShutdownGroup,
-            failureTerminationBehavior: .gracefullyShutdownGroup,
-            serviceName: "systemd"
+            named: "systemd"
         ))
 
         logger.notice(
@@ -224,7 +199,7 @@ public struct Agent: Sendable {
         } catch {
             throw StoreError(.fileSystem, "cannot prepare \(directory.path): \(error)", underlying: error)
         }
-        let holder = AgentStateFile.read(directory: directory).map { " (pid \($0.pid))" } ?? ""
+        let holder = RunStateFiles(directory: directory).agentState().map { " (pid \($0.pid))" } ?? ""
         throw StoreError(.alreadyRunning, "another fluorobox serve\(holder) is already using \(directory.path)")
     }
 }

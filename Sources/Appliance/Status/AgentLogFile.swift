@@ -16,7 +16,7 @@ public final class AgentLogFile: Sendable {
     }
     private let state = Mutex(State())
 
-    public static func path(in directory: DataDirectory) -> String { directory.runPath + "/agent.log" }
+    public static func path(in directory: DataDirectory) -> String { RunStateFiles(directory: directory).path(.agentLog) }
 
     public init(directory: DataDirectory, maximumBytes: Int64 = 4 << 20) {
         path = Self.path(in: directory)

@@ -56,7 +56,7 @@ public struct StatusReport: Sendable, Codable {
         } else {
             running = true
         }
-        let state = AgentStateFile.read(directory: directory)
+        let state = RunStateFiles(directory: directory).agentState()
         let storeStatus = try store.status()
         return StatusReport(
             generatedAt: Date(), version: Agent.version, dataDirectory: directory.path,
@@ -74,33 +74,25 @@ public struct StatusReport: Sendable, Codable {
         )
     }
 
-    /// The full report: ``gather(store:)`` plus the capture link and the active models, which
-    /// live outside the store (run/usb-link.json and the packages folder).
+    /// The full report: ``gather(store:)`` plus the capture link, sync and the active models,
+    /// which live outside the store (the run state and the packages folder). The run state
+    /// counts only while an agent holds the folder.
     public static func gather(store: StudyStore, modelPackages: ModelPackageSettings, logger: Logger) async throws -> StatusReport {
         var report = try gather(store: store)
         if report.agent.running {
-            let path = USBCaptureService.linkStatePath(in: store.directory)
-            if let data = FileManager.default.contents(atPath: path) {
-                let decoder = JSONDecoder()
-                decoder.dateDecodingStrategy = .iso8601
-                report.usbLink = try? decoder.decode(USBLinkState.self, from: data)
-            }
-        }
-        if report.agent.running {
-            report.sync = SyncStatus.readAll(in: store.directory)
+            let run = AgentRunState.read(RunStateFiles(directory: store.directory))
+            report.usbLink = run.usbLink
+            report.sync = run.sync
         }
         report.host = HostReadings.read()
         report.daysOfCapacity = CapacityEstimate.days(storage: report.store.storage, dailyIntakeBytes: try store.averageDailyIntakeBytes())
-        report.clockProblem = report.sync?.lazy.compactMap(\.clockProblem).first ?? ClockCheck.problem()
-        let folder = modelPackages.resolvedDirectory(dataDirectory: store.directory.path)
-        if FileManager.default.fileExists(atPath: folder) {
-            do {
-                report.models = try await ModelPackageStore.withStore(folder: folder, settings: modelPackages, logger: logger, create: false) { try await $0.activations() }
-            } catch {
-                report.modelsProblem = "\(error)"
-            }
-        } else {
-            report.models = []
+        report.clockProblem = AgentRunState.clockProblem(sync: report.sync ?? [])
+        do {
+            report.models = try await AgentRunState.activeModels(
+                folder: modelPackages.resolvedDirectory(dataDirectory: store.directory.path), settings: modelPackages, logger: logger
+            )
+        } catch {
+            report.modelsProblem = "\(error)"
         }
         return report
     }

@@ -1,5 +1,3 @@
-import StudyStore
-
 /// How many days the disk lasts at the recent intake rate, counting what eviction can free.
 public enum CapacityEstimate {
     /// Days until the hard limit; nil when nothing came in lately (no rate to go by).
