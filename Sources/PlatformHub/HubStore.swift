@@ -177,7 +177,7 @@ public final class HubStore: Sendable {
                 }
                 return nil
             }
-            var upload = try HubUpload.fetchOne(db, key: Self.rowKey(device, key)) ?? HubUpload(
+            let upload = try HubUpload.fetchOne(db, key: Self.rowKey(device, key)) ?? HubUpload(
                 key: key, device: device, length: length, sha256: sha256, offset: 0, startedAt: Date(), bytesReceived: 0
             )
             guard upload.length == length, upload.sha256 == sha256 else {
