@@ -84,12 +84,12 @@ public struct RunStateFiles: Sendable, Hashable {
     }
 
     /// True when a flag file (``File/syncPaused``) is there.
-    public func isPresent(_ file: File) -> Bool {
+    public func isFlagSet(_ file: File) -> Bool {
         (try? Posix.fileStatus(path(file))) != nil
     }
 
     /// Creates a flag file durably, so it survives a restart.
-    public func raise(_ file: File) throws(SystemCallError) {
+    public func setFlag(_ file: File) throws(SystemCallError) {
         let path = path(file)
         let fd = try Posix.open(path, [.writeOnly, .create], mode: 0o644)
         try Posix.fsync(fd, path: path)
@@ -98,7 +98,7 @@ public struct RunStateFiles: Sendable, Hashable {
     }
 
     /// Removes a flag file durably; nothing to do when it is not there.
-    public func lower(_ file: File) throws(SystemCallError) {
+    public func clearFlag(_ file: File) throws(SystemCallError) {
         do {
             try Posix.unlink(path(file))
             try Posix.fsyncDirectory(directory.runPath)

@@ -14,6 +14,7 @@ public final class SyncService: Service, Sendable {
     public let settings: SyncSettings
     public let counters: SyncCounters
     let linkChanges: LinkChangeCounter?
+    let runState: RunStateFiles
     let status: SyncStatusRecorder
     let onReady: @Sendable () async -> Void
     let logger: Logger
@@ -28,7 +29,8 @@ public final class SyncService: Service, Sendable {
         self.settings = settings
         self.counters = counters
         self.linkChanges = linkChanges
-        self.status = SyncStatusRecorder(files: RunStateFiles(directory: store.directory), destination: destination.destination.rawValue)
+        self.runState = RunStateFiles(directory: store.directory)
+        self.status = SyncStatusRecorder(files: runState, destination: destination.destination.rawValue)
         self.onReady = onReady
         self.logger = logger
     }
@@ -50,7 +52,7 @@ public final class SyncService: Service, Sendable {
         let name = destination.destination
         while !Task.isCancelled {
             // Present while sync to every destination is paused (`fluorobox sync pause`).
-            if status.files.isPresent(.syncPaused) {
+            if runState.isFlagSet(.syncPaused) {
                 status.update { $0.phase = "paused" }
                 if !(await sleep(seconds: settings.idlePollSeconds)) { return }
                 continue

@@ -22,7 +22,7 @@ struct SyncCommand: AsyncParsableCommand {
             let configuration = try common.loadConfiguration()
             let directory = DataDirectory(path: configuration.dataDirectory)
             let files = RunStateFiles(directory: directory)
-            try files.raise(.syncPaused)
+            try files.setFlag(.syncPaused)
             print("sync paused (\(files.path(.syncPaused))); `fluorobox sync resume` to send again")
         }
     }
@@ -34,7 +34,7 @@ struct SyncCommand: AsyncParsableCommand {
         func run() async throws {
             let configuration = try common.loadConfiguration()
             let directory = DataDirectory(path: configuration.dataDirectory)
-            try RunStateFiles(directory: directory).lower(.syncPaused)
+            try RunStateFiles(directory: directory).clearFlag(.syncPaused)
             print("sync resumed")
         }
     }

@@ -46,8 +46,8 @@ public struct StatusReport: Sendable, Codable {
     /// panel serves plain HTTP.
     public var panelCertificateSHA256: String?
 
-    /// Gathers the report for a data folder; works whether or not the agent is running.
-    public static func gather(store: StudyStore) throws -> StatusReport {
+    /// The agent and the store; works whether or not the agent is running.
+    static func gather(store: StudyStore, agentState state: AgentStateFile.Contents?) throws -> StatusReport {
         let directory = store.directory
         let running: Bool
         if let lock = try? FileLock(path: directory.agentLockPath), (try? lock.tryLock(.exclusive)) == true {
@@ -56,7 +56,6 @@ public struct StatusReport: Sendable, Codable {
         } else {
             running = true
         }
-        let state = RunStateFiles(directory: directory).agentState()
         let storeStatus = try store.status()
         return StatusReport(
             generatedAt: Date(), version: Agent.version, dataDirectory: directory.path,
@@ -74,13 +73,14 @@ public struct StatusReport: Sendable, Codable {
         )
     }
 
-    /// The full report: ``gather(store:)`` plus the capture link, sync and the active models,
-    /// which live outside the store (the run state and the packages folder). The run state
-    /// counts only while an agent holds the folder.
+    /// Gathers the report for a data folder, whether or not the agent is running: the agent and
+    /// the store, plus the capture link, sync and the active models, which live outside the
+    /// store (the run state and the packages folder). The link and sync count only while an
+    /// agent holds the folder.
     public static func gather(store: StudyStore, modelPackages: ModelPackageSettings, logger: Logger) async throws -> StatusReport {
-        var report = try gather(store: store)
+        let run = AgentRunState.read(RunStateFiles(directory: store.directory))
+        var report = try gather(store: store, agentState: run.agent)
         if report.agent.running {
-            let run = AgentRunState.read(RunStateFiles(directory: store.directory))
             report.usbLink = run.usbLink
             report.sync = run.sync
         }
