@@ -11,6 +11,8 @@ struct JPEG2000SizeSegment: Equatable {
     var tileHeight: UInt32
     var components: Int
     var tiles: Int
+    /// Bits of the first component's samples (Ssiz).
+    var precision: Int
 
     /// More tiles than a radiograph is ever cut into (a 4096-pixel image in 64-pixel tiles).
     static let maximumTiles = 4096
@@ -21,9 +23,9 @@ struct JPEG2000SizeSegment: Equatable {
         guard let start = data.indices.dropLast(3).first(where: { data[$0] == 0xFF && Array(data[$0..<$0 + 4]) == marker }) else {
             throw PixelDataError(.damagedCompressedData, detail: "JPEG 2000 data without a SIZ marker segment")
         }
-        // SOC, SIZ, Lsiz, Rsiz, then eight 32-bit fields and Csiz.
+        // SOC, SIZ, Lsiz, Rsiz, then eight 32-bit fields, Csiz and the first component's Ssiz.
         let fields = start + 8
-        guard data.count >= fields + 34 else {
+        guard data.count >= fields + 35 else {
             throw PixelDataError(.damagedCompressedData, detail: "JPEG 2000 SIZ marker segment cut short")
         }
         func word(_ index: Int) -> UInt32 {
@@ -33,6 +35,7 @@ struct JPEG2000SizeSegment: Equatable {
         let (x, y, xOrigin, yOrigin) = (word(0), word(1), word(2), word(3))
         let (tileWidth, tileHeight, tileXOrigin, tileYOrigin) = (word(4), word(5), word(6), word(7))
         components = Int(data[fields + 32]) << 8 | Int(data[fields + 33])
+        precision = Int(data[fields + 34] & 0x7F) + 1
         guard x > xOrigin, y > yOrigin, tileWidth > 0, tileHeight > 0, tileXOrigin <= xOrigin, tileYOrigin <= yOrigin else {
             throw PixelDataError(
                 .damagedCompressedData,
@@ -56,7 +59,6 @@ struct JPEG2000SizeSegment: Equatable {
         guard tiles <= Self.maximumTiles else {
             throw PixelDataError(.damagedCompressedData, detail: "JPEG 2000 SIZ declares \(tiles) tiles of \(tileWidth)x\(tileHeight); more than \(Self.maximumTiles) is not a radiograph")
         }
-        // Precision is checked after OpenJPEG read the header (it knows each component's).
-        try pixels.checkCodestream("JPEG 2000", width: Int(width), height: Int(height), precision: 1)
+        try pixels.checkCodestream("JPEG 2000", width: Int(width), height: Int(height), precision: precision)
     }
 }
