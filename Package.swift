@@ -75,7 +75,11 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
-        .target(name: "USBCapture", dependencies: ["CLibUSB", "Imaging"], swiftSettings: strictSwift),
+        .target(
+            name: "USBCapture",
+            dependencies: ["CLibUSB", "Imaging", "POSIXSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSwift
+        ),
         .target(
             name: "Inference",
             dependencies: [

@@ -95,9 +95,9 @@ extension PanelApplication {
             metrics.failedLogins.increment()
             logger.warning("panel login failed", metadata: ["role": "\(role.rawValue)", "client": "\(context.clientAddress)", "attempts_left": "\(remaining)"])
             return loginPage(context, next: next, message: t("Wrong password.") + " " + t("Attempts left before a wait:") + " \(remaining)", status: .unauthorized, existingToken: expected)
-        case .throttled(let until):
+        case .throttled(let wait):
             metrics.throttledLogins.increment()
-            let seconds = max(1, Int(until.timeIntervalSinceNow.rounded(.up)))
+            let seconds = max(1, Int(wait.rounded(.up)))
             var response = loginPage(context, next: next, message: t("Too many failed logins from this device; try again in seconds:") + " \(seconds)", status: .tooManyRequests, existingToken: expected)
             response.headers[.retryAfter] = String(seconds)
             return response

@@ -17,8 +17,11 @@ public actor SessionStore {
     private var sessions: [String: PanelSession] = [:]
     private var throttle: LoginThrottle
     private let checker: PasswordChecker
+    /// The time the throttle and session expiry go by; tests pass one they move themselves.
+    private let now: @Sendable () -> Date
 
-    public init(settings: PanelSettings) {
+    public init(settings: PanelSettings, clock: @escaping @Sendable () -> Date = { Date() }) {
+        now = clock
         idleSeconds = settings.sessionIdleSeconds
         throttle = LoginThrottle(
             freeAttempts: settings.lockoutAttempts, firstDelay: settings.loginFirstDelaySeconds, maximumDelay: settings.lockoutSeconds
@@ -30,21 +33,22 @@ public actor SessionStore {
         case success(PanelSession)
         /// `remaining`: wrong passwords this address may still try before it has to wait.
         case wrongPassword(remaining: Int)
-        /// This address tried too often; it may try again at `until`.
-        case throttled(until: Date)
+        /// This address tried too often; it may try again after `wait` seconds.
+        case throttled(wait: Double)
         /// Too many logins are being checked at once; try again in a moment.
         case busy
     }
 
     /// Checks a password from `client` against the role's hash unless that address is held back
     /// or the checker is full; the PBKDF2 work runs on the checker's own queue.
-    func logIn(role: PanelRole, password: String, hash: PasswordHash?, client: ClientAddress, now: Date = Date()) async -> LoginOutcome {
-        if case .refused(let until) = throttle.admit(client, now: now) { return .throttled(until: until) }
+    func logIn(role: PanelRole, password: String, hash: PasswordHash?, client: ClientAddress) async -> LoginOutcome {
+        let started = now()
+        if case .refused(let until) = throttle.admit(client, now: started) { return .throttled(wait: until.timeIntervalSince(started)) }
         guard let matches = await checker.matches(password, hash: hash) else {
-            throttle.abandon(client, now: Date())
+            throttle.abandon(client, now: now())
             return .busy
         }
-        let finished = Date()
+        let finished = now()
         throttle.finish(client, succeeded: matches, now: finished)
         guard matches else {
             return .wrongPassword(remaining: max(0, throttle.freeAttempts - throttle.failures(client)))
@@ -55,13 +59,14 @@ public actor SessionStore {
     }
 
     /// The live session for a cookie value, refreshed.
-    func session(token: String, now: Date = Date()) -> PanelSession? {
+    func session(token: String) -> PanelSession? {
+        let current = now()
         guard var session = sessions[token] else { return nil }
-        if now.timeIntervalSince(session.lastSeen) > idleSeconds {
+        if current.timeIntervalSince(session.lastSeen) > idleSeconds {
             sessions[token] = nil
             return nil
         }
-        session.lastSeen = now
+        session.lastSeen = current
         sessions[token] = session
         return session
     }

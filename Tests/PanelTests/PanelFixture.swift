@@ -25,7 +25,8 @@ final class PanelFixture: Sendable {
     let retakeUID: String
     let flaggedInstanceID: Int64
 
-    init(settings: PanelSettings = PanelFixture.defaultSettings, hooks: PanelHooks? = nil) async throws {
+    /// `clock`: the time the login throttle and sessions go by (the wall clock when nil).
+    init(settings: PanelSettings = PanelFixture.defaultSettings, hooks: PanelHooks? = nil, clock: SettableClock? = nil) async throws {
         folder = TemporaryDirectory("panel")
         var configuration = StoreConfiguration(dataDirectory: DataDirectory(path: folder.path), destinations: [.platform])
         configuration.busyTimeoutSeconds = 10
@@ -62,7 +63,8 @@ final class PanelFixture: Sendable {
                 selfTestChecks: { [SelfTestCheck.storeIntegrity(store)] },
                 configuration: { ["panel.port": "0", "platform.apiToken": "must-not-leak"] }
             ),
-            logger: quietLogger
+            logger: quietLogger,
+            sessions: clock.map { SessionStore(settings: settings, clock: $0.reader) }
         )
     }
 

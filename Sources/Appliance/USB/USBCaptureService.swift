@@ -1,57 +1,37 @@
 import Foundation
-import Imaging
 import Logging
-import POSIXSupport
 import ServiceLifecycle
 import StudyStore
-import Synchronization
 import USBCapture
 
-/// Captures from the configured USB video device for as long as the agent runs.
-///
-/// The hot-plug loop looks for the device (a fresh libusb context each time, so a re-plugged
-/// device is found with or without a udev daemon), negotiates a stream, and reads it on a
-/// thread of its own. Frames go through exposure detection; each exposure becomes one stored
-/// capture. When the device goes away, stalls or misbehaves, the stream ends with a log line and
-/// counted drops, the link state says why, and the loop looks for the device again. Nothing here
-/// can stop the agent's other intake.
-public actor USBCaptureService: Service {
+/// Captures from the configured USB video device for as long as the agent runs: the hot-plug loop
+/// lives in USBCapture (``USBCaptureLoop``); this service starts it once the store is ready,
+/// settles what an interrupted capture left, and gives it ``USBCaptureStorage`` as its sink.
+/// Nothing here can stop the agent's other intake.
+public struct USBCaptureService: Service {
     public static let name = "usb-capture"
-
-    enum State: Sendable {
-        case idle
-        case searching
-        case streaming(USBDeviceInfo)
-        case waiting
-        case stopped
-    }
-
-    /// What the streaming thread reports.
-    enum StreamEvent: Sendable {
-        case negotiated(UVCStreamSelection)
-        case frame(UVCFrame, UVCStreamCounters)
-        case dropped(UVCFrameAssembler.DropReason, bytes: Int, UVCStreamCounters)
-        case ended(USBError?, UVCStreamCounters)
-    }
 
     private let settings: USBCaptureSettings
     private let recorder: USBCaptureRecorder
     private let gate: ReadinessGate?
-    private let runState: RunStateFiles?
+    private let loop: USBCaptureLoop
     private let logger: Logger
-    private var state: State = .idle
-    public private(set) var link = USBLinkState(phase: .disabled)
-    private var detector: ExposureDetector
-    private var lastLinkWrite = Date.distantPast
-    private var everConnected = false
 
     public init(settings: USBCaptureSettings, recorder: USBCaptureRecorder, gate: ReadinessGate?, runState: RunStateFiles?, logger: Logger) {
         self.settings = settings
         self.recorder = recorder
         self.gate = gate
-        self.runState = runState
         self.logger = logger
-        detector = ExposureDetector(settings: settings.exposure)
+        loop = USBCaptureLoop(
+            settings: settings.loop,
+            sink: USBCaptureStorage(recorder: recorder, stationName: settings.stationName, runState: runState),
+            logger: logger
+        )
+    }
+
+    /// The link as the loop last saw it.
+    public var link: USBLinkState {
+        get async { await loop.link }
     }
 
     public func run() async throws {
@@ -61,217 +41,7 @@ public actor USBCaptureService: Service {
         }
         logger.info("USB capture starting", metadata: ["device": "\(settings.device)", "formats": "\(settings.formats.map(\.name))"])
         await cancelWhenGracefulShutdown {
-            await self.captureLoop()
-        }
-        state = .stopped
-        setPhase(.stopped)
-    }
-
-    private func captureLoop() async {
-        var warnedAbsent = false
-        while !Task.isCancelled {
-            state = .searching
-            if link.phase != .searching { setPhase(.searching) }
-            let match = settings.device
-            let found: USBDeviceInfo?
-            do {
-                found = try await BlockingIO.run {
-                    try USBContext.with { context in match.select(from: try context.devices(readStrings: true)) }
-                }
-            } catch {
-                found = nil
-                link.lastError = "\(error)"
-                logger.error("cannot list USB devices", metadata: ["error": "\(error)"])
-            }
-            guard let device = found else {
-                if !warnedAbsent {
-                    logger.warning("USB capture device not found; waiting for it", metadata: ["device": "\(match)"])
-                    warnedAbsent = true
-                }
-                try? await Task.sleep(for: .seconds(settings.searchIntervalSeconds))
-                continue
-            }
-            warnedAbsent = false
-            await streamSession(device)
-            guard !Task.isCancelled else { break }
-            state = .waiting
-            try? await Task.sleep(for: .seconds(settings.searchIntervalSeconds))
+            await loop.run()
         }
     }
-
-    /// One session with one device: negotiate, stream, detect, record, until the stream ends.
-    private func streamSession(_ device: USBDeviceInfo) async {
-        state = .streaming(device)
-        if everConnected { link.reconnects += 1 }
-        everConnected = true
-        link.device = "\(device.name) on \(device.location)"
-        link.speed = device.speed.rawValue
-        link.counters = UVCStreamCounters()
-        setPhase(.connecting)
-        logger.notice("USB capture device found", metadata: ["device": "\(device.name)", "location": "\(device.location)", "speed": "\(device.speed.rawValue)"])
-        detector = ExposureDetector(settings: settings.exposure)
-        let stop = USBStopSignal()
-        // Unbounded, so no drop report or end is lost; frames are skipped at the source instead
-        // when detection falls behind (``FrameBacklog``).
-        let (events, continuation) = AsyncStream<StreamEvent>.makeStream(bufferingPolicy: .unbounded)
-        let backlog = FrameBacklog()
-        let preferences = settings.preferences
-        let idleTimeout = UInt32(settings.stallTimeoutSeconds * 1000)
-        let thread = Thread {
-            Self.stream(device: device, preferences: preferences, idleTimeout: idleTimeout, stop: stop, backlog: backlog, continuation: continuation)
-        }
-        thread.name = "usb-capture"
-        thread.start()
-        var selection: UVCStreamSelection?
-        var reportedInvalidHeaders = 0
-        var reportedPacketErrors = 0
-        await withTaskCancellationHandler {
-            for await event in events {
-                switch event {
-                case .negotiated(let chosen):
-                    selection = chosen
-                    link.stream = chosen.description
-                    link.lastError = nil
-                    setPhase(.streaming)
-                    logger.notice("USB capture streaming", metadata: ["device": "\(device.name)", "stream": "\(chosen)"])
-                case .frame(let frame, let counters):
-                    backlog.taken()
-                    link.framesSkipped = backlog.skipped
-                    updateCounters(counters, invalid: &reportedInvalidHeaders, packets: &reportedPacketErrors)
-                    guard let selection else { continue }
-                    await process(frame, device: device, selection: selection)
-                case .dropped(let reason, let bytes, let counters):
-                    updateCounters(counters, invalid: &reportedInvalidHeaders, packets: &reportedPacketErrors)
-                    logger.warning("USB frame dropped", metadata: ["reason": "\(reason.rawValue)", "bytes": "\(bytes)", "dropped_total": "\(counters.dropped)"])
-                case .ended(let error, let counters):
-                    updateCounters(counters, invalid: &reportedInvalidHeaders, packets: &reportedPacketErrors)
-                    link.totalCounters = link.totalCounters + counters
-                    if let error {
-                        link.lastError = error.description
-                        if error.isDisconnect {
-                            logger.warning("USB capture device gone; waiting for it to come back", metadata: ["device": "\(device.name)", "error": "\(error)"])
-                        } else {
-                            logger.error("USB capture stream failed; reopening the device", metadata: ["device": "\(device.name)", "error": "\(error)"])
-                        }
-                        setPhase(.lost)
-                    }
-                }
-            }
-        } onCancel: {
-            stop.raise()
-        }
-    }
-
-    /// The streaming thread: everything libusb lives inside these `with` scopes.
-    private nonisolated static func stream(
-        device: USBDeviceInfo, preferences: UVCStreamPreferences, idleTimeout: UInt32, stop: USBStopSignal,
-        backlog: FrameBacklog, continuation: AsyncStream<StreamEvent>.Continuation
-    ) {
-        var counters = UVCStreamCounters()
-        do {
-            try USBContext.with { context in
-                try context.withOpenDevice(device) { handle in
-                    let camera = try UVCCamera(channel: handle)
-                    let selection = try camera.negotiate(preferences)
-                    continuation.yield(.negotiated(selection))
-                    try camera.stream(selection, idleTimeoutMilliseconds: idleTimeout, until: stop, counters: &counters) { event, snapshot in
-                        switch event {
-                        case .frame(let frame):
-                            if backlog.offer() { continuation.yield(.frame(frame, snapshot)) }
-                        case .dropped(let reason, let bytes): continuation.yield(.dropped(reason, bytes: bytes, snapshot))
-                        }
-                    }
-                }
-            }
-            continuation.yield(.ended(nil, counters))
-        } catch let error as USBError {
-            continuation.yield(.ended(error, counters))
-        } catch {
-            continuation.yield(.ended(USBError(.other, "\(error)"), counters))
-        }
-        continuation.finish()
-    }
-
-    private func updateCounters(_ counters: UVCStreamCounters, invalid: inout Int, packets: inout Int) {
-        link.counters = counters
-        if counters.invalidHeaders > invalid {
-            logger.warning("USB payloads with invalid headers ignored", metadata: ["new": "\(counters.invalidHeaders - invalid)", "total": "\(counters.invalidHeaders)"])
-            invalid = counters.invalidHeaders
-        }
-        if counters.packetErrors > packets {
-            logger.warning("USB packets failed on the bus", metadata: ["new": "\(counters.packetErrors - packets)", "total": "\(counters.packetErrors)"])
-            packets = counters.packetErrors
-        }
-        if Date().timeIntervalSince(lastLinkWrite) > 2 { writeLinkState() }
-    }
-
-    private func process(_ frame: UVCFrame, device: USBDeviceInfo, selection: UVCStreamSelection) async {
-        let image: GrayscaleImage
-        do {
-            image = try FrameConverter.grayscale(frame)
-        } catch {
-            link.undecodableFrames += 1
-            logger.warning("USB frame could not be decoded; dropped", metadata: ["error": "\(error)", "sequence": "\(frame.sequence)"])
-            return
-        }
-        switch detector.feed(image) {
-        case .none:
-            return
-        case .changeStarted(let difference):
-            logger.info("picture changed sharply; watching for an exposure", metadata: ["difference": "\(Int(difference))"])
-        case .settledWithoutCapture(let reason):
-            logger.info("picture settled without a capture", metadata: ["reason": "\(reason)"])
-        case .capture(let average, let frames):
-            let description = USBCaptureDocument.Device(
-                manufacturer: device.manufacturer, model: device.product, serialNumber: device.serialNumber,
-                description: "\(device.vendorProduct) on \(device.location), \(selection)", stationName: settings.stationName
-            )
-            do {
-                let receipt = try await recorder.record(average, framesIntegrated: frames, device: description)
-                link.captures += 1
-                link.lastCaptureAt = Date()
-                writeLinkState()
-                logger.notice("exposure captured", metadata: ["sop_instance_uid": "\(receipt.sopInstanceUID)", "frames": "\(frames)"])
-            } catch {
-                link.lastError = "capture not stored: \(error)"
-                logger.error("exposure captured but not stored", metadata: ["error": "\(error)"])
-            }
-        }
-    }
-
-    private func setPhase(_ phase: USBLinkState.Phase) {
-        link.phase = phase
-        link.since = Date()
-        writeLinkState()
-    }
-
-    /// run/usb-link.json: the link state for `fluorobox usb status` and the status panel.
-    private func writeLinkState() {
-        lastLinkWrite = Date()
-        runState?.writeView(link, to: .usbLink)
-    }
-}
-
-/// Frames handed to detection but not yet taken: beyond ``limit`` the streaming thread skips
-/// frames (counted) rather than queueing video without bound.
-final class FrameBacklog: Sendable {
-    let limit = 4
-    private let pending = Atomic<Int>(0)
-    private let skippedCount = Atomic<Int>(0)
-
-    /// True when the frame may be queued.
-    func offer() -> Bool {
-        if pending.load(ordering: .acquiring) >= limit {
-            skippedCount.add(1, ordering: .relaxed)
-            return false
-        }
-        pending.add(1, ordering: .acquiringAndReleasing)
-        return true
-    }
-
-    func taken() {
-        pending.subtract(1, ordering: .acquiringAndReleasing)
-    }
-
-    var skipped: Int { skippedCount.load(ordering: .relaxed) }
 }

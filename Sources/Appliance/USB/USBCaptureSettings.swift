@@ -32,4 +32,12 @@ public struct USBCaptureSettings: Sendable, Hashable {
         preferences.framesPerSecond = framesPerSecond
         return preferences
     }
+
+    /// What the hot-plug loop needs of these settings.
+    public var loop: USBCaptureLoop.Settings {
+        USBCaptureLoop.Settings(
+            device: device, preferences: preferences, exposure: exposure,
+            searchIntervalSeconds: searchIntervalSeconds, stallTimeoutSeconds: stallTimeoutSeconds
+        )
+    }
 }
