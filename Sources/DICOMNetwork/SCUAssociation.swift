@@ -169,13 +169,7 @@ public final class SCUAssociation {
         try await sender.send(.releaseRequest)
         try await channel.triggerUserOutboundEvent(AssociationTimerHandler.Phase.artim).get()
         while true {
-            let pdu: PDU?
-            do {
-                pdu = try await inbound.next()
-            } catch {
-                state = .aborted
-                throw Self.translate(error)
-            }
+            let pdu = try await nextPDU()
             switch pdu {
             case .releaseResponse:
                 state = .released
@@ -199,6 +193,16 @@ public final class SCUAssociation {
         try await sender.send(.abort(AbortPDU(source: .serviceUser)))
     }
 
+    /// The peer's next PDU (nil when the connection closed); a failed read aborts the association.
+    private func nextPDU() async throws -> PDU? {
+        do {
+            return try await inbound.next()
+        } catch {
+            state = .aborted
+            throw Self.translate(error)
+        }
+    }
+
     private func takeMessageID() -> UInt16 {
         defer { nextMessageID = nextMessageID &+ 1 == 0 ? 1 : nextMessageID &+ 1 }
         return nextMessageID
@@ -208,13 +212,7 @@ public final class SCUAssociation {
     private func response(to request: DIMSECommand) async throws -> DIMSECommand {
         var command = ByteBuffer()
         while true {
-            let pdu: PDU?
-            do {
-                pdu = try await inbound.next()
-            } catch {
-                state = .aborted
-                throw Self.translate(error)
-            }
+            let pdu = try await nextPDU()
             switch pdu {
             case .data(let values):
                 for value in values {
