@@ -1,4 +1,5 @@
 import Foundation
+import Inference
 import POSIXSupport
 
 /// The structured report of one analysed image (JSON, `schemaVersion` 1). A second reader's
@@ -6,6 +7,8 @@ import POSIXSupport
 public struct AnalysisReport: Codable, Sendable, Hashable {
     public static let schemaVersion = 1
     public static let notice = "A second reader: findings are flagged for review by a doctor; this is not a diagnosis."
+    /// Said with every result of a demonstration model, before ``notice``.
+    public static let demonstrationNotice = "Demonstration model: its findings on real radiographs mean nothing; not for clinical use."
 
     public struct Source: Codable, Sendable, Hashable {
         public var file: String?
@@ -22,6 +25,10 @@ public struct AnalysisReport: Codable, Sendable, Hashable {
         public var packageSHA256: String
         public var modelSHA256: String
         public var intendedUse: String
+        /// What the package's manifest says it may be used for. Absent in reports written before
+        /// the box recorded it, which ``AnalysisReport/modelUse`` reads as a demonstration, as a
+        /// manifest without it is one.
+        public var use: ModelUse?
     }
 
     public struct Quality: Codable, Sendable, Hashable {
@@ -46,6 +53,9 @@ public struct AnalysisReport: Codable, Sendable, Hashable {
         public var flaggedForReview: Bool
         /// Where the heat map peaks, as fractions of the image width and height.
         public var peak: [Double]?
+        /// The model's use again, beside each finding, so no finding of a demonstration model is
+        /// read (or copied out of the report) without it.
+        public var modelUse: ModelUse?
     }
 
     public struct Timings: Codable, Sendable, Hashable {
@@ -70,6 +80,13 @@ public struct AnalysisReport: Codable, Sendable, Hashable {
     public var timings: Timings
 
     public var flagged: [Finding] { findings.filter(\.flaggedForReview) }
+
+    /// What the model that wrote this report may be used for; a report that does not say is a
+    /// demonstration model's.
+    public var modelUse: ModelUse { model.use ?? .demonstration }
+
+    /// Its findings mean nothing on real radiographs: every view of it says so.
+    public var isDemonstration: Bool { modelUse == .demonstration }
 
     public func json() throws -> Data {
         try JSONEncoder.indented().encode(self)

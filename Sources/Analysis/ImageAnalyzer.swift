@@ -45,6 +45,7 @@ public struct ImageAnalyzer: Sendable {
             (clock.now - start).inMilliseconds
         }
         let manifest = package.manifest
+        let use = manifest.useClass
         let started = clock.now
         let verdict = QualityCheck(isChest: manifest.bodyPart.uppercased() == "CHEST").evaluate(image)
         let qualityMilliseconds = milliseconds(since: started)
@@ -80,11 +81,14 @@ public struct ImageAnalyzer: Sendable {
                 findings.append(.init(
                     id: label.id, display: label.display, probability: (probability * 10_000).rounded() / 10_000,
                     threshold: label.threshold, flaggedForReview: probability >= label.threshold,
-                    peak: [(Double(peakIndex % mapWidth) + 0.5) / Double(mapWidth), (Double(peakIndex / mapWidth) + 0.5) / Double(mapHeight)]
+                    peak: [(Double(peakIndex % mapWidth) + 0.5) / Double(mapWidth), (Double(peakIndex / mapWidth) + 0.5) / Double(mapHeight)],
+                    modelUse: use
                 ))
             }
             let drawing = clock.now
-            let rendered = OverlayRenderer().render(image: image, findings: findings, heatMaps: heatMaps, mapWidth: mapWidth, mapHeight: mapHeight)
+            let rendered = OverlayRenderer().render(
+                image: image, findings: findings, heatMaps: heatMaps, mapWidth: mapWidth, mapHeight: mapHeight, modelUse: use
+            )
             do {
                 overlay = try JPEGCodec.encodeRGB8(rendered.rgb, width: rendered.width, height: rendered.height, quality: 88)
             } catch {
@@ -109,7 +113,7 @@ public struct ImageAnalyzer: Sendable {
             ),
             model: .init(
                 id: manifest.id, version: manifest.version, packageSHA256: package.packageSHA256, modelSHA256: package.modelSHA256,
-                intendedUse: manifest.intendedUse
+                intendedUse: manifest.intendedUse, use: use
             ),
             quality: .init(
                 verdict: verdict.isAcceptable ? "acceptable" : "retake",
@@ -120,6 +124,7 @@ public struct ImageAnalyzer: Sendable {
             ),
             status: verdict.isReadable ? "analysed" : "skipped",
             findings: findings, summary: summary,
+            notice: use == .demonstration ? AnalysisReport.demonstrationNotice + " " + AnalysisReport.notice : AnalysisReport.notice,
             timings: .init(
                 decodeMilliseconds: decodeMilliseconds, qualityMilliseconds: qualityMilliseconds, preprocessMilliseconds: preprocessMilliseconds,
                 inferenceMilliseconds: inferenceMilliseconds, overlayMilliseconds: overlayMilliseconds,

@@ -1,4 +1,5 @@
 import Imaging
+import Inference
 
 /// The colour-coded overlay a doctor looks at: the radiograph in grey, each flagged finding's
 /// heat map tinted in its colour, and a legend (finding, probability, flagged or not).
@@ -8,10 +9,15 @@ public struct OverlayRenderer: Sendable {
 
     public init() {}
 
+    /// The legend's first lines for a demonstration model, drawn in ``demonstrationColour``.
+    public static let demonstrationLines = ["DEMONSTRATION MODEL - NOT FOR CLINICAL USE", "FINDINGS MEAN NOTHING ON REAL RADIOGRAPHS"]
+    public static let demonstrationColour: (UInt8, UInt8, UInt8) = (255, 80, 80)
+
     /// `heatMaps`: one coarse map per finding (row-major, `mapWidth` × `mapHeight`, 0…1).
+    /// A demonstration model's legend says so first and marks every finding DEMO.
     public func render(
         image: GrayscaleImage, findings: [AnalysisReport.Finding], heatMaps: [[Float]], mapWidth: Int, mapHeight: Int,
-        maximumSide: Int = 1536
+        modelUse: ModelUse = .demonstration, maximumSide: Int = 1536
     ) -> (rgb: [UInt8], width: Int, height: Int) {
         let factor = max(1, (max(image.width, image.height) + maximumSide - 1) / maximumSide)
         // At least one pixel a side: a 1 × 3,000 strip must not become an empty JPEG.
@@ -42,7 +48,7 @@ public struct OverlayRenderer: Sendable {
                 }
             }
         }
-        drawLegend(&rgb, width: width, height: height, findings: findings)
+        drawLegend(&rgb, width: width, height: height, lines: Self.legend(findings: findings, modelUse: modelUse))
         return (rgb, width, height)
     }
 
@@ -58,14 +64,37 @@ public struct OverlayRenderer: Sendable {
         return top * (1 - ay) + bottom * ay
     }
 
-    private func drawLegend(_ rgb: inout [UInt8], width: Int, height: Int, findings: [AnalysisReport.Finding]) {
-        let pixel = max(2, width / 320)
-        let lineHeight = (BitmapFont.height + 3) * pixel
-        var lines: [(text: String, colour: (UInt8, UInt8, UInt8)?)] = [("FLAGGED FOR REVIEW - NOT A DIAGNOSIS", nil)]
+    /// One line of the burned-in legend: its text, and the colour of its swatch (findings) or
+    /// of its text (the demonstration warning).
+    public struct LegendLine: Sendable, Hashable {
+        public enum Style: Sendable, Hashable { case heading, warning, finding(index: Int) }
+        public var text: String
+        public var style: Style
+    }
+
+    /// The legend's lines, top to bottom.
+    public static func legend(findings: [AnalysisReport.Finding], modelUse: ModelUse) -> [LegendLine] {
+        let demonstration = modelUse == .demonstration
+        var lines = demonstration ? demonstrationLines.map { LegendLine(text: $0, style: .warning) } : []
+        lines.append(LegendLine(text: "FLAGGED FOR REVIEW - NOT A DIAGNOSIS", style: .heading))
         for (index, finding) in findings.enumerated() {
             // Clamped: a probability is 0…1, and Int() of a NaN or infinity would trap.
             let percent = finding.probability.isFinite ? Int((min(max(finding.probability, 0), 1) * 100).rounded()) : 0
-            lines.append(("\(finding.display) \(percent)%" + (finding.flaggedForReview ? " FLAGGED" : ""), Self.palette[index % Self.palette.count]))
+            let text = "\(finding.display) \(percent)%" + (finding.flaggedForReview ? " FLAGGED" : "") + (demonstration ? " (DEMO)" : "")
+            lines.append(LegendLine(text: text, style: .finding(index: index)))
+        }
+        return lines
+    }
+
+    private func drawLegend(_ rgb: inout [UInt8], width: Int, height: Int, lines legend: [LegendLine]) {
+        let pixel = max(2, width / 320)
+        let lineHeight = (BitmapFont.height + 3) * pixel
+        let lines: [(text: String, colour: (UInt8, UInt8, UInt8)?, ink: (UInt8, UInt8, UInt8))] = legend.map { line in
+            switch line.style {
+            case .heading: (line.text, nil, (255, 255, 255))
+            case .warning: (line.text, nil, Self.demonstrationColour)
+            case .finding(let index): (line.text, Self.palette[index % Self.palette.count], (255, 255, 255))
+            }
         }
         let boxWidth = min(width, (lines.map(\.text.count).max() ?? 0) * (BitmapFont.width + 1) * pixel + 6 * pixel + 4 * pixel)
         let boxHeight = min(height, lines.count * lineHeight + 2 * pixel)
@@ -82,7 +111,7 @@ public struct OverlayRenderer: Sendable {
             }
             for character in line.text {
                 for gy in 0..<BitmapFont.height { for gx in 0..<BitmapFont.width where BitmapFont.isSet(character, x: gx, y: gy) {
-                    fill(&rgb, width: width, height: height, x: left + gx * pixel, y: top + gy * pixel, w: pixel, h: pixel, colour: (255, 255, 255))
+                    fill(&rgb, width: width, height: height, x: left + gx * pixel, y: top + gy * pixel, w: pixel, h: pixel, colour: line.ink)
                 } }
                 left += (BitmapFont.width + 1) * pixel
             }

@@ -11,6 +11,8 @@ import DICOM
 public struct OverlaySecondaryCapture: Sendable {
     public static let sopClassUID = "1.2.840.10008.5.1.4.1.1.7"
     public static let seriesDescription = "Fluorobox AI overlay: flagged for review, not a diagnosis"
+    /// A demonstration model's overlay, in a PACS's series list (LO: at most 64 characters).
+    public static let demonstrationSeriesDescription = "DEMONSTRATION model overlay: not for clinical use"
     static let derivationDescription = Tag(0x0008, 0x2111)
     static let imageComments = Tag(0x0020, 0x4000)
     static let planarConfiguration = Tag(0x0028, 0x0006)
@@ -72,9 +74,13 @@ public struct OverlaySecondaryCapture: Sendable {
         writer.set(.manufacturer, .LO, "Fluorobox")
         writer.set(.softwareVersions, .LO, "Fluorobox \(softwareVersion); model \(report.model.id) \(report.model.version)")
         writer.set(.referringPhysicianName, .PN, "")
-        writer.set(.seriesDescription, .LO, Self.seriesDescription)
-        writer.set(Self.derivationDescription, .ST, "Colour overlay of the regions model \(report.model.id) \(report.model.version) flagged for review on image \(subject.sourceSOPInstanceUID); not a diagnosis")
-        writer.set(Self.imageComments, .LT, "\(report.summary) \(AnalysisReport.notice)")
+        let demonstration = report.isDemonstration
+        writer.set(.seriesDescription, .LO, demonstration ? Self.demonstrationSeriesDescription : Self.seriesDescription)
+        writer.set(
+            Self.derivationDescription, .ST,
+            "Colour overlay of the regions \(demonstration ? "demonstration " : "")model \(report.model.id) \(report.model.version) flagged for review on image \(subject.sourceSOPInstanceUID); not a diagnosis"
+        )
+        writer.set(Self.imageComments, .LT, (demonstration ? AnalysisReport.demonstrationNotice + " " : "") + "\(report.summary) \(AnalysisReport.notice)")
         writer.set(.patientName, .PN, subject.patientName ?? "")
         writer.set(.patientID, .LO, subject.patientID ?? "")
         writer.set(.patientBirthDate, .DA, subject.patientBirthDate ?? "")

@@ -1,3 +1,4 @@
+import Analysis
 import Foundation
 
 /// Escaping and the page frame shared by every panel page.
@@ -23,9 +24,11 @@ enum HTML {
     }
 
     /// The page frame: navigation, language switch, logout, live-update script; `demoBuild` adds
-    /// the banner of a box that trusts the demo model key.
+    /// the banner of a box that trusts the demo model key, `demonstrationModels` the banner of
+    /// active demonstration models.
     static func page(
-        title: String, language: PanelLanguage, session: PanelSession?, path: String, demoBuild: Bool, body: String
+        title: String, language: PanelLanguage, session: PanelSession?, path: String, demoBuild: Bool,
+        demonstrationModels: [String] = [], body: String
     ) -> String {
         let t = language
         var nav = ""
@@ -53,6 +56,7 @@ enum HTML {
             </head><body>
             <header><span class="brand">Fluorobox</span><nav>\(nav)</nav><span class="lang">\(switcher)</span></header>
             \(demoBuild ? "<p class=\"demo-banner\" id=\"demo-banner\">\(escape(t("Demonstration build: the demo model key is trusted; not for clinical use")))</p>" : "")
+            \(demonstrationModels.isEmpty ? "" : "<p class=\"demo-banner\" id=\"demo-model-banner\">\(escape(t(demonstrationModelNotice))) <small>(\(escape(demonstrationModels.joined(separator: ", "))))</small></p>")
             <main><h1>\(escape(title))</h1>
             \(body)
             </main>
@@ -60,6 +64,10 @@ enum HTML {
             </body></html>
             """
     }
+
+    /// The banner of an active demonstration model, and the mark beside each of its findings.
+    static let demonstrationModelNotice = AnalysisReport.demonstrationNotice
+    static let demonstrationFindingMark = "demonstration model: means nothing"
 
     static func csrfField(_ session: PanelSession) -> String {
         "<input type=\"hidden\" name=\"csrf\" value=\"\(escape(session.csrfToken))\">"
@@ -125,6 +133,8 @@ enum PanelAssets {
         .conflict { background: #ede0fb; color: #5b21b6; }
         .na { color: #6b7280; font-style: italic; }
         .demo-banner { margin: 0; padding: 10px 16px; background: #9b1c1c; color: #fff; font-weight: 700; text-align: center; }
+        .demo-banner + .demo-banner { border-top: 1px solid #fff; }
+        .demo-mark { background: #9b1c1c; color: #fff; }
         #certificate-fingerprint { overflow-wrap: anywhere; }
         button, .button { font-size: 18px; padding: 10px 18px; border-radius: 8px; border: 0; background: #2d5a87; color: #fff; cursor: pointer; text-decoration: none; display: inline-block; }
         form.inline { display: inline; }

@@ -157,7 +157,9 @@ extension PanelApplication {
             body += "<p class=\"error\">\(e(t("Cannot read the model packages:"))) \(e(problem))</p>"
         } else if let models = snapshot.system.models, !models.isEmpty {
             for model in models.sorted(by: { $0.task < $1.task }) {
-                body += "<p><b>\(e(model.task))</b>: \(e(model.active))" + (model.previous.map { " <small>(\(e(t("rollback to"))) \(e($0)))</small>" } ?? "") + "</p>"
+                body += "<p><b>\(e(model.task))</b>: \(e(model.active))"
+                    + (model.demonstration ? " <span class=\"badge demo-mark\">\(e(t("demonstration model")))</span>" : "")
+                    + (model.previous.map { " <small>(\(e(t("rollback to"))) \(e($0)))</small>" } ?? "") + "</p>"
             }
         } else {
             body += "<p class=\"na\">\(e(t("No model is active.")))</p>"

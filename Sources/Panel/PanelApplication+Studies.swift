@@ -88,6 +88,7 @@ extension PanelApplication {
             }
         }
         if entry.feedbackCount > 0 { badges.append("<span class=\"badge pending\">\(HTML.escape(t("reviewed")))</span>") }
+        if entry.demonstrationResults { badges.append("<span class=\"badge demo-mark\">\(HTML.escape(t("demonstration model")))</span>") }
         badges += entry.conflictingPatientIDs.map { conflictBadge(patientID: $0, t) }
         return badges.joined(separator: " ")
     }
@@ -178,12 +179,19 @@ extension PanelApplication {
             body += "<p>\(e(t("Quality"))): \(e(result.qualityVerdict ?? "—"))</p><pre>\(e(result.report))</pre></div>"
             return body
         }
-        // Legend: the overlay's colours, in finding order.
-        body += "<h2>\(e(t("Findings")))</h2><div class=\"legend\">"
+        // Legend: the overlay's colours, in finding order; a demonstration model's findings each
+        // carry the mark, so none is read (or photographed) without it.
+        let demonstration = report.isDemonstration
+        body += "<h2>\(e(t("Findings")))</h2>"
+        if demonstration {
+            body += "<p class=\"error demo-result\">\(e(t(AnalysisReport.demonstrationNotice)))</p>"
+        }
+        body += "<div class=\"legend\">"
         for (index, finding) in report.findings.enumerated() {
             let colour = OverlayRenderer.palette[index % OverlayRenderer.palette.count]
-            body += "<span><i class=\"swatch\" style=\"background:rgb(\(colour.0),\(colour.1),\(colour.2))\"></i>\(e(finding.display)) \(String(format: "%.0f", finding.probability * 100))% "
-                + "<small>(\(e(t("threshold"))) \(String(format: "%.0f", finding.threshold * 100))%)</small>\(finding.flaggedForReview ? " <b class=\"fail\">\(e(t("flagged")))</b>" : "")</span>"
+            body += "<span class=\"finding\"><i class=\"swatch\" style=\"background:rgb(\(colour.0),\(colour.1),\(colour.2))\"></i>\(e(finding.display)) \(String(format: "%.0f", finding.probability * 100))% "
+                + "<small>(\(e(t("threshold"))) \(String(format: "%.0f", finding.threshold * 100))%)</small>\(finding.flaggedForReview ? " <b class=\"fail\">\(e(t("flagged")))</b>" : "")"
+                + (demonstration ? " <b class=\"badge demo-mark\">\(e(t(HTML.demonstrationFindingMark)))</b>" : "") + "</span>"
         }
         body += "</div>"
         // Quality verdict and retake advice.
@@ -199,7 +207,7 @@ extension PanelApplication {
         }
         body += """
             <h2>\(e(t("Report")))</h2><p>\(e(report.summary))</p>
-            <p><small>\(e(t("Model"))) \(e(report.model.id)) \(e(report.model.version)) · \(HTML.dateTime(report.generatedAt)) · \(e(t("A second reader: findings are flagged for review by a doctor; this is not a diagnosis.")))</small></p>
+            <p><small>\(e(t("Model"))) \(e(report.model.id)) \(e(report.model.version)) (\(e(t(demonstration ? "demonstration model" : "clinical model")))) · \(HTML.dateTime(report.generatedAt)) · \(e(t("A second reader: findings are flagged for review by a doctor; this is not a diagnosis.")))</small></p>
             <details><summary>JSON</summary><pre>\(e(result.report))</pre></details></div>
             """
         return body

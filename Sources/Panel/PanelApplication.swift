@@ -26,6 +26,10 @@ public struct PanelApplication: Sendable {
     static func isOpen(_ path: String) -> Bool {
         ["/healthz", "/readyz", "/metrics", "/login", "/favicon.ico"].contains(path) || path.hasPrefix("/lang/") || path.hasPrefix("/assets/")
     }
+    /// Paths that never answer with a page (probes, assets, images, the event stream).
+    static func isNeverAPage(_ path: String) -> Bool {
+        ["/healthz", "/readyz", "/metrics", "/favicon.ico", "/events"].contains(path) || path.hasPrefix("/assets/") || path.hasPrefix("/instances/")
+    }
 
     /// `sessions`: one that outlives this application (the agent's, across restarts); nil makes a new one.
     public init(
@@ -95,7 +99,7 @@ public struct PanelApplication: Sendable {
     func page(_ title: String, _ context: PanelRequestContext, path: String, status: HTTPResponse.Status = .ok, body: String) -> Response {
         html(HTML.page(
             title: context.language(title), language: context.language, session: context.session, path: path,
-            demoBuild: settings.trustsDemoModelKey, body: body
+            demoBuild: settings.trustsDemoModelKey, demonstrationModels: context.demonstrationModels, body: body
         ), status: status)
     }
 
@@ -178,6 +182,9 @@ struct PanelGuard: RouterMiddleware {
                     return respond(panel.text("missing or wrong CSRF token; reload the page", status: .forbidden))
                 }
             }
+        }
+        if !PanelApplication.isNeverAPage(path) {
+            context.demonstrationModels = await panel.hooks.demonstrationModels()
         }
         return respond(try await next(request, context))
     }

@@ -12,6 +12,9 @@ public struct PanelHooks: Sendable {
     public var journalUnits: [String]
     /// Restarts the agent's services; nil where the panel cannot (tests without an agent).
     public var restartServices: (@Sendable () async -> Void)?
+    /// The active model packages (`ID@VERSION`) whose manifest states demonstration use (or
+    /// none): every page then says their findings mean nothing. Asked on every page, so cheap.
+    public var demonstrationModels: @Sendable () async -> [String]
 
     public init(
         system: @escaping @Sendable () async -> SystemSummary,
@@ -20,7 +23,8 @@ public struct PanelHooks: Sendable {
         configuration: @escaping @Sendable () -> [String: String] = { [:] },
         logFiles: [String] = [],
         journalUnits: [String] = [],
-        restartServices: (@Sendable () async -> Void)? = nil
+        restartServices: (@Sendable () async -> Void)? = nil,
+        demonstrationModels: @escaping @Sendable () async -> [String] = { [] }
     ) {
         self.system = system
         self.isReady = isReady
@@ -29,5 +33,6 @@ public struct PanelHooks: Sendable {
         self.logFiles = logFiles
         self.journalUnits = journalUnits
         self.restartServices = restartServices
+        self.demonstrationModels = demonstrationModels
     }
 }

@@ -9,6 +9,9 @@ public struct PanelRequestContext: RequestContext {
     public var language: PanelLanguage = .en
     public var form: [String: String] = [:]
     public let clientAddress: ClientAddress
+    /// Active demonstration model packages (``PanelHooks/demonstrationModels``), for the banner;
+    /// asked only for requests that may answer with a page.
+    public var demonstrationModels: [String] = []
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

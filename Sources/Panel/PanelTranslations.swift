@@ -166,6 +166,11 @@ enum PanelTranslations {
         "audit": "журнал",
         "Demonstration build: the demo model key is trusted; not for clinical use":
             "Демонстрационная сборка: доверен демонстрационный ключ моделей; не для клинического применения",
+        "Demonstration model: its findings on real radiographs mean nothing; not for clinical use.":
+            "Демонстрационная модель: её находки на реальных снимках ничего не значат; не для клинического применения.",
+        "demonstration model: means nothing": "демонстрационная модель: ничего не значит",
+        "demonstration model": "демонстрационная модель",
+        "clinical model": "клиническая модель",
         "Failed analyses": "Анализы с ошибкой",
         "Failed analyses needing attention": "Анализы с ошибкой, требующие внимания",
         "Analyses that failed for good after every attempt. Retry runs one again with fresh attempts; Dismiss keeps it failed and stops listing it. Both are recorded in the audit log.":

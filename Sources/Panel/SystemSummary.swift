@@ -23,11 +23,14 @@ public struct SystemSummary: Sendable, Codable, Hashable {
         public var task: String
         public var active: String
         public var previous: String?
+        /// The active package's manifest states demonstration use (or none).
+        public var demonstration: Bool
 
-        public init(task: String, active: String, previous: String? = nil) {
+        public init(task: String, active: String, previous: String? = nil, demonstration: Bool = false) {
             self.task = task
             self.active = active
             self.previous = previous
+            self.demonstration = demonstration
         }
     }
 

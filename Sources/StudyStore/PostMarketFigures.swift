@@ -21,6 +21,9 @@ public struct PostMarketFigures: Codable, Sendable, Hashable {
     public var latencyP95ms: Double
     /// Analyses that failed for good.
     public var errors: Int
+    /// Results of a demonstration model, left out of every figure above (their findings on
+    /// real radiographs mean nothing); counted so the report says how many.
+    public var demonstrationResultsLeftOut = 0
 
     /// The outbox key: the same report for the same device, model version and day, always.
     public var idempotencyKey: String {

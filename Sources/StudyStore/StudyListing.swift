@@ -59,4 +59,7 @@ public struct AnalysisListing: Sendable, Hashable, Codable {
     public var attempts: Int
     /// Set when a technician dismissed this failed analysis.
     public var dismissedAt: Date?
+    /// True when the result is a demonstration model's (its findings on real radiographs mean
+    /// nothing); nil without a result.
+    public var demonstrationModel: Bool?
 }

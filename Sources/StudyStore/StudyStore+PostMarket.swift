@@ -4,7 +4,8 @@ import GRDB
 extension StudyStore {
     /// The post-market figures of every model version that finished or failed an analysis on
     /// `day` (UTC, YYYY-MM-DD). Feedback counts are the verdicts recorded on that version's
-    /// results so far.
+    /// results so far. A demonstration model's results count in no figure (not processed,
+    /// flagged, retakes, latency or verdicts), only in `demonstrationResultsLeftOut`.
     public func postMarketFigures(day: String, device: String) throws(StoreError) -> [PostMarketFigures] {
         guard let start = Self.startOfDay(day) else {
             throw StoreError(.notFound, "\(day) is not a day (YYYY-MM-DD)")
@@ -15,7 +16,8 @@ extension StudyStore {
                 SELECT analysis.id AS id, COALESCE(analysis.modelID, 'unknown') AS model,
                        COALESCE(analysis.modelVersion, 'unknown') AS version, analysis.status AS status,
                        analysis.startedAt AS startedAt, analysis.finishedAt AS finishedAt,
-                       result.id AS resultID, result.flagged AS flagged, result.qualityVerdict AS verdict
+                       result.id AS resultID, result.flagged AS flagged, result.qualityVerdict AS verdict,
+                       \(Self.demonstrationResultSQL) AS demonstration
                 FROM analysis LEFT JOIN result ON result.analysisID = analysis.id
                 WHERE analysis.finishedAt >= ? AND analysis.finishedAt < ? AND analysis.status IN ('done', 'skipped', 'failed')
                 ORDER BY analysis.id
@@ -31,6 +33,11 @@ extension StudyStore {
                     doctorAgree: 0, doctorDisagree: 0, doctorMissed: 0, latencyP50ms: 0, latencyP95ms: 0, errors: 0
                 )
                 let status: String = row["status"]
+                if row["resultID"] as Int64? != nil, (row["demonstration"] as Int?) == 1 {
+                    entry.demonstrationResultsLeftOut += 1
+                    figures[group] = entry
+                    continue
+                }
                 if status == "failed" {
                     entry.errors += 1
                 } else {

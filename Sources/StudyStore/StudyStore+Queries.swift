@@ -12,15 +12,15 @@ extension StudyStore {
             """)
         while let row = try rows.next() {
             let report: String? = row["report"]
-            let summary = report.flatMap { text in
-                (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])?["summary"] as? String
-            }
+            let object = report.flatMap { text in try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] }
+            let summary = object?["summary"] as? String
             let modelID: String? = row["modelID"], modelVersion: String? = row["modelVersion"]
             listings[row["instanceID"]] = AnalysisListing(
                 task: row["task"], status: AnalysisStatus(rawValue: row["status"]) ?? .pending,
                 model: modelID.map { "\($0)@\(modelVersion ?? "?")" }, flagged: row["flagged"],
                 qualityVerdict: row["qualityVerdict"], summary: summary, error: row["error"],
-                attempts: row["attempts"], dismissedAt: row["dismissedAt"]
+                attempts: row["attempts"], dismissedAt: row["dismissedAt"],
+                demonstrationModel: report.map { _ in Self.isDemonstrationReport(object) }
             )
         }
         return listings

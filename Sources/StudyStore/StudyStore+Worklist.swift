@@ -16,16 +16,18 @@ extension StudyStore {
             for row in try Row.fetchAll(db, sql: "SELECT studyID, COUNT(*) AS n FROM instance WHERE studyID >= ? AND source != ? GROUP BY studyID", arguments: [floor, IntakeSource.analysis]) {
                 instances[row["studyID"]] = row["n"]
             }
-            var flagged: Set<Int64> = [], retake: Set<Int64> = []
+            var flagged: Set<Int64> = [], retake: Set<Int64> = [], demonstration: Set<Int64> = []
             for row in try Row.fetchAll(db, sql: """
                 SELECT instance.studyID AS studyID, MAX(result.flagged) AS flagged,
-                       MAX(CASE WHEN result.qualityVerdict IS NOT NULL AND result.qualityVerdict NOT IN ('ok', 'acceptable') THEN 1 ELSE 0 END) AS retake
+                       MAX(CASE WHEN result.qualityVerdict IS NOT NULL AND result.qualityVerdict NOT IN ('ok', 'acceptable') THEN 1 ELSE 0 END) AS retake,
+                       MAX(\(Self.demonstrationResultSQL)) AS demonstration
                 FROM result JOIN instance ON instance.id = result.instanceID
                 WHERE instance.studyID >= ? GROUP BY instance.studyID
                 """, arguments: [floor]) {
                 let id: Int64 = row["studyID"]
                 if (row["flagged"] as Int?) == 1 { flagged.insert(id) }
                 if (row["retake"] as Int?) == 1 { retake.insert(id) }
+                if (row["demonstration"] as Int?) == 1 { demonstration.insert(id) }
             }
             var analyses: [Int64: [String: Int]] = [:]
             for row in try Row.fetchAll(db, sql: """
@@ -52,7 +54,7 @@ extension StudyStore {
                     studyDate: study.studyDate, modality: study.modality, createdAt: study.createdAt, instances: instances[id] ?? 0,
                     flagged: flagged.contains(id), retakeAdvised: retake.contains(id),
                     analyses: analyses[id] ?? [:], feedbackCount: feedback[id] ?? 0,
-                    conflictingPatientIDs: conflicts[id] ?? []
+                    conflictingPatientIDs: conflicts[id] ?? [], demonstrationResults: demonstration.contains(id)
                 )
             }
             // Stable: newest first within each group.

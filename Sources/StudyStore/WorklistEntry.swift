@@ -19,6 +19,8 @@ public struct WorklistEntry: Sendable, Hashable, Codable {
     /// Patient IDs that instances of this study named although the study belongs to another
     /// patient (``InstanceRecord/conflictingPatientID``), each once.
     public var conflictingPatientIDs: [String]
+    /// Some result of the study is a demonstration model's: its findings mean nothing.
+    public var demonstrationResults = false
 
     /// Flagged and retake studies are read first.
     public var needsAttention: Bool { flagged || retakeAdvised }

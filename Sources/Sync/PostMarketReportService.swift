@@ -7,6 +7,7 @@ import StudyStore
 /// Queues the daily post-market report of every model version through the outbox, once per
 /// finished UTC day: its key (device, model, version, day) makes a second queueing a no-op and a
 /// second delivery harmless. Days are looked at back to `lookbackDays` (a box that was off).
+/// Demonstration models' results are left out of the figures; each report says how many.
 public struct PostMarketReportService: Service {
     public static let name = "post-market-reports"
 
@@ -53,7 +54,10 @@ public struct PostMarketReportService: Service {
                         destination: .platform, kind: .report, key: figures.idempotencyKey, priority: .telemetry, document: Array(document)
                     ) {
                         queued.append(figures.idempotencyKey)
-                        logger.info("post-market report queued", metadata: ["key": "\(figures.idempotencyKey)", "processed": "\(figures.processed)"])
+                        logger.info("post-market report queued", metadata: [
+                            "key": "\(figures.idempotencyKey)", "processed": "\(figures.processed)",
+                            "demonstration_left_out": "\(figures.demonstrationResultsLeftOut)",
+                        ])
                     }
                 }
                 day = day.addingTimeInterval(86_400)

@@ -119,8 +119,10 @@ struct AnalyzeCommand: AsyncParsableCommand {
             lines.append("  quality: \(problem.message) \(problem.advice)")
         }
         for finding in report.findings {
-            lines.append(String(format: "  %@ %.2f (threshold %.2f)%@", finding.display, finding.probability, finding.threshold, finding.flaggedForReview ? " flagged for review" : ""))
+            lines.append(String(format: "  %@ %.2f (threshold %.2f)%@%@", finding.display, finding.probability, finding.threshold,
+                                finding.flaggedForReview ? " flagged for review" : "", report.isDemonstration ? " [DEMONSTRATION]" : ""))
         }
+        if report.isDemonstration { lines.append("  " + AnalysisReport.demonstrationNotice) }
         lines.append(String(format: "  model %@@%@, %.0f ms (decode %.0f, quality %.0f, inference %.0f, overlay %.0f)", report.model.id, report.model.version,
                             report.timings.totalMilliseconds, report.timings.decodeMilliseconds, report.timings.qualityMilliseconds,
                             report.timings.inferenceMilliseconds, report.timings.overlayMilliseconds))

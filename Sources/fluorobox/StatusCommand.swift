@@ -140,8 +140,14 @@ enum StatusText {
         if let problem = report.modelsProblem {
             lines.append("Models:     cannot read the packages folder: \(problem)")
         } else if let models = report.models {
-            let active = models.sorted { $0.task < $1.task }.map { "\($0.task): \($0.active)" + ($0.previous.map { " (rollback to \($0))" } ?? "") }
+            let demonstration = Set((report.modelUses ?? []).filter(\.isDemonstration).map(\.task))
+            let active = models.sorted { $0.task < $1.task }.map {
+                "\($0.task): \($0.active)" + (demonstration.contains($0.task) ? " [DEMONSTRATION]" : "") + ($0.previous.map { " (rollback to \($0))" } ?? "")
+            }
             lines.append("Models:     \(active.isEmpty ? "none active (fluorobox model install / activate)" : active.joined(separator: "; "))")
+            if !demonstration.isEmpty {
+                lines.append("            DEMONSTRATION MODEL ACTIVE: its findings on real radiographs mean nothing; not for clinical use")
+            }
         }
         let analyses = store.analysesByStatus.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
         lines.append("Analyses:   \(analyses.isEmpty ? "none" : analyses.joined(separator: ", "))")

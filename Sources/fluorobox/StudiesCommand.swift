@@ -63,6 +63,7 @@ struct StudiesCommand: AsyncParsableCommand {
                     if let summary = analysis.summary { parts.append(summary) }
                     if let verdict = analysis.qualityVerdict { parts.append("quality \(verdict)") }
                     if let error = analysis.error { parts.append("error: \(error)") }
+                    if analysis.demonstrationModel == true { parts.append("DEMONSTRATION MODEL: findings mean nothing") }
                     print("      analysis: " + parts.joined(separator: " · "))
                 }
             }
@@ -101,16 +102,21 @@ enum WorklistText {
             }
         }
         if entry.feedbackCount > 0 { states.append("reviewed") }
+        // First, so it is never the part a narrow column would cut.
+        if entry.demonstrationResults { states.insert("DEMO", at: 0) }
         return states.joined(separator: ",")
     }
 
     static func render(_ entries: [WorklistEntry]) -> String {
         guard !entries.isEmpty else { return "No studies yet." }
-        return entries.map { entry in
+        let note = entries.contains(where: \.demonstrationResults)
+            ? ["DEMO: read by a demonstration model; its findings on real radiographs mean nothing"] : []
+        return (entries.map { entry in
             let who = [entry.patientName.map { $0.replacingOccurrences(of: "^", with: " ") }, entry.patientID.map { "ID \($0)" }]
                 .compactMap { $0 }.joined(separator: ", ")
-            return "\(state(entry).padding(toLength: 16, withPad: " ", startingAt: 0)) \(StudiesCommand.time.string(from: entry.createdAt))  "
+            let state = state(entry)
+            return "\(state.padding(toLength: max(16, state.count), withPad: " ", startingAt: 0)) \(StudiesCommand.time.string(from: entry.createdAt))  "
                 + "\(who.isEmpty ? "unregistered patient" : who) · \(entry.modality ?? "—") · \(entry.studyInstanceUID)"
-        }.joined(separator: "\n")
+        } + note).joined(separator: "\n")
     }
 }

@@ -170,11 +170,15 @@ struct PanelCommandLineTests {
 
         let worklist = try await ProcessRunner.run(ProcessRunner.fluorobox, ["studies", "--worklist", "--data-dir", data])
         #expect(worklist.status == 0, "\(worklist.stderr)")
-        let lines = worklist.stdout.split(separator: "\n")
+        // The fixture's reports do not state their model's use: a demonstration model's, marked
+        // DEMO, with a last line saying what that means.
+        var lines = worklist.stdout.split(separator: "\n")
+        #expect(lines.last?.hasPrefix("DEMO: read by a demonstration model") == true)
+        lines.removeLast()
         #expect(lines.count == 3)
         let normal = try #require(lines.firstIndex { $0.contains(fixture.normalUID) })
         #expect(lines.firstIndex { $0.contains(fixture.flaggedUID) }! < normal && lines.firstIndex { $0.contains(fixture.retakeUID) }! < normal)
-        #expect(lines[normal].hasPrefix("no findings") && worklist.stdout.contains("FLAGGED") && worklist.stdout.contains("RETAKE"))
+        #expect(lines[normal].hasPrefix("DEMO,no findings") && worklist.stdout.contains("FLAGGED") && worklist.stdout.contains("RETAKE"))
         let worklistJSON = try await ProcessRunner.run(ProcessRunner.fluorobox, ["studies", "--worklist", "--json", "--data-dir", data])
         let document = try #require(try JSONSerialization.jsonObject(with: Data(worklistJSON.stdout.utf8)) as? [String: Any])
         let entries = try #require(document["worklist"] as? [[String: Any]])

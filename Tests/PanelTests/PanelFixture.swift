@@ -109,22 +109,23 @@ final class PanelFixture: Sendable {
     }
 
     /// An analysis row and its result, as the analysis service writes them.
-    static func addResult(_ db: Database, instanceID: Int64, flagged: Bool, verdict: String, problems: [QualityProblem]) throws {
+    /// `modelUse` nil writes a report that does not say (a demonstration model's, as before the box recorded it).
+    static func addResult(_ db: Database, instanceID: Int64, flagged: Bool, verdict: String, problems: [QualityProblem], modelUse: String? = nil) throws {
         let now = Date()
         try db.execute(sql: """
             INSERT INTO analysis (instanceID, task, modelID, modelVersion, status, attempts, queuedAt, startedAt, finishedAt)
             VALUES (?, 'chest-xray', 'chest-phantom-demo', '1.0.0', 'done', 1, ?, ?, ?)
             """, arguments: [instanceID, now, now, now])
         let analysisID = db.lastInsertedRowID
-        let report = reportJSON(flagged: flagged, verdict: verdict, problems: problems)
+        let report = reportJSON(flagged: flagged, verdict: verdict, problems: problems, modelUse: modelUse)
         try db.execute(sql: """
             INSERT INTO result (analysisID, instanceID, flagged, qualityVerdict, report, resultHash, createdAt)
             VALUES (?, ?, ?, ?, ?, ?, ?)
             """, arguments: [analysisID, instanceID, flagged, verdict == "acceptable" ? "ok" : "retake", report, "hash-\(analysisID)", now])
     }
 
-    static func reportJSON(flagged: Bool, verdict: String, problems: [QualityProblem]) -> String {
-        let object: [String: Any] = [
+    static func reportJSON(flagged: Bool, verdict: String, problems: [QualityProblem], modelUse: String? = nil) -> String {
+        var object: [String: Any] = [
             "schemaVersion": 1, "generatedAt": "2026-11-23T10:00:00Z",
             "source": ["sha256": "00", "width": 256, "height": 256],
             "model": ["id": "chest-phantom-demo", "version": "1.0.0", "packageSHA256": "aa", "modelSHA256": "bb", "intendedUse": "demo"],
@@ -147,6 +148,9 @@ final class PanelFixture: Sendable {
             "notice": AnalysisReport.notice,
             "timings": ["decodeMilliseconds": 1, "qualityMilliseconds": 1, "preprocessMilliseconds": 1, "inferenceMilliseconds": 1, "overlayMilliseconds": 1, "totalMilliseconds": 5],
         ]
+        if let modelUse {
+            object["model"] = (object["model"] as? [String: Any] ?? [:]).merging(["use": modelUse]) { $1 }
+        }
         let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         return String(decoding: data, as: UTF8.self)
     }

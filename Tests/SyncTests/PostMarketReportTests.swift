@@ -30,7 +30,7 @@ struct PostMarketReportTests {
                 )
                 let analysisID = db.lastInsertedRowID
                 if let flagged {
-                    let report = #"{"n":\#(analysisID)}"#
+                    let report = #"{"n":\#(analysisID),"model":{"use":"clinical"}}"#
                     try db.execute(
                         sql: "INSERT INTO result (analysisID, instanceID, flagged, qualityVerdict, report, resultHash, createdAt) VALUES (?, 1, ?, ?, ?, ?, ?)",
                         arguments: [analysisID, flagged, verdict, report, SyncFixture.hex(report.utf8), finished]

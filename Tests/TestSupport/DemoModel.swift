@@ -31,6 +31,34 @@ public enum DemoModel {
     }
 }
 
+extension DemoModel {
+    /// The version of ``clinicalCopy(in:key:)``.
+    public static let clinicalVersion = "2.0.0-clinical-test"
+
+    /// A copy of the demo package whose manifest states `clinical` use, signed with `key`: the
+    /// same model, as a clinical package would run it (for the views that must tell them apart).
+    public static func clinicalCopy(in folder: String, key: ModelSigningKey) throws -> VerifiedModelPackage {
+        let manager = FileManager.default
+        if manager.fileExists(atPath: folder) { try manager.removeItem(atPath: folder) }
+        try manager.copyItem(atPath: path, toPath: folder)
+        let manifestPath = folder + "/manifest.json"
+        var manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: manifestPath))) as? [String: Any] ?? [:]
+        manifest["use"] = ModelUse.clinical.rawValue
+        manifest["version"] = clinicalVersion
+        try JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: manifestPath))
+        return try ModelPackageSigner.sign(directory: folder, with: key)
+    }
+
+    /// Installs and activates ``clinicalCopy(in:key:)`` in a packages folder that trusts `key`.
+    public static func installClinical(into packages: String, key: ModelSigningKey, scratch: String) async throws {
+        let copy = try clinicalCopy(in: scratch, key: key)
+        try await ModelPackageStore.withStore(folder: packages, settings: ModelPackageSettings(trustedKeys: [key.publicKey]), logger: quietLogger) { store in
+            _ = try await store.install(from: copy.directory)
+            _ = try await store.activate(copy.reference)
+        }
+    }
+}
+
 /// A setup step that did not go as a test expects.
 public struct TestFailure: Error, CustomStringConvertible {
     public let description: String

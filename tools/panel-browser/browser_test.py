@@ -4,7 +4,8 @@ Seeds a data folder the way a box fills it (DICOM imports read by the shipped de
 `fluorobox serve`: a flagged nodule phantom, a normal phantom, a blank image the quality check
 rejects, an image whose pixel data is cut short so its analysis fails for good; a failing platform
 destination: the agent's real sync worker pointed at a closed port), then loads every page in
-English and Russian, checks the key texts, logs in and out, retries the failed analysis, records a
+English and Russian, checks the key texts (the demonstration model's banner on every page and its
+mark beside every finding among them), logs in and out, retries the failed analysis, records a
 doctor's verdict and saves PNG screenshots under build/panel-screenshots.
 
 Usage: tools/panel-browser/run [path/to/fluorobox]
@@ -205,6 +206,10 @@ def main():
         agent.terminate()
         agent.wait(timeout=30)
     browse_https(binary, data, work, options)
+    status = run(binary, "status", "--data-dir", data)
+    check("[DEMONSTRATION]" in status and "DEMONSTRATION MODEL ACTIVE" in status, "fluorobox status says the active model is a demonstration")
+    worklist = run(binary, "studies", "--worklist", "--data-dir", data)
+    check("DEMO,FLAGGED" in worklist, "fluorobox studies --worklist marks the demonstration model's results")
     with sqlite3.connect(os.path.join(data, "store.sqlite")) as db:
         feedback = db.execute("SELECT verdict, comment FROM feedback").fetchall()
         queued = db.execute("SELECT COUNT(*) FROM outboxItem WHERE kind = 'feedback' AND destination = 'platform'").fetchone()[0]
@@ -287,6 +292,8 @@ def browse(driver, base):
                "device": ["Self-test", "Download diagnostics bundle", "Restart the agent"],
                "failed": ["Failed analyses", "pixel data is shorter", "Retry", "Dismiss"], "queued": "Queued again: analysis",
                "banner": "Demonstration build: the demo model key is trusted; not for clinical use",
+               "model_banner": "Demonstration model: its findings on real radiographs mean nothing; not for clinical use.",
+               "demo_mark": "demonstration model: means nothing",
                "login": "Password", "selftest": "store integrity"},
         "ru": {"status": ["Источники снимков", "Модели", "Поступление", "Диск", "Синхронизация", "сбоев подряд", "Осталось дней до заполнения"],
                "studies": ["требует внимания врача", "рекомендуется пересъёмка", "находок не отмечено"],
@@ -296,6 +303,8 @@ def browse(driver, base):
                "device": ["Самопроверка", "Скачать пакет диагностики", "Перезапустить службы агента"],
                "failed": ["Анализы с ошибкой", "pixel data is shorter", "Повторить", "Скрыть"], "queued": "Снова в очереди: анализ",
                "banner": "Демонстрационная сборка: доверен демонстрационный ключ моделей; не для клинического применения",
+               "model_banner": "Демонстрационная модель: её находки на реальных снимках ничего не значат; не для клинического применения.",
+               "demo_mark": "демонстрационная модель: ничего не значит",
                "login": "Пароль", "selftest": "store integrity"},
     }
     # Not logged in: every page sends the browser to the login page.
@@ -308,6 +317,8 @@ def browse(driver, base):
         check(expected["login"] in text(driver), f"[{language}] login page")
         # The agent trusts the demo key (FLUOROBOX_INFERENCE_TRUST_DEMO_KEY above): every page says so.
         check(expected["banner"] in text(driver), f"[{language}] login page shows the demonstration build banner")
+        # The shipped demo model is active: every page says its findings mean nothing.
+        check(expected["model_banner"] in text(driver), f"[{language}] login page shows the demonstration model banner")
         shot(driver, f"{language}-login")
         # Technician: status, registration, device. A `next` that a browser would read as another
         # origin (a tab after the slash is dropped: //evil.example) lands on this panel instead.
@@ -321,6 +332,11 @@ def browse(driver, base):
         body = text(driver)
         for word in expected["status"]:
             check(word in body, f"[{language}] status page shows {word!r}")
+        banner = driver.find_elements(By.ID, "demo-model-banner")
+        check(banner and expected["model_banner"] in banner[0].text and "chest-phantom-demo@" in banner[0].text,
+              f"[{language}] the status page's banner names the active demonstration model")
+        check(driver.find_elements(By.CSS_SELECTOR, "#models .demo-mark"), f"[{language}] the status page marks the model as a demonstration")
+        shot(driver, f"{language}-demo-model-banner")
         error = driver.find_element(By.CSS_SELECTOR, "[data-live='error-platform']").text
         check(error not in ("", "—") and "fail" in driver.find_element(By.CSS_SELECTOR, "[data-live='error-platform']").get_attribute("class"),
               f"[{language}] the failing destination's current error is shown ({error!r})")
@@ -337,6 +353,7 @@ def browse(driver, base):
         shot(driver, f"{language}-status-tablet")
         driver.set_window_size(1280, 800)
         driver.get(base + "/register")
+        check(expected["model_banner"] in text(driver), f"[{language}] registration page shows the demonstration model banner")
         driver.find_element(By.ID, "patientID").send_keys(f"REG-{language}")
         driver.find_element(By.ID, "family").send_keys("Kuznetsova")
         driver.find_element(By.ID, "register").click()
@@ -350,6 +367,7 @@ def browse(driver, base):
         driver.find_element(By.ID, "run-selftest").click()
         wait_for(driver, "selftest-verdict")
         body = text(driver)
+        check(expected["model_banner"] in body, f"[{language}] device page shows the demonstration model banner")
         for word in expected["device"]:
             check(word in body, f"[{language}] device page shows {word!r}")
         check(expected["selftest"] in body, f"[{language}] self-test ran")
@@ -364,6 +382,7 @@ def browse(driver, base):
         log_in(driver, base, "doctor")
         driver.get(base + "/studies")
         body = text(driver)
+        check(expected["model_banner"] in body, f"[{language}] worklist shows the demonstration model banner")
         for word in expected["studies"]:
             check(word in body, f"[{language}] worklist shows {word!r}")
         rows = driver.find_elements(By.CSS_SELECTOR, "tr.study")
@@ -379,9 +398,16 @@ def browse(driver, base):
         for index, (row_text, href) in enumerate(links):
             driver.get(href)
             body = text(driver)
+            check(expected["model_banner"] in body, f"[{language}] study page shows the demonstration model banner")
             if expected["studies"][0] in row_text:
                 for word in expected["study"]:
                     check(word in body, f"[{language}] flagged study shows {word!r}")
+                findings = driver.find_elements(By.CSS_SELECTOR, ".legend .finding")
+                marked = [f for f in findings if expected["demo_mark"] in f.text]
+                check(findings and len(marked) == len(findings), f"[{language}] every finding is marked as a demonstration model's ({len(marked)} of {len(findings)})")
+                driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", driver.find_element(By.CSS_SELECTOR, ".legend"))
+                shot(driver, f"{language}-study-demo-marks")
+                driver.execute_script("window.scrollTo(0, 0)")
                 toggle = driver.find_element(By.CSS_SELECTOR, "[data-overlay-toggle]")
                 image = driver.find_element(By.CSS_SELECTOR, ".viewer img")
                 plain = image.get_attribute("src")

@@ -2,6 +2,7 @@ import Foundation
 import Inference
 import Logging
 import Panel
+import POSIXSupport
 import StudyStore
 import Sync
 import USBCapture
@@ -43,12 +44,32 @@ enum ApplianceSystemSummary {
         summary.clockProblem = AgentRunState.clockProblem(sync: run.sync)
         do {
             let records = try await AgentRunState.activeModels(folder: configuration.modelPackagesDirectory, settings: configuration.modelPackages, logger: logger)
-            summary.models = records.map { .init(task: $0.task, active: $0.active.description, previous: $0.previous?.description) }
+            let demonstration = Set(await activeUses(configuration: configuration, logger: logger).filter(\.isDemonstration).map(\.task))
+            summary.models = records.map {
+                .init(task: $0.task, active: $0.active.description, previous: $0.previous?.description, demonstration: demonstration.contains($0.task))
+            }
         } catch {
             summary.models = nil
             summary.modelsProblem = "\(error)"
         }
         return summary
+    }
+
+    /// Each task's active package with its manifest's use, read off the cooperative pool; empty
+    /// (and logged) when the packages folder cannot be read, which the status page shows anyway.
+    static func activeUses(configuration: ApplianceConfiguration, logger: Logger) async -> [ActiveModelUse] {
+        let folder = configuration.modelPackagesDirectory, settings = configuration.modelPackages
+        do {
+            return try await BlockingIO.run { try ModelPackageStore.activeUses(folder: folder, settings: settings) }
+        } catch {
+            logger.warning("cannot read which models are active", metadata: ["error": "\(error)"])
+            return []
+        }
+    }
+
+    /// The panel's banner: active packages that are demonstration models.
+    static func demonstrationModels(configuration: ApplianceConfiguration, logger: Logger) async -> [String] {
+        await activeUses(configuration: configuration, logger: logger).filter(\.isDemonstration).map(\.package.description)
     }
 
     /// Every configuration key with its effective value (the bundle drops secret-looking ones).

@@ -16,7 +16,8 @@ extension PanelHooks {
             configuration: { ApplianceSystemSummary.configurationValues(configuration) },
             logFiles: [AgentLogFile.path(in: store.directory) + ".1", AgentLogFile.path(in: store.directory)],
             journalUnits: ["fluorobox.service"],
-            restartServices: restart
+            restartServices: restart,
+            demonstrationModels: { await ApplianceSystemSummary.demonstrationModels(configuration: configuration, logger: logger) }
         )
     }
 }

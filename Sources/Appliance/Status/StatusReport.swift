@@ -34,6 +34,9 @@ public struct StatusReport: Sendable, Codable {
     /// (``modelsProblem`` says why).
     public var models: [ActivationRecord]?
     public var modelsProblem: String?
+    /// What each active package's manifest says it may be used for (`demonstration`: its
+    /// findings on real radiographs mean nothing).
+    public var modelUses: [ActiveModelUse]?
     /// What each destination's sync is doing (run/sync-*.json), when the agent runs.
     public var sync: [SyncStatus]?
     /// Load, temperature (where the board exposes it) and uptime of the box.
@@ -91,6 +94,8 @@ public struct StatusReport: Sendable, Codable {
             report.models = try await AgentRunState.activeModels(
                 folder: modelPackages.resolvedDirectory(dataDirectory: store.directory.path), settings: modelPackages, logger: logger
             )
+            let folder = modelPackages.resolvedDirectory(dataDirectory: store.directory.path)
+            report.modelUses = try await BlockingIO.run { try ModelPackageStore.activeUses(folder: folder, settings: modelPackages) }
         } catch {
             report.modelsProblem = "\(error)"
         }
