@@ -61,21 +61,26 @@ struct NetworkChangeTests {
         #expect(counters.snapshot.failures >= 1)
         try await Task.sleep(for: .seconds(1))
         proxy.setLinkDown(false)
-        // The link is back, but nothing tells the box: it keeps waiting.
+        // The link is back, but nothing tells the box: it keeps waiting. Any other change on this
+        // machine's network (the kernel announces routes to every listener) wakes it the same way;
+        // then linkEvents says so, and that change has done what the test's would.
         try await Task.sleep(for: .seconds(3))
-        #expect(counters.snapshot.itemsDelivered == 0, "delivered before any change was seen")
+        let beforeChange = counters.snapshot
+        #expect(beforeChange.itemsDelivered == 0 || beforeChange.linkEvents > 0, "delivered before any change was seen")
 
-        let changed = Date()
-        try await Self.loopbackAddress("add")
-        try await Self.loopbackAddress("del")
-        var firstDelivery: Date?
         let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline {
-            if counters.snapshot.itemsDelivered > 0 { firstDelivery = Date(); break }
-            try await Task.sleep(for: .milliseconds(50))
+        if beforeChange.itemsDelivered == 0 {
+            let changed = Date()
+            try await Self.loopbackAddress("add")
+            try await Self.loopbackAddress("del")
+            var firstDelivery: Date?
+            while Date() < deadline {
+                if counters.snapshot.itemsDelivered > 0 { firstDelivery = Date(); break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let delay = try #require(firstDelivery, "nothing delivered within 20 s of the address change").timeIntervalSince(changed)
+            #expect(delay < 5, "first delivery \(delay) s after the address change")
         }
-        let delay = try #require(firstDelivery, "nothing delivered within 20 s of the address change").timeIntervalSince(changed)
-        #expect(delay < 5, "first delivery \(delay) s after the address change")
         #expect(counters.snapshot.linkEvents >= 1)
         while Date() < deadline, try SyncFixture.platformStates(store)["sent", default: 0] < expected.all.count {
             try await Task.sleep(for: .milliseconds(50))
