@@ -49,6 +49,17 @@ struct ReplicaTests {
         }
     }
 
+    /// The replica (of `replicas`) that holds a part file under `folder` open, i.e. streams a
+    /// chunk, polled until `within` passes.
+    static func replicaStreaming(_ replicas: [HubReplica], into folder: String, within: Duration) async throws -> HubReplica? {
+        let deadline = ContinuousClock.now + within
+        while ContinuousClock.now < deadline {
+            if let replica = replicas.first(where: { $0.hasOpen(under: folder) }) { return replica }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return nil
+    }
+
     @Test func anUploadBegunThroughOneReplicaIsFinishedThroughTheOther() async throws {
         let region = try await Region.start("pg-replicas")
         let (a, b) = (region.replicas[0].port, region.replicas[1].port)
@@ -112,16 +123,12 @@ struct ReplicaTests {
         // The second chunk crawls (about 10 s); whichever replica HAProxy gave it is killed
         // while it holds the part file open and the row locked.
         let scratch = region.scratch
-        let torn = Task { try await Curl.chunk(port: port, key: key, bytes: bytes, offset: mb, end: 2 * mb, folder: scratch, limitRate: "100k") }
+        let torn = Task { try await Curl.chunk(port: port, key: key, bytes: bytes, offset: mb, end: 2 * mb, folder: scratch, limitRate: "50k") }
         let uploads = region.staging.path + "/uploads"
-        var victim: HubReplica?
-        for _ in 0..<400 where victim == nil {
-            victim = region.replicas.first { $0.hasOpen(under: uploads) }
-            if victim == nil { try await Task.sleep(for: .milliseconds(25)) }
-        }
-        let killed = try #require(victim)
+        let killed = try #require(try await Self.replicaStreaming(region.replicas, into: uploads, within: .seconds(15)))
         try await Task.sleep(for: .milliseconds(500)) // some of the chunk is on disk, uncommitted
         await killed.kill()
+        let killedAt = ContinuousClock.now
         let cut = try await torn.value
         #expect(cut.status != 202 && cut.status != 201)
 
@@ -131,6 +138,7 @@ struct ReplicaTests {
         // The box retries through HAProxy, which now sends everything to the survivor.
         let retried = try await Curl.chunk(port: port, key: key, bytes: bytes, offset: mb, end: 2 * mb, folder: region.scratch)
         #expect(retried.status == 202 && retried.headers["upload-offset"] == "\(2 * mb)")
+        print("replica kill: cut chunk answered \(cut.status); retried chunk held \(ContinuousClock.now - killedAt) after the kill")
         // The dead replica comes back and takes its share of the rest.
         try await killed.start()
         for start in stride(from: 2 * mb, to: 4 * mb, by: mb) {
@@ -162,14 +170,18 @@ struct ReplicaTests {
         // elsewhere): A streams slowly and holds the row; B waits for it, then hears 409 with
         // the offset A committed.
         let scratch = region.scratch
-        let slow = Task { try await Curl.chunk(port: a, key: key, bytes: bytes, offset: 0, end: mb, folder: scratch, limitRate: "400k") }
-        for _ in 0..<400 where !region.replicas[0].hasOpen(under: region.staging.path + "/uploads") {
-            try await Task.sleep(for: .milliseconds(25))
-        }
+        let slow = Task { try await Curl.chunk(port: a, key: key, bytes: bytes, offset: 0, end: mb, folder: scratch, limitRate: "200k") }
+        _ = try #require(try await Self.replicaStreaming([region.replicas[0]], into: region.staging.path + "/uploads", within: .seconds(15)))
+        let sent = ContinuousClock.now
         let fast = try await Curl.chunk(port: b, key: key, bytes: bytes, offset: 0, end: mb, folder: region.scratch)
+        let waited = ContinuousClock.now - sent
         let slowAnswer = try await slow.value
         #expect(slowAnswer.status == 202 && slowAnswer.headers["upload-offset"] == "\(mb)")
         #expect(fast.status == 409 && fast.headers["upload-offset"] == "\(mb)")
+        // B's request reached it while A streamed (about 5 s at 200 KB/s): it was answered only
+        // once A committed, so it waited on the row rather than writing beside A.
+        #expect(waited > .seconds(1))
+        print("row lock: the second replica's chunk waited \(waited) for the first's commit")
         let last = try await Curl.chunk(port: b, key: key, bytes: bytes, offset: mb, end: 2 * mb, folder: region.scratch)
         #expect(last.status == 201)
         #expect(try SHA256Hex.string(ofFileAt: region.staging.path + "/items/" + sha) == sha)
