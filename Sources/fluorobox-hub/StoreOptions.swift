@@ -24,9 +24,10 @@ struct StoreOptions {
         self.connections = connections
     }
 
-    func open(logger: Logger) throws -> any HubStoring {
+    /// `serving`: a replica, which needs the staging folder; the operator's commands only read.
+    func open(logger: Logger, serving: Bool = true) throws -> any HubStoring {
         if let database {
-            guard let staging else {
+            guard let staging = staging ?? (serving ? nil : "") else {
                 throw ValidationError("--database needs --staging DIR (or \(Self.stagingVariable)): the folder every replica shares for upload parts")
             }
             guard connections >= 2 else { throw ValidationError("--database-connections must be at least 2") }
@@ -41,11 +42,12 @@ struct StoreOptions {
         return try HubStore(directory: dataDir)
     }
 
-    /// Opens the store, runs its services for the length of `body` (a one-off command), stops.
+    /// Opens the store, runs its services for the length of `body` (a one-off command that
+    /// reads: it migrates nothing and needs no staging folder), stops.
     func withStore<T: Sendable>(_ body: @escaping @Sendable (any HubStoring) async throws -> T) async throws -> T {
         var logger = Logger(label: "fluorobox-hub")
         logger.logLevel = .warning
-        let store = try open(logger: logger)
+        let store = try open(logger: logger, serving: false)
         return try await withThrowingTaskGroup(of: T?.self) { group in
             for service in store.services {
                 group.addTask {
@@ -54,7 +56,6 @@ struct StoreOptions {
                 }
             }
             defer { group.cancelAll() }
-            try await store.prepare()
             return try await body(store)
         }
     }
