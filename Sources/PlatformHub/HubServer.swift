@@ -24,6 +24,10 @@ public struct HubServer: Sendable {
         public var developmentPlainHTTP = false
         /// The largest instance the hub accepts (Upload-Length); larger is answered 413.
         public var maxUploadBytes: Int64 = 2 << 30
+        /// A connection that sends nothing for this long is closed, also in the middle of a
+        /// request body: a stalled chunk must not hold its upload (the PostgreSQL row lock, or
+        /// this process's key lock) until TCP gives up hours later. nil: never.
+        public var idleTimeout: Duration? = .seconds(60)
         /// Called with the bound port once the server listens.
         public var onListening: @Sendable (Int) async -> Void = { _ in }
 
@@ -230,9 +234,10 @@ public struct HubServer: Sendable {
         }
 
         let settings = settings
-        var server = HTTPServerBuilder.http1()
+        let http1 = HTTP1Channel.Configuration(idleTimeout: settings.idleTimeout.map { .nanoseconds(Int64($0 / .nanoseconds(1))) })
+        var server = HTTPServerBuilder.http1(configuration: http1)
         if let tls = settings.tls {
-            server = try .tls(.http1(), tlsConfiguration: try tls.serverConfiguration())
+            server = try .tls(.http1(configuration: http1), tlsConfiguration: try tls.serverConfiguration())
         }
         var application = Application(
             router: router,

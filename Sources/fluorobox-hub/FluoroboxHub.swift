@@ -33,6 +33,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "PEM CA whose client certificates (devices) are accepted; every client must present one, and its subject CN is the device's id.") var tlsClientCa: String?
     @Flag(help: "Serve plain HTTP without TLS and trust the Fluorobox-Device header as the device's identity (tests and local demos only; never on a network).") var developmentPlainHttp = false
     @Option(help: "The largest instance upload accepted, in bytes (Upload-Length); larger is answered 413.") var maxUploadSize: Int64 = 2 << 30
+    @Option(help: "Seconds a connection may send nothing, also mid-body, before it is closed (a stalled chunk frees its upload); 0: never.") var idleTimeout: Double = 60
 
     func run() async throws {
         LoggingSystem.bootstrap { label in
@@ -50,6 +51,8 @@ struct Serve: AsyncParsableCommand {
         settings.faults = HubFaults(failRate: failRate, seed: faultSeed)
         guard maxUploadSize > 0 else { throw ValidationError("--max-upload-size must be positive") }
         settings.maxUploadBytes = maxUploadSize
+        guard idleTimeout >= 0 else { throw ValidationError("--idle-timeout must not be negative") }
+        settings.idleTimeout = idleTimeout > 0 ? .milliseconds(Int64(idleTimeout * 1000)) : nil
         settings.developmentPlainHTTP = developmentPlainHttp
         switch (tlsCert, tlsKey, tlsClientCa) {
         case let (cert?, key?, ca?):

@@ -1,5 +1,6 @@
 import FluoroboxTestSupport
 import Foundation
+import Glibc
 import POSIXSupport
 import Testing
 
@@ -22,12 +23,12 @@ struct ReplicaTests {
         let balancer: HAProxyProcess
         let scratch = TemporaryDirectory("chunks")
 
-        static func start(_ label: String) async throws -> Region {
+        static func start(_ label: String, replicaArguments: [String] = []) async throws -> Region {
             let server = try await PostgresServer.start(label)
             let database = try await server.createDatabase("hub")
             let staging = TemporaryDirectory("staging")
-            let first = try await HubReplica(database: database, staging: staging.path)
-            let second = try await HubReplica(database: database, staging: staging.path)
+            let first = try await HubReplica(database: database, staging: staging.path, extra: replicaArguments)
+            let second = try await HubReplica(database: database, staging: staging.path, extra: replicaArguments)
             let balancer = try await HAProxyProcess(backends: [first.port, second.port])
             return Region(server: server, staging: staging, database: database, replicas: [first, second], balancer: balancer)
         }
@@ -186,6 +187,33 @@ struct ReplicaTests {
         #expect(last.status == 201)
         #expect(try SHA256Hex.string(ofFileAt: region.staging.path + "/items/" + sha) == sha)
         #expect(try await region.sql("SELECT count(*) FROM upload_part") == "2")
+        try await region.stop()
+    }
+
+    @Test func aStalledChunkFreesItsUploadForAnotherReplica() async throws {
+        let region = try await Region.start("pg-stall", replicaArguments: ["--idle-timeout", "2"])
+        let (a, b) = (region.replicas[0].port, region.replicas[1].port)
+        let bytes = StoreHarness.bytes(count: 512 * 1024, seed: 41)
+        let sha = SHA256Hex.string(of: bytes)
+        let key = "instance:1.2.7:\(sha)"
+        // A box whose link dies mid-chunk without a FIN: headers and 10 kB, then nothing.
+        let socket = try #require(LoopbackPort.connect(a))
+        defer { close(socket) }
+        let head = "PUT /v1/instances/\(key) HTTP/1.1\r\nHost: 127.0.0.1\r\nFluorobox-Device: box-a\r\n"
+            + "Upload-Offset: 0\r\nUpload-Length: \(bytes.count)\r\nContent-SHA256: \(sha)\r\nContent-Length: \(bytes.count)\r\n\r\n"
+        let start = Array(head.utf8) + bytes[..<10_000]
+        #expect(start.withUnsafeBytes { write(socket, $0.baseAddress, $0.count) } == start.count)
+        _ = try #require(try await Self.replicaStreaming([region.replicas[0]], into: region.staging.path + "/uploads", within: .seconds(15)))
+        // The box retries on another replica: A closes the stalled connection after its idle
+        // timeout (2 s here), its transaction rolls back, and B gets the row long before the
+        // 30 s lock timeout.
+        let sent = ContinuousClock.now
+        let answer = try await Curl.chunk(port: b, key: key, bytes: bytes, offset: 0, end: bytes.count, folder: region.scratch)
+        let waited = ContinuousClock.now - sent
+        #expect(answer.status == 201)
+        #expect(waited < .seconds(15))
+        print("stalled chunk: the other replica took the upload over after \(waited)")
+        #expect(try SHA256Hex.string(ofFileAt: region.staging.path + "/items/" + sha) == sha)
         try await region.stop()
     }
 }
