@@ -216,4 +216,29 @@ struct ReplicaTests {
         #expect(try SHA256Hex.string(ofFileAt: region.staging.path + "/items/" + sha) == sha)
         try await region.stop()
     }
+
+    @Test func aDatabaseOutageAcceptsNothingAndServiceResumesAfterIt() async throws {
+        let region = try await Region.start("pg-restart")
+        let port = region.balancer.port
+        let body = #"{"schema":"fluorobox.result/1"}"#
+        #expect(try await Curl.call(port: port, "PUT", "/v1/results/result:a", body: body).status == 201)
+        try await region.server.stop()
+        // No database: the request waits for a connection (postgres-nio's pool retries) until
+        // the box's own timeout cuts it; it is never answered 2xx (not stored) nor 4xx (the box
+        // would reject its item), so the box retries.
+        let down = try await Curl.call(port: port, "PUT", "/v1/results/result:b", body: body, maxTime: 5)
+        #expect(down.status == 0 || down.status >= 500, "\(down.status) \(down.body)")
+        try await region.server.restart()
+        var status = 0
+        let deadline = ContinuousClock.now + .seconds(30)
+        // 201, or 200 when the request held through the outage was stored once the database
+        // came back: either way held once.
+        while status != 201, status != 200, ContinuousClock.now < deadline {
+            status = try await Curl.call(port: port, "PUT", "/v1/results/result:b", body: body).status
+            if status != 201, status != 200 { try await Task.sleep(for: .milliseconds(200)) }
+        }
+        #expect(status == 201 || status == 200)
+        #expect(try await region.sql("SELECT string_agg(key, ',' ORDER BY key) FROM item") == "result:a,result:b")
+        try await region.stop()
+    }
 }
