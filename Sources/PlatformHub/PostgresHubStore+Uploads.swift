@@ -14,7 +14,7 @@ extension PostgresHubStore {
     public func receiveChunk(device: String, key: String, upload headers: UploadHeaders, body: RequestBody) async throws -> HubChunkOutcome {
         let part = partPath(device: device, key: key)
         let logger = logger
-        let lockTimeout = settings.lockTimeout.components.seconds * 1000 + settings.lockTimeout.components.attoseconds / 1_000_000_000_000_000
+        let lockTimeout = Int64(settings.lockTimeout / .milliseconds(1))
         var lost: Int64 = 0
         let decision: ChunkDecision
         do {
