@@ -12,6 +12,8 @@ public struct HubError: Error, Sendable, CustomStringConvertible {
             case storage = "the hub could not store the data"
             case notFound = "not found"
             case injectedFault = "injected fault"
+            case busy = "another request holds this upload; retry"
+            case unavailable = "the hub's database cannot be reached"
         }
 
         fileprivate let value: Value
@@ -27,6 +29,10 @@ public struct HubError: Error, Sendable, CustomStringConvertible {
         public static let storage = Code(value: .storage)
         public static let notFound = Code(value: .notFound)
         public static let injectedFault = Code(value: .injectedFault)
+        /// Another replica's chunk of the same upload held the row lock past the lock timeout.
+        public static let busy = Code(value: .busy)
+        /// PostgreSQL refused or dropped the connection; the box retries later.
+        public static let unavailable = Code(value: .unavailable)
         public var description: String { value.rawValue }
     }
 
@@ -48,7 +54,7 @@ public struct HubError: Error, Sendable, CustomStringConvertible {
         case .notFound: 404
         case .conflict, .offsetMismatch: 409
         case .digestMismatch: 422
-        case .injectedFault: 503
+        case .injectedFault, .busy, .unavailable: 503
         default: 500
         }
     }

@@ -8,10 +8,17 @@ func decimalHeader(_ text: Substring) -> Int64? {
 }
 
 /// The headers of one resumable upload chunk, checked before a byte is written.
-struct UploadHeaders: Sendable, Hashable {
-    var offset: Int64
-    var length: Int64
-    var sha256: String
+public struct UploadHeaders: Sendable, Hashable {
+    public var offset: Int64
+    public var length: Int64
+    public var sha256: String
+
+    /// A chunk as the headers would announce it (stores and tests).
+    public init(offset: Int64, length: Int64, sha256: String) {
+        self.offset = offset
+        self.length = length
+        self.sha256 = sha256
+    }
 
     init(_ headers: HTTPFields, maxUploadBytes: Int64) throws(HubError) {
         try Self.refuseContentRange(headers)

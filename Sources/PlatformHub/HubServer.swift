@@ -24,17 +24,21 @@ public struct HubServer: Sendable {
         public var developmentPlainHTTP = false
         /// The largest instance the hub accepts (Upload-Length); larger is answered 413.
         public var maxUploadBytes: Int64 = 2 << 30
+        /// A connection that sends nothing for this long is closed, also in the middle of a
+        /// request body: a stalled chunk must not hold its upload (the PostgreSQL row lock, or
+        /// this process's key lock) until TCP gives up hours later. nil: never.
+        public var idleTimeout: Duration? = .seconds(60)
         /// Called with the bound port once the server listens.
         public var onListening: @Sendable (Int) async -> Void = { _ in }
 
         public init() {}
     }
 
-    public let store: HubStore
+    public let store: any HubStoring
     public let settings: Settings
     public let logger: Logger
 
-    public init(store: HubStore, settings: Settings, logger: Logger) {
+    public init(store: any HubStoring, settings: Settings, logger: Logger) {
         self.store = store
         self.settings = settings
         self.logger = logger
@@ -90,7 +94,7 @@ public struct HubServer: Sendable {
                 let body = try await request.collectBody(upTo: 64 * 1024)
                 let version = (try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any])?["version"] as? String
                 do {
-                    try store.recordHello(device: device, version: version)
+                    try await store.recordHello(device: device, version: version)
                 } catch {
                     return Self.problem(error)
                 }
@@ -121,7 +125,7 @@ public struct HubServer: Sendable {
                 return Self.problem(HubError(.digestMismatch, "the body does not hash to \(announced)"))
             }
             do {
-                let fresh = try await BlockingIO.run { try store.putDocument(key: key, kind: kind, device: device, body: bytes) }
+                let fresh = try await store.putDocument(key: key, kind: kind, device: device, body: bytes)
                 CrashPoint.reached("hub-after-commit")
                 logger.debug("document stored", metadata: ["key": "\(key)", "device": "\(device)", "fresh": "\(fresh)"])
                 return Response(status: fresh ? .created : .ok)
@@ -135,7 +139,7 @@ public struct HubServer: Sendable {
             guard Self.isValidKey(key) else { return Self.problem(HubError(.badRequest, "bad key")) }
             do {
                 let device = try await DeviceIdentity.of(request, context: context, tls: tls)
-                return Self.offsetResponse(try store.uploadState(device: device, key: key), status: .ok)
+                return Self.offsetResponse(try await store.uploadState(device: device, key: key), status: .ok)
             } catch {
                 return Self.problem(error)
             }
@@ -156,12 +160,21 @@ public struct HubServer: Sendable {
             let lock = device + "/" + key
             await locks.acquire(lock)
             do {
-                let response = try await Self.receiveChunk(request: request, store: store, device: device, key: key, upload: upload)
+                let outcome = try await store.receiveChunk(device: device, key: key, upload: upload, body: request.body)
                 await locks.release(lock)
-                return response
+                switch outcome {
+                case .alreadyHeld(let state):
+                    return Self.offsetResponse(state, status: .ok)
+                case .accepted(let state):
+                    CrashPoint.reached("hub-after-commit")
+                    return Self.offsetResponse(state, status: .accepted)
+                case .completed(let state):
+                    CrashPoint.reached("hub-after-commit")
+                    return Self.offsetResponse(state, status: .created)
+                }
             } catch let error as HubError {
                 await locks.release(lock)
-                if error.code == .offsetMismatch, let state = try? store.uploadState(device: device, key: key) {
+                if error.code == .offsetMismatch, let state = try? await store.uploadState(device: device, key: key) {
                     return Self.offsetResponse(state, status: .conflict)
                 }
                 return Self.problem(error)
@@ -174,7 +187,7 @@ public struct HubServer: Sendable {
         router.get("/v1/items") { request, context -> Response in
             do {
                 let device = try await DeviceIdentity.of(request, context: context, tls: tls)
-                let data = try JSONEncoder.compact().encode(try store.list(device: device))
+                let data = try JSONEncoder.compact().encode(try await store.list(device: device))
                 return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
             } catch let error as HubError {
                 return Self.problem(error)
@@ -221,76 +234,28 @@ public struct HubServer: Sendable {
         }
 
         let settings = settings
-        var server = HTTPServerBuilder.http1()
+        let http1 = HTTP1Channel.Configuration(idleTimeout: settings.idleTimeout.map { .nanoseconds(Int64($0 / .nanoseconds(1))) })
+        var server = HTTPServerBuilder.http1(configuration: http1)
         if let tls = settings.tls {
-            server = try .tls(.http1(), tlsConfiguration: try tls.serverConfiguration())
+            server = try .tls(.http1(configuration: http1), tlsConfiguration: try tls.serverConfiguration())
         }
-        return Application(
+        var application = Application(
             router: router,
             server: server,
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "fluorobox-hub"),
+            services: store.services,
             onServerRunning: { channel in
                 await settings.onListening(channel.localAddress?.port ?? settings.port)
             },
             logger: logger
         )
+        // The store's services (PostgreSQL's pool) run first; the schema is current before a
+        // request can arrive.
+        application.beforeServerStarts { try await store.prepare() }
+        return application
     }
 
-    /// Appends one chunk at `offset`, fsyncs it, commits the new offset; completes the upload
-    /// when the last byte arrived. A chunk for bytes the hub already holds is answered 200.
-    static func receiveChunk(
-        request: Request, store: HubStore, device: String, key: String, upload headers: UploadHeaders
-    ) async throws -> Response {
-        let offset = headers.offset, length = headers.length
-        guard let upload = try store.beginChunk(key: key, device: device, offset: offset, length: length, sha256: headers.sha256) else {
-            return offsetResponse(.complete(size: length, sha256: headers.sha256), status: .ok)
-        }
-        let path = store.partPath(device: device, key: key)
-        let fd: Int32
-        do {
-            fd = try Posix.open(path, [.writeOnly, .create])
-            try Posix.truncate(fd, to: offset, path: path)
-        } catch {
-            throw HubError(.storage, "opening \(path): \(error)")
-        }
-        var position = offset
-        do {
-            for try await buffer in request.body {
-                guard Int64(buffer.readableBytes) <= length - position else {
-                    throw HubError(.badRequest, "the chunk runs past Upload-Length \(length)")
-                }
-                let start = position
-                try buffer.withUnsafeReadableBytes { bytes in
-                    try Posix.pwriteAll(fd, from: bytes.baseAddress!, count: bytes.count, offset: start, path: path)
-                }
-                position += Int64(buffer.readableBytes)
-            }
-        } catch {
-            Posix.close(fd)
-            store.recordLostBytes(device: device, key: key, received: position - offset)
-            throw error
-        }
-        do {
-            try await BlockingIO.run { try Posix.fsync(fd, path: path) }
-            Posix.close(fd)
-        } catch {
-            Posix.close(fd)
-            throw HubError(.storage, "fsync \(path): \(error)")
-        }
-        try store.commitChunk(device: device, key: key, offset: position, received: position - offset)
-        if position == length {
-            var finished = upload
-            finished.offset = position
-            let complete = finished
-            try await BlockingIO.run { try store.completeUpload(complete) }
-            CrashPoint.reached("hub-after-commit")
-            return offsetResponse(.complete(size: length, sha256: upload.sha256), status: .created)
-        }
-        CrashPoint.reached("hub-after-commit")
-        return offsetResponse(.partial(offset: position, length: length, sha256: upload.sha256), status: .accepted)
-    }
-
-    static func offsetResponse(_ state: HubStore.UploadState, status: HTTPResponse.Status) -> Response {
+    static func offsetResponse(_ state: HubUploadState, status: HTTPResponse.Status) -> Response {
         var headers = HTTPFields()
         // Upload-Length and Content-SHA256 say which bytes the offset counts, so a device can
         // check a "complete" against what it sent instead of taking the hub's word for it.

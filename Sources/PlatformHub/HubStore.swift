@@ -3,7 +3,7 @@ import Foundation
 import GRDB
 import POSIXSupport
 
-/// The hub's durable store: SQLite (WAL, synchronous=FULL) and instance files named by SHA-256.
+/// The hub's single-machine store (``HubStoring``): SQLite (WAL, synchronous=FULL) and instance files named by SHA-256.
 ///
 /// Like the box, the hub answers only after the bytes were fsync'd and the transaction naming
 /// them committed, so an answer is a promise the device may act on (mark the item sent).
@@ -120,7 +120,7 @@ public final class HubStore: Sendable {
 
     /// Stores a JSON document under `device`'s `key`. Returns false when the same content was
     /// already held.
-    public func putDocument(key: String, kind: String, device: String, body: [UInt8]) throws(HubError) -> Bool {
+    func blockingPutDocument(key: String, kind: String, device: String, body: [UInt8]) throws(HubError) -> Bool {
         let sha = SHA256.hash(data: body).hex
         return try run("storing \(key)") { db in
             if let existing = try HubItem.fetchOne(db, key: Self.rowKey(device, key)) {
@@ -144,14 +144,9 @@ public final class HubStore: Sendable {
         ["device": device, "key": key]
     }
 
-    /// Where an upload stands: complete (held, with the size and SHA-256 the hub holds), in
-    /// progress at an offset (with the length and SHA-256 announced), or unknown (offset 0).
-    public enum UploadState: Sendable, Equatable {
-        case complete(size: Int64, sha256: String)
-        case partial(offset: Int64, length: Int64?, sha256: String?)
-    }
+    public typealias UploadState = HubUploadState
 
-    public func uploadState(device: String, key: String) throws(HubError) -> UploadState {
+    func blockingUploadState(device: String, key: String) throws(HubError) -> UploadState {
         try run("reading \(key)") { db in
             if let item = try HubItem.fetchOne(db, key: Self.rowKey(device, key)) {
                 return .complete(size: item.size, sha256: item.sha256)
@@ -250,7 +245,7 @@ public final class HubStore: Sendable {
 
     // MARK: Devices and listing
 
-    public func recordHello(device: String, version: String?) throws(HubError) {
+    func blockingRecordHello(device: String, version: String?) throws(HubError) {
         try run("recording \(device)") { db in
             try db.execute(
                 sql: "INSERT OR REPLACE INTO device (id, version, lastSeenAt) VALUES (?, ?, ?)",
@@ -260,7 +255,7 @@ public final class HubStore: Sendable {
     }
 
     /// Every item (the operator's `fluorobox-hub list`), or one device's (`GET /v1/items`).
-    public func list(device: String? = nil) throws(HubError) -> [HubListing] {
+    func blockingList(device: String?) throws(HubError) -> [HubListing] {
         try run("listing") { db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT item.key, kind, item.device, sha256, size, receivedAt, COALESCE(resend.bytes, 0) AS resent

@@ -18,7 +18,10 @@ struct FluoroboxHub: AsyncParsableCommand {
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Receive from devices until stopped (SIGTERM/SIGINT).")
 
-    @Option(help: "Folder of the hub's store (created when missing).") var dataDir: String
+    @Option(help: "Folder of the hub's SQLite store (created when missing); with --database only where hub.port is written.") var dataDir: String?
+    @Option(help: "PostgreSQL of the region, postgres://user[:password]@host[:port]/database[?sslmode=disable|prefer|require] (or FLUOROBOX_HUB_DATABASE); without it the hub keeps one SQLite store in --data-dir.") var database: String?
+    @Option(help: "With --database: the folder every replica shares for upload parts and received instances (or FLUOROBOX_HUB_STAGING).") var staging: String?
+    @Option(help: "With --database: connections per replica; each instance chunk in flight holds one.") var databaseConnections: Int = 20
     @Option(help: "TCP port; 0 picks a free one (written to DATA_DIR/hub.port).") var port: Int = 8443
     @Option(help: "Address to bind.") var host: String = "127.0.0.1"
     @Option(help: "Folder of model packages served as the catalog.") var catalogDir: String?
@@ -30,6 +33,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "PEM CA whose client certificates (devices) are accepted; every client must present one, and its subject CN is the device's id.") var tlsClientCa: String?
     @Flag(help: "Serve plain HTTP without TLS and trust the Fluorobox-Device header as the device's identity (tests and local demos only; never on a network).") var developmentPlainHttp = false
     @Option(help: "The largest instance upload accepted, in bytes (Upload-Length); larger is answered 413.") var maxUploadSize: Int64 = 2 << 30
+    @Option(help: "Seconds a connection may send nothing, also mid-body, before it is closed (a stalled chunk frees its upload); 0: never.") var idleTimeout: Double = 60
 
     func run() async throws {
         LoggingSystem.bootstrap { label in
@@ -38,7 +42,8 @@ struct Serve: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "fluorobox-hub")
-        let store = try HubStore(directory: dataDir)
+        let store = try StoreOptions(dataDir: dataDir, database: database, staging: staging, connections: databaseConnections)
+            .open(logger: logger)
         var settings = HubServer.Settings()
         settings.host = host
         settings.port = port
@@ -46,6 +51,8 @@ struct Serve: AsyncParsableCommand {
         settings.faults = HubFaults(failRate: failRate, seed: faultSeed)
         guard maxUploadSize > 0 else { throw ValidationError("--max-upload-size must be positive") }
         settings.maxUploadBytes = maxUploadSize
+        guard idleTimeout >= 0 else { throw ValidationError("--idle-timeout must not be negative") }
+        settings.idleTimeout = idleTimeout > 0 ? .milliseconds(Int64(idleTimeout * 1000)) : nil
         settings.developmentPlainHTTP = developmentPlainHttp
         switch (tlsCert, tlsKey, tlsClientCa) {
         case let (cert?, key?, ca?):
@@ -57,13 +64,16 @@ struct Serve: AsyncParsableCommand {
         default:
             throw ValidationError("--tls-cert, --tls-key and --tls-client-ca go together")
         }
-        let portFile = dataDir + "/hub.port"
+        let portFile = dataDir.map { $0 + "/hub.port" }
         settings.onListening = { bound in
             // Read by scripts and tests that start a hub on port 0; no fsync, it is rewritten on every start.
-            try? Array("\(bound)\n".utf8).withUnsafeBytes { bytes in
-                try Posix.replaceFile(portFile, with: bytes, mode: 0o644, syncFile: false)
+            if let portFile {
+                try? Posix.makeDirectories((portFile as NSString).deletingLastPathComponent)
+                try? Array("\(bound)\n".utf8).withUnsafeBytes { bytes in
+                    try Posix.replaceFile(portFile, with: bytes, mode: 0o644, syncFile: false)
+                }
             }
-            logger.notice("hub listening", metadata: ["port": "\(bound)", "data_dir": "\(dataDir)"])
+            logger.notice("hub listening", metadata: ["port": "\(bound)", "data_dir": "\(dataDir ?? "-")"])
         }
         try await HubServer(store: store, settings: settings, logger: logger).makeApplication().runService()
     }
@@ -72,11 +82,13 @@ struct Serve: AsyncParsableCommand {
 struct List: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List every item the hub holds.")
 
-    @Option(help: "Folder of the hub's store.") var dataDir: String
+    @Option(help: "Folder of the hub's SQLite store.") var dataDir: String?
+    @Option(help: "PostgreSQL of the region (as for serve; or FLUOROBOX_HUB_DATABASE).") var database: String?
     @Flag(help: "One JSON array: key, kind, device, sha256, size, receivedAt, bytesResent.") var json = false
 
     func run() async throws {
-        let items = try HubStore(directory: dataDir).list()
+        let items = try await StoreOptions(dataDir: dataDir, database: database, staging: nil, connections: 2)
+            .withStore { store in try await store.list(device: nil) }
         if json {
             print(String(decoding: try JSONEncoder.compact().encode(items), as: UTF8.self))
         } else {

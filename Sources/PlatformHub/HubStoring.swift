@@ -1,0 +1,48 @@
+import Hummingbird
+import ServiceLifecycle
+
+/// What the hub keeps, whatever keeps it: one SQLite file (``HubStore``, one process, tests and
+/// small sites) or PostgreSQL (``PostgresHubStore``, the region's replicas).
+///
+/// Every method that answers success has made it durable first (fsync'd bytes, a committed
+/// transaction with synchronous commit): the hub's answer is a promise the box acts on.
+public protocol HubStoring: Sendable {
+    /// Long-running parts the store needs (a connection pool), run beside the server.
+    var services: [any Service] { get }
+
+    /// Brings the schema up to date; called once the services run, before the server listens.
+    func prepare() async throws(HubError)
+
+    /// Stores a JSON document under `device`'s `key`. false: the same content was already held;
+    /// other content under the key is a conflict.
+    func putDocument(key: String, kind: String, device: String, body: [UInt8]) async throws(HubError) -> Bool
+
+    func uploadState(device: String, key: String) async throws(HubError) -> HubUploadState
+
+    /// Appends one chunk of an instance upload at `upload.offset`, durably, then completes the
+    /// upload when the last byte arrived. Throws `offsetMismatch` when the chunk does not start
+    /// where the hub's bytes end (the caller answers 409 with ``uploadState(device:key:)``).
+    func receiveChunk(device: String, key: String, upload: UploadHeaders, body: RequestBody) async throws -> HubChunkOutcome
+
+    func recordHello(device: String, version: String?) async throws(HubError)
+
+    /// Every item (the operator's `fluorobox-hub list`), or one device's (`GET /v1/items`).
+    func list(device: String?) async throws(HubError) -> [HubListing]
+}
+
+/// Where an upload stands: complete (held, with the size and SHA-256 the hub holds), in
+/// progress at an offset (with the length and SHA-256 announced), or unknown (offset 0).
+public enum HubUploadState: Sendable, Equatable {
+    case complete(size: Int64, sha256: String)
+    case partial(offset: Int64, length: Int64?, sha256: String?)
+}
+
+/// What one accepted chunk did.
+public enum HubChunkOutcome: Sendable, Equatable {
+    /// The hub already held exactly these bytes under the key (200).
+    case alreadyHeld(HubUploadState)
+    /// Held durably; the upload goes on from the state's offset (202).
+    case accepted(HubUploadState)
+    /// The last byte arrived, the digest matched and the item is recorded (201).
+    case completed(HubUploadState)
+}

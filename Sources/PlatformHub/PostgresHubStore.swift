@@ -1,0 +1,169 @@
+import Crypto
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import POSIXSupport
+import PostgresNIO
+import ServiceLifecycle
+
+/// The region's store (``HubStoring``): PostgreSQL for everything the hub knows, and a staging
+/// folder every replica shares for instance bytes.
+///
+/// Any replica answers any request. A chunk is written only while its transaction holds the
+/// upload's row (`SELECT … FOR UPDATE`), so two replicas never interleave one upload, and the
+/// offset moves in the same commit that follows the part file's fsync. A replica killed
+/// mid-chunk drops its connection; PostgreSQL rolls its transaction back and releases the row,
+/// the offset stays where the last acknowledged chunk left it, and bytes written past it are
+/// cut off by the next chunk (whichever replica takes it).
+public final class PostgresHubStore: Sendable {
+    public let settings: Settings
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(settings: Settings, logger: Logger) {
+        self.settings = settings
+        self.logger = logger
+        client = PostgresClient(configuration: settings.clientConfiguration, backgroundLogger: logger)
+    }
+
+    var uploadsFolder: String { settings.staging + "/uploads" }
+    var itemsFolder: String { settings.staging + "/items" }
+
+    func partPath(device: String, key: String) -> String {
+        // Neither device ids nor keys contain "/", so the pair is unambiguous.
+        uploadsFolder + "/" + SHA256Hex.string(of: Array("\(device)/\(key)".utf8)) + ".part"
+    }
+
+    // MARK: Transactions
+
+    /// Runs `body` in one transaction on one pooled connection: committed when it returns,
+    /// rolled back when it throws. PostgreSQL's errors become `HubError`s.
+    func transaction<T: Sendable>(_ action: String, _ body: (PostgresConnection) async throws -> T) async throws(HubError) -> T {
+        let logger = logger
+        do {
+            return try await client.withConnection { connection in
+                try await connection.query("BEGIN", logger: logger)
+                do {
+                    let value = try await body(connection)
+                    try await connection.query("COMMIT", logger: logger)
+                    return value
+                } catch {
+                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    throw error
+                }
+            }
+        } catch {
+            throw Self.hubError(action, error)
+        }
+    }
+
+    /// One statement in its own (auto-committed) transaction.
+    func statement(_ action: String, _ query: PostgresQuery) async throws(HubError) -> PostgresRowSequence {
+        do {
+            return try await client.query(query, logger: logger)
+        } catch {
+            throw Self.hubError(action, error)
+        }
+    }
+
+    static func hubError(_ action: String, _ error: any Error) -> HubError {
+        if let error = error as? HubError { return error }
+        if let error = error as? PostgresTransactionError, let inner = error.closureError ?? error.commitError {
+            return hubError(action, inner)
+        }
+        guard let error = error as? PSQLError else {
+            return HubError(.storage, "\(action): \(String(reflecting: error))")
+        }
+        if let state = error.serverInfo?[.sqlState] {
+            let message = error.serverInfo?[.message] ?? ""
+            // lock_not_available: another replica's chunk of this upload held the row too long.
+            if state == "55P03" { return HubError(.busy, "\(action): \(message)") }
+            // Class 57 (operator intervention: shutdown, admin_shutdown) and 08 (connection).
+            if state.hasPrefix("57") || state.hasPrefix("08") { return HubError(.unavailable, "\(action): \(message) (SQLSTATE \(state))") }
+            return HubError(.storage, "\(action): \(message) (SQLSTATE \(state))")
+        }
+        switch error.code {
+        case .connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed, .uncleanShutdown:
+            return HubError(.unavailable, "\(action): \(error.code)\(error.underlying.map { ": \($0)" } ?? "")")
+        default:
+            return HubError(.storage, "\(action): \(String(reflecting: error))")
+        }
+    }
+}
+
+extension PostgresHubStore: HubStoring {
+    public var services: [any Service] { [client] }
+
+    public func prepare() async throws(HubError) {
+        do {
+            try Posix.makeDirectories(uploadsFolder)
+            try Posix.makeDirectories(itemsFolder)
+        } catch {
+            throw HubError(.storage, "making the staging folder \(settings.staging): \(error)")
+        }
+        try await migrate()
+    }
+
+    public func putDocument(key: String, kind: String, device: String, body: [UInt8]) async throws(HubError) -> Bool {
+        let sha = SHA256Hex.string(of: body)
+        let bytes = ByteBuffer(bytes: body)
+        let inserted = try await statement("storing \(key)", """
+            INSERT INTO item (device, key, kind, sha256, size, body)
+            VALUES (\(device), \(key), \(kind), \(sha), \(Int64(body.count)), \(bytes))
+            ON CONFLICT (device, key) DO NOTHING
+            RETURNING id
+            """)
+        if try await Self.collect("storing \(key)", inserted.decode(Int64.self)).first != nil { return true }
+        let held = try await statement("reading \(key)", "SELECT sha256 FROM item WHERE device = \(device) AND key = \(key)")
+        guard let heldSHA = try await Self.collect("reading \(key)", held.decode(String.self)).first else {
+            throw HubError(.storage, "\(key) was neither stored nor found")
+        }
+        guard heldSHA == sha else {
+            throw HubError(.conflict, "\(key) is held with SHA-256 \(heldSHA), this body has \(sha)")
+        }
+        return false
+    }
+
+    public func uploadState(device: String, key: String) async throws(HubError) -> HubUploadState {
+        let items = try await statement("reading \(key)", "SELECT size, sha256 FROM item WHERE device = \(device) AND key = \(key)")
+        if let (size, sha) = try await Self.collect("reading \(key)", items.decode((Int64, String).self)).first {
+            return .complete(size: size, sha256: sha)
+        }
+        let uploads = try await statement("reading \(key)", """
+            SELECT staged_bytes, length, sha256 FROM upload WHERE device = \(device) AND key = \(key) AND state = 'receiving'
+            """)
+        if let (offset, length, sha) = try await Self.collect("reading \(key)", uploads.decode((Int64, Int64, String).self)).first {
+            return .partial(offset: offset, length: length, sha256: sha)
+        }
+        return .partial(offset: 0, length: nil, sha256: nil)
+    }
+
+    public func recordHello(device: String, version: String?) async throws(HubError) {
+        _ = try await statement("recording \(device)", """
+            INSERT INTO device (id, version, last_seen_at) VALUES (\(device), \(version), now())
+            ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, last_seen_at = EXCLUDED.last_seen_at
+            """)
+    }
+
+    public func list(device: String?) async throws(HubError) -> [HubListing] {
+        let rows = try await statement("listing", """
+            SELECT key, kind, device, sha256, size, received_at, bytes_resent FROM item
+            WHERE \(device)::text IS NULL OR device = \(device)
+            ORDER BY id
+            """)
+        return try await Self.collect("listing", rows.decode((String, String, String, String, Int64, Date, Int64).self)).map {
+            HubListing(key: $0.0, kind: $0.1, device: $0.2, sha256: $0.3, size: $0.4, receivedAt: $0.5, bytesResent: $0.6)
+        }
+    }
+
+    static func collect<S: AsyncSequence>(_ action: String, _ sequence: S) async throws(HubError) -> [S.Element] {
+        do {
+            var elements: [S.Element] = []
+            for try await element in sequence { elements.append(element) }
+            return elements
+        } catch {
+            throw hubError(action, error)
+        }
+    }
+}
