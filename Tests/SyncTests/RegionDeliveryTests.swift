@@ -53,13 +53,7 @@ struct RegionDeliveryTests {
         let client = try PlatformClient(settings: settings, counters: counters, logger: quietLogger)
         let service = SyncService(store: store, destination: PlatformDestination(client: client), settings: settings, counters: counters, logger: quietLogger)
         let drain = Task { try await service.run() }
-        let deadline = Date().addingTimeInterval(300)
-        var states: [String: Int] = [:]
-        while Date() < deadline {
-            states = try SyncFixture.platformStates(store)
-            if states["sent", default: 0] + states["rejected", default: 0] == expected.all.count { break }
-            try await Task.sleep(for: .milliseconds(200))
-        }
+        let states = try await SyncFixture.waitUntilSettled(store, count: expected.all.count, seconds: 300)
         drain.cancel()
         _ = try? await drain.value
         await balancer.stop()

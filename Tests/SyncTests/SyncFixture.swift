@@ -79,6 +79,19 @@ enum SyncFixture {
     }
 
     /// Outbox rows of the platform by state.
+    /// Polls the platform outbox until `count` items are sent or rejected, or `seconds` pass;
+    /// returns the states last read.
+    static func waitUntilSettled(_ store: StudyStore, count: Int, seconds: Double) async throws -> [String: Int] {
+        let deadline = Date().addingTimeInterval(seconds)
+        var states: [String: Int] = [:]
+        while Date() < deadline {
+            states = try platformStates(store)
+            if states["sent", default: 0] + states["rejected", default: 0] == count { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        return states
+    }
+
     static func platformStates(_ store: StudyStore) throws -> [String: Int] {
         let queue = try DatabaseQueue(path: store.directory.databasePath)
         return try queue.read { db in
