@@ -13,18 +13,23 @@ actor PasswordChecker {
 
     let concurrentChecks: Int
     let waitingChecks: Int
+    /// The blocking check itself; PBKDF2 unless a test gives one it can hold and release.
+    private let check: @Sendable (String, PasswordHash?) -> Bool
     private var state = State.idle
 
-    init(concurrentChecks: Int = 2, waitingChecks: Int = 8) {
+    init(concurrentChecks: Int = 2, waitingChecks: Int = 8,
+         check: @escaping @Sendable (String, PasswordHash?) -> Bool = { password, hash in hash?.matches(password) ?? false }) {
         self.concurrentChecks = max(1, concurrentChecks)
         self.waitingChecks = max(0, waitingChecks)
+        self.check = check
     }
 
     /// Whether `password` matches `hash` (false without a hash); nil when too many checks are
     /// already running and waiting.
     func matches(_ password: String, hash: PasswordHash?) async -> Bool? {
         guard await takeSlot() else { return nil }
-        let matches = (try? await BlockingIO.run { hash?.matches(password) ?? false }) ?? false
+        let check = check
+        let matches = (try? await BlockingIO.run { check(password, hash) }) ?? false
         releaseSlot()
         return matches
     }
@@ -32,6 +37,12 @@ actor PasswordChecker {
     /// Checks holding a slot now.
     var runningChecks: Int {
         if case .busy(let running, _) = state { return running }
+        return 0
+    }
+
+    /// Checks waiting for a slot now.
+    var waitingCount: Int {
+        if case .busy(_, let waiting) = state { return waiting.count }
         return 0
     }
 
