@@ -39,8 +39,19 @@ public struct AnalysisReport: Codable, Sendable, Hashable {
             public var advice: String
             public var adviceRU: String
         }
-        /// "acceptable" or "retake".
-        public var verdict: String
+        /// The report's words for the quality verdict: `acceptable` (the store's `ok`) or `retake`.
+        public enum Verdict: String, Codable, Sendable, Hashable {
+            case acceptable
+            case retake
+
+            /// Reads `ok` as `acceptable`, as the panel always has; any other word asks for a retake.
+            public init(from decoder: any Decoder) throws {
+                let word = try decoder.singleValueContainer().decode(String.self)
+                self = word == Self.acceptable.rawValue || word == "ok" ? .acceptable : .retake
+            }
+        }
+
+        public var verdict: Verdict
         public var problems: [Problem]
         public var measurements: QualityVerdict.Measurements
     }
@@ -72,8 +83,14 @@ public struct AnalysisReport: Codable, Sendable, Hashable {
     public var source: Source
     public var model: Model
     public var quality: Quality
-    /// "analysed", or "skipped" when the image was not readable (then `findings` is empty).
-    public var status: String
+    /// The report's words for what became of the image (the store's `done` and `skipped`).
+    public enum Status: String, Codable, Sendable, Hashable {
+        case analysed
+        /// The image was not readable; then `findings` is empty.
+        case skipped
+    }
+
+    public var status: Status
     public var findings: [Finding]
     public var summary: String
     public var notice = AnalysisReport.notice

@@ -116,13 +116,13 @@ public struct ImageAnalyzer: Sendable {
                 intendedUse: manifest.intendedUse, use: use
             ),
             quality: .init(
-                verdict: verdict.isAcceptable ? "acceptable" : "retake",
+                verdict: verdict.isAcceptable ? .acceptable : .retake,
                 problems: verdict.problems.map {
                     .init(code: $0.rawValue, message: $0.summary.en, messageRU: $0.summary.ru, advice: $0.advice.en, adviceRU: $0.advice.ru)
                 },
                 measurements: verdict.measurements
             ),
-            status: verdict.isReadable ? "analysed" : "skipped",
+            status: verdict.isReadable ? .analysed : .skipped,
             findings: findings, summary: summary,
             notice: use == .demonstration ? AnalysisReport.demonstrationNotice + " " + AnalysisReport.notice : AnalysisReport.notice,
             timings: .init(
@@ -131,7 +131,7 @@ public struct ImageAnalyzer: Sendable {
                 totalMilliseconds: decodeMilliseconds + milliseconds(since: started)
             )
         )
-        logger.debug("analysed", metadata: ["summary": "\(summary)", "quality": "\(report.quality.verdict)"])
+        logger.debug("analysed", metadata: ["summary": "\(summary)", "quality": "\(report.quality.verdict.rawValue)"])
         return Result(report: report, overlayJPEG: overlay)
     }
 }

@@ -85,18 +85,12 @@ public struct OverlaySecondaryCapture: Sendable {
         writer.set(.patientID, .LO, subject.patientID ?? "")
         writer.set(.patientBirthDate, .DA, subject.patientBirthDate ?? "")
         writer.set(.patientSex, .CS, subject.patientSex ?? "")
-        writer.set(.studyInstanceUID, .UI, subject.studyInstanceUID)
-        writer.set(.seriesInstanceUID, .UI, seriesInstanceUID)
-        writer.set(.studyID, .SH, "")
-        writer.set(.seriesNumber, .IS, "9001")
-        writer.set(.instanceNumber, .IS, "1")
-        writer.set(.patientOrientation, .CS, "")
-        writer.set(.samplesPerPixel, uint16: 3)
         // libjpeg compresses RGB as YCbCr with subsampled chroma (PS3.5 8.2.1).
-        writer.set(.photometricInterpretation, .CS, "YBR_FULL_422")
+        writer.setSingleImage(
+            studyInstanceUID: subject.studyInstanceUID, seriesInstanceUID: seriesInstanceUID, studyID: "", seriesNumber: "9001",
+            patientOrientation: "", samplesPerPixel: 3, photometricInterpretation: "YBR_FULL_422", width: width, height: height
+        )
         writer.set(Self.planarConfiguration, uint16: 0)
-        writer.set(.rows, uint16: UInt16(height))
-        writer.set(.columns, uint16: UInt16(width))
         writer.set(.bitsAllocated, uint16: 8)
         writer.set(.bitsStored, uint16: 8)
         writer.set(.highBit, uint16: 7)

@@ -138,25 +138,24 @@ enum BinaryValues {
     }
 
     static func uint32(_ bytes: ArraySlice<UInt8>, bigEndian: Bool) -> [UInt32] {
-        var output: [UInt32] = []
-        var index = bytes.startIndex
-        while index + 3 < bytes.endIndex {
-            var value: UInt32 = 0
-            for i in 0..<4 { value = value << 8 | UInt32(bytes[index + (bigEndian ? i : 3 - i)]) }
-            output.append(value)
-            index += 4
-        }
-        return output
+        integers(bytes, bigEndian: bigEndian)
     }
 
     static func uint64(_ bytes: ArraySlice<UInt8>, bigEndian: Bool) -> [UInt64] {
-        var output: [UInt64] = []
+        integers(bytes, bigEndian: bigEndian)
+    }
+
+    /// Whole values of `T`'s width, most significant byte first after any swap; a partial
+    /// value at the end is left out.
+    private static func integers<T: FixedWidthInteger & UnsignedInteger>(_ bytes: ArraySlice<UInt8>, bigEndian: Bool) -> [T] {
+        let width = T.bitWidth / 8
+        var output: [T] = []
         var index = bytes.startIndex
-        while index + 7 < bytes.endIndex {
-            var value: UInt64 = 0
-            for i in 0..<8 { value = value << 8 | UInt64(bytes[index + (bigEndian ? i : 7 - i)]) }
+        while index + width - 1 < bytes.endIndex {
+            var value: T = 0
+            for i in 0..<width { value = value << 8 | T(bytes[index + (bigEndian ? i : width - 1 - i)]) }
             output.append(value)
-            index += 8
+            index += width
         }
         return output
     }

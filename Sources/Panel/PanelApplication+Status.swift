@@ -33,7 +33,7 @@ struct StatusSnapshot: Sendable {
         ]
         for row in syncRows {
             values["backlog-\(row.destination)"] = String(row.unsent)
-            values["phase-\(row.destination)"] = t(row.phase ?? "sync not running")
+            values["phase-\(row.destination)"] = t(row.phase?.rawValue ?? "sync not running")
             values["error-\(row.destination)"] = row.currentError ?? "—"
         }
         return values
@@ -48,7 +48,7 @@ struct StatusSnapshot: Sendable {
         var oldestUnsentAt: Date?
         var lastSuccessAt: Date?
         var rejected: Int
-        var phase: String?
+        var phase: SyncPhase?
         var consecutiveFailures: Int
         var currentError: String?
         var unsentByKind: [String: Int]
@@ -213,7 +213,7 @@ extension PanelApplication {
             let now = Date()
             for row in rows {
                 let d = e(row.destination)
-                let phase = row.phase.map { t($0) } ?? t("sync not running")
+                let phase = row.phase.map { t($0.rawValue) } ?? t("sync not running")
                 let failures = row.consecutiveFailures > 0 ? " <small>(\(e(t("failures in a row"))): \(row.consecutiveFailures))</small>" : ""
                 let oldest = row.oldestUnsentAt.map { "\(e(HTML.duration(seconds: Int(now.timeIntervalSince($0)), t))) <small>(\(HTML.dateTime($0)))</small>" } ?? "—"
                 let kinds = row.unsentByKind.sorted { $0.key < $1.key }.map { "\($0.value) \(t($0.key))" }.joined(separator: ", ")

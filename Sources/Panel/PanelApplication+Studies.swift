@@ -195,7 +195,7 @@ extension PanelApplication {
         }
         body += "</div>"
         // Quality verdict and retake advice.
-        let retake = report.quality.verdict != "acceptable" && report.quality.verdict != "ok"
+        let retake = report.quality.verdict == .retake
         body += "<h2>\(e(t("Quality")))</h2><p id=\"quality\">"
             + (retake ? "<span class=\"badge retake\">\(e(t("retake advised")))</span>" : "<span class=\"badge normal\">\(e(t("acceptable")))</span>") + "</p>"
         if !report.quality.problems.isEmpty {

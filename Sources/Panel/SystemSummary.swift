@@ -1,4 +1,5 @@
 import Foundation
+import StudyStore
 
 /// What the panel learns from the rest of the agent (capture sources, models, versions): the
 /// agent fills it, so the panel shows each room as far as it exists.
@@ -37,14 +38,13 @@ public struct SystemSummary: Sendable, Codable, Hashable {
     /// What one destination's sync worker last said (run/sync-<destination>.json in the agent).
     public struct SyncState: Sendable, Codable, Hashable {
         public var destination: String
-        /// idle, sending, backoff, paused, stopped, starting.
-        public var phase: String
+        public var phase: SyncPhase
         public var lastSuccessAt: Date?
         public var lastError: String?
         public var lastErrorAt: Date?
         public var consecutiveFailures: Int
 
-        public init(destination: String, phase: String, lastSuccessAt: Date? = nil, lastError: String? = nil, lastErrorAt: Date? = nil, consecutiveFailures: Int = 0) {
+        public init(destination: String, phase: SyncPhase, lastSuccessAt: Date? = nil, lastError: String? = nil, lastErrorAt: Date? = nil, consecutiveFailures: Int = 0) {
             self.destination = destination
             self.phase = phase
             self.lastSuccessAt = lastSuccessAt

@@ -15,14 +15,13 @@ public struct AnalysisOutcome: Sendable {
     public var modelID: String
     public var modelVersion: String
     public var flagged: Bool
-    /// "ok" or "retake".
-    public var qualityVerdict: String
+    public var qualityVerdict: QualityOutcome
     /// The versioned JSON report.
     public var report: String
     public var overlayInstanceID: Int64?
 
     public init(
-        status: AnalysisStatus, modelID: String, modelVersion: String, flagged: Bool, qualityVerdict: String,
+        status: AnalysisStatus, modelID: String, modelVersion: String, flagged: Bool, qualityVerdict: QualityOutcome,
         report: String, overlayInstanceID: Int64?
     ) {
         self.status = status
@@ -99,7 +98,7 @@ extension StudyStore {
             let hash = SHA256Hex.string(of: Array(outcome.report.utf8))
             var result = ResultRecord(
                 id: nil, analysisID: id, instanceID: instance.id!, flagged: outcome.flagged,
-                qualityVerdict: outcome.qualityVerdict, report: outcome.report, resultHash: hash, createdAt: now,
+                qualityVerdict: outcome.qualityVerdict.rawValue, report: outcome.report, resultHash: hash, createdAt: now,
                 overlayInstanceID: outcome.overlayInstanceID
             )
             try result.insert(db)
@@ -108,7 +107,7 @@ extension StudyStore {
                 // A retake advice reaches the platform first: it is about a patient still in the room.
                 var item = OutboxItemRecord(
                     id: nil, destination: destination, kind: .result, idempotencyKey: key,
-                    priority: outcome.qualityVerdict == "retake" || outcome.flagged ? .alert : .result,
+                    priority: outcome.qualityVerdict == .retake || outcome.flagged ? .alert : .result,
                     instanceID: instance.id, resultID: result.id, payloadBytes: Int64(outcome.report.utf8.count),
                     state: .queued, attempts: 0, nextAttemptAt: now, lastError: nil, rejectedReason: nil,
                     createdAt: now, sentAt: nil
@@ -116,10 +115,10 @@ extension StudyStore {
                 try item.insert(db, onConflict: .ignore)
             }
             var event = AuditEventRecord(
-                kind: "analysis.\(outcome.status.rawValue)", severity: outcome.flagged || outcome.qualityVerdict == "retake" ? .warning : .info,
+                kind: "analysis.\(outcome.status.rawValue)", severity: outcome.flagged || outcome.qualityVerdict == .retake ? .warning : .info,
                 instanceID: instance.id,
                 message: "\(analysis.task) by \(outcome.modelID) \(outcome.modelVersion) on \(instance.sopInstanceUID): "
-                    + (outcome.flagged ? "flagged for review" : "nothing flagged") + ", quality \(outcome.qualityVerdict)",
+                    + (outcome.flagged ? "flagged for review" : "nothing flagged") + ", quality \(outcome.qualityVerdict.rawValue)",
                 details: ["analysisID": String(id), "resultHash": hash]
             )
             try event.insert(db)

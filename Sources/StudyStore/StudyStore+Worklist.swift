@@ -2,9 +2,6 @@ import Foundation
 import GRDB
 
 extension StudyStore {
-    /// Quality verdicts that do not ask for a retake.
-    static let acceptableVerdicts: Set<String> = ["ok", "acceptable"]
-
     /// Studies for the panel: flagged and retake-advised first, then newest first. Five
     /// grouped queries whatever the number of studies.
     public func worklist(limit: Int = 200) throws(StoreError) -> [WorklistEntry] {
@@ -19,7 +16,7 @@ extension StudyStore {
             var flagged: Set<Int64> = [], retake: Set<Int64> = [], demonstration: Set<Int64> = []
             for row in try Row.fetchAll(db, sql: """
                 SELECT instance.studyID AS studyID, MAX(result.flagged) AS flagged,
-                       MAX(CASE WHEN result.qualityVerdict IS NOT NULL AND result.qualityVerdict NOT IN ('ok', 'acceptable') THEN 1 ELSE 0 END) AS retake,
+                       MAX(CASE WHEN result.qualityVerdict IS NOT NULL AND result.qualityVerdict NOT IN \(QualityOutcome.acceptableSQL) THEN 1 ELSE 0 END) AS retake,
                        MAX(\(Self.demonstrationResultSQL)) AS demonstration
                 FROM result JOIN instance ON instance.id = result.instanceID
                 WHERE instance.studyID >= ? GROUP BY instance.studyID
@@ -70,7 +67,7 @@ extension StudyStore {
                 """) ?? 0
             let retake = try Int.fetchOne(db, sql: """
                 SELECT COUNT(DISTINCT instance.studyID) FROM result JOIN instance ON instance.id = result.instanceID
-                WHERE result.qualityVerdict IS NOT NULL AND result.qualityVerdict NOT IN ('ok', 'acceptable')
+                WHERE result.qualityVerdict IS NOT NULL AND result.qualityVerdict NOT IN \(QualityOutcome.acceptableSQL)
                 """) ?? 0
             let captures = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM instance WHERE receivedAt >= ? AND source != ?", arguments: [Calendar.current.startOfDay(for: now), IntakeSource.analysis]) ?? 0
             let failed = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM analysis WHERE status = 'failed' AND dismissedAt IS NULL") ?? 0

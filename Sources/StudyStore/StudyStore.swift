@@ -200,18 +200,17 @@ public final class StudyStore: Sendable {
 
     /// Runs `body` in a write transaction, translating SQLite failures into ``StoreError``.
     func write<T>(_ action: String, _ body: (Database) throws -> T) throws(StoreError) -> T {
-        do {
-            return try database.write(body)
-        } catch let error as StoreError {
-            throw error
-        } catch {
-            throw StoreError.database(error, while: action)
-        }
+        try Self.translatingFailures(action) { try database.write(body) }
     }
 
     func read<T>(_ action: String, _ body: (Database) throws -> T) throws(StoreError) -> T {
+        try Self.translatingFailures(action) { try database.read(body) }
+    }
+
+    /// A ``StoreError`` thrown inside passes as it is; anything else is a database failure.
+    private static func translatingFailures<T>(_ action: String, _ access: () throws -> T) throws(StoreError) -> T {
         do {
-            return try database.read(body)
+            return try access()
         } catch let error as StoreError {
             throw error
         } catch {

@@ -43,7 +43,7 @@ public final class SyncService: Service, Sendable {
             await self.drain()
         }
         await destination.shutdown()
-        status.update { $0.phase = "stopped" }
+        status.update { $0.phase = .stopped }
         logger.info("sync stopped", metadata: ["destination": "\(destination.destination)"])
     }
 
@@ -53,7 +53,7 @@ public final class SyncService: Service, Sendable {
         while !Task.isCancelled {
             // Present while sync to every destination is paused (`fluorobox sync pause`).
             if runState.isFlagSet(.syncPaused) {
-                status.update { $0.phase = "paused" }
+                status.update { $0.phase = .paused }
                 if !(await sleep(seconds: settings.idlePollSeconds)) { return }
                 continue
             }
@@ -66,12 +66,12 @@ public final class SyncService: Service, Sendable {
                 continue
             }
             guard let claim else {
-                status.update { $0.phase = "idle" }
+                status.update { $0.phase = .idle }
                 if !(await sleep(seconds: settings.idlePollSeconds)) { return }
                 continue
             }
             status.update {
-                $0.phase = "sending"
+                $0.phase = .sending
                 $0.currentKey = claim.item.idempotencyKey
             }
             let id = claim.item.id!
@@ -105,7 +105,7 @@ public final class SyncService: Service, Sendable {
                 if Task.isCancelled { return }
                 let wait = settings.backoff.delay(afterFailures: consecutiveFailures)
                 status.update {
-                    $0.phase = "backoff"
+                    $0.phase = .backoff
                     $0.lastError = error.description
                     $0.lastErrorAt = Date()
                     $0.consecutiveFailures = consecutiveFailures

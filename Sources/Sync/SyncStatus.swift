@@ -6,8 +6,7 @@ import Synchronization
 /// (run/sync-<destination>.json, rewritten on every change).
 public struct SyncStatus: Codable, Sendable, Hashable {
     public var destination: String
-    /// idle, sending, backoff, paused, stopped.
-    public var phase = "starting"
+    public var phase = SyncPhase.starting
     public var lastSuccessAt: Date?
     public var lastError: String?
     public var lastErrorAt: Date?

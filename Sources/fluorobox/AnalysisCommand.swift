@@ -22,15 +22,11 @@ struct AnalysisCommand: AsyncParsableCommand {
 
         @OptionGroup var common: CommonOptions
 
-        @Flag(name: .long, help: "Print JSON.")
-        var json = false
+        @OptionGroup var output: JSONOutput
 
         func run() async throws {
             let failed = try common.openStore().failedAnalyses()
-            if json {
-                try printJSON(failed)
-                return
-            }
+            if try output.printed(failed) { return }
             if failed.isEmpty {
                 print("No failed analyses need attention.")
                 return

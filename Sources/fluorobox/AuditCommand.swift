@@ -14,16 +14,12 @@ struct AuditCommand: AsyncParsableCommand {
     @Option(name: .long, help: "How many events to show.")
     var limit = 50
 
-    @Flag(name: .long, help: "Print JSON.")
-    var json = false
+    @OptionGroup var output: JSONOutput
 
     func run() async throws {
         let store = try common.openStore()
         let events = try store.auditEvents(limit: limit)
-        if json {
-            try printJSON(events)
-            return
-        }
+        if try output.printed(events) { return }
         let time = DateFormatter()
         time.dateFormat = "yyyy-MM-dd HH:mm:ss"
         for event in events {

@@ -47,9 +47,32 @@ struct CommonOptions: ParsableArguments {
     /// Loads the configuration, sets up quiet logging and opens the store for a tool (no
     /// recovery: that is the agent's job). Only `import` may create a new store.
     func openStore(create: Bool = false) throws -> StudyStore {
+        try openStoreWithContext(create: create).store
+    }
+
+    /// ``openStore(create:)`` for a tool that also needs the configuration and the logger.
+    func openStoreWithContext(create: Bool = false) throws -> (configuration: ApplianceConfiguration, logger: Logger, store: StudyStore) {
         let configuration = try loadConfiguration()
         let logger = bootstrapLogging(level: nil)
-        return try StudyStore.open(configuration.storeConfiguration, logger: logger, createIfMissing: create)
+        return (configuration, logger, try StudyStore.open(configuration.storeConfiguration, logger: logger, createIfMissing: create))
+    }
+
+    /// The configured data folder's run state (flags and the running agent's files).
+    func runStateFiles() throws -> RunStateFiles {
+        RunStateFiles(directory: try loadConfiguration().storeConfiguration.dataDirectory)
+    }
+}
+
+/// `--json` for a tool that prints a document either as JSON or as text for a person.
+struct JSONOutput: ParsableArguments {
+    @Flag(name: .long, help: "Print JSON.")
+    var json = false
+
+    /// Prints `value` as JSON when `--json` was given; false leaves the text to the caller.
+    func printed(_ value: some Encodable) throws -> Bool {
+        guard json else { return false }
+        try printJSON(value)
+        return true
     }
 }
 

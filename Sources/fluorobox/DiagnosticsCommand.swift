@@ -21,9 +21,7 @@ struct DiagnosticsCommand: AsyncParsableCommand {
     var output: String?
 
     func run() async throws {
-        let configuration = try common.loadConfiguration()
-        let logger = common.bootstrapLogging(level: nil)
-        let store = try StudyStore.open(configuration.storeConfiguration, logger: logger, createIfMissing: false)
+        let (configuration, logger, store) = try common.openStoreWithContext()
         let hooks = PanelHooks.appliance(configuration: configuration, store: store, gate: nil, logger: logger)
         let bundle = try await DiagnosticsBundle.gather(store: store, hooks: hooks)
         let data = try bundle.json()

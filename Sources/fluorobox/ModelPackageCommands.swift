@@ -17,10 +17,18 @@ enum ModelPackageCommands {
     ) async throws -> T {
         let configuration = try common.loadConfiguration()
         let logger = common.bootstrapLogging(level: nil)
-        do {
-            return try await ModelPackageStore.withStore(
+        return try await refusing {
+            try await ModelPackageStore.withStore(
                 folder: configuration.modelPackagesDirectory, settings: configuration.modelPackages, logger: logger, create: create, body
             )
+        }
+    }
+
+    /// Runs `body`; a package check that refuses is printed as "refused: <which check>:
+    /// <detail>" with exit status 1, not as a Swift error.
+    static func refusing<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
         } catch let error as ModelPackageError {
             printError("refused: \(error)")
             throw ExitCode(1)
@@ -36,8 +44,7 @@ enum ModelPackageCommands {
 
         @OptionGroup var common: CommonOptions
 
-        @Flag(name: .long, help: "Print JSON.")
-        var json = false
+        @OptionGroup var output: JSONOutput
 
         struct Document: Encodable {
             struct Package: Encodable {
@@ -87,10 +94,7 @@ enum ModelPackageCommands {
                 },
                 tasks: records
             )
-            if json {
-                try printJSON(document)
-                return
-            }
+            if try output.printed(document) { return }
             print("Model packages in \(folder)")
             if document.packages.isEmpty { print("  (none installed)") }
             for package in document.packages {
@@ -232,15 +236,12 @@ enum ModelPackageCommands {
         var path: String
 
         func run() async throws {
-            do {
+            try await ModelPackageCommands.refusing {
                 let text = try String(contentsOfFile: key, encoding: .utf8)
                 let signingKey = try ModelSigningKey(fileText: text)
                 let package = try ModelPackageSigner.sign(directory: path, with: signingKey)
                 print("signed \(package.reference) with key \(package.keyID) (package \(package.packageSHA256))")
                 print("public key: \(signingKey.publicKey.text)")
-            } catch let error as ModelPackageError {
-                printError("refused: \(error)")
-                throw ExitCode(1)
             }
         }
     }
@@ -257,16 +258,13 @@ enum ModelPackageCommands {
         var path: String
 
         func run() async throws {
-            do {
+            try await ModelPackageCommands.refusing {
                 let manifestBytes = try Data(contentsOf: URL(fileURLWithPath: path + "/" + ModelPackageManifest.manifestFileName))
                 let manifest = try JSONDecoder().decode(ModelPackageManifest.self, from: manifestBytes)
                 let files = [ModelPackageManifest.manifestFileName, ModelPackageManifest.signatureFileName] + manifest.files.map(\.path)
                 let archive = try ModelPackageArchive.pack(folder: path, files: files)
                 try archive.write(to: URL(fileURLWithPath: out), options: .atomic)
                 print("wrote \(out) (\(archive.count) bytes, \(files.count) files)")
-            } catch let error as ModelPackageError {
-                printError("refused: \(error)")
-                throw ExitCode(1)
             }
         }
     }

@@ -17,16 +17,12 @@ struct QuarantineCommand: AsyncParsableCommand {
 
         @OptionGroup var common: CommonOptions
 
-        @Flag(name: .long, help: "Print JSON.")
-        var json = false
+        @OptionGroup var output: JSONOutput
 
         func run() async throws {
             let store = try common.openStore()
             let summary = try store.quarantineSummary()
-            if json {
-                try printJSON(summary)
-                return
-            }
+            if try output.printed(summary) { return }
             print("Quarantine: \(summary.files) file(s), \(ByteCount.format(summary.bytes)) in \(store.directory.quarantinePath) "
                 + "(bounds \(summary.maximumFiles) files, \(ByteCount.format(summary.maximumBytes)); the oldest go past them)")
             if let newest = summary.newest { print("Newest:     \(newest)") }

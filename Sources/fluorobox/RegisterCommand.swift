@@ -37,8 +37,7 @@ struct RegisterCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Cancel the pending registration.")
     var cancel = false
 
-    @Flag(name: .long, help: "Print JSON.")
-    var json = false
+    @OptionGroup var output: JSONOutput
 
     func validate() throws {
         if show || cancel { return }
@@ -67,10 +66,7 @@ struct RegisterCommand: AsyncParsableCommand {
         }
         if show {
             let pending = try store.pendingRegistration()
-            if json {
-                try printJSON(RegistrationDocument(pending: pending, recent: try store.registrations()))
-                return
-            }
+            if try output.printed(RegistrationDocument(pending: pending, recent: try store.registrations())) { return }
             if let pending {
                 print("next capture: \(Self.describe(pending))")
             } else {
@@ -82,9 +78,7 @@ struct RegisterCommand: AsyncParsableCommand {
             patientID: id, patientName: name.map(Self.personName), patientBirthDate: birthDate.flatMap(Self.normalisedDate),
             patientSex: sex?.uppercased(), worklistNote: note
         ))
-        if json {
-            try printJSON(record)
-        } else {
+        if try !output.printed(record) {
             print("registered for the next capture: \(Self.describe(record))")
         }
     }

@@ -14,18 +14,13 @@ struct SelfTestCommand: AsyncParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
-    @Flag(name: .long, help: "Print JSON.")
-    var json = false
+    @OptionGroup var output: JSONOutput
 
     func run() async throws {
-        let configuration = try common.loadConfiguration()
-        let logger = common.bootstrapLogging(level: nil)
-        let store = try StudyStore.open(configuration.storeConfiguration, logger: logger, createIfMissing: false)
+        let (configuration, logger, store) = try common.openStoreWithContext()
         let hooks = PanelHooks.appliance(configuration: configuration, store: store, gate: nil, logger: logger)
         let report = await SelfTestReport.run(hooks.selfTestChecks())
-        if json {
-            try printJSON(report)
-        } else {
+        if try !output.printed(report) {
             print(report.text)
         }
         if !report.passed { throw ExitCode(1) }

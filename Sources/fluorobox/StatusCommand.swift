@@ -13,21 +13,15 @@ struct StatusCommand: AsyncParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
-    @Flag(name: .long, help: "Print JSON.")
-    var json = false
+    @OptionGroup var output: JSONOutput
 
     func run() async throws {
-        let configuration = try common.loadConfiguration()
-        let logger = common.bootstrapLogging(level: nil)
-        let store = try StudyStore.open(configuration.storeConfiguration, logger: logger, createIfMissing: false)
+        let (configuration, logger, store) = try common.openStoreWithContext()
         var report = try await StatusReport.gather(store: store, modelPackages: configuration.modelPackages, logger: logger)
         if configuration.panel.servesTLS, let certificate = configuration.panel.tlsCertificatePath {
             report.panelCertificateSHA256 = PanelTLS.certificateFingerprint(path: certificate) ?? "unreadable: \(certificate)"
         }
-        if json {
-            try printJSON(report)
-            return
-        }
+        if try output.printed(report) { return }
         print(StatusText.render(report))
         // Model updates offered by the platform: the latest outcomes (sync/model-updates.json).
         let updates = RunStateFiles(directory: store.directory).modelUpdates().values.sorted { $0.at > $1.at }.prefix(3)
@@ -116,7 +110,7 @@ enum StatusText {
             lines.append((index == 0 ? "Outbox:     " : "            ") + text)
         }
         for sync in report.sync ?? [] {
-            var text = "\(sync.destination) \(sync.phase)"
+            var text = "\(sync.destination) \(sync.phase.rawValue)"
             if let last = sync.lastSuccessAt { text += ", last success \(time.string(from: last))" }
             if sync.consecutiveFailures > 0 { text += ", \(sync.consecutiveFailures) failures in a row" }
             if let error = sync.lastError { text += ", error: \(error)" }

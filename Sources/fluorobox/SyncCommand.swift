@@ -19,9 +19,7 @@ struct SyncCommand: AsyncParsableCommand {
         @OptionGroup var common: CommonOptions
 
         func run() async throws {
-            let configuration = try common.loadConfiguration()
-            let directory = DataDirectory(path: configuration.dataDirectory)
-            let files = RunStateFiles(directory: directory)
+            let files = try common.runStateFiles()
             try files.setFlag(.syncPaused)
             print("sync paused (\(files.path(.syncPaused))); `fluorobox sync resume` to send again")
         }
@@ -32,9 +30,7 @@ struct SyncCommand: AsyncParsableCommand {
         @OptionGroup var common: CommonOptions
 
         func run() async throws {
-            let configuration = try common.loadConfiguration()
-            let directory = DataDirectory(path: configuration.dataDirectory)
-            try RunStateFiles(directory: directory).clearFlag(.syncPaused)
+            try common.runStateFiles().clearFlag(.syncPaused)
             print("sync resumed")
         }
     }
@@ -63,9 +59,7 @@ struct SyncCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let configuration = try common.loadConfiguration()
-            let logger = common.bootstrapLogging(level: nil)
-            let store = try StudyStore.open(configuration.storeConfiguration, logger: logger, createIfMissing: false)
+            let (configuration, _, store) = try common.openStoreWithContext()
             let device = configuration.sync.deviceID
             var document: [String: String] = [
                 "device": device, "description": description,

@@ -18,15 +18,11 @@ struct USBCommand: AsyncParsableCommand {
         @Flag(name: .long, help: "Only USB video class devices.")
         var videoOnly = false
 
-        @Flag(name: .long, help: "Print JSON.")
-        var json = false
+        @OptionGroup var output: JSONOutput
 
         func run() async throws {
             let devices = try USBContext.with { try $0.devices(readStrings: true) }.filter { !videoOnly || $0.isVideoDevice }
-            if json {
-                try printJSON(devices.map(USBDeviceListing.init))
-                return
-            }
+            if try output.printed(devices.map(USBDeviceListing.init)) { return }
             if devices.isEmpty {
                 print(videoOnly ? "No USB video devices." : "No USB devices.")
                 return
@@ -161,8 +157,7 @@ struct USBCommand: AsyncParsableCommand {
         @OptionGroup var common: CommonOptions
 
         func run() async throws {
-            let configuration = try common.loadConfiguration()
-            let files = RunStateFiles(directory: configuration.storeConfiguration.dataDirectory)
+            let files = try common.runStateFiles()
             let path = files.path(.usbLink)
             guard let data = files.contents(of: .usbLink) else {
                 throw ReportedFailure(description: "no link state at \(path): is the agent running with usb.enabled?")

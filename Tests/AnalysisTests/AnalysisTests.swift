@@ -89,7 +89,7 @@ struct AnalysisTests {
         let source = try DemoModel.raster("nodule-source.npy")
         let result = try analyzer.analyze(image: source, sourceBytes: source.littleEndianBytes, file: "nodule")
         let report = result.report
-        #expect(report.status == "analysed" && report.schemaVersion == 1)
+        #expect(report.status == .analysed && report.schemaVersion == 1)
         #expect(report.findings.map(\.id) == ["nodule", "consolidation", "effusion"])
         #expect(report.flagged.map(\.id).contains("nodule"), "\(report.findings)")
         #expect(report.summary.hasPrefix("Flagged for review: Nodule"))
@@ -106,7 +106,7 @@ struct AnalysisTests {
         var blank = source
         blank.samples = [UInt16](repeating: 1000, count: source.samples.count)
         let skipped = try analyzer.analyze(image: blank, sourceBytes: blank.littleEndianBytes)
-        #expect(skipped.report.status == "skipped" && skipped.report.findings.isEmpty && skipped.overlayJPEG == nil)
+        #expect(skipped.report.status == .skipped && skipped.report.findings.isEmpty && skipped.overlayJPEG == nil)
         #expect(skipped.report.quality.problems.map(\.code) == ["blank"])
         #expect(skipped.report.quality.problems.first?.adviceRU.isEmpty == false)
     }

@@ -69,8 +69,8 @@ struct PanelRouteTests {
             SystemSummary(
                 version: "test", startedAt: Date().addingTimeInterval(-90_000),
                 sync: [
-                    .init(destination: "platform", phase: "backoff", lastSuccessAt: success, lastError: workerError, lastErrorAt: Date(), consecutiveFailures: 7),
-                    .init(destination: "dicomweb", phase: "idle"),
+                    .init(destination: "platform", phase: .backoff, lastSuccessAt: success, lastError: workerError, lastErrorAt: Date(), consecutiveFailures: 7),
+                    .init(destination: "dicomweb", phase: .idle),
                 ],
                 clockProblem: clock
             )

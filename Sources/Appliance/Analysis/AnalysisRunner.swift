@@ -85,15 +85,11 @@ public struct AnalysisRunner: Sendable {
         } catch {
             return fail(analysisID, "cannot encode the report: \(error)", retryable: false)
         }
-        let outcome = AnalysisOutcome(
-            status: report.status == "analysed" ? .done : .skipped, modelID: report.model.id, modelVersion: report.model.version,
-            flagged: !report.flagged.isEmpty, qualityVerdict: report.quality.verdict == "acceptable" ? "ok" : "retake",
-            report: json, overlayInstanceID: overlayInstanceID
-        )
+        let outcome = AnalysisOutcome(report: report, text: json, overlayInstanceID: overlayInstanceID)
         do {
             let recorded = try store.completeAnalysis(id: analysisID, outcome: outcome)
             logger.notice("image analysed", metadata: [
-                "sop_instance_uid": "\(sop)", "summary": "\(report.summary)", "quality": "\(outcome.qualityVerdict)",
+                "sop_instance_uid": "\(sop)", "summary": "\(report.summary)", "quality": "\(outcome.qualityVerdict.rawValue)",
                 "model": "\(report.model.id)@\(report.model.version)",
                 "milliseconds": "\(Int((ContinuousClock.now - started).inMilliseconds))",
             ])

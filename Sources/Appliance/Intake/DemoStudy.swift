@@ -31,16 +31,10 @@ public enum DemoStudy {
         writer.set(.patientSex, .CS, "O")
         writer.set(.bodyPartExamined, .CS, "CHEST")
         writer.set(.viewPosition, .CS, "PA")
-        writer.set(.studyInstanceUID, .UI, DICOMUID.random())
-        writer.set(.seriesInstanceUID, .UI, DICOMUID.random())
-        writer.set(.studyID, .SH, "1")
-        writer.set(.seriesNumber, .IS, "1")
-        writer.set(.instanceNumber, .IS, "1")
-        writer.set(.patientOrientation, .CS, "L\\F")
-        writer.set(.samplesPerPixel, uint16: 1)
-        writer.set(.photometricInterpretation, .CS, "MONOCHROME2")
-        writer.set(.rows, uint16: UInt16(image.height))
-        writer.set(.columns, uint16: UInt16(image.width))
+        writer.setSingleImage(
+            studyInstanceUID: DICOMUID.random(), seriesInstanceUID: DICOMUID.random(), patientOrientation: "L\\F",
+            width: image.width, height: image.height
+        )
         writer.set(.pixelSpacing, .DS, "0.35\\0.35")
         writer.set(.bitsAllocated, uint16: 16)
         writer.set(.bitsStored, uint16: 12)

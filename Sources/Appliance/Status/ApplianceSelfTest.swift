@@ -43,31 +43,29 @@ enum ApplianceSelfTest {
         return checks
     }
 
-    /// The platform: the sync client's own probe (GET /v1/health over its TLS settings). Other
-    /// destinations have no client in this build yet.
+    /// The platform (GET /v1/health) and a DICOMweb PACS (QIDO-RS /studies): each sync client's
+    /// own probe over its TLS settings. Other destinations have no client in this build yet.
     static func reachability(of destination: Destination, configuration: ApplianceConfiguration, logger: Logger) async -> SelfTestResult.Outcome {
-        if destination == .dicomweb {
-            do {
-                let settings = try configuration.effectiveSync()
-                guard let url = settings.dicomwebURL else { return .skipped("no PACS address configured (sync.dicomwebURL)") }
-                let pacs = try DICOMwebDestination(baseURL: url, settings: settings, counters: SyncCounters(), logger: logger)
-                let reachable = await pacs.probe()
-                await pacs.shutdown()
-                let shown = ApplianceSystemSummary.withoutUserInfo(url)
-                return reachable ? .pass("\(shown) answers QIDO-RS /studies") : .fail("\(shown) does not answer QIDO-RS /studies within 2 s")
-            } catch {
-                return .fail("\(error)")
-            }
+        guard destination == .dicomweb || destination == .platform else {
+            return .skipped("no sync client for \(destination.rawValue) in this build yet")
         }
-        guard destination == .platform else { return .skipped("no sync client for \(destination.rawValue) in this build yet") }
         do {
             let settings = try configuration.effectiveSync()
-            guard let url = settings.hubURL else { return .skipped("no platform address configured (sync.hubURL)") }
-            let client = try PlatformClient(settings: settings, counters: SyncCounters(), logger: logger)
-            let reachable = await client.probe()
-            await client.shutdown()
+            // Where the destination is and what a reachable one answers; each client is shut down after one probe.
+            let url: String, answers: String, reachable: Bool
+            if destination == .dicomweb {
+                guard let address = settings.dicomwebURL else { return .skipped("no PACS address configured (sync.dicomwebURL)") }
+                let pacs = try DICOMwebDestination(baseURL: address, settings: settings, counters: SyncCounters(), logger: logger)
+                (url, answers, reachable) = (address, "QIDO-RS /studies", await pacs.probe())
+                await pacs.shutdown()
+            } else {
+                guard let address = settings.hubURL else { return .skipped("no platform address configured (sync.hubURL)") }
+                let client = try PlatformClient(settings: settings, counters: SyncCounters(), logger: logger)
+                (url, answers, reachable) = (address, "/v1/health", await client.probe())
+                await client.shutdown()
+            }
             let shown = ApplianceSystemSummary.withoutUserInfo(url)
-            return reachable ? .pass("\(shown) answers /v1/health") : .fail("\(shown) does not answer /v1/health within 2 s")
+            return reachable ? .pass("\(shown) answers \(answers)") : .fail("\(shown) does not answer \(answers) within 2 s")
         } catch {
             return .fail("\(error)")
         }

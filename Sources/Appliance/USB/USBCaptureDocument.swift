@@ -82,16 +82,10 @@ public enum USBCaptureDocument {
             writer.set(.patientSex, .CS, "")
             writer.set(patientComments, .LT, "No patient was registered on the box before this capture: patient name and ID are placeholders and must be corrected before reporting.")
         }
-        writer.set(.studyInstanceUID, .UI, DICOMUID.random())
-        writer.set(.seriesInstanceUID, .UI, DICOMUID.random())
-        writer.set(.studyID, .SH, "1")
-        writer.set(.seriesNumber, .IS, "1")
-        writer.set(.instanceNumber, .IS, "1")
-        writer.set(.patientOrientation, .CS, "")
-        writer.set(.samplesPerPixel, uint16: 1)
-        writer.set(.photometricInterpretation, .CS, "MONOCHROME2")
-        writer.set(.rows, uint16: UInt16(image.height))
-        writer.set(.columns, uint16: UInt16(image.width))
+        writer.setSingleImage(
+            studyInstanceUID: DICOMUID.random(), seriesInstanceUID: DICOMUID.random(), patientOrientation: "",
+            width: image.width, height: image.height
+        )
         if image.bitsStored <= 8 {
             writer.set(.bitsAllocated, uint16: 8)
             writer.set(.bitsStored, uint16: 8)
