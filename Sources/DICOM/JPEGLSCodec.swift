@@ -24,7 +24,7 @@ enum JPEGLSCodec {
         return try result.get()
     }
 
-    private static func check(_ status: charls_jpegls_errc, _ step: String) throws(PixelDataError) {
+    static func check(_ status: charls_jpegls_errc, _ step: String) throws(PixelDataError) {
         guard status == CHARLS_JPEGLS_ERRC_SUCCESS else {
             let message = charls_get_error_message(status).map { String(cString: $0) } ?? "error \(status.rawValue)"
             throw PixelDataError(.damagedCompressedData, detail: "CharLS \(step): \(message)")

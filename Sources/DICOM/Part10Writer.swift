@@ -82,7 +82,7 @@ public struct Part10Writer: Sendable {
 
     /// Pixel Data of undefined length: an empty Basic Offset Table item, one item per frame
     /// (padded to even length), then the sequence delimiter. Pixel Data is the last element.
-    private static func appendEncapsulated(_ output: inout [UInt8], _ frames: [[UInt8]]) {
+    static func appendEncapsulated(_ output: inout [UInt8], _ frames: [[UInt8]]) {
         func item(_ element: UInt16, _ length: Int) -> [UInt8] {
             [0xFE, 0xFF, UInt8(element & 0xFF), UInt8(element >> 8)] + littleEndian(UInt32(length))
         }

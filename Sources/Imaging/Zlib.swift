@@ -1,7 +1,8 @@
 import CZlib
 
-/// zlib's inflate with its return codes turned into ``ZlibError`` in this one place; the DICOM
-/// reader (deflated data sets) and the PNG decoder both inflate through it.
+/// zlib's inflate and deflate with its return codes turned into ``ZlibError`` in this one place;
+/// the DICOM reader (deflated data sets) and the PNG decoder both inflate through it, the
+/// upload re-encoding deflates through it.
 public enum Zlib {
     /// Inflates zlib-wrapped (RFC 1950) or raw (RFC 1951) deflate data, refusing to produce more
     /// than `limit` bytes. `.automatic` tries the zlib header when the bytes look like one, then raw.
@@ -66,6 +67,29 @@ public enum Zlib {
             throw ZlibError(.damaged, message, consumed: Int(stream.total_in))
         }
         output.removeSubrange(produced...)
+        return output
+    }
+
+    /// Raw deflate (RFC 1951, no zlib header: what Deflated Explicit VR Little Endian carries) at
+    /// `level` (1 fastest … 9 smallest). The same input and level give the same bytes with the
+    /// same zlib. Nil only when zlib cannot start (out of memory).
+    public static func deflateRaw(_ input: [UInt8], level: Int32 = 6) -> [UInt8]? {
+        var stream = z_stream()
+        guard fb_deflate_init(&stream, level, -15) == Z_OK else { return nil }
+        defer { deflateEnd(&stream) }
+        // deflateBound is enough for one Z_FINISH call to finish the stream.
+        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(input.count))))
+        let status = input.withUnsafeBufferPointer { source in
+            output.withUnsafeMutableBufferPointer { target in
+                stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress)
+                stream.avail_in = UInt32(source.count)
+                stream.next_out = target.baseAddress
+                stream.avail_out = UInt32(target.count)
+                return CZlib.deflate(&stream, Z_FINISH)
+            }
+        }
+        guard status == Z_STREAM_END else { return nil }
+        output.removeSubrange(Int(stream.total_out)...)
         return output
     }
 

@@ -11,6 +11,9 @@ public final class SyncCounters: Sendable {
         /// Bytes of instances delivered (their sizes).
         public var payloadBytesDelivered: Int64 = 0
         public var requests = 0
+        /// Instances delivered re-encoded losslessly, and the bytes that saved.
+        public var recodedUploads = 0
+        public var uploadBytesSaved: Int64 = 0
         public var resumedUploads = 0
         /// Model package downloads continued from a partial file.
         public var resumedDownloads = 0

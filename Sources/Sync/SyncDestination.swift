@@ -36,12 +36,21 @@ public struct PlatformDestination: SyncDestination {
     /// When set (`sync.pseudonymise`), DICOM instances go out as a pseudonymised copy made in
     /// `copiesDirectory`; the original blob stays as it is.
     public let pseudonymiser: Pseudonymiser?
+    /// When set (`sync.losslessUploads`), a DICOM instance goes out re-encoded losslessly
+    /// (JPEG-LS or deflate) when that is smaller; the key stays the original's.
+    public let recodesLosslessly: Bool
     let copiesDirectory: String?
+    let counters: SyncCounters?
 
-    public init(client: PlatformClient, pseudonymiser: Pseudonymiser? = nil, copiesDirectory: String? = nil) {
+    public init(
+        client: PlatformClient, pseudonymiser: Pseudonymiser? = nil, recodesLosslessly: Bool = false,
+        copiesDirectory: String? = nil, counters: SyncCounters? = nil
+    ) {
         self.client = client
         self.pseudonymiser = pseudonymiser
+        self.recodesLosslessly = recodesLosslessly
         self.copiesDirectory = copiesDirectory
+        self.counters = counters
     }
 
     /// Instances, and every document kind with a collection on the platform.
@@ -55,23 +64,28 @@ public struct PlatformDestination: SyncDestination {
         case .blob(let blob):
             // A first attempt starts at 0; any later one asks the hub what it holds.
             let resume = claim.item.attempts > 1
-            guard let pseudonymiser, let copiesDirectory else {
-                return try await client.uploadInstance(key: key, blob: blob, resume: resume)
-            }
-            guard blob.format == .dicom else {
+            if pseudonymiser != nil, blob.format != .dicom {
                 // A JPEG or PNG has no attributes the profile can act on, yet may carry a name
                 // in its metadata (EXIF, text chunks) and commonly in its pixels: never sent.
                 return .refused(reason: "a \(blob.format.rawValue) image cannot be pseudonymised, so it is not uploaded (only DICOM instances go to the platform when sync.pseudonymise is on)")
             }
-            let copy: OutboxBlob
-            do {
-                copy = try await PseudonymisedCopy.make(of: blob, with: pseudonymiser, in: copiesDirectory)
-            } catch let error where error.code == .localData {
-                // Never sent as it is: the platform must not receive identities.
-                return .refused(reason: "not pseudonymised, so not uploaded: \(error.detail)")
+            var copy: UploadCopy.Made?
+            if let copiesDirectory {
+                do {
+                    copy = try await UploadCopy.make(of: blob, pseudonymiser: pseudonymiser, recodesLosslessly: recodesLosslessly, in: copiesDirectory)
+                } catch let error where error.code == .localData && pseudonymiser != nil {
+                    // Never sent as it is: the platform must not receive identities.
+                    return .refused(reason: "not pseudonymised, so not uploaded: \(error.detail)")
+                }
             }
-            let outcome = try await client.uploadInstance(key: key, blob: copy, resume: resume)
-            PseudonymisedCopy.remove(copy)
+            guard let copy else {
+                return try await client.uploadInstance(key: key, blob: blob, resume: resume)
+            }
+            let outcome = try await client.uploadInstance(key: key, blob: copy.blob, resume: resume)
+            if case .delivered = outcome, copy.bytesSaved > 0 {
+                counters?.update { $0.recodedUploads += 1; $0.uploadBytesSaved += copy.bytesSaved }
+            }
+            UploadCopy.remove(copy.blob)
             return outcome
         case .document(let body):
             guard let collection = Self.documentCollections[claim.item.kind] else {

@@ -24,7 +24,8 @@ extension SyncService {
             pseudonymiser = Pseudonymiser(key: try PseudonymKey.loadOrCreate(in: store.directory))
         }
         let destination = PlatformDestination(
-            client: client, pseudonymiser: pseudonymiser, copiesDirectory: PseudonymisedCopy.folder(in: store.directory)
+            client: client, pseudonymiser: pseudonymiser, recodesLosslessly: settings.losslessUploads,
+            copiesDirectory: UploadCopy.folder(in: store.directory), counters: counters
         )
         return SyncService(
             store: store, destination: destination, settings: settings,

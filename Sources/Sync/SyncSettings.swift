@@ -29,6 +29,9 @@ public struct SyncSettings: Sendable, Hashable {
     /// Upload DICOM instances to the platform as pseudonymised copies (PS3.15 basic profile,
     /// keyed pseudonym); the PACS (STOW-RS) still receives the originals.
     public var pseudonymise = false
+    /// Upload a DICOM instance re-encoded losslessly (JPEG-LS pixels or a deflated data set)
+    /// when that is smaller; the platform decodes the same pixels. The PACS gets the original.
+    public var losslessUploads = true
     /// How often the platform's model catalog is polled for updates (seconds); 0: never.
     public var modelUpdateIntervalSeconds: Double = 3600
 

@@ -87,6 +87,12 @@ extension ConfigurationKey {
             configuration.syncTLSTrustedCA = try value.optionalText()
         },
         ConfigurationKey(
+            name: "sync.losslessUploads", kind: .boolean, defaultValue: "true",
+            summary: "Upload a DICOM instance to the platform re-encoded losslessly when that is smaller: JPEG-LS pixels (uncompressed or losslessly compressed grayscale) or the data set deflated. Read back before it is sent (same attributes, same decoded pixels); the key stays the original's. The PACS gets originals."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.sync.losslessUploads = try value.boolean()
+        },
+        ConfigurationKey(
             name: "sync.pseudonymise", kind: .boolean, defaultValue: "false",
             summary: "Upload DICOM instances to the platform as pseudonymised copies: PS3.15 basic profile (Retain UIDs), Patient Name and ID replaced by HMAC-SHA256 of the Patient ID under a device key kept in keys/pseudonym.key. The original stays on the box; the PACS gets originals."
         ) { configuration, value throws(ConfigurationError) in

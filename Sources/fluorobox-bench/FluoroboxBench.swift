@@ -13,7 +13,7 @@ struct FluoroboxBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fluorobox-bench",
         abstract: "Fluorobox benchmarks, each printed next to a peer measured in the same run.",
-        subcommands: [IntakeBenchmark.self]
+        subcommands: [IntakeBenchmark.self, UploadEncodingBenchmark.self]
     )
 }
 
