@@ -266,7 +266,7 @@ let package = Package(
         .testTarget(
             name: "PlatformHubTests",
             dependencies: [
-                "PlatformHub", "POSIXSupport", "FluoroboxTestSupport", "fluorobox-hub",
+                "PlatformHub", "POSIXSupport", "FluoroboxTestSupport", "fluorobox-hub", "DICOM",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
