@@ -7,6 +7,7 @@ import HummingbirdTLS
 import Logging
 import NIOCore
 import POSIXSupport
+import ServiceLifecycle
 
 /// The reference platform receiver: the device API of docs/platform-api.yaml on Hummingbird.
 public struct HubServer: Sendable {
@@ -28,6 +29,8 @@ public struct HubServer: Sendable {
         /// request body: a stalled chunk must not hold its upload (the PostgreSQL row lock, or
         /// this process's key lock) until TCP gives up hours later. nil: never.
         public var idleTimeout: Duration? = .seconds(60)
+        /// Run beside the server after the store's own services (the archive workers).
+        public var services: [any Service] = []
         /// Called with the bound port once the server listens.
         public var onListening: @Sendable (Int) async -> Void = { _ in }
 
@@ -243,7 +246,7 @@ public struct HubServer: Sendable {
             router: router,
             server: server,
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "fluorobox-hub"),
-            services: store.services,
+            services: store.services + settings.services,
             onServerRunning: { channel in
                 await settings.onListening(channel.localAddress?.port ?? settings.port)
             },

@@ -74,12 +74,43 @@ extension PostgresHubStore {
             )
             """,
         ]),
+        // Version 2 belongs to device enrolment (another branch); versions land in any order
+        // (the runner applies whatever is missing), so 3 may land before 2.
+        Migration(version: 3, name: "archive-queue", statements: [
+            // One row per completed instance to hand to the image archive, keyed by its item
+            // (exactly once). `next_attempt_at` is when a waiting row is due, and for a row
+            // being sent the end of its claim's lease: past it, another worker may take it.
+            """
+            CREATE TABLE archive_job (
+                item_id bigint PRIMARY KEY REFERENCES item (id),
+                state text NOT NULL DEFAULT 'waiting'
+                    CONSTRAINT archive_job_state CHECK (state IN ('waiting', 'sending', 'archived', 'failed')),
+                attempts integer NOT NULL DEFAULT 0,
+                next_attempt_at timestamptz NOT NULL DEFAULT now(),
+                claim text,
+                claimed_by text,
+                last_error text,
+                target text,
+                archive_reference text,
+                enqueued_at timestamptz NOT NULL DEFAULT now(),
+                updated_at timestamptz NOT NULL DEFAULT now(),
+                archived_at timestamptz,
+                staged_released_at timestamptz
+            )
+            """,
+            "CREATE INDEX archive_job_due ON archive_job (next_attempt_at) WHERE state IN ('waiting', 'sending')",
+            "CREATE INDEX archive_job_unreleased ON archive_job (item_id) WHERE state = 'archived' AND staged_released_at IS NULL",
+            // Releasing staged bytes asks which other items share the file.
+            "CREATE INDEX item_sha256 ON item (sha256) WHERE kind = 'instance'",
+            // Instances completed before this migration wait too.
+            "INSERT INTO archive_job (item_id, enqueued_at) SELECT id, received_at FROM item WHERE kind = 'instance'",
+        ]),
     ]
 
     /// Applies what is missing, in one transaction under an advisory lock, so replicas that
     /// start together migrate once.
-    func migrate() async throws(HubError) {
-        let migrations = Self.migrations
+    /// `migrations` is the landed list but for tests of the runner itself.
+    func migrate(_ migrations: [Migration] = PostgresHubStore.migrations) async throws(HubError) {
         let logger = logger
         try await transaction("migrating the hub's database") { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: logger)

@@ -105,6 +105,9 @@ extension PostgresHubStore {
         let relative = "items/" + sha256
         let target = settings.staging + "/" + relative
         let items = itemsFolder
+        // An archive worker deletes items/<sha256> once every item of those bytes is archived;
+        // holding the file's lock until this commit keeps it from deleting the file just filed.
+        try await lockStagedFile(connection, sha256: sha256)
         do {
             try await BlockingIO.run {
                 try Posix.rename(part, target)
@@ -125,6 +128,11 @@ extension PostgresHubStore {
             VALUES (\(device), \(key), 'instance', \(sha256), \(length), \(path), \(resent))
             ON CONFLICT (device, key) DO NOTHING
             """, logger: logger)
+        // Queued for the archive in the same commit that records the instance.
+        try await connection.query("""
+            INSERT INTO archive_job (item_id) SELECT id FROM item WHERE device = \(device) AND key = \(key)
+            ON CONFLICT (item_id) DO NOTHING
+            """, logger: logger)
         try await connection.query("""
             UPDATE upload SET state = 'complete', staged_bytes = length, updated_at = now() WHERE device = \(device) AND key = \(key)
             """, logger: logger)
@@ -139,6 +147,7 @@ extension PostgresHubStore {
     ) async throws -> ChunkDecision {
         let relative = "items/" + sha256
         let filed = settings.staging + "/" + relative
+        try await lockStagedFile(connection, sha256: sha256)
         if StagedPart.size(filed) == length, (try? await BlockingIO.run { try SHA256Hex.string(ofFileAt: filed) }) == sha256 {
             try await record(connection, device: device, key: key, length: length, sha256: sha256, path: relative, resent: 0)
             logger.notice("upload recovered from its filed bytes", metadata: ["device": "\(device)", "key": "\(key)"])

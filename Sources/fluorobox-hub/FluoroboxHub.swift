@@ -10,7 +10,7 @@ struct FluoroboxHub: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fluorobox-hub",
         abstract: "Reference platform receiver for Fluorobox devices (docs/platform-api.yaml).",
-        subcommands: [Serve.self, List.self],
+        subcommands: [Serve.self, List.self, ArchiveCommand.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -34,6 +34,7 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Serve plain HTTP without TLS and trust the Fluorobox-Device header as the device's identity (tests and local demos only; never on a network).") var developmentPlainHttp = false
     @Option(help: "The largest instance upload accepted, in bytes (Upload-Length); larger is answered 413.") var maxUploadSize: Int64 = 2 << 30
     @Option(help: "Seconds a connection may send nothing, also mid-body, before it is closed (a stalled chunk frees its upload); 0: never.") var idleTimeout: Double = 60
+    @OptionGroup(title: "Archive (with --database)") var archive: ArchiveOptions
 
     func run() async throws {
         LoggingSystem.bootstrap { label in
@@ -45,6 +46,7 @@ struct Serve: AsyncParsableCommand {
         let store = try StoreOptions(dataDir: dataDir, database: database, staging: staging, connections: databaseConnections)
             .open(logger: logger)
         var settings = HubServer.Settings()
+        if let worker = try archive.worker(store: store, logger: logger) { settings.services.append(worker) }
         settings.host = host
         settings.port = port
         settings.catalogDirectory = catalogDir

@@ -8,7 +8,10 @@ import Synchronization
 final class HubReplica: Sendable {
     let port: Int
     let arguments: [String]
+    let environment: [String: String]
     private let process = Mutex<Process?>(nil)
+    /// FLUOROBOX_CRASH_AT of the first start only; a restart runs without it.
+    private let crashAt: Mutex<String?>
 
     static var binary: String {
         if let other = ProcessInfo.processInfo.environment["FLUOROBOX_HUB_BINARY"] { return other }
@@ -19,8 +22,13 @@ final class HubReplica: Sendable {
     }
 
     /// Starts a replica on `database` sharing `staging`, and waits until it listens.
-    init(database: String, staging: String, port: Int = LoopbackPort.free(), extra: [String] = []) async throws {
+    init(
+        database: String, staging: String, port: Int = LoopbackPort.free(), extra: [String] = [],
+        environment: [String: String] = [:], crashAt: String? = nil
+    ) async throws {
         self.port = port
+        self.environment = environment
+        self.crashAt = Mutex(crashAt)
         arguments = [
             "serve", "--database", database, "--staging", staging, "--port", String(port),
             "--development-plain-http", "--log-level", "error",
@@ -33,7 +41,11 @@ final class HubReplica: Sendable {
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
-        environment["FLUOROBOX_CRASH_AT"] = nil
+        for (name, value) in self.environment { environment[name] = value }
+        environment["FLUOROBOX_CRASH_AT"] = crashAt.withLock { armed in
+            defer { armed = nil }
+            return armed
+        }
         process.environment = environment
         process.standardOutput = FileHandle.nullDevice
         try process.run()
@@ -48,6 +60,16 @@ final class HubReplica: Sendable {
         guard let process = process.withLock({ $0 }) else { return }
         Glibc.kill(process.processIdentifier, SIGKILL)
         try? await BlockingIO.run { process.waitUntilExit() }
+    }
+
+    /// Waits until the process ended by itself (a crash point), at most `timeout`.
+    func waitForExit(timeout: Duration = .seconds(120)) async throws {
+        guard let process = process.withLock({ $0 }) else { return }
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            guard ContinuousClock.now < deadline else { throw TestServerError("the replica on \(port) still runs after \(timeout)") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
     }
 
     func stop() async {
