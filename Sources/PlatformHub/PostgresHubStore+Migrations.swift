@@ -74,6 +74,7 @@ extension PostgresHubStore {
             )
             """,
         ]),
+        deviceEnrolmentMigration,
     ]
 
     /// Applies what is missing, in one transaction under an advisory lock, so replicas that
