@@ -60,7 +60,9 @@ public enum EnrolmentKit {
     ) async throws -> Answer {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("curl-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: output) }
-        var arguments = ["-sS", "--max-time", "60", "-o", output, "-w", "%{http_code}", "-X", method, "--cacert", ca, "-H", "Expect:"]
+        var arguments = ["-sS", "--max-time", "60", "-o", output, "-w", "%{http_code}", "--cacert", ca, "-H", "Expect:"]
+        // HEAD: the answer's headers are what the body file then holds.
+        arguments += method == "HEAD" ? ["-I"] : ["-X", method]
         if let certificate, let key { arguments += ["--cert", certificate, "--key", key] }
         if let json { arguments += ["-H", "Content-Type: application/json", "--data-binary", json] }
         for header in headers { arguments += ["-H", header] }
