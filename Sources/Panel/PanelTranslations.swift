@@ -159,6 +159,7 @@ enum PanelTranslations {
         "paused": "приостановлено",
         "stopped": "остановлено",
         "starting": "запуск",
+        "enrolling": "получение сертификата",
         "The clock is wrong:": "Часы устройства неверны:",
         "instance": "снимки",
         "result": "результаты",

@@ -2,6 +2,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import NIOSSL
+import X509
 
 /// The request context of the hub: Hummingbird's, plus the connection, whose TLS handler holds
 /// the client certificate the device proved it owns.
@@ -26,12 +27,26 @@ public struct HubRequestContext: RequestContext {
 /// `--development-plain-http` (tests behind the fault proxy, local demos): then the
 /// `Fluorobox-Device` header (or the device in the path) is trusted as the identity, which is
 /// exactly why that mode must never face a network.
+///
+/// Either way the store is asked on every request whether the device is revoked, or presents a
+/// certificate that a later enrolment replaced: one primary-key read, so a revocation holds on
+/// every replica from its commit on, with no cache to lag.
 enum DeviceIdentity {
     /// The identity of the device making `request`, or a 400/403 `HubError`.
     /// `pathDevice`: the device a path names (`/v1/devices/{device}/hello`).
     static func of(
-        _ request: Request, context: HubRequestContext, tls: Bool, pathDevice: String? = nil
+        _ request: Request, context: HubRequestContext, tls: Bool, store: any HubStoring, pathDevice: String? = nil
     ) async throws(HubError) -> String {
+        let (device, serial) = try await presented(request, context: context, tls: tls, pathDevice: pathDevice)
+        try await store.checkCredential(device: device, serial: serial)
+        return device
+    }
+
+    /// The device the request comes from and, under TLS, its certificate's serial (lower-case
+    /// hex), before the store's word on revocation.
+    static func presented(
+        _ request: Request, context: HubRequestContext, tls: Bool, pathDevice: String?
+    ) async throws(HubError) -> (device: String, serial: String?) {
         let claimed = request.headers[.fluoroboxDevice]
         if let claimed, !HubServer.isValidDeviceID(claimed) {
             throw HubError(.badRequest, "the Fluorobox-Device header \"\(claimed.prefix(140))\" is not a device id")
@@ -44,7 +59,7 @@ enum DeviceIdentity {
             guard let device = pathDevice ?? claimed else {
                 throw HubError(.badRequest, "the Fluorobox-Device header is missing (plain HTTP development mode identifies devices by it)")
             }
-            return device
+            return (device, nil)
         }
         let certificate: NIOSSLCertificate?
         do {
@@ -65,7 +80,10 @@ enum DeviceIdentity {
         for named in [pathDevice, claimed].compactMap({ $0 }) where named != device {
             throw HubError(.forbidden, "the client certificate identifies device \(device); the request acts for \(named)")
         }
-        return device
+        guard let parsed = try? Certificate(derEncoded: der) else {
+            throw HubError(.forbidden, "the client certificate cannot be read")
+        }
+        return (device, DeviceCA.hex(parsed.serialNumber))
     }
 }
 

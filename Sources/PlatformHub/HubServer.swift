@@ -31,6 +31,12 @@ public struct HubServer: Sendable {
         public var idleTimeout: Duration? = .seconds(60)
         /// Run beside the server after the store's own services (the archive workers).
         public var services: [any Service] = []
+        /// The region's device CA: with it the hub enrols devices (`POST /v1/enrolment`), and
+        /// under TLS a client certificate becomes optional in the handshake (a box without one
+        /// can enrol; every device route still requires one).
+        public var deviceCA: DeviceCA?
+        /// How long an issued device certificate is valid (never past the CA's own end).
+        public var deviceCertificateValidity: Duration = .seconds(365 * 86_400)
         /// Called with the bound port once the server listens.
         public var onListening: @Sendable (Int) async -> Void = { _ in }
 
@@ -57,6 +63,9 @@ public struct HubServer: Sendable {
         (1...128).contains(id.utf8.count) && id.utf8.allSatisfy(isKeyByte)
     }
 
+    /// For the operator's commands.
+    public static func isValidDeviceIDForCommandLine(_ id: String) -> Bool { isValidDeviceID(id) }
+
     private static func isKeyByte(_ byte: UInt8) -> Bool {
         (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
             || byte == 0x2E || byte == 0x3A || byte == 0x5F || byte == 0x2D
@@ -82,6 +91,9 @@ public struct HubServer: Sendable {
         }
 
         router.get("/v1/health") { _, _ in Response(status: .noContent) }
+        Self.addEnrolmentRoute(
+            to: router, store: store, ca: settings.deviceCA, validity: settings.deviceCertificateValidity, logger: logger
+        )
 
         for verb in ["hello", "heartbeat"] {
             router.post("/v1/devices/:device/\(verb)") { request, context -> Response in
@@ -89,7 +101,7 @@ public struct HubServer: Sendable {
                 guard Self.isValidDeviceID(named) else { return Self.problem(HubError(.badRequest, "bad device id")) }
                 let device: String
                 do {
-                    device = try await DeviceIdentity.of(request, context: context, tls: tls, pathDevice: named)
+                    device = try await DeviceIdentity.of(request, context: context, tls: tls, store: store, pathDevice: named)
                 } catch {
                     return Self.problem(error)
                 }
@@ -115,7 +127,7 @@ public struct HubServer: Sendable {
             guard Self.isValidKey(key) else { return Self.problem(HubError(.badRequest, "bad key")) }
             let device: String
             do {
-                device = try await DeviceIdentity.of(request, context: context, tls: tls)
+                device = try await DeviceIdentity.of(request, context: context, tls: tls, store: store)
                 try UploadHeaders.refuseContentRange(request.headers)
             } catch {
                 return Self.problem(error)
@@ -141,7 +153,7 @@ public struct HubServer: Sendable {
             let key = try context.parameters.require("key")
             guard Self.isValidKey(key) else { return Self.problem(HubError(.badRequest, "bad key")) }
             do {
-                let device = try await DeviceIdentity.of(request, context: context, tls: tls)
+                let device = try await DeviceIdentity.of(request, context: context, tls: tls, store: store)
                 return Self.offsetResponse(try await store.uploadState(device: device, key: key), status: .ok)
             } catch {
                 return Self.problem(error)
@@ -154,7 +166,7 @@ public struct HubServer: Sendable {
             let device: String
             let upload: UploadHeaders
             do {
-                device = try await DeviceIdentity.of(request, context: context, tls: tls)
+                device = try await DeviceIdentity.of(request, context: context, tls: tls, store: store)
                 upload = try UploadHeaders(request.headers, maxUploadBytes: maxUploadBytes)
             } catch {
                 return Self.problem(error)
@@ -189,7 +201,7 @@ public struct HubServer: Sendable {
 
         router.get("/v1/items") { request, context -> Response in
             do {
-                let device = try await DeviceIdentity.of(request, context: context, tls: tls)
+                let device = try await DeviceIdentity.of(request, context: context, tls: tls, store: store)
                 let data = try JSONEncoder.compact().encode(try await store.list(device: device))
                 return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
             } catch let error as HubError {
@@ -199,7 +211,11 @@ public struct HubServer: Sendable {
             }
         }
 
-        router.get("/v1/models") { _, _ -> Response in
+        router.get("/v1/models") { request, context -> Response in
+            // Under TLS the handshake may let a box without a certificate in (to enrol).
+            if tls {
+                do { _ = try await DeviceIdentity.of(request, context: context, tls: tls, store: store) } catch { return Self.problem(error) }
+            }
             guard let catalog else { return Self.json(["models": [Any]()], status: .ok) }
             var models: [[String: Any]] = []
             for name in ((try? Posix.directoryEntries(catalog)) ?? []).sorted() where !name.hasPrefix(".") {
@@ -213,6 +229,9 @@ public struct HubServer: Sendable {
 
         router.get("/v1/models/:file") { request, context -> Response in
             let name = try context.parameters.require("file")
+            if tls {
+                do { _ = try await DeviceIdentity.of(request, context: context, tls: tls, store: store) } catch { return Self.problem(error) }
+            }
             guard let catalog, Self.isValidKey(name), !name.hasPrefix(".") else { return Self.problem(HubError(.notFound, "no such package")) }
             guard let data = FileManager.default.contents(atPath: catalog + "/" + name) else {
                 return Self.problem(HubError(.notFound, "no such package"))
@@ -240,7 +259,10 @@ public struct HubServer: Sendable {
         let http1 = HTTP1Channel.Configuration(idleTimeout: settings.idleTimeout.map { .nanoseconds(Int64($0 / .nanoseconds(1))) })
         var server = HTTPServerBuilder.http1(configuration: http1)
         if let tls = settings.tls {
-            server = try .tls(.http1(configuration: http1), tlsConfiguration: try tls.serverConfiguration())
+            server = try .tls(
+                .http1(configuration: http1),
+                tlsConfiguration: try tls.serverConfiguration(clientCertificateOptional: settings.deviceCA != nil)
+            )
         }
         var application = Application(
             router: router,

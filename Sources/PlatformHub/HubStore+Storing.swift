@@ -26,6 +26,26 @@ extension HubStore: HubStoring {
         try await blocking { try self.blockingList(device: device) }
     }
 
+    public func createEnrolmentToken(_ token: EnrolmentToken) async throws(HubError) {
+        try await blocking { try self.blockingCreateEnrolmentToken(token) }
+    }
+
+    public func enrol(tokenSHA256: String, certificate: IssuedDeviceCertificate) async throws(HubError) {
+        try await blocking { try self.blockingEnrol(tokenSHA256: tokenSHA256, certificate: certificate) }
+    }
+
+    public func revoke(device: String, reason: String?) async throws(HubError) -> Bool {
+        try await blocking { try self.blockingRevoke(device: device, reason: reason) }
+    }
+
+    public func checkCredential(device: String, serial: String?) async throws(HubError) {
+        try await blocking { try self.blockingCheckCredential(device: device, serial: serial) }
+    }
+
+    public func devices() async throws(HubError) -> [HubDeviceListing] {
+        try await blocking { try self.blockingDevices() }
+    }
+
     /// One process owns the file: the server's per-key lock serialises chunks of one upload.
     public func receiveChunk(device: String, key: String, upload headers: UploadHeaders, body: RequestBody) async throws -> HubChunkOutcome {
         let length = headers.length

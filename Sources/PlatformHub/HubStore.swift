@@ -103,6 +103,7 @@ public final class HubStore: Sendable {
                 try db.rename(table: table + "ByDevice", to: table)
             }
         }
+        registerEnrolmentMigration(&migrator)
         return migrator
     }
 

@@ -28,6 +28,26 @@ public protocol HubStoring: Sendable {
 
     /// Every item (the operator's `fluorobox-hub list`), or one device's (`GET /v1/items`).
     func list(device: String?) async throws(HubError) -> [HubListing]
+
+    // MARK: Enrolment and revocation
+
+    /// Keeps a new one-time token (its digest only).
+    func createEnrolmentToken(_ token: EnrolmentToken) async throws(HubError)
+
+    /// Consumes the token whose digest is `tokenSHA256` and records `certificate` as its
+    /// device's current one, in one transaction: of concurrent uses (on any replica) exactly one
+    /// commits. A used, expired, unknown or other device's token is 403 with the reason.
+    func enrol(tokenSHA256: String, certificate: IssuedDeviceCertificate) async throws(HubError)
+
+    /// Marks `device` revoked; every replica refuses its next request. false: already revoked.
+    func revoke(device: String, reason: String?) async throws(HubError) -> Bool
+
+    /// 403 when `device` is revoked or `serial` (its certificate's, nil without TLS) is not its
+    /// current certificate; read per request so a revocation holds at once everywhere.
+    func checkCredential(device: String, serial: String?) async throws(HubError)
+
+    /// Every device seen, enrolled or revoked (`fluorobox-hub device list`).
+    func devices() async throws(HubError) -> [HubDeviceListing]
 }
 
 /// Where an upload stands: complete (held, with the size and SHA-256 the hub holds), in

@@ -13,7 +13,9 @@ public struct HubTLSSettings: Sendable, Hashable {
         self.clientCAPath = clientCAPath
     }
 
-    func serverConfiguration() throws(HubError) -> TLSConfiguration {
+    /// `clientCertificateOptional`: a client without a certificate completes the handshake (to
+    /// enrol); one that presents a certificate must still chain to the client CA.
+    func serverConfiguration(clientCertificateOptional: Bool = false) throws(HubError) -> TLSConfiguration {
         do {
             var configuration = TLSConfiguration.makeServerConfiguration(
                 certificateChain: try NIOSSLCertificate.fromPEMFile(certificatePath).map { .certificate($0) },
@@ -21,7 +23,7 @@ public struct HubTLSSettings: Sendable, Hashable {
             )
             configuration.minimumTLSVersion = .tlsv12
             // Verify the client's chain (a server has no host name to check) and require one.
-            configuration.certificateVerification = .noHostnameVerification
+            configuration.certificateVerification = clientCertificateOptional ? .optionalVerification : .noHostnameVerification
             configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(clientCAPath))
             return configuration
         } catch {

@@ -74,8 +74,9 @@ extension PostgresHubStore {
             )
             """,
         ]),
-        // Version 2 belongs to device enrolment (another branch); versions land in any order
-        // (the runner applies whatever is missing), so 3 may land before 2.
+        deviceEnrolmentMigration,
+        // Versions land in any order (the runner applies whatever is missing): 3 landed on
+        // some test databases before 2.
         Migration(version: 3, name: "archive-queue", statements: [
             // One row per completed instance to hand to the image archive, keyed by its item
             // (exactly once). `next_attempt_at` is when a waiting row is due, and for a row

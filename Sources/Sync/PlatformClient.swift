@@ -6,6 +6,7 @@ import NIOCore
 import NIOHTTP1
 import POSIXSupport
 import StudyStore
+import Synchronization
 
 /// What became of one delivery attempt that reached the receiver.
 public enum DeliveryOutcome: Sendable, Equatable {
@@ -17,7 +18,10 @@ public enum DeliveryOutcome: Sendable, Equatable {
 
 /// The device side of docs/platform-api.yaml, on AsyncHTTPClient.
 public final class PlatformClient: Sendable {
-    let http: HTTPClient
+    /// The HTTP client of the moment: without a client certificate until enrolment wrote one,
+    /// then with it (also when another client in this process enrolled).
+    let connection: Mutex<Connection>
+    var http: HTTPClient { current() }
     let baseURL: String
     let settings: SyncSettings
     let counters: SyncCounters
@@ -44,12 +48,21 @@ public final class PlatformClient: Sendable {
             )
         )
         configuration.httpVersion = .http1Only
+        var awaiting: SyncTLSSettings?
         if let tls = settings.tls {
-            configuration.tlsConfiguration = try SyncTLS.clientConfiguration(tls)
+            if settings.enrolmentToken != nil, tls.certificateRequestPath != nil, !FileManager.default.fileExists(atPath: tls.certificatePath) {
+                configuration.tlsConfiguration = try SyncTLS.enrolmentConfiguration(tls)
+                awaiting = tls
+            } else {
+                configuration.tlsConfiguration = try SyncTLS.clientConfiguration(tls)
+            }
         } else if scheme == "https" {
             throw SyncError(.configuration, "\(hubURL) is https but sync.tls.* is not configured")
         }
-        self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        self.connection = Mutex(Connection(
+            http: HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration),
+            configuration: configuration, awaitingCertificate: awaiting
+        ))
         self.baseURL = hubURL.hasSuffix("/") ? String(hubURL.dropLast()) : hubURL
         self.settings = settings
         self.counters = counters
@@ -58,7 +71,8 @@ public final class PlatformClient: Sendable {
     }
 
     public func shutdown() async {
-        try? await http.shutdown()
+        let clients = connection.withLock { [$0.http] + $0.retired }
+        for client in clients { try? await client.shutdown() }
     }
 
     /// The cheap reachability probe: GET /v1/health answered at all within two seconds.

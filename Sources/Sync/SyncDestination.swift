@@ -13,10 +13,13 @@ public protocol SyncDestination: Sendable {
     func shutdown() async
     /// The receiver's clock, when it tells it (for the clock check).
     func receiverTime() async -> Date?
+    /// What must happen before anything can be delivered (the platform: enrolment).
+    func prepare() async throws(SyncError)
 }
 
 extension SyncDestination {
     public func receiverTime() async -> Date? { nil }
+    public func prepare() async throws(SyncError) {}
 }
 
 /// The platform's device API (docs/platform-api.yaml).
@@ -55,6 +58,11 @@ public struct PlatformDestination: SyncDestination {
 
     /// Instances, and every document kind with a collection on the platform.
     public var kinds: Set<OutboxKind> { Set(Self.documentCollections.keys).union([.instance]) }
+
+    /// Enrols first when the box has no certificate yet.
+    public func prepare() async throws(SyncError) {
+        try await client.enrolIfNeeded()
+    }
 
     public func deliver(_ claim: OutboxClaim) async throws(SyncError) -> DeliveryOutcome {
         let key = claim.item.idempotencyKey

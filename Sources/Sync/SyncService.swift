@@ -39,6 +39,7 @@ public final class SyncService: Service, Sendable {
         await onReady()
         logger.info("sync starting", metadata: ["destination": "\(destination.destination)", "kinds": "\(destination.kinds.map(\.rawValue).sorted())"])
         await cancelWhenGracefulShutdown {
+            guard await self.prepareDestination() else { return }
             await self.checkClock()
             await self.drain()
         }
@@ -132,6 +133,34 @@ public final class SyncService: Service, Sendable {
                 if !(await sleep(seconds: 5)) { return }
             }
         }
+    }
+
+    /// Runs the destination's first step (enrolment) until it works, with backoff and the
+    /// reason logged each time; false when the service stopped first. Never throws: a box that
+    /// cannot enrol yet keeps its outbox and keeps trying.
+    func prepareDestination() async -> Bool {
+        var failures = 0
+        while !Task.isCancelled {
+            do {
+                try await destination.prepare()
+                if failures > 0 { status.update { $0.lastError = nil; $0.consecutiveFailures = 0 } }
+                return true
+            } catch {
+                failures += 1
+                let wait = settings.backoff.delay(afterFailures: failures)
+                status.update {
+                    $0.phase = .enrolling
+                    $0.lastError = error.description
+                    $0.lastErrorAt = Date()
+                    $0.consecutiveFailures = failures
+                }
+                logger.warning("cannot enrol with the platform yet; retrying", metadata: [
+                    "destination": "\(destination.destination)", "error": "\(error)", "backoff_s": "\(String(format: "%.1f", wait))",
+                ])
+                if !(await sleep(seconds: wait)) { return false }
+            }
+        }
+        return false
     }
 
     /// Logs and records an implausible clock (checked at start, against the receiver when it

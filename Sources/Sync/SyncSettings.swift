@@ -26,6 +26,9 @@ public struct SyncSettings: Sendable, Hashable {
     /// Listen to the kernel's address and route changes (netlink) to retry at once.
     public var watchNetworkChanges = true
     public var tls: SyncTLSSettings?
+    /// The operator's one-time enrolment token: while the box has a key and a certificate
+    /// request but no certificate yet, sync enrols with it first (`POST /v1/enrolment`).
+    public var enrolmentToken: String?
     /// Upload DICOM instances to the platform as pseudonymised copies (PS3.15 basic profile,
     /// keyed pseudonym); the PACS (STOW-RS) still receives the originals.
     public var pseudonymise = false
@@ -43,10 +46,14 @@ public struct SyncTLSSettings: Sendable, Hashable {
     public var certificatePath: String
     public var privateKeyPath: String
     public var trustedCAPath: String
+    /// The PEM certificate request made at first boot with `privateKeyPath`'s key; with an
+    /// enrolment token it turns into the certificate at `certificatePath`.
+    public var certificateRequestPath: String?
 
-    public init(certificatePath: String, privateKeyPath: String, trustedCAPath: String) {
+    public init(certificatePath: String, privateKeyPath: String, trustedCAPath: String, certificateRequestPath: String? = nil) {
         self.certificatePath = certificatePath
         self.privateKeyPath = privateKeyPath
         self.trustedCAPath = trustedCAPath
+        self.certificateRequestPath = certificateRequestPath
     }
 }

@@ -16,4 +16,18 @@ enum SyncTLS {
         }
         return configuration
     }
+
+    /// Before enrolment: the hub is checked against the trusted CA as always, but the box has no
+    /// certificate of its own to present yet.
+    static func enrolmentConfiguration(_ settings: SyncTLSSettings) throws(SyncError) -> TLSConfiguration {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.minimumTLSVersion = .tlsv12
+        configuration.certificateVerification = .fullVerification
+        do {
+            configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(settings.trustedCAPath))
+        } catch {
+            throw SyncError(.configuration, "loading the trusted CA \(settings.trustedCAPath): \(error)")
+        }
+        return configuration
+    }
 }

@@ -10,7 +10,7 @@ struct FluoroboxHub: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fluorobox-hub",
         abstract: "Reference platform receiver for Fluorobox devices (docs/platform-api.yaml).",
-        subcommands: [Serve.self, List.self, ArchiveCommand.self],
+        subcommands: [Serve.self, List.self, ArchiveCommand.self, CA.self, Enrolment.self, Device.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -30,7 +30,11 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Log level.") var logLevel: String = "notice"
     @Option(help: "PEM certificate (chain) of the hub; with --tls-key and --tls-client-ca turns on HTTPS with mutual TLS.") var tlsCert: String?
     @Option(help: "PEM private key of --tls-cert.") var tlsKey: String?
-    @Option(help: "PEM CA whose client certificates (devices) are accepted; every client must present one, and its subject CN is the device's id.") var tlsClientCa: String?
+    @Option(help: "PEM CA whose client certificates (devices) are accepted; every client must present one, and its subject CN is the device's id. Defaults to the device CA when one is given.") var tlsClientCa: String?
+    @Option(help: "Folder made by `ca init`: the region's device CA, which signs enrolled devices (POST /v1/enrolment) and is trusted for client certificates.") var deviceCaDir: String?
+    @Option(help: "An operator-supplied device CA certificate (PEM), with --device-ca-key, instead of --device-ca-dir.") var deviceCaCert: String?
+    @Option(help: "PEM private key of --device-ca-cert.") var deviceCaKey: String?
+    @Option(help: "Days an issued device certificate is valid.") var deviceCertificateDays: Int = 365
     @Flag(help: "Serve plain HTTP without TLS and trust the Fluorobox-Device header as the device's identity (tests and local demos only; never on a network).") var developmentPlainHttp = false
     @Option(help: "The largest instance upload accepted, in bytes (Upload-Length); larger is answered 413.") var maxUploadSize: Int64 = 2 << 30
     @Option(help: "Seconds a connection may send nothing, also mid-body, before it is closed (a stalled chunk frees its upload); 0: never.") var idleTimeout: Double = 60
@@ -56,10 +60,28 @@ struct Serve: AsyncParsableCommand {
         guard idleTimeout >= 0 else { throw ValidationError("--idle-timeout must not be negative") }
         settings.idleTimeout = idleTimeout > 0 ? .milliseconds(Int64(idleTimeout * 1000)) : nil
         settings.developmentPlainHTTP = developmentPlainHttp
-        switch (tlsCert, tlsKey, tlsClientCa) {
-        case let (cert?, key?, ca?):
-            settings.tls = HubTLSSettings(certificatePath: cert, privateKeyPath: key, clientCAPath: ca)
+        var clientCA = tlsClientCa
+        switch (deviceCaDir, deviceCaCert, deviceCaKey) {
+        case let (dir?, nil, nil):
+            settings.deviceCA = try DeviceCA(directory: dir)
+            clientCA = clientCA ?? dir + "/" + DeviceCA.certificateFile
+        case let (nil, cert?, key?):
+            settings.deviceCA = try DeviceCA(certificatePath: cert, privateKeyPath: key)
+            clientCA = clientCA ?? cert
         case (nil, nil, nil):
+            break
+        default:
+            throw ValidationError("name the device CA either by --device-ca-dir or by --device-ca-cert with --device-ca-key")
+        }
+        guard deviceCertificateDays > 0 else { throw ValidationError("--device-certificate-days must be positive") }
+        settings.deviceCertificateValidity = .seconds(deviceCertificateDays * 86_400)
+        switch (tlsCert, tlsKey) {
+        case let (cert?, key?):
+            guard let clientCA else {
+                throw ValidationError("with --tls-cert and --tls-key, name the CA of device certificates: --tls-client-ca or a device CA (--device-ca-dir)")
+            }
+            settings.tls = HubTLSSettings(certificatePath: cert, privateKeyPath: key, clientCAPath: clientCA)
+        case (nil, nil):
             guard developmentPlainHttp else {
                 throw ValidationError("without --tls-cert, --tls-key and --tls-client-ca the hub cannot identify devices; pass --development-plain-http for a test or demo hub")
             }

@@ -10,8 +10,8 @@ import Sync
 struct SyncCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sync",
-        abstract: "Pause or resume delivery to the platform and the PACS.",
-        subcommands: [Pause.self, Resume.self, AdverseEvent.self]
+        abstract: "Pause or resume delivery to the platform and the PACS; enrol with the platform.",
+        subcommands: [Pause.self, Resume.self, AdverseEvent.self, Enrol.self]
     )
 
     struct Pause: AsyncParsableCommand {
@@ -32,6 +32,31 @@ struct SyncCommand: AsyncParsableCommand {
         func run() async throws {
             try common.runStateFiles().clearFlag(.syncPaused)
             print("sync resumed")
+        }
+    }
+
+    struct Enrol: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Enrol with the platform now (sync.enrolmentToken and sync.tls.certificateRequest): the running agent does it by itself; this tells at once whether the token works."
+        )
+        @OptionGroup var common: CommonOptions
+
+        func run() async throws {
+            let configuration = try common.loadConfiguration()
+            let logger = common.bootstrapLogging(level: nil)
+            let settings = try configuration.effectiveSync()
+            guard settings.hubURL != nil, let tls = settings.tls, settings.enrolmentToken != nil, tls.certificateRequestPath != nil else {
+                throw ValidationError("enrolment needs sync.hubURL, sync.tls.* (certificate, privateKey, trustedCA, certificateRequest) and sync.enrolmentToken")
+            }
+            let client = try PlatformClient(settings: settings, counters: SyncCounters(), logger: logger)
+            do {
+                let enrolled = try await client.enrolIfNeeded()
+                await client.shutdown()
+                print(enrolled ? "enrolled: certificate written to \(tls.certificatePath)" : "\(tls.certificatePath) exists: already enrolled")
+            } catch {
+                await client.shutdown()
+                throw error
+            }
         }
     }
 

@@ -32,6 +32,7 @@ public struct ApplianceConfiguration: Sendable, Hashable {
     public var syncTLSCertificate: String?
     public var syncTLSPrivateKey: String?
     public var syncTLSTrustedCA: String?
+    public var syncTLSCertificateRequest: String?
 
     public init() {}
 

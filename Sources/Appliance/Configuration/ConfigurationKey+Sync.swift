@@ -93,6 +93,18 @@ extension ConfigurationKey {
             configuration.sync.losslessUploads = try value.boolean()
         },
         ConfigurationKey(
+            name: "sync.tls.certificateRequest", kind: .string, defaultValue: "",
+            summary: "PEM certificate request made at first boot with `sync.tls.privateKey` (`/data/device/tls/device.csr`; its CN must be `sync.deviceID`). With `sync.enrolmentToken` and no file at `sync.tls.certificate` yet, sync enrols: the hub signs the request and the box writes the certificate there, then uses mutual TLS without a restart."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.syncTLSCertificateRequest = try value.optionalText()
+        },
+        ConfigurationKey(
+            name: "sync.enrolmentToken", kind: .string, defaultValue: "",
+            summary: "One-time enrolment token from the operator (`fluorobox-hub enrolment create`); used only while the box has no certificate. Needs `sync.tls.*` and `sync.tls.certificateRequest`. Failures are logged and retried with backoff."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.sync.enrolmentToken = try value.optionalText()
+        },
+        ConfigurationKey(
             name: "sync.pseudonymise", kind: .boolean, defaultValue: "false",
             summary: "Upload DICOM instances to the platform as pseudonymised copies: PS3.15 basic profile (Retain UIDs), Patient Name and ID replaced by HMAC-SHA256 of the Patient ID under a device key kept in keys/pseudonym.key. The original stays on the box; the PACS gets originals."
         ) { configuration, value throws(ConfigurationError) in

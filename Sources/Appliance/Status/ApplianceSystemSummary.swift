@@ -102,6 +102,7 @@ enum ApplianceSystemSummary {
         values["sync.tls.certificate"] = configuration.syncTLSCertificate ?? ""
         values["sync.tls.privateKey"] = configuration.syncTLSPrivateKey ?? ""
         values["sync.tls.trustedCA"] = configuration.syncTLSTrustedCA ?? ""
+        values["sync.tls.certificateRequest"] = configuration.syncTLSCertificateRequest ?? ""
         values["analysis.enabled"] = "\(configuration.analysis.enabled)"
         values["analysis.task"] = configuration.analysis.task
         values["analysis.threads"] = "\(configuration.analysis.threads)"

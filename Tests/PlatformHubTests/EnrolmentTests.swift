@@ -1,0 +1,178 @@
+import FluoroboxTestSupport
+import Foundation
+import Testing
+
+/// Enrolment and revocation on the region's store: two `fluorobox-hub serve` replicas over TLS
+/// on one PostgreSQL, the operator's commands, openssl as the box's first boot, curl as the box.
+@Suite(
+    .enabled(if: PostgresServer.isAvailable, Comment(rawValue: PostgresServer.unavailableReason ?? "")),
+    .serialized
+)
+struct EnrolmentTests {
+    struct Region {
+        let server: PostgresServer
+        let folder: TemporaryDirectory
+        let staging: TemporaryDirectory
+        let database: String
+        let pki: String
+        let replicas: [HubReplica]
+
+        var ca: String { pki + "/ca.pem" }
+
+        static func start(_ label: String) async throws -> Region {
+            let server = try await PostgresServer.start(label)
+            let database = try await server.createDatabase("hub")
+            let folder = TemporaryDirectory("enrol")
+            let pki = try await EnrolmentKit.makeTestPKI(in: folder)
+            try await EnrolmentKit.hub(HubReplica.binary, ["ca", "init", "--dir", folder.file("device-ca"), "--name", "Test Region Device CA"])
+            let tls = ["--tls-cert", pki + "/hub.pem", "--tls-key", pki + "/hub.key", "--device-ca-dir", folder.file("device-ca")]
+            let staging = TemporaryDirectory("enrol-staging")
+            let first = try await HubReplica(database: database, staging: staging.path, extra: tls)
+            let second = try await HubReplica(database: database, staging: staging.path, extra: tls)
+            return Region(server: server, database: database, pki: pki, replicas: [first, second], folderOverride: folder, stagingOverride: staging)
+        }
+
+        init(server: PostgresServer, database: String, pki: String, replicas: [HubReplica], folderOverride: TemporaryDirectory, stagingOverride: TemporaryDirectory) {
+            self.server = server
+            self.database = database
+            self.pki = pki
+            self.replicas = replicas
+            self.folder = folderOverride
+            self.staging = stagingOverride
+        }
+
+        func stop() async throws {
+            for replica in replicas { await replica.stop() }
+            try await server.stop()
+        }
+
+        func token(_ extra: [String] = []) async throws -> String {
+            try await EnrolmentKit.hub(HubReplica.binary, ["enrolment", "create", "--database", database] + extra)
+        }
+
+        /// A box's key and CSR for `device` in its own folder.
+        func box(_ device: String, _ name: String? = nil) async throws -> (key: String, csr: String, folder: String) {
+            let path = folder.file("box-\(name ?? device)")
+            let (key, csr) = try await EnrolmentKit.deviceRequest(in: path, device: device)
+            return (key, csr, path)
+        }
+
+        func enrol(replica: Int, token: String, csr: String) async throws -> EnrolmentKit.Answer {
+            try await EnrolmentKit.curl(
+                port: replicas[replica].port, "POST", "/v1/enrolment", ca: ca, json: try EnrolmentKit.enrolmentBody(token: token, csrPath: csr)
+            )
+        }
+
+        func items(replica: Int, certificate: String, key: String) async throws -> EnrolmentKit.Answer {
+            try await EnrolmentKit.curl(port: replicas[replica].port, "GET", "/v1/items", ca: ca, certificate: certificate, key: key)
+        }
+
+        func sql(_ statement: String) async throws -> String { try await server.sql(statement, database: "hub") }
+    }
+
+    @Test("a token enrols once: reused, expired, unknown and other-device tokens are 403 with the reason; a bad CSR consumes nothing")
+    func tokenLifecycle() async throws {
+        let region = try await Region.start("pg-enrol-tokens")
+        let boxOne = try await region.box("box-1")
+        let bound = try await region.token(["--device", "box-1"])
+        #expect(bound.hasPrefix("fbx-enrol-"))
+        #expect(try await region.sql("SELECT count(*) FROM enrolment_token WHERE token_sha256 = '\(bound)'") == "0", "the secret itself was stored")
+
+        // Another device's CSR with the token bound to box-1: refused, and the token survives.
+        let boxTwo = try await region.box("box-2")
+        let wrongDevice = try await region.enrol(replica: 0, token: bound, csr: boxTwo.csr)
+        #expect(wrongDevice.status == 403 && wrongDevice.body.contains("is for device box-1"), "\(wrongDevice.status) \(wrongDevice.body)")
+        // A CSR not signed by the key it carries: 400, the token survives.
+        let pem = try String(contentsOfFile: boxOne.csr, encoding: .utf8)
+        let base64 = pem.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()
+        var der = [UInt8](Data(base64Encoded: base64)!)
+        der[der.count - 3] ^= 0x01 // inside the signature's s
+        let forgedPEM = "-----BEGIN CERTIFICATE REQUEST-----\n" + Data(der).base64EncodedString(options: .lineLength64Characters)
+            + "\n-----END CERTIFICATE REQUEST-----\n"
+        let forgedPath = region.folder.file("forged.csr")
+        try forgedPEM.write(toFile: forgedPath, atomically: true, encoding: .utf8)
+        let forgedAnswer = try await region.enrol(replica: 1, token: bound, csr: forgedPath)
+        #expect(forgedAnswer.status == 400, "\(forgedAnswer.status) \(forgedAnswer.body)")
+
+        let first = try await region.enrol(replica: 0, token: bound, csr: boxOne.csr)
+        #expect(first.status == 201, "\(first.status) \(first.body)")
+        let certificate = boxOne.folder + "/device.crt"
+        try EnrolmentKit.keepCertificate(first, at: certificate)
+        let described = try await EnrolmentKit.describe(certificate: certificate)
+        #expect(described.contains("CN = box-1") || described.contains("CN=box-1"), "\(described)")
+        #expect(described.contains("TLS Web Client Authentication"), "\(described)")
+
+        let again = try await region.enrol(replica: 1, token: bound, csr: boxOne.csr)
+        #expect(again.status == 403 && again.body.contains("already used"), "\(again.status) \(again.body)")
+        let unknown = try await region.enrol(replica: 1, token: "fbx-enrol-0000", csr: boxOne.csr)
+        #expect(unknown.status == 403 && unknown.body.contains("unknown enrolment token"), "\(unknown.status) \(unknown.body)")
+        let expiring = try await region.token(["--valid-hours", "0.0003"]) // about a second
+        try await Task.sleep(for: .seconds(3))
+        let expired = try await region.enrol(replica: 0, token: expiring, csr: boxTwo.csr)
+        #expect(expired.status == 403 && expired.body.contains("expired"), "\(expired.status) \(expired.body)")
+
+        // The certificate works over mutual TLS; without one a device route is refused.
+        let held = try await region.items(replica: 1, certificate: certificate, key: boxOne.key)
+        #expect(held.status == 200, "\(held.status) \(held.body)")
+        let anonymous = try await EnrolmentKit.curl(port: region.replicas[0].port, "GET", "/v1/items", ca: region.ca)
+        #expect(anonymous.status == 403, "\(anonymous.status) \(anonymous.body)")
+        try await region.stop()
+    }
+
+    @Test("one token used at once on two replicas: exactly one certificate")
+    func concurrentUseOnTwoReplicas() async throws {
+        let region = try await Region.start("pg-enrol-race")
+        for round in 0..<5 {
+            let token = try await region.token()
+            let a = try await region.box("box-race-\(round)", "race-\(round)-a")
+            let b = try await region.box("box-race-\(round)", "race-\(round)-b")
+            async let left = region.enrol(replica: 0, token: token, csr: a.csr)
+            async let right = region.enrol(replica: 1, token: token, csr: b.csr)
+            let statuses = try await [left.status, right.status].sorted()
+            #expect(statuses == [201, 403], "round \(round): \(statuses)")
+            let issued = try await region.sql("""
+                SELECT count(*) FROM device_certificate c JOIN enrolment_token t ON t.token_sha256 = c.token_sha256
+                WHERE t.used_by_device = 'box-race-\(round)'
+                """)
+            #expect(issued == "1", "round \(round): \(issued) certificates")
+        }
+        try await region.stop()
+    }
+
+    @Test("revoked on replica A, refused at once on replica B; a replaced certificate is refused; re-enrolment needs a token for the device")
+    func revocationHoldsOnEveryReplica() async throws {
+        let region = try await Region.start("pg-enrol-revoke")
+        let box = try await region.box("box-r")
+        let first = try await region.enrol(replica: 0, token: try await region.token(), csr: box.csr)
+        #expect(first.status == 201, "\(first.body)")
+        let certificate = box.folder + "/device.crt"
+        try EnrolmentKit.keepCertificate(first, at: certificate)
+        // Both replicas have answered this device before the revocation: nothing they hold may lag.
+        for replica in 0..<2 {
+            let before = try await region.items(replica: replica, certificate: certificate, key: box.key)
+            #expect(before.status == 200, "replica \(replica): \(before.status) \(before.body)")
+        }
+        let revoked = try await EnrolmentKit.hub(HubReplica.binary, ["device", "revoke", "box-r", "--database", region.database, "--reason", "stolen from the van"])
+        #expect(revoked.contains("revoked"))
+        for replica in [1, 0] {
+            let after = try await region.items(replica: replica, certificate: certificate, key: box.key)
+            #expect(after.status == 403 && after.body.contains("revoked") && after.body.contains("stolen from the van"), "replica \(replica): \(after.status) \(after.body)")
+        }
+        let listed = try await EnrolmentKit.hub(HubReplica.binary, ["device", "list", "--database", region.database])
+        #expect(listed.contains("box-r\trevoked"), "\(listed)")
+
+        // An unbound token cannot bring a revoked device back; one made for it can, and the old
+        // certificate stays refused because it is no longer the device's current one.
+        let unbound = try await region.enrol(replica: 1, token: try await region.token(), csr: box.csr)
+        #expect(unbound.status == 403 && unbound.body.contains("revoked"), "\(unbound.status) \(unbound.body)")
+        let renewed = try await region.enrol(replica: 1, token: try await region.token(["--device", "box-r"]), csr: box.csr)
+        #expect(renewed.status == 201, "\(renewed.body)")
+        let newCertificate = box.folder + "/device-2.crt"
+        try EnrolmentKit.keepCertificate(renewed, at: newCertificate)
+        let old = try await region.items(replica: 0, certificate: certificate, key: box.key)
+        #expect(old.status == 403 && old.body.contains("not device box-r's current certificate"), "\(old.status) \(old.body)")
+        let current = try await region.items(replica: 0, certificate: newCertificate, key: box.key)
+        #expect(current.status == 200, "\(current.status) \(current.body)")
+        try await region.stop()
+    }
+}
