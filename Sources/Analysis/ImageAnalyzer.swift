@@ -108,7 +108,7 @@ public struct ImageAnalyzer: Sendable {
         let report = AnalysisReport(
             generatedAt: Date(),
             source: .init(
-                file: file, sha256: SHA256.hash(data: sourceBytes).map { String(format: "%02x", $0) }.joined(),
+                file: file, sha256: SHA256Hex.string(of: sourceBytes),
                 studyInstanceUID: studyInstanceUID, sopInstanceUID: sopInstanceUID, width: image.width, height: image.height
             ),
             model: .init(

@@ -47,6 +47,17 @@ public struct ArchiveWorker: Service {
 
     /// Stops after the sends under way when the service group shuts down gracefully.
     public func run() async throws {
+        // The server migrates before it listens, but this service starts beside it: claims wait
+        // for a current schema (under the advisory lock a second prepare finds it done).
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            do {
+                try await store.prepare()
+                break
+            } catch {
+                logger.warning("archive queue waits for the database", metadata: ["error": "\(error)"])
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: settings.poll) }
+            }
+        }
         await withDiscardingTaskGroup { group in
             for _ in 0..<max(1, settings.senders) {
                 group.addTask { await self.senderLoop() }

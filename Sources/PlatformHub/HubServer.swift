@@ -53,12 +53,13 @@ public struct HubServer: Sendable {
         self.logger = logger
     }
 
-    /// Keys are what the box's outbox uses: letters, digits and `.:_-`.
+    /// Keys are what the box's outbox uses: letters, digits and `.:_-`, and `@` (a result's
+    /// key names its model as `id@version`).
     static func isValidKey(_ key: String) -> Bool {
-        (1...512).contains(key.utf8.count) && key.utf8.allSatisfy(isKeyByte)
+        (1...512).contains(key.utf8.count) && key.utf8.allSatisfy { isKeyByte($0) || $0 == 0x40 }
     }
 
-    /// Device ids: the same characters, at most 128 (the API's Fluorobox-Device pattern).
+    /// Device ids: letters, digits and `.:_-`, at most 128 (the API's Fluorobox-Device pattern).
     static func isValidDeviceID(_ id: String) -> Bool {
         (1...128).contains(id.utf8.count) && id.utf8.allSatisfy(isKeyByte)
     }
@@ -136,7 +137,7 @@ public struct HubServer: Sendable {
             var request = request
             let body = try await request.collectBody(upTo: 16 * 1024 * 1024)
             let bytes = Array(buffer: body)
-            if let announced = request.headers[.contentSHA256], announced != SHA256.hash(data: bytes).hex {
+            if let announced = request.headers[.contentSHA256], announced != SHA256Hex.string(of: bytes) {
                 return Self.problem(HubError(.digestMismatch, "the body does not hash to \(announced)"))
             }
             do {

@@ -122,7 +122,7 @@ public final class HubStore: Sendable {
     /// Stores a JSON document under `device`'s `key`. Returns false when the same content was
     /// already held.
     func blockingPutDocument(key: String, kind: String, device: String, body: [UInt8]) throws(HubError) -> Bool {
-        let sha = SHA256.hash(data: body).hex
+        let sha = SHA256Hex.string(of: body)
         return try run("storing \(key)") { db in
             if let existing = try HubItem.fetchOne(db, key: Self.rowKey(device, key)) {
                 guard existing.sha256 == sha else {
@@ -159,7 +159,7 @@ public final class HubStore: Sendable {
 
     func partPath(device: String, key: String) -> String {
         // Neither device ids nor keys contain "/", so the pair is unambiguous.
-        directory + "/uploads/" + SHA256.hash(data: Array("\(device)/\(key)".utf8)).hex + ".part"
+        directory + "/uploads/" + SHA256Hex.string(of: Array("\(device)/\(key)".utf8)) + ".part"
     }
 
     /// What an upload of `device`'s `key` may do: continue from the record returned, or nothing
@@ -272,8 +272,4 @@ public final class HubStore: Sendable {
             }
         }
     }
-}
-
-extension Digest {
-    var hex: String { map { String(format: "%02x", $0) }.joined() }
 }

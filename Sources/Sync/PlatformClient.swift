@@ -102,7 +102,7 @@ public final class PlatformClient: Sendable {
         var request = HTTPClientRequest(url: baseURL + "/v1/\(collection)/\(key)")
         request.method = .PUT
         request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "Content-SHA256", value: SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined())
+        request.headers.add(name: "Content-SHA256", value: SHA256Hex.string(of: body))
         request.body = .stream(ChunkBody(bytes: body, limiter: limiter, counters: counters), length: .known(Int64(body.count)))
         let (status, _, reply) = try await send(request, deadline: .seconds(60))
         switch status {

@@ -1,6 +1,7 @@
 import Crypto
 import DICOM
 import Foundation
+import POSIXSupport
 
 /// Makes the copy of a DICOM instance the platform receives when `sync.pseudonymise` is on:
 /// DICOM's ``BasicProfile`` applied, Patient Name and Patient ID replaced by a keyed pseudonym
@@ -22,7 +23,7 @@ public struct Pseudonymiser: Sendable {
     /// "FBX-" and 128 bits of HMAC-SHA256(device key, Patient ID) in hex (fits LO and PN).
     public func pseudonym(patientID: String) -> String {
         let code = HMAC<SHA256>.authenticationCode(for: Array(patientID.utf8), using: key)
-        return "FBX-" + code.prefix(16).map { String(format: "%02x", $0) }.joined()
+        return "FBX-" + SHA256Hex.string(code.prefix(16))
     }
 
     /// The pseudonymised Part 10 copy of `bytes`; throws when the instance cannot be made safe

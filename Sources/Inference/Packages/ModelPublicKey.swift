@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import POSIXSupport
 
 /// An Ed25519 public key a box trusts to sign model packages.
 ///
@@ -33,7 +34,7 @@ public struct ModelPublicKey: Sendable, Hashable, CustomStringConvertible {
 
     /// 16 hex digits: the first 8 bytes of SHA-256(raw key).
     public var keyID: String {
-        SHA256.hash(data: rawRepresentation).prefix(8).map { String(format: "%02x", $0) }.joined()
+        SHA256Hex.string(SHA256.hash(data: rawRepresentation).prefix(8))
     }
 
     public var description: String { "key \(keyID)" }
