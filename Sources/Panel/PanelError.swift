@@ -1,30 +1,23 @@
+import POSIXSupport
+
 /// Why the panel could not start or do what was asked, with what a person needs to act.
-public struct PanelError: Error, Sendable, CustomStringConvertible {
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        fileprivate enum Value: String, Hashable, Sendable {
-            case credentials = "the panel credentials could not be read or written"
-            case passwordHash = "a password could not be hashed"
-            case badRequest = "the request is not valid"
-            case tls = "the panel's HTTPS certificate or key cannot be used"
-        }
+public typealias PanelError = CodedError<PanelErrorCode>
 
-        fileprivate let value: Value
-
-        public static let credentials = Code(value: .credentials)
-        public static let passwordHash = Code(value: .passwordHash)
-        public static let badRequest = Code(value: .badRequest)
-        public static let tls = Code(value: .tls)
-
-        public var description: String { value.rawValue }
+/// What kind of PanelError it is, in words a person can act on.
+public struct PanelErrorCode: Hashable, Sendable, CustomStringConvertible {
+    fileprivate enum Value: String, Hashable, Sendable {
+        case credentials = "the panel credentials could not be read or written"
+        case passwordHash = "a password could not be hashed"
+        case badRequest = "the request is not valid"
+        case tls = "the panel's HTTPS certificate or key cannot be used"
     }
 
-    public let code: Code
-    public let detail: String
+    fileprivate let value: Value
 
-    public init(_ code: Code, _ detail: String) {
-        self.code = code
-        self.detail = detail
-    }
+    public static let credentials = PanelErrorCode(value: .credentials)
+    public static let passwordHash = PanelErrorCode(value: .passwordHash)
+    public static let badRequest = PanelErrorCode(value: .badRequest)
+    public static let tls = PanelErrorCode(value: .tls)
 
-    public var description: String { "\(code): \(detail)" }
+    public var description: String { value.rawValue }
 }

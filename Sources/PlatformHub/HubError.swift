@@ -1,49 +1,46 @@
+import POSIXSupport
+
 /// Why the hub refused a request or could not keep what it received, with an HTTP status.
-public struct HubError: Error, Sendable, CustomStringConvertible {
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        fileprivate enum Value: String, Hashable, Sendable {
-            case badRequest = "the request is malformed"
-            case forbidden = "the client certificate does not allow this"
-            case tooLarge = "the upload is larger than the hub accepts"
-            case rangeNotSatisfiable = "the range lies outside the resource"
-            case conflict = "the key already holds different content"
-            case offsetMismatch = "the upload offset does not match what the hub holds"
-            case digestMismatch = "the bytes do not match their SHA-256"
-            case storage = "the hub could not store the data"
-            case notFound = "not found"
-            case injectedFault = "injected fault"
-            case busy = "another request holds this upload; retry"
-            case unavailable = "the hub's database cannot be reached"
-        }
+public typealias HubError = CodedError<HubErrorCode>
 
-        fileprivate let value: Value
-        public static let badRequest = Code(value: .badRequest)
-        /// Acting for another device than the one the client certificate names.
-        public static let forbidden = Code(value: .forbidden)
-        /// Upload-Length beyond the hub's `--max-upload-size`.
-        public static let tooLarge = Code(value: .tooLarge)
-        public static let rangeNotSatisfiable = Code(value: .rangeNotSatisfiable)
-        public static let conflict = Code(value: .conflict)
-        public static let offsetMismatch = Code(value: .offsetMismatch)
-        public static let digestMismatch = Code(value: .digestMismatch)
-        public static let storage = Code(value: .storage)
-        public static let notFound = Code(value: .notFound)
-        public static let injectedFault = Code(value: .injectedFault)
-        /// Another replica's chunk of the same upload held the row lock past the lock timeout.
-        public static let busy = Code(value: .busy)
-        /// PostgreSQL refused or dropped the connection; the box retries later.
-        public static let unavailable = Code(value: .unavailable)
-        public var description: String { value.rawValue }
+/// What kind of HubError it is, in words a person can act on.
+public struct HubErrorCode: Hashable, Sendable, CustomStringConvertible {
+    fileprivate enum Value: String, Hashable, Sendable {
+        case badRequest = "the request is malformed"
+        case forbidden = "the client certificate does not allow this"
+        case tooLarge = "the upload is larger than the hub accepts"
+        case rangeNotSatisfiable = "the range lies outside the resource"
+        case conflict = "the key already holds different content"
+        case offsetMismatch = "the upload offset does not match what the hub holds"
+        case digestMismatch = "the bytes do not match their SHA-256"
+        case storage = "the hub could not store the data"
+        case notFound = "not found"
+        case injectedFault = "injected fault"
+        case busy = "another request holds this upload; retry"
+        case unavailable = "the hub's database cannot be reached"
     }
 
-    public let code: Code
-    public let detail: String
+    fileprivate let value: Value
+    public static let badRequest = HubErrorCode(value: .badRequest)
+    /// Acting for another device than the one the client certificate names.
+    public static let forbidden = HubErrorCode(value: .forbidden)
+    /// Upload-Length beyond the hub's `--max-upload-size`.
+    public static let tooLarge = HubErrorCode(value: .tooLarge)
+    public static let rangeNotSatisfiable = HubErrorCode(value: .rangeNotSatisfiable)
+    public static let conflict = HubErrorCode(value: .conflict)
+    public static let offsetMismatch = HubErrorCode(value: .offsetMismatch)
+    public static let digestMismatch = HubErrorCode(value: .digestMismatch)
+    public static let storage = HubErrorCode(value: .storage)
+    public static let notFound = HubErrorCode(value: .notFound)
+    public static let injectedFault = HubErrorCode(value: .injectedFault)
+    /// Another replica's chunk of the same upload held the row lock past the lock timeout.
+    public static let busy = HubErrorCode(value: .busy)
+    /// PostgreSQL refused or dropped the connection; the box retries later.
+    public static let unavailable = HubErrorCode(value: .unavailable)
+    public var description: String { value.rawValue }
+}
 
-    public init(_ code: Code, _ detail: String) {
-        self.code = code
-        self.detail = detail
-    }
-
+extension CodedError where Code == HubErrorCode {
     /// The HTTP status the API document gives this error.
     public var httpStatus: Int {
         switch code {
@@ -58,6 +55,4 @@ public struct HubError: Error, Sendable, CustomStringConvertible {
         default: 500
         }
     }
-
-    public var description: String { "\(code): \(detail)" }
 }

@@ -77,7 +77,7 @@ public struct PackageStoreModelInstaller: ModelUpdateInstaller {
                 _ = try await store.activate(package.reference)
             }
         } catch let error as ModelPackageError {
-            let code: ModelUpdateError.Code = error.code == .fileSystem ? .install : .verification
+            let code: ModelUpdateErrorCode = error.code == .fileSystem ? .install : .verification
             throw ModelUpdateError(code, error.description)
         } catch {
             throw ModelUpdateError(.install, "\(error)")

@@ -109,7 +109,7 @@ public actor ModelUpdateService: Service {
         var error: ModelUpdateError
         var package: String?
         var isTransient: Bool { error.isTransient }
-        var code: ModelUpdateError.Code { error.code }
+        var code: ModelUpdateErrorCode { error.code }
     }
 
     private func update(_ entry: CatalogEntry) async -> Result<String, Failure> {
