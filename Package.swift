@@ -270,7 +270,7 @@ let package = Package(
         .testTarget(
             name: "PlatformHubTests",
             dependencies: [
-                "PlatformHub", "POSIXSupport", "FluoroboxTestSupport", "fluorobox-hub", "DICOM",
+                "PlatformHub", "POSIXSupport", "FluoroboxTestSupport", "fluorobox-hub", "DICOM", "StudyStore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
