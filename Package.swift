@@ -146,7 +146,8 @@ let package = Package(
         .target(
             name: "PlatformHub",
             dependencies: [
-                "POSIXSupport",
+                // StudyStore for the box–platform vocabulary (DeviceHeartbeat), never the box's store.
+                "POSIXSupport", "StudyStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -165,7 +166,7 @@ let package = Package(
         .executableTarget(
             name: "fluorobox-hub",
             dependencies: [
-                "PlatformHub", "POSIXSupport",
+                "PlatformHub", "POSIXSupport", "StudyStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

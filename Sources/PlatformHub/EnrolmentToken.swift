@@ -45,6 +45,8 @@ public struct HubDeviceListing: Codable, Sendable, Hashable {
     public var enrolledAt: Date?
     public var revokedAt: Date?
     public var revokedReason: String?
+    /// The latest heartbeat (filled by `device list` from ``HubStoring/latestHeartbeats()``).
+    public var lastHeartbeat: HubHeartbeat?
 
     public init(id: String) {
         self.id = id

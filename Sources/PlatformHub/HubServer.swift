@@ -96,29 +96,28 @@ public struct HubServer: Sendable {
             to: router, store: store, ca: settings.deviceCA, validity: settings.deviceCertificateValidity, logger: logger
         )
 
-        for verb in ["hello", "heartbeat"] {
-            router.post("/v1/devices/:device/\(verb)") { request, context -> Response in
-                let named = try context.parameters.require("device")
-                guard Self.isValidDeviceID(named) else { return Self.problem(HubError(.badRequest, "bad device id")) }
-                let device: String
-                do {
-                    device = try await DeviceIdentity.of(request, context: context, tls: tls, store: store, pathDevice: named)
-                } catch {
-                    return Self.problem(error)
-                }
-                var request = request
-                let body = try await request.collectBody(upTo: 64 * 1024)
-                let version = (try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any])?["version"] as? String
-                do {
-                    try await store.recordHello(device: device, version: version)
-                } catch {
-                    return Self.problem(error)
-                }
-                let reply: [String: Any] = [
-                    "device": device, "serverTime": ISO8601DateFormatter().string(from: Date()),
-                ]
-                return Self.json(reply, status: .ok)
+        Self.addHeartbeatRoute(to: router, store: store, tls: tls, logger: logger)
+        router.post("/v1/devices/:device/hello") { request, context -> Response in
+            let named = try context.parameters.require("device")
+            guard Self.isValidDeviceID(named) else { return Self.problem(HubError(.badRequest, "bad device id")) }
+            let device: String
+            do {
+                device = try await DeviceIdentity.of(request, context: context, tls: tls, store: store, pathDevice: named)
+            } catch {
+                return Self.problem(error)
             }
+            var request = request
+            let body = try await request.collectBody(upTo: 64 * 1024)
+            let version = (try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any])?["version"] as? String
+            do {
+                try await store.recordHello(device: device, version: version)
+            } catch {
+                return Self.problem(error)
+            }
+            let reply: [String: Any] = [
+                "device": device, "serverTime": ISO8601DateFormatter().string(from: Date()),
+            ]
+            return Self.json(reply, status: .ok)
         }
 
         router.put("/v1/:collection/:key") { request, context -> Response in

@@ -72,7 +72,8 @@ extension HubStore: HubStoring {
         return .completed(.complete(size: length, sha256: sha256))
     }
 
-    private func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws(HubError) -> T {
+    /// Off the cooperative pool; other extensions of the store use it too.
+    func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws(HubError) -> T {
         do {
             return try await BlockingIO.run { try body() }
         } catch let error as HubError {

@@ -104,6 +104,7 @@ public final class HubStore: Sendable {
             }
         }
         registerEnrolmentMigration(&migrator)
+        registerHeartbeatsMigration(&migrator)
         return migrator
     }
 

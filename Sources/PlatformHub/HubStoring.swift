@@ -1,5 +1,6 @@
 import Hummingbird
 import ServiceLifecycle
+import StudyStore
 
 /// What the hub keeps, whatever keeps it: one SQLite file (``HubStore``, one process, tests and
 /// small sites) or PostgreSQL (``PostgresHubStore``, the region's replicas).
@@ -25,6 +26,17 @@ public protocol HubStoring: Sendable {
     func receiveChunk(device: String, key: String, upload: UploadHeaders, body: RequestBody) async throws -> HubChunkOutcome
 
     func recordHello(device: String, version: String?) async throws(HubError)
+
+    /// Keeps `heartbeat` (validated; `document` its canonical bytes) as `device`'s latest, in its
+    /// bounded history (``HubHeartbeat/historyPerDevice``), and records the agent version and
+    /// last-seen time, in one transaction.
+    func recordHeartbeat(device: String, heartbeat: DeviceHeartbeat, document: [UInt8]) async throws(HubError)
+
+    /// Each device's latest heartbeat (`fluorobox-hub device list`), by device.
+    func latestHeartbeats() async throws(HubError) -> [String: HubHeartbeat]
+
+    /// `device`'s last `limit` heartbeats, newest first (`fluorobox-hub device show`).
+    func heartbeats(device: String, limit: Int) async throws(HubError) -> [HubHeartbeat]
 
     /// Every item (the operator's `fluorobox-hub list`), or one device's (`GET /v1/items`).
     func list(device: String?) async throws(HubError) -> [HubListing]

@@ -106,6 +106,7 @@ extension PostgresHubStore {
             // Instances completed before this migration wait too.
             "INSERT INTO archive_job (item_id, enqueued_at) SELECT id, received_at FROM item WHERE kind = 'instance'",
         ]),
+        heartbeatsMigration,
     ]
 
     /// Applies what is missing, in one transaction under an advisory lock, so replicas that

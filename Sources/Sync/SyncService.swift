@@ -166,8 +166,12 @@ public final class SyncService: Service, Sendable {
     /// Logs and records an implausible clock (checked at start, against the receiver when it
     /// answers).
     func checkClock() async {
-        let platformTime = await destination.receiverTime()
-        let problem = ClockCheck.problem(now: Date(), platformTime: platformTime)
+        checkClock(platformTime: await destination.receiverTime(), now: Date())
+    }
+
+    /// The same check with a platform clock read elsewhere (the heartbeat's reply).
+    public func checkClock(platformTime: Date?, now: Date) {
+        let problem = ClockCheck.problem(now: now, platformTime: platformTime)
         status.update { $0.clockProblem = problem }
         if let problem {
             logger.error("implausible clock", metadata: ["destination": "\(destination.destination)", "problem": "\(problem)"])

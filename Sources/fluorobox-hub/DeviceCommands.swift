@@ -63,7 +63,8 @@ struct Enrolment: AsyncParsableCommand {
 /// `fluorobox-hub device …`: what the region knows of its devices, and revocation.
 struct Device: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "device", abstract: "List devices; revoke one.", subcommands: [ListDevices.self, Revoke.self]
+        commandName: "device", abstract: "List devices, show one's heartbeats; revoke one.",
+        subcommands: [ListDevices.self, Show.self, Revoke.self]
     )
 
     struct ListDevices: AsyncParsableCommand {
@@ -75,7 +76,12 @@ struct Device: AsyncParsableCommand {
 
         func run() async throws {
             let devices = try await StoreOptions(dataDir: dataDir, database: database, staging: nil, connections: 2)
-                .withStore { store in try await store.devices() }
+                .withStore { store in
+                    let heartbeats = try await store.latestHeartbeats()
+                    var devices = try await store.devices()
+                    for index in devices.indices { devices[index].lastHeartbeat = heartbeats[devices[index].id] }
+                    return devices
+                }
             if json {
                 print(String(decoding: try JSONEncoder.compact().encode(devices), as: UTF8.self))
                 return
@@ -84,7 +90,8 @@ struct Device: AsyncParsableCommand {
             for device in devices {
                 let state = device.revokedAt.map { "revoked \(format.string(from: $0))\(device.revokedReason.map { " (\($0))" } ?? "")" }
                     ?? device.enrolledAt.map { "enrolled \(format.string(from: $0))" } ?? "not enrolled"
-                print("\(device.id)\t\(state)\tserial \(device.certificateSerial ?? "-")\tlast seen \(device.lastSeenAt.map(format.string(from:)) ?? "never")")
+                let seen = "\(device.id)\t\(state)\tserial \(device.certificateSerial ?? "-")\tlast seen \(device.lastSeenAt.map(format.string(from:)) ?? "never")"
+                print(([seen] + HeartbeatText.summary(device.lastHeartbeat, version: device.version)).joined(separator: "\t"))
             }
             print("\(devices.count) devices")
         }

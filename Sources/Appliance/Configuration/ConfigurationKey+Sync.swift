@@ -116,5 +116,11 @@ extension ConfigurationKey {
         ) { configuration, value throws(ConfigurationError) in
             configuration.sync.modelUpdateIntervalSeconds = try value.nonNegative()
         },
+        ConfigurationKey(
+            name: "sync.heartbeatIntervalSeconds", kind: .number, defaultValue: "300",
+            summary: "How often the box sends the platform its heartbeat: agent and model versions, backlog per destination, free disk and days of capacity, clock skew, latest errors. A failed heartbeat is tried again after a minute, doubling up to the interval; it never holds up anything else. 0 turns heartbeats off."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.sync.heartbeatIntervalSeconds = try value.nonNegative()
+        },
     ]
 }

@@ -132,13 +132,17 @@ public struct Agent: Sendable {
             ))
         }
         if syncSettings.hubURL != nil {
-            services.append(.agentService(
-                try SyncService.platform(
-                    store: store, settings: syncSettings, onReady: { await gate.ready(SyncService.platformName) },
-                    logger: logger.labelled("sync")
-                ),
-                named: SyncService.platformName
-            ))
+            let platformSync = try SyncService.platform(
+                store: store, settings: syncSettings, onReady: { await gate.ready(SyncService.platformName) },
+                logger: logger.labelled("sync")
+            )
+            services.append(.agentService(platformSync, named: SyncService.platformName))
+            if syncSettings.heartbeatIntervalSeconds > 0 {
+                services.append(.agentService(
+                    try heartbeatService(store: store, settings: syncSettings, platformSync: platformSync, logger: logger.labelled("heartbeat")),
+                    named: HeartbeatService.name
+                ))
+            }
         }
         if syncSettings.hubURL != nil, syncSettings.modelUpdateIntervalSeconds > 0 {
             let updateLogger = logger.labelled("model-updates")

@@ -1,0 +1,138 @@
+import Foundation
+import POSIXSupport
+
+/// Why a heartbeat body cannot be taken as it is.
+public struct HeartbeatError: Error, Sendable, CustomStringConvertible {
+    private enum Code: String, Sendable {
+        case tooLarge = "the heartbeat is too large"
+        case malformed = "the heartbeat is not a heartbeat document"
+        case unsupportedSchema = "the heartbeat's schema version is not one this side reads"
+        case implausible = "the heartbeat holds an implausible value"
+    }
+
+    private let code: Code
+    public let detail: String
+
+    private init(_ code: Code, _ detail: String) {
+        self.code = code
+        self.detail = detail
+    }
+
+    static func tooLarge(_ detail: String) -> HeartbeatError { HeartbeatError(.tooLarge, detail) }
+    static func malformed(_ detail: String) -> HeartbeatError { HeartbeatError(.malformed, detail) }
+    static func unsupportedSchema(_ detail: String) -> HeartbeatError { HeartbeatError(.unsupportedSchema, detail) }
+    static func implausible(_ detail: String) -> HeartbeatError { HeartbeatError(.implausible, detail) }
+
+    /// Larger than ``DeviceHeartbeat/maxBytes`` (the hub answers 413, everything else 400).
+    public var isTooLarge: Bool { code == .tooLarge }
+    public var description: String { "\(code.rawValue): \(detail)" }
+}
+
+extension DeviceHeartbeat {
+    /// The heartbeat a body holds, checked: size, schema version, then every value plausible
+    /// (bounded lists and strings, no negative counts, finite numbers).
+    public static func parse(_ bytes: [UInt8]) throws(HeartbeatError) -> DeviceHeartbeat {
+        guard bytes.count <= maxBytes else { throw .tooLarge("\(bytes.count) bytes; at most \(maxBytes)") }
+        let data = Data(bytes)
+        // The version first: a newer box's document may not decode as this one at all.
+        struct Versioned: Decodable { var schema: Int }
+        let schema: Int
+        do {
+            schema = try JSONDecoder().decode(Versioned.self, from: data).schema
+        } catch {
+            throw .malformed("no integer \"schema\": \(Self.reason(error))")
+        }
+        guard schema == schemaVersion else { throw .unsupportedSchema("schema \(schema); this side reads \(schemaVersion)") }
+        let heartbeat: DeviceHeartbeat
+        do {
+            heartbeat = try decoder.decode(DeviceHeartbeat.self, from: data)
+        } catch {
+            throw .malformed(Self.reason(error))
+        }
+        try heartbeat.validate()
+        return heartbeat
+    }
+
+    /// The bytes the box sends and the hub keeps (sorted keys, ISO 8601 dates).
+    public func encoded() -> [UInt8] {
+        // Every field is a plain value: encoding cannot fail.
+        Array((try? JSONEncoder.compact(escapingSlashes: false).encode(self)) ?? Data())
+    }
+
+    public static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+
+    func validate() throws(HeartbeatError) {
+        func name(_ value: String, _ field: String) throws(HeartbeatError) {
+            guard (1...Self.maxNameLength).contains(value.count) else {
+                throw .implausible("\(field) must be 1 to \(Self.maxNameLength) characters, is \(value.count)")
+            }
+        }
+        func measure(_ value: Double?, _ field: String, nonNegative: Bool = true) throws(HeartbeatError) {
+            guard let value else { return }
+            guard value.isFinite, !nonNegative || value >= 0 else { throw .implausible("\(field) is \(value)") }
+        }
+        try name(agentVersion, "agentVersion")
+        try measure(uptimeSeconds, "uptimeSeconds")
+        guard freeDiskBytes >= 0 else { throw .implausible("freeDiskBytes is \(freeDiskBytes)") }
+        try measure(daysOfCapacity, "daysOfCapacity")
+        try measure(clockSkewSeconds, "clockSkewSeconds", nonNegative: false)
+        guard models.count <= Self.maxModels else { throw .implausible("\(models.count) models; at most \(Self.maxModels)") }
+        for model in models {
+            try name(model.task, "a model's task")
+            try name(model.id, "a model's id")
+            try name(model.version, "a model's version")
+            guard ["clinical", "demonstration"].contains(model.use) else {
+                throw .implausible("model \(model.id.prefix(64)) has use \"\(model.use.prefix(64))\"; clinical or demonstration")
+            }
+        }
+        guard backlog.count <= Self.maxDestinations else { throw .implausible("\(backlog.count) destinations; at most \(Self.maxDestinations)") }
+        guard Set(backlog.map(\.destination)).count == backlog.count else { throw .implausible("a destination's backlog is listed twice") }
+        for entry in backlog {
+            try name(entry.destination, "a backlog's destination")
+            guard entry.count >= 0, entry.bytes >= 0 else {
+                throw .implausible("destination \(entry.destination) has \(entry.count) items of \(entry.bytes) bytes")
+            }
+            try measure(entry.oldestAgeSeconds, "destination \(entry.destination)'s oldestAgeSeconds")
+        }
+        guard errors.count <= Self.maxErrors else { throw .implausible("\(errors.count) errors; at most \(Self.maxErrors)") }
+        for error in errors {
+            try name(error.source, "an error's source")
+            guard error.message.count <= Self.maxMessageLength else {
+                throw .implausible("an error's message has \(error.message.count) characters; at most \(Self.maxMessageLength)")
+            }
+        }
+    }
+
+    /// Cut down to what ``parse(_:)`` accepts: the newest errors, messages and names shortened.
+    /// The box sends this, so a long error text never costs it its heartbeat.
+    public func bounded() -> DeviceHeartbeat {
+        func cut(_ text: String, _ limit: Int) -> String {
+            text.isEmpty ? "-" : text.count <= limit ? text : String(text.prefix(limit - 1)) + "…"
+        }
+        var copy = self
+        copy.agentVersion = cut(agentVersion, Self.maxNameLength)
+        copy.models = models.prefix(Self.maxModels).map {
+            Model(task: cut($0.task, Self.maxNameLength), id: cut($0.id, Self.maxNameLength), version: cut($0.version, Self.maxNameLength), use: $0.use)
+        }
+        copy.backlog = Array(backlog.prefix(Self.maxDestinations))
+        copy.errors = errors.sorted { $0.at > $1.at }.prefix(Self.maxErrors).map {
+            RecentError(at: $0.at, source: cut($0.source, Self.maxNameLength), message: String($0.message.prefix(Self.maxMessageLength)))
+        }
+        return copy
+    }
+
+    private static func reason(_ error: any Error) -> String {
+        guard let error = error as? DecodingError else { return "\(error)" }
+        switch error {
+        case .dataCorrupted(let context), .keyNotFound(_, let context), .typeMismatch(_, let context), .valueNotFound(_, let context):
+            let path = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+            return path.isEmpty ? context.debugDescription : "\(path): \(context.debugDescription)"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+}
