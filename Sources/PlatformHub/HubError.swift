@@ -11,6 +11,7 @@ public struct HubError: Error, Sendable, CustomStringConvertible {
             case digestMismatch = "the bytes do not match their SHA-256"
             case storage = "the hub could not store the data"
             case notFound = "not found"
+            case methodNotAllowed = "the method is not allowed on this path"
             case injectedFault = "injected fault"
             case busy = "another request holds this upload; retry"
             case unavailable = "the hub's database cannot be reached"
@@ -28,6 +29,8 @@ public struct HubError: Error, Sendable, CustomStringConvertible {
         public static let digestMismatch = Code(value: .digestMismatch)
         public static let storage = Code(value: .storage)
         public static let notFound = Code(value: .notFound)
+        /// A path the API has, with a method it does not serve there.
+        public static let methodNotAllowed = Code(value: .methodNotAllowed)
         public static let injectedFault = Code(value: .injectedFault)
         /// Another replica's chunk of the same upload held the row lock past the lock timeout.
         public static let busy = Code(value: .busy)
@@ -52,6 +55,7 @@ public struct HubError: Error, Sendable, CustomStringConvertible {
         case .tooLarge: 413
         case .rangeNotSatisfiable: 416
         case .notFound: 404
+        case .methodNotAllowed: 405
         case .conflict, .offsetMismatch: 409
         case .digestMismatch: 422
         case .injectedFault, .busy, .unavailable: 503
