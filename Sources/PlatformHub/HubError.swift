@@ -15,6 +15,7 @@ public struct HubErrorCode: Hashable, Sendable, CustomStringConvertible {
         case digestMismatch = "the bytes do not match their SHA-256"
         case storage = "the hub could not store the data"
         case notFound = "not found"
+        case methodNotAllowed = "the method is not allowed on this path"
         case injectedFault = "injected fault"
         case busy = "another request holds this upload; retry"
         case unavailable = "the hub's database cannot be reached"
@@ -32,6 +33,8 @@ public struct HubErrorCode: Hashable, Sendable, CustomStringConvertible {
     public static let digestMismatch = HubErrorCode(value: .digestMismatch)
     public static let storage = HubErrorCode(value: .storage)
     public static let notFound = HubErrorCode(value: .notFound)
+    /// A path the API has, with a method it does not serve there.
+    public static let methodNotAllowed = HubErrorCode(value: .methodNotAllowed)
     public static let injectedFault = HubErrorCode(value: .injectedFault)
     /// Another replica's chunk of the same upload held the row lock past the lock timeout.
     public static let busy = HubErrorCode(value: .busy)
@@ -49,6 +52,7 @@ extension CodedError where Code == HubErrorCode {
         case .tooLarge: 413
         case .rangeNotSatisfiable: 416
         case .notFound: 404
+        case .methodNotAllowed: 405
         case .conflict, .offsetMismatch: 409
         case .digestMismatch: 422
         case .injectedFault, .busy, .unavailable: 503

@@ -11,7 +11,7 @@ extension HubServer {
     /// changes what the hub holds. The reply carries the hub's clock like hello's.
     static func addHeartbeatRoute(to router: Router<HubRequestContext>, store: any HubStoring, tls: Bool, logger: Logger) {
         router.post("/v1/devices/:device/heartbeat") { request, context -> Response in
-            let named = try context.parameters.require("device")
+            let named = try Self.pathParameter("device", context)
             guard isValidDeviceID(named) else { return problem(HubError(.badRequest, "bad device id")) }
             let device: String
             do {

@@ -98,7 +98,7 @@ public struct HubServer: Sendable {
 
         Self.addHeartbeatRoute(to: router, store: store, tls: tls, logger: logger)
         router.post("/v1/devices/:device/hello") { request, context -> Response in
-            let named = try context.parameters.require("device")
+            let named = try Self.pathParameter("device", context)
             guard Self.isValidDeviceID(named) else { return Self.problem(HubError(.badRequest, "bad device id")) }
             let device: String
             do {
@@ -107,9 +107,11 @@ public struct HubServer: Sendable {
                 return Self.problem(error)
             }
             var request = request
-            let body = try await request.collectBody(upTo: 64 * 1024)
-            let version = (try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any])?["version"] as? String
+            let body = Array(buffer: try await request.collectBody(upTo: 64 * 1024))
+            let version = (try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["version"] as? String
             do {
+                // The body is optional; one that is there is the document's.
+                if !body.isEmpty { try DocumentSchema.of(kind: "hello")?.validate(body) }
                 try await store.recordHello(device: device, version: version)
             } catch {
                 return Self.problem(error)
@@ -121,8 +123,8 @@ public struct HubServer: Sendable {
         }
 
         router.put("/v1/:collection/:key") { request, context -> Response in
-            let collection = try context.parameters.require("collection")
-            let key = try context.parameters.require("key")
+            let collection = try Self.pathParameter("collection", context)
+            let key = try Self.pathParameter("key", context)
             guard let kind = Self.collections[collection] else { return Self.problem(HubError(.notFound, "no collection \(collection)")) }
             guard Self.isValidKey(key) else { return Self.problem(HubError(.badRequest, "bad key")) }
             let device: String
@@ -140,6 +142,7 @@ public struct HubServer: Sendable {
                 return Self.problem(HubError(.digestMismatch, "the body does not hash to \(announced)"))
             }
             do {
+                try DocumentSchema.of(kind: kind)?.validate(bytes)
                 let fresh = try await store.putDocument(key: key, kind: kind, device: device, body: bytes)
                 CrashPoint.reached("hub-after-commit")
                 logger.debug("document stored", metadata: ["key": "\(key)", "device": "\(device)", "fresh": "\(fresh)"])
@@ -150,7 +153,7 @@ public struct HubServer: Sendable {
         }
 
         router.head("/v1/instances/:key") { request, context -> Response in
-            let key = try context.parameters.require("key")
+            let key = try Self.pathParameter("key", context)
             guard Self.isValidKey(key) else { return Self.problem(HubError(.badRequest, "bad key")) }
             do {
                 let device = try await DeviceIdentity.of(request, context: context, tls: tls, store: store)
@@ -161,7 +164,7 @@ public struct HubServer: Sendable {
         }
 
         router.put("/v1/instances/:key") { request, context -> Response in
-            let key = try context.parameters.require("key")
+            let key = try Self.pathParameter("key", context)
             guard Self.isValidKey(key) else { return Self.problem(HubError(.badRequest, "bad key")) }
             let device: String
             let upload: UploadHeaders
@@ -213,9 +216,7 @@ public struct HubServer: Sendable {
 
         router.get("/v1/models") { request, context -> Response in
             // Under TLS the handshake may let a box without a certificate in (to enrol).
-            if tls {
-                do { _ = try await DeviceIdentity.of(request, context: context, tls: tls, store: store) } catch { return Self.problem(error) }
-            }
+            do { try await Self.checkCatalogReader(request, context: context, tls: tls, store: store) } catch { return Self.problem(error) }
             guard let catalog else { return Self.json(["models": [Any]()], status: .ok) }
             var models: [[String: Any]] = []
             for name in ((try? Posix.directoryEntries(catalog)) ?? []).sorted() where !name.hasPrefix(".") {
@@ -228,10 +229,8 @@ public struct HubServer: Sendable {
         }
 
         router.get("/v1/models/:file") { request, context -> Response in
-            let name = try context.parameters.require("file")
-            if tls {
-                do { _ = try await DeviceIdentity.of(request, context: context, tls: tls, store: store) } catch { return Self.problem(error) }
-            }
+            let name = try Self.pathParameter("file", context)
+            do { try await Self.checkCatalogReader(request, context: context, tls: tls, store: store) } catch { return Self.problem(error) }
             guard let catalog, Self.isValidKey(name), !name.hasPrefix(".") else { return Self.problem(HubError(.notFound, "no such package")) }
             guard let data = FileManager.default.contents(atPath: catalog + "/" + name) else {
                 return Self.problem(HubError(.notFound, "no such package"))
@@ -248,12 +247,13 @@ public struct HubServer: Sendable {
             if let range {
                 return Response(
                     status: .partialContent,
-                    headers: [.contentRange: "bytes \(range.lowerBound)-\(range.upperBound)/\(data.count)"],
+                    headers: [.contentRange: "bytes \(range.lowerBound)-\(range.upperBound)/\(data.count)", .contentType: "application/octet-stream"],
                     body: .init(byteBuffer: ByteBuffer(bytes: data[range]))
                 )
             }
-            return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+            return Response(status: .ok, headers: [.contentType: "application/octet-stream"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
         }
+        Self.addMethodNotAllowedRoutes(to: router)
 
         let settings = settings
         let http1 = HTTP1Channel.Configuration(idleTimeout: settings.idleTimeout.map { .nanoseconds(Int64($0 / .nanoseconds(1))) })
@@ -278,6 +278,46 @@ public struct HubServer: Sendable {
         // request can arrive.
         application.beforeServerStarts { try await store.prepare() }
         return application
+    }
+
+    /// The catalog is every device's: under TLS the reader must be a device (a certificate the
+    /// store still honours); on development plain HTTP a Fluorobox-Device header, when sent,
+    /// must still be a device id.
+    static func checkCatalogReader(_ request: Request, context: HubRequestContext, tls: Bool, store: any HubStoring) async throws(HubError) {
+        if tls {
+            _ = try await DeviceIdentity.of(request, context: context, tls: tls, store: store)
+        } else if let claimed = request.headers[.fluoroboxDevice], !isValidDeviceID(claimed) {
+            throw HubError(.badRequest, "the Fluorobox-Device header \"\(claimed.prefix(140))\" is not a device id")
+        }
+    }
+
+    /// A path parameter, percent-decoded: a client may send `result%3A1` for `result:1`, and
+    /// the key is the same. Undecodable text stays as it is (and fails the key check).
+    static func pathParameter(_ name: String, _ context: HubRequestContext) throws -> String {
+        let raw = try context.parameters.require(name)
+        return raw.removingPercentEncoding ?? raw
+    }
+
+    /// The methods each route serves; any other method on the path is 405 with `Allow`
+    /// (RFC 9110 15.5.6), not the 404 of a path that does not exist.
+    static let routeMethods: [(path: RouterPath, methods: [HTTPRequest.Method])] = [
+        ("/v1/health", [.get]), ("/v1/enrolment", [.post]), ("/v1/devices/:device/hello", [.post]),
+        ("/v1/devices/:device/heartbeat", [.post]), ("/v1/:collection/:key", [.put]), ("/v1/instances/:key", [.head, .put]),
+        ("/v1/items", [.get]), ("/v1/models", [.get]), ("/v1/models/:file", [.get]),
+    ]
+
+    static func addMethodNotAllowedRoutes(to router: Router<HubRequestContext>) {
+        let every: [HTTPRequest.Method] = [.get, .head, .post, .put, .delete, .patch, .options, .trace, HTTPRequest.Method("QUERY")!]
+        for (path, methods) in routeMethods {
+            let allow = methods.map(\.rawValue).joined(separator: ", ")
+            for method in every where !methods.contains(method) {
+                router.on(path, method: method) { _, _ -> Response in
+                    var response = Self.problem(HubError(.methodNotAllowed, "\(method.rawValue) is not served here; \(allow) is"))
+                    response.headers[.allow] = allow
+                    return response
+                }
+            }
+        }
     }
 
     static func offsetResponse(_ state: HubUploadState, status: HTTPResponse.Status) -> Response {

@@ -86,7 +86,7 @@ struct ReplicaTests {
 
         // Through HAProxy (round robin per request): a result twice and a second instance.
         let port = region.balancer.port
-        let result = #"{"schema":"fluorobox.result/1","findings":[]}"#
+        let result = #"{"schemaVersion":1,"model":{"id":"m1","version":"1"},"findings":[]}"#
         let stored = try await Curl.call(port: port, "PUT", "/v1/results/result:1.2.3:m1:abc", body: result)
         let again = try await Curl.call(port: port, "PUT", "/v1/results/result:1.2.3:m1:abc", body: result)
         #expect(stored.status == 201 && again.status == 200)
@@ -220,7 +220,7 @@ struct ReplicaTests {
     @Test func aDatabaseOutageAcceptsNothingAndServiceResumesAfterIt() async throws {
         let region = try await Region.start("pg-restart")
         let port = region.balancer.port
-        let body = #"{"schema":"fluorobox.result/1"}"#
+        let body = #"{"schemaVersion":1,"model":{"id":"m1","version":"1"},"findings":[]}"#
         #expect(try await Curl.call(port: port, "PUT", "/v1/results/result:a", body: body).status == 201)
         try await region.server.stop()
         // No database: the request waits for a connection (postgres-nio's pool retries) until

@@ -27,13 +27,13 @@ struct HubIdentityTests {
         #expect(helloSelf.status == 200)
 
         // The header may name the device itself, or be left out.
-        let named = try await hubCall.call("PUT", "/v1/results/result:shared", headers: ["Fluorobox-Device: box-test-1"], body: #"{"from":"a"}"#)
+        let named = try await hubCall.call("PUT", "/v1/results/result:shared", headers: ["Fluorobox-Device: box-test-1"], body: Self.result("a"))
         #expect(named.status == 201)
-        let unnamed = try await hubCall.call("PUT", "/v1/results/result:shared", body: #"{"from":"a"}"#)
+        let unnamed = try await hubCall.call("PUT", "/v1/results/result:shared", body: Self.result("a"))
         #expect(unnamed.status == 200, "the same document again: \(unnamed.status)")
 
         // box-test-2's namespace: the same key string with other content is its own item.
-        let other = try await hubCall.call(as: "other-device", "PUT", "/v1/results/result:shared", body: #"{"from":"b"}"#)
+        let other = try await hubCall.call(as: "other-device", "PUT", "/v1/results/result:shared", body: Self.result("b"))
         #expect(other.status == 201, "box-test-2 could not use a key box-test-1 holds: \(other.status) \(other.body)")
 
         // An instance of box-test-1's; box-test-2 asks about the same key and sees nothing.
@@ -163,11 +163,64 @@ struct HubIdentityTests {
         defer { hub.stop() }
         try await hub.waitUntilListening()
         let hubCall = HubCall(port: port, pki: nil)
-        let named = try await hubCall.call("PUT", "/v1/results/result:dev", headers: ["Fluorobox-Device: box-dev-1"], body: "{}")
+        let named = try await hubCall.call("PUT", "/v1/results/result:dev", headers: ["Fluorobox-Device: box-dev-1"], body: Self.result("dev"))
         #expect(named.status == 201)
-        let anonymous = try await hubCall.call("PUT", "/v1/results/result:dev2", body: "{}")
+        let anonymous = try await hubCall.call("PUT", "/v1/results/result:dev2", body: Self.result("dev"))
         #expect(anonymous.status == 400 && anonymous.body.contains("Fluorobox-Device"))
         let held = try await HubList.items(dataDirectory: folder.file("hub"))
         #expect(held.map(\.device) == ["box-dev-1"])
+    }
+
+    @Test("a document that does not fit docs/platform-api.yaml is 400 and not kept; a percent-encoded key is the key; another method is 405 with Allow")
+    func documentsAreCheckedAgainstTheContract() async throws {
+        let folder = TemporaryDirectory("hub-contract")
+        let port = HubProcess.freePort()
+        let hub = HubProcess(dataDirectory: folder.file("hub"), port: port)
+        try hub.start()
+        defer { hub.stop() }
+        try await hub.waitUntilListening()
+        let hubCall = HubCall(port: port, pki: nil)
+        let device = "Fluorobox-Device: box-contract"
+        let refused: [(path: String, body: String, why: String)] = [
+            ("/v1/results/result:1", "", "empty"),
+            ("/v1/results/result:1", "[1]", "an object"),
+            ("/v1/results/result:1", #"{"model":{"id":"m","version":"1"},"findings":[]}"#, "schemaVersion"),
+            ("/v1/results/result:1", #"{"schemaVersion":1.5,"model":{"id":"m","version":"1"},"findings":[]}"#, "integer"),
+            ("/v1/results/result:1", #"{"schemaVersion":1,"model":{"id":"m","version":"1","use":null},"findings":[]}"#, "model.use"),
+            ("/v1/results/result:1", #"{"schemaVersion":1,"model":{"id":"m","version":"1"},"findings":[{"probability":2}]}"#, "findings[0].probability"),
+            ("/v1/feedback/feedback:1", #"{"verdict":"maybe","studyInstanceUID":"1.2","role":"doctor","recordedAt":"2026-11-23T09:30:00Z"}"#, "verdict"),
+            ("/v1/adverse-events/adverse-event:1", #"{"description":"x","occurredAt":"2026-02-30T09:30:00Z"}"#, "occurredAt"),
+            ("/v1/reports/report:1", #"{"device":"d","model":"m","version":"1","day":"2026-11-23"}"#, "doctorAgree"),
+            ("/v1/model-updates/model-update:1", #"{"device":"d","file":"f","sha256":"s","outcome":"activated","at":true}"#, "at"),
+        ]
+        for (path, body, why) in refused {
+            let answer = try await hubCall.call("PUT", path, headers: [device], body: body)
+            #expect(answer.status == 400 && answer.body.contains(why), "\(path) \(body): \(answer.status) \(answer.body)")
+        }
+        let badHello = try await hubCall.call("POST", "/v1/devices/box-contract/hello", body: #"{"version":{}}"#)
+        #expect(badHello.status == 400, "\(badHello.status) \(badHello.body)")
+        #expect(try await HubList.items(dataDirectory: folder.file("hub")).isEmpty)
+
+        // Colons percent-encoded by the client: the same key, so the retry is the same item.
+        let stored = try await hubCall.call("PUT", "/v1/results/result%3A2", headers: [device], body: Self.result("x"))
+        let again = try await hubCall.call("PUT", "/v1/results/result:2", headers: [device], body: Self.result("x"))
+        #expect(stored.status == 201 && again.status == 200, "\(stored.status) \(again.status) \(stored.body)")
+        let event = try await hubCall.call(
+            "PUT", "/v1/adverse-events/adverse-event:1", headers: [device], body: #"{"description":"x","occurredAt":"2024-02-29T09:30:00.5+01:00","extra":1}"#
+        )
+        #expect(event.status == 201, "\(event.status) \(event.body)")
+        #expect(try await HubList.items(dataDirectory: folder.file("hub")).map(\.key).sorted() == ["adverse-event:1", "result:2"])
+
+        let delete = try await hubCall.call("DELETE", "/v1/instances/instance:1", headers: [device])
+        #expect(delete.status == 405 && delete.headers["allow"] == "HEAD, PUT", "\(delete.status) \(delete.headers)")
+        let post = try await hubCall.call("POST", "/v1/results/result:2", headers: [device], body: Self.result("x"))
+        #expect(post.status == 405 && post.headers["allow"] == "PUT", "\(post.status) \(post.headers)")
+        let package = try await hubCall.call("GET", "/v1/models/none", headers: ["Fluorobox-Device: not a device"])
+        #expect(package.status == 400, "\(package.status) \(package.body)")
+    }
+
+    /// A result as docs/platform-api.yaml shapes it; `mark` makes its content differ.
+    static func result(_ mark: String) -> String {
+        #"{"schemaVersion":1,"model":{"id":"m","version":"1"},"findings":[],"mark":"\#(mark)"}"#
     }
 }

@@ -32,7 +32,7 @@ struct OutboxClaimTests {
                 #expect(FileManager.default.fileExists(atPath: blob.path))
                 #expect(blob.size == 1000)
             case .document(let body):
-                #expect(String(decoding: body, as: UTF8.self).contains("fluorobox.result/1"))
+                #expect(String(decoding: body, as: UTF8.self).contains(#""schemaVersion":1"#))
             case .unavailable(let reason):
                 Issue.record("unexpected: \(reason)")
             }

@@ -55,7 +55,8 @@ enum SyncFixture {
                     arguments: [instance, now, now]
                 )
                 let analysis = db.lastInsertedRowID
-                let report = #"{"schema":"fluorobox.result/1","study":"\#(study)","index":\#(index),"findings":[{"label":"nodule","probability":0.\#(index % 10)}]}"#
+                // The shape docs/platform-api.yaml gives a result (the hub refuses others), plus fields it does not read.
+                let report = #"{"schemaVersion":1,"model":{"id":"demo","version":"1.0.\#(index)","use":"demonstration"},"study":"\#(study)","index":\#(index),"findings":[{"id":"nodule","probability":0.\#(index % 10)}]}"#
                 let hash = hex(report.utf8)
                 try db.execute(
                     sql: "INSERT INTO result (analysisID, instanceID, flagged, qualityVerdict, report, resultHash, createdAt) VALUES (?, ?, ?, 'ok', ?, ?, ?)",

@@ -50,7 +50,25 @@ extension DeviceHeartbeat {
             throw .malformed(Self.reason(error))
         }
         try heartbeat.validate()
-        return heartbeat
+        return heartbeat.withoutNUL()
+    }
+
+    /// PostgreSQL's jsonb cannot hold U+0000, and a box's names and messages never need it: it
+    /// becomes U+FFFD rather than costing the device its heartbeat (or the hub a 500).
+    func withoutNUL() -> DeviceHeartbeat {
+        func clean(_ text: String) -> String {
+            text.contains("\u{0}") ? text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : text
+        }
+        var copy = self
+        copy.agentVersion = clean(agentVersion)
+        copy.models = models.map { Model(task: clean($0.task), id: clean($0.id), version: clean($0.version), use: $0.use) }
+        copy.backlog = backlog.map { entry in
+            var entry = entry
+            entry.destination = clean(entry.destination)
+            return entry
+        }
+        copy.errors = errors.map { RecentError(at: $0.at, source: clean($0.source), message: clean($0.message)) }
+        return copy
     }
 
     /// The bytes the box sends and the hub keeps (sorted keys, ISO 8601 dates).
@@ -59,9 +77,19 @@ extension DeviceHeartbeat {
         Array((try? JSONEncoder.compact(escapingSlashes: false).encode(self)) ?? Data())
     }
 
+    /// Dates as RFC 3339 allows them (what the API's `date-time` means): with or without
+    /// fractional seconds, any UTC offset.
     public static var decoder: JSONDecoder {
         let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let text = try decoder.singleValueContainer().decode(String.self)
+            let plain = ISO8601DateFormatter(), fractional = ISO8601DateFormatter()
+            fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            guard let date = plain.date(from: text) ?? fractional.date(from: text) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "\"\(text.prefix(64))\" is not an RFC 3339 date-time"))
+            }
+            return date
+        }
         return decoder
     }
 
@@ -90,7 +118,6 @@ extension DeviceHeartbeat {
             }
         }
         guard backlog.count <= Self.maxDestinations else { throw .implausible("\(backlog.count) destinations; at most \(Self.maxDestinations)") }
-        guard Set(backlog.map(\.destination)).count == backlog.count else { throw .implausible("a destination's backlog is listed twice") }
         for entry in backlog {
             try name(entry.destination, "a backlog's destination")
             guard entry.count >= 0, entry.bytes >= 0 else {

@@ -90,6 +90,17 @@ public struct DeviceHeartbeat: Codable, Sendable, Hashable {
     }
 
     /// Backlog items over every destination.
-    public var backlogCount: Int { backlog.reduce(0) { $0 + $1.count } }
-    public var backlogBytes: Int64 { backlog.reduce(0) { $0 + $1.bytes } }
+    /// Totals over destinations, saturating: a hostile document must not trap the hub.
+    public var backlogCount: Int {
+        backlog.reduce(0) { total, entry in
+            let (sum, overflow) = total.addingReportingOverflow(entry.count)
+            return overflow ? .max : sum
+        }
+    }
+    public var backlogBytes: Int64 {
+        backlog.reduce(0) { total, entry in
+            let (sum, overflow) = total.addingReportingOverflow(entry.bytes)
+            return overflow ? .max : sum
+        }
+    }
 }

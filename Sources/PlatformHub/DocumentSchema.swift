@@ -1,0 +1,181 @@
+import Foundation
+
+/// The shapes of the documents the hub accepts (docs/platform-api.yaml, components and request
+/// bodies), checked before a document is stored: a box told 201 marks the item sent, so a body
+/// the platform cannot read must be refused (400) then, not found unreadable later. Only what
+/// the document requires is checked; properties it does not name are kept and not looked at.
+indirect enum DocumentSchema: Sendable {
+    case string
+    case integer(minimum: Double? = nil)
+    case number(minimum: Double? = nil, maximum: Double? = nil)
+    case boolean
+    case oneOf([String])
+    /// RFC 3339 date-time (JSON Schema `format: date-time`).
+    case dateTime
+    /// RFC 3339 full-date (`format: date`).
+    case date
+    case array(DocumentSchema)
+    case object(required: [String: DocumentSchema], optional: [String: DocumentSchema] = [:])
+
+    /// The schema of each document collection's body (by the kind it is listed as).
+    static func of(kind: String) -> DocumentSchema? {
+        let count = DocumentSchema.integer(minimum: 0)
+        let use = DocumentSchema.oneOf(["clinical", "demonstration"])
+        switch kind {
+        case "result":
+            return .object(required: [
+                "schemaVersion": .integer(minimum: 1),
+                "model": .object(required: ["id": .string, "version": .string], optional: ["use": use]),
+                "findings": .array(.object(required: [:], optional: [
+                    "id": .string, "probability": .number(minimum: 0, maximum: 1), "flaggedForReview": .boolean, "modelUse": use,
+                ])),
+            ])
+        case "report":
+            return .object(required: [
+                "device": .string, "model": .string, "version": .string, "day": .date,
+                "processed": count, "flagged": count, "retakesAdvised": count, "doctorAgree": count, "doctorDisagree": count,
+                "latencyP50ms": .number(minimum: 0), "latencyP95ms": .number(minimum: 0), "errors": count,
+            ], optional: ["doctorMissed": count, "demonstrationResultsLeftOut": count])
+        case "feedback":
+            return .object(required: [
+                "verdict": .oneOf(["agree", "disagree", "missed"]), "studyInstanceUID": .string, "role": .string, "recordedAt": .dateTime,
+            ], optional: ["resultKey": .string, "comment": .string])
+        case "adverse-event":
+            return .object(required: ["description": .string, "occurredAt": .dateTime], optional: ["resultKey": .string])
+        case "model-update":
+            return .object(required: [
+                "device": .string, "file": .string, "sha256": .string, "outcome": .oneOf(["activated", "refused"]), "at": .dateTime,
+            ], optional: ["package": .string, "reason": .string])
+        case "hello":
+            return .object(required: [:], optional: ["version": .string])
+        default:
+            return nil
+        }
+    }
+
+    /// Checks `body` (JSON text); throws a 400 naming the first part that does not fit.
+    func validate(_ body: [UInt8]) throws(HubError) {
+        let value: JSONValue
+        do {
+            value = try JSONDecoder().decode(JSONValue.self, from: Data(body))
+        } catch {
+            throw HubError(.badRequest, body.isEmpty ? "the body is empty; it must be a JSON document" : "the body is not JSON")
+        }
+        if let problem = problem(with: value, at: "the body") { throw HubError(.badRequest, problem) }
+    }
+
+    /// Why `value` does not fit, or nil.
+    private func problem(with value: JSONValue, at path: String) -> String? {
+        switch (self, value) {
+        case (.string, .string), (.boolean, .bool):
+            return nil
+        case (.integer(let minimum), .number(let number)):
+            guard number.rounded() == number else { return "\(path) must be an integer" }
+            return minimum.flatMap { number < $0 ? "\(path) must be at least \(Int64($0))" : nil }
+        case (.number(let minimum, let maximum), .number(let number)):
+            if let minimum, number < minimum { return "\(path) must be at least \(minimum)" }
+            if let maximum, number > maximum { return "\(path) must be at most \(maximum)" }
+            return nil
+        case (.oneOf(let allowed), .string(let text)):
+            return allowed.contains(text) ? nil : "\(path) must be one of \(allowed.joined(separator: ", "))"
+        case (.dateTime, .string(let text)):
+            return RFC3339.isDateTime(text) ? nil : "\(path) must be an RFC 3339 date-time such as 2026-11-23T09:30:00Z"
+        case (.date, .string(let text)):
+            return RFC3339.isDate(text) ? nil : "\(path) must be an RFC 3339 date such as 2026-11-23"
+        case (.array(let element), .array(let items)):
+            for (index, item) in items.enumerated() {
+                if let problem = element.problem(with: item, at: "\(path)[\(index)]") { return problem }
+            }
+            return nil
+        case (.object(let required, let optional), .object(let members)):
+            for name in required.keys.sorted() where members[name] == nil {
+                return "\(path) has no \"\(name)\""
+            }
+            for (name, schema) in required.merging(optional, uniquingKeysWith: { first, _ in first }).sorted(by: { $0.key < $1.key }) {
+                guard let member = members[name] else { continue }
+                if let problem = schema.problem(with: member, at: "\(path == "the body" ? "" : path + ".")\(name)") { return problem }
+            }
+            return nil
+        default:
+            return "\(path) must be \(expected)"
+        }
+    }
+
+    private var expected: String {
+        switch self {
+        case .string, .oneOf, .dateTime, .date: "a string"
+        case .integer: "an integer"
+        case .number: "a number"
+        case .boolean: "true or false"
+        case .array: "an array"
+        case .object: "an object"
+        }
+    }
+}
+
+/// Any JSON value; numbers as Double (an integer beyond 2^53 loses digits, not its integer-ness).
+private enum JSONValue: Decodable {
+    case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .number(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([JSONValue].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
+    }
+}
+
+/// RFC 3339 section 5.6 timestamps, as JSON Schema's `date-time` and `date` formats read them.
+enum RFC3339 {
+    static func isDate(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        return bytes.count == 10 && isFullDate(bytes[...])
+    }
+
+    static func isDateTime(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 20, isFullDate(bytes[0..<10]), [UInt8(ascii: "T"), UInt8(ascii: "t")].contains(bytes[10]) else { return false }
+        var rest = bytes[11...]
+        guard rest.count >= 8, rest[rest.startIndex + 2] == UInt8(ascii: ":"), rest[rest.startIndex + 5] == UInt8(ascii: ":"),
+              let hour = number(rest.prefix(2)), let minute = number(rest.dropFirst(3).prefix(2)),
+              let second = number(rest.dropFirst(6).prefix(2)), hour < 24, minute < 60, second <= 60
+        else { return false }
+        rest = rest.dropFirst(8)
+        if rest.first == UInt8(ascii: ".") {
+            let digits = rest.dropFirst().prefix { (0x30...0x39).contains($0) }
+            guard !digits.isEmpty else { return false }
+            rest = rest.dropFirst(1 + digits.count)
+        }
+        if rest.count == 1 { return rest.first == UInt8(ascii: "Z") || rest.first == UInt8(ascii: "z") }
+        guard rest.count == 6, [UInt8(ascii: "+"), UInt8(ascii: "-")].contains(rest[rest.startIndex]),
+              rest[rest.startIndex + 3] == UInt8(ascii: ":"),
+              let offsetHour = number(rest.dropFirst().prefix(2)), let offsetMinute = number(rest.dropFirst(4).prefix(2))
+        else { return false }
+        return offsetHour < 24 && offsetMinute < 60
+    }
+
+    private static func isFullDate(_ bytes: ArraySlice<UInt8>) -> Bool {
+        guard bytes.count == 10, bytes[bytes.startIndex + 4] == UInt8(ascii: "-"), bytes[bytes.startIndex + 7] == UInt8(ascii: "-"),
+              let year = number(bytes.prefix(4)), let month = number(bytes.dropFirst(5).prefix(2)),
+              let day = number(bytes.dropFirst(8).prefix(2)), (1...12).contains(month), day >= 1
+        else { return false }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+        return day <= days
+    }
+
+    private static func number(_ digits: ArraySlice<UInt8>) -> Int? {
+        guard !digits.isEmpty, digits.allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
+        return digits.reduce(0) { $0 * 10 + Int($1 - 0x30) }
+    }
+}

@@ -1,0 +1,31 @@
+import Foundation
+@testable import StudyStore
+import Testing
+
+/// Found by schemathesis against a live hub: each of these was a 400 for a document the API
+/// allows, or a 500.
+@Suite("Heartbeat documents the API allows are read")
+struct DeviceHeartbeatParseTests {
+    static func document(sentAt: String = "2026-12-06T10:00:00Z", message: String = "ok", counts: [Int] = [1]) -> [UInt8] {
+        let backlog = counts.enumerated().map { #"{"destination": "d\#($0.offset)", "count": \#($0.element), "bytes": 9223372036854775807}"# }
+        return Array("""
+        {"schema": 1, "sentAt": "\(sentAt)", "agentVersion": "1.0", "uptimeSeconds": 1, "models": [], "freeDiskBytes": 0,
+         "clockSkewSeconds": null, "backlog": [\(backlog.joined(separator: ","))],
+         "errors": [{"at": "2026-12-06T10:00:00.25+03:30", "source": "sync", "message": "\(message)"}]}
+        """.utf8)
+    }
+
+    @Test("RFC 3339 dates with fractional seconds and offsets, and a null skew, are read")
+    func datesAndNull() throws {
+        let heartbeat = try DeviceHeartbeat.parse(Self.document(sentAt: "0291-08-13T17:03:41.5-01:22"))
+        #expect(heartbeat.clockSkewSeconds == nil)
+        #expect(heartbeat.errors.first?.at == ISO8601DateFormatter().date(from: "2026-12-06T06:30:00Z")?.addingTimeInterval(0.25))
+    }
+
+    @Test("a NUL in a message becomes U+FFFD (PostgreSQL's jsonb refuses it); totals saturate instead of trapping")
+    func nulAndOverflow() throws {
+        let heartbeat = try DeviceHeartbeat.parse(Self.document(message: #"a\u0000b"#, counts: [Int.max, Int.max]))
+        #expect(heartbeat.errors.first?.message == "a\u{FFFD}b")
+        #expect(heartbeat.backlogCount == .max && heartbeat.backlogBytes == .max)
+    }
+}
