@@ -45,7 +45,7 @@ struct HubLoad: AsyncParsableCommand {
         let fleet = try await Fleet.enrol(
             count: devices, prefix: "load-\(runID)", caDirectory: caDir, database: database, serverTrust: serverTrust, logger: logger
         )
-        print(String(format: "enrolled %d devices (own key, CSR, certificate from the device CA) in %.1f s", fleet.count, seconds(since: clock)))
+        say(String(format: "enrolled %d devices (own key, CSR, certificate from the device CA) in %.1f s", fleet.count, seconds(since: clock)))
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let connections = fleet.map {
@@ -53,7 +53,7 @@ struct HubLoad: AsyncParsableCommand {
         }
         clock = .now
         try await forEachBounded(connections, limit: 32) { try await $0.connect() }
-        print(String(format: "connected %d devices (mutual TLS, one kept-alive connection each) in %.1f s", connections.count, seconds(since: clock)))
+        say(String(format: "connected %d devices (mutual TLS, one kept-alive connection each) in %.1f s", connections.count, seconds(since: clock)))
 
         var report = Report(devices: devices, heartbeatInterval: heartbeatInterval, resultInterval: resultInterval, concurrency: concurrency)
         report.schedule = try await measured { recorder in
@@ -107,7 +107,7 @@ struct HubLoad: AsyncParsableCommand {
         let heartbeat = Duration.seconds(heartbeatInterval)
         let result = resultInterval > 0 ? Duration.seconds(resultInterval) : nil
         let count = connections.count
-        print(String(format: "schedule: %d devices, a heartbeat every %.0f s%@, for %.0f s (about %.0f requests/s due) ...",
+        say(String(format: "schedule: %d devices, a heartbeat every %.0f s%@, for %.0f s (about %.0f requests/s due) ...",
                      count, heartbeatInterval, result.map { String(format: " and a result every %.0f s", $0 / .seconds(1)) } ?? "",
                      scheduleSeconds, Double(count) / heartbeatInterval + (resultInterval > 0 ? Double(count) / resultInterval : 0)))
         await withTaskGroup(of: Void.self) { group in
@@ -148,7 +148,7 @@ struct HubLoad: AsyncParsableCommand {
         let workers = Array(connections.prefix(concurrency))
         let host = "\(host):\(port)"
         let runID = String(UUID().uuidString.prefix(8)).lowercased()
-        print(String(format: "max %@s: %d devices back to back for %.0f s ...", kind, workers.count, maxSeconds))
+        say(String(format: "max %@s: %d devices back to back for %.0f s ...", kind, workers.count, maxSeconds))
         let start = ContinuousClock.now
         let end = start + .seconds(maxSeconds)
         await withTaskGroup(of: Void.self) { group in
@@ -187,6 +187,13 @@ func forEachBounded<T: Sendable>(_ items: [T], limit: Int, _ body: @escaping @Se
             if let item = iterator.next() { group.addTask { try await body(item) } }
         }
     }
+}
+
+/// A progress line, flushed at once: stdout is a file or a pipe under the script, and the
+/// phases' starts are what someone profiling the hub waits for.
+func say(_ line: String) {
+    print(line)
+    fflush(nil)
 }
 
 func seconds(since start: ContinuousClock.Instant) -> Double {
