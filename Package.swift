@@ -15,6 +15,8 @@ let package = Package(
         .executable(name: "fluorobox", targets: ["fluorobox"]),
         .executable(name: "fluorobox-bench", targets: ["fluorobox-bench"]),
         .executable(name: "fluorobox-hub", targets: ["fluorobox-hub"]),
+        // tools/bench/hub-load's load generator: simulated devices over mutual TLS.
+        .executable(name: "fluorobox-hub-load", targets: ["fluorobox-hub-load"]),
         // For the fuzz package in Fuzz/, which depends on this one by path.
         .library(name: "DICOM", targets: ["DICOM"]),
         .library(name: "DICOMNetwork", targets: ["DICOMNetwork"]),
@@ -170,6 +172,24 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        // The load generator of tools/bench/hub-load. A target of its own beside the hub's, not
+        // a fluorobox-bench subcommand: it needs only what the hub already builds, not the appliance.
+        .executableTarget(
+            name: "fluorobox-hub-load",
+            dependencies: [
+                "PlatformHub",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: strictSwift
         ),
