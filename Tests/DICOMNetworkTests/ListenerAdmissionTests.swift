@@ -55,16 +55,18 @@ struct ListenerAdmissionTests {
 
     @Test("past the pending bound a new connection is closed at once, without an answer")
     func pendingBound() async throws {
+        // ARTIM far beyond the wait: a close within it is the pending bound's, whatever the
+        // load on the machine (CI once took more than 15 s to get to the close).
         let fixture = try await ListenerFixture(configuration: Self.configuration(
-            artimTimeout: .seconds(20), maximumPendingConnections: 3, maximumPerPeer: 8
+            artimTimeout: .seconds(600), maximumPendingConnections: 3, maximumPerPeer: 8
         ))
         let silent = try (1...3).map { try RawPeer(port: fixture.port, from: "127.0.0.\($0)") }
         try await fixture.waitForConnections(silent.count)
+        #expect(await fixture.listener.openConnections == silent.count)
         let excessPeer = try RawPeer(port: fixture.port, from: "127.0.0.9")
-        let started = Date()
-        let excess = await excessPeer.readUntilClosed(timeout: 15)
-        #expect(excess.closed && excess.bytes.isEmpty)
-        #expect(Date().timeIntervalSince(started) < 10, "closed at once, not by ARTIM (20 s)")
+        let excess = await excessPeer.readUntilClosed(timeout: 120)
+        #expect(excess.closed && excess.bytes.isEmpty, "the excess connection was not closed without an answer")
+        #expect(await fixture.listener.openConnections == silent.count, "the silent connections keep their pending slots")
         await fixture.stop()
     }
 
