@@ -81,11 +81,11 @@ extension DeviceHeartbeat {
     /// fractional seconds, any UTC offset.
     public static var decoder: JSONDecoder {
         let decoder = JSONDecoder()
+        // Two formatters per decoder, not per date (a heartbeat carries up to eleven dates).
+        let formatters = RFC3339Formatters()
         decoder.dateDecodingStrategy = .custom { decoder in
             let text = try decoder.singleValueContainer().decode(String.self)
-            let plain = ISO8601DateFormatter(), fractional = ISO8601DateFormatter()
-            fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-            guard let date = plain.date(from: text) ?? fractional.date(from: text) else {
+            guard let date = formatters.plain.date(from: text) ?? formatters.fractional.date(from: text) else {
                 throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "\"\(text.prefix(64))\" is not an RFC 3339 date-time"))
             }
             return date
@@ -162,4 +162,15 @@ extension DeviceHeartbeat {
             return "\(error)"
         }
     }
+}
+
+/// The formatters of one decoder. A decoder decodes one document on one thread at a time, so
+/// the non-Sendable formatters are never used concurrently.
+private final class RFC3339Formatters: @unchecked Sendable {
+    let plain = ISO8601DateFormatter()
+    let fractional: ISO8601DateFormatter = {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter
+    }()
 }
