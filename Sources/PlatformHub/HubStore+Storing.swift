@@ -10,6 +10,8 @@ extension HubStore: HubStoring {
     /// The schema is migrated when the store opens.
     public func prepare() async throws(HubError) {}
 
+    public func prepareSchema() async throws(HubError) {}
+
     public func putDocument(key: String, kind: String, device: String, body: [UInt8]) async throws(HubError) -> Bool {
         try await blocking { try self.blockingPutDocument(key: key, kind: kind, device: device, body: body) }
     }

@@ -11,8 +11,13 @@ public protocol HubStoring: Sendable {
     /// Long-running parts the store needs (a connection pool), run beside the server.
     var services: [any Service] { get }
 
-    /// Brings the schema up to date; called once the services run, before the server listens.
+    /// Brings the schema up to date and makes the staging folders; called once the services
+    /// run, before the server listens.
     func prepare() async throws(HubError)
+
+    /// Brings the schema up to date only: the operator's commands, which may run before any
+    /// replica has served (an enrolment token made ahead of the first start) and stage nothing.
+    func prepareSchema() async throws(HubError)
 
     /// Stores a JSON document under `device`'s `key`. false: the same content was already held;
     /// other content under the key is a conflict.

@@ -105,6 +105,10 @@ extension PostgresHubStore: HubStoring {
         try await migrate()
     }
 
+    public func prepareSchema() async throws(HubError) {
+        try await migrate()
+    }
+
     public func putDocument(key: String, kind: String, device: String, body: [UInt8]) async throws(HubError) -> Bool {
         let sha = SHA256Hex.string(of: body)
         let bytes = ByteBuffer(bytes: body)

@@ -42,20 +42,29 @@ struct StoreOptions {
         return try HubStore(directory: dataDir)
     }
 
-    /// Opens the store, runs its services for the length of `body` (a one-off command that
-    /// reads: it migrates nothing and needs no staging folder), stops.
+    /// Opens the store, runs its services for the length of `body`, stops. A one-off command
+    /// needs no staging folder; it brings the schema up to date (under the migration lock, so
+    /// beside running replicas too), because an operator may make tokens before the first start.
     func withStore<T: Sendable>(_ body: @escaping @Sendable (any HubStoring) async throws -> T) async throws -> T {
         var logger = Logger(label: "fluorobox-hub")
         logger.logLevel = .warning
         let store = try open(logger: logger, serving: false)
         return try await withThrowingTaskGroup(of: T?.self) { group in
+            // The body leases a connection only once every service has entered `run()`: the
+            // pool warns about a lease before its run, and a one-off command prints only its answer.
+            let (started, starting) = AsyncStream.makeStream(of: Void.self)
             for service in store.services {
                 group.addTask {
+                    starting.yield()
                     try await service.run()
                     return nil
                 }
             }
+            var waiting = store.services.count
+            var signals = started.makeAsyncIterator()
+            while waiting > 0, await signals.next() != nil { waiting -= 1 }
             defer { group.cancelAll() }
+            try await store.prepareSchema()
             return try await body(store)
         }
     }

@@ -70,6 +70,25 @@ struct EnrolmentTests {
         func sql(_ statement: String) async throws -> String { try await server.sql(statement, database: "hub") }
     }
 
+    @Test("the operator's commands work on a database no replica has served yet, and say nothing but their answer")
+    func commandsOnFreshDatabase() async throws {
+        let server = try await PostgresServer.start("fresh-commands")
+        let database = try await server.createDatabase("hub")
+        // An operator prepares tokens before the first replica starts; each command is a new process.
+        for arguments in [
+            ["enrolment", "create", "--database", database, "--device", "box-1"],
+            ["device", "list", "--database", database],
+            ["archive", "status", "--database", database],
+        ] {
+            let result = try await ProcessRunner.run(HubReplica.binary, arguments)
+            #expect(result.status == 0, "fluorobox-hub \(arguments[0]) \(arguments[1]): \(result.stderr)")
+            let stray = result.stderr.split(separator: "\n").filter { !$0.hasPrefix("one-time token") }
+            #expect(stray.isEmpty, "fluorobox-hub \(arguments[0]) \(arguments[1]) logged: \(stray)")
+        }
+        #expect(try await server.sql("SELECT count(*) FROM enrolment_token", database: "hub") == "1")
+        try await server.stop()
+    }
+
     @Test("a token enrols once: reused, expired, unknown and other-device tokens are 403 with the reason; a bad CSR consumes nothing")
     func tokenLifecycle() async throws {
         let region = try await Region.start("pg-enrol-tokens")
