@@ -49,7 +49,7 @@ extension StudyStore {
                 if let resultID: Int64 = row["resultID"] {
                     resultIDs[group, default: []].append(resultID)
                     if (row["flagged"] as Bool?) == true { entry.flagged += 1 }
-                    if let verdict: String = row["verdict"], verdict != "ok" { entry.retakesAdvised += 1 }
+                    if let verdict: String = row["verdict"], QualityOutcome.asksForRetake(stored: verdict) { entry.retakesAdvised += 1 }
                 }
                 figures[group] = entry
             }
