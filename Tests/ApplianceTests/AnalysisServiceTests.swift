@@ -153,6 +153,8 @@ struct AnalysisServiceTests {
         #expect(Set(items.map(\.destination)) == [.platform, .dicomweb] && items.allSatisfy { $0.kind == .instance })
 
         // The same analysis again (as after a power cut before its result was recorded): the same bytes, stored once.
+        // A second later, so a report dated by the clock instead of by the analysis would differ.
+        try await Task.sleep(for: .milliseconds(1100))
         try await fixture.store.database.write { db in
             try db.execute(sql: "UPDATE analysis SET status = 'pending' WHERE instanceID = ?", arguments: [receipt.instanceID])
         }
