@@ -141,6 +141,27 @@ struct AnalysisStructuredReportTests {
         #expect(!Self.children(clinicalTree, Codes.imagingMeasurements).isEmpty)
     }
 
+    @Test("a blank image's SR has no measurements but the retake advice with its reasons, and dcmtk reads it")
+    func skippedImage() async throws {
+        let analyzer = try ImageAnalyzer(package: try demoPackage(), logger: quietLogger)
+        var blank = try DemoModel.raster("nodule-source.npy")
+        blank.samples = [UInt16](repeating: 1000, count: blank.samples.count)
+        let report = try analyzer.analyze(image: blank, sourceBytes: blank.littleEndianBytes).report
+        try #require(report.status == .skipped && report.findings.isEmpty)
+        let sr = try Self.structuredReport(report)
+        let tree = try SRContentItem(reading: try DICOMFile(bytes: sr.part10).dataSet)
+        #expect(Self.children(tree, Codes.imagingMeasurements).isEmpty)
+        let evaluations = try #require(Self.children(tree, Codes.qualitativeEvaluations).first)
+        #expect(Self.children(evaluations, Codes.qualityAssessment).map(\.value) == [.code(Codes.unusable)])
+        let comments = Self.texts(Self.children(evaluations, Codes.comment))
+        #expect(comments.contains { $0.hasPrefix("Retake advised: ") && $0.contains(report.quality.problems[0].message) }, "\(comments)")
+        if let dsrdump = tool("dsrdump") {
+            let folder = TemporaryDirectory("sr-skipped")
+            let dump = try await ProcessRunner.run(dsrdump, [try folder.write("skipped.dcm", sr.part10)])
+            #expect(dump.status == 0 && dump.stdout.contains("Unusable - Quality renders image unusable"), "\(dump.stderr)")
+        }
+    }
+
     @Test("the same analysis makes the same bytes; another analysis of the same image (queued at another time) another instance")
     func stableIdentity() throws {
         let report = try Self.demoReport()
