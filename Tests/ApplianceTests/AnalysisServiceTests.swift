@@ -162,6 +162,56 @@ struct AnalysisServiceTests {
         #expect(try structuredReports().map(\.id) == [sr.id])
     }
 
+    static var venvPython: String? {
+        let path = TestData.packageRoot + "/.venv/bin/python"
+        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
+    }
+
+    @Test("real chest radiographs (CR, DX, Secondary Capture; uncompressed, JPEG): each analysis's SR references the stored source, its peaks lie on that image, dcmtk and highdicom read it", .enabled(if: TestData.available, Comment(rawValue: TestData.skipMessage)))
+    func structuredReportsOfRealRadiographs() async throws {
+        let fixture = try await Fixture(name: "analysis-sr-real")
+        let names = ["CR_chest_RG1_UNCR_explicitLE_mono1_15bit_reference.dcm", "CR_chest_SIIM_jpeg_baseline_8bit.dcm", "DX_chest_NIH_CXR14_google_SC_implicitLE_8bit.dcm"]
+        var receipts: [(IntakeReceipt, [UInt8])] = []
+        for name in names {
+            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: TestData.root + "/dicom/radiography/" + name)))
+            receipts.append((try await fixture.ingest(bytes: bytes), bytes))
+        }
+        #expect(await fixture.drain() == names.count)
+        let reports = try fixture.read { try InstanceRecord.filter(Column("sopClassUID") == AnalysisStructuredReport.sopClassUID).fetchAll($0) }
+        #expect(reports.count == names.count)
+        for (receipt, bytes) in receipts {
+            let source = try #require(try fixture.read { try InstanceRecord.fetchOne($0, key: receipt.instanceID) })
+            let original = try DICOMFile(bytes: bytes).dataSet
+            let columns = try #require(try original.integer(.columns)), rows = try #require(try original.integer(.rows))
+            let image = SRContentItem.Value.image(sopClassUID: try #require(source.sopClassUID), sopInstanceUID: receipt.sopInstanceUID)
+            var found = false
+            for report in reports {
+                let path = fixture.store.directory.absolute(report.blobPath)
+                let file = try DICOMFile(bytes: [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
+                let tree = try SRContentItem(reading: file.dataSet)
+                let points = tree.descendants.filter { $0.children.map(\.value) == [image] && $0.relationship == .inferredFrom }
+                guard !points.isEmpty else { continue }
+                found = true
+                #expect(report.studyID == receipt.studyID && file.dataSet.string(.patientID) == original.string(.patientID))
+                let evidence = file.dataSet.sequence(.currentRequestedProcedureEvidenceSequence)?.first?.sequence(.referencedSeriesSequence)?.first
+                #expect(evidence?.string(.seriesInstanceUID) == source.seriesInstanceUID && evidence?.sequence(.referencedSOPSequence)?.first?.string(.referencedSOPInstanceUID) == receipt.sopInstanceUID)
+                for point in points {
+                    guard case .spatialCoordinates("POINT", let xy) = point.value, xy.count == 2 else { Issue.record("\(point.value)"); continue }
+                    #expect((0...Float(columns)).contains(xy[0]) && (0...Float(rows)).contains(xy[1]), "\(xy) on \(columns)x\(rows)")
+                }
+                if let dsrdump = tool("dsrdump") {
+                    let dump = try await ProcessRunner.run(dsrdump, [path])
+                    #expect(dump.status == 0, "\(dump.stderr)")
+                }
+                if let python = Self.venvPython {
+                    let run = try await ProcessRunner.run(python, [TestData.packageRoot + "/tools/python/validate_sr.py", path])
+                    #expect(run.status == 0 && run.stdout.contains(receipt.sopInstanceUID), "\(run.stderr)")
+                }
+            }
+            #expect(found, "no SR references \(receipt.sopInstanceUID)")
+        }
+    }
+
     @Test("with analysis.structuredReport off no Structured Report is written; the overlay still is")
     func structuredReportOff() async throws {
         let fixture = try await Fixture(name: "analysis-no-sr", structuredReport: false)
