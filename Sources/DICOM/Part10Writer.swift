@@ -7,7 +7,8 @@ public struct Part10Writer: Sendable {
     public static let implementationClassUID = "2.25.270378316744216150542397587634105593201"
     public static let implementationVersionName = "FLUOROBOX_1"
 
-    private var elements: [Tag: (ValueRepresentation, [UInt8])] = [:]
+    /// Values by tag; a sequence holds its encoded items (``set(_:items:)``).
+    var elements: [Tag: (ValueRepresentation, [UInt8])] = [:]
     /// Compressed frames written as encapsulated Pixel Data (PS3.5 A.4), one fragment each.
     private var encapsulatedFrames: [[UInt8]]?
     /// The transfer syntax named in the meta group: explicit VR little endian, or a compressed

@@ -19,7 +19,7 @@ struct AnalysisServiceTests {
         let service: AnalysisService
         let cache: AnalyzerCache
 
-        init(name: String, installModel: Bool = true) async throws {
+        init(name: String, installModel: Bool = true, structuredReport: Bool = true) async throws {
             folder = TemporaryDirectory(name)
             var configuration = StoreConfiguration(dataDirectory: DataDirectory(path: folder.file("data")))
             configuration.destinations = [.platform, .dicomweb]
@@ -28,6 +28,8 @@ struct AnalysisServiceTests {
             var settings = AnalysisSettings()
             settings.threads = 1
             settings.isolation = .childProcess(executable: ProcessRunner.fluorobox)
+            settings.structuredReport = structuredReport
+            settings.deviceName = "box-under-test"
             service = AnalysisService(
                 settings: settings, store: store, packagesDirectory: folder.file("models"), packageSettings: ModelPackageSettings(trustedKeys: [.demo]),
                 gate: ReadinessGate(expecting: [AnalysisService.name]), logger: quietLogger
@@ -109,6 +111,114 @@ struct AnalysisServiceTests {
         #expect(resultItems.map(\.destination) == [.platform] && resultItems.first?.priority == .alert && resultItems.first?.resultID == recorded.id)
         #expect(Set(items.filter { $0.instanceID == overlayID && $0.kind == .instance }.map(\.destination)) == [.platform, .dicomweb])
         #expect(try fixture.store.analysisCounts() == [.done: 1])
+    }
+
+    @Test("the analysis writes its Structured Report into the image's study through the store, queued for every destination like the overlay; a re-run of the same analysis stores it once")
+    func writesStructuredReport() async throws {
+        let fixture = try await Fixture(name: "analysis-sr")
+        let receipt = try await fixture.ingest(try DemoModel.raster("nodule-source.npy"))
+        #expect(await fixture.drain() == 1)
+        let source = try #require(try fixture.read { try InstanceRecord.fetchOne($0, key: receipt.instanceID) })
+        func structuredReports() throws -> [InstanceRecord] {
+            try fixture.read { try InstanceRecord.filter(Column("sopClassUID") == AnalysisStructuredReport.sopClassUID).fetchAll($0) }
+        }
+        let stored = try structuredReports()
+        try #require(stored.count == 1)
+        let sr = stored[0]
+        #expect(sr.source == .analysis && sr.studyID == receipt.studyID && sr.format == .dicom && sr.blobState == .present)
+        #expect(sr.seriesInstanceUID != source.seriesInstanceUID)
+        #expect(try fixture.read { try AnalysisRecord.filter(AnalysisRecord.Columns.instanceID == sr.id!).fetchCount($0) } == 0)
+
+        // The stored bytes: the source's patient and study, the evidence and the image item name the stored image.
+        let path = fixture.store.directory.absolute(sr.blobPath)
+        let file = try DICOMFile(bytes: [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
+        #expect(file.dataSet.string(.patientName) == "TEST^NODULE" && file.dataSet.string(.studyInstanceUID) == receipt.studyInstanceUID)
+        #expect(file.dataSet.string(.seriesDescription) == AnalysisStructuredReport.demonstrationSeriesDescription)
+        let evidence = try #require(file.dataSet.sequence(.currentRequestedProcedureEvidenceSequence)?.first?.sequence(.referencedSeriesSequence)?.first)
+        #expect(evidence.string(.seriesInstanceUID) == source.seriesInstanceUID)
+        #expect(evidence.sequence(.referencedSOPSequence)?.first?.string(.referencedSOPInstanceUID) == receipt.sopInstanceUID)
+        let tree = try SRContentItem(reading: file.dataSet)
+        let image = SRContentItem.Value.image(sopClassUID: try #require(source.sopClassUID), sopInstanceUID: receipt.sopInstanceUID)
+        let points = tree.descendants.filter { if case .spatialCoordinates = $0.value { true } else { false } }
+        #expect(!points.isEmpty && points.allSatisfy { $0.children.map(\.value) == [image] })
+        let observer = tree.children.first { $0.name == AnalysisStructuredReport.Codes.deviceObserverName }
+        #expect(observer?.value == .text("box-under-test"))
+        if let dsrdump = tool("dsrdump") {
+            let dump = try await ProcessRunner.run(dsrdump, [path])
+            #expect(dump.status == 0 && dump.stdout.contains("Nodule"), "\(dump.stderr)")
+        }
+
+        // Queued for every destination, like the overlay and any instance.
+        let items = try fixture.read { try OutboxItemRecord.filter(Column("instanceID") == sr.id!).fetchAll($0) }
+        #expect(Set(items.map(\.destination)) == [.platform, .dicomweb] && items.allSatisfy { $0.kind == .instance })
+
+        // The same analysis again (as after a power cut before its result was recorded): the same bytes, stored once.
+        // A second later, so a report dated by the clock instead of by the analysis would differ.
+        try await Task.sleep(for: .milliseconds(1100))
+        try await fixture.store.database.write { db in
+            try db.execute(sql: "UPDATE analysis SET status = 'pending' WHERE instanceID = ?", arguments: [receipt.instanceID])
+        }
+        #expect(await fixture.drain() == 1)
+        #expect(try structuredReports().map(\.id) == [sr.id])
+    }
+
+    static var venvPython: String? {
+        let path = TestData.packageRoot + "/.venv/bin/python"
+        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
+    }
+
+    @Test("real chest radiographs (CR, DX, Secondary Capture; uncompressed, JPEG): each analysis's SR references the stored source, its peaks lie on that image, dcmtk and highdicom read it", .enabled(if: TestData.available, Comment(rawValue: TestData.skipMessage)))
+    func structuredReportsOfRealRadiographs() async throws {
+        let fixture = try await Fixture(name: "analysis-sr-real")
+        let names = ["CR_chest_RG1_UNCR_explicitLE_mono1_15bit_reference.dcm", "CR_chest_SIIM_jpeg_baseline_8bit.dcm", "DX_chest_NIH_CXR14_google_SC_implicitLE_8bit.dcm"]
+        var receipts: [(IntakeReceipt, [UInt8])] = []
+        for name in names {
+            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: TestData.root + "/dicom/radiography/" + name)))
+            receipts.append((try await fixture.ingest(bytes: bytes), bytes))
+        }
+        #expect(await fixture.drain() == names.count)
+        let reports = try fixture.read { try InstanceRecord.filter(Column("sopClassUID") == AnalysisStructuredReport.sopClassUID).fetchAll($0) }
+        #expect(reports.count == names.count)
+        for (receipt, bytes) in receipts {
+            let source = try #require(try fixture.read { try InstanceRecord.fetchOne($0, key: receipt.instanceID) })
+            let original = try DICOMFile(bytes: bytes).dataSet
+            let columns = try #require(try original.integer(.columns)), rows = try #require(try original.integer(.rows))
+            let image = SRContentItem.Value.image(sopClassUID: try #require(source.sopClassUID), sopInstanceUID: receipt.sopInstanceUID)
+            var found = false
+            for report in reports {
+                let path = fixture.store.directory.absolute(report.blobPath)
+                let file = try DICOMFile(bytes: [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
+                let tree = try SRContentItem(reading: file.dataSet)
+                let points = tree.descendants.filter { $0.children.map(\.value) == [image] && $0.relationship == .inferredFrom }
+                guard !points.isEmpty else { continue }
+                found = true
+                #expect(report.studyID == receipt.studyID && file.dataSet.string(.patientID) == original.string(.patientID))
+                let evidence = file.dataSet.sequence(.currentRequestedProcedureEvidenceSequence)?.first?.sequence(.referencedSeriesSequence)?.first
+                #expect(evidence?.string(.seriesInstanceUID) == source.seriesInstanceUID && evidence?.sequence(.referencedSOPSequence)?.first?.string(.referencedSOPInstanceUID) == receipt.sopInstanceUID)
+                for point in points {
+                    guard case .spatialCoordinates("POINT", let xy) = point.value, xy.count == 2 else { Issue.record("\(point.value)"); continue }
+                    #expect((0...Float(columns)).contains(xy[0]) && (0...Float(rows)).contains(xy[1]), "\(xy) on \(columns)x\(rows)")
+                }
+                if let dsrdump = tool("dsrdump") {
+                    let dump = try await ProcessRunner.run(dsrdump, [path])
+                    #expect(dump.status == 0, "\(dump.stderr)")
+                }
+                if let python = Self.venvPython {
+                    let run = try await ProcessRunner.run(python, [TestData.packageRoot + "/tools/python/validate_sr.py", path])
+                    #expect(run.status == 0 && run.stdout.contains(receipt.sopInstanceUID), "\(run.stderr)")
+                }
+            }
+            #expect(found, "no SR references \(receipt.sopInstanceUID)")
+        }
+    }
+
+    @Test("with analysis.structuredReport off no Structured Report is written; the overlay still is")
+    func structuredReportOff() async throws {
+        let fixture = try await Fixture(name: "analysis-no-sr", structuredReport: false)
+        let receipt = try await fixture.ingest(try DemoModel.raster("nodule-source.npy"))
+        #expect(await fixture.drain() == 1)
+        #expect(try fixture.read { try InstanceRecord.filter(Column("sopClassUID") == AnalysisStructuredReport.sopClassUID).fetchCount($0) } == 0)
+        #expect(try fixture.store.results(forInstance: receipt.instanceID).first?.overlayInstanceID != nil)
     }
 
     @Test("running the same model on the same image again makes the same overlay object, stored once")

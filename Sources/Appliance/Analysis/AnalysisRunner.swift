@@ -15,7 +15,9 @@ import StudyStore
 /// Order matters for a power cut: the overlay Secondary Capture goes through the promise
 /// first, then the result commits with a link to it. A cut between the two leaves the analysis
 /// running; recovery puts it back to pending, the re-run makes the same overlay object (its
-/// UIDs derive from the image and the package), and the store takes it as a duplicate.
+/// UIDs derive from the image and the package), and the store takes it as a duplicate. The
+/// Structured Report follows the overlay the same way (its UIDs also take the time the
+/// analysis was queued, which a re-run keeps).
 public struct AnalysisRunner: Sendable {
     public let store: StudyStore
     public let analyzer: ImageAnalyzer
@@ -61,13 +63,7 @@ public struct AnalysisRunner: Sendable {
             do {
                 let capture = try OverlaySecondaryCapture(
                     overlayJPEG: overlay, width: report.source.width, height: report.source.height,
-                    subject: .init(
-                        studyInstanceUID: claimed.study.studyInstanceUID, sourceSOPInstanceUID: sop,
-                        patientName: claimed.study.patientName, patientID: claimed.study.patientID,
-                        patientBirthDate: claimed.study.patientBirthDate, patientSex: claimed.study.patientSex,
-                        studyDate: claimed.study.studyDate, studyTime: claimed.study.studyTime,
-                        accessionNumber: claimed.study.accessionNumber
-                    ),
+                    subject: subject(claimed),
                     report: report, softwareVersion: Agent.version
                 )
                 let origin = IntakeOrigin(source: .analysis, detail: "overlay of \(sop)")
@@ -77,6 +73,11 @@ public struct AnalysisRunner: Sendable {
                 overlayInstanceID = receipt.instanceID
             } catch {
                 return fail(analysisID, "cannot store the overlay: \(error)", retryable: true)
+            }
+        }
+        if settings.structuredReport {
+            if let failure = storeStructuredReport(report, claimed: claimed) {
+                return fail(analysisID, failure, retryable: true)
             }
         }
         let json: String
@@ -97,6 +98,41 @@ public struct AnalysisRunner: Sendable {
         } catch {
             return fail(analysisID, "cannot record the result: \(error)", retryable: true)
         }
+    }
+
+    /// Writes the report as a Structured Report into the image's study through the same intake
+    /// as the overlay; nil when stored (or when the image is no DICOM instance an SR could
+    /// reference), else why not.
+    private func storeStructuredReport(_ report: AnalysisReport, claimed: ClaimedAnalysis) -> String? {
+        let instance = claimed.instance
+        guard instance.format == .dicom, let sopClassUID = instance.sopClassUID, let seriesInstanceUID = instance.seriesInstanceUID else {
+            logger.info("no Structured Report: the image is not a DICOM instance it could reference", metadata: ["sop_instance_uid": "\(instance.sopInstanceUID)"])
+            return nil
+        }
+        do {
+            let structured = try AnalysisStructuredReport(
+                subject: subject(claimed), source: .init(sopClassUID: sopClassUID, seriesInstanceUID: seriesInstanceUID),
+                report: report, deviceName: settings.deviceName, softwareVersion: Agent.version, contentDate: claimed.analysis.queuedAt
+            )
+            let origin = IntakeOrigin(source: .analysis, detail: "structured report of \(instance.sopInstanceUID)")
+            _ = try store.ingestBlocking(.bytes(structured.part10), origin: origin, unreadable: .discard) { staged in
+                try ContentDescriber.describe(staged)
+            }
+            return nil
+        } catch {
+            return "cannot store the Structured Report: \(error)"
+        }
+    }
+
+    /// The patient and study of the claimed image, as the store has them, for the objects the analysis writes.
+    private func subject(_ claimed: ClaimedAnalysis) -> OverlaySecondaryCapture.Subject {
+        .init(
+            studyInstanceUID: claimed.study.studyInstanceUID, sourceSOPInstanceUID: claimed.instance.sopInstanceUID,
+            patientName: claimed.study.patientName, patientID: claimed.study.patientID,
+            patientBirthDate: claimed.study.patientBirthDate, patientSex: claimed.study.patientSex,
+            studyDate: claimed.study.studyDate, studyTime: claimed.study.studyTime,
+            accessionNumber: claimed.study.accessionNumber
+        )
     }
 
     /// Decodes and analyses the claimed image where ``AnalysisSettings/isolation`` says.

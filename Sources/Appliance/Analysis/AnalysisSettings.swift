@@ -8,6 +8,11 @@ public struct AnalysisSettings: Sendable, Hashable {
     public var threads = 2
     /// Store the overlay as a DICOM Secondary Capture, queued for the destinations with the images.
     public var secondaryCapture = true
+    /// Store the report as a DICOM Structured Report (TID 1500), queued for the destinations
+    /// with the images.
+    public var structuredReport = true
+    /// The observer the Structured Report names: the device ID (`sync.deviceID`).
+    public var deviceName = "fluorobox"
     /// Seconds between looks for new work when the queue is empty or no model is active.
     public var pollSeconds: Double = 1
     /// Runs an analysis may start before it fails for good (a run a crash ended counts).

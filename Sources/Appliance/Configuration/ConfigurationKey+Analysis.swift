@@ -26,6 +26,12 @@ extension ConfigurationKey {
             configuration.analysis.secondaryCapture = try value.boolean()
         },
         ConfigurationKey(
+            name: "analysis.structuredReport", kind: .boolean, defaultValue: "true",
+            summary: "Store each report as a DICOM Structured Report (Comprehensive SR, TID 1500) in the image's study, queued for the destinations like any instance."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.analysis.structuredReport = try value.boolean()
+        },
+        ConfigurationKey(
             name: "analysis.pollSeconds", kind: .number, defaultValue: "1",
             summary: "Seconds between looks for new work when the queue is empty or no model is active."
         ) { configuration, value throws(ConfigurationError) in

@@ -102,9 +102,11 @@ public struct Agent: Sendable {
             ))
         }
         if configuration.analysis.enabled {
+            var analysisSettings = configuration.analysis
+            analysisSettings.deviceName = configuration.sync.deviceID
             services.append(.agentService(
                 AnalysisService(
-                    settings: configuration.analysis, store: store, packagesDirectory: configuration.modelPackagesDirectory,
+                    settings: analysisSettings, store: store, packagesDirectory: configuration.modelPackagesDirectory,
                     packageSettings: configuration.modelPackages, gate: gate, logger: logger.labelled("analysis")
                 ),
                 named: AnalysisService.name

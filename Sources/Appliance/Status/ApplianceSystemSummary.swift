@@ -107,6 +107,7 @@ enum ApplianceSystemSummary {
         values["analysis.task"] = configuration.analysis.task
         values["analysis.threads"] = "\(configuration.analysis.threads)"
         values["analysis.secondaryCapture"] = "\(configuration.analysis.secondaryCapture)"
+        values["analysis.structuredReport"] = "\(configuration.analysis.structuredReport)"
         return values
     }
 

@@ -1,0 +1,41 @@
+extension Tag {
+    // Code sequence macro (PS3.3 table 8.8-1).
+    public static let codeValue = Tag(0x0008, 0x0100)
+    public static let codingSchemeDesignator = Tag(0x0008, 0x0102)
+    public static let codeMeaning = Tag(0x0008, 0x0104)
+    public static let mappingResource = Tag(0x0008, 0x0105)
+    public static let codingSchemeIdentificationSequence = Tag(0x0008, 0x0110)
+    public static let codingSchemeName = Tag(0x0008, 0x0115)
+    public static let codingSchemeResponsibleOrganization = Tag(0x0008, 0x0116)
+    public static let longCodeValue = Tag(0x0008, 0x0119)
+
+    // References to other instances (SOP instance reference macro, hierarchical references).
+    public static let referencedPerformedProcedureStepSequence = Tag(0x0008, 0x1111)
+    public static let referencedSeriesSequence = Tag(0x0008, 0x1115)
+    public static let referencedSOPClassUID = Tag(0x0008, 0x1150)
+    public static let referencedSOPInstanceUID = Tag(0x0008, 0x1155)
+    public static let referencedSOPSequence = Tag(0x0008, 0x1199)
+    public static let instanceCreationDate = Tag(0x0008, 0x0012)
+    public static let instanceCreationTime = Tag(0x0008, 0x0013)
+
+    // SR document general and content modules (PS3.3 C.17.2, C.17.3).
+    public static let measurementUnitsCodeSequence = Tag(0x0040, 0x08EA)
+    public static let relationshipType = Tag(0x0040, 0xA010)
+    public static let valueType = Tag(0x0040, 0xA040)
+    public static let conceptNameCodeSequence = Tag(0x0040, 0xA043)
+    public static let continuityOfContent = Tag(0x0040, 0xA050)
+    public static let uidValue = Tag(0x0040, 0xA124)
+    public static let textValue = Tag(0x0040, 0xA160)
+    public static let conceptCodeSequence = Tag(0x0040, 0xA168)
+    public static let measuredValueSequence = Tag(0x0040, 0xA300)
+    public static let numericValue = Tag(0x0040, 0xA30A)
+    public static let performedProcedureCodeSequence = Tag(0x0040, 0xA372)
+    public static let currentRequestedProcedureEvidenceSequence = Tag(0x0040, 0xA375)
+    public static let completionFlag = Tag(0x0040, 0xA491)
+    public static let verificationFlag = Tag(0x0040, 0xA493)
+    public static let contentTemplateSequence = Tag(0x0040, 0xA504)
+    public static let contentSequence = Tag(0x0040, 0xA730)
+    public static let templateIdentifier = Tag(0x0040, 0xDB00)
+    public static let graphicData = Tag(0x0070, 0x0022)
+    public static let graphicType = Tag(0x0070, 0x0023)
+}
