@@ -25,6 +25,10 @@ public struct AnalysisReport: Codable, Sendable, Hashable {
         public var packageSHA256: String
         public var modelSHA256: String
         public var intendedUse: String
+        /// The package's medical-device registration certificate (number and YYYY-MM-DD date), as
+        /// its signed manifest states them; absent for a model without one (the demo).
+        public var registrationNumber: String?
+        public var registrationDate: String?
         /// What the package's manifest says it may be used for. Absent in reports written before
         /// the box recorded it, which ``AnalysisReport/modelUse`` reads as a demonstration, as a
         /// manifest without it is one.

@@ -113,7 +113,8 @@ public struct ImageAnalyzer: Sendable {
             ),
             model: .init(
                 id: manifest.id, version: manifest.version, packageSHA256: package.packageSHA256, modelSHA256: package.modelSHA256,
-                intendedUse: manifest.intendedUse, use: use
+                intendedUse: manifest.intendedUse, registrationNumber: manifest.registrationNumber,
+                registrationDate: manifest.registrationDate, use: use
             ),
             quality: .init(
                 verdict: verdict.isAcceptable ? .acceptable : .retake,

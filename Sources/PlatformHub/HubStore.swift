@@ -105,6 +105,7 @@ public final class HubStore: Sendable {
         }
         registerEnrolmentMigration(&migrator)
         registerHeartbeatsMigration(&migrator)
+        registerInstitutionMigration(&migrator)
         return migrator
     }
 

@@ -65,6 +65,18 @@ public protocol HubStoring: Sendable {
 
     /// Every device seen, enrolled or revoked (`fluorobox-hub device list`).
     func devices() async throws(HubError) -> [HubDeviceListing]
+
+    // MARK: Regulator report
+
+    /// Records (or replaces) the institution `device` works for; a device may be named before
+    /// it first calls.
+    func setInstitution(_ institution: DeviceInstitution, device: String) async throws(HubError)
+
+    /// Every recorded institution, by device.
+    func institutions() async throws(HubError) -> [String: DeviceInstitution]
+
+    /// The daily post-market reports of days `from`…`to` (YYYY-MM-DD, both included).
+    func dailyReports(from: String, to: String) async throws(HubError) -> [RegulatorReport.DailyReport]
 }
 
 /// Where an upload stands: complete (held, with the size and SHA-256 the hub holds), in

@@ -107,6 +107,7 @@ extension PostgresHubStore {
             "INSERT INTO archive_job (item_id, enqueued_at) SELECT id, received_at FROM item WHERE kind = 'instance'",
         ]),
         heartbeatsMigration,
+        deviceInstitutionMigration,
     ]
 
     /// Applies what is missing, in one transaction under an advisory lock, so replicas that

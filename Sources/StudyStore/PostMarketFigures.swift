@@ -24,6 +24,14 @@ public struct PostMarketFigures: Codable, Sendable, Hashable {
     /// Results of a demonstration model, left out of every figure above (their findings on
     /// real radiographs mean nothing); counted so the report says how many.
     public var demonstrationResultsLeftOut = 0
+    /// `clinical` when the day counted any of the version's results (a clinical model's), else
+    /// `demonstration` when it had only a demonstration model's; with the registration and
+    /// intended use the newest clinical result carried from the signed manifest, for the
+    /// regulator report. Absent on a day without results, and in older boxes' reports.
+    public var modelUse: String?
+    public var registrationNumber: String?
+    public var registrationDate: String?
+    public var intendedUse: String?
 
     /// The outbox key: the same report for the same device, model version and day, always.
     public var idempotencyKey: String {

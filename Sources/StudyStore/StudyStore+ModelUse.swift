@@ -6,6 +6,12 @@ extension StudyStore {
         (CASE WHEN json_valid(result.report) THEN COALESCE(json_extract(result.report, '$.model.use'), '') != 'clinical' ELSE 1 END)
         """
 
+    /// SQL for one text field of a `result` row's report (`path` as `model.use`), NULL when the
+    /// report is not JSON or lacks it.
+    static func reportField(_ path: String) -> String {
+        "(CASE WHEN json_valid(result.report) THEN json_extract(result.report, '$.\(path)') END)"
+    }
+
     /// The same rule for a report already decoded as a JSON object.
     static func isDemonstrationReport(_ object: [String: Any]?) -> Bool {
         ((object?["model"] as? [String: Any])?["use"] as? String) != "clinical"

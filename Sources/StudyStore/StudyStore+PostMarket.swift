@@ -17,7 +17,11 @@ extension StudyStore {
                        COALESCE(analysis.modelVersion, 'unknown') AS version, analysis.status AS status,
                        analysis.startedAt AS startedAt, analysis.finishedAt AS finishedAt,
                        result.id AS resultID, result.flagged AS flagged, result.qualityVerdict AS verdict,
-                       \(Self.demonstrationResultSQL) AS demonstration
+                       \(Self.demonstrationResultSQL) AS demonstration,
+                       \(Self.reportField("model.use")) AS modelUse,
+                       \(Self.reportField("model.registrationNumber")) AS registrationNumber,
+                       \(Self.reportField("model.registrationDate")) AS registrationDate,
+                       \(Self.reportField("model.intendedUse")) AS intendedUse
                 FROM analysis LEFT JOIN result ON result.analysisID = analysis.id
                 WHERE analysis.finishedAt >= ? AND analysis.finishedAt < ? AND analysis.status IN ('done', 'skipped', 'failed')
                 ORDER BY analysis.id
@@ -33,6 +37,18 @@ extension StudyStore {
                     doctorAgree: 0, doctorDisagree: 0, doctorMissed: 0, latencyP50ms: 0, latencyP95ms: 0, errors: 0
                 )
                 let status: String = row["status"]
+                if row["resultID"] as Int64? != nil {
+                    if (row["demonstration"] as Int?) == 1 {
+                        entry.modelUse = entry.modelUse ?? "demonstration"
+                    } else {
+                        // A version with counted (clinical) results is clinical that day; rows come in
+                        // analysis order, so the newest clinical result names its registration.
+                        entry.modelUse = "clinical"
+                        entry.registrationNumber = row["registrationNumber"]
+                        entry.registrationDate = row["registrationDate"]
+                        entry.intendedUse = row["intendedUse"]
+                    }
+                }
                 if row["resultID"] as Int64? != nil, (row["demonstration"] as Int?) == 1 {
                     entry.demonstrationResultsLeftOut += 1
                     figures[group] = entry

@@ -32,6 +32,15 @@ struct VerificationTests {
         #expect(package.packageSHA256 == SHA256Check.hex(manifestBytes))
     }
 
+    @Test("a registered model's certificate number and date are signed with the manifest and read back")
+    func registration() throws {
+        let folder = TemporaryDirectory("pkg-registered")
+        try PackageFixture.writeUnsigned(at: folder.path) { $0.registrationNumber = "РЗН 2025/00017"; $0.registrationDate = "2025-07-01" }
+        try PackageFixture.signRaw(folder.path, key: PackageFixture.key)
+        let package = try verifier.verify(directory: folder.path)
+        #expect(package.manifest.registrationNumber == "РЗН 2025/00017" && package.manifest.registrationDate == "2025-07-01")
+    }
+
     @Test("an unsigned package is refused")
     func unsigned() throws {
         let folder = TemporaryDirectory("pkg-unsigned")
@@ -147,12 +156,15 @@ struct VerificationTests {
         case "empty intended use": ({ $0.intendedUse = "  " }, "intendedUse")
         case "format": ({ $0.formatVersion = 2 }, "formatVersion")
         case "input size": ({ $0.input.resize.width = 99 }, "does not match input shape")
+        case "registration date": ({ $0.registrationNumber = "РЗН 2025/00017"; $0.registrationDate = "2025-02-30" }, "registrationDate")
+        case "date without number": ({ $0.registrationNumber = nil; $0.registrationDate = "2025-02-03" }, "without registrationNumber")
         default: ({ _ in }, "")
         }
     }
 
     @Test("a signed but invalid manifest is refused with the reason", arguments: [
         "path escape", "absolute path", "unpinned model", "bad id", "threshold", "heat map shape", "empty intended use", "format", "input size",
+        "registration date", "date without number",
     ])
     func invalidManifest(name: String) throws {
         let (edit, mentioning) = Self.invalidEdit(name)

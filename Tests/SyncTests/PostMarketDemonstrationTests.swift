@@ -57,6 +57,8 @@ struct PostMarketDemonstrationTests {
         #expect(demo.processed == 0 && demo.flagged == 0 && demo.retakesAdvised == 0 && demo.doctorAgree == 0 && demo.latencyP95ms == 0)
         let mixed = try #require(figures["mixed"])
         #expect(mixed.processed == 1 && mixed.flagged == 0 && mixed.demonstrationResultsLeftOut == 1)
+        // What the regulator report reads: a version with counted results is clinical that day.
+        #expect(clinical.modelUse == "clinical" && demo.modelUse == "demonstration" && mixed.modelUse == "clinical")
 
         // The queued report says how many were left out.
         let reporter = PostMarketReportService(store: store, deviceID: "box-demo", logger: quietLogger)

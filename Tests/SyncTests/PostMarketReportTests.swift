@@ -30,7 +30,9 @@ struct PostMarketReportTests {
                 )
                 let analysisID = db.lastInsertedRowID
                 if let flagged {
-                    let report = #"{"n":\#(analysisID),"model":{"use":"clinical"}}"#
+                    // The first result names an older registration: the newest one of the day counts.
+                    let registration = ids.isEmpty ? "РЗН 2020/00001" : "РЗН 2025/00017"
+                    let report = #"{"n":\#(analysisID),"model":{"use":"clinical","registrationNumber":"\#(registration)","registrationDate":"2025-07-01","intendedUse":"triage"}}"#
                     try db.execute(
                         sql: "INSERT INTO result (analysisID, instanceID, flagged, qualityVerdict, report, resultHash, createdAt) VALUES (?, 1, ?, ?, ?, ?, ?)",
                         arguments: [analysisID, flagged, verdict, report, SyncFixture.hex(report.utf8), finished]
@@ -67,6 +69,9 @@ struct PostMarketReportTests {
         #expect(figures.processed == 10 && figures.errors == 2 && figures.flagged == 3 && figures.retakesAdvised == 1)
         #expect(figures.doctorAgree == 2 && figures.doctorDisagree == 1 && figures.doctorMissed == 0)
         #expect(figures.latencyP50ms == 500 && figures.latencyP95ms == 1000, "\(figures)")
+        // The registration of the newest result of the day (the 10th; the one on the next day is not counted).
+        #expect(figures.modelUse == "clinical" && figures.registrationNumber == "РЗН 2025/00017", "\(figures)")
+        #expect(figures.registrationDate == "2025-07-01" && figures.intendedUse == "triage")
 
         // An adverse-event report filed from the command line goes too, first.
         let filed = try await ProcessRunner.run(

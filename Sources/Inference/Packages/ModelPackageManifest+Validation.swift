@@ -1,3 +1,5 @@
+import POSIXSupport
+
 extension ModelPackageManifest {
     /// The manifest format this box reads.
     public static let supportedFormatVersion = 1
@@ -17,6 +19,11 @@ extension ModelPackageManifest {
             guard !text.allSatisfy(\.isWhitespace) else { throw fail("\(field) is empty") }
         }
         guard !modalities.isEmpty else { throw fail("modalities is empty") }
+        if let registrationNumber, registrationNumber.allSatisfy(\.isWhitespace) { throw fail("registrationNumber is empty") }
+        if let registrationDate {
+            guard registrationNumber != nil else { throw fail("registrationDate without registrationNumber") }
+            guard RFC3339.isDate(registrationDate) else { throw fail("registrationDate \"\(registrationDate)\" is not a date (YYYY-MM-DD)") }
+        }
 
         var pinned = Set<String>()
         for file in files {

@@ -23,6 +23,9 @@ public struct ModelPackageManifest: Codable, Sendable, Hashable {
     public var vendor: String
     /// Medical-device registration number, when the model has one; nil for the demo.
     public var registrationNumber: String?
+    /// The registration certificate's date (YYYY-MM-DD), with `registrationNumber`: the regulator
+    /// report names both.
+    public var registrationDate: String?
     public var licence: String
     /// Shown with every result; says what the model is for and what it is not.
     public var intendedUse: String
@@ -41,9 +44,10 @@ public struct ModelPackageManifest: Codable, Sendable, Hashable {
         formatVersion: Int = 1, id: String, name: String, version: String, task: String, modalities: [String],
         bodyPart: String, vendor: String, registrationNumber: String?, licence: String, intendedUse: String,
         model: ModelFile, input: InputSpec, outputs: OutputSpec, reference: ReferenceSet, files: [PinnedFile],
-        use: ModelUse? = nil
+        use: ModelUse? = nil, registrationDate: String? = nil
     ) {
         self.use = use
+        self.registrationDate = registrationDate
         self.formatVersion = formatVersion
         self.id = id
         self.name = name
