@@ -21,8 +21,8 @@ import Testing
 struct FleetProofTests {
     static let processes = 5
     static let boxesPerProcess = 10
-    static let resultsPerBox = 8
-    static let instancesPerBox = 2
+    static let resultsPerBox = 12
+    static let instancesPerBox = 3
     static let instanceBytes = 1 << 20
     static let killEvery: Duration = .milliseconds(2500)
 
@@ -43,10 +43,11 @@ struct FleetProofTests {
         _ = try await pacsDatabase.createDatabase("orthanc")
         let orthanc = try await OrthancServer.start(label: "fleet-orthanc", index: (pacsDatabase.port, pacsDatabase.user, "orthanc"))
         let staging = TemporaryDirectory("fleet-staging")
+        let replicaFolders = [TemporaryDirectory("fleet-replica"), TemporaryDirectory("fleet-replica")]
         var replicas: [HubProcess] = []
         for index in 0..<2 {
             let replica = HubProcess(
-                dataDirectory: TemporaryDirectory("fleet-replica").path, port: HubProcess.freePort(),
+                dataDirectory: replicaFolders[index].path, port: HubProcess.freePort(),
                 arguments: [
                     "--database", database, "--staging", staging.path, "--fail-rate", "0.02", "--fault-seed", "\(index + 11)",
                     "--archive-stow", orthanc.dicomWebRoot, "--archive-poll", "0.2", "--archive-lease", "10",
@@ -86,8 +87,8 @@ struct FleetProofTests {
         let itemsSent = boxes * (Self.resultsPerBox + Self.instancesPerBox)
 
         // Faults from outside while the fleet drains: a replica SIGKILLed every few seconds
-        // (alternating; its supervisor starts it again at once), PostgreSQL stopped and started
-        // once a quarter of the items are held.
+        // (alternating; its supervisor starts it again at once), PostgreSQL crashed and started
+        // again once a quarter of the items are held.
         var kills = 0
         var restartDowntime: Duration?
         var lastKill = ContinuousClock.now
@@ -96,7 +97,9 @@ struct FleetProofTests {
             if ContinuousClock.now - started > .seconds(400) { break }
             if restartDowntime == nil, let held = Int(try await postgres.sql("SELECT count(*) FROM item", database: "hub")), held >= itemsSent / 4 {
                 let down = ContinuousClock.now
-                try await postgres.stop()
+                // Immediate: a crash (no checkpoint, recovery from the WAL at the start); what
+                // was acknowledged must survive it.
+                try await postgres.stop(immediate: true)
                 try await Task.sleep(for: .seconds(3))
                 try await postgres.restart()
                 restartDowntime = ContinuousClock.now - down
@@ -166,10 +169,10 @@ struct FleetProofTests {
         let acrossReplicas = try Self.uploadsAcknowledgedByBothReplicas(log: balancer.requestLog)
         let failures = reports.reduce(0) { $0 + $1.failures }
         print("""
-            fleet proof: \(boxes) boxes in \(Self.processes) processes, \(itemsSent) items (\(instancesSent) instances of \(Self.instanceBytes) B) held once \
-            and archived once; \(kills) SIGKILLs (replica deaths \(deaths)), proxy \(proxy.counts.connections) connections \(proxy.counts.cuts) cut, \
-            PostgreSQL down \(restartDowntime.map { "\($0)" } ?? "never"); box failures \(failures), resumed uploads \(resumed) (HEAD/409 offset > 0), \
-            \(acrossReplicas) uploads with chunks acknowledged by both replicas; STOW requests \(orthanc.stowRequests), archived per replica \(archivedBy); \
+            fleet proof: \(boxes) boxes in \(Self.processes) processes, \(itemsSent) items sent (\(instancesSent) instances of \(Self.instanceBytes) B), \
+            \(held.count) held, \(archive.count) in Orthanc; \(kills) SIGKILLs (replica deaths \(deaths)), proxy \(proxy.counts.connections) connections \(proxy.counts.cuts) cut, \
+            PostgreSQL crashed and down for \(restartDowntime.map { "\($0)" } ?? "never"); box failures \(failures), resumed uploads \(resumed) (HEAD/409 offset > 0), \
+            \(acrossReplicas) uploads with chunks acknowledged by both replicas; STOW requests \(orthanc.stowRequests), archive jobs per replica process \(archivedBy); \
             drained in \(drained), whole test \(ContinuousClock.now - started)
             """)
         #expect(kills >= 4 && deaths.allSatisfy { $0 >= 2 }, "kills \(kills), deaths \(deaths)")
