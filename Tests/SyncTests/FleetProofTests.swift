@@ -87,28 +87,33 @@ struct FleetProofTests {
         let itemsSent = boxes * (Self.resultsPerBox + Self.instancesPerBox)
 
         // Faults from outside while the fleet drains: a replica SIGKILLed every few seconds
-        // (alternating; its supervisor starts it again at once), PostgreSQL crashed and started
-        // again once a quarter of the items are held.
+        // (alternating; its supervisor starts it again at once), and once a quarter of the items
+        // are held PostgreSQL crashes and starts again 3 s later. The kills go on meanwhile: a
+        // replica started while the database is down gives up after its connection wait and
+        // is started again until the database is back.
         var kills = 0
-        var restartDowntime: Duration?
+        var restart: Task<Duration, any Error>?
         var lastKill = ContinuousClock.now
         while fleet.contains(where: \.isRunning) {
             try await Task.sleep(for: .milliseconds(250))
             if ContinuousClock.now - started > .seconds(400) { break }
-            if restartDowntime == nil, let held = Int(try await postgres.sql("SELECT count(*) FROM item", database: "hub")), held >= itemsSent / 4 {
-                let down = ContinuousClock.now
-                // Immediate: a crash (no checkpoint, recovery from the WAL at the start); what
-                // was acknowledged must survive it.
-                try await postgres.stop(immediate: true)
-                try await Task.sleep(for: .seconds(3))
-                try await postgres.restart()
-                restartDowntime = ContinuousClock.now - down
+            if restart == nil, let held = Int(try await postgres.sql("SELECT count(*) FROM item", database: "hub")), held >= itemsSent / 4 {
+                restart = Task {
+                    let down = ContinuousClock.now
+                    // Immediate: a crash (no checkpoint, recovery from the WAL at the start);
+                    // what was acknowledged must survive it.
+                    try await postgres.stop(immediate: true)
+                    try await Task.sleep(for: .seconds(3))
+                    try await postgres.restart()
+                    return ContinuousClock.now - down
+                }
             }
             if ContinuousClock.now - lastKill >= Self.killEvery {
                 if replicas[kills % 2].kill() { kills += 1 }
                 lastKill = ContinuousClock.now
             }
         }
+        let restartDowntime = try await restart?.value
         for process in fleet where process.isRunning { process.terminate() }
         for process in fleet { process.waitUntilExit() }
         let drained = ContinuousClock.now - started
@@ -171,7 +176,8 @@ struct FleetProofTests {
         print("""
             fleet proof: \(boxes) boxes in \(Self.processes) processes, \(itemsSent) items sent (\(instancesSent) instances of \(Self.instanceBytes) B), \
             \(held.count) held, \(archive.count) in Orthanc; \(kills) SIGKILLs (replica deaths \(deaths)), proxy \(proxy.counts.connections) connections \(proxy.counts.cuts) cut, \
-            PostgreSQL crashed and down for \(restartDowntime.map { "\($0)" } ?? "never"); box failures \(failures), resumed uploads \(resumed) (HEAD/409 offset > 0), \
+            PostgreSQL crashed and down for \(restartDowntime.map { "\($0)" } ?? "never"), replica starts that found no database and exited \(deaths.reduce(0, +) - kills); \
+            box failures \(failures), resumed uploads \(resumed) (HEAD/409 offset > 0), \
             \(acrossReplicas) uploads with chunks acknowledged by both replicas; STOW requests \(orthanc.stowRequests), archive jobs per replica process \(archivedBy); \
             drained in \(drained), whole test \(ContinuousClock.now - started)
             """)
