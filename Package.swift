@@ -157,6 +157,8 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                // ConnectionPoolError: the pool's circuit breaker, told apart as "unavailable".
+                .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -243,6 +245,29 @@ let package = Package(
             path: "Tests/UVCCameraServer",
             swiftSettings: strictSwift
         ),
+        // A box's store filled with results and instances, for the sync tests and the fleet.
+        .target(
+            name: "SyncFixtures",
+            dependencies: [
+                "StudyStore", "DICOM", "FluoroboxTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Tests/SyncFixtures",
+            swiftSettings: strictSwift
+        ),
+        // Boxes of the fleet proof (SyncTests/FleetProofTests): several per process, each its own
+        // store and device id, draining through the real sync client.
+        .executableTarget(
+            name: "fleet-boxes",
+            dependencies: [
+                "SyncFixtures", "Sync", "StudyStore", "POSIXSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/FleetBoxes",
+            swiftSettings: strictSwift
+        ),
         .testTarget(
             name: "USBCaptureTests",
             dependencies: ["USBCapture", "UVCEmulator", "Imaging", "FluoroboxTestSupport"],
@@ -279,7 +304,7 @@ let package = Package(
             name: "SyncTests",
             dependencies: [
                 "Sync", "PlatformHub", "StudyStore", "POSIXSupport", "FluoroboxTestSupport", "fluorobox-hub", "Appliance", "fluorobox",
-                "DICOM", "Inference",
+                "DICOM", "Inference", "SyncFixtures", "fleet-boxes",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -20,6 +20,9 @@ extension PostgresHubStore {
         /// How long a chunk waits for another replica's chunk of the same upload before the
         /// box is told 503 (it retries).
         public var lockTimeout: Duration = .seconds(30)
+        /// How long a request waits for a pooled connection before the box is told 503: while
+        /// PostgreSQL is down or restarting, answered at once rather than held.
+        public var connectionWait: Duration = .seconds(5)
         /// Shown in pg_stat_activity: which replica holds a connection.
         public var applicationName = "fluorobox-hub"
 

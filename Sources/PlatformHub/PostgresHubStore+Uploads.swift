@@ -2,6 +2,7 @@ import Hummingbird
 import Logging
 import POSIXSupport
 import PostgresNIO
+import Synchronization
 
 extension PostgresHubStore {
     /// What a chunk's transaction decided. Some refusals change the row first (a reset) and are
@@ -15,7 +16,7 @@ extension PostgresHubStore {
         let part = partPath(device: device, key: key)
         let logger = logger
         let lockTimeout = Int64(settings.lockTimeout / .milliseconds(1))
-        var lost: Int64 = 0
+        let lost = LostBytes()
         let decision: ChunkDecision
         do {
             decision = try await transaction("receiving a chunk of \(key)") { connection -> ChunkDecision in
@@ -50,7 +51,7 @@ extension PostgresHubStore {
                 guard staged == headers.offset else {
                     throw HubError(.offsetMismatch, "\(key): the hub holds \(staged) bytes, the chunk starts at \(headers.offset)")
                 }
-                let written = try await StagedPart.write(path: part, offset: headers.offset, length: length, body: body) { lost = $0 }
+                let written = try await StagedPart.write(path: part, offset: headers.offset, length: length, body: body) { count in lost.count.withLock { $0 = count } }
                 CrashPoint.reached("hub-chunk-staged")
                 let count = written.end - headers.offset
                 try await connection.query("""
@@ -70,10 +71,11 @@ extension PostgresHubStore {
                 )
             }
         } catch {
-            if lost > 0 {
+            let cut = lost.count.withLock { $0 }
+            if cut > 0 {
                 // The cut chunk's bytes still count in "bytes resent" (the box sends them again).
                 _ = try? await statement("counting lost bytes of \(key)", """
-                    UPDATE upload SET bytes_received = bytes_received + \(lost) WHERE device = \(device) AND key = \(key)
+                    UPDATE upload SET bytes_received = bytes_received + \(cut) WHERE device = \(device) AND key = \(key)
                     """)
             }
             throw error
@@ -176,4 +178,9 @@ extension PostgresHubStore {
         }
         return held
     }
+}
+
+/// The bytes of a cut chunk, out of the chunk's transaction (which runs in a task of its own).
+private final class LostBytes: Sendable {
+    let count = Mutex<Int64>(0)
 }

@@ -6,6 +6,7 @@ import NIOCore
 import POSIXSupport
 import PostgresNIO
 import ServiceLifecycle
+import _ConnectionPoolModule
 
 /// The region's store (``HubStoring``): PostgreSQL for everything the hub knows, and a staging
 /// folder every replica shares for instance bytes.
@@ -39,29 +40,67 @@ public final class PostgresHubStore: Sendable {
 
     /// Runs `body` in one transaction on one pooled connection: committed when it returns,
     /// rolled back when it throws. PostgreSQL's errors become `HubError`s.
-    func transaction<T: Sendable>(_ action: String, _ body: (PostgresConnection) async throws -> T) async throws(HubError) -> T {
+    func transaction<T: Sendable>(
+        _ action: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws(HubError) -> T {
         let logger = logger
-        do {
-            return try await client.withConnection { connection in
-                try await connection.query("BEGIN", logger: logger)
-                do {
-                    let value = try await body(connection)
-                    try await connection.query("COMMIT", logger: logger)
-                    return value
-                } catch {
-                    _ = try? await connection.query("ROLLBACK", logger: logger)
-                    throw error
-                }
+        return try await withConnection(action) { connection in
+            try await connection.query("BEGIN", logger: logger)
+            do {
+                let value = try await body(connection)
+                try await connection.query("COMMIT", logger: logger)
+                return value
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+                throw error
             }
-        } catch {
-            throw Self.hubError(action, error)
         }
     }
 
-    /// One statement in its own (auto-committed) transaction.
-    func statement(_ action: String, _ query: PostgresQuery) async throws(HubError) -> PostgresRowSequence {
+    /// One statement in its own (auto-committed) transaction; its rows are read before the
+    /// connection goes back to the pool.
+    func statement(_ action: String, _ query: PostgresQuery) async throws(HubError) -> AsyncThrowingStream<PostgresRow, any Error> {
+        let logger = logger
+        let rows = try await withConnection(action) { connection in
+            try await connection.query(query, logger: logger).collect()
+        }
+        return AsyncThrowingStream { continuation in
+            for row in rows { continuation.yield(row) }
+            continuation.finish()
+        }
+    }
+
+    /// Runs `body` on a pooled connection, waiting at most `settings.connectionWait` for one.
+    /// While PostgreSQL cannot be reached, PostgresNIO's pool queues every request (for a
+    /// minute, until its circuit breaker opens): without this bound a replica whose database
+    /// is down or restarting holds each request that long instead of answering 503 at once.
+    func withConnection<T: Sendable>(
+        _ action: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws(HubError) -> T {
+        let client = client
+        let wait = settings.connectionWait
+        let deadline = ConnectionLeaseDeadline()
         do {
-            return try await client.query(query, logger: logger)
+            return try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask {
+                    try await client.withConnection { connection in
+                        guard deadline.lease() else { throw HubError(.unavailable, "\(action): no database connection within \(wait)") }
+                        return try await body(connection)
+                    }
+                }
+                group.addTask {
+                    try? await Task.sleep(for: wait)
+                    if deadline.expire() { throw HubError(.unavailable, "\(action): no database connection within \(wait)") }
+                    return nil
+                }
+                while let finished = try await group.next() {
+                    if let value = finished {
+                        group.cancelAll()
+                        return value
+                    }
+                }
+                throw HubError(.storage, "\(action): the connection's task ended without a result")
+            }
         } catch {
             throw Self.hubError(action, error)
         }
@@ -71,6 +110,10 @@ public final class PostgresHubStore: Sendable {
         if let error = error as? HubError { return error }
         if let error = error as? PostgresTransactionError, let inner = error.closureError ?? error.commitError {
             return hubError(action, inner)
+        }
+        // The pool's circuit breaker: no connection could be made for a while; the box retries.
+        if let error = error as? ConnectionPoolError, error == .connectionCreationCircuitBreakerTripped {
+            return HubError(.unavailable, "\(action): PostgreSQL cannot be reached")
         }
         guard let error = error as? PSQLError else {
             return HubError(.storage, "\(action): \(String(reflecting: error))")

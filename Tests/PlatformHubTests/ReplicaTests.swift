@@ -222,12 +222,19 @@ struct ReplicaTests {
         let port = region.balancer.port
         let body = #"{"schemaVersion":1,"model":{"id":"m1","version":"1"},"findings":[]}"#
         #expect(try await Curl.call(port: port, "PUT", "/v1/results/result:a", body: body).status == 201)
+        let pids = region.replicas.map(\.pid)
         try await region.server.stop()
-        // No database: the request waits for a connection (postgres-nio's pool retries) until
-        // the box's own timeout cuts it; it is never answered 2xx (not stored) nor 4xx (the box
-        // would reject its item), so the box retries.
-        let down = try await Curl.call(port: port, "PUT", "/v1/results/result:b", body: body, maxTime: 5)
-        #expect(down.status == 0 || down.status >= 500, "\(down.status) \(down.body)")
+        // No database: each replica answers 503 within its wait for a connection (not after
+        // postgres-nio's pool gave up a minute later, nor 500), so the box retries soon; never
+        // 2xx (not stored) nor 4xx (the box would reject its item).
+        for (index, request) in [("PUT", "/v1/results/result:b"), ("HEAD", "/v1/instances/instance:1.2.3:abc"), ("PUT", "/v1/results/result:b")].enumerated() {
+            let sent = ContinuousClock.now
+            let down = try await Curl.call(port: port, request.0, request.1, body: request.0 == "PUT" ? body : nil, maxTime: 30)
+            let waited = ContinuousClock.now - sent
+            #expect(down.status == 503, "request \(index) during the outage: \(down.status) \(down.body)")
+            #expect(waited < .seconds(12), "request \(index) during the outage was answered after \(waited)")
+        }
+        #expect(region.replicas.map(\.pid) == pids, "the replicas kept running through the outage")
         try await region.server.restart()
         var status = 0
         let deadline = ContinuousClock.now + .seconds(30)
@@ -238,6 +245,7 @@ struct ReplicaTests {
             if status != 201, status != 200 { try await Task.sleep(for: .milliseconds(200)) }
         }
         #expect(status == 201 || status == 200)
+        #expect(region.replicas.map(\.pid) == pids, "the replicas recovered on their own")
         #expect(try await region.sql("SELECT string_agg(key, ',' ORDER BY key) FROM item") == "result:a,result:b")
         try await region.stop()
     }

@@ -3,6 +3,7 @@ import FluoroboxTestSupport
 import Glibc
 import POSIXSupport
 import StudyStore
+import SyncFixtures
 import Testing
 
 @Suite("The agent killed mid upload", .serialized)

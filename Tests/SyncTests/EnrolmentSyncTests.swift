@@ -2,6 +2,7 @@ import FluoroboxTestSupport
 import Foundation
 import StudyStore
 import Sync
+import SyncFixtures
 import Testing
 
 @Suite("A box enrols with the hub and then syncs over mutual TLS", .serialized)

@@ -4,6 +4,7 @@ import Foundation
 import PlatformHub
 import StudyStore
 import Sync
+import SyncFixtures
 import Synchronization
 import Testing
 

@@ -11,6 +11,8 @@ final class HubProcess: Sendable {
     let arguments: [String]
     /// FLUOROBOX_CRASH_AT for each start in turn; later starts run without one.
     let crashPlan: [String]
+    /// Added to the test's own environment (the archive's credentials).
+    let environment: [String: String]
     private let state = Mutex(State())
 
     private struct State {
@@ -31,11 +33,12 @@ final class HubProcess: Sendable {
         return candidate
     }
 
-    init(dataDirectory: String, port: Int, arguments: [String] = [], crashPlan: [String] = []) {
+    init(dataDirectory: String, port: Int, arguments: [String] = [], crashPlan: [String] = [], environment: [String: String] = [:]) {
         self.dataDirectory = dataDirectory
         self.port = port
         self.arguments = arguments
         self.crashPlan = crashPlan
+        self.environment = environment
     }
 
     /// Deaths not asked for by ``stop()`` (each one was restarted).
@@ -48,7 +51,7 @@ final class HubProcess: Sendable {
         // speaks plain TCP), which trusts the Fluorobox-Device header.
         let plain = arguments.contains("--tls-cert") ? [] : ["--development-plain-http"]
         process.arguments = ["serve", "--data-dir", dataDirectory, "--port", String(port), "--log-level", "error"] + plain + arguments
-        var environment = ProcessInfo.processInfo.environment
+        var environment = ProcessInfo.processInfo.environment.merging(self.environment) { $1 }
         let start = state.withLock { state -> Int in
             state.starts += 1
             return state.starts
@@ -77,6 +80,14 @@ final class HubProcess: Sendable {
             try await Task.sleep(for: .milliseconds(50))
         }
         throw POSIXError(.ETIMEDOUT)
+    }
+
+    /// SIGKILL from outside, as a machine dying; the supervisor starts it again at once.
+    /// False when no process was running.
+    @discardableResult
+    func kill() -> Bool {
+        guard let process = state.withLock({ $0.process }), process.isRunning else { return false }
+        return Glibc.kill(process.processIdentifier, SIGKILL) == 0
     }
 
     func stop() {

@@ -4,6 +4,7 @@ import FluoroboxTestSupport
 import POSIXSupport
 import StudyStore
 import Sync
+import SyncFixtures
 import Testing
 
 @Suite("Lossless re-encoded uploads (sync.losslessUploads)", .serialized)

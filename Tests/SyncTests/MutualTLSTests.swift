@@ -2,6 +2,7 @@ import Foundation
 import FluoroboxTestSupport
 import StudyStore
 import Sync
+import SyncFixtures
 import Testing
 
 @Suite("Mutual TLS between the box and the hub", .serialized)

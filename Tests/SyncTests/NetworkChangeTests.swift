@@ -3,6 +3,7 @@ import FluoroboxTestSupport
 import POSIXSupport
 import StudyStore
 @testable import Sync
+import SyncFixtures
 import Testing
 
 /// Changing addresses needs root and iproute2; the change is a /32 on loopback, removed after.

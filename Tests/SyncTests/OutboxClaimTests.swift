@@ -3,6 +3,7 @@ import FluoroboxTestSupport
 import GRDB
 import StudyStore
 import Sync
+import SyncFixtures
 import Testing
 
 @Suite("Outbox claims and backoff")

@@ -3,6 +3,7 @@ import FluoroboxTestSupport
 import GRDB
 import StudyStore
 import Sync
+import SyncFixtures
 import Testing
 
 /// A demonstration model's results are left out of post-market figures, and the report says

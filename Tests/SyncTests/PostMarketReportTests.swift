@@ -4,6 +4,7 @@ import FluoroboxTestSupport
 import GRDB
 import StudyStore
 import Sync
+import SyncFixtures
 import Testing
 
 @Suite("Post-market reports and doctor feedback reach the platform", .serialized)

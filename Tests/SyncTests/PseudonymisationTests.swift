@@ -7,6 +7,7 @@ import Imaging
 import POSIXSupport
 import StudyStore
 import Sync
+import SyncFixtures
 import Testing
 
 @Suite("Pseudonymisation before upload", .serialized)

@@ -3,6 +3,7 @@ import FluoroboxTestSupport
 import POSIXSupport
 import StudyStore
 import Sync
+import SyncFixtures
 import Testing
 
 /// The box's own sync client, unchanged, against a region: two `fluorobox-hub` replicas on

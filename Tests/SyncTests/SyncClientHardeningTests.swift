@@ -3,6 +3,7 @@ import Foundation
 import FluoroboxTestSupport
 import StudyStore
 import Sync
+import SyncFixtures
 import Testing
 
 @Suite("The box checks what the hub says and how it is reached", .serialized)

@@ -2,6 +2,7 @@ import Foundation
 import FluoroboxTestSupport
 import StudyStore
 import Sync
+import SyncFixtures
 import Testing
 
 @Suite("Sync to the hub through a faulty link", .serialized)

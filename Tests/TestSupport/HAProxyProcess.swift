@@ -11,11 +11,16 @@ public final class HAProxyProcess: Sendable {
 
     public let port: Int
     public let folder: TemporaryDirectory
+    /// With `logRequests`: one line per request, "SERVER STATUS METHOD PATH".
+    public var requestLog: String { folder.path + "/requests.log" }
     private let process = Mutex<Process?>(nil)
 
     /// Starts HAProxy on a free port in front of `backends` (loopback ports) and waits until it
-    /// listens. `healthPath` answers 2xx on a healthy backend.
-    public init(backends: [Int], healthPath: String = "/v1/health", checkInterval: Duration = .milliseconds(300)) async throws {
+    /// listens. `healthPath` answers 2xx on a healthy backend. `logRequests`: which server
+    /// answered each request, in ``requestLog``.
+    public init(
+        backends: [Int], healthPath: String = "/v1/health", checkInterval: Duration = .milliseconds(300), logRequests: Bool = false
+    ) async throws {
         guard let binary = Self.binary else { throw TestServerError(Self.unavailableReason!) }
         port = LoopbackPort.free()
         folder = TemporaryDirectory("haproxy")
@@ -23,8 +28,10 @@ public final class HAProxyProcess: Sendable {
         var configuration = """
             global
                 maxconn 2000
+            \(logRequests ? "    log stdout format raw local0" : "")
             defaults
                 mode http
+            \(logRequests ? "    log global\n    log-format \"%s %ST %HM %HP\"" : "")
                 timeout connect 2s
                 timeout client 120s
                 timeout server 120s
@@ -48,7 +55,7 @@ public final class HAProxyProcess: Sendable {
         process.executableURL = URL(fileURLWithPath: binary)
         // -db: foreground, no daemon, so the test owns the process.
         process.arguments = ["-db", "-f", file]
-        process.standardOutput = FileHandle.nullDevice
+        process.standardOutput = logRequests ? FileHandle(forWritingAtPath: try folder.write("requests.log", [])) : FileHandle.nullDevice
         process.standardError = FileHandle(forWritingAtPath: try folder.write("haproxy.log", []))
         try process.run()
         self.process.withLock { $0 = process }

@@ -1,25 +1,31 @@
 import Crypto
+import DICOM
+import FluoroboxTestSupport
 import Foundation
 import GRDB
 import StudyStore
 
 /// Fills a box's store with instances (through the real intake) and results (rows as the
 /// analysis service writes them), each with its platform outbox item.
-enum SyncFixture {
-    struct Expected {
+public enum SyncFixture {
+    public struct Expected: Sendable, Codable {
         /// key → SHA-256 of what the hub must hold.
-        var instances: [String: String] = [:]
-        var results: [String: String] = [:]
-        var instanceBytes: Int64 = 0
-        var resultBytes: Int64 = 0
-        var all: Set<String> { Set(instances.keys).union(results.keys) }
+        public var instances: [String: String] = [:]
+        public var results: [String: String] = [:]
+        public var instanceBytes: Int64 = 0
+        public var resultBytes: Int64 = 0
+        public var all: Set<String> { Set(instances.keys).union(results.keys) }
     }
 
-    static func hex(_ bytes: some Sequence<UInt8>) -> String {
+    public static func hex(_ bytes: some Sequence<UInt8>) -> String {
         SHA256.hash(data: Array(bytes)).map { String(format: "%02x", $0) }.joined()
     }
 
-    static func fill(_ store: StudyStore, instances: Int, instanceBytes: Int, results: Int, seed: UInt64 = 1) async throws -> Expected {
+    /// `dicom`: each instance is a Part 10 file (its payload `instanceBytes` of noise) that a
+    /// PACS accepts, not bare bytes.
+    public static func fill(
+        _ store: StudyStore, instances: Int, instanceBytes: Int, results: Int, seed: UInt64 = 1, dicom: Bool = false
+    ) async throws -> Expected {
         var expected = Expected()
         var generator = SeededGenerator(seed: seed)
         var instanceIDs: [Int64] = []
@@ -34,13 +40,14 @@ enum SyncFixture {
             }
             let study = "1.2.826.0.1.3680043.10.1001.\(seed).\(index)"
             let sop = study + ".1"
+            if dicom { bytes = try SyntheticDICOM.make(sopInstanceUID: sop, studyInstanceUID: study, payload: bytes) }
             let receipt = try await store.ingest(.bytes(bytes), origin: IntakeOrigin(source: .import, detail: "sync fixture")) { _ in
                 InstanceDescription(sopInstanceUID: sop, studyInstanceUID: study, uidsGenerated: false, format: .dicom, modality: "DX")
             }
             instanceIDs.append(receipt.instanceID)
             studyUIDs.append(study)
             expected.instances[OutboxItemRecord.instanceKey(sopInstanceUID: sop, sha256: receipt.sha256)] = receipt.sha256
-            expected.instanceBytes += Int64(instanceBytes)
+            expected.instanceBytes += Int64(bytes.count)
         }
         let queue = try DatabaseQueue(path: store.directory.databasePath)
         let now = Date()
@@ -82,7 +89,7 @@ enum SyncFixture {
     /// Outbox rows of the platform by state.
     /// Polls the platform outbox until `count` items are sent or rejected, or `seconds` pass;
     /// returns the states last read.
-    static func waitUntilSettled(_ store: StudyStore, count: Int, seconds: Double) async throws -> [String: Int] {
+    public static func waitUntilSettled(_ store: StudyStore, count: Int, seconds: Double) async throws -> [String: Int] {
         let deadline = Date().addingTimeInterval(seconds)
         var states: [String: Int] = [:]
         while Date() < deadline {
@@ -93,7 +100,7 @@ enum SyncFixture {
         return states
     }
 
-    static func platformStates(_ store: StudyStore) throws -> [String: Int] {
+    public static func platformStates(_ store: StudyStore) throws -> [String: Int] {
         let queue = try DatabaseQueue(path: store.directory.databasePath)
         return try queue.read { db in
             var states: [String: Int] = [:]
@@ -105,7 +112,7 @@ enum SyncFixture {
     }
 
     /// Attempts per key.
-    static func attempts(_ store: StudyStore) throws -> [String: Int] {
+    public static func attempts(_ store: StudyStore) throws -> [String: Int] {
         let queue = try DatabaseQueue(path: store.directory.databasePath)
         return try queue.read { db in
             var attempts: [String: Int] = [:]
@@ -114,20 +121,5 @@ enum SyncFixture {
             }
             return attempts
         }
-    }
-}
-
-/// SplitMix64: repeatable test data and fault plans.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
