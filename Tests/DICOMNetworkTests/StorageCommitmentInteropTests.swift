@@ -126,6 +126,20 @@ struct StorageCommitmentInteropTests {
         await fixture.stop()
     }
 
+    @Test("an N-ACTION of another action type is refused with 0x0123; no report is owed or sent")
+    func wrongActionType() async throws {
+        let fixture = try await ListenerFixture(label: "commitment-action", storageCommitment: true)
+        let files = try Corpus.write(count: 1, into: fixture.folder, subfolder: "in")
+        let result = try await runTool(venvPython!, [Self.script] + sendArguments(port: fixture.port, files: files.map(\.path)) + [
+            "--commit-stored", "--action-type", "2", "--wait-same", "--timeout", "10",
+        ])
+        let outcome = try JSONDecoder().decode(Outcome.self, from: Data((result.stdout.split(separator: "\n").last ?? "").utf8))
+        #expect(outcome.n_action_status == 0x0123)
+        #expect(outcome.reports.isEmpty)
+        #expect(try fixture.store.pendingCommitmentCount() == 0)
+        await fixture.stop()
+    }
+
     @Test("released before the report: it arrives on a new association to the modality's configured address")
     func releasedThenNewAssociation() async throws {
         let fixture = try await ListenerFixture(label: "commitment-new", storageCommitment: true)

@@ -38,6 +38,7 @@ def main():
     parser.add_argument("--wait-same", action="store_true")
     parser.add_argument("--listen", type=int, default=None, help="port to take the report on a new association")
     parser.add_argument("--timeout", type=float, default=30)
+    parser.add_argument("--action-type", type=int, default=1, help="N-ACTION Action Type ID (1 is the only one defined)")
     parser.add_argument("--debug", action="store_true", help="pynetdicom's debug log on stderr")
     args = parser.parse_args()
     if args.debug:
@@ -94,7 +95,15 @@ def run_send(args, output, handle_report, received):
     for ds in files:
         ae.add_requested_context(ds.SOPClassUID, ds.file_meta.TransferSyntaxUID)
     ae.add_requested_context(StorageCommitmentPushModel)
-    handlers = [(evt.EVT_N_EVENT_REPORT, lambda e: handle_report(e, "same"))] if args.wait_same else []
+    # pynetdicom answers an N-EVENT-REPORT on a thread of its own, after the handler returns:
+    # release only once that answer is on the wire, or the release would overtake it.
+    answered = threading.Event()
+
+    def sent(event):
+        if type(event.message).__name__ == "N_EVENT_REPORT_RSP":
+            answered.set()
+
+    handlers = [(evt.EVT_N_EVENT_REPORT, lambda e: handle_report(e, "same")), (evt.EVT_DIMSE_SENT, sent)] if args.wait_same else []
     assoc = ae.associate(args.host, args.port, ae_title=args.called, evt_handlers=handlers)
     if not assoc.is_established:
         output["error"] = "association not established"
@@ -116,10 +125,13 @@ def run_send(args, output, handle_report, received):
         item.ReferencedSOPInstanceUID = sop_instance
         items.append(item)
     request.ReferencedSOPSequence = items
-    status, _ = assoc.send_n_action(request, 1, StorageCommitmentPushModel, WELL_KNOWN_INSTANCE)
+    status, _ = assoc.send_n_action(request, args.action_type, StorageCommitmentPushModel, WELL_KNOWN_INSTANCE)
     output["n_action_status"] = int(status.Status) if status else None
-    if args.wait_same and not received.wait(args.timeout):
-        output["error"] = "no report on the same association within the timeout"
+    if args.wait_same:
+        if not received.wait(args.timeout):
+            output["error"] = "no report on the same association within the timeout"
+        elif not answered.wait(args.timeout):
+            output["error"] = "the report was not answered within the timeout"
     assoc.release()
 
 
