@@ -48,7 +48,7 @@ extension SCPAssociation {
         try await answer(.success, nil)
         let report = await commitments.report(for: request)
         let messageID = established.takeMessageID()
-        established.awaitingReports[messageID] = request.transactionUID
+        established.awaitingReports[messageID] = SentReport(transactionUID: request.transactionUID, eventTypeID: report.eventTypeID)
         let event = DIMSECommand.eventReportRequest(
             messageID: messageID, sopClassUID: SOPClass.storageCommitmentPushModel,
             sopInstanceUID: SOPClass.storageCommitmentPushModelInstance, eventTypeID: report.eventTypeID
@@ -63,20 +63,20 @@ extension SCPAssociation {
 
     /// The modality's N-EVENT-REPORT-RSP: success ends the commitment; anything else leaves it
     /// for a new association.
-    func reportAnswered(_ response: DIMSECommand, transactionUID: String) async {
+    func reportAnswered(_ response: DIMSECommand, report: SentReport) async {
         let status = response.status ?? .processingFailure
         if status.isSuccess || status.isWarning {
-            await commitments?.reported(transactionUID: transactionUID, eventTypeID: response.eventTypeID ?? 0)
+            await commitments?.reported(transactionUID: report.transactionUID, eventTypeID: report.eventTypeID)
         } else {
-            logger.warning("the modality refused the storage commitment report", metadata: ["transaction_uid": "\(transactionUID)", "status": "\(status)"])
-            await commitments?.deliverLater(transactionUID: transactionUID, reason: "the modality answered the N-EVENT-REPORT with \(status)")
+            logger.warning("the modality refused the storage commitment report", metadata: ["transaction_uid": "\(report.transactionUID)", "status": "\(status)"])
+            await commitments?.deliverLater(transactionUID: report.transactionUID, reason: "the modality answered the N-EVENT-REPORT with \(status)")
         }
     }
 
     /// Hands every report the modality has not acknowledged to the receiver for a new association.
     mutating func deferUnacknowledgedReports(reason: String) async {
         guard case .established(var established) = state, !established.awaitingReports.isEmpty else { return }
-        let pending = established.awaitingReports.values.sorted()
+        let pending = established.awaitingReports.values.map(\.transactionUID).sorted()
         established.awaitingReports = [:]
         state = .established(established)
         for transactionUID in pending {

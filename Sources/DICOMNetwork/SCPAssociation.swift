@@ -20,9 +20,9 @@ struct SCPAssociation {
         var agreement: AssociationNegotiator.Agreement
         var callingAETitle: String
         var message: MessageInProgress = .idle
-        /// N-EVENT-REPORTs this side sent and the modality has not answered: message ID →
-        /// Transaction UID. Whatever is left when the association ends goes on a new one.
-        var awaitingReports: [UInt16: String] = [:]
+        /// N-EVENT-REPORTs this side sent and the modality has not answered, by message ID.
+        /// Whatever is left when the association ends goes on a new one.
+        var awaitingReports: [UInt16: SentReport] = [:]
         var nextMessageID: UInt16 = 1
 
         mutating func takeMessageID() -> UInt16 {
@@ -38,6 +38,11 @@ struct SCPAssociation {
         case command(contextID: UInt8, bytes: ByteBuffer)
         /// The command is complete and its data set is arriving.
         case dataSet(DataSetTransfer)
+    }
+
+    struct SentReport {
+        var transactionUID: String
+        var eventTypeID: UInt16
     }
 
     struct DataSetTransfer {
@@ -260,8 +265,8 @@ struct SCPAssociation {
     private mutating func commandComplete(_ bytes: ByteBuffer, context: AcceptedContext, in established: inout Established, sender: MessageSender) async throws {
         let command = try DIMSECommand(decoding: bytes)
         if command.kind == .eventReportResponse, let id = command.messageIDBeingRespondedTo,
-           let transactionUID = established.awaitingReports.removeValue(forKey: id) {
-            await reportAnswered(command, transactionUID: transactionUID)
+           let report = established.awaitingReports.removeValue(forKey: id) {
+            await reportAnswered(command, report: report)
             return
         }
         guard command.isRequest else {
