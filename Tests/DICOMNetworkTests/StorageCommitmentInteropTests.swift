@@ -227,4 +227,47 @@ struct StorageCommitmentInteropTests {
         #expect(try await waitUntilReported(second.store, transaction))
         await second.stop()
     }
+
+    @Test("fluorobox serve with FLUOROBOX_DICOM_PEERS: a released modality gets its report on a new association, and the agent stops cleanly")
+    func agentReportsToConfiguredPeer() async throws {
+        let folder = TemporaryDirectory("commitment-agent")
+        let data = folder.file("data")
+        let modalityPort = try freePort()
+        let serve = Process()
+        serve.executableURL = URL(fileURLWithPath: ProcessRunner.fluorobox)
+        serve.arguments = ["serve", "--data-dir", data, "--dicom-port", "0"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["FLUOROBOX_DICOM_BIND_ADDRESS"] = "127.0.0.1"
+        environment["FLUOROBOX_DICOM_PEERS"] = "OTHER=127.0.0.1:1,MODALITY=127.0.0.1:\(modalityPort)"
+        environment["FLUOROBOX_PANEL_PORT"] = "0"
+        environment["FLUOROBOX_PANEL_BIND_ADDRESS"] = "127.0.0.1"
+        environment["FLUOROBOX_ANALYSIS_ENABLED"] = "false"
+        serve.environment = environment
+        serve.standardOutput = FileHandle.nullDevice
+        serve.standardError = FileHandle.nullDevice
+        try serve.run()
+        defer { if serve.isRunning { kill(serve.processIdentifier, SIGKILL) } }
+        var port: Int?
+        for _ in 0..<300 {
+            if let json = try? Data(contentsOf: URL(fileURLWithPath: data + "/run/agent.json")),
+               let object = try? JSONSerialization.jsonObject(with: json) as? [String: Any],
+               object["state"] as? String == "ready", let listeners = object["listeners"] as? [String: Int] {
+                port = listeners["dicom"]
+                break
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let dicomPort = try #require(port, "the agent never became ready")
+        let files = try Corpus.write(count: 1, into: folder, subfolder: "in")
+        let outcome = try await run(sendArguments(port: dicomPort, files: files.map(\.path)) + ["--commit-stored", "--listen", "\(modalityPort)"])
+        #expect(outcome.n_action_status == 0)
+        let report = try #require(outcome.reports.first)
+        #expect(report.association == "new")
+        #expect(report.calling_ae == "FLUOROBOX")
+        #expect(report.event_type == 1)
+        #expect(report.committed == [[Self.secondaryCapture, files[0].uid]])
+        kill(serve.processIdentifier, SIGTERM)
+        for _ in 0..<150 where serve.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(!serve.isRunning && serve.terminationStatus == 0)
+    }
 }
