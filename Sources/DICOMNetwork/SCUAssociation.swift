@@ -33,7 +33,8 @@ public struct RequestorConfiguration: Sendable {
     }
 }
 
-/// An association this side requested: C-ECHO and C-STORE as an SCU, then release or abort.
+/// An association this side requested: C-ECHO and C-STORE as an SCU (and storage commitment
+/// reports as the SOP class's SCP), then release or abort.
 ///
 /// Open one with ``withAssociation(host:port:configuration:logger:_:)``; it is used by one
 /// task inside that scope and holds the reader of the connection, so it is a class that is not
