@@ -30,6 +30,8 @@ public struct AcceptorConfiguration: Sendable, Hashable {
     /// Bytes of one C-STORE data set; past it the rest is read and dropped, nothing is kept,
     /// and the request is answered 0xA700 (refused: out of resources).
     public var maximumInstanceBytes: Int
+    /// Whether the Storage Commitment Push Model SOP class is negotiated (the box as its SCP).
+    public var acceptsStorageCommitment: Bool
     public var implementationClassUID: String
     public var implementationVersionName: String
 
@@ -41,6 +43,7 @@ public struct AcceptorConfiguration: Sendable, Hashable {
         idleTimeout: Duration = .seconds(120), maximumAssociations: Int = 8,
         maximumPendingConnections: Int = 32, maximumPerPeer: Int = 4,
         maximumInstanceBytes: Int = AcceptorConfiguration.defaultMaximumInstanceBytes,
+        acceptsStorageCommitment: Bool = false,
         implementationClassUID: String = Part10Writer.implementationClassUID,
         implementationVersionName: String = Part10Writer.implementationVersionName
     ) {
@@ -55,6 +58,7 @@ public struct AcceptorConfiguration: Sendable, Hashable {
         self.maximumPendingConnections = maximumPendingConnections
         self.maximumPerPeer = maximumPerPeer
         self.maximumInstanceBytes = maximumInstanceBytes
+        self.acceptsStorageCommitment = acceptsStorageCommitment
         self.implementationClassUID = implementationClassUID
         self.implementationVersionName = implementationVersionName
     }

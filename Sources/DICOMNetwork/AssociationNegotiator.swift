@@ -13,10 +13,16 @@ public struct AssociationNegotiator: Sendable {
         TransferSyntax.explicitVRBigEndian.uid,
     ]
 
+    /// The syntaxes a storage commitment context may use: the box reads and writes its data sets itself.
+    private static let commitmentSyntaxes = Set(CommitmentDataSetWriter.transferSyntaxes.map(\.uid))
+
     public init(configuration: AcceptorConfiguration) {
         self.configuration = configuration
         acceptedSyntaxes = Set(configuration.transferSyntaxes.map(\.uid))
-        acceptedAbstractSyntaxes = Set(configuration.storageSOPClasses + [SOPClass.verification])
+        acceptedAbstractSyntaxes = Set(
+            configuration.storageSOPClasses + [SOPClass.verification]
+                + (configuration.acceptsStorageCommitment ? [SOPClass.storageCommitmentPushModel] : [])
+        )
     }
 
     /// An association the box agreed to: the accepted contexts by ID, with the peer's limits.
@@ -79,7 +85,11 @@ public struct AssociationNegotiator: Sendable {
         guard acceptedAbstractSyntaxes.contains(proposed.abstractSyntax) else {
             return PresentationContextResult(id: proposed.id, result: .abstractSyntaxNotSupported, transferSyntax: proposed.transferSyntaxes[0])
         }
-        let usable = proposed.abstractSyntax == SOPClass.verification ? Self.verificationSyntaxes : acceptedSyntaxes
+        let usable = switch proposed.abstractSyntax {
+        case SOPClass.verification: Self.verificationSyntaxes
+        case SOPClass.storageCommitmentPushModel: Self.commitmentSyntaxes
+        default: acceptedSyntaxes
+        }
         guard let chosen = proposed.transferSyntaxes.first(where: { usable.contains($0) }) else {
             return PresentationContextResult(id: proposed.id, result: .transferSyntaxesNotSupported, transferSyntax: proposed.transferSyntaxes[0])
         }

@@ -2,7 +2,7 @@ import Logging
 import NIOCore
 import NIOPosix
 
-/// The C-ECHO / C-STORE SCP: binds a TCP port, accepts connections and serves each on its own
+/// The C-ECHO / C-STORE / storage commitment SCP: binds a TCP port, accepts connections and serves each on its own
 /// task. ``ConnectionAdmission`` decides which connections and associations it takes.
 public actor DICOMListener {
     public typealias ServerChannel = NIOAsyncChannel<NIOAsyncChannel<PDU, ByteBuffer>, Never>
@@ -16,6 +16,7 @@ public actor DICOMListener {
 
     public let configuration: AcceptorConfiguration
     private let receiver: any InstanceReceiver
+    private let commitments: (any CommitmentReceiver)?
     private let logger: Logger
     private let group: any EventLoopGroup
     private var state = State.idle
@@ -24,11 +25,12 @@ public actor DICOMListener {
     private var admission: ConnectionAdmission
 
     public init(
-        configuration: AcceptorConfiguration, receiver: any InstanceReceiver, logger: Logger,
-        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        configuration: AcceptorConfiguration, receiver: any InstanceReceiver, commitments: (any CommitmentReceiver)? = nil,
+        logger: Logger, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
         self.configuration = configuration
         self.receiver = receiver
+        self.commitments = commitments
         self.logger = logger
         self.group = group
         admission = ConnectionAdmission(limits: ConnectionAdmission.Limits(
@@ -86,6 +88,7 @@ public actor DICOMListener {
         guard case .listening(let server) = state else { return }
         let negotiator = AssociationNegotiator(configuration: configuration)
         let receiver = self.receiver
+        let commitments = self.commitments
         let logger = self.logger
         try await withThrowingDiscardingTaskGroup { tasks in
             try await server.executeThenClose { inbound in
@@ -101,7 +104,7 @@ public actor DICOMListener {
                     }
                     tasks.addTask {
                         var association = SCPAssociation(
-                            channel: connection, negotiator: negotiator, receiver: receiver, logger: logger,
+                            channel: connection, negotiator: negotiator, receiver: receiver, commitments: commitments, logger: logger,
                             claimAssociationSlot: { await self.admitAssociation(id) }
                         )
                         await association.run()

@@ -20,6 +20,7 @@ public struct DICOMNetworkError: Error, Sendable, Hashable, CustomStringConverti
             case invalidFile = "file cannot be sent"
             case failedStatus = "the peer answered with a failure status"
             case bindFailed = "cannot listen"
+            case invalidPeer = "invalid DICOM peer"
         }
 
         fileprivate let value: Value
@@ -39,6 +40,7 @@ public struct DICOMNetworkError: Error, Sendable, Hashable, CustomStringConverti
         public static let invalidFile = Code(value: .invalidFile)
         public static let failedStatus = Code(value: .failedStatus)
         public static let bindFailed = Code(value: .bindFailed)
+        public static let invalidPeer = Code(value: .invalidPeer)
 
         public var description: String { value.rawValue }
     }

@@ -9,6 +9,10 @@ public struct DIMSECommand: Sendable, Equatable {
         case storeResponse = 0x8001
         case echoRequest = 0x0030
         case echoResponse = 0x8030
+        case eventReportRequest = 0x0100
+        case eventReportResponse = 0x8100
+        case actionRequest = 0x0130
+        case actionResponse = 0x8130
     }
 
     /// (0000,0800) value meaning "no data set follows".
@@ -28,6 +32,13 @@ public struct DIMSECommand: Sendable, Equatable {
     public var errorComment: String?
     public var moveOriginatorAETitle: String?
     public var moveOriginatorMessageID: UInt16?
+    /// N-ACTION names its object in Requested SOP Class/Instance UID (0000,0003)/(0000,1001).
+    public var requestedSOPClassUID: String?
+    public var requestedSOPInstanceUID: String?
+    /// Event Type ID (0000,1002) of an N-EVENT-REPORT.
+    public var eventTypeID: UInt16?
+    /// Action Type ID (0000,1008) of an N-ACTION.
+    public var actionTypeID: UInt16?
 
     public init(commandField: UInt16, hasDataSet: Bool) {
         self.commandField = commandField
@@ -54,12 +65,35 @@ public struct DIMSECommand: Sendable, Equatable {
         return command
     }
 
+    /// N-EVENT-REPORT-RQ: the performer of an SOP instance tells the invoker an event happened.
+    public static func eventReportRequest(messageID: UInt16, sopClassUID: String, sopInstanceUID: String, eventTypeID: UInt16) -> DIMSECommand {
+        var command = DIMSECommand(commandField: Kind.eventReportRequest.rawValue, hasDataSet: true)
+        command.messageID = messageID
+        command.affectedSOPClassUID = sopClassUID
+        command.affectedSOPInstanceUID = sopInstanceUID
+        command.eventTypeID = eventTypeID
+        return command
+    }
+
+    /// N-ACTION-RQ with its action information in a data set.
+    public static func actionRequest(messageID: UInt16, sopClassUID: String, sopInstanceUID: String, actionTypeID: UInt16) -> DIMSECommand {
+        var command = DIMSECommand(commandField: Kind.actionRequest.rawValue, hasDataSet: true)
+        command.messageID = messageID
+        command.requestedSOPClassUID = sopClassUID
+        command.requestedSOPInstanceUID = sopInstanceUID
+        command.actionTypeID = actionTypeID
+        return command
+    }
+
     /// The response to this request with `status`; a comment goes in Error Comment (0000,0902).
+    /// An N-ACTION's requested object becomes the response's affected one (PS3.7 table 10.3-2).
     public func response(status: DIMSEStatus, comment: String? = nil) -> DIMSECommand {
         var response = DIMSECommand(commandField: commandField | 0x8000, hasDataSet: false)
         response.messageIDBeingRespondedTo = messageID
-        response.affectedSOPClassUID = affectedSOPClassUID
-        response.affectedSOPInstanceUID = affectedSOPInstanceUID
+        response.affectedSOPClassUID = affectedSOPClassUID ?? requestedSOPClassUID
+        response.affectedSOPInstanceUID = affectedSOPInstanceUID ?? requestedSOPInstanceUID
+        response.actionTypeID = actionTypeID
+        response.eventTypeID = eventTypeID
         response.status = status
         if let comment, !status.isSuccess {
             // LO: at most 64 characters, no backslash or control characters.
@@ -73,6 +107,7 @@ public struct DIMSECommand: Sendable, Equatable {
     enum Element: UInt16 {
         case groupLength = 0x0000
         case affectedSOPClassUID = 0x0002
+        case requestedSOPClassUID = 0x0003
         case commandField = 0x0100
         case messageID = 0x0110
         case messageIDBeingRespondedTo = 0x0120
@@ -81,6 +116,9 @@ public struct DIMSECommand: Sendable, Equatable {
         case status = 0x0900
         case errorComment = 0x0902
         case affectedSOPInstanceUID = 0x1000
+        case requestedSOPInstanceUID = 0x1001
+        case eventTypeID = 0x1002
+        case actionTypeID = 0x1008
         case moveOriginatorAETitle = 0x1030
         case moveOriginatorMessageID = 0x1031
     }
@@ -138,6 +176,10 @@ public struct DIMSECommand: Sendable, Equatable {
         priority = try uint16(.priority)
         status = try uint16(.status).map(DIMSEStatus.init(rawValue:))
         moveOriginatorMessageID = try uint16(.moveOriginatorMessageID)
+        eventTypeID = try uint16(.eventTypeID)
+        actionTypeID = try uint16(.actionTypeID)
+        requestedSOPClassUID = text(.requestedSOPClassUID)
+        requestedSOPInstanceUID = text(.requestedSOPInstanceUID)
         affectedSOPClassUID = text(.affectedSOPClassUID)
         affectedSOPInstanceUID = text(.affectedSOPInstanceUID)
         errorComment = text(.errorComment)
@@ -172,6 +214,7 @@ public struct DIMSECommand: Sendable, Equatable {
             body.writeBytes(bytes)
         }
         uid(.affectedSOPClassUID, affectedSOPClassUID)
+        uid(.requestedSOPClassUID, requestedSOPClassUID)
         us(.commandField, commandField)
         us(.messageID, messageID)
         us(.messageIDBeingRespondedTo, messageIDBeingRespondedTo)
@@ -180,6 +223,9 @@ public struct DIMSECommand: Sendable, Equatable {
         us(.status, status?.rawValue)
         text(.errorComment, errorComment)
         uid(.affectedSOPInstanceUID, affectedSOPInstanceUID)
+        uid(.requestedSOPInstanceUID, requestedSOPInstanceUID)
+        us(.eventTypeID, eventTypeID)
+        us(.actionTypeID, actionTypeID)
         text(.moveOriginatorAETitle, moveOriginatorAETitle)
         us(.moveOriginatorMessageID, moveOriginatorMessageID)
         var output = ByteBuffer()

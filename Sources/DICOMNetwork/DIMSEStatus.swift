@@ -1,4 +1,5 @@
-/// A DIMSE status (PS3.7 annex C), as the C-STORE and C-ECHO responses carry it.
+/// A DIMSE status (PS3.7 annex C), as the C-STORE, C-ECHO and N- responses carry it; storage
+/// commitment reuses some as Failure Reason (0008,1197) values.
 public struct DIMSEStatus: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     public let rawValue: UInt16
     public init(rawValue: UInt16) { self.rawValue = rawValue }
@@ -12,6 +13,14 @@ public struct DIMSEStatus: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let sopClassNotSupported = DIMSEStatus(rawValue: 0x0122)
     /// Failure: processing failure (the store failed for a reason other than space).
     public static let processingFailure = DIMSEStatus(rawValue: 0x0110)
+    /// Failure: no such object instance (storage commitment: the box holds no such instance).
+    public static let noSuchObjectInstance = DIMSEStatus(rawValue: 0x0112)
+    /// Failure: class-instance conflict (storage commitment: held, but under another SOP class).
+    public static let classInstanceConflict = DIMSEStatus(rawValue: 0x0119)
+    /// Failure: no such action type (an N-ACTION other than storage commitment's type 1).
+    public static let noSuchActionType = DIMSEStatus(rawValue: 0x0123)
+    /// Failure: no such SOP instance (an N-ACTION not on the push model's well-known instance).
+    public static let noSuchSOPInstance = DIMSEStatus(rawValue: 0x0117)
     /// Failure: unrecognised operation.
     public static let unrecognisedOperation = DIMSEStatus(rawValue: 0x0211)
 
@@ -30,6 +39,10 @@ public struct DIMSEStatus: RawRepresentable, Hashable, Sendable, CustomStringCon
         case 0xC000...0xCFFF: "error: cannot understand"
         case 0x0122: "refused: SOP class not supported"
         case 0x0110: "processing failure"
+        case 0x0112: "no such object instance"
+        case 0x0117: "invalid object instance"
+        case 0x0119: "class-instance conflict"
+        case 0x0123: "no such action type"
         case 0x0211: "unrecognised operation"
         case 0xB000...0xBFFF, 0x0001: "warning"
         default: "failure"

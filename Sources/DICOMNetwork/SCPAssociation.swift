@@ -20,6 +20,15 @@ struct SCPAssociation {
         var agreement: AssociationNegotiator.Agreement
         var callingAETitle: String
         var message: MessageInProgress = .idle
+        /// N-EVENT-REPORTs this side sent and the modality has not answered, by message ID.
+        /// Whatever is left when the association ends goes on a new one.
+        var awaitingReports: [UInt16: SentReport] = [:]
+        var nextMessageID: UInt16 = 1
+
+        mutating func takeMessageID() -> UInt16 {
+            defer { nextMessageID = nextMessageID &+ 1 == 0 ? 1 : nextMessageID &+ 1 }
+            return nextMessageID
+        }
     }
 
     /// Where the association is within a DIMSE message.
@@ -31,6 +40,11 @@ struct SCPAssociation {
         case dataSet(DataSetTransfer)
     }
 
+    struct SentReport {
+        var transactionUID: String
+        var eventTypeID: UInt16
+    }
+
     struct DataSetTransfer {
         var contextID: UInt8
         var command: DIMSECommand
@@ -38,26 +52,36 @@ struct SCPAssociation {
         var sink: (any InstanceSink)?
         /// Set when the request is refused; the status answers it once the data set ends.
         var refusal: InstanceSinkError?
+        /// An N-ACTION's data set, small and kept in memory until it is complete.
+        var collected: ByteBuffer? = nil
         var bytes = 0
     }
+
+    /// The largest N-ACTION data set read: about 20,000 references, far more than one study.
+    static let maximumCommitmentBytes = 4 << 20
 
     let channel: NIOAsyncChannel<PDU, ByteBuffer>
     let negotiator: AssociationNegotiator
     let receiver: any InstanceReceiver
+    /// Nil when the listener serves no storage commitment.
+    let commitments: (any CommitmentReceiver)?
     /// Asked once negotiation succeeded: the listener's association slot, or why there is none.
     let claimAssociationSlot: @Sendable () async -> ConnectionAdmission.Refusal?
     let peer: String
     let logger: Logger
-    private var state = State.awaitingRequest
+    // Internal so the storage commitment extension can hand over unacknowledged reports.
+    var state = State.awaitingRequest
     private(set) var stored = 0
 
     init(
-        channel: NIOAsyncChannel<PDU, ByteBuffer>, negotiator: AssociationNegotiator, receiver: any InstanceReceiver, logger: Logger,
+        channel: NIOAsyncChannel<PDU, ByteBuffer>, negotiator: AssociationNegotiator, receiver: any InstanceReceiver,
+        commitments: (any CommitmentReceiver)? = nil, logger: Logger,
         claimAssociationSlot: @escaping @Sendable () async -> ConnectionAdmission.Refusal?
     ) {
         self.channel = channel
         self.negotiator = negotiator
         self.receiver = receiver
+        self.commitments = commitments
         self.claimAssociationSlot = claimAssociationSlot
         peer = channel.channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "unknown"
         var logger = logger
@@ -73,19 +97,21 @@ struct SCPAssociation {
                     for try await pdu in inbound {
                         if try await handle(pdu, sender: sender) == .stop { break }
                     }
-                    endedByPeer(reason: "connection closed by the peer")
+                    await endedByPeer(reason: "connection closed by the peer")
                 } catch let error as DICOMNetworkError where error.code == .timeout {
-                    endedByPeer(reason: "\(error)")
+                    await endedByPeer(reason: "\(error)")
                 } catch let error as DICOMNetworkError {
                     // The peer broke the protocol: tell it why, then hang up.
                     logger.warning("aborting association", metadata: ["error": "\(error)"])
                     abandonTransfer()
+                    await deferUnacknowledgedReports(reason: "association aborted: \(error)")
                     try? await sender.send(.abort(AbortPDU(source: .serviceProvider, reason: error.abortReason)))
                     state = .closing
                 }
             }
         } catch {
             abandonTransfer()
+            await deferUnacknowledgedReports(reason: "association ended by an error: \(error)")
             logger.warning("association ended by an error", metadata: ["error": "\(error)"])
         }
     }
@@ -109,6 +135,7 @@ struct SCPAssociation {
                 logger.warning("release requested in the middle of a message; the unfinished instance is dropped")
             }
             abandonTransfer()
+            await deferUnacknowledgedReports(reason: "association released before the report was acknowledged")
             try await sender.send(.releaseResponse)
             logger.info("association released", metadata: ["calling_ae": "\(established.callingAETitle)", "stored": "\(stored)"])
             state = .closing
@@ -116,6 +143,7 @@ struct SCPAssociation {
             return .proceed
         case (_, .abort(let abort)):
             abandonTransfer()
+            await deferUnacknowledgedReports(reason: "association aborted by the peer before the report was acknowledged")
             logger.notice("association aborted by the peer", metadata: ["abort": "\(abort)"])
             state = .closing
             return .stop
@@ -201,6 +229,15 @@ struct SCPAssociation {
             if transfer.refusal == nil, transfer.bytes > negotiator.configuration.maximumInstanceBytes {
                 refuseOversized(&transfer)
             }
+            if transfer.collected != nil, transfer.refusal == nil {
+                if transfer.bytes > Self.maximumCommitmentBytes {
+                    transfer.collected = nil
+                    transfer.refusal = InstanceSinkError(status: .processingFailure, comment: "N-ACTION data set over \(Self.maximumCommitmentBytes) bytes")
+                } else {
+                    var fragment = value.data
+                    transfer.collected!.writeBuffer(&fragment)
+                }
+            }
             if let sink = transfer.sink, transfer.refusal == nil {
                 let outcome = value.data.withUnsafeReadableBytes { raw in
                     Result { () throws(InstanceSinkError) in try sink.append(raw) }
@@ -213,7 +250,7 @@ struct SCPAssociation {
             }
             if value.isLastFragment {
                 established.message = .idle
-                try await dataSetComplete(transfer, sender: sender)
+                try await dataSetComplete(transfer, in: &established, sender: sender)
             } else {
                 established.message = .dataSet(transfer)
             }
@@ -227,6 +264,11 @@ struct SCPAssociation {
 
     private mutating func commandComplete(_ bytes: ByteBuffer, context: AcceptedContext, in established: inout Established, sender: MessageSender) async throws {
         let command = try DIMSECommand(decoding: bytes)
+        if command.kind == .eventReportResponse, let id = command.messageIDBeingRespondedTo,
+           let report = established.awaitingReports.removeValue(forKey: id) {
+            await reportAnswered(command, report: report)
+            return
+        }
         guard command.isRequest else {
             throw DICOMNetworkError(.unexpectedPDU, "a response (command field 0x\(String(command.commandField, radix: 16))) sent to the SCP")
         }
@@ -235,8 +277,10 @@ struct SCPAssociation {
             try await sender.send(command.response(status: .success), contextID: context.id)
         case .storeRequest where command.hasDataSet:
             established.message = .dataSet(await beginStore(command, context: context, callingAETitle: established.callingAETitle))
+        case .actionRequest where command.hasDataSet && commitments != nil && context.abstractSyntax == SOPClass.storageCommitmentPushModel:
+            established.message = .dataSet(DataSetTransfer(contextID: context.id, command: command, sink: nil, refusal: nil, collected: ByteBuffer()))
         default:
-            let refusal = InstanceSinkError(status: .unrecognisedOperation, comment: "only C-ECHO and C-STORE are served")
+            let refusal = InstanceSinkError(status: .unrecognisedOperation, comment: "only C-ECHO, C-STORE and storage commitment are served")
             if command.hasDataSet {
                 established.message = .dataSet(DataSetTransfer(contextID: context.id, command: command, sink: nil, refusal: refusal))
             } else {
@@ -288,7 +332,11 @@ struct SCPAssociation {
         ])
     }
 
-    private mutating func dataSetComplete(_ transfer: DataSetTransfer, sender: MessageSender) async throws {
+    private mutating func dataSetComplete(_ transfer: DataSetTransfer, in established: inout Established, sender: MessageSender) async throws {
+        if transfer.command.kind == .actionRequest, let collected = transfer.collected, let commitments {
+            try await commitmentRequested(transfer, dataSet: collected, commitments: commitments, in: &established, sender: sender)
+            return
+        }
         let status: DIMSEStatus
         let comment: String?
         if let refusal = transfer.refusal {
@@ -311,7 +359,7 @@ struct SCPAssociation {
     // MARK: Ending
 
     /// The connection ended without a release: whatever was being received is dropped.
-    private mutating func endedByPeer(reason: String) {
+    private mutating func endedByPeer(reason: String) async {
         switch state {
         case .closing:
             break
@@ -325,6 +373,7 @@ struct SCPAssociation {
             }
         }
         abandonTransfer()
+        await deferUnacknowledgedReports(reason: "association ended before the report was acknowledged (\(reason))")
         state = .closing
     }
 

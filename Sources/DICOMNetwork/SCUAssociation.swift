@@ -15,6 +15,8 @@ public struct RequestorConfiguration: Sendable {
     public var associationTimeout: Duration
     /// Waiting for a DIMSE response.
     public var responseTimeout: Duration
+    /// SCP/SCU role selection proposals (PS3.7 D.3.3.4), e.g. to send storage commitment reports as its SCP.
+    public var roleSelections: [RoleSelection] = []
 
     public init(
         callingAETitle: String = "FLUOROBOX", calledAETitle: String, presentationContexts: [ProposedPresentationContext],
@@ -31,7 +33,8 @@ public struct RequestorConfiguration: Sendable {
     }
 }
 
-/// An association this side requested: C-ECHO and C-STORE as an SCU, then release or abort.
+/// An association this side requested: C-ECHO and C-STORE as an SCU (and storage commitment
+/// reports as the SOP class's SCP), then release or abort.
 ///
 /// Open one with ``withAssociation(host:port:configuration:logger:_:)``; it is used by one
 /// task inside that scope and holds the reader of the connection, so it is a class that is not
@@ -99,7 +102,8 @@ public final class SCUAssociation {
                 userInformation: UserInformation(
                     maximumLength: UInt32(configuration.maximumPDULength),
                     implementationClassUID: Part10Writer.implementationClassUID,
-                    implementationVersionName: Part10Writer.implementationVersionName
+                    implementationVersionName: Part10Writer.implementationVersionName,
+                    roleSelections: configuration.roleSelections
                 )
             )
             let opening = MessageSender(outbound: outbound, allocator: channel.channel.allocator, peerMaximumLength: 0)
@@ -153,6 +157,14 @@ public final class SCUAssociation {
     /// C-STORE of a data set (the bytes after the file meta) on an accepted context; returns the response.
     public func store(dataSet: ByteBuffer, sopClassUID: String, sopInstanceUID: String, contextID: UInt8) async throws -> DIMSECommand {
         let request = DIMSECommand.storeRequest(messageID: takeMessageID(), sopClassUID: sopClassUID, sopInstanceUID: sopInstanceUID)
+        try await sender.send(request, contextID: contextID)
+        try await sender.send(dataSet, contextID: contextID, isCommand: false)
+        return try await response(to: request)
+    }
+
+    /// N-EVENT-REPORT with a data set on an accepted context; returns the response.
+    public func eventReport(dataSet: ByteBuffer, sopClassUID: String, sopInstanceUID: String, eventTypeID: UInt16, contextID: UInt8) async throws -> DIMSECommand {
+        let request = DIMSECommand.eventReportRequest(messageID: takeMessageID(), sopClassUID: sopClassUID, sopInstanceUID: sopInstanceUID, eventTypeID: eventTypeID)
         try await sender.send(request, contextID: contextID)
         try await sender.send(dataSet, contextID: contextID, isCommand: false)
         return try await response(to: request)

@@ -1,6 +1,10 @@
 /// SOP classes the listener negotiates (PS3.4 annex B, PS3.6 annex A).
 public enum SOPClass {
     public static let verification = "1.2.840.10008.1.1"
+    /// Storage Commitment Push Model (PS3.4 annex J): the modality asks, the box reports.
+    public static let storageCommitmentPushModel = "1.2.840.10008.1.20.1"
+    /// The well-known SOP instance every N-ACTION and N-EVENT-REPORT of the push model names.
+    public static let storageCommitmentPushModelInstance = "1.2.840.10008.1.20.1.1"
 
     /// Image storage SOP classes the box stores by default: every single- and multi-frame image
     /// class a radiography or fluoroscopy unit, or a PACS forwarding to the box, sends, and the

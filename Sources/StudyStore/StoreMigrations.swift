@@ -162,6 +162,27 @@ enum StoreMigrations {
                 t.add(column: "conflictingPatientID", .text)
             }
         }
+        migrator.registerMigration("v7-storage-commitment") { db in
+            // A modality's storage commitment request (N-ACTION), kept from the moment it is
+            // accepted until its report is acknowledged, so a report owed survives a restart and
+            // a modality that is down. `references` is the request's JSON list of SOP class and
+            // instance UIDs; whether each is held is decided when the report is sent.
+            try db.create(table: "storageCommitment") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("transactionUID", .text).notNull().unique()
+                t.column("callingAETitle", .text).notNull()
+                t.column("references", .text).notNull()
+                t.column("state", .text).notNull()
+                    .check(sql: "state IN ('pending', 'reported')")
+                t.column("attempts", .integer).notNull().defaults(to: 0)
+                t.column("nextAttemptAt", .datetime).notNull()
+                t.column("lastError", .text)
+                t.column("eventTypeID", .integer)
+                t.column("receivedAt", .datetime).notNull()
+                t.column("reportedAt", .datetime)
+            }
+            try db.create(index: "storageCommitment_on_state_nextAttemptAt", on: "storageCommitment", columns: ["state", "nextAttemptAt"])
+        }
         return migrator
     }
 }

@@ -1,3 +1,4 @@
+import DICOMNetwork
 import FluoroboxTestSupport
 import Foundation
 import StudyStore
@@ -82,6 +83,25 @@ struct ConfigurationTests {
         #expect(performing: { try ApplianceConfiguration.load(file: folder.file("absent.json"), environment: [:]) }, throws: { error in
             (error as? ConfigurationError)?.code == .unreadableFile
         })
+    }
+
+    @Test("dicom.peers: comma-separated in the environment, a list in the file; a malformed or repeated peer names the key")
+    func dicomPeers() throws {
+        let (fromEnvironment, _) = try ApplianceConfiguration.load(
+            file: nil, environment: ["FLUOROBOX_DICOM_PEERS": "MODALITY=192.168.1.20:104, PACS=[fd00::5]:11112"]
+        )
+        #expect(fromEnvironment.dicom.peers == [
+            DICOMPeer(aeTitle: "MODALITY", host: "192.168.1.20", port: 104), DICOMPeer(aeTitle: "PACS", host: "fd00::5", port: 11112),
+        ])
+        #expect(fromEnvironment.dicom.acceptor.acceptsStorageCommitment)
+        let folder = TemporaryDirectory("config-peers")
+        let file = try folder.write("peers.json", Array(#"{"dicom": {"peers": ["VIEWER=10.0.0.7:4242"]}}"#.utf8))
+        #expect(try ApplianceConfiguration.load(file: file, environment: [:]).0.dicom.peers == [DICOMPeer(aeTitle: "VIEWER", host: "10.0.0.7", port: 4242)])
+        for bad in ["MODALITY=192.168.1.20", "MODALITY=a:104,MODALITY=b:104"] {
+            #expect(performing: { try ApplianceConfiguration.load(file: nil, environment: ["FLUOROBOX_DICOM_PEERS": bad]) }, throws: { error in
+                (error as? ConfigurationError)?.key == "dicom.peers"
+            })
+        }
     }
 
     @Test("environment variable names follow the key names")

@@ -17,21 +17,28 @@ final class ListenerFixture: Sendable {
     let listener: DICOMListener
     let port: Int
     let serving: Task<Void, any Error>
+    /// Set when the listener serves storage commitment (as the agent's does).
+    let commitments: StoreCommitmentReceiver?
     static let aeTitle = "FLUOROBOX"
 
+    /// `folder` reuses another fixture's data folder: the same store opened again, as after a restart.
     init(
         configuration: AcceptorConfiguration = AcceptorConfiguration(aeTitle: ListenerFixture.aeTitle),
         retention: RetentionPolicy = RetentionPolicy(softLimit: .bytes(0), hardLimit: .bytes(0)),
-        receiver: (any InstanceReceiver)? = nil, label: String = "listener"
+        receiver: (any InstanceReceiver)? = nil, label: String = "listener",
+        storageCommitment: Bool = false, folder reused: TemporaryDirectory? = nil
     ) async throws {
-        folder = TemporaryDirectory(label)
+        folder = reused ?? TemporaryDirectory(label)
         store = try StudyStore.open(
             StoreConfiguration(dataDirectory: DataDirectory(path: folder.file("data")), retention: retention),
             logger: quietLogger
         )
+        var configuration = configuration
+        configuration.acceptsStorageCommitment = storageCommitment
+        commitments = storageCommitment ? StoreCommitmentReceiver(store: store, logger: quietLogger) : nil
         listener = DICOMListener(
             configuration: configuration, receiver: receiver ?? DICOMStoreReceiver(store: store, logger: quietLogger),
-            logger: quietLogger
+            commitments: commitments, logger: quietLogger
         )
         port = try await listener.bind(host: "127.0.0.1", port: 0)
         let listener = self.listener

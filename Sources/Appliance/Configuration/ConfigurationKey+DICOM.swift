@@ -5,7 +5,7 @@ extension ConfigurationKey {
     static let dicom: [ConfigurationKey] = [
         ConfigurationKey(
             name: "dicom.enabled", kind: .boolean, defaultValue: "true",
-            summary: "Run the DICOM listener (C-ECHO and C-STORE SCP) in `fluorobox serve`."
+            summary: "Run the DICOM listener (C-ECHO, C-STORE and Storage Commitment SCP) in `fluorobox serve`."
         ) { configuration, value throws(ConfigurationError) in
             configuration.dicom.enabled = try value.boolean()
         },
@@ -89,6 +89,25 @@ extension ConfigurationKey {
             summary: "Storage SOP class UIDs accepted besides the built-in image classes (radiography, fluoroscopy, secondary capture, CT, MR, US, NM)."
         ) { configuration, value throws(ConfigurationError) in
             configuration.dicom.extraSOPClasses = try value.list()
+        },
+        ConfigurationKey(
+            name: "dicom.peers", kind: .stringList, defaultValue: "",
+            summary: "DICOM peers the box may open associations to, each `AE_TITLE=host:port` (IPv6 hosts in brackets). A storage commitment report whose association has ended goes to the peer with the requesting modality's AE title; without one it waits (and the log says so)."
+        ) { configuration, value throws(ConfigurationError) in
+            var peers: [DICOMPeer] = []
+            for entry in try value.list() {
+                let peer: DICOMPeer
+                do {
+                    peer = try DICOMPeer(parsing: entry)
+                } catch {
+                    throw value.invalid((error as? DICOMNetworkError)?.detail ?? "\(error)")
+                }
+                guard !peers.contains(where: { $0.aeTitle == peer.aeTitle }) else {
+                    throw value.invalid("AE title \(peer.aeTitle) is listed twice")
+                }
+                peers.append(peer)
+            }
+            configuration.dicom.peers = peers
         },
     ]
 }

@@ -5,6 +5,7 @@ import StudyStore
 
 /// Runs the DICOM listener in the agent: binds, records the port in run/agent.json, reports
 /// ready, serves until graceful shutdown, then lets open associations finish for a moment.
+/// Beside it runs the reporter of storage commitments owed on a new association.
 public struct DICOMListenerService: Service {
     public static let name = "dicom-listener"
 
@@ -28,12 +29,21 @@ public struct DICOMListenerService: Service {
     }
 
     public func run() async throws {
+        let commitments = StoreCommitmentReceiver(
+            store: store, sameAssociationGrace: .milliseconds(Int64(settings.idleTimeoutSeconds * 1000)), logger: logger
+        )
         let listener = DICOMListener(
-            configuration: settings.acceptor, receiver: DICOMStoreReceiver(store: store, analyses: analyses, logger: logger), logger: logger
+            configuration: settings.acceptor, receiver: DICOMStoreReceiver(store: store, analyses: analyses, logger: logger),
+            commitments: commitments, logger: logger
+        )
+        let reporter = StorageCommitmentReporter(
+            store: store, receiver: commitments, peers: settings.peers, aeTitle: settings.aeTitle, logger: logger
         )
         let port = try await listener.bind(host: settings.bindAddress, port: settings.port)
         agentState?.setListener("dicom", port: port)
         await gate.ready(Self.name)
+        let reporting = Task { await reporter.run() }
+        defer { reporting.cancel() }
         try await withGracefulShutdownHandler {
             try await listener.serve()
         } onGracefulShutdown: {

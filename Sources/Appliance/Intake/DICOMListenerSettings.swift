@@ -24,6 +24,9 @@ public struct DICOMListenerSettings: Sendable, Hashable {
     public var maximumInstanceBytes = AcceptorConfiguration.defaultMaximumInstanceBytes
     /// Storage SOP classes accepted on top of ``SOPClass/defaultStorage``.
     public var extraSOPClasses: [String] = []
+    /// DICOM application entities the box may open associations to: storage commitment reports
+    /// go to the one whose AE title requested the commitment, when its own association has ended.
+    public var peers: [DICOMPeer] = []
 
     public init() {}
 
@@ -36,7 +39,8 @@ public struct DICOMListenerSettings: Sendable, Hashable {
             artimTimeout: .milliseconds(Int64(artimTimeoutSeconds * 1000)),
             idleTimeout: .milliseconds(Int64(idleTimeoutSeconds * 1000)),
             maximumAssociations: maximumAssociations, maximumPendingConnections: maximumPendingConnections,
-            maximumPerPeer: maximumAssociationsPerPeer, maximumInstanceBytes: maximumInstanceBytes
+            maximumPerPeer: maximumAssociationsPerPeer, maximumInstanceBytes: maximumInstanceBytes,
+            acceptsStorageCommitment: true
         )
     }
 
