@@ -171,7 +171,9 @@ let package = Package(
             name: "PlatformHub",
             dependencies: [
                 // StudyStore for the box–platform vocabulary (DeviceHeartbeat), never the box's store.
-                "POSIXSupport", "StudyStore",
+                "POSIXSupport", "StudyStore", "PlatformAPITypes", "PlatformAPIServer",
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -312,7 +314,7 @@ let package = Package(
         .testTarget(
             name: "PlatformHubTests",
             dependencies: [
-                "PlatformHub", "POSIXSupport", "FluoroboxTestSupport", "fluorobox-hub", "DICOM", "StudyStore",
+                "PlatformHub", "POSIXSupport", "FluoroboxTestSupport", "fluorobox-hub", "DICOM", "StudyStore", "PlatformAPITypes",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -22,7 +22,10 @@ import HTTPTypes
 #endif
 public import PlatformAPITypes
 /// What a Fluorobox box sends to the central platform, and what it fetches from it.
-/// `fluorobox-hub` is the reference implementation; the box's client is Sources/Sync.
+/// `fluorobox-hub` is the reference implementation; the box's client is Sources/Sync. Both use
+/// Swift generated from this document by `tools/api/generate` (committed; `--check` fails when
+/// it drifts): the JSON operations are generated on both sides; the resumable instance upload
+/// and the package download, which stream bytes and answer in headers, are hand-written.
 ///
 /// Rules every endpoint keeps:
 /// - Durable before it answers: a 2xx means the bytes were fsync'd and the transaction naming

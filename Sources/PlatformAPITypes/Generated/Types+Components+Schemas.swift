@@ -346,29 +346,29 @@ extension Components {
             /// - Remark: Generated from `#/components/schemas/PostMarketReport/day`.
             public var day: Swift.String
             /// - Remark: Generated from `#/components/schemas/PostMarketReport/processed`.
-            public var processed: Swift.Int
+            public var processed: Swift.Int64
             /// - Remark: Generated from `#/components/schemas/PostMarketReport/flagged`.
-            public var flagged: Swift.Int
+            public var flagged: Swift.Int64
             /// - Remark: Generated from `#/components/schemas/PostMarketReport/retakesAdvised`.
-            public var retakesAdvised: Swift.Int
+            public var retakesAdvised: Swift.Int64
             /// - Remark: Generated from `#/components/schemas/PostMarketReport/doctorAgree`.
-            public var doctorAgree: Swift.Int
+            public var doctorAgree: Swift.Int64
             /// - Remark: Generated from `#/components/schemas/PostMarketReport/doctorDisagree`.
-            public var doctorDisagree: Swift.Int
+            public var doctorDisagree: Swift.Int64
             /// Verdicts that the model missed a finding.
             ///
             /// - Remark: Generated from `#/components/schemas/PostMarketReport/doctorMissed`.
-            public var doctorMissed: Swift.Int?
+            public var doctorMissed: Swift.Int64?
             /// - Remark: Generated from `#/components/schemas/PostMarketReport/latencyP50ms`.
             public var latencyP50ms: Swift.Double
             /// - Remark: Generated from `#/components/schemas/PostMarketReport/latencyP95ms`.
             public var latencyP95ms: Swift.Double
             /// - Remark: Generated from `#/components/schemas/PostMarketReport/errors`.
-            public var errors: Swift.Int
+            public var errors: Swift.Int64
             /// Results of a demonstration model (see AnalysisResult) that every figure above leaves out; absent from older boxes, which counted them.
             ///
             /// - Remark: Generated from `#/components/schemas/PostMarketReport/demonstrationResultsLeftOut`.
-            public var demonstrationResultsLeftOut: Swift.Int?
+            public var demonstrationResultsLeftOut: Swift.Int64?
             /// Creates a new `PostMarketReport`.
             ///
             /// - Parameters:
@@ -391,16 +391,16 @@ extension Components {
                 model: Swift.String,
                 version: Swift.String,
                 day: Swift.String,
-                processed: Swift.Int,
-                flagged: Swift.Int,
-                retakesAdvised: Swift.Int,
-                doctorAgree: Swift.Int,
-                doctorDisagree: Swift.Int,
-                doctorMissed: Swift.Int? = nil,
+                processed: Swift.Int64,
+                flagged: Swift.Int64,
+                retakesAdvised: Swift.Int64,
+                doctorAgree: Swift.Int64,
+                doctorDisagree: Swift.Int64,
+                doctorMissed: Swift.Int64? = nil,
                 latencyP50ms: Swift.Double,
                 latencyP95ms: Swift.Double,
-                errors: Swift.Int,
-                demonstrationResultsLeftOut: Swift.Int? = nil
+                errors: Swift.Int64,
+                demonstrationResultsLeftOut: Swift.Int64? = nil
             ) {
                 self.device = device
                 self.model = model
@@ -445,7 +445,7 @@ extension Components {
         /// - Remark: Generated from `#/components/schemas/AnalysisResult`.
         public struct AnalysisResult: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/AnalysisResult/schemaVersion`.
-            public var schemaVersion: Swift.Int
+            public var schemaVersion: Swift.Int64
             /// - Remark: Generated from `#/components/schemas/AnalysisResult/model`.
             public struct ModelPayload: Codable, Hashable, Sendable {
                 /// - Remark: Generated from `#/components/schemas/AnalysisResult/model/id`.
@@ -537,7 +537,7 @@ extension Components {
             ///   - model:
             ///   - findings:
             public init(
-                schemaVersion: Swift.Int,
+                schemaVersion: Swift.Int64,
                 model: Components.Schemas.AnalysisResult.ModelPayload,
                 findings: Components.Schemas.AnalysisResult.FindingsPayload
             ) {
