@@ -155,7 +155,9 @@ let package = Package(
         .target(
             name: "Sync",
             dependencies: [
-                "StudyStore", "POSIXSupport", "DICOM",
+                "StudyStore", "POSIXSupport", "DICOM", "PlatformAPITypes", "PlatformAPIClient",
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
