@@ -31,7 +31,7 @@ struct HubContractTests {
         }
     }
 
-    @Test("what the generated code cannot read is the API's 400 problem with the reason; fractions and offsets in dates are read")
+    @Test("what the generated code cannot read is the API's 400 problem with the reason; fractions and offsets in dates are read; any Accept gets JSON")
     func problems() async throws {
         try await Self.withHub { hub, folder in
             func problem(_ answer: Curl.Answer) -> [String: String]? {
@@ -55,6 +55,9 @@ struct HubContractTests {
             #expect(method.status == 405 && method.headers["allow"] == "PUT", "\(method.status) \(method.headers)")
             let helloWithout = try await Curl.call(port: hub.port, "POST", "/v1/devices/box-a/hello")
             #expect(helloWithout.status == 200 && helloWithout.body.contains(#""device":"box-a""#), "\(helloWithout.body)")
+            // JSON whatever Accept says, as the hand-written routes answered.
+            let anyAccept = try await Curl.call(port: hub.port, "POST", "/v1/devices/box-a/hello", headers: ["Accept: text/html"], body: "{}")
+            #expect(anyAccept.status == 200 && anyAccept.body.contains("serverTime"), "\(anyAccept.status) \(anyAccept.body)")
             let otherDevice = try await Curl.call(port: hub.port, "POST", "/v1/devices/box-b/hello", body: "{}")
             #expect(otherDevice.status == 403, "\(otherDevice.body)")
         }
