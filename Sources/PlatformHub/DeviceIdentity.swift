@@ -37,7 +37,14 @@ enum DeviceIdentity {
     static func of(
         _ request: Request, context: HubRequestContext, tls: Bool, store: any HubStoring, pathDevice: String? = nil
     ) async throws(HubError) -> String {
-        let (device, serial) = try await presented(request, context: context, tls: tls, pathDevice: pathDevice)
+        try await of(headers: request.headers, channel: context.channel, tls: tls, store: store, pathDevice: pathDevice)
+    }
+
+    /// The same from the request's header fields and connection (the generated server's operations).
+    static func of(
+        headers: HTTPFields, channel: any Channel, tls: Bool, store: any HubStoring, pathDevice: String? = nil
+    ) async throws(HubError) -> String {
+        let (device, serial) = try await presented(headers: headers, channel: channel, tls: tls, pathDevice: pathDevice)
         try await store.checkCredential(device: device, serial: serial)
         return device
     }
@@ -45,9 +52,9 @@ enum DeviceIdentity {
     /// The device the request comes from and, under TLS, its certificate's serial (lower-case
     /// hex), before the store's word on revocation.
     static func presented(
-        _ request: Request, context: HubRequestContext, tls: Bool, pathDevice: String?
+        headers: HTTPFields, channel: any Channel, tls: Bool, pathDevice: String?
     ) async throws(HubError) -> (device: String, serial: String?) {
-        let claimed = request.headers[.fluoroboxDevice]
+        let claimed = headers[.fluoroboxDevice]
         if let claimed, !HubServer.isValidDeviceID(claimed) {
             throw HubError(.badRequest, "the Fluorobox-Device header \"\(claimed.prefix(140))\" is not a device id")
         }
@@ -63,7 +70,7 @@ enum DeviceIdentity {
         }
         let certificate: NIOSSLCertificate?
         do {
-            certificate = try await context.channel.nioSSL_peerCertificate().get()
+            certificate = try await channel.nioSSL_peerCertificate().get()
         } catch {
             throw HubError(.forbidden, "no TLS session to read a client certificate from: \(error)")
         }

@@ -6,7 +6,10 @@ import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import NIOCore
+import OpenAPIHummingbird
 import POSIXSupport
+import PlatformAPIServer
+import PlatformAPITypes
 import ServiceLifecycle
 
 /// The reference platform receiver: the device API of docs/platform-api.yaml on Hummingbird.
@@ -72,12 +75,6 @@ public struct HubServer: Sendable {
             || byte == 0x2E || byte == 0x3A || byte == 0x5F || byte == 0x2D
     }
 
-    /// Document collections in the URL and the kind they are listed as.
-    static let collections: [String: String] = [
-        "results": "result", "reports": "report", "feedback": "feedback", "adverse-events": "adverse-event",
-        "model-updates": "model-update",
-    ]
-
     public func makeApplication() throws -> some ApplicationProtocol {
         let router = Router(context: HubRequestContext.self)
         let locks = KeyLocks()
@@ -91,67 +88,26 @@ public struct HubServer: Sendable {
             throw HubError(.badRequest, "without TLS (--tls-cert, --tls-key, --tls-client-ca) the hub cannot tell devices apart; plain HTTP needs --development-plain-http")
         }
 
-        router.get("/v1/health") { _, _ in Response(status: .noContent) }
-        Self.addEnrolmentRoute(
-            to: router, store: store, ca: settings.deviceCA, validity: settings.deviceCertificateValidity, logger: logger
+        // The JSON operations: generated from docs/platform-api.yaml (PlatformAPIServer), in a
+        // group whose middleware hands them the connection (the client certificate).
+        let operations = router.group().add(middleware: HubRequestScope.Opening())
+        try HubAPI(
+            store: store, catalogDirectory: catalog, deviceCA: settings.deviceCA,
+            deviceCertificateValidity: settings.deviceCertificateValidity, logger: logger
+        ).registerHandlers(
+            on: operations, configuration: .platformAPI,
+            middlewares: [HubAPIMiddleware(store: store, tls: tls, faults: faults)]
         )
 
-        Self.addHeartbeatRoute(to: router, store: store, tls: tls, logger: logger)
-        router.post("/v1/devices/:device/hello") { request, context -> Response in
-            let named = try Self.pathParameter("device", context)
-            guard Self.isValidDeviceID(named) else { return Self.problem(HubError(.badRequest, "bad device id")) }
-            let device: String
-            do {
-                device = try await DeviceIdentity.of(request, context: context, tls: tls, store: store, pathDevice: named)
-            } catch {
-                return Self.problem(error)
-            }
-            var request = request
-            let body = Array(buffer: try await request.collectBody(upTo: 64 * 1024))
-            let version = (try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["version"] as? String
-            do {
-                // The body is optional; one that is there is the document's.
-                if !body.isEmpty { try DocumentSchema.of(kind: "hello")?.validate(body) }
-                try await store.recordHello(device: device, version: version)
-            } catch {
-                return Self.problem(error)
-            }
-            let reply: [String: Any] = [
-                "device": device, "serverTime": ISO8601DateFormatter().string(from: Date()),
-            ]
-            return Self.json(reply, status: .ok)
+        // A collection the API does not have: the API's 404 problem, not the router's bare one.
+        router.put("/v1/:collection/:key") { _, context -> Response in
+            Self.problem(HubError(.notFound, "no collection \(try Self.pathParameter("collection", context))"))
         }
 
-        router.put("/v1/:collection/:key") { request, context -> Response in
-            let collection = try Self.pathParameter("collection", context)
-            let key = try Self.pathParameter("key", context)
-            guard let kind = Self.collections[collection] else { return Self.problem(HubError(.notFound, "no collection \(collection)")) }
-            guard Self.isValidKey(key) else { return Self.problem(HubError(.badRequest, "bad key")) }
-            let device: String
-            do {
-                device = try await DeviceIdentity.of(request, context: context, tls: tls, store: store)
-                try UploadHeaders.refuseContentRange(request.headers)
-            } catch {
-                return Self.problem(error)
-            }
-            if faults.shouldFail() { return Self.problem(HubError(.injectedFault, "503 on purpose")) }
-            var request = request
-            let body = try await request.collectBody(upTo: 16 * 1024 * 1024)
-            let bytes = Array(buffer: body)
-            if let announced = request.headers[.contentSHA256], announced != SHA256Hex.string(of: bytes) {
-                return Self.problem(HubError(.digestMismatch, "the body does not hash to \(announced)"))
-            }
-            do {
-                try DocumentSchema.of(kind: kind)?.validate(bytes)
-                let fresh = try await store.putDocument(key: key, kind: kind, device: device, body: bytes)
-                CrashPoint.reached("hub-after-commit")
-                logger.debug("document stored", metadata: ["key": "\(key)", "device": "\(device)", "fresh": "\(fresh)"])
-                return Response(status: fresh ? .created : .ok)
-            } catch let error as HubError {
-                return Self.problem(error)
-            }
-        }
-
+        // The resumable instance upload and the package download stay hand-written: they stream
+        // bytes (a chunk goes from the connection to its staged file without being collected,
+        // and swift-openapi-hummingbird would copy every buffer of it into a new array) and
+        // answer in headers (Upload-Offset, Content-Range); docs/platform-api.yaml describes them.
         router.head("/v1/instances/:key") { request, context -> Response in
             let key = try Self.pathParameter("key", context)
             guard Self.isValidKey(key) else { return Self.problem(HubError(.badRequest, "bad key")) }
@@ -200,32 +156,6 @@ public struct HubServer: Sendable {
                 await locks.release(lock)
                 throw error
             }
-        }
-
-        router.get("/v1/items") { request, context -> Response in
-            do {
-                let device = try await DeviceIdentity.of(request, context: context, tls: tls, store: store)
-                let data = try JSONEncoder.compact().encode(try await store.list(device: device))
-                return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
-            } catch let error as HubError {
-                return Self.problem(error)
-            } catch {
-                return Self.problem(HubError(.storage, "\(error)"))
-            }
-        }
-
-        router.get("/v1/models") { request, context -> Response in
-            // Under TLS the handshake may let a box without a certificate in (to enrol).
-            do { try await Self.checkCatalogReader(request, context: context, tls: tls, store: store) } catch { return Self.problem(error) }
-            guard let catalog else { return Self.json(["models": [Any]()], status: .ok) }
-            var models: [[String: Any]] = []
-            for name in ((try? Posix.directoryEntries(catalog)) ?? []).sorted() where !name.hasPrefix(".") {
-                let path = catalog + "/" + name
-                guard let status = try? Posix.fileStatus(path), status.isRegularFile,
-                      let digest = try? SHA256Hex.string(ofFileAt: path) else { continue }
-                models.append(["file": name, "size": status.size, "sha256": digest, "url": "/v1/models/\(name)"])
-            }
-            return Self.json(["models": models], status: .ok)
         }
 
         router.get("/v1/models/:file") { request, context -> Response in
@@ -284,9 +214,13 @@ public struct HubServer: Sendable {
     /// store still honours); on development plain HTTP a Fluorobox-Device header, when sent,
     /// must still be a device id.
     static func checkCatalogReader(_ request: Request, context: HubRequestContext, tls: Bool, store: any HubStoring) async throws(HubError) {
+        try await checkCatalogReader(headers: request.headers, channel: context.channel, tls: tls, store: store)
+    }
+
+    static func checkCatalogReader(headers: HTTPFields, channel: any Channel, tls: Bool, store: any HubStoring) async throws(HubError) {
         if tls {
-            _ = try await DeviceIdentity.of(request, context: context, tls: tls, store: store)
-        } else if let claimed = request.headers[.fluoroboxDevice], !isValidDeviceID(claimed) {
+            _ = try await DeviceIdentity.of(headers: headers, channel: channel, tls: tls, store: store)
+        } else if let claimed = headers[.fluoroboxDevice], !isValidDeviceID(claimed) {
             throw HubError(.badRequest, "the Fluorobox-Device header \"\(claimed.prefix(140))\" is not a device id")
         }
     }
@@ -302,7 +236,9 @@ public struct HubServer: Sendable {
     /// (RFC 9110 15.5.6), not the 404 of a path that does not exist.
     static let routeMethods: [(path: RouterPath, methods: [HTTPRequest.Method])] = [
         ("/v1/health", [.get]), ("/v1/enrolment", [.post]), ("/v1/devices/:device/hello", [.post]),
-        ("/v1/devices/:device/heartbeat", [.post]), ("/v1/:collection/:key", [.put]), ("/v1/instances/:key", [.head, .put]),
+        ("/v1/devices/:device/heartbeat", [.post]), ("/v1/results/:key", [.put]), ("/v1/reports/:key", [.put]),
+        ("/v1/feedback/:key", [.put]), ("/v1/adverse-events/:key", [.put]), ("/v1/model-updates/:key", [.put]),
+        ("/v1/:collection/:key", [.put]), ("/v1/instances/:key", [.head, .put]),
         ("/v1/items", [.get]), ("/v1/models", [.get]), ("/v1/models/:file", [.get]),
     ]
 
@@ -340,16 +276,15 @@ public struct HubServer: Sendable {
     }
 
     static func problem(_ error: any Error) -> Response {
-        let hubError = error as? HubError ?? HubError(.storage, "\(error)")
-        return json(
-            ["error": hubError.code.description, "detail": hubError.detail],
-            status: HTTPResponse.Status(code: hubError.httpStatus)
-        )
+        let (status, body) = problemParts(error as? HubError ?? HubError(.storage, "\(error)"))
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 
-    static func json(_ object: [String: Any], status: HTTPResponse.Status) -> Response {
+    /// The API's problem answer (`{"detail": …, "error": …}`) of `error`: its status and body.
+    static func problemParts(_ error: HubError) -> (HTTPResponse.Status, [UInt8]) {
+        let object = ["error": error.code.description, "detail": error.detail]
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return (HTTPResponse.Status(code: error.httpStatus), Array(data))
     }
 }
 

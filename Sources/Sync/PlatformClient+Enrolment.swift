@@ -3,6 +3,8 @@ import Foundation
 import NIOCore
 import NIOSSL
 import POSIXSupport
+import PlatformAPIClient
+import PlatformAPITypes
 import X509
 
 extension PlatformClient {
@@ -66,20 +68,22 @@ extension PlatformClient {
         guard named == settings.deviceID else {
             throw SyncError(.configuration, "the certificate request \(requestPath) names device \(named ?? "(none)"), but sync.deviceID is \(settings.deviceID): the hub would certify another id than the box uses")
         }
-        var post = HTTPClientRequest(url: baseURL + "/v1/enrolment")
-        post.method = .POST
-        post.headers.add(name: "Content-Type", value: "application/json")
-        let body = (try? JSONSerialization.data(withJSONObject: ["token": token, "csr": csrPEM], options: [.sortedKeys])) ?? Data()
-        post.body = .bytes(ByteBuffer(bytes: body))
-        let (status, _, reply) = try await send(post, deadline: .seconds(30))
-        switch status {
-        case 201: break
-        case 400, 403, 404, 413: throw SyncError(.refused, "enrolment refused (HTTP \(status)): \(Self.detail(reply))")
-        default: throw Self.error(status: status, body: reply, what: "enrolment")
+        let output = try await call("enrolment", deadline: .seconds(30)) {
+            try await $0.enrol(body: .json(.init(token: token, csr: csrPEM)))
         }
-        let object = try? JSONSerialization.jsonObject(with: Data(reply)) as? [String: Any]
-        guard let chain = object?["certificate"] as? String,
-              let leafDER = try? NIOSSLCertificate.fromPEMBytes(Array(chain.utf8)).first?.toDERBytes(),
+        let issued: Operations.Enrol.Output.Created.Body.JsonPayload
+        switch output {
+        case .created(let created):
+            switch created.body { case .json(let body): issued = body }
+        case .badRequest(let problem): throw SyncError(.refused, "enrolment refused (HTTP 400): \(Self.detail(problem))")
+        case .forbidden(let problem): throw SyncError(.refused, "enrolment refused (HTTP 403): \(Self.detail(problem))")
+        case .notFound(let problem): throw SyncError(.refused, "enrolment refused (HTTP 404): \(Self.detail(problem))")
+        case .contentTooLarge(let problem): throw SyncError(.refused, "enrolment refused (HTTP 413): \(Self.detail(problem))")
+        case .serviceUnavailable(let problem): throw Self.error(status: 503, problem: problem, what: "enrolment")
+        case .undocumented(let status, let payload): throw Self.error(status: status, body: await Self.bytes(of: payload), what: "enrolment")
+        }
+        let chain = issued.certificate
+        guard let leafDER = try? NIOSSLCertificate.fromPEMBytes(Array(chain.utf8)).first?.toDERBytes(),
               let leaf = try? Certificate(derEncoded: leafDER)
         else {
             throw SyncError(.protocolViolation, "the enrolment answer carries no PEM certificate")
@@ -95,7 +99,7 @@ extension PlatformClient {
             throw SyncError(.localStorage, "writing the enrolled certificate to \(tls.certificatePath): \(error)")
         }
         logger.notice("enrolled with the platform", metadata: [
-            "device": "\(settings.deviceID)", "serial": "\(object?["serial"] as? String ?? "?")", "certificate": "\(tls.certificatePath)",
+            "device": "\(settings.deviceID)", "serial": "\(issued.serial)", "certificate": "\(tls.certificatePath)",
         ])
         _ = current()
         return true

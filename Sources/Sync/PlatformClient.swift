@@ -4,6 +4,8 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import OpenAPIRuntime
+import PlatformAPIClient
 import POSIXSupport
 import StudyStore
 import Synchronization
@@ -23,6 +25,8 @@ public final class PlatformClient: Sendable {
     let connection: Mutex<Connection>
     var http: HTTPClient { current() }
     let baseURL: String
+    /// `baseURL` for the generated client.
+    let serverURL: URL
     let settings: SyncSettings
     let counters: SyncCounters
     let limiter: BandwidthLimiter?
@@ -64,6 +68,7 @@ public final class PlatformClient: Sendable {
             configuration: configuration, awaitingCertificate: awaiting
         ))
         self.baseURL = hubURL.hasSuffix("/") ? String(hubURL.dropLast()) : hubURL
+        self.serverURL = URL(string: baseURL) ?? url
         self.settings = settings
         self.counters = counters
         self.limiter = settings.bandwidthBytesPerSecond > 0 ? BandwidthLimiter(bytesPerSecond: settings.bandwidthBytesPerSecond) : nil
@@ -78,23 +83,22 @@ public final class PlatformClient: Sendable {
     /// The cheap reachability probe: GET /v1/health answered at all within two seconds.
     public func probe() async -> Bool {
         counters.update { $0.probes += 1 }
-        var request = HTTPClientRequest(url: baseURL + "/v1/health")
-        request.method = .GET
-        guard let response = try? await http.execute(request, timeout: .seconds(2)) else { return false }
-        _ = try? await response.body.collect(upTo: 4096)
-        return response.status.code < 500
+        do {
+            // Neither counted as a request nor naming the device: a probe is no delivery.
+            switch try await api(deadline: .seconds(2), identified: false).health() {
+            case .noContent: return true
+            case .undocumented(let status, _): return status < 500
+            }
+        } catch let error as ClientError {
+            return (error.response?.status.code ?? 500) < 500
+        } catch {
+            return false
+        }
     }
 
     /// Says hello; returns the platform's clock (for the implausible-clock check).
     public func hello(version: String) async throws(SyncError) -> Date? {
-        var request = HTTPClientRequest(url: baseURL + "/v1/devices/\(settings.deviceID)/hello")
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(string: #"{"version":"\#(version)"}"#))
-        let (status, _, body) = try await send(request, deadline: .seconds(10))
-        guard status == 200 else { throw Self.error(status: status, body: body, what: "hello") }
-        let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]
-        return (object?["serverTime"] as? String).flatMap { ISO8601DateFormatter().date(from: $0) }
+        try await timedHello(version: version)?.platformTime
     }
 
     /// PUT of a small document by key (idempotent: the same key again is answered 200).

@@ -36,6 +36,15 @@ final class HubReplica: Sendable {
         try await start()
     }
 
+    /// Starts a single-machine hub on its SQLite store in `dataDirectory`, and waits until it listens.
+    init(dataDirectory: String, port: Int = LoopbackPort.free(), extra: [String] = []) async throws {
+        self.port = port
+        environment = [:]
+        crashAt = Mutex(nil)
+        arguments = ["serve", "--data-dir", dataDirectory, "--port", String(port), "--development-plain-http", "--log-level", "error"] + extra
+        try await start()
+    }
+
     func start() async throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)

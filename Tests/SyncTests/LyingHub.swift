@@ -7,12 +7,17 @@ import Synchronization
 final class LyingHub: Sendable {
     let port: Int
     private let listener: Int32
-    /// Method → header lines of the 200 answer.
+    /// Method → header lines of the answer.
     private let answers: [String: [String]]
+    /// The answer's status line after the version, and its body.
+    private let status: String
+    private let body: String
     private let seen = Mutex<[String]>([])
 
-    init(answers: [String: [String]]) throws {
+    init(answers: [String: [String]], status: String = "200 OK", body: String = "") throws {
         self.answers = answers
+        self.status = status
+        self.body = body
         (listener, port) = try FaultProxy.listenOnLoopback(backlog: 16)
         Thread.detachNewThread { [self] in serve() }
     }
@@ -50,7 +55,7 @@ final class LyingHub: Sendable {
             seen.withLock { $0.append(requestLine) }
             let method = String(requestLine.split(separator: " ").first ?? "")
             let lines = answers[method] ?? []
-            let answer = (["HTTP/1.1 200 OK"] + lines + ["Content-Length: 0", "Connection: close", "", ""]).joined(separator: "\r\n")
+            let answer = (["HTTP/1.1 \(status)"] + lines + ["Content-Length: \(body.utf8.count)", "Connection: close", "", body]).joined(separator: "\r\n")
             _ = answer.withCString { write(client, $0, strlen($0)) }
             close(client)
         }

@@ -48,6 +48,33 @@ struct SyncClientHardeningTests {
         }
     }
 
+    /// The generated client (PlatformAPIClient) keeps the retry classification: what the
+    /// document cannot read is not all one thing. A proxy's 5xx page is retried like any 5xx; a
+    /// 4xx the document does not list is final for hello and heartbeat; a 200 without the
+    /// platform's clock breaks the contract and says so instead of passing for "no reading".
+    @Test("hello through the generated client: a proxy's 5xx page is retried, an unlisted 4xx refused with its detail, a 200 without serverTime a protocol violation")
+    func generatedClientClassifiesAnswers() async throws {
+        let cases: [(status: String, headers: [String], body: String, code: SyncErrorCode, detail: String)] = [
+            ("503 Service Unavailable", ["Content-Type: text/html"], "<html>the proxy is busy</html>", .serverError, "503"),
+            ("502 Bad Gateway", [], "", .serverError, "502"),
+            ("404 Not Found", ["Content-Type: application/json"], #"{"error":"not found","detail":"no such route here"}"#, .refused, "no such route here"),
+            ("200 OK", ["Content-Type: application/json"], #"{"device":"box-test-1"}"#, .protocolViolation, "serverTime"),
+        ]
+        for answer in cases {
+            let hub = try LyingHub(answers: ["POST": answer.headers], status: answer.status, body: answer.body)
+            defer { hub.stop() }
+            let client = try Self.client(port: hub.port)
+            do {
+                let reading = try await client.timedHello(version: "1.0")
+                Issue.record("\(answer.status): the box took \(String(describing: reading))")
+            } catch {
+                #expect(error.code == answer.code && error.detail.contains(answer.detail), "\(answer.status): \(error)")
+            }
+            #expect(hub.requests.first?.hasPrefix("POST /v1/devices/") == true, "\(hub.requests)")
+            await client.shutdown()
+        }
+    }
+
     @Test("the box refuses an http:// hub URL unless sync.allowPlainHTTP is set; https needs the TLS files")
     func plainHTTPHubRefused() async throws {
         var settings = SyncSettings()

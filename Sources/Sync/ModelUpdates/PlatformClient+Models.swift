@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import POSIXSupport
+import PlatformAPIClient
 
 /// One package the platform's catalog offers (GET /v1/models).
 public struct CatalogEntry: Sendable, Hashable, Codable {
@@ -11,16 +12,19 @@ public struct CatalogEntry: Sendable, Hashable, Codable {
 }
 
 extension PlatformClient {
+    /// `GET /v1/models` through the generated client.
     public func modelCatalog() async throws(SyncError) -> [CatalogEntry] {
-        var request = HTTPClientRequest(url: baseURL + "/v1/models")
-        request.method = .GET
-        let (status, _, body) = try await send(request, deadline: .seconds(30))
-        guard status == 200 else { throw Self.error(status: status, body: body, what: "GET /v1/models") }
-        struct Catalog: Decodable { var models: [CatalogEntry] }
-        do {
-            return try JSONDecoder().decode(Catalog.self, from: Data(body)).models
-        } catch {
-            throw SyncError(.protocolViolation, "the model catalog is not what the API describes: \(error)")
+        let what = "GET /v1/models"
+        let output = try await call(what, deadline: .seconds(30)) { try await $0.listModels() }
+        switch output {
+        case .ok(let ok):
+            switch ok.body {
+            case .json(let catalog): return catalog.models.map { CatalogEntry(file: $0.file, size: $0.size, sha256: $0.sha256) }
+            }
+        case .badRequest(let problem): throw Self.error(status: 400, problem: problem, what: what)
+        case .forbidden(let problem): throw Self.error(status: 403, problem: problem, what: what)
+        case .serviceUnavailable(let problem): throw Self.error(status: 503, problem: problem, what: what)
+        case .undocumented(let status, let payload): throw Self.error(status: status, body: await Self.bytes(of: payload), what: what)
         }
     }
 

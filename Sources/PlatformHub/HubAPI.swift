@@ -1,0 +1,89 @@
+import Foundation
+import Logging
+import OpenAPIRuntime
+import POSIXSupport
+import PlatformAPITypes
+import StudyStore
+
+/// The JSON operations of docs/platform-api.yaml, as the generated server (PlatformAPIServer)
+/// calls them. ``HubAPIMiddleware`` has identified the device and read the body before an
+/// operation runs; a refusal is thrown as ``HubError`` and answered as the API's problem.
+struct HubAPI: APIProtocol {
+    let store: any HubStoring
+    /// Folder of model packages served as the catalog (optional).
+    let catalogDirectory: String?
+    let deviceCA: DeviceCA?
+    let deviceCertificateValidity: Duration
+    let logger: Logger
+
+    func health(_ input: Operations.Health.Input) async throws -> Operations.Health.Output {
+        .noContent(.init())
+    }
+
+    func hello(_ input: Operations.Hello.Input) async throws -> Operations.Hello.Output {
+        let device = try HubRequestScope.device()
+        let body = try HubRequestScope.body()
+        // The body is optional; one that is there is the document's.
+        if !body.isEmpty { try DocumentSchema.of(kind: "hello")?.validate(body) }
+        let version: String? = switch input.body { case .json(let payload): payload.version; case nil: nil }
+        try await store.recordHello(device: device, version: version)
+        return .ok(.init(body: .json(.init(device: device, serverTime: Date()))))
+    }
+
+    func putResult(_ input: Operations.PutResult.Input) async throws -> Operations.PutResult.Output {
+        try await putDocument(kind: "result", key: input.path.key) ? .created(.init()) : .ok(.init())
+    }
+
+    func putReport(_ input: Operations.PutReport.Input) async throws -> Operations.PutReport.Output {
+        try await putDocument(kind: "report", key: input.path.key) ? .created(.init()) : .ok(.init())
+    }
+
+    func putFeedback(_ input: Operations.PutFeedback.Input) async throws -> Operations.PutFeedback.Output {
+        try await putDocument(kind: "feedback", key: input.path.key) ? .created(.init()) : .ok(.init())
+    }
+
+    func putAdverseEvent(_ input: Operations.PutAdverseEvent.Input) async throws -> Operations.PutAdverseEvent.Output {
+        try await putDocument(kind: "adverse-event", key: input.path.key) ? .created(.init()) : .ok(.init())
+    }
+
+    func putModelUpdate(_ input: Operations.PutModelUpdate.Input) async throws -> Operations.PutModelUpdate.Output {
+        try await putDocument(kind: "model-update", key: input.path.key) ? .created(.init()) : .ok(.init())
+    }
+
+    /// Stores the body as it arrived (its digest was checked against Content-SHA256): the
+    /// same key with the same bytes again is the same item. true: new (201).
+    private func putDocument(kind: String, key: String) async throws(HubError) -> Bool {
+        let device = try HubRequestScope.device()
+        let body = try HubRequestScope.body()
+        // What the generated decoding does not check: minimums, maximums, dates and days.
+        try DocumentSchema.of(kind: kind)?.validate(body)
+        let fresh = try await store.putDocument(key: key, kind: kind, device: device, body: body)
+        CrashPoint.reached("hub-after-commit")
+        logger.debug("document stored", metadata: ["key": "\(key)", "device": "\(device)", "fresh": "\(fresh)"])
+        return fresh
+    }
+
+    func listItems(_ input: Operations.ListItems.Input) async throws -> Operations.ListItems.Output {
+        let device = try HubRequestScope.device()
+        let items = try await store.list(device: device).map {
+            Components.Schemas.Item(
+                key: $0.key, kind: $0.kind, device: $0.device, sha256: $0.sha256, size: $0.size,
+                receivedAt: $0.receivedAt, bytesResent: $0.bytesResent
+            )
+        }
+        return .ok(.init(body: .json(items)))
+    }
+
+    func listModels(_ input: Operations.ListModels.Input) async throws -> Operations.ListModels.Output {
+        var models: [Components.Schemas.Catalog.ModelsPayloadPayload] = []
+        if let catalogDirectory {
+            for name in ((try? Posix.directoryEntries(catalogDirectory)) ?? []).sorted() where !name.hasPrefix(".") {
+                let path = catalogDirectory + "/" + name
+                guard let status = try? Posix.fileStatus(path), status.isRegularFile,
+                      let digest = try? SHA256Hex.string(ofFileAt: path) else { continue }
+                models.append(.init(file: name, size: Int64(status.size), sha256: digest, url: "/v1/models/\(name)"))
+            }
+        }
+        return .ok(.init(body: .json(.init(models: models))))
+    }
+}
