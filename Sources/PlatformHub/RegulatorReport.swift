@@ -94,10 +94,10 @@ public struct RegulatorReport: Codable, Sendable, Hashable {
                   figures.day >= from, figures.day <= to else { continue }
             if figures.modelUse == "demonstration" {
                 leftOut.demonstrationReports += 1
-                leftOut.demonstrationResults += figures.demonstrationResultsLeftOut ?? 0
+                Self.add(&leftOut.demonstrationResults, figures.demonstrationResultsLeftOut ?? 0)
                 continue
             }
-            leftOut.demonstrationResults += figures.demonstrationResultsLeftOut ?? 0
+            Self.add(&leftOut.demonstrationResults, figures.demonstrationResultsLeftOut ?? 0)
             let institution = institutions[report.device]
             if institution == nil { uncovered.insert(report.device) }
             let group = [figures.model, figures.version, institution?.taxID ?? "", institution?.oid ?? "", institution == nil ? report.device : ""]
@@ -111,13 +111,13 @@ public struct RegulatorReport: Codable, Sendable, Hashable {
             row.registrationNumber = row.registrationNumber ?? figures.registrationNumber
             row.registrationDate = row.registrationDate ?? figures.registrationDate
             row.areaOfUse = row.areaOfUse ?? figures.intendedUse
-            row.studiesProcessed += figures.processed
-            row.flaggedForReview += figures.flagged
-            row.retakesAdvised += figures.retakesAdvised
-            row.processingErrors += figures.errors
-            row.doctorAgree += figures.doctorAgree
-            row.doctorDisagree += figures.doctorDisagree
-            row.doctorMissed += figures.doctorMissed ?? 0
+            Self.add(&row.studiesProcessed, figures.processed)
+            Self.add(&row.flaggedForReview, figures.flagged)
+            Self.add(&row.retakesAdvised, figures.retakesAdvised)
+            Self.add(&row.processingErrors, figures.errors)
+            Self.add(&row.doctorAgree, figures.doctorAgree)
+            Self.add(&row.doctorDisagree, figures.doctorDisagree)
+            Self.add(&row.doctorMissed, figures.doctorMissed ?? 0)
             devices[group, default: []].insert(report.device)
             rows[group] = row
         }
@@ -127,6 +127,12 @@ public struct RegulatorReport: Codable, Sendable, Hashable {
             ($0.model, $0.version, $0.region ?? "", $0.institution ?? "") < ($1.model, $1.version, $1.region ?? "", $1.institution ?? "")
         }
         self.leftOut = leftOut
+    }
+
+    /// Counts come from boxes: a lying one must not trap the report by overflow.
+    private static func add(_ total: inout Int, _ count: Int) {
+        let (sum, overflow) = total.addingReportingOverflow(max(0, count))
+        total = overflow ? .max : sum
     }
 
     /// The CSV columns, in order.

@@ -369,6 +369,29 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/PostMarketReport/demonstrationResultsLeftOut`.
             public var demonstrationResultsLeftOut: Swift.Int64?
+            /// clinical when the day counted any of the version's results, demonstration when it had only a demonstration model's (the regulator report leaves those out); absent on a day without results.
+            ///
+            /// - Remark: Generated from `#/components/schemas/PostMarketReport/modelUse`.
+            @frozen public enum ModelUsePayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case clinical = "clinical"
+                case demonstration = "demonstration"
+            }
+            /// clinical when the day counted any of the version's results, demonstration when it had only a demonstration model's (the regulator report leaves those out); absent on a day without results.
+            ///
+            /// - Remark: Generated from `#/components/schemas/PostMarketReport/modelUse`.
+            public var modelUse: Components.Schemas.PostMarketReport.ModelUsePayload?
+            /// The medical-device registration certificate's number, from the package's signed manifest (the newest clinical result's).
+            ///
+            /// - Remark: Generated from `#/components/schemas/PostMarketReport/registrationNumber`.
+            public var registrationNumber: Swift.String?
+            /// The registration certificate's date.
+            ///
+            /// - Remark: Generated from `#/components/schemas/PostMarketReport/registrationDate`.
+            public var registrationDate: Swift.String?
+            /// The intended use the package's manifest states (the regulator report's area of use).
+            ///
+            /// - Remark: Generated from `#/components/schemas/PostMarketReport/intendedUse`.
+            public var intendedUse: Swift.String?
             /// Creates a new `PostMarketReport`.
             ///
             /// - Parameters:
@@ -386,6 +409,10 @@ extension Components {
             ///   - latencyP95ms:
             ///   - errors:
             ///   - demonstrationResultsLeftOut: Results of a demonstration model (see AnalysisResult) that every figure above leaves out; absent from older boxes, which counted them.
+            ///   - modelUse: clinical when the day counted any of the version's results, demonstration when it had only a demonstration model's (the regulator report leaves those out); absent on a day without results.
+            ///   - registrationNumber: The medical-device registration certificate's number, from the package's signed manifest (the newest clinical result's).
+            ///   - registrationDate: The registration certificate's date.
+            ///   - intendedUse: The intended use the package's manifest states (the regulator report's area of use).
             public init(
                 device: Swift.String,
                 model: Swift.String,
@@ -400,7 +427,11 @@ extension Components {
                 latencyP50ms: Swift.Double,
                 latencyP95ms: Swift.Double,
                 errors: Swift.Int64,
-                demonstrationResultsLeftOut: Swift.Int64? = nil
+                demonstrationResultsLeftOut: Swift.Int64? = nil,
+                modelUse: Components.Schemas.PostMarketReport.ModelUsePayload? = nil,
+                registrationNumber: Swift.String? = nil,
+                registrationDate: Swift.String? = nil,
+                intendedUse: Swift.String? = nil
             ) {
                 self.device = device
                 self.model = model
@@ -416,6 +447,10 @@ extension Components {
                 self.latencyP95ms = latencyP95ms
                 self.errors = errors
                 self.demonstrationResultsLeftOut = demonstrationResultsLeftOut
+                self.modelUse = modelUse
+                self.registrationNumber = registrationNumber
+                self.registrationDate = registrationDate
+                self.intendedUse = intendedUse
             }
             public enum CodingKeys: String, CodingKey {
                 case device
@@ -432,6 +467,10 @@ extension Components {
                 case latencyP95ms
                 case errors
                 case demonstrationResultsLeftOut
+                case modelUse
+                case registrationNumber
+                case registrationDate
+                case intendedUse
             }
         }
         /// The box's versioned JSON report of one analysed image (Sources/Analysis/AnalysisReport.swift);
