@@ -18,7 +18,6 @@ extension StudyStore {
                        analysis.startedAt AS startedAt, analysis.finishedAt AS finishedAt,
                        result.id AS resultID, result.flagged AS flagged, result.qualityVerdict AS verdict,
                        \(Self.demonstrationResultSQL) AS demonstration,
-                       \(Self.reportField("model.use")) AS modelUse,
                        \(Self.reportField("model.registrationNumber")) AS registrationNumber,
                        \(Self.reportField("model.registrationDate")) AS registrationDate,
                        \(Self.reportField("model.intendedUse")) AS intendedUse
