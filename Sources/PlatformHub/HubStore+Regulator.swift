@@ -42,12 +42,14 @@ extension HubStore {
         }
     }
 
+    /// Bodies are BLOBs holding JSON text: read as text, since SQLite 3.45 takes a BLOB argument
+    /// of its JSON functions for its binary JSONB.
     public func dailyReports(from: String, to: String) async throws(HubError) -> [RegulatorReport.DailyReport] {
         try await blocking {
             try self.run("reading post-market reports") { db in
                 try Row.fetchAll(db, sql: """
                     SELECT device, body FROM item
-                    WHERE kind = 'report' AND json_valid(body) AND json_extract(body, '$.day') BETWEEN ? AND ?
+                    WHERE kind = 'report' AND json_valid(CAST(body AS TEXT)) AND json_extract(CAST(body AS TEXT), '$.day') BETWEEN ? AND ?
                     """, arguments: [from, to]).map { RegulatorReport.DailyReport(device: $0["device"], body: Array($0["body"] as Data)) }
             }
         }
