@@ -209,6 +209,7 @@ let package = Package(
             name: "fluorobox-hub-load",
             dependencies: [
                 "PlatformHub",
+                "StudyStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -18,10 +18,11 @@ extension HubStore {
         }
     }
 
-    public func recordHeartbeat(device: String, heartbeat: DeviceHeartbeat, document: [UInt8]) async throws(HubError) {
+    public func recordHeartbeat(device: String, serial: String?, heartbeat: DeviceHeartbeat, document: [UInt8]) async throws(HubError) {
         let json = String(decoding: document, as: UTF8.self)
         try await blocking {
             try self.run("recording \(device)'s heartbeat") { db in
+                try Self.credential(db, device: device)?.check(device: device, serial: serial)
                 let now = Date()
                 try db.execute(
                     sql: "INSERT OR REPLACE INTO device (id, version, lastSeenAt) VALUES (?, ?, ?)",

@@ -20,8 +20,10 @@ public protocol HubStoring: Sendable {
     func prepareSchema() async throws(HubError)
 
     /// Stores a JSON document under `device`'s `key`. false: the same content was already held;
-    /// other content under the key is a conflict.
-    func putDocument(key: String, kind: String, device: String, body: [UInt8]) async throws(HubError) -> Bool
+    /// other content under the key is a conflict. The device's credential is checked as
+    /// ``checkCredential(device:serial:)`` does, in the same statement or transaction as the
+    /// write: a revoked device or a replaced certificate is 403 and nothing is stored.
+    func putDocument(key: String, kind: String, device: String, serial: String?, body: [UInt8]) async throws(HubError) -> Bool
 
     func uploadState(device: String, key: String) async throws(HubError) -> HubUploadState
 
@@ -34,8 +36,9 @@ public protocol HubStoring: Sendable {
 
     /// Keeps `heartbeat` (validated; `document` its canonical bytes) as `device`'s latest, in its
     /// bounded history (``HubHeartbeat/historyPerDevice``), and records the agent version and
-    /// last-seen time, in one transaction.
-    func recordHeartbeat(device: String, heartbeat: DeviceHeartbeat, document: [UInt8]) async throws(HubError)
+    /// last-seen time, in one transaction that also checks the device's credential as
+    /// ``checkCredential(device:serial:)`` does (refused: 403, nothing recorded).
+    func recordHeartbeat(device: String, serial: String?, heartbeat: DeviceHeartbeat, document: [UInt8]) async throws(HubError)
 
     /// Each device's latest heartbeat (`fluorobox-hub device list`), by device.
     func latestHeartbeats() async throws(HubError) -> [String: HubHeartbeat]

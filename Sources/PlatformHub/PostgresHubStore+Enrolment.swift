@@ -6,6 +6,24 @@ extension PostgresHubStore {
     /// Migration 2: one-time enrolment tokens (their SHA-256 only), the certificates the device
     /// CA issued, and each device's credential: its current certificate serial and revocation,
     /// read by primary key on every request.
+    /// ``DeviceCredential/check(device:serial:)``'s rule in SQL, for the statements that check a
+    /// device's credential in the same round trip as their write (document PUTs, heartbeats): true
+    /// when `device` is revoked, or `serial` (nil on development plain HTTP) is not its current
+    /// certificate's. A device with no credential row (never enrolled) is not refused.
+    static let credentialRuleMigration = Migration(version: 6, name: "credential-rule", statements: [
+        """
+        CREATE FUNCTION device_refused(p_device text, p_serial text) RETURNS boolean
+        LANGUAGE sql STABLE AS $$
+            SELECT EXISTS (
+                SELECT 1 FROM device_credential WHERE device = p_device AND (
+                    revoked_at IS NOT NULL
+                    OR (p_serial IS NOT NULL AND certificate_serial IS NOT NULL AND certificate_serial <> p_serial)
+                )
+            )
+        $$
+        """,
+    ])
+
     static let deviceEnrolmentMigration = Migration(version: 2, name: "device-enrolment", statements: [
         """
         CREATE TABLE enrolment_token (
