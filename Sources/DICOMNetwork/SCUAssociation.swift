@@ -155,8 +155,14 @@ public final class SCUAssociation {
     }
 
     /// C-STORE of a data set (the bytes after the file meta) on an accepted context; returns the response.
-    public func store(dataSet: ByteBuffer, sopClassUID: String, sopInstanceUID: String, contextID: UInt8) async throws -> DIMSECommand {
-        let request = DIMSECommand.storeRequest(messageID: takeMessageID(), sopClassUID: sopClassUID, sopInstanceUID: sopInstanceUID)
+    /// A C-MOVE's sub-operation names the C-MOVE's originator (PS3.7 9.3.1.1).
+    public func store(
+        dataSet: ByteBuffer, sopClassUID: String, sopInstanceUID: String, contextID: UInt8,
+        moveOriginator: (aeTitle: String, messageID: UInt16)? = nil
+    ) async throws -> DIMSECommand {
+        var request = DIMSECommand.storeRequest(messageID: takeMessageID(), sopClassUID: sopClassUID, sopInstanceUID: sopInstanceUID)
+        request.moveOriginatorAETitle = moveOriginator?.aeTitle
+        request.moveOriginatorMessageID = moveOriginator?.messageID
         try await sender.send(request, contextID: contextID)
         try await sender.send(dataSet, contextID: contextID, isCommand: false)
         return try await response(to: request)
