@@ -23,7 +23,9 @@ extension QueryRequest {
         var order: [String] = []
         var groups: [String: [ArchivedInstance]] = [:]
         var seenInstances: Set<String> = []
-        for instance in instances where seenInstances.insert(instance.sopInstanceUID).inserted {
+        // The same SOP Instance UID held twice (different bytes, both kept) is answered once.
+        let instances = instances.filter { seenInstances.insert($0.sopInstanceUID).inserted }
+        for instance in instances {
             let key = switch level {
             case .study: instance.studyInstanceUID
             case .series: instance.seriesInstanceUID
@@ -32,12 +34,17 @@ extension QueryRequest {
             if groups[key] == nil { order.append(key) }
             groups[key, default: []].append(instance)
         }
-        // Study-level counts need the whole study, even at a lower level's query.
-        var studies: [String: [ArchivedInstance]] = [:]
-        for instance in instances { studies[instance.studyInstanceUID, default: []].append(instance) }
+        // Study-level counts need the whole study, even at a lower level's query; each study's
+        // and series' summary is computed once, not per match.
+        var studies: [String: StudySummary] = [:]
+        var seriesCounts: [String: Int] = [:]
+        for instance in instances {
+            studies[instance.studyInstanceUID, default: StudySummary()].add(instance)
+            seriesCounts[instance.seriesInstanceUID, default: 0] += 1
+        }
         return order.compactMap { key in
             let members = groups[key]!
-            let attributes = attributes(of: members, study: studies[members[0].studyInstanceUID] ?? members)
+            let attributes = attributes(of: members[0], study: studies[members[0].studyInstanceUID]!, seriesCount: seriesCounts[members[0].seriesInstanceUID]!)
             for (tag, query) in keys {
                 guard let key = QueryKey.supported[tag], key.level <= level else { continue }
                 if !QueryValueMatcher.matches(query, attributes[tag], vr: key.vr) { return nil }
@@ -46,18 +53,31 @@ extension QueryRequest {
         }
     }
 
-    private func attributes(of members: [ArchivedInstance], study: [ArchivedInstance]) -> [Tag: String] {
-        let first = members[0]
+    /// What a study's counts and lists are made of.
+    private struct StudySummary {
+        var modalities: Set<String> = []
+        var sopClasses: Set<String> = []
+        var series: Set<String> = []
+        var instances = 0
+
+        mutating func add(_ instance: ArchivedInstance) {
+            if let modality = instance.attributes[.modality] { modalities.insert(modality) }
+            sopClasses.insert(instance.sopClassUID)
+            series.insert(instance.seriesInstanceUID)
+            instances += 1
+        }
+    }
+
+    private func attributes(of first: ArchivedInstance, study: StudySummary, seriesCount: Int) -> [Tag: String] {
         var attributes = first.attributes.filter { QueryKey.supported[$0.key].map { $0.level <= level } ?? false }
         attributes[.studyInstanceUID] = first.studyInstanceUID
-        let distinctSeries = Set(study.map(\.seriesInstanceUID))
-        attributes[QueryKey.modalitiesInStudy] = Set(study.compactMap { $0.attributes[.modality] }).sorted().joined(separator: "\\")
-        attributes[QueryKey.sopClassesInStudy] = Set(study.map(\.sopClassUID)).sorted().joined(separator: "\\")
-        attributes[QueryKey.numberOfStudyRelatedSeries] = String(distinctSeries.count)
-        attributes[QueryKey.numberOfStudyRelatedInstances] = String(study.count)
+        attributes[QueryKey.modalitiesInStudy] = study.modalities.sorted().joined(separator: "\\")
+        attributes[QueryKey.sopClassesInStudy] = study.sopClasses.sorted().joined(separator: "\\")
+        attributes[QueryKey.numberOfStudyRelatedSeries] = String(study.series.count)
+        attributes[QueryKey.numberOfStudyRelatedInstances] = String(study.instances)
         if level >= .series {
             attributes[.seriesInstanceUID] = first.seriesInstanceUID
-            attributes[QueryKey.numberOfSeriesRelatedInstances] = String(study.filter { $0.seriesInstanceUID == first.seriesInstanceUID }.count)
+            attributes[QueryKey.numberOfSeriesRelatedInstances] = String(seriesCount)
         }
         if level >= .image {
             attributes[.sopInstanceUID] = first.sopInstanceUID

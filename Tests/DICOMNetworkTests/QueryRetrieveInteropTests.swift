@@ -198,3 +198,42 @@ struct QueryRetrieveInteropTests {
         await fixture.stop()
     }
 }
+
+/// An archive of many made-up instances, answered at once: enough C-FIND matches that a
+/// C-CANCEL arrives while the box is still sending them.
+struct ManyInstancesArchive: InstanceArchive {
+    var count: Int
+
+    func instances(studyInstanceUIDs: [String]?, seriesInstanceUIDs: [String]?, sopInstanceUIDs: [String]?) async throws -> [ArchivedInstance] {
+        (0..<count).map { index in
+            ArchivedInstance(
+                sopClassUID: QueryRetrieveInteropTests.dx, sopInstanceUID: "1.2.826.0.1.3680043.10.1.\(index + 1)",
+                studyInstanceUID: "1.2.826.0.1.3680043.10.1", seriesInstanceUID: "1.2.826.0.1.3680043.10.1.0",
+                transferSyntaxUID: TransferSyntax.explicitVRLittleEndian.uid,
+                attributes: [.modality: "DX", .instanceNumber: String(index + 1)], locator: ""
+            )
+        }
+    }
+
+    func part10(of instance: ArchivedInstance) async throws -> [UInt8] {
+        throw DICOMNetworkError(.invalidFile, "made-up instance")
+    }
+}
+
+@Suite("C-CANCEL of a C-FIND with dcmtk findscu", .enabled(if: tool("findscu") != nil, "dcmtk is not installed (tools/install-deps installs it)"))
+struct QueryCancelInteropTests {
+    @Test("findscu --cancel 1: the box stops sending matches and answers Cancel (0xFE00)")
+    func cancel() async throws {
+        let matches = 20_000
+        let fixture = try await ListenerFixture(label: "qr-cancel", queryRetrievePeers: [], archive: ManyInstancesArchive(count: matches))
+        let folder = TemporaryDirectory("findscu-cancel")
+        let result = try await runTool(tool("findscu")!, ["-S", "-v", "-aet", "FINDSCU", "-aec", ListenerFixture.aeTitle] + QueryRetrieveInteropTests.acse
+            + ["--cancel", "1", "-X", "-od", folder.path, "-k", "QueryRetrieveLevel=IMAGE", "-k", "StudyInstanceUID=1.2.826.0.1.3680043.10.1",
+               "-k", "SeriesInstanceUID=1.2.826.0.1.3680043.10.1.0", "-k", "SOPInstanceUID", "127.0.0.1", "\(fixture.port)"])
+        #expect(result.status == 0, "findscu: \(result.stderr)")
+        let responses = try Posix.directoryEntries(folder.path).filter { $0.hasPrefix("rsp") }.count
+        #expect(responses >= 1 && responses < matches, "\(responses) responses")
+        #expect((result.stdout + result.stderr).contains("Cancel"), "findscu: \(result.stdout) \(result.stderr)")
+        await fixture.stop()
+    }
+}
