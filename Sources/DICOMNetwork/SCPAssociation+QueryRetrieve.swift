@@ -162,21 +162,9 @@ extension SCPAssociation {
                         cancelled = true
                         return
                     }
-                    guard let subContext = association.context(sopClassUID: instance.sopClassUID, transferSyntax: TransferSyntax(uid: instance.transferSyntaxUID)) else {
-                        logger.warning("C-MOVE: the destination accepted no context for an instance", metadata: [
-                            "sop_instance_uid": "\(instance.sopInstanceUID)", "sop_class_uid": "\(instance.sopClassUID)", "transfer_syntax": "\(instance.transferSyntaxUID)",
-                        ])
-                        operations.record(nil, sopInstanceUID: instance.sopInstanceUID)
-                        continue
-                    }
-                    let file: StoreSCU.PreparedFile
-                    do {
-                        file = try StoreSCU.prepare(part10: try await archive.part10(of: instance), path: instance.sopInstanceUID)
-                    } catch {
-                        logger.warning("C-MOVE: instance cannot be read", metadata: ["sop_instance_uid": "\(instance.sopInstanceUID)", "error": "\(error)"])
-                        operations.record(nil, sopInstanceUID: instance.sopInstanceUID)
-                        continue
-                    }
+                    let subContext = association.context(sopClassUID: instance.sopClassUID, transferSyntax: TransferSyntax(uid: instance.transferSyntaxUID))
+                    guard let file = await Self.subOperationFile(instance, context: subContext, archive: archive, operation: "C-MOVE", operations: &operations, logger: logger),
+                          let subContext else { continue }
                     let response = try await association.store(
                         dataSet: file.dataSet, sopClassUID: instance.sopClassUID, sopInstanceUID: instance.sopInstanceUID,
                         contextID: subContext.id, moveOriginator: (callingAETitle, messageID)
@@ -203,6 +191,28 @@ extension SCPAssociation {
         try await finish(command, operations, cancelled: cancelled, context: context, sender: sender)
     }
 
+    /// The instance's file for a sub-operation; nil, recorded as a failed sub-operation, when
+    /// the receiver took no context for its class and stored syntax or it cannot be read.
+    static func subOperationFile(
+        _ instance: ArchivedInstance, context: AcceptedContext?, archive: any InstanceArchive, operation: String,
+        operations: inout SubOperations, logger: Logger
+    ) async -> StoreSCU.PreparedFile? {
+        guard context != nil else {
+            logger.warning("\(operation): the receiver accepted no storage context for an instance in its stored syntax", metadata: [
+                "sop_instance_uid": "\(instance.sopInstanceUID)", "sop_class_uid": "\(instance.sopClassUID)", "transfer_syntax": "\(instance.transferSyntaxUID)",
+            ])
+            operations.record(nil, sopInstanceUID: instance.sopInstanceUID)
+            return nil
+        }
+        do {
+            return try StoreSCU.prepare(part10: try await archive.part10(of: instance), path: instance.sopInstanceUID)
+        } catch {
+            logger.warning("\(operation): instance cannot be read", metadata: ["sop_instance_uid": "\(instance.sopInstanceUID)", "error": "\(error)"])
+            operations.record(nil, sopInstanceUID: instance.sopInstanceUID)
+            return nil
+        }
+    }
+
     private mutating func performGet(
         _ command: DIMSECommand, matches: [QueryMatch], source: QueryRetrieveSource, in established: inout Established,
         context: AcceptedContext, sender: MessageSender
@@ -219,22 +229,10 @@ extension SCPAssociation {
                 break
             }
             let syntax = TransferSyntax(uid: instance.transferSyntaxUID)
-            guard takesSCPRole.contains(instance.sopClassUID),
-                  let subContext = contexts.first(where: { $0.abstractSyntax == instance.sopClassUID && $0.transferSyntax == syntax }) else {
-                logger.warning("C-GET: the requestor accepted no storage context (SCP role) for an instance", metadata: [
-                    "sop_instance_uid": "\(instance.sopInstanceUID)", "sop_class_uid": "\(instance.sopClassUID)", "transfer_syntax": "\(instance.transferSyntaxUID)",
-                ])
-                operations.record(nil, sopInstanceUID: instance.sopInstanceUID)
-                continue
-            }
-            let file: StoreSCU.PreparedFile
-            do {
-                file = try StoreSCU.prepare(part10: try await source.archive.part10(of: instance), path: instance.sopInstanceUID)
-            } catch {
-                logger.warning("C-GET: instance cannot be read", metadata: ["sop_instance_uid": "\(instance.sopInstanceUID)", "error": "\(error)"])
-                operations.record(nil, sopInstanceUID: instance.sopInstanceUID)
-                continue
-            }
+            let subContext = takesSCPRole.contains(instance.sopClassUID)
+                ? contexts.first { $0.abstractSyntax == instance.sopClassUID && $0.transferSyntax == syntax } : nil
+            guard let file = await Self.subOperationFile(instance, context: subContext, archive: source.archive, operation: "C-GET", operations: &operations, logger: logger),
+                  let subContext else { continue }
             let storeID = established.takeMessageID()
             try await sender.send(
                 DIMSECommand.storeRequest(messageID: storeID, sopClassUID: instance.sopClassUID, sopInstanceUID: instance.sopInstanceUID),
@@ -253,22 +251,12 @@ extension SCPAssociation {
     /// Reads this association's PDUs until the C-STORE-RSP to a C-GET sub-operation; a C-CANCEL
     /// on the way was noted by the watcher.
     private mutating func storeResponse(to messageID: UInt16) async throws -> DIMSECommand {
-        var bytes = ByteBuffer()
+        var fragments = CommandFragments()
         while true {
             switch try await nextPDU() {
             case .data(let values)?:
                 for value in values {
-                    guard value.isCommand else {
-                        throw DICOMNetworkError(.unexpectedPDU, "a data set fragment while a C-GET waited for a C-STORE response")
-                    }
-                    var fragment = value.data
-                    guard bytes.readableBytes + fragment.readableBytes <= DIMSECommand.maximumLength else {
-                        throw DICOMNetworkError(.malformedCommand, "command set longer than \(DIMSECommand.maximumLength) bytes")
-                    }
-                    bytes.writeBuffer(&fragment)
-                    guard value.isLastFragment else { continue }
-                    let command = try DIMSECommand(decoding: bytes)
-                    bytes.clear()
+                    guard let command = try fragments.add(value, waiting: "the C-STORE response of a C-GET") else { continue }
                     if command.kind == .storeResponse, command.messageIDBeingRespondedTo == messageID { return command }
                     guard command.kind == .cancelRequest else {
                         throw DICOMNetworkError(.unexpectedPDU, "command 0x\(String(command.commandField, radix: 16)) while a C-GET waited for a C-STORE response")

@@ -228,22 +228,13 @@ public final class SCUAssociation {
 
     /// Reads PDUs until the response command to `request` is complete.
     private func response(to request: DIMSECommand) async throws -> DIMSECommand {
-        var command = ByteBuffer()
+        var fragments = CommandFragments()
         while true {
             let pdu = try await nextPDU()
             switch pdu {
             case .data(let values):
                 for value in values {
-                    guard value.isCommand else {
-                        throw DICOMNetworkError(.unexpectedPDU, "a data set fragment where a response was expected")
-                    }
-                    var fragment = value.data
-                    guard command.readableBytes + fragment.readableBytes <= DIMSECommand.maximumLength else {
-                        throw DICOMNetworkError(.malformedCommand, "response command set too long")
-                    }
-                    command.writeBuffer(&fragment)
-                    if value.isLastFragment {
-                        let response = try DIMSECommand(decoding: command)
+                    if let response = try fragments.add(value, waiting: "a response") {
                         guard response.messageIDBeingRespondedTo == request.messageID else {
                             throw DICOMNetworkError(.malformedCommand, "response to message \(response.messageIDBeingRespondedTo.map(String.init) ?? "?"), expected \(request.messageID ?? 0)")
                         }

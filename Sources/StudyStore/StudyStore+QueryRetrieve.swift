@@ -16,24 +16,15 @@ extension StudyStore {
             arguments += values as [any DatabaseValueConvertible]
         }
         let sql = """
-            SELECT i.id, i.sopInstanceUID, i.sopClassUID, i.seriesInstanceUID, i.modality, i.seriesNumber, i.instanceNumber,
-                   i.transferSyntaxUID, i.blobPath, s.studyInstanceUID, s.patientID, s.patientName, s.patientBirthDate,
-                   s.patientSex, s.studyDate, s.studyTime, s.accessionNumber, s.studyDescription
-            FROM instance i JOIN study s ON s.id = i.studyID
+            SELECT i.* FROM instance i JOIN study s ON s.id = i.studyID
             WHERE \(conditions.joined(separator: " AND "))
             ORDER BY s.id, i.seriesInstanceUID, i.id
             """
         return try read("listing instances for a query") { db in
-            try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { row in
-                QueryableInstance(
-                    instanceID: row["id"], sopInstanceUID: row["sopInstanceUID"], sopClassUID: row["sopClassUID"],
-                    seriesInstanceUID: row["seriesInstanceUID"], modality: row["modality"], seriesNumber: row["seriesNumber"],
-                    instanceNumber: row["instanceNumber"], transferSyntaxUID: row["transferSyntaxUID"], blobPath: row["blobPath"],
-                    studyInstanceUID: row["studyInstanceUID"], patientID: row["patientID"], patientName: row["patientName"],
-                    patientBirthDate: row["patientBirthDate"], patientSex: row["patientSex"], studyDate: row["studyDate"],
-                    studyTime: row["studyTime"], accessionNumber: row["accessionNumber"], studyDescription: row["studyDescription"]
-                )
-            }
+            let instances = try InstanceRecord.fetchAll(db, sql: sql, arguments: StatementArguments(arguments))
+            let studies = try StudyRecord.fetchAll(db, keys: Set(instances.map(\.studyID)))
+            let byID = Dictionary(uniqueKeysWithValues: studies.map { ($0.id!, $0) })
+            return instances.compactMap { instance in byID[instance.studyID].map { QueryableInstance(instance: instance, study: $0) } }
         }
     }
 

@@ -16,14 +16,14 @@ struct QueryKeysBackfillTests {
         let database = try DatabaseQueue(path: fixture.store.directory.databasePath)
         try await database.write { try $0.execute(sql: "UPDATE instance SET modality = NULL, seriesNumber = NULL, instanceNumber = NULL, queryKeysRead = 0") }
         try database.close()
-        #expect(try fixture.store.queryableInstances().allSatisfy { $0.modality == nil })
+        #expect(try fixture.store.queryableInstances().allSatisfy { $0.instance.modality == nil })
         #expect(try fixture.store.instancesAwaitingQueryKeys().count == stored.files.count)
 
         await StoreInstanceArchive(store: fixture.store, logger: quietLogger).backfillQueryKeys()
         let rows = try fixture.store.queryableInstances(seriesInstanceUIDs: [stored.reports, stored.radiographs])
-        #expect(Set(rows.compactMap(\.modality)) == ["SR", "DX"])
-        #expect(Set(rows.compactMap(\.instanceNumber)) == ["1", "2"])
-        #expect(rows.first { $0.seriesInstanceUID == stored.reports }?.seriesNumber == "901")
+        #expect(Set(rows.compactMap(\.instance.modality)) == ["SR", "DX"])
+        #expect(Set(rows.compactMap(\.instance.instanceNumber)) == ["1", "2"])
+        #expect(rows.first { $0.instance.seriesInstanceUID == stored.reports }?.instance.seriesNumber == "901")
         #expect(try fixture.store.instancesAwaitingQueryKeys().isEmpty)
         await fixture.stop()
     }

@@ -30,20 +30,21 @@ public struct StoreInstanceArchive: InstanceArchive {
     }
 
     static func archived(_ row: QueryableInstance) -> ArchivedInstance {
+        let (instance, study) = (row.instance, row.study)
         var attributes: [Tag: String] = [:]
         let values: [(Tag, String?)] = [
-            (.patientName, row.patientName), (.patientID, row.patientID), (.patientBirthDate, row.patientBirthDate),
-            (.patientSex, row.patientSex), (.studyDate, row.studyDate), (.studyTime, row.studyTime),
-            (.accessionNumber, row.accessionNumber), (.studyDescription, row.studyDescription), (.modality, row.modality),
-            (.seriesNumber, row.seriesNumber), (.instanceNumber, row.instanceNumber),
+            (.patientName, study.patientName), (.patientID, study.patientID), (.patientBirthDate, study.patientBirthDate),
+            (.patientSex, study.patientSex), (.studyDate, study.studyDate), (.studyTime, study.studyTime),
+            (.accessionNumber, study.accessionNumber), (.studyDescription, study.studyDescription), (.modality, instance.modality),
+            (.seriesNumber, instance.seriesNumber), (.instanceNumber, instance.instanceNumber),
         ]
         for case let (tag, value?) in values { attributes[tag] = value }
         return ArchivedInstance(
-            sopClassUID: row.sopClassUID ?? "", sopInstanceUID: row.sopInstanceUID, studyInstanceUID: row.studyInstanceUID,
+            sopClassUID: instance.sopClassUID ?? "", sopInstanceUID: instance.sopInstanceUID, studyInstanceUID: study.studyInstanceUID,
             // An instance without a Series Instance UID still belongs to one series per study.
-            seriesInstanceUID: row.seriesInstanceUID ?? row.studyInstanceUID + ".0",
-            transferSyntaxUID: row.transferSyntaxUID ?? TransferSyntax.explicitVRLittleEndian.uid,
-            attributes: attributes, locator: row.blobPath
+            seriesInstanceUID: instance.seriesInstanceUID ?? study.studyInstanceUID + ".0",
+            transferSyntaxUID: instance.transferSyntaxUID ?? TransferSyntax.explicitVRLittleEndian.uid,
+            attributes: attributes, locator: instance.blobPath
         )
     }
 
