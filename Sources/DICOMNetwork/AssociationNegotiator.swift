@@ -17,6 +17,9 @@ public struct AssociationNegotiator: Sendable {
     /// writes their data sets (reports, identifiers) itself.
     private static let builtDataSetSyntaxes = Set(CommitmentDataSetWriter.transferSyntaxes.map(\.uid))
 
+    /// The SOP classes of services the box performs: never storage classes the requestor retrieves.
+    private static let services: Set<String> = Set([SOPClass.verification, SOPClass.storageCommitmentPushModel] + SOPClass.studyRootQueryRetrieve)
+
     public init(configuration: AcceptorConfiguration) {
         self.configuration = configuration
         acceptedSyntaxes = Set(configuration.transferSyntaxes.map(\.uid))
@@ -55,9 +58,10 @@ public struct AssociationNegotiator: Sendable {
             return .rejected(.callingAETitleNotRecognised, reason: "calling AE title \"\(request.callingAETitle)\" is not in dicom.acceptedCallingAETitles")
         }
         // C-GET: the requestor proposes storage contexts with itself as their SCP, for the box
-        // to send on; any storage class may come back, not only those the box takes in.
+        // to send on; any storage class may come back, not only those the box takes in. The
+        // box's own services (verification, commitment, query/retrieve) keep their roles.
         let retrievals = configuration.servesQueryRetrieve
-            ? Set(request.userInformation.roleSelections.filter(\.scpRole).map(\.abstractSyntax)) : []
+            ? Set(request.userInformation.roleSelections.filter(\.scpRole).map(\.abstractSyntax)).subtracting(Self.services) : []
         var results: [PresentationContextResult] = []
         var contexts: [UInt8: AcceptedContext] = [:]
         for proposed in request.presentationContexts {
