@@ -1,5 +1,6 @@
 import Analysis
 import Appliance
+import BrowserAccess
 import Foundation
 import FluoroboxTestSupport
 import GRDB
@@ -64,7 +65,7 @@ final class PanelFixture: Sendable {
                 configuration: { ["panel.port": "0", "platform.apiToken": "must-not-leak"] }
             ),
             logger: quietLogger,
-            sessions: clock.map { SessionStore(settings: settings, clock: $0.reader) }
+            sessions: clock.map { SessionStore<PanelRole>(settings: settings, clock: $0.reader) }
         )
     }
 

@@ -1,3 +1,4 @@
+import BrowserAccess
 import Foundation
 import FluoroboxTestSupport
 import Hummingbird
