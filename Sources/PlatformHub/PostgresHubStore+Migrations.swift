@@ -108,6 +108,7 @@ extension PostgresHubStore {
         ]),
         heartbeatsMigration,
         deviceInstitutionMigration,
+        consoleMigration,
     ]
 
     /// Applies what is missing, in one transaction under an advisory lock, so replicas that
