@@ -272,6 +272,16 @@ let package = Package(
             path: "Tests/TestSupport",
             swiftSettings: strictSwift
         ),
+        // A browser's cookie jar over Hummingbird's test client: the panel's and the console's tests.
+        .target(
+            name: "BrowserTesting",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            path: "Tests/BrowserTesting",
+            swiftSettings: strictSwift
+        ),
         .target(
             name: "UVCEmulator",
             dependencies: ["Imaging"],
@@ -355,7 +365,7 @@ let package = Package(
             name: "PlatformHubTests",
             dependencies: [
                 "PlatformHub", "POSIXSupport", "FluoroboxTestSupport", "fluorobox-hub", "DICOM", "StudyStore", "PlatformAPITypes",
-                "BrowserAccess",
+                "BrowserAccess", "BrowserTesting",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -379,7 +389,7 @@ let package = Package(
         .testTarget(
             name: "PanelTests",
             dependencies: [
-                "Panel", "BrowserAccess", "Appliance", "StudyStore", "POSIXSupport", "FluoroboxTestSupport", "fluorobox", "Imaging", "DICOM",
+                "Panel", "BrowserAccess", "BrowserTesting", "Appliance", "StudyStore", "POSIXSupport", "FluoroboxTestSupport", "fluorobox", "Imaging", "DICOM",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],

@@ -1,26 +1,5 @@
-import BrowserAccess
-import Foundation
-
 /// Who is logged in: a technician runs the box, a doctor reads studies and records verdicts.
 public enum PanelRole: String, Sendable, Hashable, Codable, CaseIterable {
     case technician
     case doctor
-}
-
-/// One logged-in browser of the panel: its principal is the role.
-public typealias PanelSession = BrowserSession<PanelRole>
-
-extension BrowserSession where Principal == PanelRole {
-    public var role: PanelRole { principal }
-}
-
-extension SessionStore where Principal == PanelRole {
-    /// The panel's sessions and login throttle as `panel.*` configures them.
-    public init(settings: PanelSettings, clock: @escaping @Sendable () -> Date = { Date() }) {
-        self.init(
-            idleSeconds: settings.sessionIdleSeconds, lockoutAttempts: settings.lockoutAttempts,
-            firstDelaySeconds: settings.loginFirstDelaySeconds, lockoutSeconds: settings.lockoutSeconds,
-            concurrentChecks: settings.concurrentPasswordChecks, waitingChecks: settings.waitingPasswordChecks, clock: clock
-        )
-    }
 }

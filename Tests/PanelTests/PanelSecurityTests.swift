@@ -1,3 +1,4 @@
+import BrowserTesting
 import BrowserAccess
 import Foundation
 import FluoroboxTestSupport

@@ -1,4 +1,5 @@
 import BrowserAccess
+import BrowserTesting
 import FluoroboxTestSupport
 import Foundation
 import Hummingbird
@@ -53,7 +54,7 @@ struct ConsoleTests {
     func roles() async throws {
         try await Self.withConsole("pg-console-roles") { server, store, client in
             try await store.recordHello(device: "box-1", version: "1.0.0")
-            var viewer = ConsoleBrowser(client)
+            var viewer = Browser(client)
             #expect(try await viewer.logIn("eye", password: Self.passwords["eye"]!).status == .seeOther)
             #expect(try await viewer.get("/devices").status == .ok)
             #expect(String(buffer: try await viewer.get("/enrolment").body).contains("id=\"viewer-note\""))
@@ -62,7 +63,7 @@ struct ConsoleTests {
             #expect(try await viewer.get("/operators").status == .forbidden)
             #expect(try await server.sql("SELECT count(*) FROM enrolment_token", database: "hub") == "0")
 
-            var operatorBrowser = ConsoleBrowser(client)
+            var operatorBrowser = Browser(client)
             #expect(try await operatorBrowser.logIn("ops", password: Self.passwords["ops"]!).status == .seeOther)
             let made = try await operatorBrowser.submit("/enrolment", ["hours": "24", "device": "box-9"])
             #expect(made.status == .ok)
@@ -75,7 +76,7 @@ struct ConsoleTests {
             #expect(try await operatorBrowser.get("/operators").status == .forbidden)
             #expect(try await operatorBrowser.submit("/operators", ["name": "mallory", "role": "admin", "password": "mallory-password"]).status == .forbidden)
 
-            var admin = ConsoleBrowser(client)
+            var admin = Browser(client)
             #expect(try await admin.logIn("root", password: Self.passwords["root"]!).status == .seeOther)
             #expect(try await admin.submit("/operators", ["name": "newbie", "role": "viewer", "password": "newbie-password-4"]).status == .ok)
             #expect(try await admin.submit("/operators/newbie/role", ["role": "operator"]).status == .seeOther)
@@ -97,12 +98,12 @@ struct ConsoleTests {
 
     @Test("a POST without the session's CSRF token, or with another one, changes nothing")
     func csrf() async throws {
-        try await Self.withConsole("pg-console-csrf") { server, store, client in
-            var browser = ConsoleBrowser(client)
+        try await Self.withConsole("pg-console-csrf") { server, _, client in
+            var browser = Browser(client)
             #expect(try await browser.logIn("ops", password: Self.passwords["ops"]!).status == .seeOther)
             #expect(try await browser.post("/enrolment", ["hours": "24"]).status == .forbidden)
             #expect(try await browser.post("/enrolment", ["hours": "24", "csrf": RandomToken.make()]).status == .forbidden)
-            var other = ConsoleBrowser(client)
+            var other = Browser(client)
             _ = try await other.logIn("root", password: Self.passwords["root"]!)
             #expect(try await browser.post("/enrolment", ["hours": "24", "csrf": try await other.csrfToken()]).status == .forbidden)
             #expect(try await server.sql("SELECT count(*) FROM enrolment_token", database: "hub") == "0")
@@ -110,26 +111,25 @@ struct ConsoleTests {
             #expect(try await server.sql("SELECT count(*) FROM enrolment_token", database: "hub") == "1")
 
             // The login form is guarded too: without its cookie's token it is refused unchecked.
-            var stranger = ConsoleBrowser(client)
+            var stranger = Browser(client)
             #expect(try await stranger.post("/login", ["name": "root", "password": Self.passwords["root"]!, "csrf": RandomToken.make()]).status == .forbidden)
             #expect(stranger.cookies["fluorobox_console_session"] == nil)
-            _ = store
         }
     }
 
     @Test("wrong passwords from one address wait; an unknown name costs the same; a removed account's session ends")
     func throttleAndSessions() async throws {
-        try await Self.withConsole("pg-console-throttle") { _, store, client in
-            var admin = ConsoleBrowser(client)
+        try await Self.withConsole("pg-console-throttle") { _, _, client in
+            var admin = Browser(client)
             #expect(try await admin.logIn("root", password: Self.passwords["root"]!).status == .seeOther)
-            var viewer = ConsoleBrowser(client)
+            var viewer = Browser(client)
             #expect(try await viewer.logIn("eye", password: Self.passwords["eye"]!).status == .seeOther)
             #expect(try await viewer.get("/devices").status == .ok)
             #expect(try await admin.submit("/operators/eye/remove", [:]).status == .seeOther)
             let after = try await viewer.get("/devices")
             #expect(after.status == .seeOther && after.headers[.location]?.hasPrefix("/login") == true)
 
-            var attacker = ConsoleBrowser(client)
+            var attacker = Browser(client)
             let unknown = try await attacker.logIn("nobody", password: "whatever-password")
             #expect(unknown.status == .unauthorized && String(buffer: unknown.body).contains("Wrong name or password."))
             #expect(try await attacker.logIn("ops", password: "wrong-1").status == .unauthorized)
@@ -139,7 +139,6 @@ struct ConsoleTests {
             #expect(held.status == .tooManyRequests)
             #expect(Int(held.headers[.retryAfter] ?? "") ?? 0 >= 30)
             #expect(attacker.cookies["fluorobox_console_session"] == nil)
-            _ = store
         }
     }
 
@@ -149,7 +148,7 @@ struct ConsoleTests {
         settings.tlsCertificatePath = "/nonexistent/cert.pem"
         settings.tlsKeyPath = "/nonexistent/key.pem"
         try await Self.withConsole("pg-console-cookies", settings: settings) { _, _, client in
-            var browser = ConsoleBrowser(client)
+            var browser = Browser(client)
             let login = try await browser.logIn("eye", password: Self.passwords["eye"]!)
             let cookie = try #require(login.headers[values: .setCookie].first { $0.hasPrefix("fluorobox_console_session=") })
             for attribute in ["HttpOnly", "SameSite=Strict", "Secure"] {
@@ -187,7 +186,7 @@ struct ConsoleTests {
             _ = try await server.sql("UPDATE device SET last_seen_at = now() - interval '3 days' WHERE id = 'box-silent'", database: "hub")
             try await store.setInstitution(DeviceInstitution(region: "Tver", name: "CRH No. 2", taxID: nil, oid: "1.2.643.5.1.13.13.12.1"), device: "box-disk")
 
-            var browser = ConsoleBrowser(client, acceptLanguage: "ru-RU,ru;q=0.9")
+            var browser = Browser(client, acceptLanguage: "ru-RU,ru;q=0.9")
             _ = try await browser.logIn("eye", password: Self.passwords["eye"]!)
             let page = String(buffer: try await browser.get("/devices").body)
             let order = ["box-silent", "box-backlog", "box-disk", "box-clock", "box-fine"].map { device in
