@@ -50,8 +50,9 @@ extension HubStore {
             }
         }
         var latest: [String: HubHeartbeat] = [:]
+        let decoder = DeviceHeartbeat.decoder
         for row in rows {
-            latest[row.device] = try HubHeartbeat.decode(device: row.device, receivedAt: row.receivedAt, json: row.body)
+            latest[row.device] = try HubHeartbeat.decode(device: row.device, receivedAt: row.receivedAt, json: row.body, decoder: decoder)
         }
         return latest
     }
@@ -65,7 +66,8 @@ extension HubStore {
             }
         }
         var heartbeats: [HubHeartbeat] = []
-        for row in rows { heartbeats.append(try HubHeartbeat.decode(device: device, receivedAt: row.receivedAt, json: row.body)) }
+        let decoder = DeviceHeartbeat.decoder
+        for row in rows { heartbeats.append(try HubHeartbeat.decode(device: device, receivedAt: row.receivedAt, json: row.body, decoder: decoder)) }
         return heartbeats
     }
 }

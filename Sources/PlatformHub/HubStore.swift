@@ -106,6 +106,7 @@ public final class HubStore: Sendable {
         registerEnrolmentMigration(&migrator)
         registerHeartbeatsMigration(&migrator)
         registerInstitutionMigration(&migrator)
+        registerConsoleMigration(&migrator)
         return migrator
     }
 

@@ -80,6 +80,32 @@ public protocol HubStoring: Sendable {
 
     /// The daily post-market reports of days `from`…`to` (YYYY-MM-DD, both included).
     func dailyReports(from: String, to: String) async throws(HubError) -> [RegulatorReport.DailyReport]
+
+    // MARK: Console operators and the audit
+
+    /// Adds an account and `audit`s it in one transaction; an existing name is a conflict.
+    func addOperator(_ account: ConsoleOperator, audit: ConsoleAuditEntry) async throws(HubError)
+
+    /// Every account, by name.
+    func operators() async throws(HubError) -> [ConsoleOperator]
+
+    /// One account; nil when there is none by that name. Read on every console request, so a
+    /// removed account or a changed role holds at once on every replica.
+    func consoleOperator(name: String) async throws(HubError) -> ConsoleOperator?
+
+    /// Changes a role and `audit`s it in one transaction; not found, or a conflict when no admin
+    /// would be left.
+    func setOperatorRole(name: String, role: OperatorRole, audit: ConsoleAuditEntry) async throws(HubError)
+
+    /// Removes an account and `audit`s it in one transaction; not found, or a conflict when no
+    /// admin would be left.
+    func removeOperator(name: String, audit: ConsoleAuditEntry) async throws(HubError)
+
+    /// Appends to the audit (a change another method made: a token, a revocation, a login).
+    func recordAudit(_ entry: ConsoleAuditEntry) async throws(HubError)
+
+    /// The newest `limit` audit entries, newest first.
+    func auditEntries(limit: Int) async throws(HubError) -> [ConsoleAuditEntry]
 }
 
 /// Where an upload stands: complete (held, with the size and SHA-256 the hub holds), in

@@ -10,7 +10,7 @@ extension PostgresHubStore {
     /// device's credential in the same round trip as their write (document PUTs, heartbeats): true
     /// when `device` is revoked, or `serial` (nil on development plain HTTP) is not its current
     /// certificate's. A device with no credential row (never enrolled) is not refused.
-    static let credentialRuleMigration = Migration(version: 6, name: "credential-rule", statements: [
+    static let credentialRuleMigration = Migration(version: 7, name: "credential-rule", statements: [
         """
         CREATE FUNCTION device_refused(p_device text, p_serial text) RETURNS boolean
         LANGUAGE sql STABLE AS $$

@@ -70,8 +70,9 @@ extension PostgresHubStore {
     public func latestHeartbeats() async throws(HubError) -> [String: HubHeartbeat] {
         let rows = try await statement("reading heartbeats", "SELECT device, received_at, body::text FROM device_last_heartbeat")
         var latest: [String: HubHeartbeat] = [:]
+        let decoder = DeviceHeartbeat.decoder
         for (device, receivedAt, json) in try await Self.collect("reading heartbeats", rows.decode((String, Date, String).self)) {
-            latest[device] = try HubHeartbeat.decode(device: device, receivedAt: receivedAt, json: json)
+            latest[device] = try HubHeartbeat.decode(device: device, receivedAt: receivedAt, json: json, decoder: decoder)
         }
         return latest
     }
@@ -81,8 +82,9 @@ extension PostgresHubStore {
             SELECT received_at, body::text FROM device_heartbeat WHERE device = \(device) ORDER BY id DESC LIMIT \(limit)
             """)
         var heartbeats: [HubHeartbeat] = []
+        let decoder = DeviceHeartbeat.decoder
         for (receivedAt, json) in try await Self.collect("reading \(device)'s heartbeats", rows.decode((Date, String).self)) {
-            heartbeats.append(try HubHeartbeat.decode(device: device, receivedAt: receivedAt, json: json))
+            heartbeats.append(try HubHeartbeat.decode(device: device, receivedAt: receivedAt, json: json, decoder: decoder))
         }
         return heartbeats
     }

@@ -108,6 +108,7 @@ extension PostgresHubStore {
         ]),
         heartbeatsMigration,
         deviceInstitutionMigration,
+        consoleMigration,
         credentialRuleMigration,
     ]
 
