@@ -179,10 +179,10 @@ struct ConsoleTests {
                 ("box-fine", Self.heartbeat()),
             ]
             for (device, beat) in cases {
-                try await store.recordHeartbeat(device: device, heartbeat: beat, document: beat.encoded())
+                try await store.recordHeartbeat(device: device, serial: nil, heartbeat: beat, document: beat.encoded())
             }
             let later = Self.heartbeat(backlogAge: 6 * 86_400, error: "the platform cannot be reached")
-            try await store.recordHeartbeat(device: "box-backlog", heartbeat: later, document: later.encoded())
+            try await store.recordHeartbeat(device: "box-backlog", serial: nil, heartbeat: later, document: later.encoded())
             _ = try await server.sql("UPDATE device SET last_seen_at = now() - interval '3 days' WHERE id = 'box-silent'", database: "hub")
             try await store.setInstitution(DeviceInstitution(region: "Tver", name: "CRH No. 2", taxID: nil, oid: "1.2.643.5.1.13.13.12.1"), device: "box-disk")
 
