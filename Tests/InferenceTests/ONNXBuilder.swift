@@ -46,6 +46,24 @@ struct ONNXBuilder {
         model.graph.initializer.append(tensor)
     }
 
+    mutating func int32s(_ name: String, _ values: [Int32], dims: [Int] = []) {
+        var tensor = Onnx_TensorProto()
+        tensor.name = name
+        tensor.dataType = 6
+        tensor.dims = dims.map(Int64.init)
+        tensor.int32Data = values
+        model.graph.initializer.append(tensor)
+    }
+
+    mutating func uint8s(_ name: String, _ values: [UInt8], dims: [Int] = []) {
+        var tensor = Onnx_TensorProto()
+        tensor.name = name
+        tensor.dataType = 2
+        tensor.dims = dims.map(Int64.init)
+        tensor.rawData = Data(values)
+        model.graph.initializer.append(tensor)
+    }
+
     /// A scale and zero point pair named NAME_s and NAME_z.
     mutating func quantization(_ name: String, scale: Float, zeroPoint: Int8) {
         floats(name + "_s", [scale])
@@ -63,7 +81,7 @@ struct ONNXBuilder {
 
     mutating func node(
         _ op: String, _ name: String, inputs: [String], outputs: [String], ints: [String: [Int]] = [:], int: [String: Int] = [:],
-        strings: [String: String] = [:]
+        strings: [String: String] = [:], float: [String: Float] = [:]
     ) {
         var node = Onnx_NodeProto()
         node.opType = op
@@ -82,6 +100,13 @@ struct ONNXBuilder {
             attribute.name = key
             attribute.type = .int
             attribute.i = Int64(value)
+            node.attribute.append(attribute)
+        }
+        for (key, value) in float {
+            var attribute = Onnx_AttributeProto()
+            attribute.name = key
+            attribute.type = .float
+            attribute.f = value
             node.attribute.append(attribute)
         }
         for (key, value) in strings {

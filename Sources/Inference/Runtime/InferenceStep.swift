@@ -27,11 +27,17 @@ enum InferenceStep {
     case subgraph(XNNPACKSubgraph)
     /// Element-wise Add or Mul of two same-shaped activations.
     case binary(lhs: QuantizedBuffer, rhs: QuantizedBuffer, output: QuantizedBuffer, multiply: Bool)
+    /// Broadcasting element-wise functions and data movement through index tables.
+    case map(ElementMap)
+    case reduction(Reduction)
+    case transposedConvolution(TransposedConvolution)
 
     /// What a look-up step computes, so that a subgraph can run it with XNNPACK's own operator.
     enum ElementFunction {
         case requantize
         case sigmoid
+        /// Any other function of one value (HardSwish, Erf…), only ever as a table.
+        case other(String)
         /// Relu is a clamp to [0, +∞).
         case clamp(low: Float, high: Float)
     }
@@ -246,6 +252,12 @@ enum InferenceStep {
             }
         case .lookup(let input, let output, let table, _):
             for i in 0..<input.count { output.pointer[i] = table[Int(input.pointer[i]) + 128] }
+        case .map(let map):
+            map.run()
+        case .reduction(let reduction):
+            reduction.run()
+        case .transposedConvolution(let convolution):
+            convolution.run()
         case .binary(let lhs, let rhs, let output, let multiply):
             for i in 0..<output.count {
                 let a = lhs.dequantize(lhs.pointer[i])
@@ -268,6 +280,9 @@ extension InferenceStep {
         case .concat(let inputs, _): inputs
         case .binary(let lhs, let rhs, _, _): [lhs, rhs]
         case .subgraph(let subgraph): subgraph.externalInputs
+        case .map(let map): map.reads
+        case .reduction(let reduction): reduction.input.quantized.map { [$0] } ?? []
+        case .transposedConvolution(let convolution): [convolution.input]
         }
     }
 
@@ -280,6 +295,9 @@ extension InferenceStep {
             [output]
         case .convolution(let convolution): [convolution.output]
         case .subgraph(let subgraph): subgraph.externalOutputs
+        case .map(let map): map.output.quantized.map { [$0] } ?? []
+        case .reduction(let reduction): reduction.output.quantized.map { [$0] } ?? []
+        case .transposedConvolution(let convolution): [convolution.output]
         }
     }
 
@@ -299,6 +317,9 @@ extension InferenceStep {
         case .lookup(let input, _, _, let function): "\(function) \(input.shape)"
         case .binary(let lhs, _, _, let multiply): "\(multiply ? "mul" : "add") \(lhs.shape)"
         case .subgraph(let subgraph): "XNNPACK subgraph of \(subgraph.nodeCount) node(s)"
+        case .map(let map): "\(map.name) → \(map.output.shape)"
+        case .reduction(let reduction): "\(reduction.kind.rawValue) \(reduction.input.shape) → \(reduction.output.shape)"
+        case .transposedConvolution(let convolution): "ConvTranspose \(convolution.input.shape) → \(convolution.output.shape)"
         }
     }
 }
