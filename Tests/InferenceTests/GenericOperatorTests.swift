@@ -167,4 +167,46 @@ struct GenericOperatorTests {
         let h = try #require(outputs["h_dq"])
         #expect(h.values == [0.5, 1, 1, 0.5])
     }
+
+    @Test("attention: a batched MatMul of two activations (X · Xᵀ per head) and Softmax on the last of four axes (strided in NHWC storage)")
+    func attention() throws {
+        var builder = ONNXBuilder(input: "x", shape: [1, 2, 2, 2], outputs: ["p_dq", "s_dq"])
+        builder.quantization("in", scale: 1, zeroPoint: 0)
+        builder.quantization("probability", scale: 1.0 / 256, zeroPoint: -128)
+        let x = builder.qdq("x", params: "in")
+        builder.node("Transpose", "keys", inputs: [x], outputs: ["t"], ints: ["perm": [0, 1, 3, 2]])
+        let t = builder.qdq("t", params: "in")
+        builder.node("MatMul", "scores", inputs: [x, t], outputs: ["p"])
+        _ = builder.qdq("p", params: "in")
+        builder.node("Softmax", "attend", inputs: [x], outputs: ["s"], int: ["axis": -1])
+        _ = builder.qdq("s", params: "probability")
+        let model = try InferenceModel(onnx: try builder.serialized(), logger: quietLogger)
+        let outputs = try model.run(["x": Tensor(shape: [1, 2, 2, 2], values: [0, 0, 1, 1, 0, 2, 3, 3])])
+        // Head 0: [[0, 0], [1, 1]] · its transpose = [[0, 0], [0, 2]]; head 1: [[0, 2], [3, 3]] →
+        // [[4, 6], [6, 18]].
+        let product = try #require(outputs["p_dq"])
+        #expect(product.shape == [1, 2, 2, 2] && product.values == [0, 0, 0, 2, 4, 6, 6, 18], "\(product.values)")
+        // Softmax of each pair: equal pairs give ½ each; (0, 2) gives 1 / (1 + e²) and the rest,
+        // in steps of 1/256.
+        let low = (256 / (1 + exp(Float(2)))).rounded() / 256
+        let softmax = try #require(outputs["s_dq"])
+        #expect(softmax.values == [0.5, 0.5, 0.5, 0.5, low, 1 - low, 0.5, 0.5], "\(softmax.values)")
+    }
+
+    @Test("LayerNormalization over the last axis with a per-element scale and bias")
+    func layerNormalization() throws {
+        var builder = ONNXBuilder(input: "x", shape: [1, 2, 2], outputs: ["n_dq"])
+        builder.quantization("in", scale: 1, zeroPoint: 0)
+        builder.quantization("out", scale: 0.5, zeroPoint: 0)
+        builder.floats("scale", [2, 1], dims: [2])
+        builder.floats("bias", [0.5, 0], dims: [2])
+        let x = builder.qdq("x", params: "in")
+        builder.node("LayerNormalization", "norm", inputs: [x, "scale", "bias"], outputs: ["n"], int: ["axis": -1])
+        _ = builder.qdq("n", params: "out")
+        let model = try InferenceModel(onnx: try builder.serialized(), logger: quietLogger)
+        let y = try #require(try model.run(["x": Tensor(shape: [1, 2, 2], values: [1, 3, 2, 2])])["n_dq"])
+        // Row (1, 3): mean 2, variance 1 → (−1, 1) · (2, 1) + (0.5, 0); row (2, 2): variance 0 →
+        // the bias alone.
+        #expect(y.values == [-1.5, 1, 0.5, 0])
+    }
 }

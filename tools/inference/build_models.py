@@ -279,6 +279,59 @@ def yolo() -> onnx.ModelProto:
     return g.model("yolo_style", 0, BLOCK_SIZE, ("boxes", [1, anchors * 16 * 16, 5 + classes]))
 
 
+def vit() -> onnx.ModelProto:
+    """A tiny Vision Transformer as torch.onnx exports one (opset 17): a 4×4 patch embedding Conv,
+    Reshape and Transpose to tokens, a class token (Concat of a constant) and position embeddings
+    (Add), one pre-norm encoder block (LayerNormalization, a QKV MatMul, Reshape to rank 5,
+    Transpose, Gather of Q, K and V, batched MatMuls, Mul by 1/√d, Softmax on the last of four
+    axes, MLP with GELU in its Erf form), the class token's features (Gather) to a classifier."""
+    g = Graph(8)
+    width, heads, size = 16, 2, 32
+    head = width // heads
+    tokens = (size // 4) ** 2 + 1
+
+    def weight(rows: int, columns: int) -> str:
+        return g.const(g.name("w"), g.rng.normal(0, np.sqrt(1 / rows), (rows, columns)).astype(np.float32))
+
+    def vector(count: int, mean: float = 0, spread: float = 0.05) -> str:
+        return g.const(g.name("v"), (mean + g.rng.normal(0, spread, count)).astype(np.float32))
+
+    def linear(x: str, rows: int, columns: int) -> str:
+        return g.op("Add", [g.op("MatMul", [x, weight(rows, columns)]), vector(columns)])
+
+    def layer_norm(x: str) -> str:
+        return g.op("LayerNormalization", [x, vector(width, 1, 0.1), vector(width)], axis=-1, epsilon=1e-6)
+
+    x = g.conv("image", 1, width, 4, stride=4, act=None)                      # 1×16×8×8
+    pads = next(a for a in g.nodes[-1].attribute if a.name == "pads")         # patches: no padding
+    del pads.ints[:]
+    pads.ints.extend([0, 0, 0, 0])
+    x = g.op("Transpose", [g.op("Reshape", [x, g.const("to_tokens", np.array([1, width, -1], np.int64))])], perm=[0, 2, 1])
+    cls = g.const("class_token", g.rng.normal(0, 0.5, (1, 1, width)).astype(np.float32))
+    x = g.op("Concat", [cls, x], axis=1)
+    x = g.op("Add", [x, g.const("positions", g.rng.normal(0, 0.5, (1, tokens, width)).astype(np.float32))])
+    y = linear(layer_norm(x), width, 3 * width)
+    y = g.op("Reshape", [y, g.const("qkv_shape", np.array([1, tokens, 3, heads, head], np.int64))])
+    y = g.op("Transpose", [y], perm=[2, 0, 3, 1, 4])                         # 3×1×heads×tokens×head
+    q, k, v = (g.op("Gather", [y, g.const(f"pick{i}", np.array(i, np.int64))], axis=0) for i in range(3))
+    scores = g.op("MatMul", [q, g.op("Transpose", [k], perm=[0, 1, 3, 2])])
+    scores = g.op("Mul", [scores, g.const("attention_scale", np.array(1 / np.sqrt(head), np.float32))])
+    attention = g.op("Softmax", [scores], axis=-1)
+    y = g.op("Transpose", [g.op("MatMul", [attention, v])], perm=[0, 2, 1, 3])
+    y = g.op("Reshape", [y, g.const("merge_heads", np.array([1, tokens, width], np.int64))])
+    x = g.op("Add", [x, linear(y, width, width)])
+    y = linear(layer_norm(x), width, 2 * width)
+    erf = g.op("Erf", [g.op("Div", [y, g.const("sqrt2", np.array(np.sqrt(2), np.float32))])])
+    y = g.op("Mul", [g.op("Mul", [y, g.op("Add", [erf, g.const("one", np.array(1, np.float32))])]), g.const("half", np.array(0.5, np.float32))])
+    x = g.op("Add", [x, linear(y, 2 * width, width)])
+    x = g.op("Gather", [layer_norm(x), g.const("class_index", np.array(0, np.int64))], axis=1)   # 1×16
+    w = g.rng.normal(0, np.sqrt(1 / width), (14, width)).astype(np.float32)
+    g.inits += [numpy_helper.from_array(w, "fc.w"), numpy_helper.from_array(np.zeros(14, np.float32), "fc.b")]
+    g.nodes.append(helper.make_node("Gemm", [x, "fc.w", "fc.b"], ["logits"], name="classifier", transB=1))
+    g.nodes.append(helper.make_node("Sigmoid", ["logits"], ["scores"], name="scores"))
+    return g.model("vit_tiny", 14, size)
+
+
 class Calibration(CalibrationDataReader):
     def __init__(self, seed: int, count: int = 8, size: int = SIZE):
         rng = np.random.default_rng(seed)
@@ -300,7 +353,8 @@ def calibrate_head(model: onnx.ModelProto, target_std: float = 1.5) -> onnx.Mode
     probe.graph.output.append(helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, None]))
     session = ort.InferenceSession(probe.SerializeToString(), providers=["CPUExecutionProvider"])
     rng = np.random.default_rng(11)
-    logits = np.concatenate([session.run(["logits"], {"image": rng.normal(0, 1, (1, 1, SIZE, SIZE)).astype(np.float32)})[0] for _ in range(4)])
+    size = make_size(model)
+    logits = np.concatenate([session.run(["logits"], {"image": rng.normal(0, 1, (1, 1, size, size)).astype(np.float32)})[0] for _ in range(4)])
     factor = target_std / max(float(logits.std()), 1e-6)
     for tensor in model.graph.initializer:
         if tensor.name in ("fc.w", "fc.b"):
@@ -308,7 +362,14 @@ def calibrate_head(model: onnx.ModelProto, target_std: float = 1.5) -> onnx.Mode
     return model
 
 
-BLOCKS = [("densenet-block", densenet), ("efficientnet-block", efficientnet), ("unet-transposed", unet_transposed), ("yolo-head", yolo)]
+def make_size(model: str | onnx.ModelProto) -> int:
+    """The side of the model's square input."""
+    loaded = onnx.load(model) if isinstance(model, str) else model
+    return loaded.graph.input[0].type.tensor_type.shape.dim[-1].dim_value
+
+
+BLOCKS = [("densenet-block", densenet), ("efficientnet-block", efficientnet), ("unet-transposed", unet_transposed), ("yolo-head", yolo),
+          ("vit-tiny", vit)]
 
 
 def main() -> None:
@@ -320,12 +381,19 @@ def main() -> None:
         quantize_static(float_path, os.path.join(out, name + ".onnx"), Calibration(7), quant_format=QuantFormat.QDQ,
                         per_channel=True, activation_type=QuantType.QInt8, weight_type=QuantType.QInt8)
         print(f"wrote {os.path.join(out, name + '.onnx')}")
+    build_blocks(out)
+
+
+def build_blocks(out: str) -> None:
     for name, make in BLOCKS:
         float_path = os.path.join(out, name + ".float.onnx")
-        onnx.save(make(), float_path)
+        model = make()
+        # Classifier heads spread like trained ones, so that the scores move with the input.
+        onnx.save(calibrate_head(model) if any(i.name == "fc.w" for i in model.graph.initializer) else model, float_path)
         for suffix, activations in [("u8", QuantType.QUInt8), ("s8", QuantType.QInt8)]:
             path = os.path.join(out, f"{name}.{suffix}.onnx")
-            quantize_static(float_path, path, Calibration(7, size=BLOCK_SIZE), quant_format=QuantFormat.QDQ,
+            size = make_size(float_path)
+            quantize_static(float_path, path, Calibration(7, size=size), quant_format=QuantFormat.QDQ,
                             per_channel=True, activation_type=activations, weight_type=QuantType.QInt8)
             print(f"wrote {path}")
 

@@ -138,9 +138,20 @@ extension InferencePlan {
     private func compileMove(
         _ node: ONNXGraph.Node, input: Activation, shape: [Int], strides: [Int], base: Int = 0, output: Activation, outputBase: Int = 0
     ) {
+        compileMove(node, operand: .activation(input), shape: shape, strides: strides, base: base, output: output, outputBase: outputBase)
+    }
+
+    private func compileMove(
+        _ node: ONNXGraph.Node, operand: ElementMap.Operand, shape: [Int], strides: [Int], base: Int = 0, output: Activation, outputBase: Int = 0
+    ) {
         let inputOffsets = Activation.offsets(shape: shape, strides: strides, base: base)
         let outputOffsets = Activation.offsets(shape: shape, strides: output.strides, base: outputBase)
-        steps.append(.map(ElementMap(name: node.op, operands: [.activation(input)], operandOffsets: [inputOffsets], output: output, outputOffsets: outputOffsets, operation: .unary { $0 })))
+        appendCopy(node, operand, from: inputOffsets, to: output, at: outputOffsets)
+    }
+
+    /// Element k of `operand` at `inputOffsets[k]` copied (requantised if need be) to `outputOffsets[k]` of `output`.
+    private func appendCopy(_ node: ONNXGraph.Node, _ operand: ElementMap.Operand, from inputOffsets: [Int32], to output: Activation, at outputOffsets: [Int32]) {
+        steps.append(.map(ElementMap(name: node.op, operands: [operand], operandOffsets: [inputOffsets], output: output, outputOffsets: outputOffsets, operation: .unary { $0 })))
     }
 
     /// A reshape in ONNX order (Reshape, Flatten, Squeeze, Unsqueeze, Identity): element k of the
@@ -152,7 +163,7 @@ extension InferencePlan {
         let output = try context.output(node, 0, shape)
         let inputOffsets = Activation.offsets(shape: input.shape, strides: input.strides)
         let outputOffsets = Activation.offsets(shape: shape, strides: output.strides)
-        steps.append(.map(ElementMap(name: node.op, operands: [.activation(input)], operandOffsets: [inputOffsets], output: output, outputOffsets: outputOffsets, operation: .unary { $0 })))
+        appendCopy(node, .activation(input), from: inputOffsets, to: output, at: outputOffsets)
     }
 
     func compileGeneric(_ node: ONNXGraph.Node, _ context: OperatorContext) throws(InferenceError) {
@@ -226,22 +237,31 @@ extension InferencePlan {
         case "Split":
             try compileSplit(node, context)
         case "Concat":
-            var parts: [Activation] = []
-            for name in node.inputs { parts.append(try context.activation(name, node)) }
-            let rank = parts[0].shape.count
+            // Activations and constants (a transformer's class token).
+            var parts: [(ElementMap.Operand, [Int])] = []
+            for name in node.inputs { parts.append(try context.operand(name, node)) }
+            let rank = parts[0].1.count
             let axis = try Self.axis(node, rank: rank, default: 1)
             func others(_ shape: [Int]) -> [Int] { shape.enumerated().filter { $0.offset != axis }.map(\.element) }
-            guard parts.allSatisfy({ $0.shape.count == rank && others($0.shape) == others(parts[0].shape) }) else {
-                throw .invalidGraph("node \(node.name): cannot concatenate \(parts.map(\.shape)) along axis \(axis)")
+            guard parts.allSatisfy({ $0.1.count == rank && others($0.1) == others(parts[0].1) }) else {
+                throw .invalidGraph("node \(node.name): cannot concatenate \(parts.map(\.1)) along axis \(axis)")
             }
-            var shape = parts[0].shape
-            shape[axis] = parts.map { $0.shape[axis] }.reduce(0, +)
+            var shape = parts[0].1
+            shape[axis] = parts.map { $0.1[axis] }.reduce(0, +)
             let output = try context.output(node, 0, shape)
             var offset = 0
-            for part in parts {
-                compileMove(node, input: part, shape: part.shape, strides: part.strides, output: output, outputBase: offset * output.strides[axis])
-                offset += part.shape[axis]
+            for (operand, partShape) in parts {
+                let strides: [Int] = switch operand {
+                case .activation(let activation): activation.strides
+                case .constant: Activation.rowMajorStrides(partShape)
+                }
+                compileMove(node, operand: operand, shape: partShape, strides: strides, output: output, outputBase: offset * output.strides[axis])
+                offset += partShape[axis]
             }
+        case "MatMul":
+            try compileMatrixProduct(node, context)
+        case "Softmax", "LayerNormalization":
+            try compileRows(node, context)
         case "Gather":
             try compileGather(node, context)
         default:
@@ -382,7 +402,7 @@ extension InferencePlan {
         inputOffsets.reserveCapacity(outer.count * indices.count * inner.count)
         for o in outer { for index in indices { for i in inner { inputOffsets.append(o + Int32(index * strides[axis]) + i) } } }
         let outputOffsets = Activation.offsets(shape: shape, strides: output.strides)
-        steps.append(.map(ElementMap(name: node.op, operands: [.activation(input)], operandOffsets: [inputOffsets], output: output, outputOffsets: outputOffsets, operation: .unary { $0 })))
+        appendCopy(node, .activation(input), from: inputOffsets, to: output, at: outputOffsets)
     }
 
     func compileTransposedConvolution(
@@ -440,6 +460,68 @@ extension InferencePlan {
         steps.append(.transposedConvolution(TransposedConvolution(
             geometry: geometry, input: input, output: result, kernel: packed,
             multipliers: scales.map { Double(input.scale) * Double($0) }, bias: bias
+        )))
+    }
+
+    /// MatMul with numpy's batching and broadcasting of the leading axes.
+    private func compileMatrixProduct(_ node: ONNXGraph.Node, _ context: OperatorContext) throws(InferenceError) {
+        let (lhs, lhsShape) = try context.operand(node.inputs[0], node)
+        let (rhs, rhsShape) = try context.operand(node.inputs[1], node)
+        guard lhsShape.count >= 2, rhsShape.count >= 2, lhsShape[lhsShape.count - 1] == rhsShape[rhsShape.count - 2],
+              let batch = Activation.broadcastShape([Array(lhsShape.dropLast(2)), Array(rhsShape.dropLast(2))]) else {
+            throw .unsupported(node: node.name, op: node.op, "shapes \(lhsShape) and \(rhsShape) (both of rank 2 or more, inner sizes equal)")
+        }
+        let (m, k, n) = (lhsShape[lhsShape.count - 2], lhsShape[lhsShape.count - 1], rhsShape[rhsShape.count - 1])
+        let output = try context.output(node, 0, batch + [m, n])
+        func offsets(_ operand: ElementMap.Operand, _ shape: [Int], rows: Int, columns: Int) throws(InferenceError) -> [Int32] {
+            let strides: [Int] = switch operand {
+            case .activation(let activation): activation.strides
+            case .constant: Activation.rowMajorStrides(shape)
+            }
+            guard let broadcast = Activation.broadcastStrides(shape, strides: strides, to: batch + [rows, columns]) else {
+                throw .unsupported(node: node.name, op: node.op, "\(shape) does not broadcast to the batch \(batch)")
+            }
+            return Activation.offsets(shape: batch + [rows, columns], strides: broadcast)
+        }
+        steps.append(.matrixProduct(MatrixProduct(
+            lhs: lhs, rhs: rhs, lhsOffsets: try offsets(lhs, lhsShape, rows: m, columns: k), rhsOffsets: try offsets(rhs, rhsShape, rows: k, columns: n),
+            output: output, outputOffsets: Activation.offsets(shape: batch + [m, n], strides: output.strides), m: m, k: k, n: n
+        )))
+    }
+
+    /// Softmax over one axis (opset 13) or the trailing axes from `axis` (before), and
+    /// LayerNormalization over the trailing axes from `axis`.
+    private func compileRows(_ node: ONNXGraph.Node, _ context: OperatorContext) throws(InferenceError) {
+        let input = try context.activation(node.inputs[0], node)
+        let rank = input.shape.count
+        let isSoftmax = node.op == "Softmax"
+        let axis = try Self.axis(node, rank: rank, default: isSoftmax && opsetVersion < 13 ? 1 : -1)
+        let rowAxes = isSoftmax && opsetVersion >= 13 ? [axis] : Array(axis..<rank)
+        let length = rowAxes.map { input.shape[$0] }.reduce(1, *)
+        var kind = RowOperation.Kind.softmax
+        if !isSoftmax {
+            guard node.outputs.dropFirst().allSatisfy(\.isEmpty) else { throw .unsupported(node: node.name, op: node.op, "the Mean and InvStdDev outputs") }
+            guard node.inputs.count >= 2, case (.constant(let scale), _) = try context.operand(node.inputs[1], node), scale.count == length || scale.count == 1 else {
+                throw .unsupported(node: node.name, op: node.op, "the scale must be a constant of \(length) values")
+            }
+            var bias = [Float](repeating: 0, count: length)
+            if node.inputs.count >= 3, !node.inputs[2].isEmpty {
+                guard case (.constant(let given), _) = try context.operand(node.inputs[2], node), given.count == length || given.count == 1 else {
+                    throw .unsupported(node: node.name, op: node.op, "the bias must be a constant of \(length) values")
+                }
+                bias = given.count == 1 ? [Float](repeating: given[0], count: length) : given
+            }
+            kind = .layerNormalization(scale: scale.count == 1 ? [Float](repeating: scale[0], count: length) : scale, bias: bias, epsilon: node.float("epsilon", default: 1e-5))
+        }
+        let output = try context.output(node, 0, input.shape)
+        var rowShape = input.shape
+        for axis in rowAxes { rowShape[axis] = 1 }
+        let inputStrides = input.strides, outputStrides = output.strides
+        steps.append(.rows(RowOperation(
+            kind: kind, input: input, output: output,
+            inputRows: Activation.offsets(shape: rowShape, strides: inputStrides), outputRows: Activation.offsets(shape: rowShape, strides: outputStrides),
+            inputElements: Activation.offsets(shape: rowAxes.map { input.shape[$0] }, strides: rowAxes.map { inputStrides[$0] }),
+            outputElements: Activation.offsets(shape: rowAxes.map { input.shape[$0] }, strides: rowAxes.map { outputStrides[$0] })
         )))
     }
 }

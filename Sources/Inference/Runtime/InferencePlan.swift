@@ -18,6 +18,7 @@ final class InferencePlan {
     private var floatOutputs: [String: FloatBuffer] = [:]
     /// The graph's constants (initializers), for operator inputs that must be constant.
     var graphConstants: [String: ONNXGraph.Constant] = [:]
+    var opsetVersion = 0
     let pool: ThreadPool
 
     /// Scale and zero point of a QuantizeLinear/DequantizeLinear node (per tensor or per axis).
@@ -57,6 +58,7 @@ final class InferencePlan {
         outputs = graph.outputs
         pool = ThreadPool(threads: threads)
         graphConstants = graph.constants
+        opsetVersion = graph.opsetVersion
         try XNNPACK.initialize()
 
         var quantized: [String: QuantizedBuffer] = [:]      // QuantizeLinear outputs
@@ -170,6 +172,7 @@ final class InferencePlan {
             case "Softmax", "Flatten": input != nil && node.int("axis", default: node.op == "Softmax" && graph.opsetVersion >= 13 ? -1 : 1) == 1
                 || (node.op == "Softmax" && input?.shape.count == 2 && node.int("axis", default: -1) == -1)
             case "Concat": Self.isChannelConcat(node, views: views)
+            case "MatMul": input?.shape.count == 2 && constants[node.inputs[1]]?.constant.dims.count == 2
             case "Sigmoid", "Relu", "Clip": input != nil && allQuantized(node.outputs[0])
             case "Add", "Mul": input != nil && input?.shape == views[node.inputs[1]]?.shape && allQuantized(node.outputs[0])
             default: true

@@ -31,6 +31,8 @@ enum InferenceStep {
     case map(ElementMap)
     case reduction(Reduction)
     case transposedConvolution(TransposedConvolution)
+    case matrixProduct(MatrixProduct)
+    case rows(RowOperation)
 
     /// What a look-up step computes, so that a subgraph can run it with XNNPACK's own operator.
     enum ElementFunction {
@@ -258,6 +260,10 @@ enum InferenceStep {
             reduction.run()
         case .transposedConvolution(let convolution):
             convolution.run()
+        case .matrixProduct(let product):
+            product.run()
+        case .rows(let operation):
+            operation.run()
         case .binary(let lhs, let rhs, let output, let multiply):
             for i in 0..<output.count {
                 let a = lhs.dequantize(lhs.pointer[i])
@@ -283,6 +289,8 @@ extension InferenceStep {
         case .map(let map): map.reads
         case .reduction(let reduction): reduction.input.quantized.map { [$0] } ?? []
         case .transposedConvolution(let convolution): [convolution.input]
+        case .matrixProduct(let product): product.reads
+        case .rows(let operation): operation.input.quantized.map { [$0] } ?? []
         }
     }
 
@@ -298,6 +306,8 @@ extension InferenceStep {
         case .map(let map): map.output.quantized.map { [$0] } ?? []
         case .reduction(let reduction): reduction.output.quantized.map { [$0] } ?? []
         case .transposedConvolution(let convolution): [convolution.output]
+        case .matrixProduct(let product): product.output.quantized.map { [$0] } ?? []
+        case .rows(let operation): operation.output.quantized.map { [$0] } ?? []
         }
     }
 
@@ -320,6 +330,8 @@ extension InferenceStep {
         case .map(let map): "\(map.name) → \(map.output.shape)"
         case .reduction(let reduction): "\(reduction.kind.rawValue) \(reduction.input.shape) → \(reduction.output.shape)"
         case .transposedConvolution(let convolution): "ConvTranspose \(convolution.input.shape) → \(convolution.output.shape)"
+        case .matrixProduct(let product): "MatMul → \(product.output.shape)"
+        case .rows(let operation): "\(operation.name) \(operation.input.shape)"
         }
     }
 }
