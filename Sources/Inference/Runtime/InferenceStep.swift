@@ -160,20 +160,26 @@ enum InferenceStep {
             let (n, h, w, c) = input.nhwc
             let (_, oh, ow, _) = output.nhwc
             let area = Float(window.kernel.0 * window.kernel.1)
-            var sums = [Float](repeating: 0, count: c)
+            var sums = [Float](repeating: 0, count: c), columns = [Float](repeating: 0, count: c)
             for b in 0..<n { for oy in 0..<oh { for ox in 0..<ow {
                 for ch in 0..<c { sums[ch] = 0 }
                 var taken = 0
-                for ky in 0..<window.kernel.0 {
-                    let y = oy * window.stride.0 - window.padTop + ky
-                    guard y >= 0, y < h else { continue }
-                    for kx in 0..<window.kernel.1 {
-                        let x = ox * window.stride.1 - window.padLeft + kx
-                        guard x >= 0, x < w else { continue }
+                // Each column of the window summed down first, then the columns: the order of
+                // ONNX Runtime's float additions, so that a mean on a tie (.5 of an output step:
+                // four values at the input's scale land on one a quarter of the time) rounds
+                // the same way.
+                for kx in 0..<window.kernel.1 {
+                    let x = ox * window.stride.1 - window.padLeft + kx
+                    guard x >= 0, x < w else { continue }
+                    for ch in 0..<c { columns[ch] = 0 }
+                    for ky in 0..<window.kernel.0 {
+                        let y = oy * window.stride.0 - window.padTop + ky
+                        guard y >= 0, y < h else { continue }
                         taken += 1
                         let row = ((b * h + y) * w + x) * c
-                        for ch in 0..<c { sums[ch] += input.dequantize(input.pointer[row + ch]) }
+                        for ch in 0..<c { columns[ch] += input.dequantize(input.pointer[row + ch]) }
                     }
+                    for ch in 0..<c { sums[ch] += columns[ch] }
                 }
                 let divisor = countIncludePad ? area : Float(max(taken, 1))
                 let row = ((b * oh + oy) * ow + ox) * c
