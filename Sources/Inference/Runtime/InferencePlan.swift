@@ -136,10 +136,7 @@ final class InferencePlan {
         /// (an operator the quantiser left in float, feeding another or the graph's output).
         func outputActivation(of node: ONNXGraph.Node, index: Int, shape: [Int]) throws(InferenceError) -> Activation {
             let name = node.outputs[index]
-            let users = consumers[name] ?? []
-            if !users.isEmpty, users.allSatisfy({ graph.nodes[$0].op == "QuantizeLinear" }) {
-                return .quantized(try outputBuffer(of: node, index: index, shape: shape))
-            }
+            if allQuantized(name) { return .quantized(try outputBuffer(of: node, index: index, shape: shape)) }
             let buffer = FloatBuffer(shape: shape)
             floats[name] = buffer
             return .float(buffer)
@@ -166,15 +163,17 @@ final class InferencePlan {
                 throw .unsupported(node: node.name, op: node.op, "operator domain \(node.domain) is not supported")
             }
             // The forms the specialised steps below take; any other goes to the generic steps.
-            let input = node.inputs.first.flatMap { views[$0] }
+            guard !node.inputs.isEmpty, !node.outputs.isEmpty else { throw .invalidGraph("node \(node.name) (\(node.op)) has no input or no output") }
+            let input = views[node.inputs[0]]
+            let second = node.inputs.count > 1 ? node.inputs[1] : ""
             let specialised = switch node.op {
-            case "Reshape": input != nil && graph.constants[node.inputs[1]]?.count == 2
+            case "Reshape": input != nil && graph.constants[second]?.count == 2
             case "Softmax", "Flatten": input != nil && node.int("axis", default: node.op == "Softmax" && graph.opsetVersion >= 13 ? -1 : 1) == 1
                 || (node.op == "Softmax" && input?.shape.count == 2 && node.int("axis", default: -1) == -1)
             case "Concat": Self.isChannelConcat(node, views: views)
-            case "MatMul": input?.shape.count == 2 && constants[node.inputs[1]]?.constant.dims.count == 2
+            case "MatMul": input?.shape.count == 2 && constants[second]?.constant.dims.count == 2
             case "Sigmoid", "Relu", "Clip": input != nil && allQuantized(node.outputs[0])
-            case "Add", "Mul": input != nil && input?.shape == views[node.inputs[1]]?.shape && allQuantized(node.outputs[0])
+            case "Add", "Mul": input != nil && input?.shape == views[second]?.shape && allQuantized(node.outputs[0])
             default: true
             }
             if !specialised {
