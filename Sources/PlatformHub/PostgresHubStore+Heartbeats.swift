@@ -29,7 +29,7 @@ extension PostgresHubStore {
     ])
 
     /// One statement, so one round trip and one transaction: the credential rule
-    /// (`device_refused`), the device's version and last contact, the heartbeat, the latest
+    /// (`credential_refused`), the device's version and last contact, the heartbeat, the latest
     /// pointer and the history's bound. Its sub-statements share one snapshot, so the pruning
     /// does not see the heartbeat being inserted: it keeps `historyPerDevice - 1` older ones.
     public func recordHeartbeat(device: String, serial: String?, heartbeat: DeviceHeartbeat, document: [UInt8]) async throws(HubError) {
@@ -37,7 +37,10 @@ extension PostgresHubStore {
         let olderKept = HubHeartbeat.historyPerDevice - 1
         let rows = try await statement("recording \(device)'s heartbeat", """
             WITH admitted AS (
-                SELECT 1 WHERE NOT device_refused(\(device), \(serial))
+                SELECT 1 WHERE NOT EXISTS (
+                    SELECT 1 FROM device_credential AS held
+                    WHERE held.device = \(device) AND credential_refused(held.revoked_at, held.certificate_serial, \(serial)::text)
+                )
             ), seen AS (
                 INSERT INTO device (id, version, last_seen_at) SELECT \(device), \(heartbeat.agentVersion), now() FROM admitted
                 ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, last_seen_at = EXCLUDED.last_seen_at

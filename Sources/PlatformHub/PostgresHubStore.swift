@@ -154,7 +154,7 @@ extension PostgresHubStore: HubStoring {
 
     /// One round trip: the credential check, the insert and, for a key already held, the held
     /// digest travel in one statement. The insert's condition is ``DeviceCredential/check``'s
-    /// rule in SQL (`device_refused`, ``credentialRuleMigration``), so a revoked device or a
+    /// rule in SQL (`credential_refused`, ``credentialRuleMigration``), so a revoked device or a
     /// replaced certificate stores nothing; the credential read back then says why in the same
     /// words as every other refusal. The held digest comes from the statement's snapshot, taken
     /// before the insert.
@@ -165,7 +165,10 @@ extension PostgresHubStore: HubStoring {
             WITH inserted AS (
                 INSERT INTO item (device, key, kind, sha256, size, body)
                 SELECT \(device), \(key), \(kind), \(sha), \(Int64(body.count)), \(bytes)
-                WHERE NOT device_refused(\(device), \(serial))
+                WHERE NOT EXISTS (
+                    SELECT 1 FROM device_credential AS held
+                    WHERE held.device = \(device) AND credential_refused(held.revoked_at, held.certificate_serial, \(serial)::text)
+                )
                 ON CONFLICT (device, key) DO NOTHING
                 RETURNING id
             )
