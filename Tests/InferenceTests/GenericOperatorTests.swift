@@ -29,6 +29,64 @@ struct GenericOperatorTests {
         #expect(y.values == [0, 4, 1.5, 2.5])
     }
 
+    @Test("torch's x.view(x.size(0), -1): Shape, Gather, Cast, Unsqueeze and a Constant node joined by Concat are folded at load, and the Reshape runs")
+    func shapeArithmeticFolded() throws {
+        var builder = ONNXBuilder(input: "x", shape: [1, 2, 2, 2], outputs: ["y_dq"])
+        builder.quantization("in", scale: 1, zeroPoint: 0)
+        builder.int64s("zero", [0])
+        builder.int64s("axes", [0], dims: [1])
+        let x = builder.qdq("x", params: "in")
+        builder.node("Shape", "shape", inputs: [x], outputs: ["s"])
+        builder.node("Gather", "batch", inputs: ["s", "zero"], outputs: ["n"], int: ["axis": 0])
+        builder.node("Cast", "cast", inputs: ["n"], outputs: ["n64"], int: ["to": 7])
+        builder.node("Unsqueeze", "unsqueeze", inputs: ["n64", "axes"], outputs: ["n1"])
+        builder.node("Constant", "rest", inputs: [], outputs: ["minus_one"], ints: ["value_ints": [-1]])
+        builder.node("Concat", "target", inputs: ["n1", "minus_one"], outputs: ["target"], int: ["axis": 0])
+        builder.node("Reshape", "flatten", inputs: [x, "target"], outputs: ["y"])
+        _ = builder.qdq("y", params: "in")
+        let model = try InferenceModel(onnx: try builder.serialized(), logger: quietLogger)
+        let y = try #require(try model.run(["x": Tensor(shape: [1, 2, 2, 2], values: [1, 2, 3, 4, 5, 6, 7, 8])])["y_dq"])
+        #expect(y.shape == [1, 8])
+        #expect(y.values == [1, 2, 3, 4, 5, 6, 7, 8])
+    }
+
+    @Test("folding follows ONNX: Slice with a negative step, Gather with a negative index, integer Div truncating, broadcasting; a Shape of an unknown tensor is left to run")
+    func foldingArithmetic() throws {
+        func node(_ op: String, _ inputs: [String], int: [String: Int] = [:]) -> ONNXGraph.Node {
+            var attributes: [String: Onnx_AttributeProto] = [:]
+            for (key, value) in int {
+                var attribute = Onnx_AttributeProto()
+                attribute.name = key
+                attribute.i = Int64(value)
+                attributes[key] = attribute
+            }
+            return ONNXGraph.Node(name: op, op: op, domain: "", inputs: inputs, outputs: ["out"], attributes: attributes)
+        }
+        func ints(_ values: [Int64], _ dims: [Int]? = nil) -> ONNXGraph.Constant {
+            ONNXGraph.Constant(dims: dims ?? [values.count], values: .int64(values))
+        }
+        let constants: [String: ONNXGraph.Constant] = [
+            "range": ints([0, 1, 2, 3, 4]), "start": ints([-1]), "end": ints([-100]), "axis": ints([0]), "step": ints([-2]),
+            "last": ints([-1], []), "dividend": ints([7, -7, 9, -9], [2, 2]), "two": ints([2, 3], [2, 1]),
+            "zeroes": ints([0, 0, 0, 0, 0]),
+        ]
+        func fold(_ n: ONNXGraph.Node) throws -> ONNXGraph.Constant? {
+            try ConstantFolding.fold(n, constants: constants, opsetVersion: 17, shapeOf: { _ in nil })
+        }
+        let sliced = try #require(try fold(node("Slice", ["range", "start", "end", "axis", "step"])))
+        guard case .int64(let picked) = sliced.values else { Issue.record("not int64"); return }
+        #expect(picked == [4, 2, 0] && sliced.dims == [3])
+        let gathered = try #require(try fold(node("Gather", ["range", "last"])))
+        guard case .int64(let one) = gathered.values else { Issue.record("not int64"); return }
+        #expect(one == [4] && gathered.dims == [])
+        let divided = try #require(try fold(node("Div", ["dividend", "two"])))
+        guard case .int64(let quotients) = divided.values else { Issue.record("not int64"); return }
+        #expect(quotients == [3, -3, 3, -3] && divided.dims == [2, 2])
+        #expect(try fold(node("Shape", ["activation"])) == nil)
+        #expect(try fold(node("Add", ["range", "activation"])) == nil)
+        #expect(throws: InferenceError.self) { _ = try fold(node("Div", ["range", "zeroes"])) }
+    }
+
     @Test("squeeze-and-excite: ReduceMean over height and width, then [1, C, H, W] × [1, C, 1, 1]")
     func squeezeAndExcite() throws {
         var builder = ONNXBuilder(input: "x", shape: [1, 2, 2, 2], outputs: ["y_dq"])

@@ -4,7 +4,7 @@ encoder–decoder ("unet-style") that exercises the remaining operators (Average
 nearest and linear, Concat, Reshape, Softmax); random weights (fixed seeds), quantised with ONNX
 Runtime's quantize_static (QDQ, per-channel int8 weights, int8 activations) on random
 calibration images. Then small blocks of the architecture families on 64×64 inputs
-(densenet-block, efficientnet-block, unet-transposed, yolo-head; see BLOCKS), each quantised
+(densenet-block, efficientnet-block, unet-transposed, yolo-head, vit-tiny, torch-export; see BLOCKS), each quantised
 with uint8 (NAME.u8.onnx) and int8 (NAME.s8.onnx) activations.
 
     python tools/inference/build_models.py OUT_DIR
@@ -332,6 +332,33 @@ def vit() -> onnx.ModelProto:
     return g.model("vit_tiny", 14, size)
 
 
+def torch_export() -> onnx.ModelProto:
+    """A ResNet-style classifier as torch.onnx writes one without ONNX Runtime's folding: its
+    constants as Constant nodes, and the flatten before the classifier as `x.view(x.size(0), -1)`,
+    i.e. Shape, Gather, Unsqueeze and Concat with a Constant feeding Reshape, a Cast on the way."""
+    g = Graph(9)
+
+    def constant(array: np.ndarray) -> str:
+        n = g.name("constant")
+        g.nodes.append(helper.make_node("Constant", [], [n], name=n, value=numpy_helper.from_array(array, n)))
+        return n
+
+    x = g.conv("image", 1, 16, 3, stride=2)
+    y = g.conv(g.conv(x, 16, 16, 3), 16, 16, 3, act=None)
+    x = g.add(x, y, relu=True)
+    x = g.conv(x, 16, 32, 3, stride=2)
+    pooled = g.op("GlobalAveragePool", [x])
+    batch = g.op("Gather", [g.op("Shape", [pooled]), constant(np.array(0, np.int64))], axis=0)
+    batch = g.op("Unsqueeze", [g.op("Cast", [batch], to=TensorProto.INT64), constant(np.array([0], np.int64))])
+    target = g.op("Concat", [batch, constant(np.array([-1], np.int64))], axis=0)
+    g.nodes.append(helper.make_node("Reshape", [pooled, target], ["flat"], name="flatten"))
+    w = g.rng.normal(0, np.sqrt(1 / 32), (10, 32)).astype(np.float32)
+    g.inits += [numpy_helper.from_array(w, "fc.w"), numpy_helper.from_array(np.zeros(10, np.float32), "fc.b")]
+    g.nodes.append(helper.make_node("Gemm", ["flat", "fc.w", "fc.b"], ["logits"], name="classifier", transB=1))
+    g.nodes.append(helper.make_node("Sigmoid", ["logits"], ["scores"], name="scores"))
+    return g.model("torch_export", 10, BLOCK_SIZE)
+
+
 class Calibration(CalibrationDataReader):
     def __init__(self, seed: int, count: int = 8, size: int = SIZE):
         rng = np.random.default_rng(seed)
@@ -369,7 +396,7 @@ def make_size(model: str | onnx.ModelProto) -> int:
 
 
 BLOCKS = [("densenet-block", densenet), ("efficientnet-block", efficientnet), ("unet-transposed", unet_transposed), ("yolo-head", yolo),
-          ("vit-tiny", vit)]
+          ("vit-tiny", vit), ("torch-export", torch_export)]
 
 
 def main() -> None:

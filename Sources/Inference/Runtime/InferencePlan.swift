@@ -53,7 +53,9 @@ final class InferencePlan {
         }
     }
 
-    init(graph: ONNXGraph, threads: Int) throws(InferenceError) {
+    init(graph read: ONNXGraph, threads: Int) throws(InferenceError) {
+        // Constants grow as shape arithmetic is folded (ConstantFolding) on the way through.
+        var graph = read
         inputs = graph.inputs
         outputs = graph.outputs
         pool = ThreadPool(threads: threads)
@@ -164,6 +166,12 @@ final class InferencePlan {
             }
             // The forms the specialised steps below take; any other goes to the generic steps.
             guard !node.inputs.isEmpty, !node.outputs.isEmpty else { throw .invalidGraph("node \(node.name) (\(node.op)) has no input or no output") }
+            let knownShape = { (name: String) in views[name]?.shape ?? floats[name]?.shape ?? graphInputs[name]?.shape }
+            if let folded = try ConstantFolding.fold(node, constants: graph.constants, opsetVersion: graph.opsetVersion, shapeOf: knownShape) {
+                graph.constants[node.outputs[0]] = folded
+                graphConstants[node.outputs[0]] = folded
+                continue
+            }
             let input = views[node.inputs[0]]
             let second = node.inputs.count > 1 ? node.inputs[1] : ""
             let specialised = switch node.op {

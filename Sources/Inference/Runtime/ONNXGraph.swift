@@ -75,16 +75,34 @@ struct ONNXGraph {
         for tensor in graph.initializer {
             constants[tensor.name] = try Self.decode(tensor)
         }
-        self.constants = constants
-        nodes = graph.node.enumerated().map { index, node in
-            Node(
+        var nodes: [Node] = []
+        for (index, node) in graph.node.enumerated() {
+            let read = Node(
                 name: node.name.isEmpty ? "\(node.opType)#\(index)" : node.name, op: node.opType, domain: node.domain,
                 inputs: node.input, outputs: node.output,
                 attributes: Dictionary(node.attribute.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
             )
+            // Exporters write constants as Constant nodes too (torch does for shape pieces).
+            if read.op == "Constant", read.domain.isEmpty || read.domain == "ai.onnx", read.outputs.count == 1 {
+                constants[read.outputs[0]] = try Self.constant(of: read)
+            } else {
+                nodes.append(read)
+            }
         }
+        self.constants = constants
+        self.nodes = nodes
         inputs = graph.input.filter { constants[$0.name] == nil }.map(Self.spec)
         outputs = graph.output.map(Self.spec)
+    }
+
+    /// The value of a Constant node: a tensor, or one of the scalar and list forms (opset 12).
+    private static func constant(of node: Node) throws(InferenceError) -> Constant {
+        if let value = node.attributes["value"] { return try decode(value.t) }
+        if let value = node.attributes["value_float"] { return Constant(dims: [], values: .float([value.f])) }
+        if let value = node.attributes["value_floats"] { return Constant(dims: [value.floats.count], values: .float(value.floats)) }
+        if let value = node.attributes["value_int"] { return Constant(dims: [], values: .int64([value.i])) }
+        if let value = node.attributes["value_ints"] { return Constant(dims: [value.ints.count], values: .int64(value.ints)) }
+        throw .unsupported(node: node.name, op: node.op, "a value of this form (only tensors, floats and ints)")
     }
 
     private static func spec(_ value: Onnx_ValueInfoProto) -> TensorSpec {
@@ -95,7 +113,7 @@ struct ONNXGraph {
         return TensorSpec(name: value.name, shape: dims)
     }
 
-    private static func decode(_ tensor: Onnx_TensorProto) throws(InferenceError) -> Constant {
+    static func decode(_ tensor: Onnx_TensorProto) throws(InferenceError) -> Constant {
         guard tensor.dataLocation == 0 else { throw .unreadable("tensor \(tensor.name) keeps its data in an external file") }
         let dims = tensor.dims.map(Int.init)
         guard dims.allSatisfy({ $0 >= 0 }) else { throw .unreadable("tensor \(tensor.name) has a negative dimension") }
