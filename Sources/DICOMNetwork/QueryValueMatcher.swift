@@ -85,7 +85,15 @@ public enum QueryValueMatcher {
 }
 
 extension String {
+    /// Without the leading and trailing spaces DICOM pads values with. On the UTF-8 bytes: the
+    /// same through Character views reversed twice cost about 0.1 ms a value, and a C-FIND over
+    /// 20,000 instances took 10 s before its first answer.
     var trimmingSpaces: String {
-        String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
+        let bytes = utf8
+        guard let start = bytes.firstIndex(where: { $0 != 0x20 }) else { return "" }
+        let end = bytes.lastIndex(where: { $0 != 0x20 })!
+        if start == bytes.startIndex, bytes.index(after: end) == bytes.endIndex { return self }
+        // Cut next to ASCII spaces, so the bytes kept are whole UTF-8 sequences.
+        return String(decoding: bytes[start...end], as: UTF8.self)
     }
 }

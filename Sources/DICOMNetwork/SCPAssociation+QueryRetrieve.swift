@@ -89,6 +89,10 @@ extension SCPAssociation {
         }
     }
 
+    /// C-FIND matches sent between two waits for the socket (``MessageSender/flushed()``): about
+    /// 10 KB, so a C-CANCEL is read within that much of the peer's reading.
+    static let matchesBetweenFlushes = 32
+
     private func answerFind(_ command: DIMSECommand, request: QueryRequest, matches: [QueryMatch], context: AcceptedContext, sender: MessageSender) async throws {
         var sent = 0
         for match in matches {
@@ -102,6 +106,7 @@ extension SCPAssociation {
             let identifier = request.responseIdentifier(for: match, retrieveAETitle: negotiator.configuration.aeTitle, transferSyntax: context.transferSyntax)
             try await sender.send(ByteBuffer(bytes: identifier), contextID: context.id, isCommand: false)
             sent += 1
+            if sent % Self.matchesBetweenFlushes == 0 { try await sender.flushed() }
         }
         try await sender.send(command.response(status: .success), contextID: context.id)
         logger.info("C-FIND answered", metadata: ["level": "\(request.level.keyword)", "matches": "\(matches.count)", "keys": "\(request.keys.count)"])

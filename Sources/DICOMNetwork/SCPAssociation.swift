@@ -101,7 +101,7 @@ struct SCPAssociation {
     mutating func run() async {
         do {
             try await channel.executeThenClose { inbound, outbound in
-                let sender = MessageSender(outbound: outbound, allocator: channel.channel.allocator, peerMaximumLength: 0)
+                let sender = MessageSender(outbound: outbound, channel: channel.channel, peerMaximumLength: 0)
                 do {
                     pdus = inbound.makeAsyncIterator()
                     while let pdu = try await nextPDU() {
@@ -217,7 +217,7 @@ struct SCPAssociation {
         guard let context = established.agreement.contexts[value.contextID] else {
             throw DICOMNetworkError(.unknownPresentationContext, "PDV on presentation context \(value.contextID), which was not accepted")
         }
-        let sender = MessageSender(outbound: sender.outbound, allocator: sender.allocator, peerMaximumLength: established.agreement.peerMaximumLength)
+        let sender = MessageSender(outbound: sender.outbound, channel: sender.channel, peerMaximumLength: established.agreement.peerMaximumLength)
         switch established.message {
         case .idle where value.isCommand:
             if value.isLastFragment {

@@ -106,7 +106,7 @@ public final class SCUAssociation {
                     roleSelections: configuration.roleSelections
                 )
             )
-            let opening = MessageSender(outbound: outbound, allocator: channel.channel.allocator, peerMaximumLength: 0)
+            let opening = MessageSender(outbound: outbound, channel: channel.channel, peerMaximumLength: 0)
             try await opening.send(.associateRequest(request))
             let answer: PDU?
             do {
@@ -118,7 +118,7 @@ public final class SCUAssociation {
             case .associateAccept(let accept):
                 let association = SCUAssociation(
                     accept: accept, proposed: configuration.presentationContexts, inbound: iterator,
-                    sender: MessageSender(outbound: outbound, allocator: channel.channel.allocator, peerMaximumLength: accept.userInformation.maximumLength),
+                    sender: MessageSender(outbound: outbound, channel: channel.channel, peerMaximumLength: accept.userInformation.maximumLength),
                     channel: channel.channel
                 )
                 try await channel.channel.triggerUserOutboundEvent(AssociationTimerHandler.Phase.idle).get()

@@ -27,6 +27,17 @@ struct QueryMatchingTests {
         #expect(QueryValueMatcher.matches("02", "2", vr: .IS))
     }
 
+    @Test("padding spaces around values and alternatives are ignored, inner ones and multi-byte text are kept")
+    func padding() {
+        #expect(QueryValueMatcher.matches(" DX ", "DX ", vr: .CS))
+        #expect(QueryValueMatcher.matches("CT \\ DX", " OT\\DX  ", vr: .CS))
+        #expect(QueryValueMatcher.matches("ИВАНОВ^ПЁТР ", "ИВАНОВ^ПЁТР", vr: .PN))
+        #expect(QueryValueMatcher.matches("ИВАН*", " ИВАНОВ^ПЁТР ", vr: .PN))
+        #expect(!QueryValueMatcher.matches("DOE JANE", "DOEJANE", vr: .LO))
+        #expect(QueryValueMatcher.matches("DOE JANE", "DOE JANE  ", vr: .LO))
+        #expect(!QueryValueMatcher.matches("P1", "   ", vr: .LO))
+    }
+
     static func archived(study: String, series: String, sop: String, modality: String, name: String) -> ArchivedInstance {
         ArchivedInstance(
             sopClassUID: "1.2.840.10008.5.1.4.1.1.7", sopInstanceUID: sop, studyInstanceUID: study, seriesInstanceUID: series,

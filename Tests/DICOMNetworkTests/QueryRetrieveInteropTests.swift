@@ -229,11 +229,16 @@ struct QueryCancelInteropTests {
         let folder = TemporaryDirectory("findscu-cancel")
         let result = try await runTool(tool("findscu")!, ["-S", "-v", "-aet", "FINDSCU", "-aec", ListenerFixture.aeTitle] + QueryRetrieveInteropTests.acse
             + ["--cancel", "1", "-X", "-od", folder.path, "-k", "QueryRetrieveLevel=IMAGE", "-k", "StudyInstanceUID=1.2.826.0.1.3680043.10.1",
-               "-k", "SeriesInstanceUID=1.2.826.0.1.3680043.10.1.0", "-k", "SOPInstanceUID", "127.0.0.1", "\(fixture.port)"])
+               "-k", "SeriesInstanceUID=1.2.826.0.1.3680043.10.1.0", "-k", "SOPInstanceUID", "127.0.0.1", "\(fixture.port)"],
+            // findscu's socket buffers at 8 KB (dcmtk reads TCP_BUFFER_LENGTH): what the box may
+            // send ahead of the cancel is then its own doing, not the kernel's (loopback buffers
+            // grow to megabytes, 20,000 matches are 7 MB).
+            environment: ["TCP_BUFFER_LENGTH": "8192"])
         #expect(result.status == 0, "findscu: \(result.stderr)")
         let responses = try Posix.directoryEntries(folder.path).filter { $0.hasPrefix("rsp") }.count
-        #expect(responses >= 1 && responses < matches, "\(responses) responses")
-        #expect((result.stdout + result.stderr).contains("Cancel"), "findscu: \(result.stdout) \(result.stderr)")
+        #expect(responses >= 1 && responses < matches / 2, "\(responses) responses")
+        let output = result.stdout + result.stderr
+        #expect(output.contains("Received Final Find Response (Cancel"), "findscu: \(output.suffix(2000))")
         await fixture.stop()
     }
 }
