@@ -53,16 +53,10 @@ extension LosslessRecoder {
 
     /// The decoded frames as one native Pixel Data element (OW for 16 bits, OB for 8).
     static func nativePixelData(_ file: DICOMFile) throws(Refusal) -> [UInt8] {
-        let image: DICOMImage
-        do {
-            image = try DICOMImage(file: file)
-        } catch {
-            throw Refusal("the pixels do not decode: \(error)")
-        }
+        // A colour JPEG decodes to RGB while its header says YBR: grayscale only, as the header
+        // is copied as it is.
+        let image = try grayscaleImage(file)
         let pixels = image.pixels
-        // A colour JPEG decodes to RGB while its header says YBR: not written without rewriting
-        // the header, which this copy does not do.
-        guard pixels.samplesPerPixel == 1 else { throw Refusal("\(pixels.samplesPerPixel) samples per pixel (grayscale only)") }
         var value: [UInt8] = []
         switch pixels.bitsAllocated {
         case 8:

@@ -222,17 +222,23 @@ struct DIMSEDestinationTests {
         return text.split(separator: "\n").compactMap { try? JSONDecoder().decode(Event.self, from: Data($0.utf8)) }
     }
 
+    /// pynetdicom listening as PACS, and a box with the lossy instance queued for it, commitment asked.
+    func commitmentPeer(_ label: String, commit: String) async throws -> (TemporaryDirectory, DIMSEPeerProcess, Box) {
+        let folder = TemporaryDirectory(label)
+        let port = LoopbackPort.free()
+        let peer = try DIMSEPeerProcess.commitmentSCP(port: port, aeTitle: "PACS", folder: folder, commit: commit)
+        let box = try await box(folder, port: port, files: [Self.lossy], commitment: true)
+        try await waitUntilListening(box)
+        return (folder, peer, box)
+    }
+
     @Test(
         "pynetdicom commits: the item is sent only with the report, recorded as storage-commitment",
         .enabled(if: TestData.available, "needs the shared test data (../shared/testdata)"), .enabled(if: pynetdicomAvailable, "no .venv with pynetdicom")
     )
     func commitmentSuccess() async throws {
-        let folder = TemporaryDirectory("dimse-commit")
-        let port = LoopbackPort.free()
-        let peer = try DIMSEPeerProcess.commitmentSCP(port: port, aeTitle: "PACS", folder: folder, commit: "success")
+        let (folder, peer, box) = try await commitmentPeer("dimse-commit", commit: "success")
         defer { peer.stop() }
-        let box = try await box(folder, port: port, files: [Self.lossy], commitment: true)
-        try await waitUntilListening(box)
         let figures = try await drain(box) { $0.sent == 1 }
         #expect(figures.sent == 1 && figures.awaitingCommitment == 0, "\(figures)")
         #expect(figures.sentByConfirmation == [SyncService.storageCommitment: 1])
@@ -248,12 +254,8 @@ struct DIMSEDestinationTests {
         .enabled(if: TestData.available, "needs the shared test data (../shared/testdata)"), .enabled(if: pynetdicomAvailable, "no .venv with pynetdicom")
     )
     func commitmentFailure() async throws {
-        let folder = TemporaryDirectory("dimse-commit-fail")
-        let port = LoopbackPort.free()
-        let peer = try DIMSEPeerProcess.commitmentSCP(port: port, aeTitle: "PACS", folder: folder, commit: "failure")
+        let (folder, peer, box) = try await commitmentPeer("dimse-commit-fail", commit: "failure")
         defer { peer.stop() }
-        let box = try await box(folder, port: port, files: [Self.lossy], commitment: true)
-        try await waitUntilListening(box)
         let figures = try await drain(box, seconds: 20) { _ in events(folder).filter { $0.event == "report" }.count >= 2 }
         #expect(figures.sent == 0 && figures.queued + figures.sending == 1, "\(figures)")
         #expect(figures.lastError?.contains("did not commit") == true, "\(figures.lastError ?? "no error")")
@@ -267,14 +269,10 @@ struct DIMSEDestinationTests {
         .enabled(if: TestData.available, "needs the shared test data (../shared/testdata)"), .enabled(if: pynetdicomAvailable, "no .venv with pynetdicom")
     )
     func commitmentNeverComes() async throws {
-        let folder = TemporaryDirectory("dimse-commit-silent")
-        let port = LoopbackPort.free()
-        let peer = try DIMSEPeerProcess.commitmentSCP(port: port, aeTitle: "PACS", folder: folder, commit: "silent")
+        var (folder, peer, box) = try await commitmentPeer("dimse-commit-silent", commit: "silent")
         defer { peer.stop() }
-        var box = try await box(folder, port: port, files: [Self.lossy], commitment: true)
         box.settings.dimse.commitmentWaitSeconds = 1
         box.settings.dimse.commitmentTimeoutSeconds = 4
-        try await waitUntilListening(box)
         let service = SyncService.dimse(store: box.store, peer: box.peer, settings: box.settings, onReady: {}, logger: quietLogger)
         let running = Task { try await service.run() }
         defer { running.cancel() }
