@@ -73,8 +73,8 @@ struct DIMSEDestinationTests {
         var settings: SyncSettings
     }
 
-    func box(_ folder: TemporaryDirectory, port: Int, files: [String], commitment: Bool = false) async throws -> Box {
-        let peer = DICOMPeer(aeTitle: "PACS", host: "127.0.0.1", port: port)
+    func box(_ folder: TemporaryDirectory, port: Int, files: [String], commitment: Bool = false, aeTitle: String = "PACS") async throws -> Box {
+        let peer = DICOMPeer(aeTitle: aeTitle, host: "127.0.0.1", port: port)
         let store = try StudyStore.open(
             StoreConfiguration(dataDirectory: DataDirectory(path: folder.file("box")), destinations: [.dimse(peer.aeTitle)]),
             logger: quietLogger
@@ -207,6 +207,26 @@ struct DIMSEDestinationTests {
         _ = try? await running.value
         #expect(try backlog(box).sent == 1)
         #expect(peer.files.count == 1)
+    }
+
+    @Test(
+        "Orthanc as a dimse destination holds the JPEG lossless instance, sent on C-STORE success",
+        .enabled(if: TestData.available, "needs the shared test data (../shared/testdata)"),
+        .enabled(if: OrthancProcess.available, "needs Debian's orthanc and orthanc-dicomweb (tools/install-deps)")
+    )
+    func orthanc() async throws {
+        let folder = TemporaryDirectory("dimse-orthanc")
+        let dicomPort = LoopbackPort.free()
+        let orthanc = try OrthancProcess(folder: folder, dicomPort: dicomPort)
+        defer { orthanc.stop() }
+        try await orthanc.waitUntilReady()
+        let box = try await box(folder, port: dicomPort, files: [Self.lossless], aeTitle: "ORTHANC")
+        try await waitUntilListening(box)
+        let figures = try await drain(box, seconds: 30) { $0.sent + $0.rejected == 1 }
+        #expect(figures.sent == 1 && figures.sentByConfirmation == [DIMSEDestination.cStore: 1], "\(figures)")
+        let original = try Array(Data(contentsOf: URL(fileURLWithPath: TestData.root + "/" + Self.lossless)))
+        let uid = try #require(try DICOMFile(bytes: original).dataSet.string(.sopInstanceUID))
+        #expect(try await orthanc.sopInstanceUIDs() == [uid])
     }
 
     struct Event: Decodable {
