@@ -168,7 +168,8 @@ let package = Package(
         .target(
             name: "Sync",
             dependencies: [
-                "StudyStore", "POSIXSupport", "DICOM", "PlatformAPITypes", "PlatformAPIClient",
+                // DICOMNetwork for the `dimse` destination's C-STORE SCU; it imports nothing of Sync.
+                "StudyStore", "POSIXSupport", "DICOM", "DICOMNetwork", "PlatformAPITypes", "PlatformAPIClient",
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -9,6 +9,8 @@ struct ExplicitLittleEndianBody {
         case asIs
         /// Compressed frames, one fragment each.
         case encapsulated([[UInt8]])
+        /// A whole Pixel Data element written elsewhere (decoded frames as native pixels).
+        case element([UInt8])
     }
 
     private var before: [UInt8] = []
@@ -54,6 +56,8 @@ struct ExplicitLittleEndianBody {
             output += pixelData
         case .encapsulated(let frames):
             Part10Writer.appendEncapsulated(&output, frames)
+        case .element(let bytes):
+            output += bytes
         }
         return output + after
     }

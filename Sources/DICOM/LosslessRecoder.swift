@@ -98,15 +98,8 @@ public enum LosslessRecoder {
 
     /// One lossless JPEG-LS codestream per frame, or why this image cannot be one.
     static func jpegLSFrames(_ file: DICOMFile) throws(Refusal) -> [[UInt8]] {
-        guard file.dataSet[.pixelData] != nil else { throw Refusal("no Pixel Data") }
-        let image: DICOMImage
-        do {
-            image = try DICOMImage(file: file)
-        } catch {
-            throw Refusal("the pixels do not decode: \(error)")
-        }
+        let image = try grayscaleImage(file)
         let pixels = image.pixels
-        guard pixels.samplesPerPixel == 1 else { throw Refusal("\(pixels.samplesPerPixel) samples per pixel (grayscale only)") }
         guard !pixels.isSigned else { throw Refusal("signed pixels (JPEG-LS carries them ambiguously between readers)") }
         guard pixels.highBit == pixels.bitsStored - 1, (2...16).contains(pixels.bitsStored) else {
             throw Refusal("Bits Stored \(pixels.bitsStored) with High Bit \(pixels.highBit)")
@@ -124,6 +117,19 @@ public enum LosslessRecoder {
             }
         }
         return frames
+    }
+
+    /// The file's image decoded, when it has one sample per pixel.
+    static func grayscaleImage(_ file: DICOMFile) throws(Refusal) -> DICOMImage {
+        guard file.dataSet[.pixelData] != nil else { throw Refusal("no Pixel Data") }
+        let image: DICOMImage
+        do {
+            image = try DICOMImage(file: file)
+        } catch {
+            throw Refusal("the pixels do not decode: \(error)")
+        }
+        guard image.pixels.samplesPerPixel == 1 else { throw Refusal("\(image.pixels.samplesPerPixel) samples per pixel (grayscale only)") }
+        return image
     }
 
     /// The native Pixel Data's samples as stored, unmasked (little endian, 8 or 16 bits).

@@ -50,9 +50,9 @@ public final class SCUAssociation {
     public let acceptedContexts: [UInt8: AcceptedContext]
     /// The peer's A-ASSOCIATE-AC.
     public let accept: AssociateAccept
-    public private(set) var state = State.established
+    public internal(set) var state = State.established
     private var inbound: NIOAsyncChannelInboundStream<PDU>.AsyncIterator
-    private let sender: MessageSender
+    let sender: MessageSender
     private let channel: any Channel
     private var nextMessageID: UInt16 = 1
 
@@ -212,7 +212,7 @@ public final class SCUAssociation {
     }
 
     /// The peer's next PDU (nil when the connection closed); a failed read aborts the association.
-    private func nextPDU() async throws -> PDU? {
+    func nextPDU() async throws -> PDU? {
         do {
             return try await inbound.next()
         } catch {
@@ -221,13 +221,13 @@ public final class SCUAssociation {
         }
     }
 
-    private func takeMessageID() -> UInt16 {
+    func takeMessageID() -> UInt16 {
         defer { nextMessageID = nextMessageID &+ 1 == 0 ? 1 : nextMessageID &+ 1 }
         return nextMessageID
     }
 
     /// Reads PDUs until the response command to `request` is complete.
-    private func response(to request: DIMSECommand) async throws -> DIMSECommand {
+    func response(to request: DIMSECommand) async throws -> DIMSECommand {
         var fragments = CommandFragments()
         while true {
             let pdu = try await nextPDU()

@@ -27,12 +27,12 @@ public struct StoreSCU: Sendable {
     }
 
     /// A file read and split into its meta information and data set.
-    struct PreparedFile {
-        var path: String
-        var meta: FileMetaInformation
-        var sopClassUID: String
-        var sopInstanceUID: String
-        var dataSet: ByteBuffer
+    public struct PreparedFile: Sendable {
+        public var path: String
+        public var meta: FileMetaInformation
+        public var sopClassUID: String
+        public var sopInstanceUID: String
+        public var dataSet: ByteBuffer
     }
 
     static func prepare(_ path: String) throws -> PreparedFile {
@@ -46,7 +46,7 @@ public struct StoreSCU: Sendable {
     }
 
     /// Splits a Part 10 file's bytes into its meta information and data set.
-    static func prepare(part10 bytes: [UInt8], path: String) throws -> PreparedFile {
+    public static func prepare(part10 bytes: [UInt8], path: String) throws -> PreparedFile {
         let meta: FileMetaInformation
         do {
             meta = try FileMetaInformation(part10: bytes)

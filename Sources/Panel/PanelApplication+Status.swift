@@ -53,6 +53,9 @@ struct StatusSnapshot: Sendable {
         var consecutiveFailures: Int
         var currentError: String?
         var unsentByKind: [String: Int]
+        /// Of the unsent, stored by the receiver but not yet committed to (and the reason).
+        var awaitingCommitment = 0
+        var commitmentReason: String?
     }
 
     var syncRows: [SyncRow] {
@@ -60,7 +63,8 @@ struct StatusSnapshot: Sendable {
             SyncRow(
                 destination: backlog.destination, unsent: backlog.queued + backlog.sending, backlogBytes: backlog.backlogBytes,
                 oldestUnsentAt: backlog.oldestUnsentAt, lastSuccessAt: backlog.lastSentAt, rejected: backlog.rejected,
-                phase: nil, consecutiveFailures: 0, currentError: backlog.lastError, unsentByKind: backlog.unsentByKind
+                phase: nil, consecutiveFailures: 0, currentError: backlog.lastError, unsentByKind: backlog.unsentByKind,
+                awaitingCommitment: backlog.awaitingCommitment, commitmentReason: backlog.awaitingCommitment > 0 ? backlog.lastError : nil
             )
         }
         for state in system.sync {
@@ -217,7 +221,12 @@ extension PanelApplication {
                 let phase = row.phase.map { t($0.rawValue) } ?? t("sync not running")
                 let failures = row.consecutiveFailures > 0 ? " <small>(\(e(t("failures in a row"))): \(row.consecutiveFailures))</small>" : ""
                 let oldest = row.oldestUnsentAt.map { "\(e(HTML.duration(seconds: Int(now.timeIntervalSince($0)), t))) <small>(\(HTML.dateTime($0)))</small>" } ?? "—"
-                let kinds = row.unsentByKind.sorted { $0.key < $1.key }.map { "\($0.value) \(t($0.key))" }.joined(separator: ", ")
+                var kinds = row.unsentByKind.sorted { $0.key < $1.key }.map { "\($0.value) \(t($0.key))" }.joined(separator: ", ")
+                if row.awaitingCommitment > 0 {
+                    // Stored by the receiver but not committed: unsent, and why.
+                    kinds += (kinds.isEmpty ? "" : "; ") + "\(row.awaitingCommitment) \(t("awaiting storage commitment"))"
+                        + (row.commitmentReason.map { ": \($0)" } ?? "")
+                }
                 body += """
                     <tr class="destination" data-destination="\(d)"><td>\(d)</td>
                     <td class="\(row.currentError == nil ? "" : "fail")"><span data-live="phase-\(d)">\(e(phase))</span>\(failures)</td>

@@ -153,6 +153,7 @@ enum PanelTranslations {
         "s": "с",
         "sync not running": "синхронизация не запущена",
         "failures in a row": "сбоев подряд",
+        "awaiting storage commitment": "ожидают подтверждения хранения",
         "idle": "ожидание",
         "sending": "отправка",
         "backoff": "пауза после сбоя",

@@ -197,6 +197,18 @@ enum StoreMigrations {
             try db.execute(sql: "UPDATE instance SET queryKeysRead = 0 WHERE format = 'dicom' AND blobState = 'present'")
             try db.create(index: "instance_on_seriesInstanceUID", on: "instance", columns: ["seriesInstanceUID"])
         }
+        migrator.registerMigration("v9-dimse-commitment") { db in
+            // A `dimse` destination's storage commitment: an item stays `queued` (not due until
+            // `nextAttemptAt`, when it is sent again) while the receiver's report on the
+            // transaction is awaited; `confirmation` says how a sent item was confirmed
+            // (`storage-commitment` or `c-store`; NULL for destinations that confirm one way).
+            try db.alter(table: "outboxItem") { t in
+                t.add(column: "commitmentTransactionUID", .text)
+                t.add(column: "commitmentRequestedAt", .datetime)
+                t.add(column: "confirmation", .text)
+            }
+            try db.create(index: "outboxItem_on_commitmentTransactionUID", on: "outboxItem", columns: ["commitmentTransactionUID"])
+        }
         return migrator
     }
 }

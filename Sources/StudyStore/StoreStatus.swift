@@ -35,6 +35,11 @@ public struct DestinationBacklog: Sendable, Codable, Hashable {
     public var lastError: String?
     /// Unsent items by kind (a kind this version of sync does not deliver stays here).
     public var unsentByKind: [String: Int] = [:]
+    /// Of the queued items, those the receiver stored but has not yet committed to (a `dimse`
+    /// destination asked for storage commitment); they are sent again when the wait is over.
+    public var awaitingCommitment = 0
+    /// Sent items by how the receiver confirmed them, where it says (`storage-commitment`, `c-store`).
+    public var sentByConfirmation: [String: Int] = [:]
 
     public init(destination: String) {
         self.destination = destination

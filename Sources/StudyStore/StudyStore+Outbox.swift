@@ -78,12 +78,17 @@ extension StudyStore {
         return .unavailable(reason: "the item names neither an instance nor a result")
     }
 
-    /// The receiver confirmed the item durably.
-    public func markOutboxItemSent(id: Int64, now: Date = Date()) throws(StoreError) {
+    /// The receiver confirmed the item durably; `confirmation` says how, where a destination
+    /// confirms in more than one way (a `dimse` destination: `storage-commitment` or `c-store`).
+    public func markOutboxItemSent(id: Int64, confirmation: String? = nil, now: Date = Date()) throws(StoreError) {
         try write("marking outbox item \(id) sent") { db in
             try db.execute(
-                sql: "UPDATE outboxItem SET state = 'sent', sentAt = ?, lastError = NULL WHERE id = ?",
-                arguments: [now, id]
+                sql: """
+                    UPDATE outboxItem SET state = 'sent', sentAt = ?, lastError = NULL, confirmation = ?,
+                        commitmentTransactionUID = NULL, commitmentRequestedAt = NULL
+                    WHERE id = ?
+                    """,
+                arguments: [now, confirmation, id]
             )
         }
     }
@@ -108,7 +113,7 @@ extension StudyStore {
     public func markOutboxItemForRetry(id: Int64, error: String, nextAttemptAt: Date) throws(StoreError) {
         try write("re-queueing outbox item \(id)") { db in
             try db.execute(
-                sql: "UPDATE outboxItem SET state = 'queued', lastError = ?, nextAttemptAt = ? WHERE id = ?",
+                sql: "UPDATE outboxItem SET state = 'queued', lastError = ?, nextAttemptAt = ?, commitmentTransactionUID = NULL, commitmentRequestedAt = NULL WHERE id = ?",
                 arguments: [error, nextAttemptAt, id]
             )
         }
@@ -119,7 +124,9 @@ extension StudyStore {
     public func expediteOutbox(destination: Destination, now: Date = Date()) throws(StoreError) -> Int {
         try write("expediting the outbox of \(destination)") { db in
             try db.execute(
-                sql: "UPDATE outboxItem SET nextAttemptAt = ? WHERE destination = ? AND state = 'queued' AND nextAttemptAt > ?",
+                // An item awaiting its storage commitment is not hurried: it is due again only
+                // when the wait for the report is over.
+                sql: "UPDATE outboxItem SET nextAttemptAt = ? WHERE destination = ? AND state = 'queued' AND nextAttemptAt > ? AND commitmentTransactionUID IS NULL",
                 arguments: [now, destination, now]
             )
             return db.changesCount

@@ -111,6 +111,17 @@ extension StudyStore {
                 let name: String = row["destination"]
                 backlogs[name, default: DestinationBacklog(destination: name)].unsentByKind[row["kind"]] = row["n"]
             }
+            for row in try Row.fetchAll(db, sql: """
+                SELECT destination, COUNT(*) AS n FROM outboxItem
+                WHERE state = 'queued' AND commitmentTransactionUID IS NOT NULL GROUP BY destination
+                """) {
+                let name: String = row["destination"]
+                backlogs[name, default: DestinationBacklog(destination: name)].awaitingCommitment = row["n"]
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT destination, confirmation, COUNT(*) AS n FROM outboxItem WHERE state = 'sent' AND confirmation IS NOT NULL GROUP BY destination, confirmation") {
+                let name: String = row["destination"]
+                backlogs[name, default: DestinationBacklog(destination: name)].sentByConfirmation[row["confirmation"]] = row["n"]
+            }
             for name in backlogs.keys {
                 backlogs[name]!.lastError = try String.fetchOne(
                     db,

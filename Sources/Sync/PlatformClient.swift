@@ -16,6 +16,11 @@ public enum DeliveryOutcome: Sendable, Equatable {
     case delivered(fresh: Bool)
     /// The receiver will never take it as it is.
     case refused(reason: String)
+    /// The receiver committed to holding it (storage commitment, transaction `transactionUID`).
+    case committed(transactionUID: String)
+    /// The receiver stored it, but its storage commitment report has not come: not sent yet;
+    /// sent again when the wait is over unless a report completes it first.
+    case awaitingCommitment(transactionUID: String, reason: String)
 }
 
 /// The device side of docs/platform-api.yaml, on AsyncHTTPClient.

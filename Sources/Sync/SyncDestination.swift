@@ -15,9 +15,13 @@ public protocol SyncDestination: Sendable {
     func receiverTime() async -> Date?
     /// What must happen before anything can be delivered (the platform: enrolment).
     func prepare() async throws(SyncError)
+    /// How a `.delivered` item was confirmed, recorded with it where a destination confirms in
+    /// more than one way (`dimse`: `c-store`, or `storage-commitment` for `.committed`).
+    var confirmation: String? { get }
 }
 
 extension SyncDestination {
+    public var confirmation: String? { nil }
     public func receiverTime() async -> Date? { nil }
     public func prepare() async throws(SyncError) {}
 }

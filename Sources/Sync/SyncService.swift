@@ -79,8 +79,15 @@ public final class SyncService: Service, Sendable {
             do {
                 let outcome = try await destination.deliver(claim)
                 switch outcome {
-                case .delivered(let fresh):
-                    try store.markOutboxItemSent(id: id)
+                case .delivered, .committed:
+                    let fresh: Bool
+                    if case .delivered(let isFresh) = outcome {
+                        fresh = isFresh
+                        try store.markOutboxItemSent(id: id, confirmation: destination.confirmation)
+                    } else {
+                        fresh = true
+                        try store.markOutboxItemSent(id: id, confirmation: Self.storageCommitment)
+                    }
                     consecutiveFailures = 0
                     counters.update {
                         $0.itemsDelivered += 1
@@ -93,6 +100,22 @@ public final class SyncService: Service, Sendable {
                         $0.currentKey = nil
                     }
                     logger.debug("delivered", metadata: ["key": "\(claim.item.idempotencyKey)", "fresh": "\(fresh)"])
+                case .awaitingCommitment(let transactionUID, let reason):
+                    // Stored by the receiver, not yet committed: not sent, and not a failure of
+                    // the link (the next item goes at once).
+                    try store.markOutboxItemAwaitingCommitment(
+                        id: id, transactionUID: transactionUID,
+                        resendAt: Date().addingTimeInterval(settings.dimse.commitmentTimeoutSeconds), reason: reason
+                    )
+                    consecutiveFailures = 0
+                    status.update {
+                        $0.lastSuccessAt = Date()
+                        $0.consecutiveFailures = 0
+                        $0.currentKey = nil
+                    }
+                    logger.notice("stored; awaiting storage commitment", metadata: [
+                        "destination": "\(name)", "key": "\(claim.item.idempotencyKey)", "transaction_uid": "\(transactionUID)", "reason": "\(reason)",
+                    ])
                 case .refused(let reason):
                     try store.markOutboxItemRejected(id: id, reason: reason)
                     counters.update { $0.itemsRejected += 1 }
@@ -206,6 +229,9 @@ public final class SyncService: Service, Sendable {
         }
         return false
     }
+
+    /// How an item confirmed by the receiver's storage commitment is recorded.
+    public static let storageCommitment = "storage-commitment"
 
     /// False when cancelled.
     func sleep(seconds: Double) async -> Bool {

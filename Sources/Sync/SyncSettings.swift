@@ -39,6 +39,22 @@ public struct SyncSettings: Sendable, Hashable {
     public var modelUpdateIntervalSeconds: Double = 3600
     /// How often the heartbeat (``DeviceHeartbeat``) is sent (seconds); 0: never.
     public var heartbeatIntervalSeconds: Double = 300
+    /// `dimse` destinations (C-STORE to peers of `dicom.peers`).
+    public var dimse = DIMSESettings()
+
+    public init() {}
+}
+
+/// How the box sends to `dimse` destinations (the `sync.dimse.*` keys).
+public struct DIMSESettings: Sendable, Hashable {
+    /// The AE title the box calls with (`dicom.aeTitle`).
+    public var callingAETitle = "FLUOROBOX"
+    /// AE titles of the destinations asked for storage commitment after C-STORE.
+    public var commitmentPeers: Set<String> = []
+    /// How long the box waits for the commitment report on the association it stored on.
+    public var commitmentWaitSeconds: Double = 30
+    /// An item stored but not committed is sent again (and committed anew) after this long.
+    public var commitmentTimeoutSeconds: Double = 3600
 
     public init() {}
 }

@@ -103,6 +103,10 @@ enum StatusText {
             if let oldest = destination.oldestUnsentAt { text += ", oldest \(time.string(from: oldest))" }
             text += ", \(destination.sent) sent, \(destination.rejected) rejected"
             if let last = destination.lastSentAt { text += ", last sent \(time.string(from: last))" }
+            if destination.awaitingCommitment > 0 { text += ", \(destination.awaitingCommitment) stored awaiting storage commitment" }
+            if !destination.sentByConfirmation.isEmpty {
+                text += " (sent by " + destination.sentByConfirmation.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"
+            }
             if let error = destination.lastError { text += ", error: \(error)" }
             if destination.unsentByKind.count > 1 || destination.unsentByKind.keys.contains(where: { $0 != "instance" }) {
                 text += " [" + destination.unsentByKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + "]"

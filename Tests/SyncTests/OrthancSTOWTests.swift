@@ -20,7 +20,8 @@ final class OrthancProcess: Sendable {
     let process: Process
     let port: Int
 
-    init(folder: TemporaryDirectory) throws {
+    /// `dicomPort`: Orthanc's own DICOM listener (AE title ORTHANC, any calling AE), else none.
+    init(folder: TemporaryDirectory, dicomPort: Int? = nil) throws {
         port = HubProcess.freePort()
         let storage = folder.file("orthanc-db")
         try FileManager.default.createDirectory(atPath: storage, withIntermediateDirectories: true)
@@ -28,7 +29,8 @@ final class OrthancProcess: Sendable {
             "Name": "fluorobox-test-pacs",
             "StorageDirectory": storage, "IndexDirectory": storage,
             "HttpPort": port, "RemoteAccessAllowed": false, "AuthenticationEnabled": false,
-            "DicomServerEnabled": false, "HttpServerEnabled": true,
+            "DicomServerEnabled": dicomPort != nil, "DicomPort": dicomPort ?? 4242, "DicomAet": "ORTHANC",
+            "DicomCheckCalledAet": false, "HttpServerEnabled": true,
             "Plugins": [Self.plugin],
             "DicomWeb": ["Enable": true, "Root": "/dicom-web/"],
         ]

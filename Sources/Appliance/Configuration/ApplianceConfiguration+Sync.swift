@@ -1,3 +1,5 @@
+import DICOMNetwork
+import StudyStore
 import Sync
 
 extension ApplianceConfiguration {
@@ -22,6 +24,24 @@ extension ApplianceConfiguration {
                 detail: "enrolment needs the files it works on: sync.tls.certificate (written by enrolment), sync.tls.privateKey, sync.tls.trustedCA and sync.tls.certificateRequest"
             )
         }
+        settings.dimse.callingAETitle = dicom.aeTitle
         return settings
+    }
+
+    /// The peers of the `dimse:AE_TITLE` destinations in `outbox.destinations`, each from
+    /// `dicom.peers`; throws when one names no peer there.
+    public func dimsePeers() throws(ConfigurationError) -> [DICOMPeer] {
+        var peers: [DICOMPeer] = []
+        for destination in destinations {
+            guard let aeTitle = destination.dimseAETitle else { continue }
+            guard let peer = dicom.peers.first(where: { $0.aeTitle == aeTitle }) else {
+                throw ConfigurationError(
+                    .invalidValue, key: "outbox.destinations", source: "configuration",
+                    detail: "\(destination) names no peer of dicom.peers (AE_TITLE=host:port) with AE title \(aeTitle)"
+                )
+            }
+            peers.append(peer)
+        }
+        return peers
     }
 }

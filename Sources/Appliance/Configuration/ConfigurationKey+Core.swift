@@ -18,7 +18,7 @@ extension ConfigurationKey {
         },
         ConfigurationKey(
             name: "outbox.destinations", kind: .stringList, defaultValue: "platform",
-            summary: "Destinations each intake is queued for (`platform`, `dicomweb`); empty keeps images on the box only."
+            summary: "Destinations each intake is queued for (`platform`, `dicomweb`, and `dimse:AE_TITLE` for each PACS or viewer of `dicom.peers` that receives instances by C-STORE); empty keeps images on the box only."
         ) { configuration, value throws(ConfigurationError) in
             configuration.destinations = try value.list().map(Destination.init(rawValue:))
         },

@@ -122,5 +122,23 @@ extension ConfigurationKey {
         ) { configuration, value throws(ConfigurationError) in
             configuration.sync.heartbeatIntervalSeconds = try value.nonNegative()
         },
+        ConfigurationKey(
+            name: "sync.dimse.commitment", kind: .stringList, defaultValue: "",
+            summary: "AE titles of `dimse:AE_TITLE` destinations asked for storage commitment after each C-STORE: an instance counts as sent only once the peer's report lists it. A peer that does not accept the Storage Commitment Push Model gets instances counted as sent on C-STORE success (the status says which)."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.sync.dimse.commitmentPeers = Set(try value.list())
+        },
+        ConfigurationKey(
+            name: "sync.dimse.commitmentWaitSeconds", kind: .number, defaultValue: "30",
+            summary: "How long the box waits for a storage commitment report on the association it stored on; without one the instance waits as stored, not committed (shown in the outbox counts)."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.sync.dimse.commitmentWaitSeconds = try value.positive()
+        },
+        ConfigurationKey(
+            name: "sync.dimse.commitmentTimeoutSeconds", kind: .number, defaultValue: "3600",
+            summary: "An instance stored at a `dimse` destination whose storage commitment has not come this long after it was requested is sent again and its commitment requested anew."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.sync.dimse.commitmentTimeoutSeconds = try value.positive()
+        },
     ]
 }

@@ -67,6 +67,8 @@ public struct Agent: Sendable {
         let syncSettings = try configuration.effectiveSync()
         if syncSettings.hubURL != nil { expected.insert(SyncService.platformName) }
         if syncSettings.dicomwebURL != nil { expected.insert(SyncService.dicomwebName) }
+        let dimsePeers = try configuration.dimsePeers()
+        for peer in dimsePeers { expected.insert(SyncService.dimseName(peer)) }
         let gate = ReadinessGate(expecting: expected)
         services.append(.agentService(
             StoreMaintenanceService(
@@ -173,6 +175,13 @@ public struct Agent: Sendable {
             logger: logger.labelled("sync-dicomweb")
         ) {
             services.append(.agentService(pacs, named: SyncService.dicomwebName))
+        }
+        for peer in dimsePeers {
+            let name = SyncService.dimseName(peer)
+            services.append(.agentService(
+                SyncService.dimse(store: store, peer: peer, settings: syncSettings, onReady: { await gate.ready(name) }, logger: logger.labelled(name)),
+                named: name
+            ))
         }
         services.append(.agentService(
             SystemdService(
