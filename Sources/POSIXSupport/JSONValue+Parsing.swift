@@ -139,14 +139,17 @@ extension JSONValue {
                 index += 1
             }
             guard let stop = current else { throw failure("the text ends inside a string") }
-            var utf8 = Array(bytes[start..<index])
+            let text: String?
             if stop == UInt8(ascii: "\\") {
+                var utf8 = Array(bytes[start..<index])
                 try escaped(into: &utf8)
+                text = String(validating: utf8, as: UTF8.self)
+            } else {
+                // Straight from the body into the string (kept inline when short): no copy between.
+                text = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
             }
             index += 1 // "
-            guard let text = String(validating: utf8, as: UTF8.self) else {
-                throw ParseError(offset: start, reason: "a string that is not valid UTF-8")
-            }
+            guard let text else { throw ParseError(offset: start, reason: "a string that is not valid UTF-8") }
             return text
         }
 

@@ -16,10 +16,36 @@ indirect enum DocumentSchema: Sendable {
     /// RFC 3339 full-date (`format: date`).
     case date
     case array(DocumentSchema)
-    case object(required: [String: DocumentSchema], optional: [String: DocumentSchema] = [:])
+    /// Its members by name, sorted, so problems are named in the same order every time.
+    case object([Member])
+
+    struct Member: Sendable {
+        let name: String
+        let schema: DocumentSchema
+        let required: Bool
+    }
+
+    static func object(required: [String: DocumentSchema], optional: [String: DocumentSchema] = [:]) -> DocumentSchema {
+        .object(
+            (required.map { Member(name: $0.key, schema: $0.value, required: true) }
+                + optional.filter { required[$0.key] == nil }.map { Member(name: $0.key, schema: $0.value, required: false) })
+                .sorted { $0.name < $1.name }
+        )
+    }
 
     /// The schema of each document collection's body (by the kind it is listed as).
     static func of(kind: String) -> DocumentSchema? {
+        byKind[kind]
+    }
+
+    /// Built once: a request only reads them.
+    private static let byKind: [String: DocumentSchema] = Dictionary(
+        uniqueKeysWithValues: ["result", "report", "feedback", "adverse-event", "model-update", "hello"].compactMap { kind in
+            make(kind: kind).map { (kind, $0) }
+        }
+    )
+
+    private static func make(kind: String) -> DocumentSchema? {
         let count = DocumentSchema.integer(minimum: 0)
         let use = DocumentSchema.oneOf(["clinical", "demonstration"])
         switch kind {
@@ -65,43 +91,48 @@ indirect enum DocumentSchema: Sendable {
         } catch {
             throw HubError(.badRequest, body.isEmpty ? "the body is empty; it must be a JSON document" : "the body is not JSON")
         }
-        if let problem = problem(with: value, at: "the body") { throw HubError(.badRequest, problem) }
+        if let problem = problem(with: value, at: { "the body" }) { throw HubError(.badRequest, problem) }
     }
 
-    /// Why `value` does not fit, or nil.
-    private func problem(with value: JSONValue, at path: String) -> String? {
+    /// Why `value` does not fit, or nil. `path` names the value; it is spelled out only for a
+    /// problem, not for every value that fits.
+    private func problem(with value: JSONValue, at path: () -> String) -> String? {
         switch (self, value) {
         case (.string, .string), (.boolean, .bool):
             return nil
         case (.integer(let minimum), .number(let number)):
-            guard number.rounded() == number else { return "\(path) must be an integer" }
-            return minimum.flatMap { number < $0 ? "\(path) must be at least \(Int64($0))" : nil }
+            guard number.rounded() == number else { return "\(path()) must be an integer" }
+            return minimum.flatMap { number < $0 ? "\(path()) must be at least \(Int64($0))" : nil }
         case (.number(let minimum, let maximum), .number(let number)):
-            if let minimum, number < minimum { return "\(path) must be at least \(minimum)" }
-            if let maximum, number > maximum { return "\(path) must be at most \(maximum)" }
+            if let minimum, number < minimum { return "\(path()) must be at least \(minimum)" }
+            if let maximum, number > maximum { return "\(path()) must be at most \(maximum)" }
             return nil
         case (.oneOf(let allowed), .string(let text)):
-            return allowed.contains(text) ? nil : "\(path) must be one of \(allowed.joined(separator: ", "))"
+            return allowed.contains(text) ? nil : "\(path()) must be one of \(allowed.joined(separator: ", "))"
         case (.dateTime, .string(let text)):
-            return RFC3339.isDateTime(text) ? nil : "\(path) must be an RFC 3339 date-time such as 2026-11-23T09:30:00Z"
+            return RFC3339.isDateTime(text) ? nil : "\(path()) must be an RFC 3339 date-time such as 2026-11-23T09:30:00Z"
         case (.date, .string(let text)):
-            return RFC3339.isDate(text) ? nil : "\(path) must be an RFC 3339 date such as 2026-11-23"
+            return RFC3339.isDate(text) ? nil : "\(path()) must be an RFC 3339 date such as 2026-11-23"
         case (.array(let element), .array(let items)):
             for (index, item) in items.enumerated() {
-                if let problem = element.problem(with: item, at: "\(path)[\(index)]") { return problem }
+                if let problem = element.problem(with: item, at: { "\(path())[\(index)]" }) { return problem }
             }
             return nil
-        case (.object(let required, let optional), .object(let members)):
-            for name in required.keys.sorted() where members[name] == nil {
-                return "\(path) has no \"\(name)\""
+        case (.object(let schemaMembers), .object(let members)):
+            for member in schemaMembers where member.required && members[member.name] == nil {
+                return "\(path()) has no \"\(member.name)\""
             }
-            for (name, schema) in required.merging(optional, uniquingKeysWith: { first, _ in first }).sorted(by: { $0.key < $1.key }) {
-                guard let member = members[name] else { continue }
-                if let problem = schema.problem(with: member, at: "\(path == "the body" ? "" : path + ".")\(name)") { return problem }
+            for member in schemaMembers {
+                guard let value = members[member.name] else { continue }
+                let problem = member.schema.problem(with: value) {
+                    let outer = path()
+                    return outer == "the body" ? member.name : outer + "." + member.name
+                }
+                if let problem { return problem }
             }
             return nil
         default:
-            return "\(path) must be \(expected)"
+            return "\(path()) must be \(expected)"
         }
     }
 

@@ -16,8 +16,10 @@ struct HubAPI: APIProtocol {
     let deviceCertificateValidity: Duration
     let logger: Logger
 
+    /// 204 when this replica can serve: its database answers (a refusal is 503 with the problem).
     func health(_ input: Operations.Health.Input) async throws -> Operations.Health.Output {
-        .noContent(.init())
+        try await store.checkAvailable()
+        return .noContent(.init())
     }
 
     func hello(_ input: Operations.Hello.Input) async throws -> Operations.Hello.Output {
@@ -54,10 +56,10 @@ struct HubAPI: APIProtocol {
     /// same key with the same bytes again is the same item. true: new (201).
     private func putDocument(kind: String, key: String) async throws(HubError) -> Bool {
         let device = try HubRequestScope.device()
-        let body = try HubRequestScope.body()
+        let document = try HubRequestScope.document()
         // What the generated decoding does not check: minimums, maximums, dates and days.
-        try DocumentSchema.of(kind: kind)?.validate(body)
-        let fresh = try await store.putDocument(key: key, kind: kind, device: device, serial: try HubRequestScope.require().serial, body: body)
+        try DocumentSchema.of(kind: kind)?.validate(document.bytes)
+        let fresh = try await store.putDocument(key: key, kind: kind, device: device, serial: try HubRequestScope.require().serial, document: document)
         CrashPoint.reached("hub-after-commit")
         logger.debug("document stored", metadata: ["key": "\(key)", "device": "\(device)", "fresh": "\(fresh)"])
         return fresh

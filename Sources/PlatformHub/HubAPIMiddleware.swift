@@ -99,11 +99,12 @@ struct HubAPIMiddleware: ServerMiddleware {
             (scope.device, scope.serial) = try await DeviceIdentity.presented(headers: headers, channel: scope.channel, tls: tls, pathDevice: nil)
             try UploadHeaders.refuseContentRange(headers)
             if faults.shouldFail() { throw HubError(.injectedFault, "503 on purpose") }
-            let bytes = try await Self.collect(body, upTo: Self.maxDocumentBytes, tooLarge: "a document is at most 16 MiB")
-            if let announced = headers[.contentSHA256], announced != SHA256Hex.string(of: bytes) {
+            let document = DocumentBody(try await Self.collect(body, upTo: Self.maxDocumentBytes, tooLarge: "a document is at most 16 MiB"))
+            if let announced = headers[.contentSHA256], announced != document.sha256 {
                 throw HubError(.digestMismatch, "the body does not hash to \(announced)")
             }
-            scope.body = bytes
+            scope.body = document.bytes
+            scope.document = document
         case Operations.ListModels.id:
             // Every device's, read by any device (the handshake may let a box without a
             // certificate in, to enrol).

@@ -16,6 +16,8 @@ struct HubRequestScope: Sendable {
     var serial: String?
     /// The request body exactly as received, for digests and storage (documents keep their bytes).
     var body: [UInt8]?
+    /// A document PUT's body with its SHA-256, hashed once for Content-SHA256 and the store.
+    var document: DocumentBody?
 
     @TaskLocal static var current: HubRequestScope?
 
@@ -35,6 +37,12 @@ struct HubRequestScope: Sendable {
     /// The body as received.
     static func body() throws(HubError) -> [UInt8] {
         try require().body ?? []
+    }
+
+    /// A document PUT's body and digest, which ``HubAPIMiddleware`` read and checked.
+    static func document() throws(HubError) -> DocumentBody {
+        guard let document = try require().document else { throw HubError(.storage, "the document reached its operation without its body") }
+        return document
     }
 
     /// The Hummingbird middleware that opens the scope with the request's connection.

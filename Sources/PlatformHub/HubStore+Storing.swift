@@ -12,8 +12,11 @@ extension HubStore: HubStoring {
 
     public func prepareSchema() async throws(HubError) {}
 
-    public func putDocument(key: String, kind: String, device: String, serial: String?, body: [UInt8]) async throws(HubError) -> Bool {
-        try await blocking { try self.blockingPutDocument(key: key, kind: kind, device: device, serial: serial, body: body) }
+    /// The file is open for as long as the store is.
+    public func checkAvailable() async throws(HubError) {}
+
+    public func putDocument(key: String, kind: String, device: String, serial: String?, document: DocumentBody) async throws(HubError) -> Bool {
+        try await blocking { try self.blockingPutDocument(key: key, kind: kind, device: device, serial: serial, document: document) }
     }
 
     public func uploadState(device: String, key: String) async throws(HubError) -> HubUploadState {

@@ -124,8 +124,8 @@ public final class HubStore: Sendable {
 
     /// Stores a JSON document under `device`'s `key`, in the transaction that checks the device's
     /// credential. Returns false when the same content was already held.
-    func blockingPutDocument(key: String, kind: String, device: String, serial: String?, body: [UInt8]) throws(HubError) -> Bool {
-        let sha = SHA256Hex.string(of: body)
+    func blockingPutDocument(key: String, kind: String, device: String, serial: String?, document: DocumentBody) throws(HubError) -> Bool {
+        let sha = document.sha256
         return try run("storing \(key)") { db in
             try Self.credential(db, device: device)?.check(device: device, serial: serial)
             if let existing = try HubItem.fetchOne(db, key: Self.rowKey(device, key)) {
@@ -135,8 +135,8 @@ public final class HubStore: Sendable {
                 return false
             }
             try HubItem(
-                key: key, kind: kind, device: device, sha256: sha, size: Int64(body.count), path: nil,
-                body: Data(body), receivedAt: Date()
+                key: key, kind: kind, device: device, sha256: sha, size: Int64(document.bytes.count), path: nil,
+                body: Data(document.bytes), receivedAt: Date()
             ).insert(db)
             return true
         }

@@ -19,11 +19,16 @@ public protocol HubStoring: Sendable {
     /// replica has served (an enrolment token made ahead of the first start) and stage nothing.
     func prepareSchema() async throws(HubError)
 
-    /// Stores a JSON document under `device`'s `key`. false: the same content was already held;
+    /// Throws `unavailable` (503) when the store cannot serve a request now: `GET /v1/health`
+    /// asks, so a load balancer takes a replica without its database out of its pool.
+    func checkAvailable() async throws(HubError)
+
+    /// Stores a JSON document under `device`'s `key` (with the digest `document` carries). false:
+    /// the same content was already held;
     /// other content under the key is a conflict. The device's credential is checked as
     /// ``checkCredential(device:serial:)`` does, in the same statement or transaction as the
     /// write: a revoked device or a replaced certificate is 403 and nothing is stored.
-    func putDocument(key: String, kind: String, device: String, serial: String?, body: [UInt8]) async throws(HubError) -> Bool
+    func putDocument(key: String, kind: String, device: String, serial: String?, document: DocumentBody) async throws(HubError) -> Bool
 
     func uploadState(device: String, key: String) async throws(HubError) -> HubUploadState
 

@@ -118,13 +118,7 @@ extension PostgresHubStore {
     }
 
     public func checkCredential(device: String, serial: String?) async throws(HubError) {
-        let rows = try await statement("checking \(device)'s credential", """
-            SELECT certificate_serial, revoked_at, revoked_reason FROM device_credential WHERE device = \(device)
-            """)
-        guard let (current, revokedAt, reason) = try await Self.collect(
-            "checking \(device)'s credential", rows.decode((String?, Date?, String?).self)
-        ).first else { return }
-        try DeviceCredential(certificateSerial: current, revokedAt: revokedAt, revokedReason: reason).check(device: device, serial: serial)
+        try await prepared("checking \(device)'s credential", CredentialStatement(device: device)).first?.check(device: device, serial: serial)
     }
 
     public func devices() async throws(HubError) -> [HubDeviceListing] {

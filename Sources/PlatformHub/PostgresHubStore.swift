@@ -20,12 +20,18 @@ import _ConnectionPoolModule
 public final class PostgresHubStore: Sendable {
     public let settings: Settings
     let client: PostgresClient
+    /// One connection of its own for `GET /v1/health`: a pool busy with streaming chunks must not
+    /// make a replica that reaches its database look like one that does not.
+    let healthClient: PostgresClient
     let logger: Logger
 
     public init(settings: Settings, logger: Logger) {
         self.settings = settings
         self.logger = logger
         client = PostgresClient(configuration: settings.clientConfiguration, backgroundLogger: logger)
+        var health = settings.clientConfiguration
+        health.options.maximumConnections = 1
+        healthClient = PostgresClient(configuration: health, backgroundLogger: logger)
     }
 
     var uploadsFolder: String { settings.staging + "/uploads" }
@@ -70,14 +76,28 @@ public final class PostgresHubStore: Sendable {
         }
     }
 
+    /// One prepared statement (``StoreDocumentStatement`` and the other hot ones) in its own
+    /// (auto-committed) transaction: PostgresNIO prepares it on a connection the first time that
+    /// connection runs it, and after that sends only its name and bindings.
+    func prepared<Statement: PostgresPreparedStatement>(
+        _ action: String, _ statement: Statement
+    ) async throws(HubError) -> [Statement.Row] where Statement.Row: Sendable {
+        let logger = logger
+        return try await withConnection(action) { connection in
+            var rows: [Statement.Row] = []
+            for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
+            return rows
+        }
+    }
+
     /// Runs `body` on a pooled connection, waiting at most `settings.connectionWait` for one.
     /// While PostgreSQL cannot be reached, PostgresNIO's pool queues every request (for a
     /// minute, until its circuit breaker opens): without this bound a replica whose database
     /// is down or restarting holds each request that long instead of answering 503 at once.
     func withConnection<T: Sendable>(
-        _ action: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+        _ action: String, from pool: PostgresClient? = nil, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws(HubError) -> T {
-        let client = client
+        let client = pool ?? client
         let wait = settings.connectionWait
         let deadline = ConnectionLeaseDeadline()
         do {
@@ -136,7 +156,7 @@ public final class PostgresHubStore: Sendable {
 }
 
 extension PostgresHubStore: HubStoring {
-    public var services: [any Service] { [client] }
+    public var services: [any Service] { [client, healthClient] }
 
     public func prepare() async throws(HubError) {
         do {
@@ -152,41 +172,34 @@ extension PostgresHubStore: HubStoring {
         try await migrate()
     }
 
-    /// One round trip: the credential check, the insert and, for a key already held, the held
-    /// digest travel in one statement. The insert's condition is ``DeviceCredential/check``'s
-    /// rule in SQL (`credential_refused`, ``credentialRuleMigration``), so a revoked device or a
-    /// replaced certificate stores nothing; the credential read back then says why in the same
-    /// words as every other refusal. The held digest comes from the statement's snapshot, taken
-    /// before the insert.
-    public func putDocument(key: String, kind: String, device: String, serial: String?, body: [UInt8]) async throws(HubError) -> Bool {
-        let sha = SHA256Hex.string(of: body)
-        let bytes = ByteBuffer(bytes: body)
-        let rows = try await statement("storing \(key)", """
-            WITH inserted AS (
-                INSERT INTO item (device, key, kind, sha256, size, body)
-                SELECT \(device), \(key), \(kind), \(sha), \(Int64(body.count)), \(bytes)
-                WHERE NOT EXISTS (
-                    SELECT 1 FROM device_credential AS held
-                    WHERE held.device = \(device) AND credential_refused(held.revoked_at, held.certificate_serial, \(serial)::text)
-                )
-                ON CONFLICT (device, key) DO NOTHING
-                RETURNING id
-            )
-            SELECT (SELECT id FROM inserted), (SELECT sha256 FROM item WHERE device = \(device) AND key = \(key)),
-                   credential.certificate_serial, credential.revoked_at, credential.revoked_reason
-            FROM (SELECT 1) AS one LEFT JOIN device_credential AS credential ON credential.device = \(device)
-            """)
-        guard let (id, snapshotSHA, certificateSerial, revokedAt, reason) = try await Self.collect(
-            "storing \(key)", rows.decode((Int64?, String?, String?, Date?, String?).self)
-        ).first else {
+    /// A round trip on the health connection, within the same wait as any request's for a
+    /// connection. Whatever stops it (no connection, a server shutting down) means this replica
+    /// cannot serve now.
+    public func checkAvailable() async throws(HubError) {
+        let logger = logger
+        do throws(HubError) {
+            try await withConnection("checking the database", from: healthClient) { connection in
+                _ = try await connection.query("SELECT 1", logger: logger).collect()
+            }
+        } catch where error.code != .unavailable {
+            throw HubError(.unavailable, error.detail)
+        }
+    }
+
+    /// One round trip (``StoreDocumentStatement``); the credential read back says why a
+    /// refused device is refused in the same words as every other refusal.
+    public func putDocument(key: String, kind: String, device: String, serial: String?, document: DocumentBody) async throws(HubError) -> Bool {
+        let storing = StoreDocumentStatement(device: device, key: key, kind: kind, document: document, serial: serial)
+        guard let row = try await prepared("storing \(key)", storing).first else {
             throw HubError(.storage, "storing \(key): the statement returned no row")
         }
-        try DeviceCredential(certificateSerial: certificateSerial, revokedAt: revokedAt, revokedReason: reason).check(device: device, serial: serial)
-        if id != nil { return true }
+        try DeviceCredential(certificateSerial: row.certificateSerial, revokedAt: row.revokedAt, revokedReason: row.revokedReason)
+            .check(device: device, serial: serial)
+        if row.id != nil { return true }
         // Not inserted: held before this statement began, or committed by another replica since
         // (then only a fresh read sees it).
         let heldSHA: String
-        if let snapshotSHA {
+        if let snapshotSHA = row.heldSHA256 {
             heldSHA = snapshotSHA
         } else {
             let held = try await statement("reading \(key)", "SELECT sha256 FROM item WHERE device = \(device) AND key = \(key)")
@@ -195,8 +208,8 @@ extension PostgresHubStore: HubStoring {
             }
             heldSHA = sha
         }
-        guard heldSHA == sha else {
-            throw HubError(.conflict, "\(key) is held with SHA-256 \(heldSHA), this body has \(sha)")
+        guard heldSHA == document.sha256 else {
+            throw HubError(.conflict, "\(key) is held with SHA-256 \(heldSHA), this body has \(document.sha256)")
         }
         return false
     }

@@ -92,6 +92,8 @@ public final class PlatformClient: Sendable {
             // Neither counted as a request nor naming the device: a probe is no delivery.
             switch try await api(deadline: .seconds(2), identified: false).health() {
             case .noContent: return true
+            // The hub is up but cannot reach its database: it would accept nothing now.
+            case .serviceUnavailable: return false
             case .undocumented(let status, _): return status < 500
             }
         } catch let error as ClientError {

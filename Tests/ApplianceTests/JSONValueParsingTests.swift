@@ -30,6 +30,17 @@ struct JSONValueParsingTests {
     @Test("a string that is not UTF-8 is refused")
     func refusesInvalidUTF8() {
         #expect(throws: JSONValue.ParseError.self) { try JSONValue.parse([0x22, 0xC3, 0x28, 0x22]) }
+        // Long enough to live outside the string's inline storage, with and without an escape.
+        let long = Array("\"0123456789abcdefghij".utf8) + [0xC3, 0x28]
+        #expect(throws: JSONValue.ParseError.self) { try JSONValue.parse(long + [0x22]) }
+        #expect(throws: JSONValue.ParseError.self) { try JSONValue.parse(long + Array("\\n\"".utf8)) }
+    }
+
+    @Test("strings without escapes read as their bytes, short or long, as names and as values")
+    func readsStringsWithoutEscapes() throws {
+        let long = String(repeating: "Höhe-ñ-😀-", count: 20)
+        let text = "{\"k\":\"v\",\"\(long)\":\"\(long)\",\"mixed\":\"\(long)\\t\(long)\"}"
+        #expect(try JSONValue.parse(Array(text.utf8)) == .object(["k": .string("v"), long: .string(long), "mixed": .string(long + "\t" + long)]))
     }
 
     @Test("nesting up to the limit reads; one deeper is refused")

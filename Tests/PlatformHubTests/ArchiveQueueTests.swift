@@ -47,7 +47,7 @@ struct ArchiveQueueTests {
                 )
                 #expect(outcome == .completed(.complete(size: 50_000, sha256: sha)))
             }
-            _ = try await stores[0].putDocument(key: "result:1", kind: "result", device: "box-a", serial: nil, body: Array("{}".utf8))
+            _ = try await stores[0].putDocument(key: "result:1", kind: "result", device: "box-a", serial: nil, document: DocumentBody(Array("{}".utf8)))
             #expect(try await server.sql("SELECT count(*), min(state) FROM archive_job", database: "hub") == "2|waiting")
 
             // A claim whose lease runs out is taken by another worker; the first cannot confirm.

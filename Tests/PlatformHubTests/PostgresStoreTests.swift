@@ -42,15 +42,15 @@ struct PostgresStoreTests {
         let staging = TemporaryDirectory("staging")
         try await StoreHarness.with(2, url: url, staging: staging.path) { stores in
             let body = Array(#"{"schema":"fluorobox.result/1"}"#.utf8)
-            #expect(try await stores[0].putDocument(key: "result:1", kind: "result", device: "box-a", serial: nil, body: body))
+            #expect(try await stores[0].putDocument(key: "result:1", kind: "result", device: "box-a", serial: nil, document: DocumentBody(body)))
             // The retry lands on the other replica: already held, same bytes.
-            #expect(try await stores[1].putDocument(key: "result:1", kind: "result", device: "box-a", serial: nil, body: body) == false)
+            #expect(try await stores[1].putDocument(key: "result:1", kind: "result", device: "box-a", serial: nil, document: DocumentBody(body)) == false)
             // Other bytes under the key: a conflict.
             await #expect(throws: HubError.self) {
-                _ = try await stores[1].putDocument(key: "result:1", kind: "result", device: "box-a", serial: nil, body: Array("{}".utf8))
+                _ = try await stores[1].putDocument(key: "result:1", kind: "result", device: "box-a", serial: nil, document: DocumentBody(Array("{}".utf8)))
             }
             // Keys live per device.
-            #expect(try await stores[1].putDocument(key: "result:1", kind: "result", device: "box-b", serial: nil, body: Array("{}".utf8)))
+            #expect(try await stores[1].putDocument(key: "result:1", kind: "result", device: "box-b", serial: nil, document: DocumentBody(Array("{}".utf8))))
             try await stores[0].recordHello(device: "box-a", version: "1.2.3")
             try await stores[1].recordHello(device: "box-a", version: "1.2.4")
             #expect(try await stores[0].list(device: "box-a").map(\.key) == ["result:1"])
@@ -151,12 +151,12 @@ struct PostgresStoreTests {
 /// Stores on one database, their pools running for the length of a test body.
 enum StoreHarness {
     static func with(
-        _ count: Int, url: String, staging: String, _ body: @Sendable ([PostgresHubStore]) async throws -> Void
+        _ count: Int, url: String, staging: String, connections: Int = 4, _ body: @Sendable ([PostgresHubStore]) async throws -> Void
     ) async throws {
         let stores = try (0..<count).map { index in
             var settings = try PostgresHubStore.Settings(url: url, staging: staging)
             settings.applicationName = "test-replica-\(index)"
-            settings.maximumConnections = 4
+            settings.maximumConnections = connections
             return PostgresHubStore(settings: settings, logger: quietLogger)
         }
         try await withThrowingTaskGroup(of: Void.self) { group in

@@ -217,6 +217,38 @@ struct ReplicaTests {
         try await region.stop()
     }
 
+    @Test("GET /v1/health is 503 with the problem while PostgreSQL is down, so HAProxy takes the replicas out, and 204 once it is back")
+    func healthFollowsTheDatabase() async throws {
+        let region = try await Region.start("pg-health")
+        for replica in region.replicas {
+            #expect(try await Curl.call(port: replica.port, "GET", "/v1/health").status == 204)
+        }
+        try await region.server.stop()
+        for replica in region.replicas {
+            let sent = ContinuousClock.now
+            let down = try await Curl.call(port: replica.port, "GET", "/v1/health", maxTime: 30)
+            let waited = ContinuousClock.now - sent
+            #expect(down.status == 503, "\(down.status) \(down.body)")
+            #expect(down.headers["content-type"] == "application/json")
+            #expect(down.body.contains("the hub's database cannot be reached"), "\(down.body)")
+            #expect(waited < .seconds(12), "answered after \(waited)")
+        }
+        // HAProxy's checks took both replicas out of its pool: the answer is its own, no replica's.
+        let balanced = try await Curl.call(port: region.balancer.port, "GET", "/v1/health", maxTime: 30)
+        #expect(balanced.status == 503 && !balanced.body.contains("cannot be reached"), "\(balanced.status) \(balanced.body)")
+        try await region.server.restart()
+        for replica in region.replicas {
+            var status = 0
+            let deadline = ContinuousClock.now + .seconds(30)
+            while status != 204, ContinuousClock.now < deadline {
+                status = try await Curl.call(port: replica.port, "GET", "/v1/health", maxTime: 30).status
+                if status != 204 { try await Task.sleep(for: .milliseconds(200)) }
+            }
+            #expect(status == 204, "replica on \(replica.port) after PostgreSQL came back")
+        }
+        try await region.stop()
+    }
+
     @Test func aDatabaseOutageAcceptsNothingAndServiceResumesAfterIt() async throws {
         let region = try await Region.start("pg-restart")
         let port = region.balancer.port

@@ -168,6 +168,9 @@ extension APIProtocol {
 fileprivate extension UniversalServer where APIHandler: APIProtocol {
     /// Cheap reachability probe (no authentication beyond TLS, no body).
     ///
+    /// What a load balancer asks each replica: 204 when the replica can serve, 503 with the problem when it cannot reach its database (so a replica without one leaves the pool).
+    ///
+    ///
     /// - Remark: HTTP `GET /v1/health`.
     /// - Remark: Generated from `#/paths//v1/health/get(health)`.
     func health(
@@ -184,7 +187,8 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
                 APIHandler.health($0)
             },
             deserializer: { request, requestBody, metadata in
-                return Operations.Health.Input()
+                let headers: Operations.Health.Input.Headers = .init(accept: try converter.extractAcceptHeaderIfPresent(in: request.headerFields))
+                return Operations.Health.Input(headers: headers)
             },
             serializer: { output, request in
                 switch output {
@@ -193,6 +197,24 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
                     var response = HTTPTypes.HTTPResponse(soar_statusCode: 204)
                     suppressMutabilityWarning(&response)
                     return (response, nil)
+                case let .serviceUnavailable(value):
+                    suppressUnusedWarning(value)
+                    var response = HTTPTypes.HTTPResponse(soar_statusCode: 503)
+                    suppressMutabilityWarning(&response)
+                    let body: OpenAPIRuntime.HTTPBody
+                    switch value.body {
+                    case let .json(value):
+                        try converter.validateAcceptIfPresent(
+                            "application/json",
+                            in: request.headerFields
+                        )
+                        body = try converter.setResponseBodyAsJSON(
+                            value,
+                            headerFields: &response.headerFields,
+                            contentType: "application/json; charset=utf-8"
+                        )
+                    }
+                    return (response, body)
                 case let .undocumented(statusCode, _):
                     return (.init(soar_statusCode: statusCode), nil)
                 }

@@ -20,26 +20,46 @@ public import struct Foundation.Date
 public enum Operations {
     /// Cheap reachability probe (no authentication beyond TLS, no body).
     ///
+    /// What a load balancer asks each replica: 204 when the replica can serve, 503 with the problem when it cannot reach its database (so a replica without one leaves the pool).
+    ///
+    ///
     /// - Remark: HTTP `GET /v1/health`.
     /// - Remark: Generated from `#/paths//v1/health/get(health)`.
     public enum Health {
         public static let id: Swift.String = "health"
         public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/v1/health/GET/header`.
+            public struct Headers: Sendable, Hashable {
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.Health.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                public init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.Health.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.Health.Input.Headers
             /// Creates a new `Input`.
-            public init() {}
+            ///
+            /// - Parameters:
+            ///   - headers:
+            public init(headers: Operations.Health.Input.Headers = .init()) {
+                self.headers = headers
+            }
         }
         @frozen public enum Output: Sendable, Hashable {
             public struct NoContent: Sendable, Hashable {
                 /// Creates a new `NoContent`.
                 public init() {}
             }
-            /// The hub is up.
+            /// The hub is up and reaches its database.
             ///
             /// - Remark: Generated from `#/paths//v1/health/get(health)/responses/204`.
             ///
             /// HTTP response code: `204 noContent`.
             case noContent(Operations.Health.Output.NoContent)
-            /// The hub is up.
+            /// The hub is up and reaches its database.
             ///
             /// - Remark: Generated from `#/paths//v1/health/get(health)/responses/204`.
             ///
@@ -64,10 +84,59 @@ public enum Operations {
                     }
                 }
             }
+            /// The request was refused or failed. 400 also answers a document body that does not fit its schema here (missing or mistyped required properties; properties not named here are kept unread), a malformed or missing Fluorobox-Device header or key, and a Content-Range on a PUT; 503 a hub whose database cannot be reached (retried by the box).
+            ///
+            ///
+            /// - Remark: Generated from `#/paths//v1/health/get(health)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Problem)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Problem {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
             /// Undocumented response.
             ///
             /// A response with a code that is not documented in the OpenAPI document.
             case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
         }
     }
     /// Enrol a box with a one-time token and its first-boot certificate request.

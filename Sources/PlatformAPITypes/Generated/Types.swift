@@ -20,6 +20,9 @@ public import struct Foundation.Date
 public protocol APIProtocol: Sendable {
     /// Cheap reachability probe (no authentication beyond TLS, no body).
     ///
+    /// What a load balancer asks each replica: 204 when the replica can serve, 503 with the problem when it cannot reach its database (so a replica without one leaves the pool).
+    ///
+    ///
     /// - Remark: HTTP `GET /v1/health`.
     /// - Remark: Generated from `#/paths//v1/health/get(health)`.
     func health(_ input: Operations.Health.Input) async throws -> Operations.Health.Output
@@ -82,10 +85,13 @@ public protocol APIProtocol: Sendable {
 extension APIProtocol {
     /// Cheap reachability probe (no authentication beyond TLS, no body).
     ///
+    /// What a load balancer asks each replica: 204 when the replica can serve, 503 with the problem when it cannot reach its database (so a replica without one leaves the pool).
+    ///
+    ///
     /// - Remark: HTTP `GET /v1/health`.
     /// - Remark: Generated from `#/paths//v1/health/get(health)`.
-    public func health() async throws -> Operations.Health.Output {
-        try await health(Operations.Health.Input())
+    public func health(headers: Operations.Health.Input.Headers = .init()) async throws -> Operations.Health.Output {
+        try await health(Operations.Health.Input(headers: headers))
     }
     /// Enrol a box with a one-time token and its first-boot certificate request.
     ///
