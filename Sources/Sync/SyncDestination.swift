@@ -33,6 +33,7 @@ public struct PlatformDestination: SyncDestination {
         .report: "reports",
         .feedback: "feedback",
         .modelUpdate: "model-updates",
+        .osUpdate: "os-updates",
         .adverseEvent: "adverse-events",
     ]
 

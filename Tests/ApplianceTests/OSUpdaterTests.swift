@@ -19,95 +19,7 @@ struct OSUpdaterTests {
         for invalid in ["", "d973437", "1.2", "1.2.x", "1.2.3-", "-1.2.3"] { #expect(OSVersion(invalid) == nil, "\(invalid)") }
     }
 
-    /// A box (system.conf with the test CA, compatible, version 0.1.0) and bundles for it.
-    final class Rig: Sendable {
-        let folder = TemporaryDirectory("os-update")
-        var trusted: String { folder.file("pki-trusted") }
-        var foreign: String { folder.file("pki-foreign") }
-        var calls: String { folder.file("rauc-calls.log") }
-
-        init() async throws {
-            let pki = TestData.packageRoot + "/image/update-pki"
-            for (dir, name) in [(trusted, "Fluorobox TEST update"), (foreign, "Somebody else")] {
-                let made = try await ProcessRunner.run(pki, [dir, name])
-                try #require(made.status == 0, "\(made.stderr)")
-            }
-            try """
-                [system]
-                compatible=fluorobox-test
-                bootloader=noop
-                bundle-formats=-plain
-                data-directory=\(folder.file("rauc-data"))
-
-                [keyring]
-                path=\(trusted)/ca.pem
-                check-purpose=codesign
-                """.write(toFile: folder.file("system.conf"), atomically: true, encoding: .utf8)
-            try "0.1.0+d973437\n".write(toFile: folder.file("version"), atomically: true, encoding: .utf8)
-            // The stand-in: `mount` verifies as RAUC does (rauc info), then unpacks the payload
-            // where dm-verity would show it; install and mark-good are only recorded.
-            try """
-                #!/bin/bash
-                conf=$1; shift
-                case "$1" in
-                  info) exec /usr/bin/rauc "$conf" "$@" ;;
-                  --mount=*)
-                    prefix=${1#--mount=}; bundle=$3
-                    echo "mount $bundle" >>\(calls)
-                    /usr/bin/rauc "$conf" info "$bundle" >/dev/null 2>&1 || { echo "signature verification failed" >&2; exit 1; }
-                    unsquashfs -q -n -d "$prefix/bundle" "$bundle" >/dev/null 2>&1 || { echo "Failed mounting bundle" >&2; exit 1; }
-                    echo "Mounted bundle at $prefix/bundle. Use 'umount $prefix/bundle' to unmount." ;;
-                  *) echo "$*" >>\(calls) ;;
-                esac
-                """.write(toFile: folder.file("rauc"), atomically: true, encoding: .utf8)
-            try "#!/bin/sh\nrm -rf \"$1\"\n".write(toFile: folder.file("umount"), atomically: true, encoding: .utf8)
-            try "#!/bin/sh\necho 'a good no - 0.1.0+d973437'\necho 'b trial yes 3 0.2.0'\n"
-                .write(toFile: folder.file("bootloader"), atomically: true, encoding: .utf8)
-            for tool in ["rauc", "umount", "bootloader"] {
-                try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder.file(tool))
-            }
-        }
-
-        var updater: OSUpdater {
-            OSUpdater(
-                rauc: RaucTool(
-                    executable: folder.file("rauc"), configuration: folder.file("system.conf"),
-                    mountPrefix: folder.file("mnt"), umountExecutable: folder.file("umount"),
-                    bootloaderBackend: folder.file("bootloader")),
-                runningVersionFile: folder.file("version"), recordFile: folder.file("os-update.json"))
-        }
-
-        /// A verity bundle of 256 KiB of random bytes as its root file system image.
-        func bundle(_ name: String, version: String, compatible: String = "fluorobox-test", signedBy pki: String? = nil) async throws -> String {
-            let content = folder.file("\(name).content")
-            try FileManager.default.createDirectory(atPath: content, withIntermediateDirectories: true)
-            let image = (0..<(256 * 1024)).map { _ in UInt8.random(in: 0...255) }
-            try Data(image).write(to: URL(fileURLWithPath: content + "/rootfs.ext4"))
-            try """
-                [update]
-                compatible=\(compatible)
-                version=\(version)
-
-                [bundle]
-                format=verity
-
-                [image.rootfs]
-                filename=rootfs.ext4
-                """.write(toFile: content + "/manifest.raucm", atomically: true, encoding: .utf8)
-            let keys = pki ?? trusted
-            let output = folder.file("\(name).raucb")
-            let made = try await ProcessRunner.run(
-                "/usr/bin/rauc", ["bundle", "--cert=\(keys)/signing.pem", "--key=\(keys)/signing.key", content, output])
-            try #require(made.status == 0, "\(made.stderr)")
-            return output
-        }
-
-        var raucCalls: [String] {
-            ((try? String(contentsOfFile: calls, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
-        }
-    }
-
-    func refusal(_ code: OSUpdateErrorCode, installing bundle: String, with rig: Rig) throws {
+    func refusal(_ code: OSUpdateErrorCode, installing bundle: String, with rig: OSUpdateRig) throws {
         let error = #expect(throws: OSUpdateError.self) { try rig.updater.install(bundle: bundle) }
         #expect(error?.code == code, "\(String(describing: error))")
         #expect(!rig.raucCalls.contains { $0.hasPrefix("install") }, "rauc install ran: \(rig.raucCalls)")
@@ -115,7 +27,7 @@ struct OSUpdaterTests {
     }
 
     @Test func installsANewerBundleSignedByTheTrustedKey() async throws {
-        let rig = try await Rig()
+        let rig = try await OSUpdateRig()
         let bundle = try await rig.bundle("v2", version: "0.2.0+e1")
         let (info, slot) = try rig.updater.install(bundle: bundle)
         #expect(info.version == "0.2.0+e1")
@@ -127,19 +39,19 @@ struct OSUpdaterTests {
     }
 
     @Test func refusesABundleSignedByAnotherKey() async throws {
-        let rig = try await Rig()
+        let rig = try await OSUpdateRig()
         try refusal(.notVerified, installing: try await rig.bundle("foreign", version: "0.2.0", signedBy: rig.foreign), with: rig)
         #expect(rig.raucCalls.isEmpty, "nothing but rauc info ran: \(rig.raucCalls)")
     }
 
     @Test func refusesAnOlderBundle() async throws {
-        let rig = try await Rig()
+        let rig = try await OSUpdateRig()
         try refusal(.older, installing: try await rig.bundle("old", version: "0.0.9+a1"), with: rig)
         #expect(rig.raucCalls.isEmpty)
     }
 
     @Test func refusesABundleWhosePayloadWasChanged() async throws {
-        let rig = try await Rig()
+        let rig = try await OSUpdateRig()
         let bundle = try await rig.bundle("tampered", version: "0.2.0")
         // One byte in the middle of the image's data: the signature (over the manifest and the
         // verity root hash) is untouched, so only reading the payload finds it.
@@ -154,7 +66,7 @@ struct OSUpdaterTests {
     }
 
     @Test func refusesAFileThatIsNoBundle() async throws {
-        let rig = try await Rig()
+        let rig = try await OSUpdateRig()
         let path = try rig.folder.write("not-a-bundle.raucb", Array("hello".utf8))
         try refusal(.notVerified, installing: path, with: rig)
     }
@@ -218,7 +130,7 @@ struct OSUpdaterTests {
     }
 
     @Test func theCommandLinePrintsTheRefusalAndExitsOne() async throws {
-        let rig = try await Rig()
+        let rig = try await OSUpdateRig()
         let bundle = try await rig.bundle("old", version: "0.0.1")
         let result = try await ProcessRunner.run(ProcessRunner.fluorobox, [
             "os", "install", "--rauc", rig.folder.file("rauc"), "--rauc-config", rig.folder.file("system.conf"),

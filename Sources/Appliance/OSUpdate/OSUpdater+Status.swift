@@ -46,8 +46,8 @@ extension OSUpdater {
     }
 
     /// The booted slot, from the kernel command line the boot loader gave (rauc.slot=).
-    public func bootedSlot(commandLine: String = "/proc/cmdline") throws(OSUpdateError) -> String {
-        guard let text = try? String(contentsOfFile: commandLine, encoding: .utf8),
+    public func bootedSlot(commandLine: String? = nil) throws(OSUpdateError) -> String {
+        guard let text = try? String(contentsOfFile: commandLine ?? commandLineFile, encoding: .utf8),
             let slot = text.split(whereSeparator: \.isWhitespace).first(where: { $0.hasPrefix("rauc.slot=") })
         else { throw OSUpdateError(.unavailable, "no rauc.slot= on the kernel command line") }
         return String(slot.dropFirst("rauc.slot=".count))

@@ -15,6 +15,8 @@ public struct OSUpdater: Sendable {
     public var runningVersionFile: String
     /// The last install's outcome, for `status` (on /data: the root is read-only).
     public var recordFile: String
+    /// The kernel command line, which names the booted slot (tests point elsewhere).
+    public var commandLineFile = "/proc/cmdline"
 
     public init(
         rauc: RaucTool = RaucTool(), runningVersionFile: String = "/usr/lib/fluorobox/version",
