@@ -1,5 +1,6 @@
 @testable import Appliance
 import FluoroboxTestSupport
+import OSUpdateTesting
 import Foundation
 import Testing
 

@@ -1,6 +1,7 @@
 import Appliance
 import Foundation
 import FluoroboxTestSupport
+import OSUpdateTesting
 import StudyStore
 import Sync
 import SyncFixtures

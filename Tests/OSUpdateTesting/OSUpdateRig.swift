@@ -1,3 +1,5 @@
+import Appliance
+import FluoroboxTestSupport
 import Foundation
 import Testing
 
@@ -56,6 +58,17 @@ public final class OSUpdateRig: Sendable {
         for tool in ["rauc", "umount", "bootloader"] {
             try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder.file(tool))
         }
+    }
+
+    /// `fluorobox os` on the rig's stand-ins.
+    public var updater: OSUpdater {
+        var updater = OSUpdater(
+            rauc: RaucTool(
+                executable: folder.file("rauc"), configuration: folder.file("system.conf"), mountPrefix: folder.file("mnt"),
+                umountExecutable: folder.file("umount"), bootloaderBackend: folder.file("bootloader")),
+            runningVersionFile: folder.file("version"), recordFile: folder.file("os-update.json"))
+        updater.commandLineFile = commandLine
+        return updater
     }
 
     /// The kernel command line the box booted with (it names the slot).
