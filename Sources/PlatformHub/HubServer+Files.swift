@@ -11,36 +11,25 @@ extension HubServer {
     static func fileResponse(folder: String?, name: String, range header: String?, what: String) -> Response {
         guard let folder, isValidKey(name), !name.hasPrefix(".") else { return problem(HubError(.notFound, "no such \(what)")) }
         let path = folder + "/" + name
-        let fd: Int32
-        let size: Int
-        do {
-            fd = try Posix.open(path, [.readOnly])
-            let status = try Posix.fileStatus(fd, path: path)
-            guard status.isRegularFile else {
-                Posix.close(fd)
-                return problem(HubError(.notFound, "no such \(what)"))
-            }
-            size = Int(status.size)
-        } catch {
-            return problem(HubError(.notFound, "no such \(what)"))
-        }
+        guard let status = try? Posix.fileStatus(path), status.isRegularFile else { return problem(HubError(.notFound, "no such \(what)")) }
+        let size = Int(status.size)
         let range: ClosedRange<Int>?
         do {
             range = try ByteRange.parse(header, size: size)
         } catch {
-            Posix.close(fd)
             var response = problem(error)
             if error.code == .rangeNotSatisfiable { response.headers[.contentRange] = "bytes */\(size)" }
             return response
         }
-        let bytes = range ?? 0...(size - 1)
         var headers: HTTPFields = [.contentType: "application/octet-stream"]
         if let range { headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)" }
-        let body = ResponseBody(contentLength: size == 0 ? 0 : bytes.count) { writer in
+        let first = Int64(range?.lowerBound ?? 0)
+        let end = range.map { Int64($0.upperBound) + 1 } ?? Int64(size)
+        // Opened as the body is written, so a response never sent holds no descriptor.
+        let body = ResponseBody(contentLength: Int(end - first)) { writer in
+            let fd = try Posix.open(path, [.readOnly])
             defer { Posix.close(fd) }
-            guard size > 0 else { return try await writer.finish(nil) }
-            var offset = Int64(bytes.lowerBound)
-            let end = Int64(bytes.upperBound) + 1
+            var offset = first
             var buffer = ByteBufferAllocator().buffer(capacity: 1 << 20)
             while offset < end {
                 buffer.clear()

@@ -19,7 +19,7 @@ public struct HubServer: Sendable {
         public var port = 0
         /// Folder of model packages served as the catalog (optional).
         public var catalogDirectory: String?
-        /// Folder of OS bundles an operator may assign to devices (`fluorobox-hub os assign`).
+        /// Folder of OS bundles an operator may assign to devices (`fluorobox-hub device assign-os`).
         public var osBundleDirectory: String?
         public var faults = HubFaults()
         /// HTTPS with required client certificates; each device is identified by its certificate.

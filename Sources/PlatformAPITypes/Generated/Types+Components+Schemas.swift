@@ -324,7 +324,7 @@ extension Components {
                 case os
             }
         }
-        /// The OS bundle the operator assigned to a device (`fluorobox-hub os assign`).
+        /// The OS bundle the operator assigned to a device (`fluorobox-hub device assign-os`).
         ///
         /// - Remark: Generated from `#/components/schemas/OSBundle`.
         public struct OSBundle: Codable, Hashable, Sendable {

@@ -1,7 +1,7 @@
 import Foundation
 import POSIXSupport
 
-/// The OS bundle an operator assigned to a device (`fluorobox-hub os assign`): a file of the hub's
+/// The OS bundle an operator assigned to a device (`fluorobox-hub device assign-os`): a file of the hub's
 /// OS bundle folder, pinned by its size and SHA-256 when assigned, so the box downloads exactly
 /// that file and a later change of the folder's file fails the box's digest check.
 public struct OSBundleAssignment: Codable, Sendable, Hashable {
