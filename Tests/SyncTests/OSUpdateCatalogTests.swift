@@ -166,3 +166,38 @@ struct OSUpdateCatalogTests {
         for invalid in ["", "2:00-4:00", "02:00", "02:00-02:00", "24:00-01:00", "02:60-03:00", "a-b"] { #expect(MaintenanceWindow(invalid) == nil, "\(invalid)") }
     }
 }
+
+/// The hub's side of OS bundles as a device meets it.
+@Suite("The hub's OS bundle routes")
+struct HubOSBundleRouteTests {
+    @Test("a device reads only its own assignment (another's path is 403); a bundle downloads in ranges; an unknown one is 404; a bad outcome document is 400")
+    func routes() async throws {
+        let folder = TemporaryDirectory("hub-os-routes")
+        let bundles = TemporaryDirectory("hub-os-bundles")
+        let bytes = (0..<5000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        try Data(bytes).write(to: URL(fileURLWithPath: bundles.file("fluorobox-0.2.0.raucb")))
+        let port = HubProcess.freePort()
+        let hub = HubProcess(dataDirectory: folder.file("hub"), port: port, arguments: ["--os-bundle-dir", bundles.path])
+        try hub.start()
+        defer { hub.stop() }
+        try await hub.waitUntilListening()
+        let assigned = try await ProcessRunner.run(HubProcess.binary, [
+            "device", "assign-os", "box-os-1", "--data-dir", folder.file("hub"), "--os-bundle-dir", bundles.path,
+            "--bundle", "fluorobox-0.2.0.raucb", "--version", "0.2.0",
+        ])
+        try #require(assigned.status == 0, "\(assigned.stderr)")
+        let hubCall = HubCall(port: port, pki: nil)
+        let own = try await hubCall.call("GET", "/v1/devices/box-os-1/os-update", headers: ["Fluorobox-Device: box-os-1"])
+        #expect(own.status == 200 && own.body.contains(SHA256Check.hex(bytes)) && own.body.contains("\"size\":5000"), "\(own.status) \(own.body)")
+        #expect(try await hubCall.call("GET", "/v1/devices/box-os-1/os-update", headers: ["Fluorobox-Device: box-os-2"]).status == 403)
+        #expect(try await hubCall.call("GET", "/v1/devices/box-os-2/os-update", headers: ["Fluorobox-Device: box-os-2"]).status == 204)
+        let tail = try await hubCall.call("GET", "/v1/os-bundles/fluorobox-0.2.0.raucb", headers: ["Range: bytes=4990-"])
+        #expect(tail.status == 206 && tail.headers["content-range"] == "bytes 4990-4999/5000", "\(tail.status) \(tail.headers)")
+        #expect(try await hubCall.call("GET", "/v1/os-bundles/fluorobox-0.2.0.raucb", headers: ["Range: bytes=5000-"]).status == 416)
+        #expect(try await hubCall.call("GET", "/v1/os-bundles/missing.raucb").status == 404)
+        let badOutcome = try await hubCall.call(
+            "PUT", "/v1/os-updates/os-update:box-os-1:x:rebooted", headers: ["Fluorobox-Device: box-os-1"],
+            body: #"{"device":"box-os-1","sha256":"x","outcome":"rebooted","at":"2026-12-07T03:00:00Z"}"#)
+        #expect(badOutcome.status == 400 && badOutcome.body.contains("outcome"), "\(badOutcome.status) \(badOutcome.body)")
+    }
+}
