@@ -284,6 +284,13 @@ let package = Package(
             path: "Tests/BrowserTesting",
             swiftSettings: strictSwift
         ),
+        // `fluorobox os` with RAUC's writing and the boot loader stood in for: the OS update tests.
+        .target(
+            name: "OSUpdateTesting",
+            dependencies: ["Appliance", "FluoroboxTestSupport"],
+            path: "Tests/OSUpdateTesting",
+            swiftSettings: strictSwift
+        ),
         .target(
             name: "UVCEmulator",
             dependencies: ["Imaging"],
@@ -348,14 +355,14 @@ let package = Package(
         ),
         .testTarget(
             name: "ApplianceTests",
-            dependencies: ["Appliance", "Analysis", "Inference", "StudyStore", "DICOM", "DICOMNetwork", "Imaging", "POSIXSupport", "FluoroboxTestSupport", "fluorobox", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["Appliance", "OSUpdateTesting", "Analysis", "Inference", "StudyStore", "DICOM", "DICOMNetwork", "Imaging", "POSIXSupport", "FluoroboxTestSupport", "fluorobox", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSwift
         ),
         .testTarget(
             name: "SyncTests",
             dependencies: [
                 "Sync", "PlatformHub", "StudyStore", "POSIXSupport", "FluoroboxTestSupport", "fluorobox-hub", "Appliance", "fluorobox",
-                "DICOM", "Inference", "SyncFixtures", "fleet-boxes",
+                "DICOM", "Inference", "SyncFixtures", "fleet-boxes", "OSUpdateTesting",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),

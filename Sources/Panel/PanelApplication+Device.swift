@@ -6,12 +6,12 @@ import StudyStore
 extension PanelApplication {
     func addDeviceRoutes(to router: Router<PanelRequestContext>) {
         router.get("/device") { _, context in
-            devicePage(context, selfTest: nil, notice: nil)
+            await devicePage(context, selfTest: nil, notice: nil)
         }
         router.post("/device/selftest") { _, context in
             guard context.session?.role == .technician else { return forbidden(context, path: "/device", "Only a technician can do this.") }
             let report = await SelfTestReport.run(hooks.selfTestChecks() )
-            return devicePage(context, selfTest: report, notice: nil)
+            return await devicePage(context, selfTest: report, notice: nil)
         }
         router.get("/device/diagnostics") { _, context in
             guard context.session?.role == .technician else { return forbidden(context, path: "/device", "Only a technician can do this.") }
@@ -22,7 +22,7 @@ extension PanelApplication {
         router.post("/device/restart") { _, context in
             guard context.session?.role == .technician else { return forbidden(context, path: "/device", "Only a technician can do this.") }
             guard let restart = hooks.restartServices else {
-                return devicePage(context, selfTest: nil, notice: context.language("Restart is not available here."))
+                return await devicePage(context, selfTest: nil, notice: context.language("Restart is not available here."))
             }
             logger.notice("panel: restart of the agent's services requested", metadata: ["role": "technician"])
             // Answer first; the restart stops this server too.
@@ -30,11 +30,14 @@ extension PanelApplication {
                 try? await Task.sleep(for: .milliseconds(500))
                 await restart()
             }
-            return devicePage(context, selfTest: nil, notice: context.language("Restarting the agent's services; this page is back in a few seconds."))
+            return await devicePage(context, selfTest: nil, notice: context.language("Restarting the agent's services; this page is back in a few seconds."))
+        }
+        router.post("/device/os/reboot") { _, context in
+            try await rebootIntoOSUpdate(context)
         }
     }
 
-    func devicePage(_ context: PanelRequestContext, selfTest: SelfTestReport?, notice: String?) -> Response {
+    func devicePage(_ context: PanelRequestContext, selfTest: SelfTestReport?, notice: String?) async -> Response {
         let t = context.language
         let e = HTMLText.escape
         var body = notice.map { "<p class=\"notice\" id=\"notice\">\(e($0))</p>" } ?? ""
@@ -45,6 +48,7 @@ extension PanelApplication {
         } else {
             body += "<p class=\"na\">\(e(t("The panel is served over plain HTTP.")))</p></section>"
         }
+        body += osSection(context, slots: await hooks.osSlots())
         guard let session = context.session, session.role == .technician else {
             body += "<section><p class=\"na\">\(e(t("The device tools are for the technician.")))</p></section>"
             return page("Device", context, path: "/device", body: body)

@@ -15,6 +15,10 @@ public struct PanelHooks: Sendable {
     /// The active model packages (`ID@VERSION`) whose manifest states demonstration use (or
     /// none): every page then says their findings mean nothing. Asked on every page, so cheap.
     public var demonstrationModels: @Sendable () async -> [String]
+    /// The root slots (A/B); nil on a box without them (development, tests).
+    public var osSlots: @Sendable () async -> OSSlotsSummary?
+    /// Reboots into the OS update that waits in the other slot; nil where the panel cannot.
+    public var rebootIntoOSUpdate: (@Sendable () async throws -> Void)?
 
     public init(
         system: @escaping @Sendable () async -> SystemSummary,
@@ -24,7 +28,9 @@ public struct PanelHooks: Sendable {
         logFiles: [String] = [],
         journalUnits: [String] = [],
         restartServices: (@Sendable () async -> Void)? = nil,
-        demonstrationModels: @escaping @Sendable () async -> [String] = { [] }
+        demonstrationModels: @escaping @Sendable () async -> [String] = { [] },
+        osSlots: @escaping @Sendable () async -> OSSlotsSummary? = { nil },
+        rebootIntoOSUpdate: (@Sendable () async throws -> Void)? = nil
     ) {
         self.system = system
         self.isReady = isReady
@@ -34,5 +40,7 @@ public struct PanelHooks: Sendable {
         self.journalUnits = journalUnits
         self.restartServices = restartServices
         self.demonstrationModels = demonstrationModels
+        self.osSlots = osSlots
+        self.rebootIntoOSUpdate = rebootIntoOSUpdate
     }
 }

@@ -202,5 +202,23 @@ enum PanelTranslations {
         "Patient ID conflict:": "Конфликт ID пациента:",
         "This image names another patient than its study does; check which patient it belongs to.":
             "Этот снимок указывает другого пациента, чем его исследование; проверьте, чей это снимок.",
+        "Operating system": "Операционная система",
+        "This box has no A/B system slots.": "На этом устройстве нет слотов системы A/B.",
+        "Running:": "Работает:",
+        "slot": "слот",
+        "Slot": "Слот",
+        "Version": "Версия",
+        "good": "исправен",
+        "on trial": "на проверке",
+        "not bootable": "не загружается",
+        "boots next": "загрузится следующим",
+        "no system": "нет системы",
+        "unknown": "неизвестно",
+        "Last update:": "Последнее обновление:",
+        "Installed and waiting for a reboot:": "Установлено и ждёт перезагрузки:",
+        "The box restarts into the new version; intake stops for about a minute. If the new version does not become ready, the box returns to this one by itself.": "Устройство перезапустится в новую версию; приём снимков остановится примерно на минуту. Если новая версия не станет готова, устройство само вернётся к этой.",
+        "Reboot into the new version": "Перезагрузить в новую версию",
+        "No OS update waits for a reboot.": "Нет обновления системы, ожидающего перезагрузки.",
+        "Rebooting into the new version; the panel is back in a few minutes.": "Перезагрузка в новую версию; панель вернётся через несколько минут.",
     ]
 }

@@ -76,6 +76,11 @@ indirect enum DocumentSchema: Sendable {
             return .object(required: [
                 "device": .string, "file": .string, "sha256": .string, "outcome": .oneOf(["activated", "refused"]), "at": .dateTime,
             ], optional: ["package": .string, "reason": .string])
+        case "os-update":
+            return .object(required: [
+                "device": .string, "sha256": .string, "outcome": .oneOf(["installed", "refused", "failed", "marked-good", "fell-back"]),
+                "at": .dateTime,
+            ], optional: ["file": .string, "version": .string, "slot": .string, "reason": .string])
         case "hello":
             return .object(required: [:], optional: ["version": .string])
         default:

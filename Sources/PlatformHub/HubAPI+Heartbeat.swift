@@ -41,7 +41,8 @@ extension DeviceHeartbeat {
                 Backlog(destination: $0.destination, count: Int(clamping: $0.count), bytes: $0.bytes, oldestAgeSeconds: $0.oldestAgeSeconds)
             },
             freeDiskBytes: document.freeDiskBytes, daysOfCapacity: document.daysOfCapacity, clockSkewSeconds: document.clockSkewSeconds,
-            errors: document.errors.map { RecentError(at: $0.at, source: $0.source, message: $0.message) }
+            errors: document.errors.map { RecentError(at: $0.at, source: $0.source, message: $0.message) },
+            os: document.os.map { OS(version: $0.version, bootedSlot: $0.bootedSlot, lastOutcome: $0.lastOutcome) }
         )
     }
 }

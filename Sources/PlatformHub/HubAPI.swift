@@ -52,6 +52,10 @@ struct HubAPI: APIProtocol {
         try await putDocument(kind: "model-update", key: input.path.key) ? .created(.init()) : .ok(.init())
     }
 
+    func putOSUpdate(_ input: Operations.PutOSUpdate.Input) async throws -> Operations.PutOSUpdate.Output {
+        try await putDocument(kind: "os-update", key: input.path.key) ? .created(.init()) : .ok(.init())
+    }
+
     /// Stores the body as it arrived (its digest was checked against Content-SHA256): the
     /// same key with the same bytes again is the same item. true: new (201).
     private func putDocument(kind: String, key: String) async throws(HubError) -> Bool {

@@ -32,6 +32,7 @@ struct HubAPIMiddleware: ServerMiddleware {
     static let documentKinds: [String: String] = [
         Operations.PutResult.id: "result", Operations.PutReport.id: "report", Operations.PutFeedback.id: "feedback",
         Operations.PutAdverseEvent.id: "adverse-event", Operations.PutModelUpdate.id: "model-update",
+        Operations.PutOSUpdate.id: "os-update",
     ]
 
     func intercept(
@@ -105,6 +106,10 @@ struct HubAPIMiddleware: ServerMiddleware {
             }
             scope.body = document.bytes
             scope.document = document
+        case Operations.GetOSUpdate.id:
+            let named = Self.pathParameter("device", metadata)
+            guard let named, HubServer.isValidDeviceID(named) else { throw HubError(.badRequest, "bad device id") }
+            scope.device = try await DeviceIdentity.of(headers: headers, channel: scope.channel, tls: tls, store: store, pathDevice: named)
         case Operations.ListModels.id:
             // Every device's, read by any device (the handshake may let a box without a
             // certificate in, to enrol).

@@ -19,6 +19,8 @@ public struct HubServer: Sendable {
         public var port = 0
         /// Folder of model packages served as the catalog (optional).
         public var catalogDirectory: String?
+        /// Folder of OS bundles an operator may assign to devices (`fluorobox-hub device assign-os`).
+        public var osBundleDirectory: String?
         public var faults = HubFaults()
         /// HTTPS with required client certificates; each device is identified by its certificate.
         public var tls: HubTLSSettings?
@@ -161,27 +163,13 @@ public struct HubServer: Sendable {
         router.get("/v1/models/:file") { request, context -> Response in
             let name = try Self.pathParameter("file", context)
             do { try await Self.checkCatalogReader(request, context: context, tls: tls, store: store) } catch { return Self.problem(error) }
-            guard let catalog, Self.isValidKey(name), !name.hasPrefix(".") else { return Self.problem(HubError(.notFound, "no such package")) }
-            guard let data = FileManager.default.contents(atPath: catalog + "/" + name) else {
-                return Self.problem(HubError(.notFound, "no such package"))
-            }
-            // Resumable download: "Range: bytes=N-" (and the other single-range forms).
-            let range: ClosedRange<Int>?
-            do {
-                range = try ByteRange.parse(request.headers[.range], size: data.count)
-            } catch let error as HubError {
-                var response = Self.problem(error)
-                if error.code == .rangeNotSatisfiable { response.headers[.contentRange] = "bytes */\(data.count)" }
-                return response
-            }
-            if let range {
-                return Response(
-                    status: .partialContent,
-                    headers: [.contentRange: "bytes \(range.lowerBound)-\(range.upperBound)/\(data.count)", .contentType: "application/octet-stream"],
-                    body: .init(byteBuffer: ByteBuffer(bytes: data[range]))
-                )
-            }
-            return Response(status: .ok, headers: [.contentType: "application/octet-stream"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+            return Self.fileResponse(folder: catalog, name: name, range: request.headers[.range], what: "package")
+        }
+        let osBundles = settings.osBundleDirectory
+        router.get("/v1/os-bundles/:file") { request, context -> Response in
+            let name = try Self.pathParameter("file", context)
+            do { try await Self.checkCatalogReader(request, context: context, tls: tls, store: store) } catch { return Self.problem(error) }
+            return Self.fileResponse(folder: osBundles, name: name, range: request.headers[.range], what: "bundle")
         }
         Self.addMethodNotAllowedRoutes(to: router)
 
@@ -239,7 +227,8 @@ public struct HubServer: Sendable {
         ("/v1/devices/:device/heartbeat", [.post]), ("/v1/results/:key", [.put]), ("/v1/reports/:key", [.put]),
         ("/v1/feedback/:key", [.put]), ("/v1/adverse-events/:key", [.put]), ("/v1/model-updates/:key", [.put]),
         ("/v1/:collection/:key", [.put]), ("/v1/instances/:key", [.head, .put]),
-        ("/v1/items", [.get]), ("/v1/models", [.get]), ("/v1/models/:file", [.get]),
+        ("/v1/items", [.get]), ("/v1/models", [.get]), ("/v1/models/:file", [.get]), ("/v1/os-bundles/:file", [.get]),
+        ("/v1/devices/:device/os-update", [.get]), ("/v1/os-updates/:key", [.put]),
     ]
 
     static func addMethodNotAllowedRoutes(to router: Router<HubRequestContext>) {

@@ -107,6 +107,7 @@ public final class HubStore: Sendable {
         registerHeartbeatsMigration(&migrator)
         registerInstitutionMigration(&migrator)
         registerConsoleMigration(&migrator)
+        registerOSAssignmentMigration(&migrator)
         return migrator
     }
 

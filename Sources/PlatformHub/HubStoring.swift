@@ -83,6 +83,13 @@ public protocol HubStoring: Sendable {
     /// Every recorded institution, by device.
     func institutions() async throws(HubError) -> [String: DeviceInstitution]
 
+    /// Assigns (or replaces) the OS bundle `device` is to install; a device may be named before
+    /// it first calls.
+    func assignOSBundle(_ assignment: OSBundleAssignment, device: String) async throws(HubError)
+
+    /// The OS bundle assigned to `device`, if any.
+    func osAssignment(device: String) async throws(HubError) -> OSBundleAssignment?
+
     /// The daily post-market reports of days `from`…`to` (YYYY-MM-DD, both included).
     func dailyReports(from: String, to: String) async throws(HubError) -> [RegulatorReport.DailyReport]
 

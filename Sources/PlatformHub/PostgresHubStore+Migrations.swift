@@ -110,6 +110,7 @@ extension PostgresHubStore {
         deviceInstitutionMigration,
         consoleMigration,
         credentialRuleMigration,
+        osAssignmentMigration,
     ]
 
     /// Applies what is missing, in one transaction under an advisory lock, so replicas that

@@ -13,6 +13,7 @@ import POSIXSupport
 ///     run/sync.paused             present while sync is paused
 ///     run/agent.log               the agent's log lines
 ///     sync/model-updates.json     what became of each model the platform offered (a record, kept)
+///     sync/os-updates.json        what became of each OS bundle the platform assigned (kept)
 public struct RunStateFiles: Sendable, Hashable {
     public enum File: Sendable, Hashable {
         case agent
@@ -21,6 +22,7 @@ public struct RunStateFiles: Sendable, Hashable {
         case syncPaused
         case agentLog
         case modelUpdates
+        case osUpdates
     }
 
     public let directory: DataDirectory
@@ -37,6 +39,7 @@ public struct RunStateFiles: Sendable, Hashable {
         case .syncPaused: directory.runPath + "/sync.paused"
         case .agentLog: directory.runPath + "/agent.log"
         case .modelUpdates: recordsPath + "/model-updates.json"
+        case .osUpdates: recordsPath + "/os-updates.json"
         }
     }
 

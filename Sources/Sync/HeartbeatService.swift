@@ -30,16 +30,19 @@ public final class HeartbeatService: Service, Sendable {
     let intervalSeconds: Double
     let agentVersion: String
     let models: @Sendable () async -> [DeviceHeartbeat.Model]
+    let os: @Sendable () async -> DeviceHeartbeat.OS?
     let onPlatformTime: @Sendable (PlatformClockReading) -> Void
     let startedAt = Date()
     let logger: Logger
     private let state = Mutex(Figures())
 
     /// `models`: each task's active package (the agent reads the packages folder);
+    /// `os`: the root slots' version and last update outcome (nil without A/B slots);
     /// `onPlatformTime`: each reply's clock reading, for sync's clock check.
     public init(
         client: PlatformClient, store: StudyStore, intervalSeconds: Double, agentVersion: String,
         models: @escaping @Sendable () async -> [DeviceHeartbeat.Model],
+        os: @escaping @Sendable () async -> DeviceHeartbeat.OS? = { nil },
         onPlatformTime: @escaping @Sendable (PlatformClockReading) -> Void = { _ in }, logger: Logger
     ) {
         self.client = client
@@ -47,6 +50,7 @@ public final class HeartbeatService: Service, Sendable {
         self.intervalSeconds = intervalSeconds
         self.agentVersion = agentVersion
         self.models = models
+        self.os = os
         self.onPlatformTime = onPlatformTime
         self.logger = logger
     }
@@ -121,7 +125,7 @@ public final class HeartbeatService: Service, Sendable {
             sentAt: now, agentVersion: agentVersion, uptimeSeconds: max(0, now.timeIntervalSince(startedAt)),
             models: await models(), backlog: backlog, freeDiskBytes: Int64(clamping: status.storage.availableBytes),
             daysOfCapacity: CapacityEstimate.days(storage: status.storage, dailyIntakeBytes: dailyIntake),
-            clockSkewSeconds: figures.clockSkewSeconds, errors: errors
+            clockSkewSeconds: figures.clockSkewSeconds, errors: errors, os: await os()
         ).bounded()
     }
 }

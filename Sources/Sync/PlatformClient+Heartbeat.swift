@@ -91,7 +91,8 @@ extension PlatformClient {
                 .init(destination: $0.destination, count: Int64($0.count), bytes: $0.bytes, oldestAgeSeconds: $0.oldestAgeSeconds)
             },
             freeDiskBytes: beat.freeDiskBytes, daysOfCapacity: beat.daysOfCapacity, clockSkewSeconds: beat.clockSkewSeconds,
-            errors: beat.errors.map { .init(at: $0.at, source: $0.source, message: $0.message) }
+            errors: beat.errors.map { .init(at: $0.at, source: $0.source, message: $0.message) },
+            os: beat.os.map { .init(version: $0.version, bootedSlot: $0.bootedSlot, lastOutcome: $0.lastOutcome) }
         )
     }
 }

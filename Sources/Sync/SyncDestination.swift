@@ -37,6 +37,7 @@ public struct PlatformDestination: SyncDestination {
         .report: "reports",
         .feedback: "feedback",
         .modelUpdate: "model-updates",
+        .osUpdate: "os-updates",
         .adverseEvent: "adverse-events",
     ]
 

@@ -25,6 +25,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "TCP port; 0 picks a free one (written to DATA_DIR/hub.port).") var port: Int = 8443
     @Option(help: "Address to bind.") var host: String = "127.0.0.1"
     @Option(help: "Folder of model packages served as the catalog.") var catalogDir: String?
+    @Option(help: "Folder of OS bundles (.raucb) served to the devices they are assigned to (device assign-os).") var osBundleDir: String?
     @Option(help: "Share of upload requests answered 503 on purpose (tests).") var failRate: Double = 0
     @Option(help: "Seed of the injected faults.") var faultSeed: UInt64 = 1
     @Option(help: "Log level.") var logLevel: String = "notice"
@@ -58,6 +59,7 @@ struct Serve: AsyncParsableCommand {
         settings.host = host
         settings.port = port
         settings.catalogDirectory = catalogDir
+        settings.osBundleDirectory = osBundleDir
         settings.faults = HubFaults(failRate: failRate, seed: faultSeed)
         guard maxUploadSize > 0 else { throw ValidationError("--max-upload-size must be positive") }
         settings.maxUploadBytes = maxUploadSize

@@ -13,6 +13,7 @@ struct Fluorobox: AsyncParsableCommand {
             USBCommand.self, RegisterCommand.self, ModelCommand.self, DICOMCommand.self, AnalyzeCommand.self,
             SelfTestCommand.self, DiagnosticsCommand.self, PanelPasswordCommand.self,
             SyncCommand.self, AnalysisCommand.self, QuarantineCommand.self, AnalysisWorkerCommand.self,
+            OSCommand.self,
         ]
     )
 }

@@ -28,4 +28,19 @@ struct DeviceHeartbeatParseTests {
         #expect(heartbeat.errors.first?.message == "a\u{FFFD}b")
         #expect(heartbeat.backlogCount == .max && heartbeat.backlogBytes == .max)
     }
+
+    @Test("the optional OS part is read when there, checked like the rest, and cut to fit by the box")
+    func operatingSystem() throws {
+        var text = String(decoding: Self.document(), as: UTF8.self)
+        #expect(try DeviceHeartbeat.parse(Array(text.utf8)).os == nil)
+        text = text.replacingOccurrences(of: #""freeDiskBytes": 0,"#, with: #""freeDiskBytes": 0, "os": {"version": "0.2.0+e1", "bootedSlot": "b", "lastOutcome": "updated to 0.2.0+e1 (slot b)"},"#)
+        #expect(try DeviceHeartbeat.parse(Array(text.utf8)).os == DeviceHeartbeat.OS(version: "0.2.0+e1", bootedSlot: "b", lastOutcome: "updated to 0.2.0+e1 (slot b)"))
+        #expect(throws: HeartbeatError.self) {
+            try DeviceHeartbeat.parse(Array(text.replacingOccurrences(of: #""version": "0.2.0+e1""#, with: #""version": """#).utf8))
+        }
+        var long = try DeviceHeartbeat.parse(Array(text.utf8))
+        long.os?.lastOutcome = String(repeating: "x", count: 900)
+        #expect(throws: HeartbeatError.self) { try DeviceHeartbeat.parse(long.encoded()) }
+        #expect(try DeviceHeartbeat.parse(long.bounded().encoded()).os?.lastOutcome?.count == DeviceHeartbeat.maxMessageLength)
+    }
 }

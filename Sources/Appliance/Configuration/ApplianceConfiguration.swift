@@ -29,6 +29,7 @@ public struct ApplianceConfiguration: Sendable, Hashable {
     public var panel = PanelSettings()
     /// Sync to the platform; TLS files are combined into `sync.tls` by ``effectiveSync``.
     public var sync = SyncSettings()
+    public var os = OSUpdateSettings()
     public var syncTLSCertificate: String?
     public var syncTLSPrivateKey: String?
     public var syncTLSTrustedCA: String?

@@ -47,7 +47,7 @@ public struct ConfigurationKey: Sendable, Hashable {
     }
 
     /// Every key the reader knows; each area of the box lists its own in an extension.
-    public static var all: [ConfigurationKey] { core + usb + modelPackages + dicom + analysis + panel + sync }
+    public static var all: [ConfigurationKey] { core + usb + modelPackages + dicom + analysis + panel + sync + os }
 
     /// The table in docs/configuration.md.
     public static var markdownTable: String {

@@ -12,6 +12,7 @@ extension Agent {
             client: try PlatformClient(settings: settings, counters: SyncCounters(), logger: logger),
             store: store, intervalSeconds: settings.heartbeatIntervalSeconds, agentVersion: Self.version,
             models: { await Self.heartbeatModels(configuration: configuration, logger: logger) },
+            os: { await Self.heartbeatOS(OSUpdater()) },
             onPlatformTime: { reading in platformSync.checkClock(platformTime: reading.platformTime, now: reading.localTime) },
             logger: logger
         )

@@ -164,6 +164,12 @@ public struct Agent: Sendable {
                 named: ModelUpdateService.name
             ))
         }
+        if syncSettings.hubURL != nil, configuration.os.updateIntervalSeconds > 0 {
+            services.append(.agentService(
+                try osUpdateService(store: store, settings: syncSettings, logger: logger.labelled("os-updates")),
+                named: OSUpdateService.name
+            ))
+        }
         if syncSettings.hubURL != nil {
             services.append(.agentService(
                 PostMarketReportService(store: store, deviceID: syncSettings.deviceID, logger: logger.labelled("post-market")),

@@ -17,7 +17,9 @@ extension PanelHooks {
             logFiles: [AgentLogFile.path(in: store.directory) + ".1", AgentLogFile.path(in: store.directory)],
             journalUnits: ["fluorobox.service"],
             restartServices: restart,
-            demonstrationModels: { await ApplianceSystemSummary.demonstrationModels(configuration: configuration, logger: logger) }
+            demonstrationModels: { await ApplianceSystemSummary.demonstrationModels(configuration: configuration, logger: logger) },
+            osSlots: { await Agent.osSlots(OSUpdater()) },
+            rebootIntoOSUpdate: Agent.reboot(configuration.os)
         )
     }
 }

@@ -232,6 +232,45 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/Heartbeat/errors`.
             public var errors: Components.Schemas.Heartbeat.ErrorsPayload
+            /// The box's root slots (absent on a box without A/B slots, e.g. in development).
+            ///
+            /// - Remark: Generated from `#/components/schemas/Heartbeat/os`.
+            public struct OsPayload: Codable, Hashable, Sendable {
+                /// The running system's version.
+                ///
+                /// - Remark: Generated from `#/components/schemas/Heartbeat/os/version`.
+                public var version: Swift.String
+                /// - Remark: Generated from `#/components/schemas/Heartbeat/os/bootedSlot`.
+                public var bootedSlot: Swift.String?
+                /// The last OS update's outcome in words.
+                ///
+                /// - Remark: Generated from `#/components/schemas/Heartbeat/os/lastOutcome`.
+                public var lastOutcome: Swift.String?
+                /// Creates a new `OsPayload`.
+                ///
+                /// - Parameters:
+                ///   - version: The running system's version.
+                ///   - bootedSlot:
+                ///   - lastOutcome: The last OS update's outcome in words.
+                public init(
+                    version: Swift.String,
+                    bootedSlot: Swift.String? = nil,
+                    lastOutcome: Swift.String? = nil
+                ) {
+                    self.version = version
+                    self.bootedSlot = bootedSlot
+                    self.lastOutcome = lastOutcome
+                }
+                public enum CodingKeys: String, CodingKey {
+                    case version
+                    case bootedSlot
+                    case lastOutcome
+                }
+            }
+            /// The box's root slots (absent on a box without A/B slots, e.g. in development).
+            ///
+            /// - Remark: Generated from `#/components/schemas/Heartbeat/os`.
+            public var os: Components.Schemas.Heartbeat.OsPayload?
             /// Creates a new `Heartbeat`.
             ///
             /// - Parameters:
@@ -245,6 +284,7 @@ extension Components {
             ///   - daysOfCapacity: Days to the disk's hard limit at the recent intake rate; absent without intake.
             ///   - clockSkewSeconds: The box's clock minus the platform's last serverTime; absent (or null) until the platform answered once.
             ///   - errors: The latest problems, newest first.
+            ///   - os: The box's root slots (absent on a box without A/B slots, e.g. in development).
             public init(
                 schema: Components.Schemas.Heartbeat.SchemaPayload,
                 sentAt: Foundation.Date,
@@ -255,7 +295,8 @@ extension Components {
                 freeDiskBytes: Swift.Int64,
                 daysOfCapacity: Swift.Double? = nil,
                 clockSkewSeconds: Swift.Double? = nil,
-                errors: Components.Schemas.Heartbeat.ErrorsPayload
+                errors: Components.Schemas.Heartbeat.ErrorsPayload,
+                os: Components.Schemas.Heartbeat.OsPayload? = nil
             ) {
                 self.schema = schema
                 self.sentAt = sentAt
@@ -267,6 +308,7 @@ extension Components {
                 self.daysOfCapacity = daysOfCapacity
                 self.clockSkewSeconds = clockSkewSeconds
                 self.errors = errors
+                self.os = os
             }
             public enum CodingKeys: String, CodingKey {
                 case schema
@@ -279,6 +321,52 @@ extension Components {
                 case daysOfCapacity
                 case clockSkewSeconds
                 case errors
+                case os
+            }
+        }
+        /// The OS bundle the operator assigned to a device (`fluorobox-hub device assign-os`).
+        ///
+        /// - Remark: Generated from `#/components/schemas/OSBundle`.
+        public struct OSBundle: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/OSBundle/file`.
+            public var file: Swift.String
+            /// The bundle's version as the operator assigned it; the box reads and checks the signed one.
+            ///
+            /// - Remark: Generated from `#/components/schemas/OSBundle/version`.
+            public var version: Swift.String
+            /// - Remark: Generated from `#/components/schemas/OSBundle/size`.
+            public var size: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/OSBundle/sha256`.
+            public var sha256: Swift.String
+            /// - Remark: Generated from `#/components/schemas/OSBundle/url`.
+            public var url: Swift.String
+            /// Creates a new `OSBundle`.
+            ///
+            /// - Parameters:
+            ///   - file:
+            ///   - version: The bundle's version as the operator assigned it; the box reads and checks the signed one.
+            ///   - size:
+            ///   - sha256:
+            ///   - url:
+            public init(
+                file: Swift.String,
+                version: Swift.String,
+                size: Swift.Int64,
+                sha256: Swift.String,
+                url: Swift.String
+            ) {
+                self.file = file
+                self.version = version
+                self.size = size
+                self.sha256 = sha256
+                self.url = url
+            }
+            public enum CodingKeys: String, CodingKey {
+                case file
+                case version
+                case size
+                case sha256
+                case url
             }
         }
         /// - Remark: Generated from `#/components/schemas/Catalog`.

@@ -2544,6 +2544,371 @@ public enum Operations {
             }
         }
     }
+    /// Idempotent PUT of what became of an OS bundle on the box (key `os-update:<device>:<bundle SHA-256>:<outcome>`).
+    ///
+    /// - Remark: HTTP `PUT /v1/os-updates/{key}`.
+    /// - Remark: Generated from `#/paths//v1/os-updates/{key}/put(putOSUpdate)`.
+    public enum PutOSUpdate {
+        public static let id: Swift.String = "putOSUpdate"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/v1/os-updates/{key}/PUT/path`.
+            public struct Path: Sendable, Hashable {
+                /// The item's idempotency key (letters, digits, `.:_-` and `@`, at most 512 bytes; a result's key names its model as `id@version`).
+                ///
+                /// - Remark: Generated from `#/paths/v1/os-updates/{key}/PUT/path/key`.
+                public var key: Components.Parameters.Key
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - key: The item's idempotency key (letters, digits, `.:_-` and `@`, at most 512 bytes; a result's key names its model as `id@version`).
+                public init(key: Components.Parameters.Key) {
+                    self.key = key
+                }
+            }
+            public var path: Operations.PutOSUpdate.Input.Path
+            /// - Remark: Generated from `#/paths/v1/os-updates/{key}/PUT/header`.
+            public struct Headers: Sendable, Hashable {
+                /// The device's own id. Must equal the client certificate's CN (else 403); required only by a development plain-HTTP hub, which trusts it.
+                ///
+                /// - Remark: Generated from `#/paths/v1/os-updates/{key}/PUT/header/Fluorobox-Device`.
+                public var fluoroboxDevice: Components.Parameters.Device?
+                /// Hex SHA-256 of the whole item; a body that does not hash to it is 422.
+                ///
+                /// - Remark: Generated from `#/paths/v1/os-updates/{key}/PUT/header/Content-SHA256`.
+                public var contentSHA256: Components.Parameters.ContentSHA256?
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.PutOSUpdate.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - fluoroboxDevice: The device's own id. Must equal the client certificate's CN (else 403); required only by a development plain-HTTP hub, which trusts it.
+                ///   - contentSHA256: Hex SHA-256 of the whole item; a body that does not hash to it is 422.
+                ///   - accept:
+                public init(
+                    fluoroboxDevice: Components.Parameters.Device? = nil,
+                    contentSHA256: Components.Parameters.ContentSHA256? = nil,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.PutOSUpdate.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.fluoroboxDevice = fluoroboxDevice
+                    self.contentSHA256 = contentSHA256
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.PutOSUpdate.Input.Headers
+            /// - Remark: Generated from `#/paths/v1/os-updates/{key}/PUT/requestBody`.
+            @frozen public enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/os-updates/{key}/PUT/requestBody/json`.
+                public struct JsonPayload: Codable, Hashable, Sendable {
+                    /// - Remark: Generated from `#/paths/v1/os-updates/{key}/PUT/requestBody/json/device`.
+                    public var device: Swift.String
+                    /// - Remark: Generated from `#/paths/v1/os-updates/{key}/PUT/requestBody/json/file`.
+                    public var file: Swift.String?
+                    /// - Remark: Generated from `#/paths/v1/os-updates/{key}/PUT/requestBody/json/sha256`.
+                    public var sha256: Swift.String
+                    /// The bundle's version
+                    ///
+                    /// - Remark: Generated from `#/paths/v1/os-updates/{key}/PUT/requestBody/json/version`.
+                    public var version: Swift.String?
+                    /// - Remark: Generated from `#/paths/v1/os-updates/{key}/PUT/requestBody/json/slot`.
+                    public var slot: Swift.String?
+                    /// - Remark: Generated from `#/paths/v1/os-updates/{key}/PUT/requestBody/json/outcome`.
+                    @frozen public enum OutcomePayload: String, Codable, Hashable, Sendable, CaseIterable {
+                        case installed = "installed"
+                        case refused = "refused"
+                        case failed = "failed"
+                        case markedGood = "marked-good"
+                        case fellBack = "fell-back"
+                    }
+                    /// - Remark: Generated from `#/paths/v1/os-updates/{key}/PUT/requestBody/json/outcome`.
+                    public var outcome: Operations.PutOSUpdate.Input.Body.JsonPayload.OutcomePayload
+                    /// Why it was refused or failed
+                    ///
+                    /// - Remark: Generated from `#/paths/v1/os-updates/{key}/PUT/requestBody/json/reason`.
+                    public var reason: Swift.String?
+                    /// - Remark: Generated from `#/paths/v1/os-updates/{key}/PUT/requestBody/json/at`.
+                    public var at: Foundation.Date
+                    /// Creates a new `JsonPayload`.
+                    ///
+                    /// - Parameters:
+                    ///   - device:
+                    ///   - file:
+                    ///   - sha256:
+                    ///   - version: The bundle's version
+                    ///   - slot:
+                    ///   - outcome:
+                    ///   - reason: Why it was refused or failed
+                    ///   - at:
+                    public init(
+                        device: Swift.String,
+                        file: Swift.String? = nil,
+                        sha256: Swift.String,
+                        version: Swift.String? = nil,
+                        slot: Swift.String? = nil,
+                        outcome: Operations.PutOSUpdate.Input.Body.JsonPayload.OutcomePayload,
+                        reason: Swift.String? = nil,
+                        at: Foundation.Date
+                    ) {
+                        self.device = device
+                        self.file = file
+                        self.sha256 = sha256
+                        self.version = version
+                        self.slot = slot
+                        self.outcome = outcome
+                        self.reason = reason
+                        self.at = at
+                    }
+                    public enum CodingKeys: String, CodingKey {
+                        case device
+                        case file
+                        case sha256
+                        case version
+                        case slot
+                        case outcome
+                        case reason
+                        case at
+                    }
+                }
+                /// - Remark: Generated from `#/paths/v1/os-updates/{key}/PUT/requestBody/content/application\/json`.
+                case json(Operations.PutOSUpdate.Input.Body.JsonPayload)
+            }
+            public var body: Operations.PutOSUpdate.Input.Body
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            ///   - body:
+            public init(
+                path: Operations.PutOSUpdate.Input.Path,
+                headers: Operations.PutOSUpdate.Input.Headers = .init(),
+                body: Operations.PutOSUpdate.Input.Body
+            ) {
+                self.path = path
+                self.headers = headers
+                self.body = body
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Created: Sendable, Hashable {
+                /// Creates a new `Created`.
+                public init() {}
+            }
+            /// Stored durably.
+            ///
+            /// - Remark: Generated from `#/paths//v1/os-updates/{key}/put(putOSUpdate)/responses/201`.
+            ///
+            /// HTTP response code: `201 created`.
+            case created(Operations.PutOSUpdate.Output.Created)
+            /// Stored durably.
+            ///
+            /// - Remark: Generated from `#/paths//v1/os-updates/{key}/put(putOSUpdate)/responses/201`.
+            ///
+            /// HTTP response code: `201 created`.
+            public static var created: Self {
+                .created(.init())
+            }
+            /// The associated value of the enum case if `self` is `.created`.
+            ///
+            /// - Throws: An error if `self` is not `.created`.
+            /// - SeeAlso: `.created`.
+            public var created: Operations.PutOSUpdate.Output.Created {
+                get throws {
+                    switch self {
+                    case let .created(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "created",
+                            response: self
+                        )
+                    }
+                }
+            }
+            public struct Ok: Sendable, Hashable {
+                /// Creates a new `Ok`.
+                public init() {}
+            }
+            /// Already held with the same content.
+            ///
+            /// - Remark: Generated from `#/paths//v1/os-updates/{key}/put(putOSUpdate)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.PutOSUpdate.Output.Ok)
+            /// Already held with the same content.
+            ///
+            /// - Remark: Generated from `#/paths//v1/os-updates/{key}/put(putOSUpdate)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            public static var ok: Self {
+                .ok(.init())
+            }
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.PutOSUpdate.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request was refused or failed. 400 also answers a document body that does not fit its schema here (missing or mistyped required properties; properties not named here are kept unread), a malformed or missing Fluorobox-Device header or key, and a Content-Range on a PUT; 503 a hub whose database cannot be reached (retried by the box).
+            ///
+            ///
+            /// - Remark: Generated from `#/paths//v1/os-updates/{key}/put(putOSUpdate)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.Problem)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.Problem {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request was refused or failed. 400 also answers a document body that does not fit its schema here (missing or mistyped required properties; properties not named here are kept unread), a malformed or missing Fluorobox-Device header or key, and a Content-Range on a PUT; 503 a hub whose database cannot be reached (retried by the box).
+            ///
+            ///
+            /// - Remark: Generated from `#/paths//v1/os-updates/{key}/put(putOSUpdate)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Problem)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Problem {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request was refused or failed. 400 also answers a document body that does not fit its schema here (missing or mistyped required properties; properties not named here are kept unread), a malformed or missing Fluorobox-Device header or key, and a Content-Range on a PUT; 503 a hub whose database cannot be reached (retried by the box).
+            ///
+            ///
+            /// - Remark: Generated from `#/paths//v1/os-updates/{key}/put(putOSUpdate)/responses/409`.
+            ///
+            /// HTTP response code: `409 conflict`.
+            case conflict(Components.Responses.Problem)
+            /// The associated value of the enum case if `self` is `.conflict`.
+            ///
+            /// - Throws: An error if `self` is not `.conflict`.
+            /// - SeeAlso: `.conflict`.
+            public var conflict: Components.Responses.Problem {
+                get throws {
+                    switch self {
+                    case let .conflict(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "conflict",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request was refused or failed. 400 also answers a document body that does not fit its schema here (missing or mistyped required properties; properties not named here are kept unread), a malformed or missing Fluorobox-Device header or key, and a Content-Range on a PUT; 503 a hub whose database cannot be reached (retried by the box).
+            ///
+            ///
+            /// - Remark: Generated from `#/paths//v1/os-updates/{key}/put(putOSUpdate)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.Problem)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            public var unprocessableContent: Components.Responses.Problem {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request was refused or failed. 400 also answers a document body that does not fit its schema here (missing or mistyped required properties; properties not named here are kept unread), a malformed or missing Fluorobox-Device header or key, and a Content-Range on a PUT; 503 a hub whose database cannot be reached (retried by the box).
+            ///
+            ///
+            /// - Remark: Generated from `#/paths//v1/os-updates/{key}/put(putOSUpdate)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Problem)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Problem {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
     /// The model catalog (signed packages the box may install).
     ///
     /// - Remark: HTTP `GET /v1/models`.
@@ -2684,6 +3049,252 @@ public enum Operations {
             ///
             ///
             /// - Remark: Generated from `#/paths//v1/models/get(listModels)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Problem)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Problem {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// The OS bundle assigned to the calling device, if any (downloaded from `/v1/os-bundles/{file}`, which resumes as `/v1/models/{file}` does).
+    ///
+    /// - Remark: HTTP `GET /v1/devices/{device}/os-update`.
+    /// - Remark: Generated from `#/paths//v1/devices/{device}/os-update/get(getOSUpdate)`.
+    public enum GetOSUpdate {
+        public static let id: Swift.String = "getOSUpdate"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/v1/devices/{device}/os-update/GET/path`.
+            public struct Path: Sendable, Hashable {
+                /// The device itself (another device is 403).
+                ///
+                /// - Remark: Generated from `#/paths/v1/devices/{device}/os-update/GET/path/device`.
+                public var device: Components.Parameters.PathDevice
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - device: The device itself (another device is 403).
+                public init(device: Components.Parameters.PathDevice) {
+                    self.device = device
+                }
+            }
+            public var path: Operations.GetOSUpdate.Input.Path
+            /// - Remark: Generated from `#/paths/v1/devices/{device}/os-update/GET/header`.
+            public struct Headers: Sendable, Hashable {
+                /// The device's own id. Must equal the client certificate's CN (else 403); required only by a development plain-HTTP hub, which trusts it.
+                ///
+                /// - Remark: Generated from `#/paths/v1/devices/{device}/os-update/GET/header/Fluorobox-Device`.
+                public var fluoroboxDevice: Components.Parameters.Device?
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetOSUpdate.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - fluoroboxDevice: The device's own id. Must equal the client certificate's CN (else 403); required only by a development plain-HTTP hub, which trusts it.
+                ///   - accept:
+                public init(
+                    fluoroboxDevice: Components.Parameters.Device? = nil,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetOSUpdate.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.fluoroboxDevice = fluoroboxDevice
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.GetOSUpdate.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            public init(
+                path: Operations.GetOSUpdate.Input.Path,
+                headers: Operations.GetOSUpdate.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/devices/{device}/os-update/GET/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/v1/devices/{device}/os-update/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.OSBundle)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.OSBundle {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.GetOSUpdate.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.GetOSUpdate.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The assigned bundle.
+            ///
+            /// - Remark: Generated from `#/paths//v1/devices/{device}/os-update/get(getOSUpdate)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.GetOSUpdate.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.GetOSUpdate.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            public struct NoContent: Sendable, Hashable {
+                /// Creates a new `NoContent`.
+                public init() {}
+            }
+            /// No bundle is assigned.
+            ///
+            /// - Remark: Generated from `#/paths//v1/devices/{device}/os-update/get(getOSUpdate)/responses/204`.
+            ///
+            /// HTTP response code: `204 noContent`.
+            case noContent(Operations.GetOSUpdate.Output.NoContent)
+            /// No bundle is assigned.
+            ///
+            /// - Remark: Generated from `#/paths//v1/devices/{device}/os-update/get(getOSUpdate)/responses/204`.
+            ///
+            /// HTTP response code: `204 noContent`.
+            public static var noContent: Self {
+                .noContent(.init())
+            }
+            /// The associated value of the enum case if `self` is `.noContent`.
+            ///
+            /// - Throws: An error if `self` is not `.noContent`.
+            /// - SeeAlso: `.noContent`.
+            public var noContent: Operations.GetOSUpdate.Output.NoContent {
+                get throws {
+                    switch self {
+                    case let .noContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "noContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request was refused or failed. 400 also answers a document body that does not fit its schema here (missing or mistyped required properties; properties not named here are kept unread), a malformed or missing Fluorobox-Device header or key, and a Content-Range on a PUT; 503 a hub whose database cannot be reached (retried by the box).
+            ///
+            ///
+            /// - Remark: Generated from `#/paths//v1/devices/{device}/os-update/get(getOSUpdate)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.Problem)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.Problem {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request was refused or failed. 400 also answers a document body that does not fit its schema here (missing or mistyped required properties; properties not named here are kept unread), a malformed or missing Fluorobox-Device header or key, and a Content-Range on a PUT; 503 a hub whose database cannot be reached (retried by the box).
+            ///
+            ///
+            /// - Remark: Generated from `#/paths//v1/devices/{device}/os-update/get(getOSUpdate)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Problem)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Problem {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request was refused or failed. 400 also answers a document body that does not fit its schema here (missing or mistyped required properties; properties not named here are kept unread), a malformed or missing Fluorobox-Device header or key, and a Content-Range on a PUT; 503 a hub whose database cannot be reached (retried by the box).
+            ///
+            ///
+            /// - Remark: Generated from `#/paths//v1/devices/{device}/os-update/get(getOSUpdate)/responses/503`.
             ///
             /// HTTP response code: `503 serviceUnavailable`.
             case serviceUnavailable(Components.Responses.Problem)

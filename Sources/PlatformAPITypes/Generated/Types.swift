@@ -69,11 +69,21 @@ public protocol APIProtocol: Sendable {
     /// - Remark: HTTP `PUT /v1/model-updates/{key}`.
     /// - Remark: Generated from `#/paths//v1/model-updates/{key}/put(putModelUpdate)`.
     func putModelUpdate(_ input: Operations.PutModelUpdate.Input) async throws -> Operations.PutModelUpdate.Output
+    /// Idempotent PUT of what became of an OS bundle on the box (key `os-update:<device>:<bundle SHA-256>:<outcome>`).
+    ///
+    /// - Remark: HTTP `PUT /v1/os-updates/{key}`.
+    /// - Remark: Generated from `#/paths//v1/os-updates/{key}/put(putOSUpdate)`.
+    func putOSUpdate(_ input: Operations.PutOSUpdate.Input) async throws -> Operations.PutOSUpdate.Output
     /// The model catalog (signed packages the box may install).
     ///
     /// - Remark: HTTP `GET /v1/models`.
     /// - Remark: Generated from `#/paths//v1/models/get(listModels)`.
     func listModels(_ input: Operations.ListModels.Input) async throws -> Operations.ListModels.Output
+    /// The OS bundle assigned to the calling device, if any (downloaded from `/v1/os-bundles/{file}`, which resumes as `/v1/models/{file}` does).
+    ///
+    /// - Remark: HTTP `GET /v1/devices/{device}/os-update`.
+    /// - Remark: Generated from `#/paths//v1/devices/{device}/os-update/get(getOSUpdate)`.
+    func getOSUpdate(_ input: Operations.GetOSUpdate.Input) async throws -> Operations.GetOSUpdate.Output
     /// Everything the hub holds for the calling device (reference hub only; `fluorobox-hub list --json` prints every device's).
     ///
     /// - Remark: HTTP `GET /v1/items`.
@@ -214,12 +224,40 @@ extension APIProtocol {
             body: body
         ))
     }
+    /// Idempotent PUT of what became of an OS bundle on the box (key `os-update:<device>:<bundle SHA-256>:<outcome>`).
+    ///
+    /// - Remark: HTTP `PUT /v1/os-updates/{key}`.
+    /// - Remark: Generated from `#/paths//v1/os-updates/{key}/put(putOSUpdate)`.
+    public func putOSUpdate(
+        path: Operations.PutOSUpdate.Input.Path,
+        headers: Operations.PutOSUpdate.Input.Headers = .init(),
+        body: Operations.PutOSUpdate.Input.Body
+    ) async throws -> Operations.PutOSUpdate.Output {
+        try await putOSUpdate(Operations.PutOSUpdate.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
     /// The model catalog (signed packages the box may install).
     ///
     /// - Remark: HTTP `GET /v1/models`.
     /// - Remark: Generated from `#/paths//v1/models/get(listModels)`.
     public func listModels(headers: Operations.ListModels.Input.Headers = .init()) async throws -> Operations.ListModels.Output {
         try await listModels(Operations.ListModels.Input(headers: headers))
+    }
+    /// The OS bundle assigned to the calling device, if any (downloaded from `/v1/os-bundles/{file}`, which resumes as `/v1/models/{file}` does).
+    ///
+    /// - Remark: HTTP `GET /v1/devices/{device}/os-update`.
+    /// - Remark: Generated from `#/paths//v1/devices/{device}/os-update/get(getOSUpdate)`.
+    public func getOSUpdate(
+        path: Operations.GetOSUpdate.Input.Path,
+        headers: Operations.GetOSUpdate.Input.Headers = .init()
+    ) async throws -> Operations.GetOSUpdate.Output {
+        try await getOSUpdate(Operations.GetOSUpdate.Input(
+            path: path,
+            headers: headers
+        ))
     }
     /// Everything the hub holds for the calling device (reference hub only; `fluorobox-hub list --json` prints every device's).
     ///

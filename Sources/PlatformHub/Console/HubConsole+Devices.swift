@@ -121,6 +121,8 @@ extension HubConsole {
             html += line("Received", dates.string(from: latest.receivedAt) + " <small>(\(e(t("sent by the box's clock"))) \(dates.string(from: beat.sentAt)))</small>")
             html += line("Agent", e(beat.agentVersion) + " <small>(\(e(t("up"))) \(e(age(beat.uptimeSeconds, t))))</small>")
             html += line("Models", beat.models.isEmpty ? "—" : beat.models.map { e("\($0.task): \($0.id)@\($0.version) (\($0.use))") }.joined(separator: "<br>"))
+            html += line("OS", beat.os.map { "<span id=\"os-version\">\(e($0.version))</span>" + ($0.bootedSlot.map { " <small>(\(e(t("slot"))) \(e($0)))</small>" } ?? "") } ?? "<span class=\"na\">\(e(t("no A/B slots")))</span>")
+            html += line("Last OS update", "<span id=\"os-last-outcome\">\(e(beat.os?.lastOutcome ?? t("none")))</span>")
             html += line("Backlog", backlogCell(beat.backlog, t))
             html += line("Disk", HTMLText.bytes(beat.freeDiskBytes) + " " + e(t("free")) + ", " + e(beat.daysOfCapacity.map { String(format: "%.1f ", $0) + t("days left") } ?? t("days unknown")))
             html += line("Clock skew", beat.clockSkewSeconds.map { String(format: "%+.1f s", $0) } ?? e(t("unknown")))

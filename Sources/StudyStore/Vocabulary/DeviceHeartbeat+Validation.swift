@@ -74,6 +74,7 @@ extension DeviceHeartbeat {
             return entry
         }
         copy.errors = errors.map { RecentError(at: $0.at, source: clean($0.source), message: clean($0.message)) }
+        copy.os = os.map { OS(version: clean($0.version), bootedSlot: $0.bootedSlot.map(clean), lastOutcome: $0.lastOutcome.map(clean)) }
         return copy
     }
 
@@ -138,6 +139,12 @@ extension DeviceHeartbeat {
                 throw .implausible("an error's message has \(error.message.count) characters; at most \(Self.maxMessageLength)")
             }
         }
+        if let os {
+            try name(os.version, "the OS version")
+            guard (os.bootedSlot?.count ?? 0) <= OS.maxSlotLength, (os.lastOutcome?.count ?? 0) <= Self.maxMessageLength else {
+                throw .implausible("the OS's booted slot or last outcome is too long")
+            }
+        }
     }
 
     /// Cut down to what ``parse(_:)`` accepts: the newest errors, messages and names shortened.
@@ -154,6 +161,10 @@ extension DeviceHeartbeat {
         copy.backlog = Array(backlog.prefix(Self.maxDestinations))
         copy.errors = errors.sorted { $0.at > $1.at }.prefix(Self.maxErrors).map {
             RecentError(at: $0.at, source: cut($0.source, Self.maxNameLength), message: String($0.message.prefix(Self.maxMessageLength)))
+        }
+        copy.os = os.map {
+            OS(version: cut($0.version, Self.maxNameLength), bootedSlot: $0.bootedSlot.map { String($0.prefix(OS.maxSlotLength)) },
+               lastOutcome: $0.lastOutcome.map { String($0.prefix(Self.maxMessageLength)) })
         }
         return copy
     }

@@ -37,6 +37,8 @@ public struct DeviceHeartbeat: Codable, Sendable, Hashable {
     public var clockSkewSeconds: Double?
     /// The latest problems, newest first.
     public var errors: [RecentError]
+    /// The root slots; nil on a box without A/B slots (development, tests).
+    public var os: OS?
 
     public struct Model: Codable, Sendable, Hashable {
         public var task: String
@@ -74,9 +76,23 @@ public struct DeviceHeartbeat: Codable, Sendable, Hashable {
         }
     }
 
+    /// The OS as the box runs it: what the operator's device page shows beside the models.
+    public struct OS: Codable, Sendable, Hashable {
+        public static let maxSlotLength = 16
+        /// The running system's version.
+        public var version: String
+        public var bootedSlot: String?
+        /// The last OS update's outcome in words.
+        public var lastOutcome: String?
+
+        public init(version: String, bootedSlot: String?, lastOutcome: String?) {
+            (self.version, self.bootedSlot, self.lastOutcome) = (version, bootedSlot, lastOutcome)
+        }
+    }
+
     public init(
         sentAt: Date, agentVersion: String, uptimeSeconds: Double, models: [Model], backlog: [Backlog],
-        freeDiskBytes: Int64, daysOfCapacity: Double?, clockSkewSeconds: Double?, errors: [RecentError]
+        freeDiskBytes: Int64, daysOfCapacity: Double?, clockSkewSeconds: Double?, errors: [RecentError], os: OS? = nil
     ) {
         self.sentAt = sentAt
         self.agentVersion = agentVersion
@@ -87,6 +103,7 @@ public struct DeviceHeartbeat: Codable, Sendable, Hashable {
         self.daysOfCapacity = daysOfCapacity
         self.clockSkewSeconds = clockSkewSeconds
         self.errors = errors
+        self.os = os
     }
 
     /// Backlog items over every destination.

@@ -28,10 +28,16 @@ extension PlatformClient {
         }
     }
 
-    /// Downloads `entry` into `path`, resuming from what a `.part` file beside it already holds
-    /// (Range: bytes=N-); every piece is fsync'd, so a cut or a restart costs only what was in
-    /// flight. Returns when the file is whole (its SHA-256 is the caller's to check).
+    /// Downloads `entry` into `path`, resuming (see ``download(_:size:to:)``).
     public func downloadModel(_ entry: CatalogEntry, to path: String) async throws(SyncError) {
+        try await download("/v1/models/\(entry.file)", size: entry.size, to: path)
+    }
+
+    /// Downloads the hub's `urlPath` (a file of `size` bytes) into `path`, resuming from what a
+    /// `.part` file beside it already holds (Range: bytes=N-); every piece is fsync'd, so a cut
+    /// or a restart costs only what was in flight. Returns when the file is whole (its SHA-256
+    /// is the caller's to check).
+    func download(_ urlPath: String, size: Int64, to path: String) async throws(SyncError) {
         let part = path + ".part"
         let fd: Int32
         var offset: Int64
@@ -42,13 +48,13 @@ extension PlatformClient {
             throw SyncError(.localStorage, "opening \(part): \(error)")
         }
         defer { Posix.close(fd) }
-        if offset > entry.size {
+        if offset > size {
             try? Posix.truncate(fd, to: 0, path: part)
             offset = 0
         }
-        if offset < entry.size {
+        if offset < size {
             if offset > 0 { counters.update { $0.resumedDownloads += 1 } }
-            var request = HTTPClientRequest(url: baseURL + "/v1/models/\(entry.file)")
+            var request = HTTPClientRequest(url: baseURL + urlPath)
             request.method = .GET
             if offset > 0 { request.headers.add(name: "Range", value: "bytes=\(offset)-") }
             counters.update { $0.requests += 1 }
@@ -61,11 +67,11 @@ extension PlatformClient {
                     offset = 0
                 } else if code != 200, code != 206 {
                     let body = try await response.body.collect(upTo: 1 << 16)
-                    throw Self.error(status: code, body: Array(buffer: body), what: "GET /v1/models/\(entry.file)")
+                    throw Self.error(status: code, body: Array(buffer: body), what: "GET \(urlPath)")
                 }
                 for try await buffer in response.body {
-                    guard offset + Int64(buffer.readableBytes) <= entry.size else {
-                        throw SyncError(.protocolViolation, "\(entry.file) is longer than the catalog's \(entry.size) bytes")
+                    guard offset + Int64(buffer.readableBytes) <= size else {
+                        throw SyncError(.protocolViolation, "\(urlPath) is longer than the catalog's \(size) bytes")
                     }
                     let start = offset
                     try buffer.withUnsafeReadableBytes { bytes in
@@ -78,7 +84,7 @@ extension PlatformClient {
                 throw error
             } catch {
                 try? Posix.fsync(fd, path: part)
-                throw SyncError(.unreachable, "GET /v1/models/\(entry.file) at \(offset): \(error)")
+                throw SyncError(.unreachable, "GET \(urlPath) at \(offset): \(error)")
             }
         }
         do {
@@ -86,8 +92,8 @@ extension PlatformClient {
         } catch {
             throw SyncError(.localStorage, "fsync \(part): \(error)")
         }
-        guard offset == entry.size else {
-            throw SyncError(.unreachable, "\(entry.file): the download ended at \(offset) of \(entry.size) bytes")
+        guard offset == size else {
+            throw SyncError(.unreachable, "\(urlPath): the download ended at \(offset) of \(size) bytes")
         }
         do {
             try Posix.rename(part, path)

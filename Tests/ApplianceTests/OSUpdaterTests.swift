@@ -1,0 +1,144 @@
+@testable import Appliance
+import FluoroboxTestSupport
+import OSUpdateTesting
+import Foundation
+import Testing
+
+/// `fluorobox os`: real RAUC bundles, signed by a test PKI (image/update-pki), checked by the real
+/// `rauc info`. Only what needs the kernel's dm-verity and real slots is stood in for (a `rauc`
+/// in front of the real one: `mount` unpacks the payload with unsquashfs, `install` and
+/// `status mark-good` are recorded); image/test-update does those for real in QEMU.
+@Suite("OS updates (fluorobox os)", .serialized)
+struct OSUpdaterTests {
+    @Test func versionsOrderAsSemanticVersionsIgnoringBuildMetadata() throws {
+        let ordered = ["0.0.9", "0.1.0-rc.1", "0.1.0-rc.2", "0.1.0+d973437", "0.1.1-update-test", "0.1.1", "0.2.0", "0.10.0", "1.0.0"]
+        let versions = try ordered.map { try #require(OSVersion($0)) }
+        for (index, version) in versions.enumerated() {
+            for later in versions[(index + 1)...] { #expect(version < later, "\(version) < \(later)") }
+        }
+        #expect(OSVersion("0.1.0+abc") == OSVersion("0.1.0+def"))
+        for invalid in ["", "d973437", "1.2", "1.2.x", "1.2.3-", "-1.2.3"] { #expect(OSVersion(invalid) == nil, "\(invalid)") }
+    }
+
+    func refusal(_ code: OSUpdateErrorCode, installing bundle: String, with rig: OSUpdateRig) throws {
+        let error = #expect(throws: OSUpdateError.self) { try rig.updater.install(bundle: bundle) }
+        #expect(error?.code == code, "\(String(describing: error))")
+        #expect(!rig.raucCalls.contains { $0.hasPrefix("install") }, "rauc install ran: \(rig.raucCalls)")
+        #expect(rig.updater.lastRecord()?.event == .refused)
+    }
+
+    @Test func installsANewerBundleSignedByTheTrustedKey() async throws {
+        let rig = try await OSUpdateRig()
+        let bundle = try await rig.bundle("v2", version: "0.2.0+e1")
+        let (info, slot) = try rig.updater.install(bundle: bundle)
+        #expect(info.version == "0.2.0+e1")
+        #expect(slot == "b")
+        #expect(rig.raucCalls == ["mount \(bundle)", "install \(bundle)"])
+        let record = try #require(rig.updater.lastRecord())
+        #expect(record.event == .installed && record.version == "0.2.0+e1" && record.slot == "b")
+        #expect(!FileManager.default.fileExists(atPath: rig.folder.file("mnt/bundle")), "the checked bundle stays mounted")
+    }
+
+    @Test func refusesABundleSignedByAnotherKey() async throws {
+        let rig = try await OSUpdateRig()
+        try refusal(.notVerified, installing: try await rig.bundle("foreign", version: "0.2.0", signedBy: rig.foreign), with: rig)
+        #expect(rig.raucCalls.isEmpty, "nothing but rauc info ran: \(rig.raucCalls)")
+    }
+
+    @Test func refusesAnOlderBundle() async throws {
+        let rig = try await OSUpdateRig()
+        try refusal(.older, installing: try await rig.bundle("old", version: "0.0.9+a1"), with: rig)
+        #expect(rig.raucCalls.isEmpty)
+    }
+
+    @Test func refusesABundleWhosePayloadWasChanged() async throws {
+        let rig = try await OSUpdateRig()
+        let bundle = try await rig.bundle("tampered", version: "0.2.0")
+        // One byte in the middle of the image's data: the signature (over the manifest and the
+        // verity root hash) is untouched, so only reading the payload finds it.
+        let handle = try #require(FileHandle(forUpdatingAtPath: bundle))
+        try handle.seek(toOffset: 128 * 1024)
+        let byte = try #require(handle.readData(ofLength: 1).first)
+        try handle.seek(toOffset: 128 * 1024)
+        handle.write(Data([byte ^ 0x5A]))
+        try handle.close()
+        #expect(throws: Never.self) { _ = try rig.updater.verifiedInfo(bundle: bundle) }
+        try refusal(.payload, installing: bundle, with: rig)
+    }
+
+    @Test func refusesAFileThatIsNoBundle() async throws {
+        let rig = try await OSUpdateRig()
+        let path = try rig.folder.write("not-a-bundle.raucb", Array("hello".utf8))
+        try refusal(.notVerified, installing: path, with: rig)
+    }
+
+    @Test func statusTellsAFailedUpdateFromOneThatTook() throws {
+        func slot(_ line: String) throws -> OSUpdater.Slot { try #require(OSUpdater.Slot(describeLine: Substring(line))) }
+        let installed = OSUpdateRecord(event: .installed, version: "0.2.0", slot: "b")
+        let fellBack = OSUpdater.outcome(
+            of: installed, booted: "a", slots: [try slot("a good yes - 0.1.0"), try slot("b bad no 0 -")])
+        #expect(fellBack?.contains("FAILED") == true, "\(fellBack ?? "nil")")
+        let pending = OSUpdater.outcome(
+            of: installed, booted: "a", slots: [try slot("a good no - 0.1.0"), try slot("b trial yes 3 0.2.0")])
+        #expect(pending?.contains("boots at the next reboot") == true, "\(pending ?? "nil")")
+        let took = OSUpdater.outcome(
+            of: installed, booted: "b", slots: [try slot("a good no - 0.1.0"), try slot("b good yes - 0.2.0")])
+        #expect(took == "updated to 0.2.0 (slot b)")
+    }
+
+    /// The boot loader backend itself (board/common/overlay/usr/lib/fluorobox/rauc-bootloader)
+    /// on an ESP that is a folder: which slot boots next as systemd-boot would pick it, and what
+    /// RAUC's set-state does to the entry names.
+    @Test func theBootLoaderBackendFollowsSystemdBootsOrder() async throws {
+        let folder = TemporaryDirectory("esp")
+        let entries = folder.file("esp/loader/entries")
+        try FileManager.default.createDirectory(atPath: entries, withIntermediateDirectories: true)
+        try "BOARD_ROOT_SLOTS=\"a b\"\nBOARD_BOOT_TRIES=3\n".write(toFile: folder.file("board.conf"), atomically: true, encoding: .utf8)
+        func entry(_ name: String, _ version: String) throws {
+            try "title   Fluorobox \(version) (slot x)\n".write(toFile: "\(entries)/\(name)", atomically: true, encoding: .utf8)
+        }
+        func backend(_ arguments: String...) async throws -> String {
+            let result = try await ProcessRunner.run(
+                TestData.packageRoot + "/board/common/overlay/usr/lib/fluorobox/rauc-bootloader", arguments,
+                environment: ["FLUOROBOX_BOARD_CONF": folder.file("board.conf"), "FLUOROBOX_ESP_DIR": folder.file("esp")])
+            try #require(result.status == 0, "\(arguments): \(result.stderr)")
+            return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        func names() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: entries).sorted() }
+
+        try entry("fluorobox-1-a.conf", "0.1.0")
+        try entry("fluorobox-2-b+2-1.conf", "0.2.0")
+        #expect(try await backend("describe") == "a good no - 0.1.0\nb trial yes 2 0.2.0")
+        #expect(try await backend("get-primary") == "b")
+        #expect(try await backend("get-state", "b") == "good")
+
+        // Its tries spent, the new slot sorts last: the old one boots by itself.
+        try FileManager.default.moveItem(atPath: "\(entries)/fluorobox-2-b+2-1.conf", toPath: "\(entries)/fluorobox-2-b+0-3.conf")
+        #expect(try await backend("get-primary") == "a")
+        #expect(try await backend("get-state", "b") == "bad")
+
+        // mark-good on a trial drops the counter and keeps the rank; bad removes the entry.
+        try FileManager.default.moveItem(atPath: "\(entries)/fluorobox-2-b+0-3.conf", toPath: "\(entries)/fluorobox-2-b+1-2.conf")
+        _ = try await backend("set-state", "b", "good")
+        #expect(try names() == ["fluorobox-1-a.conf", "fluorobox-2-b.conf"])
+        _ = try await backend("set-state", "b", "bad")
+        #expect(try names() == ["fluorobox-1-a.conf"])
+        #expect(try await backend("get-primary") == "a")
+
+        // set-primary of a good slot only changes the ranks (no kernel copy, no trial).
+        _ = try await backend("set-primary", "a")
+        #expect(try names() == ["fluorobox-2-a.conf"])
+    }
+
+    @Test func theCommandLinePrintsTheRefusalAndExitsOne() async throws {
+        let rig = try await OSUpdateRig()
+        let bundle = try await rig.bundle("old", version: "0.0.1")
+        let result = try await ProcessRunner.run(ProcessRunner.fluorobox, [
+            "os", "install", "--rauc", rig.folder.file("rauc"), "--rauc-config", rig.folder.file("system.conf"),
+            "--version-file", rig.folder.file("version"), "--record-file", rig.folder.file("os-update.json"),
+            "--bootloader-backend", rig.folder.file("bootloader"), bundle,
+        ])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("refused: the bundle is older than the running system: bundle 0.0.1 < running 0.1.0+d973437"), "\(result.stderr)")
+    }
+}
