@@ -89,6 +89,19 @@ let package = Package(
             dependencies: ["CLinux", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSwift
         ),
+        // What a web UI needs to let people in safely, shared by the box's panel and the hub's
+        // console: password hashes, the login throttle, sessions with CSRF tokens, HTML escaping.
+        .target(
+            name: "BrowserAccess",
+            dependencies: [
+                "POSIXSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strictSwift
+        ),
         .target(name: "DICOM", dependencies: ["Imaging", "COpenJPEG", "CCharLS"], swiftSettings: strictSwift),
         .target(name: "Imaging", dependencies: ["CJPEGCodec", "CZlib"], swiftSettings: strictSwift),
         .target(
@@ -139,7 +152,7 @@ let package = Package(
         .target(
             name: "Panel",
             dependencies: [
-                "POSIXSupport", "DICOM", "Imaging", "StudyStore", "Analysis",
+                "POSIXSupport", "BrowserAccess", "DICOM", "Imaging", "StudyStore", "Analysis",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -173,7 +186,7 @@ let package = Package(
             name: "PlatformHub",
             dependencies: [
                 // StudyStore for the box–platform vocabulary (DeviceHeartbeat), never the box's store.
-                "POSIXSupport", "StudyStore", "PlatformAPITypes", "PlatformAPIServer",
+                "POSIXSupport", "BrowserAccess", "StudyStore", "PlatformAPITypes", "PlatformAPIServer",
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -196,7 +209,7 @@ let package = Package(
         .executableTarget(
             name: "fluorobox-hub",
             dependencies: [
-                "PlatformHub", "POSIXSupport", "StudyStore",
+                "PlatformHub", "POSIXSupport", "StudyStore", "BrowserAccess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -209,6 +222,7 @@ let package = Package(
             name: "fluorobox-hub-load",
             dependencies: [
                 "PlatformHub",
+                "StudyStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -225,7 +239,7 @@ let package = Package(
             name: "Appliance",
             dependencies: [
                 "POSIXSupport", "DICOM", "Imaging", "USBCapture", "Inference", "StudyStore",
-                "DICOMNetwork", "Analysis", "Panel", "Sync",
+                "DICOMNetwork", "Analysis", "Panel", "Sync", "BrowserAccess",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -257,6 +271,16 @@ let package = Package(
             name: "FluoroboxTestSupport",
             dependencies: ["DICOM", "Imaging", "Inference", "POSIXSupport", .product(name: "Logging", package: "swift-log")],
             path: "Tests/TestSupport",
+            swiftSettings: strictSwift
+        ),
+        // A browser's cookie jar over Hummingbird's test client: the panel's and the console's tests.
+        .target(
+            name: "BrowserTesting",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            path: "Tests/BrowserTesting",
             swiftSettings: strictSwift
         ),
         .target(
@@ -342,8 +366,10 @@ let package = Package(
             name: "PlatformHubTests",
             dependencies: [
                 "PlatformHub", "POSIXSupport", "FluoroboxTestSupport", "fluorobox-hub", "DICOM", "StudyStore", "PlatformAPITypes",
+                "BrowserAccess", "BrowserTesting",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -364,7 +390,7 @@ let package = Package(
         .testTarget(
             name: "PanelTests",
             dependencies: [
-                "Panel", "Appliance", "StudyStore", "POSIXSupport", "FluoroboxTestSupport", "fluorobox", "Imaging", "DICOM",
+                "Panel", "BrowserAccess", "BrowserTesting", "Appliance", "StudyStore", "POSIXSupport", "FluoroboxTestSupport", "fluorobox", "Imaging", "DICOM",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],

@@ -15,19 +15,22 @@ public struct InstanceIdentity: Sendable, Hashable, Codable {
     public var studyTime: String?
     public var accessionNumber: String?
     public var studyDescription: String?
+    /// Series Number (0020,0011) and Instance Number (0020,0013) as their IS text: query keys.
+    public var seriesNumber: String? = nil
+    public var instanceNumber: String? = nil
     /// False when only the file meta could be read (a deflated data set that does not inflate);
     /// the identity then comes from the meta group alone.
     public var dataSetReadable: Bool
 }
 
 extension InstanceIdentity {
-    /// The attributes read from the data set; all sit before group 0x0028, so the scan stops there.
+    /// The attributes read from the data set; all sit before group 0x0028 (the last is Instance Number), so the scan stops there.
     private static let wanted: Set<Tag> = [
         .specificCharacterSet, .sopClassUID, .sopInstanceUID, .studyDate, .studyTime,
         .accessionNumber, .modality, .studyDescription, .patientName, .patientID,
-        .patientBirthDate, .patientSex, .studyInstanceUID, .seriesInstanceUID,
+        .patientBirthDate, .patientSex, .studyInstanceUID, .seriesInstanceUID, .seriesNumber, .instanceNumber,
     ]
-    private static let lastWanted = Tag.seriesInstanceUID
+    private static let lastWanted = Tag.instanceNumber
 
     /// Reads the identity of a Part 10 file from its leading bytes.
     ///
@@ -126,6 +129,8 @@ extension InstanceIdentity {
         studyTime = nonEmpty(.studyTime)
         accessionNumber = nonEmpty(.accessionNumber)
         studyDescription = nonEmpty(.studyDescription)
+        seriesNumber = nonEmpty(.seriesNumber)
+        instanceNumber = nonEmpty(.instanceNumber)
         dataSetReadable = readable
     }
 }

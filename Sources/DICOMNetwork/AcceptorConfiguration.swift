@@ -32,6 +32,9 @@ public struct AcceptorConfiguration: Sendable, Hashable {
     public var maximumInstanceBytes: Int
     /// Whether the Storage Commitment Push Model SOP class is negotiated (the box as its SCP).
     public var acceptsStorageCommitment: Bool
+    /// Whether Study Root Query/Retrieve (FIND, MOVE, GET) is negotiated; the listener needs
+    /// an archive to answer from.
+    public var servesQueryRetrieve: Bool
     public var implementationClassUID: String
     public var implementationVersionName: String
 
@@ -43,7 +46,7 @@ public struct AcceptorConfiguration: Sendable, Hashable {
         idleTimeout: Duration = .seconds(120), maximumAssociations: Int = 8,
         maximumPendingConnections: Int = 32, maximumPerPeer: Int = 4,
         maximumInstanceBytes: Int = AcceptorConfiguration.defaultMaximumInstanceBytes,
-        acceptsStorageCommitment: Bool = false,
+        acceptsStorageCommitment: Bool = false, servesQueryRetrieve: Bool = false,
         implementationClassUID: String = Part10Writer.implementationClassUID,
         implementationVersionName: String = Part10Writer.implementationVersionName
     ) {
@@ -59,6 +62,7 @@ public struct AcceptorConfiguration: Sendable, Hashable {
         self.maximumPerPeer = maximumPerPeer
         self.maximumInstanceBytes = maximumInstanceBytes
         self.acceptsStorageCommitment = acceptsStorageCommitment
+        self.servesQueryRetrieve = servesQueryRetrieve
         self.implementationClassUID = implementationClassUID
         self.implementationVersionName = implementationVersionName
     }

@@ -13,8 +13,12 @@ public struct AssociationNegotiator: Sendable {
         TransferSyntax.explicitVRBigEndian.uid,
     ]
 
-    /// The syntaxes a storage commitment context may use: the box reads and writes its data sets itself.
-    private static let commitmentSyntaxes = Set(CommitmentDataSetWriter.transferSyntaxes.map(\.uid))
+    /// The syntaxes a storage commitment or query/retrieve context may use: the box reads and
+    /// writes their data sets (reports, identifiers) itself.
+    private static let builtDataSetSyntaxes = Set(CommitmentDataSetWriter.transferSyntaxes.map(\.uid))
+
+    /// The SOP classes of services the box performs: never storage classes the requestor retrieves.
+    private static let services: Set<String> = Set([SOPClass.verification, SOPClass.storageCommitmentPushModel] + SOPClass.studyRootQueryRetrieve)
 
     public init(configuration: AcceptorConfiguration) {
         self.configuration = configuration
@@ -22,6 +26,7 @@ public struct AssociationNegotiator: Sendable {
         acceptedAbstractSyntaxes = Set(
             configuration.storageSOPClasses + [SOPClass.verification]
                 + (configuration.acceptsStorageCommitment ? [SOPClass.storageCommitmentPushModel] : [])
+                + (configuration.servesQueryRetrieve ? SOPClass.studyRootQueryRetrieve : [])
         )
     }
 
@@ -52,10 +57,15 @@ public struct AssociationNegotiator: Sendable {
         guard configuration.acceptedCallingAETitles.isEmpty || configuration.acceptedCallingAETitles.contains(request.callingAETitle) else {
             return .rejected(.callingAETitleNotRecognised, reason: "calling AE title \"\(request.callingAETitle)\" is not in dicom.acceptedCallingAETitles")
         }
+        // C-GET: the requestor proposes storage contexts with itself as their SCP, for the box
+        // to send on; any storage class may come back, not only those the box takes in. The
+        // box's own services (verification, commitment, query/retrieve) keep their roles.
+        let retrievals = configuration.servesQueryRetrieve
+            ? Set(request.userInformation.roleSelections.filter(\.scpRole).map(\.abstractSyntax)).subtracting(Self.services) : []
         var results: [PresentationContextResult] = []
         var contexts: [UInt8: AcceptedContext] = [:]
         for proposed in request.presentationContexts {
-            let result = answer(proposed)
+            let result = answer(proposed, retrieval: retrievals.contains(proposed.abstractSyntax))
             results.append(result)
             if result.result == .acceptance {
                 contexts[proposed.id] = AcceptedContext(
@@ -65,8 +75,15 @@ public struct AssociationNegotiator: Sendable {
             }
         }
         let roles = request.userInformation.roleSelections
-            .filter { acceptedAbstractSyntaxes.contains($0.abstractSyntax) }
-            .map { RoleSelection(abstractSyntax: $0.abstractSyntax, scuRole: $0.scuRole, scpRole: false) }
+            .filter { acceptedAbstractSyntaxes.contains($0.abstractSyntax) || retrievals.contains($0.abstractSyntax) }
+            .map { proposal in
+                // The requestor stays the SCU only of what the box takes in; it is the SCP of what it retrieves.
+                RoleSelection(
+                    abstractSyntax: proposal.abstractSyntax,
+                    scuRole: proposal.scuRole && acceptedAbstractSyntaxes.contains(proposal.abstractSyntax),
+                    scpRole: retrievals.contains(proposal.abstractSyntax)
+                )
+            }
         let accept = AssociateAccept(
             calledAETitle: request.calledAETitle, callingAETitle: request.callingAETitle,
             presentationContexts: results,
@@ -80,14 +97,20 @@ public struct AssociationNegotiator: Sendable {
         return .accepted(Agreement(accept: accept, contexts: contexts, peerMaximumLength: request.userInformation.maximumLength))
     }
 
-    /// Accepts the first proposed transfer syntax (the requestor's preference) the box can decode.
-    private func answer(_ proposed: ProposedPresentationContext) -> PresentationContextResult {
+    /// Accepts the first proposed transfer syntax (the requestor's preference) the box can decode;
+    /// a context only for C-GET's sub-operations takes the first proposed, whatever it is (the
+    /// box sends each instance in its stored syntax, on the context that has it).
+    private func answer(_ proposed: ProposedPresentationContext, retrieval: Bool) -> PresentationContextResult {
+        if retrieval, !acceptedAbstractSyntaxes.contains(proposed.abstractSyntax) {
+            return PresentationContextResult(id: proposed.id, result: .acceptance, transferSyntax: proposed.transferSyntaxes[0])
+        }
         guard acceptedAbstractSyntaxes.contains(proposed.abstractSyntax) else {
             return PresentationContextResult(id: proposed.id, result: .abstractSyntaxNotSupported, transferSyntax: proposed.transferSyntaxes[0])
         }
         let usable = switch proposed.abstractSyntax {
         case SOPClass.verification: Self.verificationSyntaxes
-        case SOPClass.storageCommitmentPushModel: Self.commitmentSyntaxes
+        case SOPClass.storageCommitmentPushModel, SOPClass.studyRootFind, SOPClass.studyRootMove, SOPClass.studyRootGet:
+            Self.builtDataSetSyntaxes
         default: acceptedSyntaxes
         }
         guard let chosen = proposed.transferSyntaxes.first(where: { usable.contains($0) }) else {

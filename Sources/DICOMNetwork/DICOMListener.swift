@@ -2,7 +2,7 @@ import Logging
 import NIOCore
 import NIOPosix
 
-/// The C-ECHO / C-STORE / storage commitment SCP: binds a TCP port, accepts connections and serves each on its own
+/// The C-ECHO / C-STORE / storage commitment / query-retrieve SCP: binds a TCP port, accepts connections and serves each on its own
 /// task. ``ConnectionAdmission`` decides which connections and associations it takes.
 public actor DICOMListener {
     public typealias ServerChannel = NIOAsyncChannel<NIOAsyncChannel<PDU, ByteBuffer>, Never>
@@ -17,6 +17,7 @@ public actor DICOMListener {
     public let configuration: AcceptorConfiguration
     private let receiver: any InstanceReceiver
     private let commitments: (any CommitmentReceiver)?
+    private let queryRetrieve: QueryRetrieveSource?
     private let logger: Logger
     private let group: any EventLoopGroup
     private var state = State.idle
@@ -26,11 +27,15 @@ public actor DICOMListener {
 
     public init(
         configuration: AcceptorConfiguration, receiver: any InstanceReceiver, commitments: (any CommitmentReceiver)? = nil,
+        queryRetrieve: QueryRetrieveSource? = nil,
         logger: Logger, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
+        var configuration = configuration
+        configuration.servesQueryRetrieve = configuration.servesQueryRetrieve && queryRetrieve != nil
         self.configuration = configuration
         self.receiver = receiver
         self.commitments = commitments
+        self.queryRetrieve = queryRetrieve
         self.logger = logger
         self.group = group
         admission = ConnectionAdmission(limits: ConnectionAdmission.Limits(
@@ -57,6 +62,9 @@ public actor DICOMListener {
                     try channel.pipeline.syncOperations.addHandler(AssociationTimerHandler(
                         phase: .artim, artim: configuration.artimTimeout, idle: configuration.idleTimeout
                     ))
+                    if configuration.servesQueryRetrieve {
+                        try channel.pipeline.syncOperations.addHandler(CancelWatcher())
+                    }
                     return try NIOAsyncChannel<PDU, ByteBuffer>(
                         wrappingChannelSynchronously: channel,
                         configuration: .init(backPressureStrategy: .init(lowWatermark: 4, highWatermark: 32))
@@ -89,6 +97,7 @@ public actor DICOMListener {
         let negotiator = AssociationNegotiator(configuration: configuration)
         let receiver = self.receiver
         let commitments = self.commitments
+        let queryRetrieve = self.queryRetrieve
         let logger = self.logger
         try await withThrowingDiscardingTaskGroup { tasks in
             try await server.executeThenClose { inbound in
@@ -103,8 +112,10 @@ public actor DICOMListener {
                         continue
                     }
                     tasks.addTask {
+                        let cancels = queryRetrieve == nil ? nil : try? await connection.channel.pipeline.handler(type: CancelWatcher.self).get()
                         var association = SCPAssociation(
-                            channel: connection, negotiator: negotiator, receiver: receiver, commitments: commitments, logger: logger,
+                            channel: connection, negotiator: negotiator, receiver: receiver, commitments: commitments,
+                            queryRetrieve: queryRetrieve, cancels: cancels, logger: logger,
                             claimAssociationSlot: { await self.admitAssociation(id) }
                         )
                         await association.run()

@@ -13,6 +13,13 @@ public struct DIMSECommand: Sendable, Equatable {
         case eventReportResponse = 0x8100
         case actionRequest = 0x0130
         case actionResponse = 0x8130
+        case getRequest = 0x0010
+        case getResponse = 0x8010
+        case findRequest = 0x0020
+        case findResponse = 0x8020
+        case moveRequest = 0x0021
+        case moveResponse = 0x8021
+        case cancelRequest = 0x0FFF
     }
 
     /// (0000,0800) value meaning "no data set follows".
@@ -39,6 +46,13 @@ public struct DIMSECommand: Sendable, Equatable {
     public var eventTypeID: UInt16?
     /// Action Type ID (0000,1008) of an N-ACTION.
     public var actionTypeID: UInt16?
+    /// Move Destination (0000,0600) of a C-MOVE-RQ.
+    public var moveDestination: String?
+    /// C-MOVE/C-GET responses: sub-operations remaining, completed, failed, with a warning.
+    public var remainingSubOperations: UInt16?
+    public var completedSubOperations: UInt16?
+    public var failedSubOperations: UInt16?
+    public var warningSubOperations: UInt16?
 
     public init(commandField: UInt16, hasDataSet: Bool) {
         self.commandField = commandField
@@ -111,6 +125,7 @@ public struct DIMSECommand: Sendable, Equatable {
         case commandField = 0x0100
         case messageID = 0x0110
         case messageIDBeingRespondedTo = 0x0120
+        case moveDestination = 0x0600
         case priority = 0x0700
         case commandDataSetType = 0x0800
         case status = 0x0900
@@ -119,6 +134,10 @@ public struct DIMSECommand: Sendable, Equatable {
         case requestedSOPInstanceUID = 0x1001
         case eventTypeID = 0x1002
         case actionTypeID = 0x1008
+        case remainingSubOperations = 0x1020
+        case completedSubOperations = 0x1021
+        case failedSubOperations = 0x1022
+        case warningSubOperations = 0x1023
         case moveOriginatorAETitle = 0x1030
         case moveOriginatorMessageID = 0x1031
     }
@@ -184,6 +203,11 @@ public struct DIMSECommand: Sendable, Equatable {
         affectedSOPInstanceUID = text(.affectedSOPInstanceUID)
         errorComment = text(.errorComment)
         moveOriginatorAETitle = text(.moveOriginatorAETitle)
+        moveDestination = text(.moveDestination)
+        remainingSubOperations = try uint16(.remainingSubOperations)
+        completedSubOperations = try uint16(.completedSubOperations)
+        failedSubOperations = try uint16(.failedSubOperations)
+        warningSubOperations = try uint16(.warningSubOperations)
     }
 
     // MARK: Writing
@@ -218,6 +242,7 @@ public struct DIMSECommand: Sendable, Equatable {
         us(.commandField, commandField)
         us(.messageID, messageID)
         us(.messageIDBeingRespondedTo, messageIDBeingRespondedTo)
+        text(.moveDestination, moveDestination)
         us(.priority, priority)
         us(.commandDataSetType, hasDataSet ? 0x0000 : Self.noDataSet)
         us(.status, status?.rawValue)
@@ -226,6 +251,10 @@ public struct DIMSECommand: Sendable, Equatable {
         uid(.requestedSOPInstanceUID, requestedSOPInstanceUID)
         us(.eventTypeID, eventTypeID)
         us(.actionTypeID, actionTypeID)
+        us(.remainingSubOperations, remainingSubOperations)
+        us(.completedSubOperations, completedSubOperations)
+        us(.failedSubOperations, failedSubOperations)
+        us(.warningSubOperations, warningSubOperations)
         text(.moveOriginatorAETitle, moveOriginatorAETitle)
         us(.moveOriginatorMessageID, moveOriginatorMessageID)
         var output = ByteBuffer()

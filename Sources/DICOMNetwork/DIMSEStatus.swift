@@ -24,6 +24,21 @@ public struct DIMSEStatus: RawRepresentable, Hashable, Sendable, CustomStringCon
     /// Failure: unrecognised operation.
     public static let unrecognisedOperation = DIMSEStatus(rawValue: 0x0211)
 
+    /// C-FIND/C-MOVE/C-GET: a match or a sub-operation report follows; more to come.
+    public static let pending = DIMSEStatus(rawValue: 0xFF00)
+    /// C-FIND/C-MOVE/C-GET ended by the SCU's C-CANCEL.
+    public static let cancel = DIMSEStatus(rawValue: 0xFE00)
+    /// C-MOVE: the destination AE title is not in `dicom.peers`.
+    public static let moveDestinationUnknown = DIMSEStatus(rawValue: 0xA801)
+    /// C-MOVE/C-GET: refused, out of resources: no sub-operation could be performed.
+    public static let subOperationsImpossible = DIMSEStatus(rawValue: 0xA702)
+    /// C-FIND/C-MOVE/C-GET: identifier does not match SOP class (no or a wrong level).
+    public static let identifierDoesNotMatchSOPClass = DIMSEStatus(rawValue: 0xA900)
+    /// C-FIND/C-MOVE/C-GET: failure, unable to process (the archive could not be read).
+    public static let unableToProcess = DIMSEStatus(rawValue: 0xC001)
+    /// C-MOVE/C-GET: sub-operations complete, one or more failed or gave a warning.
+    public static let subOperationsCompleteWithFailures = DIMSEStatus(rawValue: 0xB000)
+
     public var isSuccess: Bool { rawValue == 0x0000 }
     /// Warnings (0001, Bxxx) mean the instance was stored with a remark.
     public var isWarning: Bool { rawValue == 0x0001 || (0xB000...0xBFFF).contains(rawValue) }
@@ -35,6 +50,9 @@ public struct DIMSEStatus: RawRepresentable, Hashable, Sendable, CustomStringCon
         let meaning: String = switch rawValue {
         case 0x0000: "success"
         case 0xA700...0xA7FF: "refused: out of resources"
+        case 0xA801: "refused: move destination unknown"
+        case 0xFF00, 0xFF01: "pending"
+        case 0xFE00: "cancelled"
         case 0xA900...0xA9FF: "error: data set does not match SOP class"
         case 0xC000...0xCFFF: "error: cannot understand"
         case 0x0122: "refused: SOP class not supported"
@@ -44,6 +62,7 @@ public struct DIMSEStatus: RawRepresentable, Hashable, Sendable, CustomStringCon
         case 0x0119: "class-instance conflict"
         case 0x0123: "no such action type"
         case 0x0211: "unrecognised operation"
+        case 0xB000: "sub-operations complete, some failed"
         case 0xB000...0xBFFF, 0x0001: "warning"
         default: "failure"
         }

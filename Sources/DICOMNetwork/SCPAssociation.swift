@@ -65,6 +65,12 @@ struct SCPAssociation {
     let receiver: any InstanceReceiver
     /// Nil when the listener serves no storage commitment.
     let commitments: (any CommitmentReceiver)?
+    /// Nil when the listener serves no query/retrieve.
+    let queryRetrieve: QueryRetrieveSource?
+    /// The connection's C-CANCEL watcher in the pipeline, if it has one.
+    let cancels: CancelWatcher?
+    /// The association's PDUs, read by ``run()`` and, during a C-GET, by its sub-operations.
+    var pdus: NIOAsyncChannelInboundStream<PDU>.AsyncIterator?
     /// Asked once negotiation succeeded: the listener's association slot, or why there is none.
     let claimAssociationSlot: @Sendable () async -> ConnectionAdmission.Refusal?
     let peer: String
@@ -75,13 +81,16 @@ struct SCPAssociation {
 
     init(
         channel: NIOAsyncChannel<PDU, ByteBuffer>, negotiator: AssociationNegotiator, receiver: any InstanceReceiver,
-        commitments: (any CommitmentReceiver)? = nil, logger: Logger,
+        commitments: (any CommitmentReceiver)? = nil, queryRetrieve: QueryRetrieveSource? = nil,
+        cancels: CancelWatcher? = nil, logger: Logger,
         claimAssociationSlot: @escaping @Sendable () async -> ConnectionAdmission.Refusal?
     ) {
         self.channel = channel
         self.negotiator = negotiator
         self.receiver = receiver
         self.commitments = commitments
+        self.queryRetrieve = queryRetrieve
+        self.cancels = cancels
         self.claimAssociationSlot = claimAssociationSlot
         peer = channel.channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "unknown"
         var logger = logger
@@ -94,7 +103,8 @@ struct SCPAssociation {
             try await channel.executeThenClose { inbound, outbound in
                 let sender = MessageSender(outbound: outbound, allocator: channel.channel.allocator, peerMaximumLength: 0)
                 do {
-                    for try await pdu in inbound {
+                    pdus = inbound.makeAsyncIterator()
+                    while let pdu = try await nextPDU() {
                         if try await handle(pdu, sender: sender) == .stop { break }
                     }
                     await endedByPeer(reason: "connection closed by the peer")
@@ -117,6 +127,10 @@ struct SCPAssociation {
     }
 
     private enum Next { case proceed, stop }
+
+    mutating func nextPDU() async throws -> PDU? {
+        try await pdus?.next()
+    }
 
     private mutating func handle(_ pdu: PDU, sender: MessageSender) async throws -> Next {
         switch (state, pdu) {
@@ -272,6 +286,7 @@ struct SCPAssociation {
         guard command.isRequest else {
             throw DICOMNetworkError(.unexpectedPDU, "a response (command field 0x\(String(command.commandField, radix: 16))) sent to the SCP")
         }
+        let servesQueryRetrieve = command.hasDataSet && queryRetrieve != nil && SOPClass.studyRootQueryRetrieve.contains(context.abstractSyntax)
         switch command.kind {
         case .echoRequest where !command.hasDataSet:
             try await sender.send(command.response(status: .success), contextID: context.id)
@@ -279,8 +294,14 @@ struct SCPAssociation {
             established.message = .dataSet(await beginStore(command, context: context, callingAETitle: established.callingAETitle))
         case .actionRequest where command.hasDataSet && commitments != nil && context.abstractSyntax == SOPClass.storageCommitmentPushModel:
             established.message = .dataSet(DataSetTransfer(contextID: context.id, command: command, sink: nil, refusal: nil, collected: ByteBuffer()))
+        case .findRequest where servesQueryRetrieve, .moveRequest where servesQueryRetrieve, .getRequest where servesQueryRetrieve:
+            established.message = .dataSet(DataSetTransfer(contextID: context.id, command: command, sink: nil, refusal: nil, collected: ByteBuffer()))
+        case .cancelRequest:
+            // Seen by the CancelWatcher while its request ran; one arriving after the final
+            // response has nothing left to cancel and is never answered (PS3.7 9.3.2.3).
+            if let id = command.messageIDBeingRespondedTo { cancels?.forget(id) }
         default:
-            let refusal = InstanceSinkError(status: .unrecognisedOperation, comment: "only C-ECHO, C-STORE and storage commitment are served")
+            let refusal = InstanceSinkError(status: .unrecognisedOperation, comment: "only C-ECHO, C-STORE, storage commitment and Study Root Q/R are served")
             if command.hasDataSet {
                 established.message = .dataSet(DataSetTransfer(contextID: context.id, command: command, sink: nil, refusal: refusal))
             } else {
@@ -294,6 +315,11 @@ struct SCPAssociation {
         guard let sopClass = command.affectedSOPClassUID, let sopInstance = command.affectedSOPInstanceUID,
               !sopClass.isEmpty, !sopInstance.isEmpty else {
             transfer.refusal = InstanceSinkError(status: .cannotUnderstand, comment: "C-STORE-RQ without Affected SOP Class or Instance UID")
+            return transfer
+        }
+        guard negotiator.configuration.storageSOPClasses.contains(sopClass) else {
+            // A context accepted only for C-GET's sub-operations, which the box sends, not takes.
+            transfer.refusal = InstanceSinkError(status: .sopClassNotSupported, comment: "SOP class \(sopClass) is not stored by this box")
             return transfer
         }
         guard sopClass == context.abstractSyntax else {
@@ -335,6 +361,10 @@ struct SCPAssociation {
     private mutating func dataSetComplete(_ transfer: DataSetTransfer, in established: inout Established, sender: MessageSender) async throws {
         if transfer.command.kind == .actionRequest, let collected = transfer.collected, let commitments {
             try await commitmentRequested(transfer, dataSet: collected, commitments: commitments, in: &established, sender: sender)
+            return
+        }
+        if [.findRequest, .moveRequest, .getRequest].contains(transfer.command.kind), let collected = transfer.collected, let queryRetrieve {
+            try await queryRetrieveRequested(transfer, identifier: collected, source: queryRetrieve, in: &established, sender: sender)
             return
         }
         let status: DIMSEStatus

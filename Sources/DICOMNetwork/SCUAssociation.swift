@@ -155,8 +155,14 @@ public final class SCUAssociation {
     }
 
     /// C-STORE of a data set (the bytes after the file meta) on an accepted context; returns the response.
-    public func store(dataSet: ByteBuffer, sopClassUID: String, sopInstanceUID: String, contextID: UInt8) async throws -> DIMSECommand {
-        let request = DIMSECommand.storeRequest(messageID: takeMessageID(), sopClassUID: sopClassUID, sopInstanceUID: sopInstanceUID)
+    /// A C-MOVE's sub-operation names the C-MOVE's originator (PS3.7 9.3.1.1).
+    public func store(
+        dataSet: ByteBuffer, sopClassUID: String, sopInstanceUID: String, contextID: UInt8,
+        moveOriginator: (aeTitle: String, messageID: UInt16)? = nil
+    ) async throws -> DIMSECommand {
+        var request = DIMSECommand.storeRequest(messageID: takeMessageID(), sopClassUID: sopClassUID, sopInstanceUID: sopInstanceUID)
+        request.moveOriginatorAETitle = moveOriginator?.aeTitle
+        request.moveOriginatorMessageID = moveOriginator?.messageID
         try await sender.send(request, contextID: contextID)
         try await sender.send(dataSet, contextID: contextID, isCommand: false)
         return try await response(to: request)
@@ -222,22 +228,13 @@ public final class SCUAssociation {
 
     /// Reads PDUs until the response command to `request` is complete.
     private func response(to request: DIMSECommand) async throws -> DIMSECommand {
-        var command = ByteBuffer()
+        var fragments = CommandFragments()
         while true {
             let pdu = try await nextPDU()
             switch pdu {
             case .data(let values):
                 for value in values {
-                    guard value.isCommand else {
-                        throw DICOMNetworkError(.unexpectedPDU, "a data set fragment where a response was expected")
-                    }
-                    var fragment = value.data
-                    guard command.readableBytes + fragment.readableBytes <= DIMSECommand.maximumLength else {
-                        throw DICOMNetworkError(.malformedCommand, "response command set too long")
-                    }
-                    command.writeBuffer(&fragment)
-                    if value.isLastFragment {
-                        let response = try DIMSECommand(decoding: command)
+                    if let response = try fragments.add(value, waiting: "a response") {
                         guard response.messageIDBeingRespondedTo == request.messageID else {
                             throw DICOMNetworkError(.malformedCommand, "response to message \(response.messageIDBeingRespondedTo.map(String.init) ?? "?"), expected \(request.messageID ?? 0)")
                         }

@@ -5,6 +5,11 @@ public enum SOPClass {
     public static let storageCommitmentPushModel = "1.2.840.10008.1.20.1"
     /// The well-known SOP instance every N-ACTION and N-EVENT-REPORT of the push model names.
     public static let storageCommitmentPushModelInstance = "1.2.840.10008.1.20.1.1"
+    /// Study Root Query/Retrieve Information Model (PS3.4 annex C): FIND, MOVE and GET.
+    public static let studyRootFind = "1.2.840.10008.5.1.4.1.2.2.1"
+    public static let studyRootMove = "1.2.840.10008.5.1.4.1.2.2.2"
+    public static let studyRootGet = "1.2.840.10008.5.1.4.1.2.2.3"
+    public static let studyRootQueryRetrieve = [studyRootFind, studyRootMove, studyRootGet]
 
     /// Image storage SOP classes the box stores by default: every single- and multi-frame image
     /// class a radiography or fluoroscopy unit, or a PACS forwarding to the box, sends, and the

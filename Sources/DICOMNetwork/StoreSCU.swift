@@ -42,6 +42,11 @@ public struct StoreSCU: Sendable {
         } catch {
             throw DICOMNetworkError(.invalidFile, "\(path): \(error)")
         }
+        return try prepare(part10: bytes, path: path)
+    }
+
+    /// Splits a Part 10 file's bytes into its meta information and data set.
+    static func prepare(part10 bytes: [UInt8], path: String) throws -> PreparedFile {
         let meta: FileMetaInformation
         do {
             meta = try FileMetaInformation(part10: bytes)

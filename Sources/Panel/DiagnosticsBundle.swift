@@ -1,3 +1,4 @@
+import BrowserAccess
 import Foundation
 import POSIXSupport
 import StudyStore
@@ -107,7 +108,7 @@ public struct DiagnosticsBundle: Sendable, Codable {
     public var text: String {
         var lines = ["Fluorobox \(system.version) diagnostics, \(HTML.dateTime(generatedAt))"]
         lines.append("Components: " + system.components.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + "; schema \(schemaVersion)")
-        lines.append("Store: \(studies) studies, \(instances) instances; free \(HTML.bytes(Int64(storage.availableBytes))) of \(HTML.bytes(Int64(storage.totalBytes)))")
+        lines.append("Store: \(studies) studies, \(instances) instances; free \(HTMLText.bytes(Int64(storage.availableBytes))) of \(HTMLText.bytes(Int64(storage.totalBytes)))")
         for destination in destinations {
             lines.append("Outbox \(destination.destination): \(destination.queued + destination.sending) unsent, \(destination.rejected) rejected" + (destination.lastError.map { ", error: \($0)" } ?? ""))
         }

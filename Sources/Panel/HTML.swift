@@ -1,28 +1,9 @@
 import Analysis
+import BrowserAccess
 import Foundation
 
-/// Escaping and the page frame shared by every panel page.
+/// The page frame shared by every panel page.
 enum HTML {
-    static func escape(_ text: String) -> String {
-        var output = ""
-        output.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "&": output += "&amp;"
-            case "<": output += "&lt;"
-            case ">": output += "&gt;"
-            case "\"": output += "&quot;"
-            case "'": output += "&#39;"
-            default: output.append(character)
-            }
-        }
-        return output
-    }
-
-    static func percentEncode(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? text
-    }
-
     /// The page frame: navigation, language switch, logout, live-update script; `demoBuild` adds
     /// the banner of a box that trusts the demo model key, `demonstrationModels` the banner of
     /// active demonstration models.
@@ -35,15 +16,15 @@ enum HTML {
         if let session {
             let items: [(String, String)] = [("/status", t("Status")), ("/studies", t("Studies")), ("/register", t("Registration")), ("/device", t("Device"))]
             nav = items.map { href, label in
-                "<a href=\"\(href)\"\(path.hasPrefix(href) ? " class=\"here\"" : "")>\(escape(label))</a>"
+                "<a href=\"\(href)\"\(path.hasPrefix(href) ? " class=\"here\"" : "")>\(HTMLText.escape(label))</a>"
             }.joined()
             nav += """
-                <span class="who">\(escape(t(session.role == .doctor ? "Doctor" : "Technician")))</span>\
-                <form method="post" action="/logout" class="inline"><input type="hidden" name="csrf" value="\(escape(session.csrfToken))">\
-                <button type="submit" id="logout">\(escape(t("Log out")))</button></form>
+                <span class="who">\(HTMLText.escape(t(session.role == .doctor ? "Doctor" : "Technician")))</span>\
+                <form method="post" action="/logout" class="inline"><input type="hidden" name="csrf" value="\(HTMLText.escape(session.csrfToken))">\
+                <button type="submit" id="logout">\(HTMLText.escape(t("Log out")))</button></form>
                 """
         }
-        let back = percentEncode(path)
+        let back = HTMLText.percentEncode(path)
         let switcher = PanelLanguage.allCases.map { other in
             other == language ? "<b>\(other.rawValue.uppercased())</b>" : "<a href=\"/lang/\(other.rawValue)?back=\(back)\" id=\"lang-\(other.rawValue)\">\(other.rawValue.uppercased())</a>"
         }.joined(separator: " | ")
@@ -51,13 +32,13 @@ enum HTML {
             <!doctype html>
             <html lang="\(language.rawValue)"><head><meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>\(escape(title)) — Fluorobox</title>
+            <title>\(HTMLText.escape(title)) — Fluorobox</title>
             <link rel="stylesheet" href="/assets/panel.css">
             </head><body>
             <header><span class="brand">Fluorobox</span><nav>\(nav)</nav><span class="lang">\(switcher)</span></header>
-            \(demoBuild ? "<p class=\"demo-banner\" id=\"demo-banner\">\(escape(t("Demonstration build: the demo model key is trusted; not for clinical use")))</p>" : "")
-            \(demonstrationModels.isEmpty ? "" : "<p class=\"demo-banner\" id=\"demo-model-banner\">\(escape(t(demonstrationModelNotice))) <small>(\(escape(demonstrationModels.joined(separator: ", "))))</small></p>")
-            <main><h1>\(escape(title))</h1>
+            \(demoBuild ? "<p class=\"demo-banner\" id=\"demo-banner\">\(HTMLText.escape(t("Demonstration build: the demo model key is trusted; not for clinical use")))</p>" : "")
+            \(demonstrationModels.isEmpty ? "" : "<p class=\"demo-banner\" id=\"demo-model-banner\">\(HTMLText.escape(t(demonstrationModelNotice))) <small>(\(HTMLText.escape(demonstrationModels.joined(separator: ", "))))</small></p>")
+            <main><h1>\(HTMLText.escape(title))</h1>
             \(body)
             </main>
             <script src="/assets/panel.js"></script>
@@ -70,7 +51,7 @@ enum HTML {
     static let demonstrationFindingMark = "demonstration model: means nothing"
 
     static func csrfField(_ session: PanelSession) -> String {
-        "<input type=\"hidden\" name=\"csrf\" value=\"\(escape(session.csrfToken))\">"
+        "<input type=\"hidden\" name=\"csrf\" value=\"\(HTMLText.escape(session.csrfToken))\">"
     }
 
     static func dateTime(_ date: Date?) -> String {
@@ -83,23 +64,7 @@ enum HTML {
 
     /// "3 d 4 h", "2 h 5 min", "40 s", in the page's language.
     static func duration(seconds: Int, _ t: PanelLanguage) -> String {
-        let seconds = max(0, seconds)
-        let (d, h, m) = (seconds / 86_400, seconds % 86_400 / 3600, seconds % 3600 / 60)
-        if d > 0 { return "\(d) \(t("d")) \(h) \(t("h"))" }
-        if h > 0 { return "\(h) \(t("h")) \(m) \(t("min"))" }
-        if m > 0 { return "\(m) \(t("min"))" }
-        return "\(seconds) \(t("s"))"
-    }
-
-    static func bytes(_ value: Int64) -> String {
-        let units = ["B", "KB", "MB", "GB", "TB"]
-        var amount = Double(value)
-        var unit = 0
-        while amount >= 1000, unit < units.count - 1 {
-            amount /= 1000
-            unit += 1
-        }
-        return unit == 0 ? "\(value) B" : String(format: "%.1f %@", amount, units[unit])
+        HTMLText.duration(seconds: seconds) { t($0) }
     }
 }
 

@@ -1,3 +1,4 @@
+import BrowserAccess
 import Foundation
 import Hummingbird
 import POSIXSupport
@@ -68,7 +69,7 @@ extension PanelApplication {
             (try store.failedAnalyses(limit: Self.failedAnalysesListed), try store.worklistCounters().failedAnalyses)
         }
         let t = context.language
-        let e = HTML.escape
+        let e = HTMLText.escape
         var body = notice.map { "<p class=\"notice\" id=\"notice\">\(e($0))</p>" } ?? ""
         if let refusal {
             body += "<p class=\"error\" id=\"action-refused\">\(e(refusal.message))" + (refusal.detail.map { "<br><small>\(e($0))</small>" } ?? "") + "</p>"
@@ -86,7 +87,7 @@ extension PanelApplication {
             + (technician == nil ? "" : "<th></th>") + "</tr>"
         for analysis in failed {
             body += "<tr class=\"failed-analysis\" data-analysis=\"\(analysis.id)\">"
-                + "<td class=\"wrap\"><a href=\"/studies/\(HTML.percentEncode(analysis.studyInstanceUID))\">\(e(analysis.studyInstanceUID))</a><br><small>\(e(analysis.sopInstanceUID))</small></td>"
+                + "<td class=\"wrap\"><a href=\"/studies/\(HTMLText.percentEncode(analysis.studyInstanceUID))\">\(e(analysis.studyInstanceUID))</a><br><small>\(e(analysis.sopInstanceUID))</small></td>"
                 + "<td>\(e(analysis.task))</td><td class=\"attempts\">\(analysis.attempts)</td><td class=\"wrap\">\(e(analysis.reason))</td><td>\(HTML.dateTime(analysis.failedAt))</td>"
             if let technician {
                 body += "<td><form method=\"post\" action=\"/analyses/\(analysis.id)/retry\" class=\"inline\">\(HTML.csrfField(technician))"

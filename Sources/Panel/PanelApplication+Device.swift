@@ -1,3 +1,4 @@
+import BrowserAccess
 import Foundation
 import Hummingbird
 import StudyStore
@@ -35,7 +36,7 @@ extension PanelApplication {
 
     func devicePage(_ context: PanelRequestContext, selfTest: SelfTestReport?, notice: String?) -> Response {
         let t = context.language
-        let e = HTML.escape
+        let e = HTMLText.escape
         var body = notice.map { "<p class=\"notice\" id=\"notice\">\(e($0))</p>" } ?? ""
         body += "<section id=\"https\"><h2>\(e(t("HTTPS certificate")))</h2>"
         if let certificateFingerprint {

@@ -1,3 +1,4 @@
+import BrowserAccess
 import Foundation
 import Hummingbird
 import POSIXSupport
@@ -24,7 +25,7 @@ extension PanelApplication {
         }
         router.get("/lang/:code") { request, context in
             let language = PanelLanguage(rawValue: context.parameters.get("code") ?? "") ?? .en
-            var response = redirect(Self.safeLocalPath(request.uri.queryParameters.get("back")))
+            var response = redirect(HTMLText.safeLocalPath(request.uri.queryParameters.get("back")))
             response.setCookie(cookie(Self.languageCookie, language.rawValue, maxAge: 365 * 86_400))
             return response
         }
@@ -50,22 +51,22 @@ extension PanelApplication {
     /// not invalidate the form already shown.
     func loginPage(_ context: PanelRequestContext, next: String?, message: String?, status: HTTPResponse.Status, existingToken: String? = nil) -> Response {
         let t = context.language
-        let token = existingToken.flatMap { $0.count == 43 && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" } ? $0 : nil } ?? RandomToken.make()
+        let token = existingToken.flatMap { HTMLText.isToken($0) ? $0 : nil } ?? RandomToken.make()
         let roles = PanelRole.allCases.map { role in
-            "<option value=\"\(role.rawValue)\">\(HTML.escape(t(role == .doctor ? "Doctor" : "Technician")))</option>"
+            "<option value=\"\(role.rawValue)\">\(HTMLText.escape(t(role == .doctor ? "Doctor" : "Technician")))</option>"
         }.joined()
         let body = """
             <section style="max-width:460px">
-            \(message.map { "<p class=\"error\" id=\"login-error\">\(HTML.escape($0))</p>" } ?? "")
+            \(message.map { "<p class=\"error\" id=\"login-error\">\(HTMLText.escape($0))</p>" } ?? "")
             <form method="post" action="/login">
             <input type="hidden" name="csrf" value="\(token)">
-            <input type="hidden" name="next" value="\(HTML.escape(Self.safeLocalPath(next)))">
-            <label for="role">\(HTML.escape(t("Role")))</label><select id="role" name="role">\(roles)</select>
-            <label for="password">\(HTML.escape(t("Password")))</label>
+            <input type="hidden" name="next" value="\(HTMLText.escape(HTMLText.safeLocalPath(next)))">
+            <label for="role">\(HTMLText.escape(t("Role")))</label><select id="role" name="role">\(roles)</select>
+            <label for="password">\(HTMLText.escape(t("Password")))</label>
             <input id="password" name="password" type="password" autocomplete="current-password" required>
-            <p><button type="submit" id="login">\(HTML.escape(t("Log in")))</button></p>
+            <p><button type="submit" id="login">\(HTMLText.escape(t("Log in")))</button></p>
             </form>
-            <p class="na">\(HTML.escape(t("The passwords were printed once when the box first started; fluorobox panel-password sets a new one.")))</p>
+            <p class="na">\(HTMLText.escape(t("The passwords were printed once when the box first started; fluorobox panel-password sets a new one.")))</p>
             </section>
             """
         var response = page("Log in", context, path: "/login", status: status, body: body)
@@ -84,10 +85,10 @@ extension PanelApplication {
         guard let role = PanelRole(rawValue: form["role"] ?? ""), let password = form["password"] else {
             return loginPage(context, next: next, message: t("Choose a role and enter the password."), status: .badRequest, existingToken: expected)
         }
-        switch await sessions.logIn(role: role, password: password, hash: credentials.hash(for: role), client: context.clientAddress) {
+        switch await sessions.logIn(as: role, password: password, hash: credentials.hash(for: role), client: context.clientAddress) {
         case .success(let session):
             logger.notice("panel login", metadata: ["role": "\(role.rawValue)", "client": "\(context.clientAddress)"])
-            var response = redirect(Self.safeLocalPath(next))
+            var response = redirect(HTMLText.safeLocalPath(next))
             response.setCookie(cookie(Self.sessionCookie, session.token))
             response.setCookie(cookie(Self.loginCSRFCookie, "", maxAge: 0))
             return response

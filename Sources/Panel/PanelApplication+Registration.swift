@@ -1,3 +1,4 @@
+import BrowserAccess
 import Foundation
 import Hummingbird
 import POSIXSupport
@@ -51,7 +52,7 @@ extension PanelApplication {
 
     func registrationPage(_ context: PanelRequestContext, message: String?, error: String?, status: HTTPResponse.Status = .ok) async throws -> Response {
         let t = context.language
-        let e = HTML.escape
+        let e = HTMLText.escape
         let store = self.store
         let pending = try await BlockingIO.run { try store.pendingRegistration() }
         var body = ""

@@ -1,3 +1,4 @@
+import BrowserAccess
 import Foundation
 import Hummingbird
 import NIOCore
@@ -27,7 +28,7 @@ struct StatusSnapshot: Sendable {
             "studies": String(store.studies),
             "flagged": String(flaggedStudies),
             "failedAnalyses": String(failedAnalyses),
-            "diskFree": HTML.bytes(Int64(store.storage.availableBytes)),
+            "diskFree": HTMLText.bytes(Int64(store.storage.availableBytes)),
             "studiesVersion": studiesVersion,
             "load": host.loadAverage.map { $0.map { String(format: "%.2f", $0) }.joined(separator: " ") } ?? "—",
         ]
@@ -134,7 +135,7 @@ extension PanelApplication {
 
     func statusPage(_ snapshot: StatusSnapshot, _ context: PanelRequestContext, notice: String? = nil) -> Response {
         let t = context.language
-        let e = HTML.escape
+        let e = HTMLText.escape
         let status = snapshot.store
         var body = notice.map { "<p class=\"notice\" id=\"notice\">\(e($0))</p>" } ?? ""
         if let clock = snapshot.system.clockProblem {
@@ -181,9 +182,9 @@ extension PanelApplication {
         let usedPercent = storage.totalBytes > 0 ? Double(used) * 100 / Double(storage.totalBytes) : 0
         body += """
             <section id="disk"><h2>\(e(t("Disk")))</h2>
-            <p>\(e(t("Used"))): <b>\(HTML.bytes(Int64(used)))</b> (\(String(format: "%.0f", usedPercent))%) \(e(t("of"))) \(HTML.bytes(Int64(storage.totalBytes)))</p>
-            <p>\(e(t("Free"))): <b data-live="diskFree">\(HTML.bytes(Int64(storage.availableBytes)))</b> — \(e(t(storage.level.rawValue)))</p>
-            <p>\(e(t("Images stored"))): \(HTML.bytes(Int64(storage.storeBytes))); \(e(t("unsynced"))): \(HTML.bytes(Int64(storage.unsyncedBytes)))</p>
+            <p>\(e(t("Used"))): <b>\(HTMLText.bytes(Int64(used)))</b> (\(String(format: "%.0f", usedPercent))%) \(e(t("of"))) \(HTMLText.bytes(Int64(storage.totalBytes)))</p>
+            <p>\(e(t("Free"))): <b data-live="diskFree">\(HTMLText.bytes(Int64(storage.availableBytes)))</b> — \(e(t(storage.level.rawValue)))</p>
+            <p>\(e(t("Images stored"))): \(HTMLText.bytes(Int64(storage.storeBytes))); \(e(t("unsynced"))): \(HTMLText.bytes(Int64(storage.unsyncedBytes)))</p>
             <p>\(e(t("Days of capacity left"))): <b>\(e(days))</b></p>
             </section>
             """
@@ -220,7 +221,7 @@ extension PanelApplication {
                 body += """
                     <tr class="destination" data-destination="\(d)"><td>\(d)</td>
                     <td class="\(row.currentError == nil ? "" : "fail")"><span data-live="phase-\(d)">\(e(phase))</span>\(failures)</td>
-                    <td><span data-live="backlog-\(d)">\(row.unsent)</span> (\(HTML.bytes(row.backlogBytes)))\(kinds.isEmpty ? "" : "<br><small>\(e(kinds))</small>")</td>
+                    <td><span data-live="backlog-\(d)">\(row.unsent)</span> (\(HTMLText.bytes(row.backlogBytes)))\(kinds.isEmpty ? "" : "<br><small>\(e(kinds))</small>")</td>
                     <td>\(oldest)</td><td>\(HTML.dateTime(row.lastSuccessAt))</td>
                     <td class="hide-narrow">\(row.rejected)</td><td class="wrap"><span class="\(row.currentError == nil ? "" : "fail")" data-live="error-\(d)">\(e(row.currentError ?? "—"))</span></td></tr>
                     """
@@ -244,14 +245,14 @@ extension PanelApplication {
     /// What quarantine/ holds against its bounds, with the technician's Clear button.
     func quarantineSection(_ quarantine: QuarantineSummary?, _ context: PanelRequestContext) -> String {
         let t = context.language
-        let e = HTML.escape
+        let e = HTMLText.escape
         var body = "<section id=\"quarantine\"><h2>\(e(t("Quarantine")))</h2>"
         guard let quarantine else {
             return body + "<p class=\"error\">\(e(t("Cannot read the quarantine folder.")))</p></section>"
         }
         body += "<p>\(e(t("Files that could not be identified, kept for inspection.")))</p>"
-        body += "<p>\(e(t("Files"))): <b id=\"quarantine-files\">\(quarantine.files)</b> (\(HTML.bytes(Int64(clamping: quarantine.bytes))))"
-            + "<br><small>\(e(t("limit"))) \(quarantine.maximumFiles) \(e(t("files"))), \(HTML.bytes(Int64(clamping: quarantine.maximumBytes)))</small></p>"
+        body += "<p>\(e(t("Files"))): <b id=\"quarantine-files\">\(quarantine.files)</b> (\(HTMLText.bytes(Int64(clamping: quarantine.bytes))))"
+            + "<br><small>\(e(t("limit"))) \(quarantine.maximumFiles) \(e(t("files"))), \(HTMLText.bytes(Int64(clamping: quarantine.maximumBytes)))</small></p>"
         if quarantine.files > 0, let session = context.session, session.role == .technician {
             body += "<form method=\"post\" action=\"/quarantine/clear\">\(HTML.csrfField(session))<button type=\"submit\" id=\"clear-quarantine\">\(e(t("Clear the quarantine")))</button></form>"
         }

@@ -1,3 +1,4 @@
+import BrowserAccess
 import Analysis
 import Foundation
 import Hummingbird
@@ -15,7 +16,7 @@ extension PanelApplication {
             let uid = context.parameters.get("uid") ?? ""
             let store = self.store
             guard let detail = try await BlockingIO.run({ try store.studyDetail(studyInstanceUID: uid) }) else {
-                return page("Study not found", context, path: "/studies", status: .notFound, body: "<section><p>\(HTML.escape(uid))</p></section>")
+                return page("Study not found", context, path: "/studies", status: .notFound, body: "<section><p>\(HTMLText.escape(uid))</p></section>")
             }
             let recorded = request.uri.queryParameters.get("recorded") != nil
             return studyPage(detail, context, notice: recorded ? context.language("Verdict recorded and queued for the platform.") : nil)
@@ -44,7 +45,7 @@ extension PanelApplication {
 
     func worklistPage(_ entries: [WorklistEntry], _ context: PanelRequestContext) -> Response {
         let t = context.language
-        let e = HTML.escape
+        let e = HTMLText.escape
         var body = "<section data-reload-on-change><span data-live=\"studies\" hidden></span>"
         if entries.isEmpty {
             body += "<p class=\"na\">\(e(t("No studies yet.")))</p>"
@@ -52,7 +53,7 @@ extension PanelApplication {
             body += "<table id=\"worklist\"><tr><th>\(e(t("State")))</th><th>\(e(t("Patient")))</th><th class=\"hide-narrow\">\(e(t("Date")))</th><th class=\"hide-narrow\">\(e(t("Modality")))</th><th>\(e(t("Received")))</th></tr>"
             for entry in entries {
                 body += "<tr class=\"study\" data-uid=\"\(e(entry.studyInstanceUID))\"><td>\(badges(entry, t))</td>"
-                    + "<td><a href=\"/studies/\(HTML.percentEncode(entry.studyInstanceUID))\">\(e(patientLabel(name: entry.patientName, id: entry.patientID, t)))</a></td>"
+                    + "<td><a href=\"/studies/\(HTMLText.percentEncode(entry.studyInstanceUID))\">\(e(patientLabel(name: entry.patientName, id: entry.patientID, t)))</a></td>"
                     + "<td class=\"hide-narrow\">\(e(entry.studyDate ?? "—"))</td><td class=\"hide-narrow\">\(e(entry.modality ?? "—"))</td>"
                     + "<td>\(HTML.dateTime(entry.createdAt))</td></tr>"
             }
@@ -74,28 +75,28 @@ extension PanelApplication {
 
     func badges(_ entry: WorklistEntry, _ t: PanelLanguage) -> String {
         var badges: [String] = []
-        if entry.flagged { badges.append("<span class=\"badge flagged\">\(HTML.escape(t("flagged for review")))</span>") }
-        if entry.retakeAdvised { badges.append("<span class=\"badge retake\">\(HTML.escape(t("retake advised")))</span>") }
+        if entry.flagged { badges.append("<span class=\"badge flagged\">\(HTMLText.escape(t("flagged for review")))</span>") }
+        if entry.retakeAdvised { badges.append("<span class=\"badge retake\">\(HTMLText.escape(t("retake advised")))</span>") }
         if badges.isEmpty {
             let done = entry.analyses["done"] ?? 0
             if done > 0 {
-                badges.append("<span class=\"badge normal\">\(HTML.escape(t("no findings flagged")))</span>")
+                badges.append("<span class=\"badge normal\">\(HTMLText.escape(t("no findings flagged")))</span>")
             } else if entry.analyses.isEmpty {
-                badges.append("<span class=\"badge pending\">\(HTML.escape(t("not analysed")))</span>")
+                badges.append("<span class=\"badge pending\">\(HTMLText.escape(t("not analysed")))</span>")
             } else {
                 let state = ["running", "pending", "failed", "skipped"].first { (entry.analyses[$0] ?? 0) > 0 } ?? "pending"
-                badges.append("<span class=\"badge pending\">\(HTML.escape(t(state)))</span>")
+                badges.append("<span class=\"badge pending\">\(HTMLText.escape(t(state)))</span>")
             }
         }
-        if entry.feedbackCount > 0 { badges.append("<span class=\"badge pending\">\(HTML.escape(t("reviewed")))</span>") }
-        if entry.demonstrationResults { badges.append("<span class=\"badge demo-mark\">\(HTML.escape(t("demonstration model")))</span>") }
+        if entry.feedbackCount > 0 { badges.append("<span class=\"badge pending\">\(HTMLText.escape(t("reviewed")))</span>") }
+        if entry.demonstrationResults { badges.append("<span class=\"badge demo-mark\">\(HTMLText.escape(t("demonstration model")))</span>") }
         badges += entry.conflictingPatientIDs.map { conflictBadge(patientID: $0, t) }
         return badges.joined(separator: " ")
     }
 
     /// Marks an instance that named another patient than its study's.
     func conflictBadge(patientID: String, _ t: PanelLanguage) -> String {
-        "<span class=\"badge conflict\">\(HTML.escape(t("Patient ID conflict:"))) \(HTML.escape(patientID))</span>"
+        "<span class=\"badge conflict\">\(HTMLText.escape(t("Patient ID conflict:"))) \(HTMLText.escape(patientID))</span>"
     }
 
     static func decodeReport(_ text: String) -> AnalysisReport? {
@@ -106,7 +107,7 @@ extension PanelApplication {
 
     func studyPage(_ detail: StudyDetail, _ context: PanelRequestContext, notice: String?) -> Response {
         let t = context.language
-        let e = HTML.escape
+        let e = HTMLText.escape
         let study = detail.study
         var body = notice.map { "<p class=\"notice\" id=\"notice\">\(e($0))</p>" } ?? ""
         body += """
@@ -155,7 +156,7 @@ extension PanelApplication {
                 "<label style=\"display:inline-block;margin-right:18px\"><input type=\"radio\" name=\"verdict\" value=\"\(verdict.rawValue)\" style=\"width:auto\" required> \(e(t(verdict.rawValue)))</label>"
             }.joined()
             body += """
-                <form method="post" action="/studies/\(HTML.percentEncode(study.studyInstanceUID))/feedback" id="feedback-form">
+                <form method="post" action="/studies/\(HTMLText.percentEncode(study.studyInstanceUID))/feedback" id="feedback-form">
                 \(HTML.csrfField(context.session!))
                 \(latestResultID.map { "<input type=\"hidden\" name=\"result\" value=\"\($0)\">" } ?? "")
                 <div>\(options)</div>
@@ -170,7 +171,7 @@ extension PanelApplication {
     }
 
     func resultSection(_ result: StudyDetail.Result, _ t: PanelLanguage) -> String {
-        let e = HTML.escape
+        let e = HTMLText.escape
         var body = "<div class=\"result\" data-result=\"\(result.id)\">"
         body += result.flagged
             ? "<p><span class=\"badge flagged\">\(e(t("flagged for review")))</span></p>"
@@ -232,6 +233,6 @@ extension PanelApplication {
             return text("\(error)", status: .notFound)
         }
         metrics.feedback.increment()
-        return redirect("/studies/\(HTML.percentEncode(uid))?recorded=1")
+        return redirect("/studies/\(HTMLText.percentEncode(uid))?recorded=1")
     }
 }

@@ -1,3 +1,4 @@
+import BrowserAccess
 import Foundation
 import Hummingbird
 import HummingbirdCore
@@ -13,7 +14,7 @@ public struct PanelApplication: Sendable {
     public let settings: PanelSettings
     public let credentials: PanelCredentials
     public let hooks: PanelHooks
-    let sessions: SessionStore
+    let sessions: SessionStore<PanelRole>
     let metrics = PanelMetrics()
     let logger: Logger
     /// SHA-256 of the HTTPS certificate, for the device page; nil over plain HTTP.
@@ -34,13 +35,13 @@ public struct PanelApplication: Sendable {
     /// `sessions`: one that outlives this application (the agent's, across restarts); nil makes a new one.
     public init(
         store: StudyStore, settings: PanelSettings, credentials: PanelCredentials, hooks: PanelHooks, logger: Logger,
-        sessions: SessionStore? = nil
+        sessions: SessionStore<PanelRole>? = nil
     ) {
         self.store = store
         self.settings = settings
         self.credentials = credentials
         self.hooks = hooks
-        self.sessions = sessions ?? SessionStore(settings: settings)
+        self.sessions = sessions ?? SessionStore<PanelRole>(settings: settings)
         self.logger = logger
         certificateFingerprint = settings.servesTLS ? settings.tlsCertificatePath.flatMap(PanelTLS.certificateFingerprint(path:)) : nil
     }
@@ -90,9 +91,7 @@ public struct PanelApplication: Sendable {
     func html(_ body: String, status: HTTPResponse.Status = .ok) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "text/html; charset=utf-8"
-        headers[.cacheControl] = "no-store"
-        headers[.init("X-Frame-Options")!] = "DENY"
-        headers[.init("Content-Security-Policy")!] = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'"
+        for (name, value) in HTMLText.pageHeaders { headers[.init(name)!] = value }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 
@@ -128,19 +127,8 @@ public struct PanelApplication: Sendable {
         Cookie(name: name, value: value, maxAge: maxAge, path: "/", secure: settings.secureCookies, httpOnly: true, sameSite: .strict)
     }
 
-    /// A path on this panel to go back to after login or a language switch, else `/`. Only an
-    /// absolute path with a single leading `/`: no scheme or host, no backslash (browsers read
-    /// `/\host` as `//host`), no control characters (browsers drop tab, CR and LF, turning
-    /// `/<tab>/host` into `//host`), nothing but printable ASCII.
-    static func safeLocalPath(_ candidate: String?) -> String {
-        guard let candidate, candidate.hasPrefix("/"), !candidate.hasPrefix("//"),
-              candidate.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) && $0 != "\\" })
-        else { return "/" }
-        return candidate
-    }
-
     func forbidden(_ context: PanelRequestContext, path: String, _ message: String) -> Response {
-        page("Not allowed", context, path: path, status: .forbidden, body: "<section><p class=\"error\">\(HTML.escape(context.language(message)))</p></section>")
+        page("Not allowed", context, path: path, status: .forbidden, body: "<section><p class=\"error\">\(HTMLText.escape(context.language(message)))</p></section>")
     }
 }
 
@@ -166,12 +154,12 @@ struct PanelGuard: RouterMiddleware {
                 return respond(panel.text("forms only (application/x-www-form-urlencoded)", status: .unsupportedMediaType))
             }
             let body = try await request.collectBody(upTo: context.maxUploadSize)
-            context.form = FormDecoding.decode(String(buffer: body))
+            context.form = HTMLText.decodeForm(String(buffer: body))
         }
         if !PanelApplication.isOpen(path) {
             guard let session = context.session else {
                 if request.method == .get {
-                    return respond(panel.redirect("/login?next=" + HTML.percentEncode(request.uri.description)))
+                    return respond(panel.redirect("/login?next=" + HTMLText.percentEncode(request.uri.description)))
                 }
                 return respond(panel.text("log in first", status: .unauthorized))
             }

@@ -1,3 +1,4 @@
+import BrowserAccess
 import Foundation
 import POSIXSupport
 
@@ -31,7 +32,7 @@ public struct PanelCredentials: Sendable, Codable {
         for role in PanelRole.allCases {
             let password = RandomToken.password()
             passwords[role] = password
-            hashes[role.rawValue] = try PasswordHash.make(password: password, rounds: rounds)
+            hashes[role.rawValue] = try hash(password, rounds: rounds)
         }
         let credentials = PanelCredentials(hashes: hashes, createdAt: Date())
         try credentials.write(to: path)
@@ -41,8 +42,16 @@ public struct PanelCredentials: Sendable, Codable {
     /// Sets a new password for `role` (`fluorobox panel-password`, tests).
     public static func setPassword(_ password: String, for role: PanelRole, dataDirectory: String, rounds: Int = PasswordHash.minimumRounds) throws(PanelError) {
         var (credentials, _) = try loadOrCreate(dataDirectory: dataDirectory, rounds: rounds)
-        credentials.hashes[role.rawValue] = try PasswordHash.make(password: password, rounds: rounds)
+        credentials.hashes[role.rawValue] = try hash(password, rounds: rounds)
         try credentials.write(to: path(dataDirectory: dataDirectory))
+    }
+
+    private static func hash(_ password: String, rounds: Int) throws(PanelError) -> PasswordHash {
+        do {
+            return try PasswordHash.make(password: password, rounds: rounds)
+        } catch {
+            throw PanelError(.credentials, error.description)
+        }
     }
 
     /// Written to a temp file, fsync'd and renamed, owner-only.

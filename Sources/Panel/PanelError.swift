@@ -7,7 +7,6 @@ public typealias PanelError = CodedError<PanelErrorCode>
 public struct PanelErrorCode: Hashable, Sendable, CustomStringConvertible {
     fileprivate enum Value: String, Hashable, Sendable {
         case credentials = "the panel credentials could not be read or written"
-        case passwordHash = "a password could not be hashed"
         case badRequest = "the request is not valid"
         case tls = "the panel's HTTPS certificate or key cannot be used"
     }
@@ -15,7 +14,6 @@ public struct PanelErrorCode: Hashable, Sendable, CustomStringConvertible {
     fileprivate let value: Value
 
     public static let credentials = PanelErrorCode(value: .credentials)
-    public static let passwordHash = PanelErrorCode(value: .passwordHash)
     public static let badRequest = PanelErrorCode(value: .badRequest)
     public static let tls = PanelErrorCode(value: .tls)
 

@@ -1,3 +1,4 @@
+import BrowserAccess
 import Foundation
 import Hummingbird
 
@@ -19,20 +20,4 @@ public struct PanelRequestContext: RequestContext {
     }
 
     public var maxUploadSize: Int { 64 * 1024 }
-}
-
-/// application/x-www-form-urlencoded and query strings.
-enum FormDecoding {
-    static func decode(_ text: String) -> [String: String] {
-        var fields: [String: String] = [:]
-        for pair in text.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func clean(_ value: Substring) -> String {
-                String(value).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(value)
-            }
-            guard let name = parts.first else { continue }
-            fields[clean(name)] = parts.count > 1 ? clean(parts[1]) : ""
-        }
-        return fields
-    }
 }

@@ -1,3 +1,4 @@
+import BrowserAccess
 import Crypto
 import Foundation
 import HummingbirdTLS
@@ -24,12 +25,7 @@ public enum PanelTLS {
     /// TLS 1.2 or later with the configured certificate chain and key.
     static func serverConfiguration(certificatePath: String, keyPath: String) throws(PanelError) -> TLSConfiguration {
         do {
-            var configuration = TLSConfiguration.makeServerConfiguration(
-                certificateChain: try NIOSSLCertificate.fromPEMFile(certificatePath).map { .certificate($0) },
-                privateKey: .privateKey(try NIOSSLPrivateKey(file: keyPath, format: .pem))
-            )
-            configuration.minimumTLSVersion = .tlsv12
-            return configuration
+            return try ServerTLS.configuration(certificatePath: certificatePath, keyPath: keyPath)
         } catch {
             throw PanelError(.tls, "cannot use \(certificatePath) and \(keyPath) for HTTPS: \(error)")
         }

@@ -81,31 +81,34 @@ enum DeviceIdentity {
         } catch {
             throw HubError(.forbidden, "the client certificate cannot be read: \(error)")
         }
-        guard let device = CertificateSubject.commonName(der: der), HubServer.isValidDeviceID(device) else {
+        // The handshake verified the certificate against the enrolment CA; what is left is to
+        // read two of its fields, with one walk over the DER rather than a full parse per request.
+        guard let fields = CertificateSubject.fields(der: der) else {
+            throw HubError(.forbidden, "the client certificate cannot be read")
+        }
+        guard let device = fields.commonName, HubServer.isValidDeviceID(device) else {
             throw HubError(.forbidden, "the client certificate's subject has no Common Name that is a device id")
         }
         for named in [pathDevice, claimed].compactMap({ $0 }) where named != device {
             throw HubError(.forbidden, "the client certificate identifies device \(device); the request acts for \(named)")
         }
-        guard let parsed = try? Certificate(derEncoded: der) else {
-            throw HubError(.forbidden, "the client certificate cannot be read")
-        }
-        return (device, DeviceCA.hex(parsed.serialNumber))
+        return (device, DeviceCA.hex(Certificate.SerialNumber(bytes: fields.serialNumber)))
     }
 }
 
-/// Just enough DER to read the subject Common Name of an X.509 certificate (RFC 5280 4.1).
+/// Just enough DER to read the serial number and subject Common Name of an X.509 certificate
+/// (RFC 5280 4.1).
 enum CertificateSubject {
-    /// The last (most significant) CN of the subject, nil when there is none or the DER is not
-    /// a certificate.
-    static func commonName(der: [UInt8]) -> String? {
+    /// The serial number's content octets and the last (most significant) CN of the subject
+    /// (nil when there is none); nil when the DER is not a certificate.
+    static func fields(der: [UInt8]) -> (serialNumber: ArraySlice<UInt8>, commonName: String?)? {
         var reader = DERReader(bytes: der[...])
         guard let certificate = reader.read(tag: 0x30) else { return nil }
         var fields = DERReader(bytes: certificate)
         guard let tbs = fields.read(tag: 0x30) else { return nil }
         var tbsFields = DERReader(bytes: tbs)
         if tbsFields.peekTag == 0xA0 { _ = tbsFields.read(tag: 0xA0) } // version
-        guard tbsFields.read(tag: 0x02) != nil, // serialNumber
+        guard let serialNumber = tbsFields.read(tag: 0x02), !serialNumber.isEmpty,
               tbsFields.read(tag: 0x30) != nil, // signature
               tbsFields.read(tag: 0x30) != nil, // issuer
               tbsFields.read(tag: 0x30) != nil, // validity
@@ -126,7 +129,7 @@ enum CertificateSubject {
                 }
             }
         }
-        return commonName
+        return (serialNumber, commonName)
     }
 
     struct DERReader {

@@ -61,7 +61,7 @@ indirect enum DocumentSchema: Sendable {
     func validate(_ body: [UInt8]) throws(HubError) {
         let value: JSONValue
         do {
-            value = try JSONDecoder().decode(JSONValue.self, from: Data(body))
+            value = try JSONValue.parse(body)
         } catch {
             throw HubError(.badRequest, body.isEmpty ? "the body is empty; it must be a JSON document" : "the body is not JSON")
         }
@@ -113,28 +113,6 @@ indirect enum DocumentSchema: Sendable {
         case .boolean: "true or false"
         case .array: "an array"
         case .object: "an object"
-        }
-    }
-}
-
-/// Any JSON value; numbers as Double (an integer beyond 2^53 loses digits, not its integer-ness).
-private enum JSONValue: Decodable {
-    case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([JSONValue].self) {
-            self = .array(value)
-        } else {
-            self = .object(try container.decode([String: JSONValue].self))
         }
     }
 }

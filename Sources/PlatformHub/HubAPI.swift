@@ -57,7 +57,7 @@ struct HubAPI: APIProtocol {
         let body = try HubRequestScope.body()
         // What the generated decoding does not check: minimums, maximums, dates and days.
         try DocumentSchema.of(kind: kind)?.validate(body)
-        let fresh = try await store.putDocument(key: key, kind: kind, device: device, body: body)
+        let fresh = try await store.putDocument(key: key, kind: kind, device: device, serial: try HubRequestScope.require().serial, body: body)
         CrashPoint.reached("hub-after-commit")
         logger.debug("document stored", metadata: ["key": "\(key)", "device": "\(device)", "fresh": "\(fresh)"])
         return fresh

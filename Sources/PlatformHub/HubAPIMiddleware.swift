@@ -8,10 +8,12 @@ import StudyStore
 
 /// What the hub does around every generated operation, in the order the hand-written routes did
 /// it: the key and device named in the path are checked, the device is identified from its
-/// certificate (``DeviceIdentity``) before a byte of the body is read, a document PUT with
-/// Content-Range is refused and the injected faults strike, then the body is read within its
-/// bound and kept as received (documents are stored, and their digest checked, as sent; the
-/// generated decoding only checks their shape).
+/// certificate (``DeviceIdentity``) before a byte of the body is read (and its revocation
+/// checked then, except for a document PUT or a heartbeat, whose store checks it in the
+/// statement that writes),
+/// a document PUT with Content-Range is refused and the injected faults strike, then the body is
+/// read within its bound and kept as received (documents are stored, and their digest checked,
+/// as sent; the generated decoding only checks their shape).
 ///
 /// Every refusal, here or in an operation, becomes the API's problem answer with the status
 /// ``HubError`` gives it; a request the generated code cannot read (a missing required header
@@ -82,13 +84,19 @@ struct HubAPIMiddleware: ServerMiddleware {
         case Operations.Hello.id, Operations.Heartbeat.id:
             let named = Self.pathParameter("device", metadata)
             guard let named, HubServer.isValidDeviceID(named) else { throw HubError(.badRequest, "bad device id") }
-            scope.device = try await DeviceIdentity.of(headers: headers, channel: scope.channel, tls: tls, store: store, pathDevice: named)
+            if operationID == Operations.Heartbeat.id {
+                // The store checks the credential in the statement that records the heartbeat.
+                (scope.device, scope.serial) = try await DeviceIdentity.presented(headers: headers, channel: scope.channel, tls: tls, pathDevice: named)
+            } else {
+                scope.device = try await DeviceIdentity.of(headers: headers, channel: scope.channel, tls: tls, store: store, pathDevice: named)
+            }
             scope.body = operationID == Operations.Hello.id
                 ? try await Self.collect(body, upTo: Self.maxHelloBytes, tooLarge: "a hello is at most 64 KiB")
                 : try await Self.collect(body, upTo: DeviceHeartbeat.maxBytes, tooLarge: "a heartbeat is at most \(DeviceHeartbeat.maxBytes) bytes")
         case let id where Self.documentKinds[id] != nil:
             guard let key = Self.pathParameter("key", metadata), HubServer.isValidKey(key) else { throw HubError(.badRequest, "bad key") }
-            scope.device = try await DeviceIdentity.of(headers: headers, channel: scope.channel, tls: tls, store: store)
+            // The store's word on revocation comes with the write (one round trip, not two).
+            (scope.device, scope.serial) = try await DeviceIdentity.presented(headers: headers, channel: scope.channel, tls: tls, pathDevice: nil)
             try UploadHeaders.refuseContentRange(headers)
             if faults.shouldFail() { throw HubError(.injectedFault, "503 on purpose") }
             let bytes = try await Self.collect(body, upTo: Self.maxDocumentBytes, tooLarge: "a document is at most 16 MiB")

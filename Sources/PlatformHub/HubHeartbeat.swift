@@ -19,12 +19,14 @@ public struct HubHeartbeat: Codable, Sendable, Hashable {
     public static let historyPerDevice = 288
 
     /// A kept document read back; the hub wrote it after validating it, so failing here means
-    /// the database was changed behind the hub's back.
-    static func decode(device: String, receivedAt: Date, json: String) throws(HubError) -> HubHeartbeat {
+    /// the database was changed behind the hub's back. Readers of many pass one `decoder`: each
+    /// new one makes its date formatters, which cost more than the document (the console's
+    /// device list reads thousands).
+    static func decode(device: String, receivedAt: Date, json: String, decoder: JSONDecoder = DeviceHeartbeat.decoder) throws(HubError) -> HubHeartbeat {
         do {
             return HubHeartbeat(
                 device: device, receivedAt: receivedAt,
-                heartbeat: try DeviceHeartbeat.decoder.decode(DeviceHeartbeat.self, from: Data(json.utf8))
+                heartbeat: try decoder.decode(DeviceHeartbeat.self, from: Data(json.utf8))
             )
         } catch {
             throw HubError(.storage, "a kept heartbeat of \(device) does not read back: \(error)")

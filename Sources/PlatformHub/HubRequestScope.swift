@@ -11,6 +11,9 @@ struct HubRequestScope: Sendable {
     var channel: any Channel
     /// The device the certificate (development: the header) names; nil for health and enrolment.
     var device: String?
+    /// The serial of the certificate that named ``device`` (nil on development plain HTTP), for
+    /// a store that checks the credential in the statement that writes (document PUTs).
+    var serial: String?
     /// The request body exactly as received, for digests and storage (documents keep their bytes).
     var body: [UInt8]?
 

@@ -89,19 +89,21 @@ extension HubStore {
     }
 
     func blockingCheckCredential(device: String, serial: String?) throws(HubError) {
-        let row: Row?
+        let credential: DeviceCredential?
         do {
-            row = try database.read { db in
-                try Row.fetchOne(
-                    db, sql: "SELECT certificateSerial, revokedAt, revokedReason FROM deviceCredential WHERE device = ?", arguments: [device]
-                )
-            }
+            credential = try database.read { db in try Self.credential(db, device: device) }
         } catch {
             throw HubError(.storage, "checking \(device)'s credential: \(error)")
         }
-        guard let row else { return }
-        try DeviceCredential(certificateSerial: row["certificateSerial"], revokedAt: row["revokedAt"], revokedReason: row["revokedReason"])
-            .check(device: device, serial: serial)
+        try credential?.check(device: device, serial: serial)
+    }
+
+    /// `device`'s credential row; nil for a device never enrolled (development plain HTTP).
+    static func credential(_ db: Database, device: String) throws -> DeviceCredential? {
+        guard let row = try Row.fetchOne(
+            db, sql: "SELECT certificateSerial, revokedAt, revokedReason FROM deviceCredential WHERE device = ?", arguments: [device]
+        ) else { return nil }
+        return DeviceCredential(certificateSerial: row["certificateSerial"], revokedAt: row["revokedAt"], revokedReason: row["revokedReason"])
     }
 
     func blockingDevices() throws(HubError) -> [HubDeviceListing] {

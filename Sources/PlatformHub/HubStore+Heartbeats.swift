@@ -18,10 +18,11 @@ extension HubStore {
         }
     }
 
-    public func recordHeartbeat(device: String, heartbeat: DeviceHeartbeat, document: [UInt8]) async throws(HubError) {
+    public func recordHeartbeat(device: String, serial: String?, heartbeat: DeviceHeartbeat, document: [UInt8]) async throws(HubError) {
         let json = String(decoding: document, as: UTF8.self)
         try await blocking {
             try self.run("recording \(device)'s heartbeat") { db in
+                try Self.credential(db, device: device)?.check(device: device, serial: serial)
                 let now = Date()
                 try db.execute(
                     sql: "INSERT OR REPLACE INTO device (id, version, lastSeenAt) VALUES (?, ?, ?)",
@@ -49,8 +50,9 @@ extension HubStore {
             }
         }
         var latest: [String: HubHeartbeat] = [:]
+        let decoder = DeviceHeartbeat.decoder
         for row in rows {
-            latest[row.device] = try HubHeartbeat.decode(device: row.device, receivedAt: row.receivedAt, json: row.body)
+            latest[row.device] = try HubHeartbeat.decode(device: row.device, receivedAt: row.receivedAt, json: row.body, decoder: decoder)
         }
         return latest
     }
@@ -64,7 +66,8 @@ extension HubStore {
             }
         }
         var heartbeats: [HubHeartbeat] = []
-        for row in rows { heartbeats.append(try HubHeartbeat.decode(device: device, receivedAt: row.receivedAt, json: row.body)) }
+        let decoder = DeviceHeartbeat.decoder
+        for row in rows { heartbeats.append(try HubHeartbeat.decode(device: device, receivedAt: row.receivedAt, json: row.body, decoder: decoder)) }
         return heartbeats
     }
 }

@@ -12,8 +12,8 @@ extension HubStore: HubStoring {
 
     public func prepareSchema() async throws(HubError) {}
 
-    public func putDocument(key: String, kind: String, device: String, body: [UInt8]) async throws(HubError) -> Bool {
-        try await blocking { try self.blockingPutDocument(key: key, kind: kind, device: device, body: body) }
+    public func putDocument(key: String, kind: String, device: String, serial: String?, body: [UInt8]) async throws(HubError) -> Bool {
+        try await blocking { try self.blockingPutDocument(key: key, kind: kind, device: device, serial: serial, body: body) }
     }
 
     public func uploadState(device: String, key: String) async throws(HubError) -> HubUploadState {

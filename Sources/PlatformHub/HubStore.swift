@@ -106,6 +106,7 @@ public final class HubStore: Sendable {
         registerEnrolmentMigration(&migrator)
         registerHeartbeatsMigration(&migrator)
         registerInstitutionMigration(&migrator)
+        registerConsoleMigration(&migrator)
         return migrator
     }
 
@@ -121,11 +122,12 @@ public final class HubStore: Sendable {
 
     // MARK: Documents
 
-    /// Stores a JSON document under `device`'s `key`. Returns false when the same content was
-    /// already held.
-    func blockingPutDocument(key: String, kind: String, device: String, body: [UInt8]) throws(HubError) -> Bool {
+    /// Stores a JSON document under `device`'s `key`, in the transaction that checks the device's
+    /// credential. Returns false when the same content was already held.
+    func blockingPutDocument(key: String, kind: String, device: String, serial: String?, body: [UInt8]) throws(HubError) -> Bool {
         let sha = SHA256Hex.string(of: body)
         return try run("storing \(key)") { db in
+            try Self.credential(db, device: device)?.check(device: device, serial: serial)
             if let existing = try HubItem.fetchOne(db, key: Self.rowKey(device, key)) {
                 guard existing.sha256 == sha else {
                     throw HubError(.conflict, "\(key) is held with SHA-256 \(existing.sha256), this body has \(sha)")

@@ -20,8 +20,10 @@ public protocol HubStoring: Sendable {
     func prepareSchema() async throws(HubError)
 
     /// Stores a JSON document under `device`'s `key`. false: the same content was already held;
-    /// other content under the key is a conflict.
-    func putDocument(key: String, kind: String, device: String, body: [UInt8]) async throws(HubError) -> Bool
+    /// other content under the key is a conflict. The device's credential is checked as
+    /// ``checkCredential(device:serial:)`` does, in the same statement or transaction as the
+    /// write: a revoked device or a replaced certificate is 403 and nothing is stored.
+    func putDocument(key: String, kind: String, device: String, serial: String?, body: [UInt8]) async throws(HubError) -> Bool
 
     func uploadState(device: String, key: String) async throws(HubError) -> HubUploadState
 
@@ -34,8 +36,9 @@ public protocol HubStoring: Sendable {
 
     /// Keeps `heartbeat` (validated; `document` its canonical bytes) as `device`'s latest, in its
     /// bounded history (``HubHeartbeat/historyPerDevice``), and records the agent version and
-    /// last-seen time, in one transaction.
-    func recordHeartbeat(device: String, heartbeat: DeviceHeartbeat, document: [UInt8]) async throws(HubError)
+    /// last-seen time, in one transaction that also checks the device's credential as
+    /// ``checkCredential(device:serial:)`` does (refused: 403, nothing recorded).
+    func recordHeartbeat(device: String, serial: String?, heartbeat: DeviceHeartbeat, document: [UInt8]) async throws(HubError)
 
     /// Each device's latest heartbeat (`fluorobox-hub device list`), by device.
     func latestHeartbeats() async throws(HubError) -> [String: HubHeartbeat]
@@ -77,6 +80,32 @@ public protocol HubStoring: Sendable {
 
     /// The daily post-market reports of days `from`…`to` (YYYY-MM-DD, both included).
     func dailyReports(from: String, to: String) async throws(HubError) -> [RegulatorReport.DailyReport]
+
+    // MARK: Console operators and the audit
+
+    /// Adds an account and `audit`s it in one transaction; an existing name is a conflict.
+    func addOperator(_ account: ConsoleOperator, audit: ConsoleAuditEntry) async throws(HubError)
+
+    /// Every account, by name.
+    func operators() async throws(HubError) -> [ConsoleOperator]
+
+    /// One account; nil when there is none by that name. Read on every console request, so a
+    /// removed account or a changed role holds at once on every replica.
+    func consoleOperator(name: String) async throws(HubError) -> ConsoleOperator?
+
+    /// Changes a role and `audit`s it in one transaction; not found, or a conflict when no admin
+    /// would be left.
+    func setOperatorRole(name: String, role: OperatorRole, audit: ConsoleAuditEntry) async throws(HubError)
+
+    /// Removes an account and `audit`s it in one transaction; not found, or a conflict when no
+    /// admin would be left.
+    func removeOperator(name: String, audit: ConsoleAuditEntry) async throws(HubError)
+
+    /// Appends to the audit (a change another method made: a token, a revocation, a login).
+    func recordAudit(_ entry: ConsoleAuditEntry) async throws(HubError)
+
+    /// The newest `limit` audit entries, newest first.
+    func auditEntries(limit: Int) async throws(HubError) -> [ConsoleAuditEntry]
 }
 
 /// Where an upload stands: complete (held, with the size and SHA-256 the hub holds), in

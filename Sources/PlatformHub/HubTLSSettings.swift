@@ -1,3 +1,4 @@
+import BrowserAccess
 import NIOSSL
 
 /// The hub's side of mutual TLS: its certificate, and the CA every device certificate must
@@ -17,11 +18,7 @@ public struct HubTLSSettings: Sendable, Hashable {
     /// enrol); one that presents a certificate must still chain to the client CA.
     func serverConfiguration(clientCertificateOptional: Bool = false) throws(HubError) -> TLSConfiguration {
         do {
-            var configuration = TLSConfiguration.makeServerConfiguration(
-                certificateChain: try NIOSSLCertificate.fromPEMFile(certificatePath).map { .certificate($0) },
-                privateKey: .privateKey(try NIOSSLPrivateKey(file: privateKeyPath, format: .pem))
-            )
-            configuration.minimumTLSVersion = .tlsv12
+            var configuration = try ServerTLS.configuration(certificatePath: certificatePath, keyPath: privateKeyPath)
             // Verify the client's chain (a server has no host name to check) and require one.
             configuration.certificateVerification = clientCertificateOptional ? .optionalVerification : .noHostnameVerification
             configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(clientCAPath))

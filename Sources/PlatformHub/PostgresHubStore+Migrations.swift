@@ -108,6 +108,8 @@ extension PostgresHubStore {
         ]),
         heartbeatsMigration,
         deviceInstitutionMigration,
+        consoleMigration,
+        credentialRuleMigration,
     ]
 
     /// Applies what is missing, in one transaction under an advisory lock, so replicas that

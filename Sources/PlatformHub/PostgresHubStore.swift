@@ -152,19 +152,48 @@ extension PostgresHubStore: HubStoring {
         try await migrate()
     }
 
-    public func putDocument(key: String, kind: String, device: String, body: [UInt8]) async throws(HubError) -> Bool {
+    /// One round trip: the credential check, the insert and, for a key already held, the held
+    /// digest travel in one statement. The insert's condition is ``DeviceCredential/check``'s
+    /// rule in SQL (`credential_refused`, ``credentialRuleMigration``), so a revoked device or a
+    /// replaced certificate stores nothing; the credential read back then says why in the same
+    /// words as every other refusal. The held digest comes from the statement's snapshot, taken
+    /// before the insert.
+    public func putDocument(key: String, kind: String, device: String, serial: String?, body: [UInt8]) async throws(HubError) -> Bool {
         let sha = SHA256Hex.string(of: body)
         let bytes = ByteBuffer(bytes: body)
-        let inserted = try await statement("storing \(key)", """
-            INSERT INTO item (device, key, kind, sha256, size, body)
-            VALUES (\(device), \(key), \(kind), \(sha), \(Int64(body.count)), \(bytes))
-            ON CONFLICT (device, key) DO NOTHING
-            RETURNING id
+        let rows = try await statement("storing \(key)", """
+            WITH inserted AS (
+                INSERT INTO item (device, key, kind, sha256, size, body)
+                SELECT \(device), \(key), \(kind), \(sha), \(Int64(body.count)), \(bytes)
+                WHERE NOT EXISTS (
+                    SELECT 1 FROM device_credential AS held
+                    WHERE held.device = \(device) AND credential_refused(held.revoked_at, held.certificate_serial, \(serial)::text)
+                )
+                ON CONFLICT (device, key) DO NOTHING
+                RETURNING id
+            )
+            SELECT (SELECT id FROM inserted), (SELECT sha256 FROM item WHERE device = \(device) AND key = \(key)),
+                   credential.certificate_serial, credential.revoked_at, credential.revoked_reason
+            FROM (SELECT 1) AS one LEFT JOIN device_credential AS credential ON credential.device = \(device)
             """)
-        if try await Self.collect("storing \(key)", inserted.decode(Int64.self)).first != nil { return true }
-        let held = try await statement("reading \(key)", "SELECT sha256 FROM item WHERE device = \(device) AND key = \(key)")
-        guard let heldSHA = try await Self.collect("reading \(key)", held.decode(String.self)).first else {
-            throw HubError(.storage, "\(key) was neither stored nor found")
+        guard let (id, snapshotSHA, certificateSerial, revokedAt, reason) = try await Self.collect(
+            "storing \(key)", rows.decode((Int64?, String?, String?, Date?, String?).self)
+        ).first else {
+            throw HubError(.storage, "storing \(key): the statement returned no row")
+        }
+        try DeviceCredential(certificateSerial: certificateSerial, revokedAt: revokedAt, revokedReason: reason).check(device: device, serial: serial)
+        if id != nil { return true }
+        // Not inserted: held before this statement began, or committed by another replica since
+        // (then only a fresh read sees it).
+        let heldSHA: String
+        if let snapshotSHA {
+            heldSHA = snapshotSHA
+        } else {
+            let held = try await statement("reading \(key)", "SELECT sha256 FROM item WHERE device = \(device) AND key = \(key)")
+            guard let sha = try await Self.collect("reading \(key)", held.decode(String.self)).first else {
+                throw HubError(.storage, "\(key) was neither stored nor found")
+            }
+            heldSHA = sha
         }
         guard heldSHA == sha else {
             throw HubError(.conflict, "\(key) is held with SHA-256 \(heldSHA), this body has \(sha)")

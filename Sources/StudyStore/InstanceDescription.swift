@@ -19,6 +19,9 @@ public struct InstanceDescription: Sendable, Hashable {
     public var studyTime: String?
     public var accessionNumber: String?
     public var studyDescription: String?
+    /// Per-instance query keys (the modality above is also the instance's own).
+    public var seriesNumber: String? = nil
+    public var instanceNumber: String? = nil
 
     public init(
         sopInstanceUID: String, sopClassUID: String? = nil, studyInstanceUID: String,

@@ -183,6 +183,20 @@ enum StoreMigrations {
             }
             try db.create(index: "storageCommitment_on_state_nextAttemptAt", on: "storageCommitment", columns: ["state", "nextAttemptAt"])
         }
+        migrator.registerMigration("v8-query-keys") { db in
+            // Query/retrieve keys of the instance itself (a study holds the modality's images,
+            // the box's Secondary Capture overlays and its SRs, each with its own modality and
+            // series). Rows already stored get them from their blobs by the backfill, which
+            // looks for queryKeysRead = 0; rows that are not readable DICOM need nothing read.
+            try db.alter(table: "instance") { t in
+                t.add(column: "modality", .text)
+                t.add(column: "seriesNumber", .text)
+                t.add(column: "instanceNumber", .text)
+                t.add(column: "queryKeysRead", .boolean).notNull().defaults(to: true)
+            }
+            try db.execute(sql: "UPDATE instance SET queryKeysRead = 0 WHERE format = 'dicom' AND blobState = 'present'")
+            try db.create(index: "instance_on_seriesInstanceUID", on: "instance", columns: ["seriesInstanceUID"])
+        }
         return migrator
     }
 }

@@ -71,7 +71,8 @@ extension StudyStore {
                 blobPath: blobPath, blobState: .present, format: description.format,
                 transferSyntaxUID: description.transferSyntaxUID, source: origin.source,
                 sourceDetail: origin.detail, uidConflict: !sameUID.isEmpty, conflictingPatientID: conflictingPatientID,
-                receivedAt: now, evictedAt: nil
+                modality: description.modality, seriesNumber: description.seriesNumber,
+                instanceNumber: description.instanceNumber, receivedAt: now, evictedAt: nil
             )
             try instance.insert(db)
             let instanceID = instance.id!

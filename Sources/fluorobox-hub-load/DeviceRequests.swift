@@ -2,14 +2,31 @@ import Crypto
 import Foundation
 import NIOCore
 import NIOHTTP1
+import StudyStore
 
 /// What a simulated device sends, built in one place: when the heartbeat document grows (its
 /// schema is being extended), only `heartbeat` changes.
 enum DeviceRequests {
-    /// `POST /v1/devices/{device}/heartbeat` with the body the route reads today.
+    /// `POST /v1/devices/{device}/heartbeat`: the box's own document (``DeviceHeartbeat``, encoded
+    /// as the box encodes it), with the figures a busy box has: two models, a backlog on three
+    /// destinations, one recent error.
     static func heartbeat(device: String, sequence: Int, host: String) -> (HTTPRequestHead, ByteBuffer) {
-        let body = #"{"version":"fluorobox 1.0.0-bench","sequence":\#(sequence)}"#
-        return request(.POST, "/v1/devices/\(device)/heartbeat", body: Array(body.utf8), host: host, digest: false)
+        let now = Date()
+        let heartbeat = DeviceHeartbeat(
+            sentAt: now, agentVersion: "fluorobox 1.0.0-bench", uptimeSeconds: Double(sequence) * 30,
+            models: [
+                .init(task: "findings", id: "chest-dx", version: "2.3.0", use: "demonstration"),
+                .init(task: "quality", id: "chest-quality", version: "1.1.0", use: "demonstration"),
+            ],
+            backlog: [
+                .init(destination: "platform", count: sequence % 40, bytes: Int64(sequence % 40) * 8_000_000, oldestAgeSeconds: 3_600),
+                .init(destination: "pacs", count: 2, bytes: 16_000_000, oldestAgeSeconds: 600),
+                .init(destination: "dicomweb", count: 0, bytes: 0, oldestAgeSeconds: nil),
+            ],
+            freeDiskBytes: 180_000_000_000, daysOfCapacity: 41.5, clockSkewSeconds: 0.4,
+            errors: [.init(at: now.addingTimeInterval(-120), source: "sync", message: "platform: connection reset by peer")]
+        )
+        return request(.POST, "/v1/devices/\(device)/heartbeat", body: heartbeat.encoded(), host: host, digest: false)
     }
 
     /// `PUT /v1/results/{key}`: a result document the size of a real one (a few findings, ~700 B),

@@ -10,7 +10,7 @@ struct FluoroboxHub: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fluorobox-hub",
         abstract: "Reference platform receiver for Fluorobox devices (docs/platform-api.yaml).",
-        subcommands: [Serve.self, List.self, ArchiveCommand.self, CA.self, Enrolment.self, Device.self, RegulatorReportCommand.self],
+        subcommands: [Serve.self, List.self, ArchiveCommand.self, CA.self, Enrolment.self, Device.self, RegulatorReportCommand.self, OperatorCommand.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -39,6 +39,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The largest instance upload accepted, in bytes (Upload-Length); larger is answered 413.") var maxUploadSize: Int64 = 2 << 30
     @Option(help: "Seconds a connection may send nothing, also mid-body, before it is closed (a stalled chunk frees its upload); 0: never.") var idleTimeout: Double = 60
     @OptionGroup(title: "Archive (with --database)") var archive: ArchiveOptions
+    @Option(help: "Serve the operator's console on this port, a listener of its own beside the device API (0: a free one, written to DATA_DIR/console.port); without it there is no console.") var consolePort: Int?
+    @Option(help: "Address the console binds; without --console-tls-cert and --console-tls-key only a loopback address.") var consoleHost: String = "127.0.0.1"
+    @Option(help: "PEM certificate (chain) of the console's HTTPS (server-only TLS: browsers have no device certificate).") var consoleTlsCert: String?
+    @Option(help: "PEM private key of --console-tls-cert.") var consoleTlsKey: String?
 
     func run() async throws {
         LoggingSystem.bootstrap { label in
@@ -88,16 +92,31 @@ struct Serve: AsyncParsableCommand {
         default:
             throw ValidationError("--tls-cert, --tls-key and --tls-client-ca go together")
         }
-        let portFile = dataDir.map { $0 + "/hub.port" }
-        settings.onListening = { bound in
-            // Read by scripts and tests that start a hub on port 0; no fsync, it is rewritten on every start.
-            if let portFile {
-                try? Posix.makeDirectories((portFile as NSString).deletingLastPathComponent)
-                try? Array("\(bound)\n".utf8).withUnsafeBytes { bytes in
-                    try Posix.replaceFile(portFile, with: bytes, mode: 0o644, syncFile: false)
-                }
+        let dataFolder = dataDir
+        // Read by scripts and tests that start a hub on port 0; no fsync, it is rewritten on every start.
+        @Sendable func writePort(_ name: String, _ bound: Int) {
+            guard let portFile = dataFolder.map({ $0 + "/" + name }) else { return }
+            try? Posix.makeDirectories((portFile as NSString).deletingLastPathComponent)
+            try? Array("\(bound)\n".utf8).withUnsafeBytes { bytes in
+                try Posix.replaceFile(portFile, with: bytes, mode: 0o644, syncFile: false)
             }
-            logger.notice("hub listening", metadata: ["port": "\(bound)", "data_dir": "\(dataDir ?? "-")"])
+        }
+        settings.onListening = { bound in
+            writePort("hub.port", bound)
+            logger.notice("hub listening", metadata: ["port": "\(bound)", "data_dir": "\(dataFolder ?? "-")"])
+        }
+        if let consolePort {
+            var console = HubConsole.Settings()
+            console.host = consoleHost
+            console.port = consolePort
+            console.tlsCertificatePath = consoleTlsCert
+            console.tlsKeyPath = consoleTlsKey
+            let tls = console.servesTLS
+            console.onListening = { bound in
+                writePort("console.port", bound)
+                logger.notice("console listening", metadata: ["port": "\(bound)", "tls": "\(tls)"])
+            }
+            settings.services.append(try HubConsole(store: store, settings: console, logger: logger).makeApplication())
         }
         try await HubServer(store: store, settings: settings, logger: logger).makeApplication().runService()
     }

@@ -22,23 +22,31 @@ final class ListenerFixture: Sendable {
     static let aeTitle = "FLUOROBOX"
 
     /// `folder` reuses another fixture's data folder: the same store opened again, as after a restart.
+    /// `queryRetrievePeers` non-nil serves Study Root Q/R from the store (or `archive`), C-MOVE to those peers.
     init(
         configuration: AcceptorConfiguration = AcceptorConfiguration(aeTitle: ListenerFixture.aeTitle),
         retention: RetentionPolicy = RetentionPolicy(softLimit: .bytes(0), hardLimit: .bytes(0)),
         receiver: (any InstanceReceiver)? = nil, label: String = "listener",
-        storageCommitment: Bool = false, folder reused: TemporaryDirectory? = nil
+        storageCommitment: Bool = false, folder reused: TemporaryDirectory? = nil,
+        queryRetrievePeers: [DICOMPeer]? = nil, archive: (any InstanceArchive)? = nil
     ) async throws {
         folder = reused ?? TemporaryDirectory(label)
-        store = try StudyStore.open(
+        let store = try StudyStore.open(
             StoreConfiguration(dataDirectory: DataDirectory(path: folder.file("data")), retention: retention),
             logger: quietLogger
         )
+        self.store = store
         var configuration = configuration
         configuration.acceptsStorageCommitment = storageCommitment
         commitments = storageCommitment ? StoreCommitmentReceiver(store: store, logger: quietLogger) : nil
+        configuration.servesQueryRetrieve = queryRetrievePeers != nil
         listener = DICOMListener(
             configuration: configuration, receiver: receiver ?? DICOMStoreReceiver(store: store, logger: quietLogger),
-            commitments: commitments, logger: quietLogger
+            commitments: commitments,
+            queryRetrieve: queryRetrievePeers.map {
+                QueryRetrieveSource(archive: archive ?? StoreInstanceArchive(store: store, logger: quietLogger), moveDestinations: $0)
+            },
+            logger: quietLogger
         )
         port = try await listener.bind(host: "127.0.0.1", port: 0)
         let listener = self.listener

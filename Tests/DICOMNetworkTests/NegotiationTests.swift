@@ -46,4 +46,40 @@ struct NegotiationTests {
         #expect(agreement.accept.userInformation.implementationClassUID == Part10Writer.implementationClassUID)
         #expect(agreement.peerMaximumLength == 16_384)
     }
+
+    @Test("C-GET role selection: the requestor becomes SCP of the storage classes it retrieves, SR included, never of the box's own services")
+    func retrievalRoles() throws {
+        var configuration = AcceptorConfiguration(aeTitle: "FLUOROBOX", acceptsStorageCommitment: true, servesQueryRetrieve: true)
+        configuration.acceptedCallingAETitles = []
+        let negotiator = AssociationNegotiator(configuration: configuration)
+        let sr = "1.2.840.10008.5.1.4.1.1.88.33", dx = "1.2.840.10008.5.1.4.1.1.1.1"
+        var request = request(contexts: [
+            ProposedPresentationContext(id: 1, abstractSyntax: SOPClass.studyRootGet, transferSyntaxes: [TransferSyntax.implicitVRLittleEndian.uid]),
+            ProposedPresentationContext(id: 3, abstractSyntax: sr, transferSyntaxes: [TransferSyntax.explicitVRLittleEndian.uid]),
+            ProposedPresentationContext(id: 5, abstractSyntax: dx, transferSyntaxes: [TransferSyntax.explicitVRLittleEndian.uid]),
+            ProposedPresentationContext(id: 7, abstractSyntax: SOPClass.storageCommitmentPushModel, transferSyntaxes: [TransferSyntax.implicitVRLittleEndian.uid]),
+        ])
+        request.userInformation.roleSelections = [
+            RoleSelection(abstractSyntax: sr, scuRole: false, scpRole: true),
+            RoleSelection(abstractSyntax: dx, scuRole: true, scpRole: true),
+            RoleSelection(abstractSyntax: SOPClass.storageCommitmentPushModel, scuRole: true, scpRole: true),
+        ]
+        guard case .accepted(let agreement) = negotiator.negotiate(request) else {
+            Issue.record("rejected")
+            return
+        }
+        #expect(Set(agreement.contexts.keys) == [1, 3, 5, 7])
+        let roles = Dictionary(uniqueKeysWithValues: agreement.accept.userInformation.roleSelections.map { ($0.abstractSyntax, $0) })
+        #expect(roles[sr] == RoleSelection(abstractSyntax: sr, scuRole: false, scpRole: true))
+        #expect(roles[dx] == RoleSelection(abstractSyntax: dx, scuRole: true, scpRole: true))
+        #expect(roles[SOPClass.storageCommitmentPushModel]?.scpRole == false)
+
+        // Without query/retrieve nothing changes: SR is refused and no requestor is an SCP.
+        guard case .accepted(let plain) = AssociationNegotiator(configuration: AcceptorConfiguration(aeTitle: "FLUOROBOX")).negotiate(request) else {
+            Issue.record("rejected")
+            return
+        }
+        #expect(plain.contexts[3] == nil)
+        #expect(plain.accept.userInformation.roleSelections.allSatisfy { !$0.scpRole })
+    }
 }

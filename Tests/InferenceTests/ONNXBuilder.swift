@@ -29,21 +29,28 @@ struct ONNXBuilder {
     }
 
     mutating func floats(_ name: String, _ values: [Float], dims: [Int] = []) {
-        var tensor = Onnx_TensorProto()
-        tensor.name = name
-        tensor.dataType = 1
-        tensor.dims = dims.map(Int64.init)
-        tensor.floatData = values
-        model.graph.initializer.append(tensor)
+        append(name, dataType: 1, dims: dims) { $0.floatData = values }
     }
 
     mutating func int8s(_ name: String, _ values: [Int8], dims: [Int] = []) {
+        append(name, dataType: 3, dims: dims) { $0.rawData = Data(values.map { UInt8(bitPattern: $0) }) }
+    }
+
+    private mutating func append(_ name: String, dataType: Int32, dims: [Int], values: (inout Onnx_TensorProto) -> Void) {
         var tensor = Onnx_TensorProto()
         tensor.name = name
-        tensor.dataType = 3
+        tensor.dataType = dataType
         tensor.dims = dims.map(Int64.init)
-        tensor.rawData = Data(values.map { UInt8(bitPattern: $0) })
+        values(&tensor)
         model.graph.initializer.append(tensor)
+    }
+
+    mutating func int32s(_ name: String, _ values: [Int32], dims: [Int] = []) {
+        append(name, dataType: 6, dims: dims) { $0.int32Data = values }
+    }
+
+    mutating func uint8s(_ name: String, _ values: [UInt8], dims: [Int] = []) {
+        append(name, dataType: 2, dims: dims) { $0.rawData = Data(values) }
     }
 
     /// A scale and zero point pair named NAME_s and NAME_z.
@@ -53,17 +60,12 @@ struct ONNXBuilder {
     }
 
     mutating func int64s(_ name: String, _ values: [Int64], dims: [Int] = []) {
-        var tensor = Onnx_TensorProto()
-        tensor.name = name
-        tensor.dataType = 7
-        tensor.dims = dims.map(Int64.init)
-        tensor.int64Data = values
-        model.graph.initializer.append(tensor)
+        append(name, dataType: 7, dims: dims) { $0.int64Data = values }
     }
 
     mutating func node(
         _ op: String, _ name: String, inputs: [String], outputs: [String], ints: [String: [Int]] = [:], int: [String: Int] = [:],
-        strings: [String: String] = [:]
+        strings: [String: String] = [:], float: [String: Float] = [:]
     ) {
         var node = Onnx_NodeProto()
         node.opType = op
@@ -82,6 +84,13 @@ struct ONNXBuilder {
             attribute.name = key
             attribute.type = .int
             attribute.i = Int64(value)
+            node.attribute.append(attribute)
+        }
+        for (key, value) in float {
+            var attribute = Onnx_AttributeProto()
+            attribute.name = key
+            attribute.type = .float
+            attribute.f = value
             node.attribute.append(attribute)
         }
         for (key, value) in strings {

@@ -1,3 +1,4 @@
+import BrowserTesting
 import Analysis
 import DICOM
 import FluoroboxTestSupport

@@ -1,3 +1,4 @@
+import BrowserTesting
 import Appliance
 import Foundation
 import FluoroboxTestSupport

@@ -1,5 +1,7 @@
 import Analysis
+import BrowserTesting
 import Appliance
+import BrowserAccess
 import Foundation
 import FluoroboxTestSupport
 import GRDB
@@ -64,7 +66,7 @@ final class PanelFixture: Sendable {
                 configuration: { ["panel.port": "0", "platform.apiToken": "must-not-leak"] }
             ),
             logger: quietLogger,
-            sessions: clock.map { SessionStore(settings: settings, clock: $0.reader) }
+            sessions: clock.map { SessionStore<PanelRole>(settings: settings, clock: $0.reader) }
         )
     }
 
@@ -156,41 +158,7 @@ final class PanelFixture: Sendable {
     }
 }
 
-/// A browser's cookie jar over Hummingbird's test client.
-struct Browser {
-    let client: any TestClientProtocol
-    var cookies: [String: String] = [:]
-    var acceptLanguage: String?
-
-    init(_ client: any TestClientProtocol, acceptLanguage: String? = nil) {
-        self.client = client
-        self.acceptLanguage = acceptLanguage
-    }
-
-    mutating func request(_ method: HTTPRequest.Method, _ uri: String, form: [String: String]? = nil) async throws -> TestResponse {
-        var headers = HTTPFields()
-        if !cookies.isEmpty { headers[.cookie] = cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ") }
-        if let acceptLanguage { headers[.acceptLanguage] = acceptLanguage }
-        var body: ByteBuffer?
-        if let form {
-            headers[.contentType] = "application/x-www-form-urlencoded"
-            let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
-            body = ByteBuffer(string: form.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: allowed)!)" }.joined(separator: "&"))
-        }
-        let response = try await client.execute(uri: uri, method: method, headers: headers, body: body)
-        for line in response.headers[values: .setCookie] {
-            let pair = line.split(separator: ";")[0].split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard pair.count == 2 else { continue }
-            let name = String(pair[0]), value = String(pair[1])
-            if value.isEmpty || line.contains("Max-Age=0") { cookies[name] = nil } else { cookies[name] = value }
-        }
-        return response
-    }
-
-    mutating func get(_ uri: String) async throws -> TestResponse { try await request(.get, uri) }
-
-    mutating func post(_ uri: String, _ form: [String: String]) async throws -> TestResponse { try await request(.post, uri, form: form) }
-
+extension Browser {
     /// Loads the login page (for its CSRF token) and logs in.
     mutating func logIn(_ role: PanelRole, password: String? = nil) async throws -> TestResponse {
         let page = try await get("/login")
@@ -204,11 +172,5 @@ struct Browser {
     /// The CSRF token of the session, read off a page.
     mutating func csrfToken() async throws -> String {
         Self.hiddenField("csrf", in: String(buffer: try await get("/register").body))!
-    }
-
-    static func hiddenField(_ name: String, in html: String) -> String? {
-        guard let range = html.range(of: "name=\"\(name)\" value=\"") else { return nil }
-        let rest = html[range.upperBound...]
-        return rest.firstIndex(of: "\"").map { String(rest[..<$0]) }
     }
 }

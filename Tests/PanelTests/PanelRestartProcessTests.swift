@@ -1,3 +1,4 @@
+import BrowserTesting
 import Appliance
 import FluoroboxTestSupport
 import Foundation

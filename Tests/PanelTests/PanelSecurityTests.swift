@@ -1,3 +1,5 @@
+import BrowserTesting
+import BrowserAccess
 import Foundation
 import FluoroboxTestSupport
 import Hummingbird

@@ -1,5 +1,6 @@
 import FluoroboxTestSupport
 import Foundation
+import StudyStore
 import Testing
 
 /// Enrolment and revocation on the region's store: two `fluorobox-hub serve` replicas over TLS
@@ -65,6 +66,27 @@ struct EnrolmentTests {
 
         func items(replica: Int, certificate: String, key: String) async throws -> EnrolmentKit.Answer {
             try await EnrolmentKit.curl(port: replicas[replica].port, "GET", "/v1/items", ca: ca, certificate: certificate, key: key)
+        }
+
+        /// Stores a feedback document under `key`: the request whose credential check travels
+        /// in the same statement as its insert.
+        func putFeedback(replica: Int, certificate: String, key: String, itemKey: String) async throws -> EnrolmentKit.Answer {
+            let feedback = #"{"verdict":"agree","studyInstanceUID":"2.25.1","role":"doctor","recordedAt":"2026-11-23T09:30:00Z"}"#
+            return try await EnrolmentKit.curl(
+                port: replicas[replica].port, "PUT", "/v1/feedback/\(itemKey)", ca: ca, certificate: certificate, key: key, json: feedback
+            )
+        }
+
+        /// Posts a heartbeat, also checked in the statement that records it.
+        func heartbeat(replica: Int, certificate: String, key: String, device: String) async throws -> EnrolmentKit.Answer {
+            let heartbeat = DeviceHeartbeat(
+                sentAt: Date(), agentVersion: "fluorobox test", uptimeSeconds: 1, models: [], backlog: [],
+                freeDiskBytes: 1 << 30, daysOfCapacity: nil, clockSkewSeconds: nil, errors: []
+            )
+            return try await EnrolmentKit.curl(
+                port: replicas[replica].port, "POST", "/v1/devices/\(device)/heartbeat", ca: ca, certificate: certificate, key: key,
+                json: String(decoding: heartbeat.encoded(), as: UTF8.self)
+            )
         }
 
         func sql(_ statement: String) async throws -> String { try await server.sql(statement, database: "hub") }
@@ -176,7 +198,13 @@ struct EnrolmentTests {
         for replica in [1, 0] {
             let after = try await region.items(replica: replica, certificate: certificate, key: box.key)
             #expect(after.status == 403 && after.body.contains("revoked") && after.body.contains("stolen from the van"), "replica \(replica): \(after.status) \(after.body)")
+            let write = try await region.putFeedback(replica: replica, certificate: certificate, key: box.key, itemKey: "feedback:revoked-\(replica)")
+            #expect(write.status == 403 && write.body.contains("stolen from the van"), "replica \(replica): \(write.status) \(write.body)")
+            let heartbeat = try await region.heartbeat(replica: replica, certificate: certificate, key: box.key, device: "box-r")
+            #expect(heartbeat.status == 403 && heartbeat.body.contains("stolen from the van"), "replica \(replica): \(heartbeat.status) \(heartbeat.body)")
         }
+        #expect(try await region.sql("SELECT count(*) FROM item WHERE device = 'box-r'") == "0")
+        #expect(try await region.sql("SELECT count(*) FROM device_heartbeat WHERE device = 'box-r'") == "0")
         let listed = try await EnrolmentKit.hub(HubReplica.binary, ["device", "list", "--database", region.database])
         #expect(listed.contains("box-r\trevoked"), "\(listed)")
 
@@ -190,8 +218,19 @@ struct EnrolmentTests {
         try EnrolmentKit.keepCertificate(renewed, at: newCertificate)
         let old = try await region.items(replica: 0, certificate: certificate, key: box.key)
         #expect(old.status == 403 && old.body.contains("not device box-r's current certificate"), "\(old.status) \(old.body)")
+        let oldWrite = try await region.putFeedback(replica: 1, certificate: certificate, key: box.key, itemKey: "feedback:old")
+        #expect(oldWrite.status == 403 && oldWrite.body.contains("not device box-r's current certificate"), "\(oldWrite.status) \(oldWrite.body)")
         let current = try await region.items(replica: 0, certificate: newCertificate, key: box.key)
         #expect(current.status == 200, "\(current.status) \(current.body)")
+        let currentWrite = try await region.putFeedback(replica: 1, certificate: newCertificate, key: box.key, itemKey: "feedback:current")
+        #expect(currentWrite.status == 201, "\(currentWrite.status) \(currentWrite.body)")
+        let stored = try await region.sql("SELECT string_agg(key, ',') FROM item WHERE device = 'box-r'")
+        #expect(stored == "feedback:current", "\(stored)")
+        let oldHeartbeat = try await region.heartbeat(replica: 0, certificate: certificate, key: box.key, device: "box-r")
+        #expect(oldHeartbeat.status == 403 && oldHeartbeat.body.contains("not device box-r's current certificate"), "\(oldHeartbeat.status) \(oldHeartbeat.body)")
+        let currentHeartbeat = try await region.heartbeat(replica: 0, certificate: newCertificate, key: box.key, device: "box-r")
+        #expect(currentHeartbeat.status == 200, "\(currentHeartbeat.status) \(currentHeartbeat.body)")
+        #expect(try await region.sql("SELECT count(*) FROM device_heartbeat WHERE device = 'box-r'") == "1")
         try await region.stop()
     }
 }

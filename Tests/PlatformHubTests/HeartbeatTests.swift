@@ -108,10 +108,10 @@ struct HeartbeatTests {
         try await StoreHarness.with(2, url: url, staging: staging.path) { stores in
             for index in 0..<(keep + 5) {
                 let heartbeat = try DeviceHeartbeat.parse(Array(Self.body(platform: index).utf8))
-                try await stores[index % 2].recordHeartbeat(device: "box-b", heartbeat: heartbeat, document: heartbeat.encoded())
+                try await stores[index % 2].recordHeartbeat(device: "box-b", serial: nil, heartbeat: heartbeat, document: heartbeat.encoded())
             }
             let other = try DeviceHeartbeat.parse(Array(Self.body(platform: 1).utf8))
-            try await stores[0].recordHeartbeat(device: "box-c", heartbeat: other, document: other.encoded())
+            try await stores[0].recordHeartbeat(device: "box-c", serial: nil, heartbeat: other, document: other.encoded())
             let kept = try await stores[1].heartbeats(device: "box-b", limit: keep + 10)
             #expect(kept.count == keep)
             #expect(kept.first?.heartbeat.backlogCount == keep + 4)
@@ -129,7 +129,7 @@ struct HeartbeatTests {
         let store = try HubStore(directory: folder.path)
         for index in 0..<(HubHeartbeat.historyPerDevice + 2) {
             let heartbeat = try DeviceHeartbeat.parse(Array(Self.body(platform: index).utf8))
-            try await store.recordHeartbeat(device: "box-s", heartbeat: heartbeat, document: heartbeat.encoded())
+            try await store.recordHeartbeat(device: "box-s", serial: nil, heartbeat: heartbeat, document: heartbeat.encoded())
         }
         let kept = try await store.heartbeats(device: "box-s", limit: 1000)
         #expect(kept.count == HubHeartbeat.historyPerDevice && kept.first?.heartbeat.backlogCount == HubHeartbeat.historyPerDevice + 1)

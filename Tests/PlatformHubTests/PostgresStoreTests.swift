@@ -19,15 +19,15 @@ struct PostgresStoreTests {
         // Three replicas starting together migrate once (the advisory lock).
         try await StoreHarness.with(3, url: url, staging: staging.path) { _ in }
         let landed = try await server.sql("SELECT version, name FROM hub_schema_migration ORDER BY version", database: "hub")
-        #expect(landed == "1|devices-items-uploads\n2|device-enrolment\n3|archive-queue\n4|heartbeats\n5|device-institution")
+        #expect(landed == "1|devices-items-uploads\n2|device-enrolment\n3|archive-queue\n4|heartbeats\n5|device-institution\n6|console-operators-audit\n7|credential-rule")
         let tables = try await server.sql(
             "SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.tables WHERE table_schema = 'public'",
             database: "hub"
         )
-        #expect(tables == "archive_job,device,device_certificate,device_credential,device_heartbeat,device_institution,device_last_heartbeat,enrolment_token,hub_schema_migration,item,upload,upload_part")
+        #expect(tables == "archive_job,console_audit,console_operator,device,device_certificate,device_credential,device_heartbeat,device_institution,device_last_heartbeat,enrolment_token,hub_schema_migration,item,upload,upload_part")
         // A later start finds everything landed and changes nothing.
         try await StoreHarness.with(1, url: url, staging: staging.path) { _ in }
-        #expect(try await server.sql("SELECT count(*) FROM hub_schema_migration", database: "hub") == "5")
+        #expect(try await server.sql("SELECT count(*) FROM hub_schema_migration", database: "hub") == "7")
         // A landed migration that reads differently (edited after it landed) stops the hub.
         try await server.sql("UPDATE hub_schema_migration SET checksum = 'edited' WHERE version = 1", database: "hub")
         await #expect(throws: HubError.self) {
@@ -42,15 +42,15 @@ struct PostgresStoreTests {
         let staging = TemporaryDirectory("staging")
         try await StoreHarness.with(2, url: url, staging: staging.path) { stores in
             let body = Array(#"{"schema":"fluorobox.result/1"}"#.utf8)
-            #expect(try await stores[0].putDocument(key: "result:1", kind: "result", device: "box-a", body: body))
+            #expect(try await stores[0].putDocument(key: "result:1", kind: "result", device: "box-a", serial: nil, body: body))
             // The retry lands on the other replica: already held, same bytes.
-            #expect(try await stores[1].putDocument(key: "result:1", kind: "result", device: "box-a", body: body) == false)
+            #expect(try await stores[1].putDocument(key: "result:1", kind: "result", device: "box-a", serial: nil, body: body) == false)
             // Other bytes under the key: a conflict.
             await #expect(throws: HubError.self) {
-                _ = try await stores[1].putDocument(key: "result:1", kind: "result", device: "box-a", body: Array("{}".utf8))
+                _ = try await stores[1].putDocument(key: "result:1", kind: "result", device: "box-a", serial: nil, body: Array("{}".utf8))
             }
             // Keys live per device.
-            #expect(try await stores[1].putDocument(key: "result:1", kind: "result", device: "box-b", body: Array("{}".utf8)))
+            #expect(try await stores[1].putDocument(key: "result:1", kind: "result", device: "box-b", serial: nil, body: Array("{}".utf8)))
             try await stores[0].recordHello(device: "box-a", version: "1.2.3")
             try await stores[1].recordHello(device: "box-a", version: "1.2.4")
             #expect(try await stores[0].list(device: "box-a").map(\.key) == ["result:1"])

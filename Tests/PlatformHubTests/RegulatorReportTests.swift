@@ -59,7 +59,7 @@ struct RegulatorReportTests {
             ("box-2", "chest-triage", "2.1.0", "2026-10-31", Self.daily(device: "box-2", day: "2026-10-31", processed: 100)),
         ]
         for (device, model, version, day, body) in reports {
-            #expect(try await store.putDocument(key: Self.key(device, model, version, day), kind: "report", device: device, body: Array(body.utf8)))
+            #expect(try await store.putDocument(key: Self.key(device, model, version, day), kind: "report", device: device, serial: nil, body: Array(body.utf8)))
         }
         let institution = DeviceInstitution(region: "Тверская область", name: #"ГБУЗ "ЦРБ", Торжок"#, taxID: "7707083893", oid: "1.2.643.5.1.13.13.12.2.69.6511")
         try await store.setInstitution(institution, device: "box-1")

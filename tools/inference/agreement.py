@@ -24,6 +24,7 @@ exits 1 if any model disagrees or fails to run.
 from __future__ import annotations
 
 import argparse
+import functools
 import glob
 import os
 import subprocess
@@ -42,13 +43,19 @@ from preprocess import preprocess  # noqa: E402
 TESTDATA = os.environ.get("FLUOROBOX_TESTDATA", os.path.join(HERE, "..", "..", "..", "shared", "testdata"))
 
 
+@functools.lru_cache(maxsize=4)
+def radiographs_for(size: int, count: int) -> tuple[tuple[str, np.ndarray], ...]:
+    """The first `count` radiographs pre-processed to size × size, decoded once per run (the
+    pure-Python PNG reader takes a second or two each)."""
+    paths = sorted(glob.glob(os.path.join(TESTDATA, "chest_xray", "**", "*.png"), recursive=True))[:count]
+    return tuple((os.path.basename(path), preprocess(read_png(path).astype(np.float64), size).astype(np.float32)) for path in paths)
+
+
 def inputs_for(model: str, shape: list[int], count: int) -> list[tuple[str, np.ndarray]]:
     size = shape[-1]
     items: list[tuple[str, np.ndarray]] = []
-    radiographs = sorted(glob.glob(os.path.join(TESTDATA, "chest_xray", "**", "*.png"), recursive=True))
-    for path in radiographs[: max(0, count - 10)]:
-        image = read_png(path).astype(np.float64)
-        items.append((os.path.basename(path), preprocess(image, size).reshape(shape).astype(np.float32)))
+    for name, image in radiographs_for(size, max(0, count - 10)):
+        items.append((name, image.reshape(shape)))
     for path in sorted(glob.glob(os.path.join(os.path.dirname(model), "reference", "*-input.npy"))):
         array = np.load(path)
         if list(array.shape) == shape:

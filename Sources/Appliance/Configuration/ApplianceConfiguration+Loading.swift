@@ -22,7 +22,13 @@ extension ApplianceConfiguration {
             } catch {
                 throw ConfigurationError(.unreadableFile, source: file, detail: "\(error.localizedDescription)")
             }
-            guard let parsed = try? JSONDecoder().decode(JSONValue.self, from: data), case .object(let root) = parsed else {
+            let parsed: JSONValue
+            do {
+                parsed = try JSONValue.parse(Array(data))
+            } catch {
+                throw ConfigurationError(.invalidJSON, source: file, detail: "\(error); expected a JSON object such as {\"retention\": {\"softLimit\": \"10%\"}}")
+            }
+            guard case .object(let root) = parsed else {
                 throw ConfigurationError(.invalidJSON, source: file, detail: "expected a JSON object such as {\"retention\": {\"softLimit\": \"10%\"}}")
             }
             for (name, value) in flatten(root) {

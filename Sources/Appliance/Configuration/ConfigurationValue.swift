@@ -1,4 +1,5 @@
 import Foundation
+import POSIXSupport
 import StudyStore
 
 /// One raw configuration value with where it came from, and the typed readings keys use.

@@ -53,7 +53,7 @@ public enum ContentDescriber {
             throw ContentError.dicomdir
         }
         let studyUID = identity.studyInstanceUID ?? derivedUID(namespace: "study", name: identity.sopInstanceUID)
-        return InstanceDescription(
+        var description = InstanceDescription(
             sopInstanceUID: identity.sopInstanceUID, sopClassUID: identity.sopClassUID,
             studyInstanceUID: studyUID, seriesInstanceUID: identity.seriesInstanceUID,
             uidsGenerated: identity.studyInstanceUID == nil, format: .dicom,
@@ -63,6 +63,9 @@ public enum ContentDescriber {
             studyDate: identity.studyDate, studyTime: identity.studyTime,
             accessionNumber: identity.accessionNumber, studyDescription: identity.studyDescription
         )
+        description.seriesNumber = identity.seriesNumber
+        description.instanceNumber = identity.instanceNumber
+        return description
     }
 
     /// A JPEG or PNG becomes a study with one instance; both UIDs derive from the bytes, so the

@@ -5,7 +5,8 @@ import StudyStore
 
 /// Runs the DICOM listener in the agent: binds, records the port in run/agent.json, reports
 /// ready, serves until graceful shutdown, then lets open associations finish for a moment.
-/// Beside it runs the reporter of storage commitments owed on a new association.
+/// Beside it runs the reporter of storage commitments owed on a new association, and once the
+/// backfill of query keys for instances stored before they were recorded.
 public struct DICOMListenerService: Service {
     public static let name = "dicom-listener"
 
@@ -32,9 +33,10 @@ public struct DICOMListenerService: Service {
         let commitments = StoreCommitmentReceiver(
             store: store, sameAssociationGrace: .milliseconds(Int64(settings.idleTimeoutSeconds * 1000)), logger: logger
         )
+        let archive = StoreInstanceArchive(store: store, logger: logger)
         let listener = DICOMListener(
             configuration: settings.acceptor, receiver: DICOMStoreReceiver(store: store, analyses: analyses, logger: logger),
-            commitments: commitments, logger: logger
+            commitments: commitments, queryRetrieve: QueryRetrieveSource(archive: archive, moveDestinations: settings.peers), logger: logger
         )
         let reporter = StorageCommitmentReporter(
             store: store, receiver: commitments, peers: settings.peers, aeTitle: settings.aeTitle, logger: logger
@@ -44,6 +46,8 @@ public struct DICOMListenerService: Service {
         await gate.ready(Self.name)
         let reporting = Task { await reporter.run() }
         defer { reporting.cancel() }
+        let backfill = Task { await archive.backfillQueryKeys() }
+        defer { backfill.cancel() }
         try await withGracefulShutdownHandler {
             try await listener.serve()
         } onGracefulShutdown: {

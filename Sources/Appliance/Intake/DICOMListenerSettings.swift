@@ -25,7 +25,8 @@ public struct DICOMListenerSettings: Sendable, Hashable {
     /// Storage SOP classes accepted on top of ``SOPClass/defaultStorage``.
     public var extraSOPClasses: [String] = []
     /// DICOM application entities the box may open associations to: storage commitment reports
-    /// go to the one whose AE title requested the commitment, when its own association has ended.
+    /// go to the one whose AE title requested the commitment, when its own association has ended;
+    /// C-MOVE sends only to these.
     public var peers: [DICOMPeer] = []
 
     public init() {}
@@ -40,7 +41,7 @@ public struct DICOMListenerSettings: Sendable, Hashable {
             idleTimeout: .milliseconds(Int64(idleTimeoutSeconds * 1000)),
             maximumAssociations: maximumAssociations, maximumPendingConnections: maximumPendingConnections,
             maximumPerPeer: maximumAssociationsPerPeer, maximumInstanceBytes: maximumInstanceBytes,
-            acceptsStorageCommitment: true
+            acceptsStorageCommitment: true, servesQueryRetrieve: true
         )
     }
 

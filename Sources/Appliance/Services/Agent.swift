@@ -1,3 +1,4 @@
+import BrowserAccess
 import Logging
 import Panel
 import POSIXSupport
@@ -37,7 +38,7 @@ public struct Agent: Sendable {
         // The panel's restart button stops the group; a fresh one is run in this process (new
         // services, readiness and agent.json; the same store, lock and panel sessions).
         let groupForRestart = ServiceGroupReference()
-        let panelSessions = SessionStore(settings: configuration.panel)
+        let panelSessions = SessionStore<PanelRole>(settings: configuration.panel)
         let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
         let stopWatcher = Task {
             for await _ in signals { await groupForRestart.requestStop() }
@@ -52,7 +53,7 @@ public struct Agent: Sendable {
 
     /// Every long-running part in one ServiceGroup, until it stops (SIGTERM, a failure, a restart).
     private func runServices(
-        store: StudyStore, directory: DataDirectory, groupForRestart: ServiceGroupReference, panelSessions: SessionStore
+        store: StudyStore, directory: DataDirectory, groupForRestart: ServiceGroupReference, panelSessions: SessionStore<PanelRole>
     ) async throws {
         let agentState = AgentStateFile(directory: directory, version: Self.version)
         let analyses = configuration.queuedAnalyses

@@ -10,15 +10,19 @@ import Foundation
 final class InferencePlan {
     let inputs: [TensorSpec]
     let outputs: [TensorSpec]
-    private(set) var steps: [InferenceStep] = []
-    private var buffers: [QuantizedBuffer] = []
+    /// Internal (not private) for the operators compiled in InferencePlan+GenericOperators.swift.
+    var steps: [InferenceStep] = []
+    var buffers: [QuantizedBuffer] = []
     private var outputBuffers: [String: QuantizedBuffer] = [:]
+    /// Graph outputs the quantiser left in float32.
+    private var floatOutputs: [String: FloatBuffer] = [:]
     /// The graph's constants (initializers), for operator inputs that must be constant.
-    private var graphConstants: [String: ONNXGraph.Constant] = [:]
+    var graphConstants: [String: ONNXGraph.Constant] = [:]
+    var opsetVersion = 0
     let pool: ThreadPool
 
     /// Scale and zero point of a QuantizeLinear/DequantizeLinear node (per tensor or per axis).
-    private struct Quantization {
+    struct Quantization {
         var scales: [Float]
         var zeroPoints: [Int32]
         var axis: Int
@@ -27,7 +31,7 @@ final class InferencePlan {
     }
 
     /// A constant seen through DequantizeLinear (weights, biases).
-    private struct DequantizedConstant {
+    struct DequantizedConstant {
         var constant: ONNXGraph.Constant
         var quantization: Quantization
 
@@ -40,9 +44,11 @@ final class InferencePlan {
 
         var floats: [Float] {
             let raw = constant.floats ?? []
+            // A uint8 constant's zero points were shifted by −128 (Quantization); so are its values.
+            let shift: Float = quantization.shiftedFromUInt8 ? 128 : 0
             return raw.enumerated().map { index, value in
                 let p = parameterIndex(index)
-                return quantization.scales[p] * (value - Float(quantization.zeroPoints[p]))
+                return quantization.scales[p] * (value - shift - Float(quantization.zeroPoints[p]))
             }
         }
     }
@@ -52,16 +58,22 @@ final class InferencePlan {
         outputs = graph.outputs
         pool = ThreadPool(threads: threads)
         graphConstants = graph.constants
+        opsetVersion = graph.opsetVersion
         try XNNPACK.initialize()
 
         var quantized: [String: QuantizedBuffer] = [:]      // QuantizeLinear outputs
         var views: [String: QuantizedBuffer] = [:]          // DequantizeLinear outputs of activations
+        var floats: [String: FloatBuffer] = [:]             // outputs of operators left in float32
         var constants: [String: DequantizedConstant] = [:]  // DequantizeLinear outputs of constants
         var consumers: [String: [Int]] = [:]
         for (index, node) in graph.nodes.enumerated() {
             for input in node.inputs where !input.isEmpty { consumers[input, default: []].append(index) }
         }
         var fused = Set<Int>()
+        func allQuantized(_ name: String) -> Bool {
+            let users = consumers[name] ?? []
+            return !users.isEmpty && users.allSatisfy { graph.nodes[$0].op == "QuantizeLinear" }
+        }
         let graphInputs = Dictionary(graph.inputs.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
 
         func quantization(of node: ONNXGraph.Node) throws(InferenceError) -> Quantization {
@@ -95,7 +107,11 @@ final class InferencePlan {
 
         /// The QuantizeLinear nodes that take `output`: the step writes one buffer for them all.
         func outputBuffer(of node: ONNXGraph.Node, shape: [Int]) throws(InferenceError) -> QuantizedBuffer {
-            guard let output = node.outputs.first, let users = consumers[output], !users.isEmpty,
+            try outputBuffer(of: node, index: 0, shape: shape)
+        }
+
+        func outputBuffer(of node: ONNXGraph.Node, index: Int, shape: [Int]) throws(InferenceError) -> QuantizedBuffer {
+            guard index < node.outputs.count, case let output = node.outputs[index], let users = consumers[output], !users.isEmpty,
                   users.allSatisfy({ graph.nodes[$0].op == "QuantizeLinear" }) else {
                 throw .unsupported(node: node.name, op: node.op, "its output is not (only) quantised by QuantizeLinear")
             }
@@ -116,13 +132,53 @@ final class InferencePlan {
             return buffer
         }
 
-        func table(from input: QuantizedBuffer, to output: QuantizedBuffer, _ function: (Float) -> Float) -> [Int8] {
-            (-128...127).map { output.quantize(function(input.dequantize(Int8($0)))) }
+        /// Output `index` of `node`: int8 when only QuantizeLinear nodes take it, else float32
+        /// (an operator the quantiser left in float, feeding another or the graph's output).
+        func outputActivation(of node: ONNXGraph.Node, index: Int, shape: [Int]) throws(InferenceError) -> Activation {
+            let name = node.outputs[index]
+            if allQuantized(name) { return .quantized(try outputBuffer(of: node, index: index, shape: shape)) }
+            let buffer = FloatBuffer(shape: shape)
+            floats[name] = buffer
+            return .float(buffer)
         }
+
+        func activation(_ name: String, for node: ONNXGraph.Node) throws(InferenceError) -> Activation {
+            if let buffer = views[name] { return .quantized(buffer) }
+            if let buffer = floats[name] { return .float(buffer) }
+            throw .unsupported(node: node.name, op: node.op, "input \(name) is neither a dequantised int8 activation nor a float32 one")
+        }
+
+        /// An operand of an element-wise operator: an activation or a constant (dequantised).
+        func operand(_ name: String, for node: ONNXGraph.Node) throws(InferenceError) -> (ElementMap.Operand, [Int]) {
+            if let constant = constants[name] { return (.constant(constant.floats), constant.constant.dims) }
+            if let constant = graph.constants[name], let values = constant.floats { return (.constant(values), constant.dims) }
+            let value = try activation(name, for: node)
+            return (.activation(value), value.shape)
+        }
+
+        let context = OperatorContext(activation: activation, operand: operand, output: outputActivation)
 
         for (index, node) in graph.nodes.enumerated() {
             guard node.domain.isEmpty || node.domain == "ai.onnx" else {
                 throw .unsupported(node: node.name, op: node.op, "operator domain \(node.domain) is not supported")
+            }
+            // The forms the specialised steps below take; any other goes to the generic steps.
+            guard !node.inputs.isEmpty, !node.outputs.isEmpty else { throw .invalidGraph("node \(node.name) (\(node.op)) has no input or no output") }
+            let input = views[node.inputs[0]]
+            let second = node.inputs.count > 1 ? node.inputs[1] : ""
+            let specialised = switch node.op {
+            case "Reshape": input != nil && graph.constants[second]?.count == 2
+            case "Softmax", "Flatten": input != nil && node.int("axis", default: node.op == "Softmax" && graph.opsetVersion >= 13 ? -1 : 1) == 1
+                || (node.op == "Softmax" && input?.shape.count == 2 && node.int("axis", default: -1) == -1)
+            case "Concat": Self.isChannelConcat(node, views: views)
+            case "MatMul": input?.shape.count == 2 && constants[second]?.constant.dims.count == 2
+            case "Sigmoid", "Relu", "Clip": input != nil && allQuantized(node.outputs[0])
+            case "Add", "Mul": input != nil && input?.shape == views[second]?.shape && allQuantized(node.outputs[0])
+            default: true
+            }
+            if !specialised {
+                try compileGeneric(node, context)
+                continue
             }
             switch node.op {
             case "DequantizeLinear":
@@ -152,7 +208,12 @@ final class InferencePlan {
                     let buffer = QuantizedBuffer(shape: input.shape, scale: q.scales[0], zeroPoint: q.zeroPoints[0])
                     buffers.append(buffer)
                     quantized[node.outputs[0]] = buffer
-                    steps.append(.lookup(input: input, output: buffer, table: table(from: input, to: buffer) { $0 }, function: .requantize))
+                    steps.append(.lookup(input: input, output: buffer, table: Self.lookupTable(from: input, to: buffer) { $0 }, function: .requantize))
+                } else if let input = floats[source] {
+                    let buffer = QuantizedBuffer(shape: input.shape, scale: q.scales[0], zeroPoint: q.zeroPoints[0])
+                    buffers.append(buffer)
+                    quantized[node.outputs[0]] = buffer
+                    try compileElementMap(node, operands: [(.activation(.float(input)), input.shape)], output: .quantized(buffer), .unary { $0 })
                 } else {
                     throw .unsupported(node: node.name, op: node.op, "input \(source) is neither a graph input nor a dequantised activation")
                 }
@@ -219,13 +280,6 @@ final class InferencePlan {
             case "Concat":
                 var parts: [QuantizedBuffer] = []
                 for name in node.inputs { parts.append(try view(name, for: node)) }
-                let rank = parts[0].shape.count
-                var axis = node.int("axis", default: 1)
-                if axis < 0 { axis += rank }
-                guard axis == 1, parts.allSatisfy({ $0.shape.count == rank }),
-                      parts.allSatisfy({ Array($0.shape.enumerated().filter { $0.offset != 1 }.map(\.element)) == Array(parts[0].shape.enumerated().filter { $0.offset != 1 }.map(\.element)) }) else {
-                    throw .unsupported(node: node.name, op: node.op, "only along the channel axis (1) of same-shaped inputs")
-                }
                 var shape = parts[0].shape
                 shape[1] = parts.map { $0.shape[1] }.reduce(0, +)
                 let output = try outputBuffer(of: node, shape: shape)
@@ -235,42 +289,32 @@ final class InferencePlan {
             case "Sigmoid", "Relu", "Clip":
                 let input = try view(node.inputs[0], for: node)
                 let output = try outputBuffer(of: node, shape: input.shape)
-                var low = -Float.infinity, high = Float.infinity
-                if node.op == "Clip" {
-                    if node.inputs.count > 1, !node.inputs[1].isEmpty {
-                        guard let value = graph.constants[node.inputs[1]]?.floats?.first else { throw .unsupported(node: node.name, op: node.op, "min is not a constant") }
-                        low = value
-                    }
-                    if node.inputs.count > 2, !node.inputs[2].isEmpty {
-                        guard let value = graph.constants[node.inputs[2]]?.floats?.first else { throw .unsupported(node: node.name, op: node.op, "max is not a constant") }
-                        high = value
-                    }
-                }
+                let (low, high) = try clipBounds(node)
                 let function: InferenceStep.ElementFunction = node.op == "Sigmoid" ? .sigmoid : node.op == "Relu" ? .clamp(low: 0, high: .infinity) : .clamp(low: low, high: high)
-                steps.append(.lookup(input: input, output: output, table: table(from: input, to: output) { x in
-                    switch function {
-                    case .sigmoid: 1 / (1 + exp(-x))
-                    case .clamp(let low, let high): min(max(x, low), high)
-                    case .requantize: x
-                    }
-                }, function: function))
+                guard let values = try unaryFunction(node) else { throw .invalidGraph("node \(node.name): no function for \(node.op)") }
+                steps.append(.lookup(input: input, output: output, table: Self.lookupTable(from: input, to: output, values), function: function))
             case "Add", "Mul":
                 let lhs = try view(node.inputs[0], for: node)
                 let rhs = try view(node.inputs[1], for: node)
                 guard lhs.shape == rhs.shape else { throw .unsupported(node: node.name, op: node.op, "broadcasting \(lhs.shape) with \(rhs.shape)") }
                 let output = try outputBuffer(of: node, shape: lhs.shape)
                 steps.append(.binary(lhs: lhs, rhs: rhs, output: output, multiply: node.op == "Mul"))
+            case "ConvTranspose":
+                try compileTransposedConvolution(node, view: view, constants: constants, output: outputBuffer)
             default:
-                throw .unsupported(node: node.name, op: node.op, "this operator is not supported by the box's runtime")
+                try compileGeneric(node, context)
             }
         }
         for output in graph.outputs {
-            guard let buffer = views[output.name] else {
-                throw .unsupported(node: output.name, op: "graph output", "outputs must be DequantizeLinear of an int8 activation")
+            if let buffer = views[output.name] {
+                outputBuffers[output.name] = buffer
+            } else if let buffer = floats[output.name] {
+                floatOutputs[output.name] = buffer
+            } else {
+                throw .unsupported(node: output.name, op: "graph output", "outputs must be DequantizeLinear of an int8 activation or an operator's float32 output")
             }
-            outputBuffers[output.name] = buffer
         }
-        self.outputsResolved = graph.outputs.map { TensorSpec(name: $0.name, shape: outputBuffers[$0.name]!.shape) }
+        self.outputsResolved = graph.outputs.map { TensorSpec(name: $0.name, shape: outputBuffers[$0.name]?.shape ?? floatOutputs[$0.name]!.shape) }
         try groupIntoSubgraphs()
     }
 
@@ -433,10 +477,7 @@ final class InferencePlan {
             guard let constant = constants[node.inputs[2]] else { throw .unsupported(node: node.name, op: node.op, "the bias must be a constant behind DequantizeLinear") }
             let values = constant.floats
             guard values.count == outChannels else { throw .invalidGraph("node \(node.name): bias of \(values.count), \(outChannels) output channels") }
-            for o in 0..<outChannels {
-                let accumulated = (Double(values[o]) / (Double(input.scale) * Double(scales[o]))).rounded(.toNearestOrEven)
-                bias[o] = Int32(max(Double(Int32.min), min(Double(Int32.max), accumulated)))
-            }
+            bias = Self.accumulatorBias(values, inputScale: input.scale, weightScales: scales)
         }
         let result = try output(node, [n, outChannels, oh, ow])
         var geometry = QuantizedConvolution.Geometry(
@@ -525,6 +566,9 @@ final class InferencePlan {
         var result: [String: Tensor] = [:]
         for (name, buffer) in outputBuffers {
             result[name] = Tensor(shape: buffer.shape, values: buffer.dequantizedInONNXOrder())
+        }
+        for (name, buffer) in floatOutputs {
+            result[name] = Tensor(shape: buffer.shape, values: Activation.float(buffer).valuesInONNXOrder())
         }
         return result
     }

@@ -27,11 +27,19 @@ enum InferenceStep {
     case subgraph(XNNPACKSubgraph)
     /// Element-wise Add or Mul of two same-shaped activations.
     case binary(lhs: QuantizedBuffer, rhs: QuantizedBuffer, output: QuantizedBuffer, multiply: Bool)
+    /// Broadcasting element-wise functions and data movement through index tables.
+    case map(ElementMap)
+    case reduction(Reduction)
+    case transposedConvolution(TransposedConvolution)
+    case matrixProduct(MatrixProduct)
+    case rows(RowOperation)
 
     /// What a look-up step computes, so that a subgraph can run it with XNNPACK's own operator.
     enum ElementFunction {
         case requantize
         case sigmoid
+        /// Any other function of one value (HardSwish, Erf…), only ever as a table.
+        case other(String)
         /// Relu is a clamp to [0, +∞).
         case clamp(low: Float, high: Float)
     }
@@ -152,20 +160,26 @@ enum InferenceStep {
             let (n, h, w, c) = input.nhwc
             let (_, oh, ow, _) = output.nhwc
             let area = Float(window.kernel.0 * window.kernel.1)
-            var sums = [Float](repeating: 0, count: c)
+            var sums = [Float](repeating: 0, count: c), columns = [Float](repeating: 0, count: c)
             for b in 0..<n { for oy in 0..<oh { for ox in 0..<ow {
                 for ch in 0..<c { sums[ch] = 0 }
                 var taken = 0
-                for ky in 0..<window.kernel.0 {
-                    let y = oy * window.stride.0 - window.padTop + ky
-                    guard y >= 0, y < h else { continue }
-                    for kx in 0..<window.kernel.1 {
-                        let x = ox * window.stride.1 - window.padLeft + kx
-                        guard x >= 0, x < w else { continue }
+                // Each column of the window summed down first, then the columns: the order of
+                // ONNX Runtime's float additions, so that a mean on a tie (.5 of an output step:
+                // four values at the input's scale land on one a quarter of the time) rounds
+                // the same way.
+                for kx in 0..<window.kernel.1 {
+                    let x = ox * window.stride.1 - window.padLeft + kx
+                    guard x >= 0, x < w else { continue }
+                    for ch in 0..<c { columns[ch] = 0 }
+                    for ky in 0..<window.kernel.0 {
+                        let y = oy * window.stride.0 - window.padTop + ky
+                        guard y >= 0, y < h else { continue }
                         taken += 1
                         let row = ((b * h + y) * w + x) * c
-                        for ch in 0..<c { sums[ch] += input.dequantize(input.pointer[row + ch]) }
+                        for ch in 0..<c { columns[ch] += input.dequantize(input.pointer[row + ch]) }
                     }
+                    for ch in 0..<c { sums[ch] += columns[ch] }
                 }
                 let divisor = countIncludePad ? area : Float(max(taken, 1))
                 let row = ((b * oh + oy) * ow + ox) * c
@@ -246,6 +260,16 @@ enum InferenceStep {
             }
         case .lookup(let input, let output, let table, _):
             for i in 0..<input.count { output.pointer[i] = table[Int(input.pointer[i]) + 128] }
+        case .map(let map):
+            map.run()
+        case .reduction(let reduction):
+            reduction.run()
+        case .transposedConvolution(let convolution):
+            convolution.run()
+        case .matrixProduct(let product):
+            product.run()
+        case .rows(let operation):
+            operation.run()
         case .binary(let lhs, let rhs, let output, let multiply):
             for i in 0..<output.count {
                 let a = lhs.dequantize(lhs.pointer[i])
@@ -268,6 +292,11 @@ extension InferenceStep {
         case .concat(let inputs, _): inputs
         case .binary(let lhs, let rhs, _, _): [lhs, rhs]
         case .subgraph(let subgraph): subgraph.externalInputs
+        case .map(let map): map.reads
+        case .reduction(let reduction): reduction.input.quantized.map { [$0] } ?? []
+        case .transposedConvolution(let convolution): [convolution.input]
+        case .matrixProduct(let product): product.reads
+        case .rows(let operation): operation.input.quantized.map { [$0] } ?? []
         }
     }
 
@@ -280,6 +309,11 @@ extension InferenceStep {
             [output]
         case .convolution(let convolution): [convolution.output]
         case .subgraph(let subgraph): subgraph.externalOutputs
+        case .map(let map): map.output.quantized.map { [$0] } ?? []
+        case .reduction(let reduction): reduction.output.quantized.map { [$0] } ?? []
+        case .transposedConvolution(let convolution): [convolution.output]
+        case .matrixProduct(let product): product.output.quantized.map { [$0] } ?? []
+        case .rows(let operation): operation.output.quantized.map { [$0] } ?? []
         }
     }
 
@@ -299,6 +333,11 @@ extension InferenceStep {
         case .lookup(let input, _, _, let function): "\(function) \(input.shape)"
         case .binary(let lhs, _, _, let multiply): "\(multiply ? "mul" : "add") \(lhs.shape)"
         case .subgraph(let subgraph): "XNNPACK subgraph of \(subgraph.nodeCount) node(s)"
+        case .map(let map): "\(map.name) → \(map.output.shape)"
+        case .reduction(let reduction): "\(reduction.kind.rawValue) \(reduction.input.shape) → \(reduction.output.shape)"
+        case .transposedConvolution(let convolution): "ConvTranspose \(convolution.input.shape) → \(convolution.output.shape)"
+        case .matrixProduct(let product): "MatMul → \(product.output.shape)"
+        case .rows(let operation): "\(operation.name) \(operation.input.shape)"
         }
     }
 }

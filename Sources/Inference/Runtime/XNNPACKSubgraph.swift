@@ -40,7 +40,7 @@ final class XNNPACKSubgraph {
             switch function {
             case .sigmoid: return output.scale == 0x1p-8 && output.zeroPoint == -128 && input.count > 0
             case .clamp: return sameQuantization(input, output)
-            case .requantize: return false
+            case .requantize, .other: return false
             }
         default:
             return false

@@ -28,6 +28,13 @@ public struct InstanceRecord: Codable, Sendable, Hashable, FetchableRecord, Muta
     /// The Patient ID this instance carried when its Study Instance UID already belonged to a
     /// study of another patient (the instance is filed there, flagged, never merged silently).
     public var conflictingPatientID: String? = nil
+    /// The instance's own Modality, Series Number and Instance Number: query/retrieve keys at
+    /// series and image level (v8; filled at intake, older rows by the backfill).
+    public var modality: String? = nil
+    public var seriesNumber: String? = nil
+    public var instanceNumber: String? = nil
+    /// False for rows stored before v8 whose keys the backfill has not read yet.
+    public var queryKeysRead: Bool = true
     public var receivedAt: Date
     public var evictedAt: Date?
 

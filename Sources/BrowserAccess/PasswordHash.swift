@@ -16,7 +16,7 @@ public struct PasswordHash: Sendable, Hashable, Codable {
     public var hash: String
 
     /// Hashes `password` with a fresh 16-byte salt.
-    public static func make(password: String, rounds: Int = minimumRounds) throws(PanelError) -> PasswordHash {
+    public static func make(password: String, rounds: Int = minimumRounds) throws(BrowserAccessError) -> PasswordHash {
         let salt = Data(SymmetricKey(size: .bits128).withUnsafeBytes { Array($0) })
         let derived = try derive(password: password, salt: salt, rounds: max(rounds, minimumRounds))
         return PasswordHash(algorithm: algorithm, rounds: max(rounds, minimumRounds), salt: salt.base64EncodedString(), hash: derived.base64EncodedString())
@@ -29,34 +29,34 @@ public struct PasswordHash: Sendable, Hashable, Codable {
         return ConstantTime.equal(Array(derived), Array(expected))
     }
 
-    private static func derive(password: String, salt: Data, rounds: Int) throws(PanelError) -> Data {
+    private static func derive(password: String, salt: Data, rounds: Int) throws(BrowserAccessError) -> Data {
         do {
             let key = try KDF.Insecure.PBKDF2.deriveKey(
                 from: Array(password.utf8), salt: salt, using: .sha256, outputByteCount: 32, rounds: rounds
             )
             return key.withUnsafeBytes { Data($0) }
         } catch {
-            throw PanelError(.passwordHash, "\(error)")
+            throw BrowserAccessError(.passwordHash, "\(error)")
         }
     }
 }
 
 /// Comparisons that take the same time whatever the bytes.
-enum ConstantTime {
-    static func equal(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+public enum ConstantTime {
+    public static func equal(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
         guard lhs.count == rhs.count else { return false }
         var difference: UInt8 = 0
         for index in lhs.indices { difference |= lhs[index] ^ rhs[index] }
         return difference == 0
     }
 
-    static func equal(_ lhs: String, _ rhs: String) -> Bool { equal(Array(lhs.utf8), Array(rhs.utf8)) }
+    public static func equal(_ lhs: String, _ rhs: String) -> Bool { equal(Array(lhs.utf8), Array(rhs.utf8)) }
 }
 
-/// Random tokens for sessions, CSRF and first-start passwords.
-enum RandomToken {
+/// Random tokens for sessions, CSRF, first-start passwords and new operators' passwords.
+public enum RandomToken {
     /// URL-safe base64 of `bytes` random bytes.
-    static func make(bytes: Int = 32) -> String {
+    public static func make(bytes: Int = 32) -> String {
         var generator = SystemRandomNumberGenerator()
         let raw = (0..<bytes).map { _ in UInt8.random(in: 0...255, using: &generator) }
         return Data(raw).base64EncodedString()
@@ -64,7 +64,7 @@ enum RandomToken {
     }
 
     /// A password a person can type on a tablet: 4 groups of 4 from an unambiguous alphabet (~80 bits).
-    static func password() -> String {
+    public static func password() -> String {
         let alphabet = Array("abcdefghjkmnpqrstuvwxyz23456789")
         var generator = SystemRandomNumberGenerator()
         return (0..<4).map { _ in String((0..<4).map { _ in alphabet.randomElement(using: &generator)! }) }.joined(separator: "-")

@@ -3,21 +3,21 @@ import POSIXSupport
 /// Runs the deliberately slow PBKDF2 checks on threads of their own (BlockingIO), at most
 /// `concurrentChecks` at once and `waitingChecks` waiting; more are turned away at once. A login
 /// flood therefore costs at most `concurrentChecks` threads and never occupies the pooled threads
-/// the agent's watchdog ping, /healthz and intake run on.
-actor PasswordChecker {
+/// the agent's watchdog ping, /healthz and intake (or the hub's device API) run on.
+public actor PasswordChecker {
     private enum State {
         case idle
         /// `running` checks hold a slot; `waiting` wait for one, oldest first.
         case busy(running: Int, waiting: [CheckedContinuation<Void, Never>])
     }
 
-    let concurrentChecks: Int
-    let waitingChecks: Int
+    public let concurrentChecks: Int
+    public let waitingChecks: Int
     /// The blocking check itself; PBKDF2 unless a test gives one it can hold and release.
     private let check: @Sendable (String, PasswordHash?) -> Bool
     private var state = State.idle
 
-    init(concurrentChecks: Int = 2, waitingChecks: Int = 8,
+    public init(concurrentChecks: Int = 2, waitingChecks: Int = 8,
          check: @escaping @Sendable (String, PasswordHash?) -> Bool = { password, hash in hash?.matches(password) ?? false }) {
         self.concurrentChecks = max(1, concurrentChecks)
         self.waitingChecks = max(0, waitingChecks)
@@ -26,7 +26,7 @@ actor PasswordChecker {
 
     /// Whether `password` matches `hash` (false without a hash); nil when too many checks are
     /// already running and waiting.
-    func matches(_ password: String, hash: PasswordHash?) async -> Bool? {
+    public func matches(_ password: String, hash: PasswordHash?) async -> Bool? {
         guard await takeSlot() else { return nil }
         let check = check
         let matches = (try? await BlockingIO.run { check(password, hash) }) ?? false
@@ -35,13 +35,13 @@ actor PasswordChecker {
     }
 
     /// Checks holding a slot now.
-    var runningChecks: Int {
+    public var runningChecks: Int {
         if case .busy(let running, _) = state { return running }
         return 0
     }
 
     /// Checks waiting for a slot now.
-    var waitingCount: Int {
+    public var waitingCount: Int {
         if case .busy(_, let waiting) = state { return waiting.count }
         return 0
     }

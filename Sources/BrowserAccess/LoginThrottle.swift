@@ -10,7 +10,7 @@ public struct ClientAddress: Hashable, Sendable, CustomStringConvertible {
         self.description = description
     }
 
-    /// Requests that reach the panel without a socket peer (the router tests) share one address.
+    /// Requests that reach a web UI without a socket peer (the router tests) share one address.
     public static let unknown = ClientAddress("unknown")
 
     public init(peer: SocketAddress?) {
@@ -37,8 +37,8 @@ public struct ClientAddress: Hashable, Sendable, CustomStringConvertible {
 /// `maximumDelay`; a success resets the address. Attempts still being checked count as failures
 /// until they end, so a burst of concurrent logins gets no more than the free attempts.
 /// Nobody else is affected: a wrong password from one address never locks a role for the LAN.
-struct LoginThrottle: Sendable {
-    enum Admission: Equatable, Sendable {
+public struct LoginThrottle: Sendable {
+    public enum Admission: Equatable, Sendable {
         case admitted
         case refused(until: Date)
     }
@@ -50,14 +50,14 @@ struct LoginThrottle: Sendable {
         case delayed(failures: Int, until: Date, checking: Bool)
     }
 
-    let freeAttempts: Int
-    let firstDelay: Double
-    let maximumDelay: Double
+    public let freeAttempts: Int
+    public let firstDelay: Double
+    public let maximumDelay: Double
     /// More addresses than this (a scan over many source addresses) evicts the stalest.
-    let maximumAddresses: Int
+    public let maximumAddresses: Int
     private var addresses: [ClientAddress: AddressState] = [:]
 
-    init(freeAttempts: Int, firstDelay: Double = 1, maximumDelay: Double, maximumAddresses: Int = 4096) {
+    public init(freeAttempts: Int, firstDelay: Double = 1, maximumDelay: Double, maximumAddresses: Int = 4096) {
         self.freeAttempts = max(1, freeAttempts)
         self.firstDelay = firstDelay
         self.maximumDelay = max(firstDelay, maximumDelay)
@@ -66,7 +66,7 @@ struct LoginThrottle: Sendable {
 
     /// Whether `address` may have a password checked now; an admitted attempt must be ended by
     /// ``finish(_:succeeded:now:)`` or ``abandon(_:now:)``.
-    mutating func admit(_ address: ClientAddress, now: Date) -> Admission {
+    public mutating func admit(_ address: ClientAddress, now: Date) -> Admission {
         if let state = addresses[address], isStale(state, now: now) { addresses[address] = nil }
         switch addresses[address] {
         case nil:
@@ -89,7 +89,7 @@ struct LoginThrottle: Sendable {
     }
 
     /// Ends an admitted attempt: a success forgets the address, a failure counts.
-    mutating func finish(_ address: ClientAddress, succeeded: Bool, now: Date) {
+    public mutating func finish(_ address: ClientAddress, succeeded: Bool, now: Date) {
         if succeeded {
             addresses[address] = nil
             return
@@ -104,7 +104,7 @@ struct LoginThrottle: Sendable {
     }
 
     /// Ends an admitted attempt that was never checked (the checker was busy).
-    mutating func abandon(_ address: ClientAddress, now: Date) {
+    public mutating func abandon(_ address: ClientAddress, now: Date) {
         switch addresses[address] {
         case .counting(let failures, let checking, _):
             addresses[address] = failures == 0 && checking <= 1 ? nil : .counting(failures: failures, checking: max(0, checking - 1), lastSeen: now)
@@ -116,17 +116,17 @@ struct LoginThrottle: Sendable {
     }
 
     /// The wait after `failures` wrong passwords in a row (the first `freeAttempts - 1` cost none).
-    func delay(afterFailures failures: Int) -> Double {
+    public func delay(afterFailures failures: Int) -> Double {
         let doublings = failures - freeAttempts
         guard doublings >= 0 else { return 0 }
         return min(maximumDelay, firstDelay * pow(2, Double(min(doublings, 40))))
     }
 
     /// How many addresses are remembered (for tests).
-    var count: Int { addresses.count }
+    public var count: Int { addresses.count }
 
     /// Wrong passwords from `address` since its last success (or since it was forgotten).
-    func failures(_ address: ClientAddress) -> Int { counts(address).failures }
+    public func failures(_ address: ClientAddress) -> Int { counts(address).failures }
 
     private func counts(_ address: ClientAddress) -> (failures: Int, checking: Int) {
         switch addresses[address] {

@@ -1,0 +1,30 @@
+import Foundation
+
+/// One change made through the console or the operator's commands: who (`actor`: an operator's
+/// name, or `cli:USER` for the command line), what (`action`), to what (`subject`), and details.
+/// Kept in the hub's own table, never edited.
+public struct ConsoleAuditEntry: Sendable, Hashable, Codable {
+    public var at: Date
+    public var actor: String
+    public var action: String
+    public var subject: String
+    public var detail: String?
+
+    public init(at: Date = Date(), actor: String, action: String, subject: String, detail: String? = nil) {
+        self.at = at
+        self.actor = actor
+        self.action = action
+        self.subject = subject
+        self.detail = detail
+    }
+
+    /// The actions the console and the commands record.
+    public enum Action {
+        public static let operatorAdded = "operator.add"
+        public static let operatorRemoved = "operator.remove"
+        public static let operatorRoleSet = "operator.set-role"
+        public static let enrolmentTokenCreated = "enrolment.create"
+        public static let deviceRevoked = "device.revoke"
+        public static let login = "login"
+    }
+}

@@ -1,0 +1,250 @@
+"""The hub's operator console in a real browser: Debian's headless Chromium driven by Selenium.
+
+Makes a single-machine hub (SQLite) with an admin and a viewer made by `fluorobox-hub operator
+add`, starts `fluorobox-hub serve` with the console on its own port, has simulated boxes send
+heartbeats and post-market reports over the device API (development plain HTTP), then visits
+every console page in English and Russian: the device list (what needs a person first, with the
+reason), a device page, enrolment (a token made), the regulator report (and its downloads),
+operators (one added), the audit; revokes a device; checks that a viewer sees but cannot change.
+PNG screenshots under build/console-screenshots.
+
+Usage: tools/console-browser/run [path/to/fluorobox-hub]
+"""
+import datetime
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+SHOTS = os.path.join(ROOT, "build", "console-screenshots")
+PASSWORDS = {"root": "browser-admin-password", "eye": "browser-viewer-password"}
+
+passed = 0
+failed = 0
+
+
+def check(condition, what):
+    global passed, failed
+    if condition:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAIL: {what}", file=sys.stderr)
+
+
+def run(binary, *args, stdin=None):
+    result = subprocess.run([binary, *args], input=stdin, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed: {result.stdout}{result.stderr}")
+    return result.stdout
+
+
+def rfc3339(moment):
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def heartbeat(now, backlog_age=600, days=40.0, skew=0.5, errors=()):
+    return {
+        "schema": 1, "sentAt": rfc3339(now), "agentVersion": "1.4.2", "uptimeSeconds": 7200,
+        "models": [{"task": "chest-pa", "id": "chest-triage", "version": "2.1.0", "use": "clinical"}],
+        "backlog": [{"destination": "platform", "count": 12, "bytes": 4500000, "oldestAgeSeconds": backlog_age},
+                    {"destination": "pacs", "count": 0, "bytes": 0}],
+        "freeDiskBytes": 120000000000, "daysOfCapacity": days, "clockSkewSeconds": skew,
+        "errors": [{"at": rfc3339(now), "source": "sync-platform", "message": message} for message in errors],
+    }
+
+
+def daily_report(device, day, processed, flagged):
+    return {
+        "device": device, "model": "chest-triage", "version": "2.1.0", "day": day, "processed": processed, "flagged": flagged,
+        "retakesAdvised": 1, "doctorAgree": flagged, "doctorDisagree": 0, "doctorMissed": 0, "latencyP50ms": 420,
+        "latencyP95ms": 900, "errors": 0, "demonstrationResultsLeftOut": 0, "modelUse": "clinical",
+        "registrationNumber": "РЗН 2025/00017", "registrationDate": "2025-07-01", "intendedUse": "Chest X-ray triage, a second reader",
+    }
+
+
+def send(hub, method, path, device, document):
+    request = urllib.request.Request(f"http://127.0.0.1:{hub}{path}", data=json.dumps(document).encode(), method=method,
+                                     headers={"Content-Type": "application/json", "Fluorobox-Device": device})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return answer.status
+
+
+def start_hub(binary, data):
+    hub = subprocess.Popen([binary, "serve", "--data-dir", data, "--port", "0", "--development-plain-http", "--console-port", "0"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if hub.poll() is not None:
+            raise SystemExit("fluorobox-hub serve exited early")
+        try:
+            ports = [int(open(os.path.join(data, name)).read()) for name in ("hub.port", "console.port")]
+            return hub, ports[0], ports[1]
+        except (OSError, ValueError):
+            time.sleep(0.2)
+    hub.kill()
+    raise SystemExit("the hub did not write hub.port and console.port in 60 s")
+
+
+def seed(binary, data, hub):
+    now = datetime.datetime.now(datetime.timezone.utc)
+    boxes = {
+        "van-07": heartbeat(now, backlog_age=5 * 86400, errors=["the platform cannot be reached"]),
+        "clinic-12": heartbeat(now, days=2.5),
+        "clinic-31": heartbeat(now, skew=-900),
+        "clinic-40": heartbeat(now),
+    }
+    for device, beat in boxes.items():
+        check(send(hub, "POST", f"/v1/devices/{device}/heartbeat", device, beat) in (200, 201, 204), f"{device}'s heartbeat accepted")
+    day = (now - datetime.timedelta(days=1)).strftime("%Y-%m-%d")
+    for device, processed in (("clinic-40", 35), ("clinic-12", 12)):
+        key = f"report:{device}:chest-triage:2.1.0:{day}"
+        check(send(hub, "PUT", f"/v1/reports/{key}", device, daily_report(device, day, processed, 3)) in (200, 201), f"{device}'s report accepted")
+    for device, region, name in (("clinic-40", "Тверская область", "ЦРБ № 2"), ("clinic-12", "Тверская область", "ФАП Мирный")):
+        run(binary, "device", "set-institution", device, "--data-dir", data, "--region", region, "--name", name, "--oid", "1.2.643.5.1.13.13.12.2.69.6511")
+    return day
+
+
+def shot(driver, name):
+    driver.save_screenshot(os.path.join(SHOTS, name + ".png"))
+
+
+def wait_for(driver, element_id, seconds=30):
+    WebDriverWait(driver, seconds).until(expected_conditions.presence_of_element_located((By.ID, element_id)))
+
+
+def text(driver):
+    return driver.find_element(By.TAG_NAME, "body").text
+
+
+def log_in(driver, base, name):
+    driver.get(base + "/login")
+    driver.find_element(By.ID, "name").send_keys(name)
+    driver.find_element(By.ID, "password").send_keys(PASSWORDS[name])
+    driver.find_element(By.ID, "login").click()
+    wait_for(driver, "devices")
+
+
+EXPECTED = {
+    "en": {"devices": ["Needs a person", "backlog to platform waiting for 5 d", "disk nearly full: 2.5", "clock wrong by -900 s"],
+           "device": ["Heartbeat history", "the platform cannot be reached"], "enrolment": "New enrolment token",
+           "regulator": ["Studies processed", "ЦРБ № 2"], "operators": "Add an operator", "audit": "enrolment.create"},
+    "ru": {"devices": ["Требует внимания", "очередь в platform ждёт 5 д", "диск почти заполнен: 2.5", "часы расходятся на -900 s"],
+           "device": ["История отчётов о состоянии", "the platform cannot be reached"], "enrolment": "Новый токен регистрации",
+           "regulator": ["Обработано исследований", "ЦРБ № 2"], "operators": "Добавить оператора", "audit": "enrolment.create"},
+}
+
+
+def browse(driver, base, language, day):
+    expected = EXPECTED[language]
+    driver.get(base + "/devices")
+    body = text(driver)
+    for words in expected["devices"]:
+        check(words in body, f"[{language}] device list shows {words!r}")
+    rows = [row.get_attribute("id") for row in driver.find_elements(By.CSS_SELECTOR, "#devices tbody tr")]
+    check(rows[:3] == ["device-van-07", "device-clinic-12", "device-clinic-31"], f"[{language}] backlog, disk, clock first: {rows}")
+    shot(driver, f"{language}-devices")
+
+    driver.find_element(By.LINK_TEXT, "van-07").click()
+    wait_for(driver, "history")
+    for words in expected["device"]:
+        check(words in text(driver), f"[{language}] device page shows {words!r}")
+    shot(driver, f"{language}-device")
+
+    driver.get(base + "/enrolment")
+    driver.find_element(By.ID, "device").send_keys(f"van-{language}")
+    driver.find_element(By.ID, "create-token").click()
+    wait_for(driver, "enrolment-secret")
+    check(driver.find_element(By.ID, "enrolment-secret").text.startswith("fbx-enrol-"), f"[{language}] a token is shown once")
+    check(expected["enrolment"] in text(driver), f"[{language}] enrolment page in its language")
+    shot(driver, f"{language}-enrolment")
+
+    driver.get(base + f"/regulator?from={day}&to={day}")
+    wait_for(driver, "report")
+    for words in expected["regulator"]:
+        check(words in text(driver), f"[{language}] regulator report shows {words!r}")
+    shot(driver, f"{language}-regulator")
+    for kind in ("csv", "json"):
+        href = driver.find_element(By.ID, f"download-{kind}").get_attribute("href")
+        check(f"format={kind}" in href, f"[{language}] the {kind} download link")
+
+    driver.get(base + "/operators")
+    driver.find_element(By.ID, "name").send_keys(f"analyst-{language}")
+    driver.find_element(By.ID, "add-operator").click()
+    wait_for(driver, "new-password")
+    check(expected["operators"] in text(driver) and f"analyst-{language}" in text(driver), f"[{language}] operator added")
+    shot(driver, f"{language}-operators")
+
+    driver.get(base + "/audit")
+    wait_for(driver, "audit")
+    check(expected["audit"] in text(driver), f"[{language}] audit lists the token")
+    shot(driver, f"{language}-audit")
+
+
+def main():
+    binary = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, ".build", "debug", "fluorobox-hub")
+    os.makedirs(SHOTS, exist_ok=True)
+    data = os.path.join(tempfile.mkdtemp(prefix="fluorobox-console-browser-"), "hub")
+    run(binary, "operator", "add", "root", "--role", "admin", "--password-stdin", "--data-dir", data, stdin=PASSWORDS["root"] + "\n")
+    run(binary, "operator", "add", "eye", "--role", "viewer", "--password-stdin", "--data-dir", data, stdin=PASSWORDS["eye"] + "\n")
+    check("root\tadmin" in run(binary, "operator", "list", "--data-dir", data), "operator list shows the admin")
+    hub, hub_port, console_port = start_hub(binary, data)
+    base = f"http://localhost:{console_port}"
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1440,900", "--disable-gpu"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver.set_page_load_timeout(60)
+    try:
+        day = seed(binary, data, hub_port)
+        driver.get(base + "/devices")
+        wait_for(driver, "login")
+        shot(driver, "en-login")
+        log_in(driver, base, "root")
+        browse(driver, base, "en", day)
+        driver.find_element(By.ID, "lang-ru").click()
+        wait_for(driver, "audit")
+        browse(driver, base, "ru", day)
+
+        driver.get(base + "/devices/clinic-31")
+        driver.find_element(By.ID, "reason").send_keys("списано")
+        driver.find_element(By.ID, "revoke").click()
+        wait_for(driver, "revoked-at")
+        shot(driver, "ru-device-revoked")
+        listed = [line for line in run(binary, "device", "list", "--data-dir", data).splitlines() if line.startswith("clinic-31\t")]
+        check(listed and "\trevoked " in listed[0] and "списано" in listed[0], f"the revocation holds for the operator's commands: {listed}")
+        driver.find_element(By.ID, "logout").click()
+        wait_for(driver, "login")
+        shot(driver, "ru-login")
+
+        log_in(driver, base, "eye")
+        driver.get(base + "/enrolment")
+        check(driver.find_elements(By.ID, "viewer-note") and not driver.find_elements(By.ID, "create-token"),
+              "a viewer sees no token form")
+        shot(driver, "ru-enrolment-viewer")
+        driver.get(base + "/devices/van-07")
+        check(not driver.find_elements(By.ID, "revoke"), "a viewer gets no revoke button")
+        driver.get(base + "/operators")
+        check("Нет доступа" in text(driver), "a viewer may not manage operators")
+    finally:
+        driver.quit()
+        hub.terminate()
+        hub.wait(timeout=30)
+    print(f"screenshots in {SHOTS}")
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
