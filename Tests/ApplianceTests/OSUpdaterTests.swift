@@ -130,6 +130,52 @@ struct OSUpdaterTests {
         #expect(try names() == ["fluorobox-2-a.conf"])
     }
 
+    /// The boot assessment (board/common/overlay/usr/lib/fluorobox/boot-assessment) of a slot whose
+    /// agent never gets ready reboots on every try, the last one included: systemd-boot has counted
+    /// that boot already (+0), so the backend calls the slot bad, and staying would keep the box on
+    /// the bad slot for good. A good slot is left alone.
+    @Test func theBootAssessmentRebootsOnEveryTryOfASlotThatIsNotReady() async throws {
+        let folder = TemporaryDirectory("assessment")
+        let entries = folder.file("esp/loader/entries")
+        try FileManager.default.createDirectory(atPath: entries, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: folder.file("bin"), withIntermediateDirectories: true)
+        try "BOARD_ROOT_SLOTS=\"a b\"\nBOARD_BOOT_TRIES=2\nBOARD_BOOT_TRIAL_SECONDS=0\n".write(toFile: folder.file("board.conf"), atomically: true, encoding: .utf8)
+        try "root=PARTUUID=x ro rauc.slot=b\n".write(toFile: folder.file("cmdline"), atomically: true, encoding: .utf8)
+        // systemctl: the agent is never active; a reboot is counted.
+        try "#!/bin/sh\ncase \"$1\" in is-active) exit 3 ;; reboot) echo reboot >>\"\(folder.file("reboots"))\" ;; esac\n"
+            .write(toFile: folder.file("bin/systemctl"), atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder.file("bin/systemctl"))
+        for (name, version) in [("fluorobox-1-a.conf", "0.1.0"), ("fluorobox-2-b+1-1.conf", "0.2.0")] {
+            try "title   Fluorobox \(version) (slot x)\n".write(toFile: "\(entries)/\(name)", atomically: true, encoding: .utf8)
+        }
+        func assess() async throws -> String {
+            let result = try await ProcessRunner.run(
+                TestData.packageRoot + "/board/common/overlay/usr/lib/fluorobox/boot-assessment", [],
+                environment: [
+                    "FLUOROBOX_BOARD_CONF": folder.file("board.conf"), "FLUOROBOX_ESP_DIR": folder.file("esp"),
+                    "FLUOROBOX_PROC_CMDLINE": folder.file("cmdline"),
+                    "PATH": folder.file("bin") + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"),
+                ])
+            return result.stdout + result.stderr
+        }
+        func reboots() -> Int {
+            ((try? String(contentsOfFile: folder.file("reboots"), encoding: .utf8)) ?? "").split(separator: "\n").count
+        }
+
+        var said = try await assess()
+        #expect(said.contains("the agent was not ready within 0s; rebooting (1 tries left)"), "\(said)")
+        #expect(reboots() == 1)
+        // The last try: systemd-boot renamed the entry before it booted the slot.
+        try FileManager.default.moveItem(atPath: "\(entries)/fluorobox-2-b+1-1.conf", toPath: "\(entries)/fluorobox-2-b+0-2.conf")
+        said = try await assess()
+        #expect(said.contains("the agent was not ready within 0s; rebooting (0 tries left)"), "\(said)")
+        #expect(reboots() == 2)
+        try FileManager.default.moveItem(atPath: "\(entries)/fluorobox-2-b+0-2.conf", toPath: "\(entries)/fluorobox-2-b.conf")
+        said = try await assess()
+        #expect(said.contains("booted slot b (") && said.contains("), good"), "\(said)")
+        #expect(reboots() == 2)
+    }
+
     @Test func theCommandLinePrintsTheRefusalAndExitsOne() async throws {
         let rig = try await OSUpdateRig()
         let bundle = try await rig.bundle("old", version: "0.0.1")

@@ -1,10 +1,12 @@
 # Shared by image/smoke-test and image/test-update (sourced): the box in QEMU (TCG, OVMF) and
 # what both read of it. The caller sets: work (artefact folder), disk and disk_format (the
 # box's disk), panel_port / guest_panel_port / dicom_port (forwards), ready_timeout, and defines
-# log and fail; optionally vm_hostfwd (more ",hostfwd=…") and vm_extra (more qemu arguments).
+# log and fail; optionally vm_hostfwd (more ",hostfwd=…"), vm_disk_options (more ",option=…" of
+# the box's disk) and vm_extra (more qemu arguments).
 ovmf_code=/usr/share/OVMF/OVMF_CODE_4M.fd
 ovmf_vars=/usr/share/OVMF/OVMF_VARS_4M.fd
 vm_hostfwd=${vm_hostfwd:-}
+vm_disk_options=${vm_disk_options:-}
 
 qemu_pid=
 
@@ -32,7 +34,7 @@ boot() { # boot N: starts qemu in the background, console in $work/console-N.log
   qemu-system-x86_64 -machine q35 -accel tcg -cpu max -smp 2 -m 1536 \
     -drive if=pflash,format=raw,readonly=on,file="$ovmf_code" \
     -drive if=pflash,format=raw,file="$work/OVMF_VARS.fd" \
-    -drive file="$disk",if=virtio,format="$disk_format" \
+    -drive file="$disk",if=virtio,format="$disk_format$vm_disk_options" \
     -netdev "user,id=lan,hostfwd=tcp:127.0.0.1:$panel_port-:$guest_panel_port,hostfwd=tcp:127.0.0.1:$dicom_port-:11112$vm_hostfwd" \
     -device virtio-net-pci,netdev=lan \
     -device i6300esb \
