@@ -227,7 +227,9 @@ struct QueryCancelInteropTests {
         let matches = 20_000
         let fixture = try await ListenerFixture(label: "qr-cancel", queryRetrievePeers: [], archive: ManyInstancesArchive(count: matches))
         let folder = TemporaryDirectory("findscu-cancel")
-        let result = try await runTool(tool("findscu")!, ["-S", "-v", "-aet", "FINDSCU", "-aec", ListenerFixture.aeTitle] + QueryRetrieveInteropTests.acse
+        // Timeouts of a minute: the socket suites share two pool threads, and the fleet proof
+        // beside this test once kept the association's answer past findscu's usual 10 s.
+        let result = try await runTool(tool("findscu")!, ["-S", "-v", "-aet", "FINDSCU", "-aec", ListenerFixture.aeTitle, "-ta", "60", "-td", "60"]
             + ["--cancel", "1", "-X", "-od", folder.path, "-k", "QueryRetrieveLevel=IMAGE", "-k", "StudyInstanceUID=1.2.826.0.1.3680043.10.1",
                "-k", "SeriesInstanceUID=1.2.826.0.1.3680043.10.1.0", "-k", "SOPInstanceUID", "127.0.0.1", "\(fixture.port)"],
             // findscu's socket buffers at 8 KB (dcmtk reads TCP_BUFFER_LENGTH): what the box may

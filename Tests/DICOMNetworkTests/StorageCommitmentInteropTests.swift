@@ -69,8 +69,10 @@ struct StorageCommitmentInteropTests {
 
     /// Waits until the store says the commitment is no longer pending (the modality's answer is
     /// recorded a moment after the script has its report).
+    /// Up to 30 s: the socket suites share two pool threads, and under the fleet proof beside
+    /// them the reporter's bookkeeping after the modality's answer once took longer than 5 s.
     func waitUntilReported(_ store: StudyStore, _ transactionUID: String) async throws -> Bool {
-        for _ in 0..<250 {
+        for _ in 0..<1500 {
             if try store.pendingCommitment(transactionUID: transactionUID) == nil { return true }
             try await Task.sleep(for: .milliseconds(20))
         }
