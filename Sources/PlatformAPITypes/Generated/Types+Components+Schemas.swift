@@ -242,7 +242,7 @@ extension Components {
                 public var version: Swift.String
                 /// - Remark: Generated from `#/components/schemas/Heartbeat/os/bootedSlot`.
                 public var bootedSlot: Swift.String?
-                /// The last OS update's outcome in words.
+                /// The last OS update's outcome in words; absent (or null) before the first.
                 ///
                 /// - Remark: Generated from `#/components/schemas/Heartbeat/os/lastOutcome`.
                 public var lastOutcome: Swift.String?
@@ -251,7 +251,7 @@ extension Components {
                 /// - Parameters:
                 ///   - version: The running system's version.
                 ///   - bootedSlot:
-                ///   - lastOutcome: The last OS update's outcome in words.
+                ///   - lastOutcome: The last OS update's outcome in words; absent (or null) before the first.
                 public init(
                     version: Swift.String,
                     bootedSlot: Swift.String? = nil,
