@@ -240,6 +240,8 @@ extension Components {
                 ///
                 /// - Remark: Generated from `#/components/schemas/Heartbeat/os/version`.
                 public var version: Swift.String
+                /// The booted root slot (a or b); absent (or null) off an A/B image.
+                ///
                 /// - Remark: Generated from `#/components/schemas/Heartbeat/os/bootedSlot`.
                 public var bootedSlot: Swift.String?
                 /// The last OS update's outcome in words; absent (or null) before the first.
@@ -250,7 +252,7 @@ extension Components {
                 ///
                 /// - Parameters:
                 ///   - version: The running system's version.
-                ///   - bootedSlot:
+                ///   - bootedSlot: The booted root slot (a or b); absent (or null) off an A/B image.
                 ///   - lastOutcome: The last OS update's outcome in words; absent (or null) before the first.
                 public init(
                     version: Swift.String,
