@@ -241,6 +241,7 @@ let package = Package(
             dependencies: [
                 "POSIXSupport", "DICOM", "Imaging", "USBCapture", "Inference", "StudyStore",
                 "DICOMNetwork", "Analysis", "Panel", "Sync", "BrowserAccess",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

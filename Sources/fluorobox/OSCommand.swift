@@ -16,10 +16,6 @@ struct OSCommand: ParsableCommand {
         var raucExecutable = "/usr/bin/rauc"
         @Option(name: .customLong("rauc-config"), help: ArgumentHelp("RAUC's system.conf (default: RAUC's own, /etc/rauc/system.conf).", visibility: .hidden))
         var raucConfiguration: String?
-        @Option(help: ArgumentHelp("Where bundles are mounted to be checked.", visibility: .hidden))
-        var mountPrefix = "/run/fluorobox-os"
-        @Option(help: ArgumentHelp("The umount executable.", visibility: .hidden))
-        var umount = "/usr/bin/umount"
         @Option(help: ArgumentHelp("The boot loader backend.", visibility: .hidden))
         var bootloaderBackend = "/usr/lib/fluorobox/rauc-bootloader"
         @Option(help: ArgumentHelp("The running system's version file.", visibility: .hidden))
@@ -30,8 +26,7 @@ struct OSCommand: ParsableCommand {
         var updater: OSUpdater {
             OSUpdater(
                 rauc: RaucTool(
-                    executable: raucExecutable, configuration: raucConfiguration, mountPrefix: mountPrefix,
-                    umountExecutable: umount, bootloaderBackend: bootloaderBackend),
+                    executable: raucExecutable, configuration: raucConfiguration, bootloaderBackend: bootloaderBackend),
                 runningVersionFile: versionFile, recordFile: recordFile)
         }
     }

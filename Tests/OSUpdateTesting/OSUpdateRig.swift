@@ -4,10 +4,9 @@ import Foundation
 import Testing
 
 /// `fluorobox os` on this machine: real RAUC bundles, signed by a test PKI (image/update-pki),
-/// checked by the real `rauc info`. Only what needs the kernel's dm-verity and real slots is
-/// stood in for, by a `rauc` in front of the real one: `mount` unpacks the payload with
-/// unsquashfs, `install` and `status mark-good` are recorded (image/test-update does those for
-/// real in QEMU). The boot loader backend's `describe` prints ``slots`` and the kernel command
+/// checked by the real `rauc info` and the box's own dm-verity check. Only what needs real slots
+/// is stood in for, by a `rauc` in front of the real one: `install` and `status mark-good` are
+/// recorded (image/test-update does those for real in QEMU). The boot loader backend's `describe` prints ``slots`` and the kernel command
 /// line the booted one: ``boot(_:slots:)`` sets what a reboot would have made of them.
 ///
 /// A box (system.conf with the test CA, compatible, version 0.1.0) and bundles for it.
@@ -35,27 +34,19 @@ public final class OSUpdateRig: Sendable {
             check-purpose=codesign
             """.write(toFile: folder.file("system.conf"), atomically: true, encoding: .utf8)
         try "0.1.0+d973437\n".write(toFile: folder.file("version"), atomically: true, encoding: .utf8)
-        // The stand-in: `mount` verifies as RAUC does (rauc info), then unpacks the payload
-        // where dm-verity would show it; install and mark-good are only recorded.
+        // The stand-in: `info` is the real one; install and mark-good are only recorded.
         try """
             #!/bin/bash
             conf=$1; shift
             case "$1" in
               info) exec /usr/bin/rauc "$conf" "$@" ;;
-              --mount=*)
-                prefix=${1#--mount=}; bundle=$3
-                echo "mount $bundle" >>\(calls)
-                /usr/bin/rauc "$conf" info "$bundle" >/dev/null 2>&1 || { echo "signature verification failed" >&2; exit 1; }
-                unsquashfs -q -n -d "$prefix/bundle" "$bundle" >/dev/null 2>&1 || { echo "Failed mounting bundle" >&2; exit 1; }
-                echo "Mounted bundle at $prefix/bundle. Use 'umount $prefix/bundle' to unmount." ;;
               *) echo "$*" >>\(calls) ;;
             esac
             """.write(toFile: folder.file("rauc"), atomically: true, encoding: .utf8)
-        try "#!/bin/sh\nrm -rf \"$1\"\n".write(toFile: folder.file("umount"), atomically: true, encoding: .utf8)
         try "#!/bin/sh\necho 'a good no - 0.1.0+d973437'\necho 'b trial yes 3 0.2.0'\n"
             .write(toFile: folder.file("bootloader"), atomically: true, encoding: .utf8)
         try "BOOT_IMAGE=/vmlinuz rauc.slot=a quiet\n".write(toFile: commandLine, atomically: true, encoding: .utf8)
-        for tool in ["rauc", "umount", "bootloader"] {
+        for tool in ["rauc", "bootloader"] {
             try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder.file(tool))
         }
     }
@@ -64,8 +55,8 @@ public final class OSUpdateRig: Sendable {
     public var updater: OSUpdater {
         var updater = OSUpdater(
             rauc: RaucTool(
-                executable: folder.file("rauc"), configuration: folder.file("system.conf"), mountPrefix: folder.file("mnt"),
-                umountExecutable: folder.file("umount"), bootloaderBackend: folder.file("bootloader")),
+                executable: folder.file("rauc"), configuration: folder.file("system.conf"),
+                bootloaderBackend: folder.file("bootloader")),
             runningVersionFile: folder.file("version"), recordFile: folder.file("os-update.json"))
         updater.commandLineFile = commandLine
         return updater
@@ -83,11 +74,13 @@ public final class OSUpdateRig: Sendable {
         try "\(version)\n".write(toFile: folder.file("version"), atomically: true, encoding: .utf8)
     }
 
-    /// A verity bundle of 256 KiB of random bytes as its root file system image.
-    public func bundle(_ name: String, version: String, compatible: String = "fluorobox-test", signedBy pki: String? = nil) async throws -> String {
+    /// A verity bundle of `imageSize` random bytes as its root file system image.
+    public func bundle(
+        _ name: String, version: String, compatible: String = "fluorobox-test", signedBy pki: String? = nil, imageSize: Int = 256 * 1024
+    ) async throws -> String {
         let content = folder.file("\(name).content")
         try FileManager.default.createDirectory(atPath: content, withIntermediateDirectories: true)
-        let image = (0..<(256 * 1024)).map { _ in UInt8.random(in: 0...255) }
+        let image = (0..<imageSize).map { _ in UInt8.random(in: 0...255) }
         try Data(image).write(to: URL(fileURLWithPath: content + "/rootfs.ext4"))
         try """
             [update]

@@ -17,7 +17,8 @@ public struct OSUpdateErrorCode: Hashable, Sendable, CustomStringConvertible {
     public static let notVerified = OSUpdateErrorCode(value: .notVerified)
     /// Its version is below the running one: a box never goes back by a bundle.
     public static let older = OSUpdateErrorCode(value: .older)
-    /// An image read through dm-verity failed, or its SHA-256 is not the signed manifest's.
+    /// The payload or its dm-verity hash tree is not what the signed root hash covers, or the
+    /// file is cut short.
     public static let payload = OSUpdateErrorCode(value: .payload)
     /// RAUC refused or failed (another board's bundle: RAUC checks the compatible before it
     /// writes); the slot it was writing, if any, stays marked bad.

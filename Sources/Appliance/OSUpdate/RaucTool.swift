@@ -19,22 +19,15 @@ public struct RaucTool: Sendable {
     public var executable: String
     /// system.conf; nil: RAUC's own default (/etc/rauc/system.conf).
     public var configuration: String?
-    /// Where `rauc mount` mounts a bundle to read it (a folder under /run on the box: the root
-    /// is read-only).
-    public var mountPrefix: String
-    public var umountExecutable: String
     /// The custom boot loader backend (its `describe` prints the slots' boot state).
     public var bootloaderBackend: String
 
     public init(
         executable: String = "/usr/bin/rauc", configuration: String? = nil,
-        mountPrefix: String = "/run/fluorobox-os", umountExecutable: String = "/usr/bin/umount",
         bootloaderBackend: String = "/usr/lib/fluorobox/rauc-bootloader"
     ) {
         self.executable = executable
         self.configuration = configuration
-        self.mountPrefix = mountPrefix
-        self.umountExecutable = umountExecutable
         self.bootloaderBackend = bootloaderBackend
     }
 
