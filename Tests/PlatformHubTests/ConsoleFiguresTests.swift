@@ -144,10 +144,11 @@ struct ConsoleFiguresTests {
             #expect(hostileTitle.text == "\(Self.hostileModel)@2.2.0 — Doctor agree / disagree / missed")
             #expect(charts[3].reading.all("script").isEmpty)
 
-            // One region; one institution.
-            let region = String(buffer: try await english.get("/figures?from=2026-11-01&to=2026-11-07&region=" + HTMLText.percentEncode(tver)).body)
+            // One region, as a browser's GET form sends it (a space as "+"); one institution.
+            let region = String(buffer: try await english.get("/figures?from=2026-11-01&to=2026-11-07&region=" + HTMLText.percentEncode(tver).replacingOccurrences(of: "%20", with: "+")).body)
             #expect(region.contains("id=\"total-images\">6<") && region.contains("id=\"total-results\">4<") && region.contains("id=\"total-demonstration\">0<"))
             #expect(region.contains("<td>chest-triage@2.1.0</td><td>2</td><td>46</td>") && !region.contains("@2.2.0") && !region.contains("chest-phantom-demo"))
+            #expect(region.contains("<option value=\"\(tver)\" selected>"))
             let institution = String(buffer: try await english.get("/figures?from=2026-11-01&to=2026-11-07&institution=" + HTMLText.percentEncode(Self.hostileInstitution)).body)
             #expect(institution.contains("id=\"total-images\">1<") && institution.contains("id=\"total-demonstration\">2<"))
             #expect(institution.contains("@2.2.0</td><td>1</td><td>8</td>") && !institution.contains("chest-triage@2.1.0"))

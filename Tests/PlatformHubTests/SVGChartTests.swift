@@ -101,9 +101,12 @@ import Testing
         let svg = SVGChart(title: "empty", categories: [], series: [.init("none", [], mark: .bars, color: "#000")]).render(id: "e")
         _ = Reading.parse(svg)
         #expect(!svg.contains("nan") && !svg.contains("inf"))
-        #expect(SVGChart.axis(maximum: 0) == (1, 0.25))
+        #expect(SVGChart.axis(maximum: 0) == (1, 1))
         #expect(SVGChart.axis(maximum: 35) == (40, 10))
         #expect(SVGChart.axis(maximum: 7) == (8, 2))
         #expect(SVGChart.axis(maximum: 1234) == (1500, 500))
+        #expect(SVGChart.axis(maximum: 1) == (1, 0.2))
+        #expect(SVGChart.axis(maximum: 1, wholeNumbers: true) == (1, 1), "no ticks between counts")
+        #expect(SVGChart.axis(maximum: 3, wholeNumbers: true) == (3, 1))
     }
 }

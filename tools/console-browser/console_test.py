@@ -193,6 +193,8 @@ def browse(driver, base, language, day):
     check(len(charts) == 3, f"[{language}] intake, verdict and latency charts: {len(charts)}")
     check(all(chart.size["width"] > 300 and chart.size["height"] > 150 for chart in charts), f"[{language}] the charts are drawn")
     shot(driver, f"{language}-figures")
+    driver.execute_script("document.getElementById('versions').scrollIntoView()")
+    shot(driver, f"{language}-figures-versions")
     driver.find_element(By.CSS_SELECTOR, "#region option[value='Псковская область']").click()
     driver.find_element(By.ID, "show-figures").click()
     wait_for(driver, "versions")

@@ -5,8 +5,9 @@ import Hummingbird
 extension HubConsole {
     func addFiguresRoutes(to router: Router<ConsoleRequestContext>) {
         router.get("/figures") { request, context in
-            let query = request.uri.queryParameters
-            func asked(_ name: String) -> String? { query.get(name).flatMap { $0.isEmpty ? nil : String($0) } }
+            // Decoded as the browser encodes a GET form: a space is "+".
+            let query = HTMLText.decodeForm(request.uri.query ?? "")
+            func asked(_ name: String) -> String? { query[name].flatMap { $0.isEmpty ? nil : $0 } }
             // The last 30 days unless asked otherwise.
             let days = ConsoleFigures.dayFormatter()
             let to = asked("to") ?? days.string(from: now())
@@ -63,7 +64,7 @@ extension HubConsole {
             .init(t("Images received"), perDay.map { Double($0.instances) }, mark: .bars, color: SVGChart.palette[0]),
             .init(t("Clinical results"), perDay.map { Double($0.results) }, mark: .line, color: SVGChart.palette[2]),
             .init(t("Flagged for review"), perDay.map { Double($0.flaggedResults) }, mark: .line, color: SVGChart.palette[3]),
-        ])
+        ], wholeNumbers: true)
         var html = """
             <section><h2>\(e(t("Intake and results per day")))</h2><div class="grid">
             <div><div class="figure" id="total-images">\(total.instances)</div>\(e(t("Images received")))</div>
@@ -141,7 +142,7 @@ extension HubConsole {
                 .init(t("agree"), perDay.map { $0.map { Double($0.doctorAgree) } }, mark: .bars, color: SVGChart.palette[2]),
                 .init(t("disagree"), perDay.map { $0.map { Double($0.doctorDisagree) } }, mark: .bars, color: SVGChart.palette[3]),
                 .init(t("missed"), perDay.map { $0.map { Double($0.doctorMissed) } }, mark: .bars, color: SVGChart.palette[1]),
-            ], width: 560, height: 220)
+            ], wholeNumbers: true, width: 560, height: 220)
             let latencies = SVGChart(title: name + " — " + t("Latency p50 / p95, ms"), categories: labels, series: [
                 .init("p50", perDay.map { $0?.latencyP50ms }, mark: .line, color: SVGChart.palette[0]),
                 .init("p95", perDay.map { $0?.latencyP95ms }, mark: .line, color: SVGChart.palette[4]),

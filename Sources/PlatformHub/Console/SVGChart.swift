@@ -29,6 +29,8 @@ struct SVGChart: Sendable {
     var series: [Series]
     /// The value axis' unit, beside its top tick ("ms").
     var unit = ""
+    /// Counts: no tick between whole numbers.
+    var wholeNumbers = false
     var width = 720
     var height = 240
 
@@ -37,13 +39,14 @@ struct SVGChart: Sendable {
 
     static let left = 56.0, right = 12.0, top = 30.0, bottom = 34.0
 
-    /// The value axis' top and step: a round step (1, 2 or 5 × 10ⁿ) giving at most five ticks
-    /// above zero; 1 when there is nothing to show.
-    static func axis(maximum: Double) -> (top: Double, step: Double) {
-        guard maximum.isFinite, maximum > 0 else { return (1, 0.25) }
+    /// The value axis' top and step: a round step (1, 2 or 5 × 10ⁿ; at least 1 for whole
+    /// numbers) giving at most five ticks above zero; 0 and 1 when there is nothing to show.
+    static func axis(maximum: Double, wholeNumbers: Bool = false) -> (top: Double, step: Double) {
+        guard maximum.isFinite, maximum > 0 else { return (1, 1) }
         let raw = maximum / 5
         let magnitude = pow(10, floor(log10(raw)))
-        let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude
+        let round = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude
+        let step = wholeNumbers ? max(round, 1) : round
         return ((maximum / step).rounded(.up) * step, step)
     }
 
@@ -51,7 +54,7 @@ struct SVGChart: Sendable {
         let plotWidth = Double(width) - Self.left - Self.right
         let plotHeight = Double(height) - Self.top - Self.bottom
         let values = series.flatMap { $0.values.compactMap { $0 } }.filter(\.isFinite)
-        let (axisTop, step) = Self.axis(maximum: values.max() ?? 0)
+        let (axisTop, step) = Self.axis(maximum: values.max() ?? 0, wholeNumbers: wholeNumbers)
         let columns = max(categories.count, 1)
         let columnWidth = plotWidth / Double(columns)
         func y(_ value: Double) -> Double { Self.top + plotHeight - max(0, min(value, axisTop)) / axisTop * plotHeight }
@@ -121,7 +124,7 @@ struct SVGChart: Sendable {
         for entry in series {
             svg += "<rect x=\"\(Self.number(legendX))\" y=\"8\" width=\"12\" height=\"12\" fill=\"\(Self.text(entry.color))\"/>"
             svg += "<text class=\"legend\" x=\"\(Self.number(legendX + 16))\" y=\"18\" font-size=\"12\" fill=\"#1b1f24\">\(Self.text(entry.name))</text>\n"
-            legendX += 28 + Double(min(entry.name.count, 40)) * 6.5
+            legendX += 28 + Double(min(entry.name.count, 40)) * 7.5
         }
         return svg + "</svg>"
     }
