@@ -153,11 +153,8 @@ struct ConsoleFigures: Sendable {
         return days
     }
 
+    /// YYYY-MM-DD, UTC.
     static func dayFormatter() -> DateFormatter {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd"
-        return formatter
+        ConsolePage.dateFormatter("yyyy-MM-dd")
     }
 }

@@ -46,12 +46,12 @@ enum ConsolePage {
         "<input type=\"hidden\" name=\"csrf\" value=\"\(HTMLText.escape(context.session?.csrfToken ?? ""))\">"
     }
 
-    /// One formatter per page: 2,000 rows must not make 2,000 formatters.
-    static func dateFormatter() -> DateFormatter {
+    /// One formatter per page: 2,000 rows must not make 2,000 formatters. UTC, whatever the locale.
+    static func dateFormatter(_ format: String = "yyyy-MM-dd HH:mm 'UTC'") -> DateFormatter {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm 'UTC'"
+        formatter.dateFormat = format
         return formatter
     }
 

@@ -154,6 +154,7 @@ enum ConsoleTranslations {
         "agree": "согласен",
         "disagree": "не согласен",
         "missed": "пропущено",
+        "ms": "мс",
     ]
 }
 

@@ -146,7 +146,7 @@ extension HubConsole {
             let latencies = SVGChart(title: name + " — " + t("Latency p50 / p95, ms"), categories: labels, series: [
                 .init("p50", perDay.map { $0?.latencyP50ms }, mark: .line, color: SVGChart.palette[0]),
                 .init("p95", perDay.map { $0?.latencyP95ms }, mark: .line, color: SVGChart.palette[4]),
-            ], unit: "ms", width: 560, height: 220)
+            ], unit: t("ms"), width: 560, height: 220)
             html += "<h3>\(e(name))</h3><div class=\"charts\">\(verdicts.render(id: "chart-verdicts-\(index)"))\(latencies.render(id: "chart-latency-\(index)"))</div>"
         }
         return html + "</section>"
