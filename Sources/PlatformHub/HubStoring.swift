@@ -93,6 +93,11 @@ public protocol HubStoring: Sendable {
     /// The daily post-market reports of days `from`…`to` (YYYY-MM-DD, both included).
     func dailyReports(from: String, to: String) async throws(HubError) -> [RegulatorReport.DailyReport]
 
+    /// What each device delivered per day of `from`…`to` (YYYY-MM-DD, UTC, both included, by
+    /// the time received): the console's intake and results figures. Days without anything
+    /// are absent.
+    func dailyIntake(from: String, to: String) async throws(HubError) -> [DailyIntake]
+
     // MARK: Console operators and the audit
 
     /// Adds an account and `audit`s it in one transaction; an existing name is a conflict.

@@ -59,28 +59,7 @@ public struct RegulatorReport: Codable, Sendable, Hashable {
         }
     }
 
-    /// The fields of a daily report the regulator report reads.
-    private struct Figures: Decodable {
-        var model: String
-        var version: String
-        var day: String
-        var processed: Int
-        var flagged: Int
-        var retakesAdvised: Int
-        var doctorAgree: Int
-        var doctorDisagree: Int
-        var doctorMissed: Int?
-        var errors: Int
-        var demonstrationResultsLeftOut: Int?
-        var modelUse: String?
-        var registrationNumber: String?
-        var registrationDate: String?
-        var intendedUse: String?
-    }
-
-    /// Adds up `reports` of days `from`…`to` per model version and institution. A report the
-    /// hub accepted always decodes (the document schema checked it); one that does not is
-    /// skipped rather than failing the region's report.
+    /// Adds up `reports` of days `from`…`to` per model version and institution.
     public init(from: String, to: String, reports: [DailyReport], institutions: [String: DeviceInstitution]) {
         self.from = from
         self.to = to
@@ -90,14 +69,13 @@ public struct RegulatorReport: Codable, Sendable, Hashable {
         var uncovered = Set<String>()
         let decoder = JSONDecoder()
         for report in reports {
-            guard let figures = try? decoder.decode(Figures.self, from: Data(report.body)),
-                  figures.day >= from, figures.day <= to else { continue }
-            if figures.modelUse == "demonstration" {
+            guard let figures = PostMarketDay.read(report, from: from, to: to, decoder: decoder) else { continue }
+            if figures.isDemonstration {
                 leftOut.demonstrationReports += 1
-                Self.add(&leftOut.demonstrationResults, figures.demonstrationResultsLeftOut ?? 0)
+                PostMarketDay.add(&leftOut.demonstrationResults, figures.demonstrationResultsLeftOut ?? 0)
                 continue
             }
-            Self.add(&leftOut.demonstrationResults, figures.demonstrationResultsLeftOut ?? 0)
+            PostMarketDay.add(&leftOut.demonstrationResults, figures.demonstrationResultsLeftOut ?? 0)
             let institution = institutions[report.device]
             if institution == nil { uncovered.insert(report.device) }
             let group = [figures.model, figures.version, institution?.taxID ?? "", institution?.oid ?? "", institution == nil ? report.device : ""]
@@ -111,13 +89,13 @@ public struct RegulatorReport: Codable, Sendable, Hashable {
             row.registrationNumber = row.registrationNumber ?? figures.registrationNumber
             row.registrationDate = row.registrationDate ?? figures.registrationDate
             row.areaOfUse = row.areaOfUse ?? figures.intendedUse
-            Self.add(&row.studiesProcessed, figures.processed)
-            Self.add(&row.flaggedForReview, figures.flagged)
-            Self.add(&row.retakesAdvised, figures.retakesAdvised)
-            Self.add(&row.processingErrors, figures.errors)
-            Self.add(&row.doctorAgree, figures.doctorAgree)
-            Self.add(&row.doctorDisagree, figures.doctorDisagree)
-            Self.add(&row.doctorMissed, figures.doctorMissed ?? 0)
+            PostMarketDay.add(&row.studiesProcessed, figures.processed)
+            PostMarketDay.add(&row.flaggedForReview, figures.flagged)
+            PostMarketDay.add(&row.retakesAdvised, figures.retakesAdvised)
+            PostMarketDay.add(&row.processingErrors, figures.errors)
+            PostMarketDay.add(&row.doctorAgree, figures.doctorAgree)
+            PostMarketDay.add(&row.doctorDisagree, figures.doctorDisagree)
+            PostMarketDay.add(&row.doctorMissed, figures.doctorMissed ?? 0)
             devices[group, default: []].insert(report.device)
             rows[group] = row
         }
@@ -127,12 +105,6 @@ public struct RegulatorReport: Codable, Sendable, Hashable {
             ($0.model, $0.version, $0.region ?? "", $0.institution ?? "") < ($1.model, $1.version, $1.region ?? "", $1.institution ?? "")
         }
         self.leftOut = leftOut
-    }
-
-    /// Counts come from boxes: a lying one must not trap the report by overflow.
-    private static func add(_ total: inout Int, _ count: Int) {
-        let (sum, overflow) = total.addingReportingOverflow(max(0, count))
-        total = overflow ? .max : sum
     }
 
     /// The CSV columns, in order.

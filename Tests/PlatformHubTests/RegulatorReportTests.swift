@@ -11,12 +11,12 @@ struct RegulatorReportTests {
     static func daily(
         device: String, model: String = "chest-triage", version: String = "2.1.0", day: String, processed: Int, flagged: Int = 0,
         retakes: Int = 0, agree: Int = 0, disagree: Int = 0, missed: Int = 0, errors: Int = 0, demonstrationLeftOut: Int = 0,
-        use: String? = "clinical", registration: (String, String)? = ("РЗН 2025/00017", "2025-07-01")
+        p50: Double = 420, p95: Double = 900, use: String? = "clinical", registration: (String, String)? = ("РЗН 2025/00017", "2025-07-01")
     ) -> String {
         var fields = [
             #""device":"\#(device)","model":"\#(model)","version":"\#(version)","day":"\#(day)""#,
             #""processed":\#(processed),"flagged":\#(flagged),"retakesAdvised":\#(retakes),"doctorAgree":\#(agree)"#,
-            #""doctorDisagree":\#(disagree),"doctorMissed":\#(missed),"latencyP50ms":420,"latencyP95ms":900,"errors":\#(errors)"#,
+            #""doctorDisagree":\#(disagree),"doctorMissed":\#(missed),"latencyP50ms":\#(p50),"latencyP95ms":\#(p95),"errors":\#(errors)"#,
             #""demonstrationResultsLeftOut":\#(demonstrationLeftOut)"#,
         ]
         if let use { fields.append(#""modelUse":"\#(use)""#) }

@@ -4,7 +4,8 @@ Makes a single-machine hub (SQLite) with an admin and a viewer made by `fluorobo
 add`, starts `fluorobox-hub serve` with the console on its own port, has simulated boxes send
 heartbeats and post-market reports over the device API (development plain HTTP), then visits
 every console page in English and Russian: the device list (what needs a person first, with the
-reason), a device page, enrolment (a token made), the regulator report (and its downloads),
+reason), a device page, the figures (intake per day, region and institution, and per model
+version, with their SVG charts), enrolment (a token made), the regulator report (and its downloads),
 operators (one added), the audit; revokes a device; checks that a viewer sees but cannot change.
 PNG screenshots under build/console-screenshots.
 
@@ -64,11 +65,18 @@ def heartbeat(now, backlog_age=600, days=40.0, skew=0.5, errors=()):
     }
 
 
-def daily_report(device, day, processed, flagged):
+def analysis_result(use, flagged):
+    model = {"id": "chest-triage", "version": "2.1.0"}
+    if use:
+        model["use"] = use
+    return {"schemaVersion": 1, "model": model, "findings": [{"id": "nodule", "probability": 0.7, "flaggedForReview": flagged}]}
+
+
+def daily_report(device, day, processed, flagged, p50=420, p95=900):
     return {
         "device": device, "model": "chest-triage", "version": "2.1.0", "day": day, "processed": processed, "flagged": flagged,
-        "retakesAdvised": 1, "doctorAgree": flagged, "doctorDisagree": 0, "doctorMissed": 0, "latencyP50ms": 420,
-        "latencyP95ms": 900, "errors": 0, "demonstrationResultsLeftOut": 0, "modelUse": "clinical",
+        "retakesAdvised": 1, "doctorAgree": flagged, "doctorDisagree": 1 if processed > 20 else 0, "doctorMissed": 0, "latencyP50ms": p50,
+        "latencyP95ms": p95, "errors": 0, "demonstrationResultsLeftOut": 0, "modelUse": "clinical",
         "registrationNumber": "РЗН 2025/00017", "registrationDate": "2025-07-01", "intendedUse": "Chest X-ray triage, a second reader",
     }
 
@@ -110,7 +118,18 @@ def seed(binary, data, hub):
     for device, processed in (("clinic-40", 35), ("clinic-12", 12)):
         key = f"report:{device}:chest-triage:2.1.0:{day}"
         check(send(hub, "PUT", f"/v1/reports/{key}", device, daily_report(device, day, processed, 3)) in (200, 201), f"{device}'s report accepted")
-    for device, region, name in (("clinic-40", "Тверская область", "ЦРБ № 2"), ("clinic-12", "Тверская область", "ФАП Мирный")):
+    # A week of reports from a second region, for the figures' charts.
+    for back in range(2, 9):
+        earlier = (now - datetime.timedelta(days=back)).strftime("%Y-%m-%d")
+        key = f"report:clinic-31:chest-triage:2.1.0:{earlier}"
+        report = daily_report("clinic-31", earlier, 20 + 3 * back, back % 3, p50=380 + 10 * back, p95=850 + 25 * back)
+        check(send(hub, "PUT", f"/v1/reports/{key}", "clinic-31", report) in (200, 201), f"clinic-31's report of {earlier} accepted")
+    # Today's results: clinical ones (one flagged) and a demonstration model's, which the figures keep apart.
+    for device, key, use, flagged in (("clinic-40", "result:1", "clinical", True), ("clinic-40", "result:2", "clinical", False),
+                                      ("clinic-31", "result:1", "clinical", False), ("clinic-12", "result:1", "demonstration", True)):
+        check(send(hub, "PUT", f"/v1/results/{key}", device, analysis_result(use, flagged)) in (200, 201), f"{device}'s {key} accepted")
+    for device, region, name in (("clinic-40", "Тверская область", "ЦРБ № 2"), ("clinic-12", "Тверская область", "ФАП Мирный"),
+                                 ("clinic-31", "Псковская область", "ГБУЗ «Псковская ЦРБ»")):
         run(binary, "device", "set-institution", device, "--data-dir", data, "--region", region, "--name", name, "--oid", "1.2.643.5.1.13.13.12.2.69.6511")
     return day
 
@@ -137,9 +156,11 @@ def log_in(driver, base, name):
 
 EXPECTED = {
     "en": {"devices": ["Needs a person", "backlog to platform waiting for 5 d", "disk nearly full: 2.5", "clock wrong by -900 s"],
+           "figures": ["Intake and results per day", "Per region and institution", "Псковская область", "chest-triage@2.1.0"],
            "device": ["Heartbeat history", "the platform cannot be reached"], "enrolment": "New enrolment token",
            "regulator": ["Studies processed", "ЦРБ № 2"], "operators": "Add an operator", "audit": "enrolment.create"},
     "ru": {"devices": ["Требует внимания", "очередь в platform ждёт 5 д", "диск почти заполнен: 2.5", "часы расходятся на -900 s"],
+           "figures": ["Поступление и результаты по дням", "По регионам и учреждениям", "Псковская область", "chest-triage@2.1.0"],
            "device": ["История отчётов о состоянии", "the platform cannot be reached"], "enrolment": "Новый токен регистрации",
            "regulator": ["Обработано исследований", "ЦРБ № 2"], "operators": "Добавить оператора", "audit": "enrolment.create"},
 }
@@ -160,6 +181,26 @@ def browse(driver, base, language, day):
     for words in expected["device"]:
         check(words in text(driver), f"[{language}] device page shows {words!r}")
     shot(driver, f"{language}-device")
+
+    driver.find_element(By.ID, "nav-figures").click()
+    wait_for(driver, "versions")
+    for words in expected["figures"]:
+        check(words in text(driver), f"[{language}] figures show {words!r}")
+    # Clinical results today: 3 (the demonstration model's apart); 47 + 7 days of clinic-31 processed.
+    check(driver.find_element(By.ID, "total-results").text == "3", f"[{language}] three clinical results today")
+    check(driver.find_element(By.ID, "total-demonstration").text == "1", f"[{language}] the demonstration result apart")
+    charts = driver.find_elements(By.CSS_SELECTOR, "svg.chart")
+    check(len(charts) == 3, f"[{language}] intake, verdict and latency charts: {len(charts)}")
+    check(all(chart.size["width"] > 300 and chart.size["height"] > 150 for chart in charts), f"[{language}] the charts are drawn")
+    shot(driver, f"{language}-figures")
+    driver.execute_script("document.getElementById('versions').scrollIntoView()")
+    shot(driver, f"{language}-figures-versions")
+    driver.find_element(By.CSS_SELECTOR, "#region option[value='Псковская область']").click()
+    driver.find_element(By.ID, "show-figures").click()
+    wait_for(driver, "versions")
+    check(driver.find_element(By.ID, "total-results").text == "1" and "ЦРБ № 2" not in driver.find_element(By.ID, "intake-places").text,
+          f"[{language}] one region's figures")
+    shot(driver, f"{language}-figures-region")
 
     driver.get(base + "/enrolment")
     driver.find_element(By.ID, "device").send_keys(f"van-{language}")
@@ -237,6 +278,8 @@ def main():
         check(not driver.find_elements(By.ID, "revoke"), "a viewer gets no revoke button")
         driver.get(base + "/operators")
         check("Нет доступа" in text(driver), "a viewer may not manage operators")
+        driver.get(base + "/figures")
+        check(driver.find_elements(By.ID, "chart-intake"), "a viewer reads the figures")
     finally:
         driver.quit()
         hub.terminate()

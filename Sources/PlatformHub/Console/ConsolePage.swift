@@ -9,7 +9,7 @@ enum ConsolePage {
         var nav = ""
         if let account = context.account, let session = context.session {
             var items: [(String, String)] = [
-                ("/devices", t("Devices")), ("/enrolment", t("Enrolment")), ("/regulator", t("Regulator report")), ("/audit", t("Audit")),
+                ("/devices", t("Devices")), ("/figures", t("Figures")), ("/enrolment", t("Enrolment")), ("/regulator", t("Regulator report")), ("/audit", t("Audit")),
             ]
             if account.role.managesOperators { items.append(("/operators", t("Operators"))) }
             nav = items.map { href, label in
@@ -46,12 +46,12 @@ enum ConsolePage {
         "<input type=\"hidden\" name=\"csrf\" value=\"\(HTMLText.escape(context.session?.csrfToken ?? ""))\">"
     }
 
-    /// One formatter per page: 2,000 rows must not make 2,000 formatters.
-    static func dateFormatter() -> DateFormatter {
+    /// One formatter per page: 2,000 rows must not make 2,000 formatters. UTC, whatever the locale.
+    static func dateFormatter(_ format: String = "yyyy-MM-dd HH:mm 'UTC'") -> DateFormatter {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm 'UTC'"
+        formatter.dateFormat = format
         return formatter
     }
 
@@ -87,5 +87,13 @@ enum ConsolePage {
         label { display: block; margin: 8px 0 3px; font-weight: 600; }
         .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 14px; }
         .figure { font-size: 22px; font-weight: 700; }
+        .demo { color: #7a4b00; } tr.demo td, td.demo, th.demo { background: #fff4dc; }
+        .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; background: #fde7b0; font-size: 12px; font-weight: 600; }
+        form.filters { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-end; }
+        form.filters label { margin-top: 0; }
+        tr.subtotal th { background: #eef3f0; }
+        svg.chart { display: block; max-width: 100%; height: auto; margin: 10px 0; background: #fff; }
+        .charts { display: flex; flex-wrap: wrap; gap: 14px; }
+        h3 { font-size: 16px; margin: 14px 0 4px; }
         """
 }

@@ -74,6 +74,7 @@ public struct HubConsole: Sendable {
         addLoginRoutes(to: router)
         addDeviceRoutes(to: router)
         addEnrolmentRoutes(to: router)
+        addFiguresRoutes(to: router)
         addRegulatorRoutes(to: router)
         addOperatorRoutes(to: router)
         return router
