@@ -136,13 +136,17 @@ extension PanelApplication {
                 }
             }
             body += "</div>"
+            // Each task's model gives its own result; the tasks still without one say where they are.
+            let waiting = instance.analyses.filter { analysis in !instance.results.contains { $0.analysisID == analysis.id } }
+            let states = waiting.map { "\($0.task): \(t($0.status.rawValue))" }.joined(separator: ", ")
             if instance.results.isEmpty {
-                let states = instance.analyses.map { "\($0.task): \(t($0.status.rawValue))" }.joined(separator: ", ")
                 body += "<p class=\"na\">\(e(t("No analysis result yet.")))\(states.isEmpty ? "" : " (\(e(states)))")</p>"
+            } else if !states.isEmpty {
+                body += "<p class=\"na\">\(e(states))</p>"
             }
             for result in instance.results {
                 latestResultID = result.id
-                body += resultSection(result, t)
+                body += resultSection(result, task: instance.analyses.first { $0.id == result.analysisID }?.task, t)
             }
             body += "</section>"
         }
@@ -170,9 +174,10 @@ extension PanelApplication {
         return page("Study", context, path: "/studies/\(study.studyInstanceUID)", body: body)
     }
 
-    func resultSection(_ result: StudyDetail.Result, _ t: PanelLanguage) -> String {
+    func resultSection(_ result: StudyDetail.Result, task: String?, _ t: PanelLanguage) -> String {
         let e = HTMLText.escape
-        var body = "<div class=\"result\" data-result=\"\(result.id)\">"
+        var body = "<div class=\"result\" data-result=\"\(result.id)\" data-task=\"\(e(task ?? ""))\">"
+        if let task { body += "<p class=\"task\"><b>\(e(task))</b></p>" }
         body += result.flagged
             ? "<p><span class=\"badge flagged\">\(e(t("flagged for review")))</span></p>"
             : "<p><span class=\"badge normal\">\(e(t("no findings flagged")))</span></p>"

@@ -7,6 +7,8 @@ public struct StoreStatus: Sendable, Codable {
     public var instancesByBlobState: [String: Int]
     public var instancesReceivedToday: Int
     public var analysesByStatus: [String: Int]
+    /// Pending analyses per task (each task's model reads its own queue).
+    public var pendingAnalysesByTask: [String: Int] = [:]
     /// Analyses that failed for good and were not dismissed, newest first (at most 20): each
     /// needs a technician's retry or dismissal.
     public var failedAnalyses: [FailedAnalysis] = []

@@ -33,6 +33,8 @@ public struct InstanceListing: Sendable, Hashable, Codable {
     public var destinations: [String: String]
     /// The newest analysis of this instance, if one was queued.
     public var analysis: AnalysisListing?
+    /// The newest analysis of each task queued for this instance, by task.
+    public var analyses: [AnalysisListing]
 
     /// Combines per-destination states: a rejection shows first, then work not yet done.
     static func summarise(_ states: [OutboxState]) -> String {

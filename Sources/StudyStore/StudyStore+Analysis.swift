@@ -146,6 +146,26 @@ extension StudyStore {
         }
     }
 
+    /// Queues `task` for the images taken in at or after `since` that do not have it yet (not
+    /// the objects analyses write): how a task whose package became active later reaches the
+    /// images arriving after it, while older images are left alone. Only instances after
+    /// `afterInstanceID` are looked at, so a caller that keeps the returned last id looks at
+    /// each new image once. Returns how many were queued and the last instance id seen.
+    public func queueAnalyses(task: String, receivedSince since: Date, afterInstanceID: Int64) throws(StoreError) -> (queued: Int, lastInstanceID: Int64) {
+        try write("queueing \(task) for new images") { db -> (queued: Int, lastInstanceID: Int64) in
+            let last = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM instance WHERE id > ?", arguments: [afterInstanceID]) ?? afterInstanceID
+            guard last > afterInstanceID else { return (0, afterInstanceID) }
+            try db.execute(sql: """
+                INSERT INTO analysis (instanceID, task, status, attempts, queuedAt)
+                SELECT i.id, ?, ?, 0, ? FROM instance i
+                WHERE i.id > ? AND i.id <= ? AND i.receivedAt >= ? AND i.source != ?
+                  AND NOT EXISTS (SELECT 1 FROM analysis a WHERE a.instanceID = i.id AND a.task = ?)
+                ORDER BY i.id
+                """, arguments: [task, AnalysisStatus.pending, Date(), afterInstanceID, last, since, IntakeSource.analysis, task])
+            return (db.changesCount, last)
+        }
+    }
+
     /// Analyses per status (of the given tasks, or all), for the status output and the queue.
     public func analysisCounts(tasks: [String]? = nil) throws(StoreError) -> [AnalysisStatus: Int] {
         try read("counting analyses") { db in
@@ -159,6 +179,19 @@ extension StudyStore {
             }
             return counts
         }
+    }
+
+    /// Pending analyses per task: what each model still has to read (the status output).
+    public func pendingAnalysesByTask() throws(StoreError) -> [String: Int] {
+        try read("counting pending analyses") { db in try Self.pendingAnalysesByTask(db) }
+    }
+
+    static func pendingAnalysesByTask(_ db: Database) throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT task, COUNT(*) AS n FROM analysis WHERE status = ? GROUP BY task", arguments: [AnalysisStatus.pending]) {
+            counts[row["task"]] = row["n"]
+        }
+        return counts
     }
 
     /// The results recorded for an instance, newest first.

@@ -2,26 +2,27 @@ import Foundation
 import GRDB
 
 extension StudyStore {
-    /// The newest analysis per instance, with its result's flag, verdict and summary.
-    static func newestAnalyses(_ db: Database) throws -> [Int64: AnalysisListing] {
-        var listings: [Int64: AnalysisListing] = [:]
+    /// The newest analysis per instance and task, oldest first, with its result's flag, verdict and summary.
+    static func newestAnalyses(_ db: Database) throws -> [Int64: [AnalysisListing]] {
+        var listings: [Int64: [AnalysisListing]] = [:]
         let rows = try Row.fetchCursor(db, sql: """
             SELECT a.instanceID, a.task, a.status, a.modelID, a.modelVersion, a.error, a.attempts, a.dismissedAt, r.flagged, r.qualityVerdict, r.report
             FROM analysis a LEFT JOIN result r ON r.analysisID = a.id
-            WHERE a.id = (SELECT MAX(b.id) FROM analysis b WHERE b.instanceID = a.instanceID)
+            WHERE a.id = (SELECT MAX(b.id) FROM analysis b WHERE b.instanceID = a.instanceID AND b.task = a.task)
+            ORDER BY a.id
             """)
         while let row = try rows.next() {
             let report: String? = row["report"]
             let object = report.flatMap { text in try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] }
             let summary = object?["summary"] as? String
             let modelID: String? = row["modelID"], modelVersion: String? = row["modelVersion"]
-            listings[row["instanceID"]] = AnalysisListing(
+            listings[row["instanceID"], default: []].append(AnalysisListing(
                 task: row["task"], status: AnalysisStatus(rawValue: row["status"]) ?? .pending,
                 model: modelID.map { "\($0)@\(modelVersion ?? "?")" }, flagged: row["flagged"],
                 qualityVerdict: row["qualityVerdict"], summary: summary, error: row["error"],
                 attempts: row["attempts"], dismissedAt: row["dismissedAt"],
                 demonstrationModel: report.map { _ in Self.isDemonstrationReport(object) }
-            )
+            ))
         }
         return listings
     }
@@ -55,7 +56,8 @@ extension StudyStore {
                             receivedAt: instance.receivedAt,
                             syncState: InstanceListing.summarise(Array(perDestination.values)),
                             destinations: perDestination.mapValues(\.rawValue),
-                            analysis: analyses[instance.id!]
+                            analysis: analyses[instance.id!]?.last,
+                            analyses: (analyses[instance.id!] ?? []).sorted { $0.task < $1.task }
                         )
                     }
                 )
@@ -154,6 +156,7 @@ extension StudyStore {
                 sqliteVersion: try String.fetchOne(db, sql: "SELECT sqlite_version()") ?? "unknown"
             )
             status.failedAnalyses = try Self.failedAnalyses(db, limit: 20)
+            status.pendingAnalysesByTask = try Self.pendingAnalysesByTask(db)
             status.quarantine = quarantine
             return status
         }

@@ -14,7 +14,9 @@ struct AnalyzeCommand: AsyncParsableCommand {
         discussion: """
             Takes DICOM and JPEG files. Prints a short report per file (or the JSON reports with --json) and \
             writes FILE.overlay.jpg and FILE.report.json next to each file or into --out-dir. Uses the active \
-            package of the task (see `fluorobox model list`) or --package. Exits 1 if any file could not be analysed.
+            package of every task that has one (see `fluorobox model list`), of the --task given, or --package; \
+            with several tasks each file gets a report per task (FILE.TASK.overlay.jpg, FILE.TASK.report.json) and \
+            its time per task. Exits 1 if any file could not be analysed.
             """
     )
 
@@ -32,8 +34,8 @@ struct AnalyzeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "A model package folder to use instead of the active one (verified against the trusted keys).")
     var package: String?
 
-    @Option(name: .long, help: "The task whose active package reads the images.")
-    var task = "chest-findings"
+    @Option(name: .long, help: "A task whose active package reads the images (repeat for several; default: every task with an active package).")
+    var task: [String] = []
 
     @Option(name: .long, help: "Threads for the model.")
     var threads = 1
@@ -41,38 +43,49 @@ struct AnalyzeCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try common.loadConfiguration()
         let logger = common.bootstrapLogging(level: nil)
-        let verified: VerifiedModelPackage
+        let packages: [VerifiedModelPackage]
         do {
             if let package {
-                verified = try ModelPackageVerifier(trustedKeys: configuration.modelPackages.trustedKeys).verify(directory: package)
+                packages = [try ModelPackageVerifier(trustedKeys: configuration.modelPackages.trustedKeys).verify(directory: package)]
             } else {
-                let task = self.task
+                let chosen = self.task
                 guard FileManager.default.fileExists(atPath: configuration.modelPackagesDirectory) else {
                     throw ReportedFailure(description: "no model is installed (fluorobox model install / activate, or --package DIR)")
                 }
-                verified = try await ModelPackageStore.withStore(
+                packages = try await ModelPackageStore.withStore(
                     folder: configuration.modelPackagesDirectory, settings: configuration.modelPackages, logger: logger, create: false
-                ) { try await $0.loadActive(task: task) }
+                ) { store in
+                    let tasks = chosen.isEmpty ? Set(try await store.activations().map(\.task)).sorted() : chosen
+                    guard !tasks.isEmpty else {
+                        throw ReportedFailure(description: "no task has an active package (fluorobox model activate ID@VERSION, or --package DIR)")
+                    }
+                    var loaded: [VerifiedModelPackage] = []
+                    for task in tasks { loaded.append(try await store.loadActive(task: task)) }
+                    return loaded
+                }
             }
         } catch let error as ModelPackageError {
             throw ReportedFailure(description: "cannot use the model package: \(error)")
         }
-        let analyzer: ImageAnalyzer
+        let analyzers: [ImageAnalyzer]
         do {
-            analyzer = try ImageAnalyzer(package: verified, threads: threads, logger: logger)
+            analyzers = try packages.map { try ImageAnalyzer(package: $0, threads: threads, logger: logger) }
         } catch {
             throw ReportedFailure(description: "\(error)")
         }
         var failures = 0
         var reports: [AnalysisReport] = []
         for file in files {
-            do {
-                let result = try analyze(file, with: analyzer)
-                reports.append(result.report)
-                if !json { print(Self.text(result.report, file: file)) }
-            } catch {
-                failures += 1
-                printError("FAILED  \(file): \(error)")
+            for analyzer in analyzers {
+                let task = analyzer.package.manifest.task
+                do {
+                    let result = try analyze(file, with: analyzer, suffix: analyzers.count > 1 ? "." + task : "")
+                    reports.append(result.report)
+                    if !json { print((analyzers.count > 1 ? "[\(task)] " : "") + Self.text(result.report, file: file)) }
+                } catch {
+                    failures += 1
+                    printError("FAILED  \(file) (\(task)): \(error)")
+                }
             }
         }
         if json {
@@ -81,7 +94,8 @@ struct AnalyzeCommand: AsyncParsableCommand {
         if failures > 0 { throw ExitCode(1) }
     }
 
-    private func analyze(_ file: String, with analyzer: ImageAnalyzer) throws -> ImageAnalyzer.Result {
+    /// Reads one file with one task's analyzer; its overlay and report go to FILE`suffix`.overlay.jpg and .report.json.
+    private func analyze(_ file: String, with analyzer: ImageAnalyzer, suffix: String) throws -> ImageAnalyzer.Result {
         let started = ContinuousClock.now
         let bytes: [UInt8]
         do {
@@ -99,9 +113,9 @@ struct AnalyzeCommand: AsyncParsableCommand {
         let base: String
         if let outDir {
             try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
-            base = outDir + "/" + URL(fileURLWithPath: file).lastPathComponent
+            base = outDir + "/" + URL(fileURLWithPath: file).lastPathComponent + suffix
         } else {
-            base = file
+            base = file + suffix
         }
         if let overlay = result.overlayJPEG {
             try Data(overlay).write(to: URL(fileURLWithPath: base + ".overlay.jpg"), options: .atomic)

@@ -149,6 +149,10 @@ enum StatusText {
         }
         let analyses = store.analysesByStatus.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
         lines.append("Analyses:   \(analyses.isEmpty ? "none" : analyses.joined(separator: ", "))")
+        if !store.pendingAnalysesByTask.isEmpty {
+            let pending = store.pendingAnalysesByTask.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+            lines.append("Pending:    \(pending.joined(separator: ", ")) (per task)")
+        }
         if !store.failedAnalyses.isEmpty {
             lines.append("Failed:     \(plural(store.failedAnalyses.count, "analysis needs", "analyses need")) a technician (fluorobox analysis retry|dismiss ID):")
             for failed in store.failedAnalyses.prefix(5) {

@@ -58,7 +58,7 @@ struct StudiesCommand: AsyncParsableCommand {
                         + "\(instance.sha256.prefix(16))  \(instance.sopInstanceUID)"
                         + (flags.isEmpty ? "" : "  " + flags.joined(separator: " "))
                 )
-                if let analysis = instance.analysis {
+                for analysis in instance.analyses {
                     var parts = ["\(analysis.task) \(analysis.status.rawValue)"]
                     if let summary = analysis.summary { parts.append(summary) }
                     if let verdict = analysis.qualityVerdict { parts.append("quality \(verdict)") }

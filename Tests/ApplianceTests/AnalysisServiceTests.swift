@@ -19,7 +19,7 @@ struct AnalysisServiceTests {
         let service: AnalysisService
         let cache: AnalyzerCache
 
-        init(name: String, installModel: Bool = true, structuredReport: Bool = true) async throws {
+        init(name: String, installModel: Bool = true, structuredReport: Bool = true, alsoTrusting extraKeys: [ModelPublicKey] = []) async throws {
             folder = TemporaryDirectory(name)
             var configuration = StoreConfiguration(dataDirectory: DataDirectory(path: folder.file("data")))
             configuration.destinations = [.platform, .dicomweb]
@@ -31,7 +31,7 @@ struct AnalysisServiceTests {
             settings.structuredReport = structuredReport
             settings.deviceName = "box-under-test"
             service = AnalysisService(
-                settings: settings, store: store, packagesDirectory: folder.file("models"), packageSettings: ModelPackageSettings(trustedKeys: [.demo]),
+                settings: settings, store: store, packagesDirectory: folder.file("models"), packageSettings: ModelPackageSettings(trustedKeys: [.demo] + extraKeys),
                 gate: ReadinessGate(expecting: [AnalysisService.name]), logger: quietLogger
             )
             cache = AnalyzerCache(settings: settings, logger: quietLogger)

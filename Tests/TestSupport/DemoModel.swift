@@ -38,23 +38,37 @@ extension DemoModel {
     /// A copy of the demo package whose manifest states `clinical` use, signed with `key`: the
     /// same model, as a clinical package would run it (for the views that must tell them apart).
     public static func clinicalCopy(in folder: String, key: ModelSigningKey) throws -> VerifiedModelPackage {
+        try copy(in: folder, key: key, manifest: ["use": ModelUse.clinical.rawValue, "version": clinicalVersion])
+    }
+
+    /// A copy of the demo package with `changes` made to its manifest (e.g. another `task` and
+    /// `id`: a second model for the same images), signed with `key`.
+    public static func copy(in folder: String, key: ModelSigningKey, manifest changes: [String: String]) throws -> VerifiedModelPackage {
         let manager = FileManager.default
         if manager.fileExists(atPath: folder) { try manager.removeItem(atPath: folder) }
         try manager.copyItem(atPath: path, toPath: folder)
         let manifestPath = folder + "/manifest.json"
         var manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: manifestPath))) as? [String: Any] ?? [:]
-        manifest["use"] = ModelUse.clinical.rawValue
-        manifest["version"] = clinicalVersion
+        for (key, value) in changes { manifest[key] = value }
         try JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: manifestPath))
         return try ModelPackageSigner.sign(directory: folder, with: key)
     }
 
     /// Installs and activates ``clinicalCopy(in:key:)`` in a packages folder that trusts `key`.
     public static func installClinical(into packages: String, key: ModelSigningKey, scratch: String) async throws {
-        let copy = try clinicalCopy(in: scratch, key: key)
-        try await ModelPackageStore.withStore(folder: packages, settings: ModelPackageSettings(trustedKeys: [key.publicKey]), logger: quietLogger) { store in
-            _ = try await store.install(from: copy.directory)
-            _ = try await store.activate(copy.reference)
+        _ = try await installAndActivate(try clinicalCopy(in: scratch, key: key), into: packages, trusting: [key.publicKey])
+    }
+
+    /// Installs and activates a package in a packages folder that trusts `keys`; returns the
+    /// installed copy (its own folder in the store).
+    public static func installAndActivate(_ package: VerifiedModelPackage, into packages: String, trusting keys: [ModelPublicKey]) async throws -> VerifiedModelPackage {
+        try await ModelPackageStore.withStore(folder: packages, settings: ModelPackageSettings(trustedKeys: keys), logger: quietLogger) { store in
+            let installed: VerifiedModelPackage
+            switch try await store.install(from: package.directory) {
+            case .installed(let package), .alreadyInstalled(let package): installed = package
+            }
+            _ = try await store.activate(installed.reference)
+            return installed
         }
     }
 }

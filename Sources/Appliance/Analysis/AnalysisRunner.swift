@@ -90,7 +90,7 @@ public struct AnalysisRunner: Sendable {
         do {
             let recorded = try store.completeAnalysis(id: analysisID, outcome: outcome)
             logger.notice("image analysed", metadata: [
-                "sop_instance_uid": "\(sop)", "summary": "\(report.summary)", "quality": "\(outcome.qualityVerdict.rawValue)",
+                "task": "\(claimed.analysis.task)", "sop_instance_uid": "\(sop)", "summary": "\(report.summary)", "quality": "\(outcome.qualityVerdict.rawValue)",
                 "model": "\(report.model.id)@\(report.model.version)",
                 "milliseconds": "\(Int((ContinuousClock.now - started).inMilliseconds))",
             ])

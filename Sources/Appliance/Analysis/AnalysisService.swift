@@ -1,4 +1,5 @@
 import Analysis
+import Foundation
 import Inference
 import Logging
 import POSIXSupport
@@ -6,11 +7,18 @@ import ServiceLifecycle
 import StudyStore
 
 /// Reads every image the box takes in, in the background: takes the oldest pending analysis,
-/// runs it with the task's active model package off the cooperative pool (the listener and
+/// runs it with its task's active model package off the cooperative pool (the listener and
 /// intake keep answering meanwhile), and records result, overlay and outbox items.
 ///
-/// The active package is looked up before each image, so `fluorobox model activate` or a
-/// rollback takes effect between studies; while the task has no usable package, images wait.
+/// Every task with an active package reads the images (``AnalysisSettings/everyActiveTask``):
+/// each analysis is its own row, result and outbox item with its own model's provenance. The
+/// configured task (``AnalysisSettings/task``) is queued when an image is taken in; another
+/// task is queued here for the images taken in since its package was activated, so a task
+/// installed later reads new images and leaves the older ones alone.
+///
+/// The active packages are looked up before each image, so `fluorobox model activate` or a
+/// rollback takes effect between studies; while a task has no usable package (none active, or
+/// one that does not verify or load), its images wait and the other tasks go on.
 public struct AnalysisService: Service {
     public static let name = "analysis"
 
@@ -47,22 +55,34 @@ public struct AnalysisService: Service {
     /// One step: true when an analysis was run (look again at once), false when there was
     /// nothing to do or nothing to do it with.
     func runOnce(loader: AnalyzerCache) async -> Bool {
-        let store = self.store, task = settings.task
+        let store = self.store
+        let tasks = await activeTasks()
+        if settings.everyActiveTask {
+            for (task, activatedAt) in tasks where task != settings.task {
+                await loader.queueNewImages(task: task, activatedAt: activatedAt, store: store)
+            }
+        }
+        let pending: [String: Int]
         do {
-            let pending = try await BlockingIO.run { try store.analysisCounts(tasks: [task])[.pending] ?? 0 }
-            guard pending > 0 else { return false }
+            pending = try await BlockingIO.run { try store.pendingAnalysesByTask() }
         } catch {
             logger.error("cannot read the analysis queue", metadata: ["error": "\(error)"])
             return false
         }
-        guard let analyzer = await loader.analyzer(packagesDirectory: packagesDirectory, packageSettings: packageSettings) else {
-            return false
+        let runnable = Set(settings.everyActiveTask ? Array(tasks.keys) + [settings.task] : [settings.task])
+        var analyzers: [String: ImageAnalyzer] = [:]
+        for task in runnable.sorted() where (pending[task] ?? 0) > 0 {
+            if let analyzer = await loader.analyzer(task: task, packagesDirectory: packagesDirectory, packageSettings: packageSettings) {
+                analyzers[task] = analyzer
+            }
         }
-        let runner = AnalysisRunner(store: store, analyzer: analyzer, settings: settings, trustedKeys: packageSettings.trustedKeys, logger: logger)
+        guard !analyzers.isEmpty else { return false }
+        let settings = self.settings, trustedKeys = packageSettings.trustedKeys, logger = self.logger, ready = analyzers
         do {
             return try await BlockingIO.run { () -> Bool in
-                guard let claimed = try store.claimNextAnalysis(tasks: [task]) else { return false }
-                _ = runner.run(claimed)
+                guard let claimed = try store.claimNextAnalysis(tasks: ready.keys.sorted()),
+                      let analyzer = ready[claimed.analysis.task] else { return false }
+                _ = AnalysisRunner(store: store, analyzer: analyzer, settings: settings, trustedKeys: trustedKeys, logger: logger).run(claimed)
                 return true
             }
         } catch {
@@ -70,45 +90,21 @@ public struct AnalysisService: Service {
             return false
         }
     }
-}
 
-/// The analyzer of the task's active package, kept while the package stays active (loading
-/// a model packs its weights once; that is not repeated per image).
-actor AnalyzerCache {
-    private enum State {
-        case none
-        case loaded(packageSHA256: String, ImageAnalyzer)
-        case unusable(reason: String)
-    }
-
-    private var state: State = .none
-    let settings: AnalysisSettings
-    let logger: Logger
-
-    init(settings: AnalysisSettings, logger: Logger) {
-        self.settings = settings
-        self.logger = logger
-    }
-
-    func analyzer(packagesDirectory: String, packageSettings: ModelPackageSettings) async -> ImageAnalyzer? {
-        let task = settings.task, threads = settings.threads, logger = self.logger
-        do {
-            let package = try await ModelPackageStore.withStore(
-                folder: packagesDirectory, settings: packageSettings, logger: logger, create: false
-            ) { try await $0.loadActive(task: task) }
-            if case .loaded(let sha, let analyzer) = state, sha == package.packageSHA256 { return analyzer }
-            let analyzer = try await BlockingIO.run { try ImageAnalyzer(package: package, threads: threads, logger: logger) }
-            state = .loaded(packageSHA256: package.packageSHA256, analyzer)
-            logger.notice("model loaded for analysis", metadata: [
-                "task": "\(task)", "model": "\(package.manifest.id)@\(package.manifest.version)", "threads": "\(threads)",
-            ])
-            return analyzer
-        } catch {
-            let reason = "\(error)"
-            if case .unusable(let previous) = state, previous == reason { return nil }
-            state = .unusable(reason: reason)
-            logger.warning("images wait for analysis: no usable model for the task", metadata: ["task": "\(task)", "reason": "\(reason)"])
-            return nil
+    /// The tasks with an active package (recorded or pinned) and when each was activated (nil
+    /// for a pinned one: the service counts from when it first sees it); none while the
+    /// packages folder cannot be read.
+    func activeTasks() async -> [String: Date?] {
+        let pinned = packageSettings.pinnedActive.keys
+        let records = try? await ModelPackageStore.withStore(
+            folder: packagesDirectory, settings: packageSettings, logger: logger, create: false
+        ) { try await $0.activations() }
+        var tasks: [String: Date?] = [:]
+        let parser = ISO8601DateFormatter()
+        for record in records ?? [] {
+            tasks[record.task] = parser.date(from: record.changedAt)
         }
+        for task in pinned where tasks[task] == nil { tasks[task] = .some(nil) }
+        return tasks
     }
 }

@@ -2,8 +2,12 @@
 public struct AnalysisSettings: Sendable, Hashable {
     /// Queue an analysis for every image taken in and run them in the background.
     public var enabled = true
-    /// The task whose active model package reads the images.
+    /// The task queued for every image taken in, in the same transaction; its images wait
+    /// while it has no active package.
     public var task = "chest-findings"
+    /// Every other task with an active package also reads the images taken in after its
+    /// package was activated (older images are not queued for it).
+    public var everyActiveTask = true
     /// Threads the model runs on (the board has two cores; intake and the listener share them).
     public var threads = 2
     /// Store the overlay as a DICOM Secondary Capture, queued for the destinations with the images.

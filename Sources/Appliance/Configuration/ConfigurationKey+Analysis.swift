@@ -9,9 +9,15 @@ extension ConfigurationKey {
         },
         ConfigurationKey(
             name: "analysis.task", kind: .string, defaultValue: "chest-findings",
-            summary: "The task whose active model package reads the images (see `fluorobox model list`). Images wait in the queue while the task has no active package."
+            summary: "The task queued for every image taken in (see `fluorobox model list`). Images wait in the queue while the task has no active package."
         ) { configuration, value throws(ConfigurationError) in
             configuration.analysis.task = try value.text()
+        },
+        ConfigurationKey(
+            name: "analysis.everyActiveTask", kind: .boolean, defaultValue: "true",
+            summary: "Every other task with an active package (e.g. a quality model) also reads the images taken in after its package was activated, each with its own result; older images are not queued for it. `false`: only `analysis.task`."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.analysis.everyActiveTask = try value.boolean()
         },
         ConfigurationKey(
             name: "analysis.threads", kind: .number, defaultValue: "2",

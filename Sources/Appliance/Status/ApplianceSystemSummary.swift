@@ -105,6 +105,7 @@ enum ApplianceSystemSummary {
         values["sync.tls.certificateRequest"] = configuration.syncTLSCertificateRequest ?? ""
         values["analysis.enabled"] = "\(configuration.analysis.enabled)"
         values["analysis.task"] = configuration.analysis.task
+        values["analysis.everyActiveTask"] = "\(configuration.analysis.everyActiveTask)"
         values["analysis.threads"] = "\(configuration.analysis.threads)"
         values["analysis.secondaryCapture"] = "\(configuration.analysis.secondaryCapture)"
         values["analysis.structuredReport"] = "\(configuration.analysis.structuredReport)"

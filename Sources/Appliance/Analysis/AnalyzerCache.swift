@@ -1,0 +1,75 @@
+import Analysis
+import Foundation
+import Inference
+import Logging
+import POSIXSupport
+import StudyStore
+
+/// What the analysis service keeps between steps, per task: the analyzer of the task's active
+/// package while it stays active (loading a model packs its weights once; that is not repeated
+/// per image), and how far new images were queued for the task.
+actor AnalyzerCache {
+    private enum State {
+        case loaded(packageSHA256: String, ImageAnalyzer)
+        case unusable(reason: String)
+    }
+
+    /// Where a task queued by the service stands: images after `lastInstanceID` were not looked at yet.
+    private struct Queueing {
+        var since: Date
+        var lastInstanceID: Int64 = 0
+    }
+
+    private var states: [String: State] = [:]
+    private var queueing: [String: Queueing] = [:]
+    let settings: AnalysisSettings
+    let logger: Logger
+
+    init(settings: AnalysisSettings, logger: Logger) {
+        self.settings = settings
+        self.logger = logger
+    }
+
+    /// The analyzer of `task`'s active package, or nil (logged once per reason) while the task
+    /// has no usable one.
+    func analyzer(task: String, packagesDirectory: String, packageSettings: ModelPackageSettings) async -> ImageAnalyzer? {
+        let threads = settings.threads, logger = self.logger
+        do {
+            let package = try await ModelPackageStore.withStore(
+                folder: packagesDirectory, settings: packageSettings, logger: logger, create: false
+            ) { try await $0.loadActive(task: task) }
+            if case .loaded(let sha, let analyzer) = states[task], sha == package.packageSHA256 { return analyzer }
+            let analyzer = try await BlockingIO.run { try ImageAnalyzer(package: package, threads: threads, logger: logger) }
+            states[task] = .loaded(packageSHA256: package.packageSHA256, analyzer)
+            logger.notice("model loaded for analysis", metadata: [
+                "task": "\(task)", "model": "\(package.manifest.id)@\(package.manifest.version)", "threads": "\(threads)",
+            ])
+            return analyzer
+        } catch {
+            let reason = "\(error)"
+            if case .unusable(let previous) = states[task], previous == reason { return nil }
+            states[task] = .unusable(reason: reason)
+            logger.warning("images wait for analysis: no usable model for the task", metadata: ["task": "\(task)", "reason": "\(reason)"])
+            return nil
+        }
+    }
+
+    /// Queues `task` for the images taken in since it was activated (`activatedAt`; nil: since
+    /// this service first saw it) that do not have it yet. Each image is looked at once per run
+    /// of the service; after a restart the store's check keeps it from being queued twice.
+    func queueNewImages(task: String, activatedAt: Date?, store: StudyStore) async {
+        var state = queueing[task] ?? Queueing(since: activatedAt ?? Date())
+        if let activatedAt, activatedAt != state.since { state.since = activatedAt }
+        let current = state
+        do {
+            let (queued, last) = try await BlockingIO.run {
+                try store.queueAnalyses(task: task, receivedSince: current.since, afterInstanceID: current.lastInstanceID)
+            }
+            state.lastInstanceID = last
+            if queued > 0 { logger.info("images queued for the task", metadata: ["task": "\(task)", "images": "\(queued)"]) }
+        } catch {
+            logger.error("cannot queue new images for the task", metadata: ["task": "\(task)", "error": "\(error)"])
+        }
+        queueing[task] = state
+    }
+}
