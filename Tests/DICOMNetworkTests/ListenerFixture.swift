@@ -23,14 +23,15 @@ final class ListenerFixture: Sendable {
 
     /// `folder` reuses another fixture's data folder: the same store opened again, as after a restart.
     /// `queryRetrievePeers` non-nil serves Study Root Q/R from the store (or `archive`), C-MOVE to those peers.
-    /// `worklist` non-nil serves the modality worklist from the store's registrations with these settings.
+    /// `worklist` non-nil serves the modality worklist from the store's registrations with these
+    /// settings; `worklistSource` serves it from that source instead.
     init(
         configuration: AcceptorConfiguration = AcceptorConfiguration(aeTitle: ListenerFixture.aeTitle),
         retention: RetentionPolicy = RetentionPolicy(softLimit: .bytes(0), hardLimit: .bytes(0)),
         receiver: (any InstanceReceiver)? = nil, label: String = "listener",
         storageCommitment: Bool = false, folder reused: TemporaryDirectory? = nil,
         queryRetrievePeers: [DICOMPeer]? = nil, archive: (any InstanceArchive)? = nil,
-        worklist: DICOMListenerSettings? = nil
+        worklist: DICOMListenerSettings? = nil, worklistSource: (any WorklistSource)? = nil
     ) async throws {
         folder = reused ?? TemporaryDirectory(label)
         let store = try StudyStore.open(
@@ -42,14 +43,14 @@ final class ListenerFixture: Sendable {
         configuration.acceptsStorageCommitment = storageCommitment
         commitments = storageCommitment ? StoreCommitmentReceiver(store: store, logger: quietLogger) : nil
         configuration.servesQueryRetrieve = queryRetrievePeers != nil
-        configuration.servesWorklist = worklist != nil
+        configuration.servesWorklist = worklist != nil || worklistSource != nil
         listener = DICOMListener(
             configuration: configuration, receiver: receiver ?? DICOMStoreReceiver(store: store, logger: quietLogger),
             commitments: commitments,
             queryRetrieve: queryRetrievePeers.map {
                 QueryRetrieveSource(archive: archive ?? StoreInstanceArchive(store: store, logger: quietLogger), moveDestinations: $0)
             },
-            worklist: worklist.map { StoreWorklistSource(store: store, settings: $0) },
+            worklist: worklistSource ?? worklist.map { StoreWorklistSource(store: store, settings: $0) },
             logger: quietLogger
         )
         port = try await listener.bind(host: "127.0.0.1", port: 0)

@@ -223,4 +223,36 @@ struct ModalityWorklistInteropTests {
         let month = try await StoreWorklistSource(store: store, settings: settings).scheduledItems()
         #expect(month.map { $0.attributes[.accessionNumber] } == [old.accessionNumber, fresh.accessionNumber])
     }
+
+    @Test("findscu -W --cancel 1: the box stops sending items and answers Cancel (0xFE00)")
+    func cancel() async throws {
+        let count = 10_000
+        let fixture = try await ListenerFixture(label: "mwl-cancel", worklistSource: ManyWorklistItems(count: count))
+        let folder = TemporaryDirectory("findscu-worklist-cancel")
+        // As the Q/R cancel test: findscu's socket buffers at 8 KB, long timeouts for a loaded machine.
+        let result = try await runTool(tool("findscu")!, ["-W", "-v", "-aet", "MODALITY", "-aec", ListenerFixture.aeTitle, "-ta", "60", "-td", "60"]
+            + ["--cancel", "1", "-X", "-od", folder.path, "-k", "AccessionNumber", "-k", "PatientName", "-k", "ScheduledProcedureStepSequence[0].Modality=DX",
+               "127.0.0.1", "\(fixture.port)"],
+            environment: ["TCP_BUFFER_LENGTH": "8192"])
+        #expect(result.status == 0, "findscu: \(result.stderr)")
+        let responses = try Posix.directoryEntries(folder.path).filter { $0.hasPrefix("rsp") }.count
+        #expect(responses >= 1 && responses < count / 2, "\(responses) responses")
+        let output = result.stdout + result.stderr
+        #expect(output.contains("Received Final Find Response (Cancel"), "findscu: \(output.suffix(2000))")
+        await fixture.stop()
+    }
+}
+
+/// A worklist of many made-up items: enough that a C-CANCEL arrives while the box still sends.
+struct ManyWorklistItems: WorklistSource {
+    var count: Int
+
+    func scheduledItems() async throws -> [WorklistItem] {
+        (0..<count).map { index in
+            WorklistItem(
+                attributes: [.accessionNumber: "A\(index)", .patientName: "PATIENT^\(index)"],
+                scheduledProcedureStep: [.modality: "DX", WorklistKey.scheduledProcedureStepID: "A\(index)"]
+            )
+        }
+    }
 }
