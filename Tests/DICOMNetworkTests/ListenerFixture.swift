@@ -9,6 +9,7 @@ import Logging
 import NIOCore
 import POSIXSupport
 import StudyStore
+import Testing
 
 /// A real listener on a free loopback port, filing into a real store in a temp folder.
 final class ListenerFixture: Sendable {
@@ -122,6 +123,16 @@ final class ListenerFixture: Sendable {
 /// Runs a program off Swift's cooperative pool, so the listener's tasks keep running meanwhile.
 func runTool(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> ProcessRunner.Result {
     try await ProcessRunner.run(executable, arguments, environment: environment)
+}
+
+/// Checks a `findscu --cancel 1 -X` run over `matches` matches: it ended well, got some but far
+/// fewer than all responses, and the final response was Cancel.
+func expectFindCancelled(_ result: ProcessRunner.Result, responsesIn folder: TemporaryDirectory, matches: Int, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    #expect(result.status == 0, "findscu: \(result.stderr)", sourceLocation: sourceLocation)
+    let responses = try Posix.directoryEntries(folder.path).filter { $0.hasPrefix("rsp") }.count
+    #expect(responses >= 1 && responses < matches / 2, "\(responses) responses", sourceLocation: sourceLocation)
+    let output = result.stdout + result.stderr
+    #expect(output.contains("Received Final Find Response (Cancel"), "findscu: \(output.suffix(2000))", sourceLocation: sourceLocation)
 }
 
 /// A TCP port that was free a moment ago (for peers that cannot be told to pick one).
