@@ -35,6 +35,8 @@ public struct AcceptorConfiguration: Sendable, Hashable {
     /// Whether Study Root Query/Retrieve (FIND, MOVE, GET) is negotiated; the listener needs
     /// an archive to answer from.
     public var servesQueryRetrieve: Bool
+    /// Whether Modality Worklist FIND is negotiated; the listener needs a worklist to answer from.
+    public var servesWorklist: Bool
     public var implementationClassUID: String
     public var implementationVersionName: String
 
@@ -46,7 +48,7 @@ public struct AcceptorConfiguration: Sendable, Hashable {
         idleTimeout: Duration = .seconds(120), maximumAssociations: Int = 8,
         maximumPendingConnections: Int = 32, maximumPerPeer: Int = 4,
         maximumInstanceBytes: Int = AcceptorConfiguration.defaultMaximumInstanceBytes,
-        acceptsStorageCommitment: Bool = false, servesQueryRetrieve: Bool = false,
+        acceptsStorageCommitment: Bool = false, servesQueryRetrieve: Bool = false, servesWorklist: Bool = false,
         implementationClassUID: String = Part10Writer.implementationClassUID,
         implementationVersionName: String = Part10Writer.implementationVersionName
     ) {
@@ -63,6 +65,7 @@ public struct AcceptorConfiguration: Sendable, Hashable {
         self.maximumInstanceBytes = maximumInstanceBytes
         self.acceptsStorageCommitment = acceptsStorageCommitment
         self.servesQueryRetrieve = servesQueryRetrieve
+        self.servesWorklist = servesWorklist
         self.implementationClassUID = implementationClassUID
         self.implementationVersionName = implementationVersionName
     }

@@ -18,7 +18,9 @@ public struct AssociationNegotiator: Sendable {
     private static let builtDataSetSyntaxes = Set(CommitmentDataSetWriter.transferSyntaxes.map(\.uid))
 
     /// The SOP classes of services the box performs: never storage classes the requestor retrieves.
-    private static let services: Set<String> = Set([SOPClass.verification, SOPClass.storageCommitmentPushModel] + SOPClass.studyRootQueryRetrieve)
+    private static let services: Set<String> = Set(
+        [SOPClass.verification, SOPClass.storageCommitmentPushModel, SOPClass.modalityWorklistFind] + SOPClass.studyRootQueryRetrieve
+    )
 
     public init(configuration: AcceptorConfiguration) {
         self.configuration = configuration
@@ -27,6 +29,7 @@ public struct AssociationNegotiator: Sendable {
             configuration.storageSOPClasses + [SOPClass.verification]
                 + (configuration.acceptsStorageCommitment ? [SOPClass.storageCommitmentPushModel] : [])
                 + (configuration.servesQueryRetrieve ? SOPClass.studyRootQueryRetrieve : [])
+                + (configuration.servesWorklist ? [SOPClass.modalityWorklistFind] : [])
         )
     }
 
@@ -109,7 +112,8 @@ public struct AssociationNegotiator: Sendable {
         }
         let usable = switch proposed.abstractSyntax {
         case SOPClass.verification: Self.verificationSyntaxes
-        case SOPClass.storageCommitmentPushModel, SOPClass.studyRootFind, SOPClass.studyRootMove, SOPClass.studyRootGet:
+        case SOPClass.storageCommitmentPushModel, SOPClass.studyRootFind, SOPClass.studyRootMove, SOPClass.studyRootGet,
+             SOPClass.modalityWorklistFind:
             Self.builtDataSetSyntaxes
         default: acceptedSyntaxes
         }

@@ -18,6 +18,7 @@ public actor DICOMListener {
     private let receiver: any InstanceReceiver
     private let commitments: (any CommitmentReceiver)?
     private let queryRetrieve: QueryRetrieveSource?
+    private let worklist: (any WorklistSource)?
     private let logger: Logger
     private let group: any EventLoopGroup
     private var state = State.idle
@@ -27,15 +28,17 @@ public actor DICOMListener {
 
     public init(
         configuration: AcceptorConfiguration, receiver: any InstanceReceiver, commitments: (any CommitmentReceiver)? = nil,
-        queryRetrieve: QueryRetrieveSource? = nil,
+        queryRetrieve: QueryRetrieveSource? = nil, worklist: (any WorklistSource)? = nil,
         logger: Logger, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
         var configuration = configuration
         configuration.servesQueryRetrieve = configuration.servesQueryRetrieve && queryRetrieve != nil
+        configuration.servesWorklist = configuration.servesWorklist && worklist != nil
         self.configuration = configuration
         self.receiver = receiver
         self.commitments = commitments
         self.queryRetrieve = queryRetrieve
+        self.worklist = worklist
         self.logger = logger
         self.group = group
         admission = ConnectionAdmission(limits: ConnectionAdmission.Limits(
@@ -62,7 +65,7 @@ public actor DICOMListener {
                     try channel.pipeline.syncOperations.addHandler(AssociationTimerHandler(
                         phase: .artim, artim: configuration.artimTimeout, idle: configuration.idleTimeout
                     ))
-                    if configuration.servesQueryRetrieve {
+                    if configuration.servesQueryRetrieve || configuration.servesWorklist {
                         try channel.pipeline.syncOperations.addHandler(CancelWatcher())
                     }
                     return try NIOAsyncChannel<PDU, ByteBuffer>(
@@ -98,6 +101,8 @@ public actor DICOMListener {
         let receiver = self.receiver
         let commitments = self.commitments
         let queryRetrieve = self.queryRetrieve
+        let worklist = self.worklist
+        let watchesCancels = configuration.servesQueryRetrieve || configuration.servesWorklist
         let logger = self.logger
         try await withThrowingDiscardingTaskGroup { tasks in
             try await server.executeThenClose { inbound in
@@ -112,10 +117,10 @@ public actor DICOMListener {
                         continue
                     }
                     tasks.addTask {
-                        let cancels = queryRetrieve == nil ? nil : try? await connection.channel.pipeline.handler(type: CancelWatcher.self).get()
+                        let cancels = !watchesCancels ? nil : try? await connection.channel.pipeline.handler(type: CancelWatcher.self).get()
                         var association = SCPAssociation(
                             channel: connection, negotiator: negotiator, receiver: receiver, commitments: commitments,
-                            queryRetrieve: queryRetrieve, cancels: cancels, logger: logger,
+                            queryRetrieve: queryRetrieve, worklist: worklist, cancels: cancels, logger: logger,
                             claimAssociationSlot: { await self.admitAssociation(id) }
                         )
                         await association.run()

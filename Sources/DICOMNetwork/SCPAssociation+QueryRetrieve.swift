@@ -94,22 +94,35 @@ extension SCPAssociation {
     static let matchesBetweenFlushes = 32
 
     private func answerFind(_ command: DIMSECommand, request: QueryRequest, matches: [QueryMatch], context: AcceptedContext, sender: MessageSender) async throws {
+        try await sendFindResponses(
+            command, count: matches.count, context: context, sender: sender,
+            metadata: ["level": "\(request.level.keyword)", "keys": "\(request.keys.count)"]
+        ) { index in
+            request.responseIdentifier(for: matches[index], retrieveAETitle: negotiator.configuration.aeTitle, transferSyntax: context.transferSyntax)
+        }
+    }
+
+    /// A C-FIND's answer: a pending response with the identifier of each of `count` matches, then
+    /// success; a C-CANCEL read between two of them ends it with the cancel status instead.
+    func sendFindResponses(
+        _ command: DIMSECommand, count: Int, context: AcceptedContext, sender: MessageSender, metadata: Logger.Metadata,
+        identifier: (Int) -> [UInt8]
+    ) async throws {
         var sent = 0
-        for match in matches {
+        for index in 0..<count {
             if cancels?.takeCancel(of: command.messageID ?? 0) == true {
-                logger.info("C-FIND cancelled by the peer", metadata: ["level": "\(request.level.keyword)", "sent": "\(sent)", "matches": "\(matches.count)"])
+                logger.info("C-FIND cancelled by the peer", metadata: metadata.merging(["sent": "\(sent)", "matches": "\(count)"]) { $1 })
                 return try await sender.send(command.response(status: .cancel), contextID: context.id)
             }
             var pending = command.response(status: .pending)
             pending.hasDataSet = true
             try await sender.send(pending, contextID: context.id)
-            let identifier = request.responseIdentifier(for: match, retrieveAETitle: negotiator.configuration.aeTitle, transferSyntax: context.transferSyntax)
-            try await sender.send(ByteBuffer(bytes: identifier), contextID: context.id, isCommand: false)
+            try await sender.send(ByteBuffer(bytes: identifier(index)), contextID: context.id, isCommand: false)
             sent += 1
             if sent % Self.matchesBetweenFlushes == 0 { try await sender.flushed() }
         }
         try await sender.send(command.response(status: .success), contextID: context.id)
-        logger.info("C-FIND answered", metadata: ["level": "\(request.level.keyword)", "matches": "\(matches.count)", "keys": "\(request.keys.count)"])
+        logger.info("C-FIND answered", metadata: metadata.merging(["matches": "\(count)"]) { $1 })
     }
 
     /// The final C-MOVE/C-GET response; failures name their instances in Failed SOP Instance UID List.

@@ -67,6 +67,8 @@ struct SCPAssociation {
     let commitments: (any CommitmentReceiver)?
     /// Nil when the listener serves no query/retrieve.
     let queryRetrieve: QueryRetrieveSource?
+    /// Nil when the listener serves no modality worklist.
+    let worklist: (any WorklistSource)?
     /// The connection's C-CANCEL watcher in the pipeline, if it has one.
     let cancels: CancelWatcher?
     /// The association's PDUs, read by ``run()`` and, during a C-GET, by its sub-operations.
@@ -82,7 +84,7 @@ struct SCPAssociation {
     init(
         channel: NIOAsyncChannel<PDU, ByteBuffer>, negotiator: AssociationNegotiator, receiver: any InstanceReceiver,
         commitments: (any CommitmentReceiver)? = nil, queryRetrieve: QueryRetrieveSource? = nil,
-        cancels: CancelWatcher? = nil, logger: Logger,
+        worklist: (any WorklistSource)? = nil, cancels: CancelWatcher? = nil, logger: Logger,
         claimAssociationSlot: @escaping @Sendable () async -> ConnectionAdmission.Refusal?
     ) {
         self.channel = channel
@@ -90,6 +92,7 @@ struct SCPAssociation {
         self.receiver = receiver
         self.commitments = commitments
         self.queryRetrieve = queryRetrieve
+        self.worklist = worklist
         self.cancels = cancels
         self.claimAssociationSlot = claimAssociationSlot
         peer = channel.channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "unknown"
@@ -287,6 +290,7 @@ struct SCPAssociation {
             throw DICOMNetworkError(.unexpectedPDU, "a response (command field 0x\(String(command.commandField, radix: 16))) sent to the SCP")
         }
         let servesQueryRetrieve = command.hasDataSet && queryRetrieve != nil && SOPClass.studyRootQueryRetrieve.contains(context.abstractSyntax)
+        let servesWorklist = command.hasDataSet && worklist != nil && context.abstractSyntax == SOPClass.modalityWorklistFind
         switch command.kind {
         case .echoRequest where !command.hasDataSet:
             try await sender.send(command.response(status: .success), contextID: context.id)
@@ -294,14 +298,17 @@ struct SCPAssociation {
             established.message = .dataSet(await beginStore(command, context: context, callingAETitle: established.callingAETitle))
         case .actionRequest where command.hasDataSet && commitments != nil && context.abstractSyntax == SOPClass.storageCommitmentPushModel:
             established.message = .dataSet(DataSetTransfer(contextID: context.id, command: command, sink: nil, refusal: nil, collected: ByteBuffer()))
-        case .findRequest where servesQueryRetrieve, .moveRequest where servesQueryRetrieve, .getRequest where servesQueryRetrieve:
+        case .findRequest where servesQueryRetrieve, .moveRequest where servesQueryRetrieve, .getRequest where servesQueryRetrieve,
+             .findRequest where servesWorklist:
             established.message = .dataSet(DataSetTransfer(contextID: context.id, command: command, sink: nil, refusal: nil, collected: ByteBuffer()))
         case .cancelRequest:
             // Seen by the CancelWatcher while its request ran; one arriving after the final
             // response has nothing left to cancel and is never answered (PS3.7 9.3.2.3).
             if let id = command.messageIDBeingRespondedTo { cancels?.forget(id) }
         default:
-            let refusal = InstanceSinkError(status: .unrecognisedOperation, comment: "only C-ECHO, C-STORE, storage commitment and Study Root Q/R are served")
+            let refusal = InstanceSinkError(
+                status: .unrecognisedOperation, comment: "only C-ECHO, C-STORE, storage commitment, Study Root Q/R and Modality Worklist FIND are served"
+            )
             if command.hasDataSet {
                 established.message = .dataSet(DataSetTransfer(contextID: context.id, command: command, sink: nil, refusal: refusal))
             } else {
@@ -361,6 +368,11 @@ struct SCPAssociation {
     private mutating func dataSetComplete(_ transfer: DataSetTransfer, in established: inout Established, sender: MessageSender) async throws {
         if transfer.command.kind == .actionRequest, let collected = transfer.collected, let commitments {
             try await commitmentRequested(transfer, dataSet: collected, commitments: commitments, in: &established, sender: sender)
+            return
+        }
+        if transfer.command.kind == .findRequest, let collected = transfer.collected, let worklist,
+           let context = established.agreement.contexts[transfer.contextID], context.abstractSyntax == SOPClass.modalityWorklistFind {
+            try await worklistRequested(transfer, identifier: collected, source: worklist, context: context, sender: sender)
             return
         }
         if [.findRequest, .moveRequest, .getRequest].contains(transfer.command.kind), let collected = transfer.collected, let queryRetrieve {

@@ -10,6 +10,8 @@ public enum SOPClass {
     public static let studyRootMove = "1.2.840.10008.5.1.4.1.2.2.2"
     public static let studyRootGet = "1.2.840.10008.5.1.4.1.2.2.3"
     public static let studyRootQueryRetrieve = [studyRootFind, studyRootMove, studyRootGet]
+    /// Modality Worklist Information Model – FIND (PS3.4 annex K).
+    public static let modalityWorklistFind = "1.2.840.10008.5.1.4.31"
 
     /// Image storage SOP classes the box stores by default: every single- and multi-frame image
     /// class a radiography or fluoroscopy unit, or a PACS forwarding to the box, sends, and the

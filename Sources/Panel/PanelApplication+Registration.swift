@@ -54,7 +54,7 @@ extension PanelApplication {
         let t = context.language
         let e = HTMLText.escape
         let store = self.store
-        let pending = try await BlockingIO.run { try store.pendingRegistration() }
+        let (pending, recent) = try await BlockingIO.run { (try store.pendingRegistration(), try store.registrations()) }
         var body = ""
         if let message { body += "<p class=\"notice\" id=\"notice\">\(e(message))</p>" }
         if let error { body += "<p class=\"error\" id=\"form-error\">\(e(error))</p>" }
@@ -68,6 +68,7 @@ extension PanelApplication {
             body += "<p class=\"na\">\(e(t("Nobody is registered; the next USB capture is stored without demographics.")))</p>"
         }
         body += "</section>"
+        body += worklistSection(recent, t)
         body += """
             <section><form method="post" action="/register" id="register-form" autocomplete="off">
             \(HTML.csrfField(context.session!))
@@ -84,5 +85,27 @@ extension PanelApplication {
             </form></section>
             """
         return page("Registration", context, path: "/register", status: status, body: body)
+    }
+
+    /// Recent registrations as the modality worklist sees them: accession and where each stands.
+    func worklistSection(_ registrations: [RegistrationRecord], _ t: PanelLanguage) -> String {
+        let e = HTMLText.escape
+        guard !registrations.isEmpty else { return "" }
+        var rows = ""
+        for record in registrations {
+            let state = if let instance = record.linkedInstanceID {
+                t("linked to image") + " #\(instance)"
+            } else if record.consumedAt != nil {
+                t("used by a USB capture")
+            } else if record.cancelledAt != nil {
+                t("cancelled")
+            } else {
+                t("scheduled")
+            }
+            rows += "<tr><td>\(e(record.accessionNumber ?? "—"))</td><td>\(e(patientLabel(name: record.patientName, id: record.patientID, t)))</td>"
+                + "<td>\(HTML.dateTime(record.registeredAt))</td><td class=\"worklist-state\">\(e(state))</td></tr>"
+        }
+        return "<section id=\"worklist\"><h2>\(e(t("Modality worklist")))</h2><table><thead><tr><th>\(e(t("Accession")))</th>"
+            + "<th>\(e(t("Patient")))</th><th>\(e(t("Registered")))</th><th>\(e(t("State")))</th></tr></thead><tbody>\(rows)</tbody></table></section>"
     }
 }

@@ -209,6 +209,19 @@ enum StoreMigrations {
             }
             try db.create(index: "outboxItem_on_commitmentTransactionUID", on: "outboxItem", columns: ["commitmentTransactionUID"])
         }
+        migrator.registerMigration("v10-worklist") { db in
+            // Every registration is also a modality worklist item under a box-made Accession
+            // Number. Registering again no longer cancels the earlier one (it stays on the
+            // worklist): it is only `supersededAt` as the next USB capture's patient. An instance
+            // arriving with the accession is `linkedInstanceID`, and the item leaves the worklist.
+            try db.alter(table: "registration") { t in
+                t.add(column: "accessionNumber", .text)
+                t.add(column: "supersededAt", .datetime)
+                t.add(column: "linkedInstanceID", .integer).references("instance", onDelete: .setNull)
+                t.add(column: "linkedAt", .datetime)
+            }
+            try db.create(index: "registration_on_accessionNumber", on: "registration", columns: ["accessionNumber"], unique: true)
+        }
         return migrator
     }
 }

@@ -119,6 +119,7 @@ extension StudyStore {
                 )
                 try analysis.insert(db)
             }
+            try linkWorklistItem(db, accessionNumber: description.accessionNumber, instanceID: instanceID, at: now)
             var stored = AuditEventRecord(
                 kind: "instance.stored", severity: .info, instanceID: instanceID,
                 message: "stored \(description.format.rawValue) instance \(description.sopInstanceUID) from \(origin.source.rawValue)",

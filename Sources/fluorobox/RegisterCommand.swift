@@ -9,8 +9,11 @@ struct RegisterCommand: AsyncParsableCommand {
         abstract: "Register the next patient for USB capture (ID or name, birth date, sex, worklist note).",
         discussion: """
             The next exposure captured from the USB device is stored with these details. Registering again \
-            replaces a registration not yet used. Without a registration a capture is stored with clearly marked \
-            placeholders (UNKNOWN^UNREGISTERED). Works while `fluorobox serve` runs on the same folder.
+            makes the new patient the next capture's; the earlier one stays on the modality worklist. Every \
+            registration is a worklist item with its own Accession Number; an image arriving with it (from the \
+            modality or a USB capture) is linked to the registration (`--show` lists the links). Without a \
+            registration a capture is stored with clearly marked placeholders (UNKNOWN^UNREGISTERED). Works while \
+            `fluorobox serve` runs on the same folder.
             """
     )
 
@@ -37,10 +40,13 @@ struct RegisterCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Cancel the pending registration.")
     var cancel = false
 
+    @Option(name: .long, help: "Cancel the registration with this number (as --show lists it) and withdraw its worklist item.")
+    var cancelID: Int64?
+
     @OptionGroup var output: JSONOutput
 
     func validate() throws {
-        if show || cancel { return }
+        if show || cancel || cancelID != nil { return }
         guard id?.isEmpty == false || name?.isEmpty == false else {
             throw ValidationError("give --id or --name (or --show / --cancel)")
         }
@@ -64,13 +70,22 @@ struct RegisterCommand: AsyncParsableCommand {
             print(cancelled ? "pending registration cancelled" : "no pending registration")
             return
         }
+        if let cancelID {
+            let cancelled = try store.cancelRegistration(id: cancelID)
+            print(cancelled ? "registration \(cancelID) cancelled; its worklist item is withdrawn" : "no open registration \(cancelID)")
+            return
+        }
         if show {
             let pending = try store.pendingRegistration()
-            if try output.printed(RegistrationDocument(pending: pending, recent: try store.registrations())) { return }
+            let recent = try store.registrations()
+            if try output.printed(RegistrationDocument(pending: pending, recent: recent)) { return }
             if let pending {
                 print("next capture: \(Self.describe(pending))")
             } else {
                 print("next capture: nobody registered (it will be stored as \(USBCaptureDocument.unknownPatientName))")
+            }
+            for record in recent {
+                print("#\(record.id ?? 0) \(record.accessionNumber.map { "accession \($0)" } ?? "no accession"): \(Self.state(record)); \(Self.describe(record))")
             }
             return
         }
@@ -79,8 +94,16 @@ struct RegisterCommand: AsyncParsableCommand {
             patientSex: sex?.uppercased(), worklistNote: note
         ))
         if try !output.printed(record) {
-            print("registered for the next capture: \(Self.describe(record))")
+            print("registered for the next capture: \(Self.describe(record)); worklist accession \(record.accessionNumber ?? "")")
         }
+    }
+
+    /// Where a registration stands: linked to its image, used, cancelled, or on the worklist.
+    static func state(_ record: RegistrationRecord) -> String {
+        if let instance = record.linkedInstanceID { return "linked to instance \(instance)" }
+        if record.consumedAt != nil { return "used by a USB capture" }
+        if record.cancelledAt != nil { return "cancelled" }
+        return "scheduled on the worklist"
     }
 
     static func describe(_ record: RegistrationRecord) -> String {

@@ -9,6 +9,7 @@ import Logging
 import NIOCore
 import POSIXSupport
 import StudyStore
+import Testing
 
 /// A real listener on a free loopback port, filing into a real store in a temp folder.
 final class ListenerFixture: Sendable {
@@ -23,12 +24,15 @@ final class ListenerFixture: Sendable {
 
     /// `folder` reuses another fixture's data folder: the same store opened again, as after a restart.
     /// `queryRetrievePeers` non-nil serves Study Root Q/R from the store (or `archive`), C-MOVE to those peers.
+    /// `worklist` non-nil serves the modality worklist from the store's registrations with these
+    /// settings; `worklistSource` serves it from that source instead.
     init(
         configuration: AcceptorConfiguration = AcceptorConfiguration(aeTitle: ListenerFixture.aeTitle),
         retention: RetentionPolicy = RetentionPolicy(softLimit: .bytes(0), hardLimit: .bytes(0)),
         receiver: (any InstanceReceiver)? = nil, label: String = "listener",
         storageCommitment: Bool = false, folder reused: TemporaryDirectory? = nil,
-        queryRetrievePeers: [DICOMPeer]? = nil, archive: (any InstanceArchive)? = nil
+        queryRetrievePeers: [DICOMPeer]? = nil, archive: (any InstanceArchive)? = nil,
+        worklist: DICOMListenerSettings? = nil, worklistSource: (any WorklistSource)? = nil
     ) async throws {
         folder = reused ?? TemporaryDirectory(label)
         let store = try StudyStore.open(
@@ -40,12 +44,14 @@ final class ListenerFixture: Sendable {
         configuration.acceptsStorageCommitment = storageCommitment
         commitments = storageCommitment ? StoreCommitmentReceiver(store: store, logger: quietLogger) : nil
         configuration.servesQueryRetrieve = queryRetrievePeers != nil
+        configuration.servesWorklist = worklist != nil || worklistSource != nil
         listener = DICOMListener(
             configuration: configuration, receiver: receiver ?? DICOMStoreReceiver(store: store, logger: quietLogger),
             commitments: commitments,
             queryRetrieve: queryRetrievePeers.map {
                 QueryRetrieveSource(archive: archive ?? StoreInstanceArchive(store: store, logger: quietLogger), moveDestinations: $0)
             },
+            worklist: worklistSource ?? worklist.map { StoreWorklistSource(store: store, settings: $0) },
             logger: quietLogger
         )
         port = try await listener.bind(host: "127.0.0.1", port: 0)
@@ -117,6 +123,16 @@ final class ListenerFixture: Sendable {
 /// Runs a program off Swift's cooperative pool, so the listener's tasks keep running meanwhile.
 func runTool(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> ProcessRunner.Result {
     try await ProcessRunner.run(executable, arguments, environment: environment)
+}
+
+/// Checks a `findscu --cancel 1 -X` run over `matches` matches: it ended well, got some but far
+/// fewer than all responses, and the final response was Cancel.
+func expectFindCancelled(_ result: ProcessRunner.Result, responsesIn folder: TemporaryDirectory, matches: Int, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    #expect(result.status == 0, "findscu: \(result.stderr)", sourceLocation: sourceLocation)
+    let responses = try Posix.directoryEntries(folder.path).filter { $0.hasPrefix("rsp") }.count
+    #expect(responses >= 1 && responses < matches / 2, "\(responses) responses", sourceLocation: sourceLocation)
+    let output = result.stdout + result.stderr
+    #expect(output.contains("Received Final Find Response (Cancel"), "findscu: \(output.suffix(2000))", sourceLocation: sourceLocation)
 }
 
 /// A TCP port that was free a moment ago (for peers that cannot be told to pick one).

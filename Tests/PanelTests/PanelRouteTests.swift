@@ -194,6 +194,12 @@ struct PanelRouteTests {
             ])
             #expect(done.status == .ok)
             #expect(String(buffer: done.body).contains("Sidorov Petr (A-100)"))
+            // The earlier registration stays on the worklist beside the new one, each with its accession.
+            let page = String(buffer: done.body)
+            let worklist = try #require(page.components(separatedBy: "<section id=\"worklist\">").last)
+            let pending = try #require(try fixture.store.pendingRegistration())
+            #expect(worklist.contains(pending.accessionNumber ?? "?") && worklist.contains("Sidorov Petr (A-100)"))
+            #expect(worklist.components(separatedBy: "<td class=\"worklist-state\">scheduled</td>").count - 1 == 2)
         }
         let pending = try fixture.store.pendingRegistration()
         #expect(pending?.patientID == "A-100" && pending?.patientName == "Sidorov^Petr" && pending?.patientBirthDate == "19750430" && pending?.patientSex == "M")

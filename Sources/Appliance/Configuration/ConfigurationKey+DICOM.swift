@@ -109,5 +109,21 @@ extension ConfigurationKey {
             }
             configuration.dicom.peers = peers
         },
+        ConfigurationKey(
+            name: "dicom.worklistModality", kind: .string, defaultValue: "DX",
+            summary: "Modality (0008,0060) of the modality worklist items the box makes from registrations, e.g. DX, CR or MG."
+        ) { configuration, value throws(ConfigurationError) in
+            let modality = try value.text().trimmingCharacters(in: .whitespaces).uppercased()
+            guard (1...16).contains(modality.count), modality.allSatisfy({ ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }) else {
+                throw value.invalid("\"\(modality)\" is not a modality code (1 to 16 of A-Z, 0-9, _)")
+            }
+            configuration.dicom.worklistModality = modality
+        },
+        ConfigurationKey(
+            name: "dicom.worklistDays", kind: .number, defaultValue: "7",
+            summary: "Days a registration stays on the modality worklist while no image arrives with its Accession Number; older ones drop off (the registration itself stays)."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.dicom.worklistDays = try value.integer(in: 1...3650)
+        },
     ]
 }

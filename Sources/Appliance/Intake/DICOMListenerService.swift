@@ -36,7 +36,8 @@ public struct DICOMListenerService: Service {
         let archive = StoreInstanceArchive(store: store, logger: logger)
         let listener = DICOMListener(
             configuration: settings.acceptor, receiver: DICOMStoreReceiver(store: store, analyses: analyses, logger: logger),
-            commitments: commitments, queryRetrieve: QueryRetrieveSource(archive: archive, moveDestinations: settings.peers), logger: logger
+            commitments: commitments, queryRetrieve: QueryRetrieveSource(archive: archive, moveDestinations: settings.peers),
+            worklist: StoreWorklistSource(store: store, settings: settings), logger: logger
         )
         let reporter = StorageCommitmentReporter(
             store: store, receiver: commitments, peers: settings.peers, aeTitle: settings.aeTitle, logger: logger

@@ -28,6 +28,10 @@ public struct DICOMListenerSettings: Sendable, Hashable {
     /// go to the one whose AE title requested the commitment, when its own association has ended;
     /// C-MOVE sends only to these.
     public var peers: [DICOMPeer] = []
+    /// Modality of the worklist items made from registrations.
+    public var worklistModality = "DX"
+    /// Days a registration stays on the worklist while no image arrives with its accession.
+    public var worklistDays = 7
 
     public init() {}
 
@@ -41,7 +45,7 @@ public struct DICOMListenerSettings: Sendable, Hashable {
             idleTimeout: .milliseconds(Int64(idleTimeoutSeconds * 1000)),
             maximumAssociations: maximumAssociations, maximumPendingConnections: maximumPendingConnections,
             maximumPerPeer: maximumAssociationsPerPeer, maximumInstanceBytes: maximumInstanceBytes,
-            acceptsStorageCommitment: true, servesQueryRetrieve: true
+            acceptsStorageCommitment: true, servesQueryRetrieve: true, servesWorklist: true
         )
     }
 

@@ -54,7 +54,8 @@ public enum USBCaptureDocument {
         writer.set(.contentDate, .DA, date)
         writer.set(.studyTime, .TM, time)
         writer.set(.contentTime, .TM, time)
-        writer.set(.accessionNumber, .SH, "")
+        // The registration's worklist accession: the stored capture links to it, and the item is done.
+        writer.set(.accessionNumber, .SH, registration?.accessionNumber ?? "")
         writer.set(.modality, .CS, modality)
         writer.set(.conversionType, .CS, "DV")
         // A grab of a unit's video output shows what its screen shows, patient name included:
