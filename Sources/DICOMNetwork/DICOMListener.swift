@@ -17,6 +17,7 @@ public actor DICOMListener {
     public let configuration: AcceptorConfiguration
     private let receiver: any InstanceReceiver
     private let commitments: (any CommitmentReceiver)?
+    private let commitmentReports: (any CommitmentReportReceiver)?
     private let queryRetrieve: QueryRetrieveSource?
     private let logger: Logger
     private let group: any EventLoopGroup
@@ -27,14 +28,16 @@ public actor DICOMListener {
 
     public init(
         configuration: AcceptorConfiguration, receiver: any InstanceReceiver, commitments: (any CommitmentReceiver)? = nil,
-        queryRetrieve: QueryRetrieveSource? = nil,
+        commitmentReports: (any CommitmentReportReceiver)? = nil, queryRetrieve: QueryRetrieveSource? = nil,
         logger: Logger, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
         var configuration = configuration
         configuration.servesQueryRetrieve = configuration.servesQueryRetrieve && queryRetrieve != nil
+        if commitmentReports == nil { configuration.commitmentReportAETitles = [] }
         self.configuration = configuration
         self.receiver = receiver
         self.commitments = commitments
+        self.commitmentReports = commitmentReports
         self.queryRetrieve = queryRetrieve
         self.logger = logger
         self.group = group
@@ -97,6 +100,7 @@ public actor DICOMListener {
         let negotiator = AssociationNegotiator(configuration: configuration)
         let receiver = self.receiver
         let commitments = self.commitments
+        let commitmentReports = self.commitmentReports
         let queryRetrieve = self.queryRetrieve
         let logger = self.logger
         try await withThrowingDiscardingTaskGroup { tasks in
@@ -115,7 +119,7 @@ public actor DICOMListener {
                         let cancels = queryRetrieve == nil ? nil : try? await connection.channel.pipeline.handler(type: CancelWatcher.self).get()
                         var association = SCPAssociation(
                             channel: connection, negotiator: negotiator, receiver: receiver, commitments: commitments,
-                            queryRetrieve: queryRetrieve, cancels: cancels, logger: logger,
+                            commitmentReports: commitmentReports, queryRetrieve: queryRetrieve, cancels: cancels, logger: logger,
                             claimAssociationSlot: { await self.admitAssociation(id) }
                         )
                         await association.run()

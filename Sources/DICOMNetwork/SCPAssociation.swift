@@ -65,6 +65,8 @@ struct SCPAssociation {
     let receiver: any InstanceReceiver
     /// Nil when the listener serves no storage commitment.
     let commitments: (any CommitmentReceiver)?
+    /// Nil when the listener takes no storage commitment reports on associations peers open.
+    let commitmentReports: (any CommitmentReportReceiver)?
     /// Nil when the listener serves no query/retrieve.
     let queryRetrieve: QueryRetrieveSource?
     /// The connection's C-CANCEL watcher in the pipeline, if it has one.
@@ -81,14 +83,15 @@ struct SCPAssociation {
 
     init(
         channel: NIOAsyncChannel<PDU, ByteBuffer>, negotiator: AssociationNegotiator, receiver: any InstanceReceiver,
-        commitments: (any CommitmentReceiver)? = nil, queryRetrieve: QueryRetrieveSource? = nil,
-        cancels: CancelWatcher? = nil, logger: Logger,
+        commitments: (any CommitmentReceiver)? = nil, commitmentReports: (any CommitmentReportReceiver)? = nil,
+        queryRetrieve: QueryRetrieveSource? = nil, cancels: CancelWatcher? = nil, logger: Logger,
         claimAssociationSlot: @escaping @Sendable () async -> ConnectionAdmission.Refusal?
     ) {
         self.channel = channel
         self.negotiator = negotiator
         self.receiver = receiver
         self.commitments = commitments
+        self.commitmentReports = commitmentReports
         self.queryRetrieve = queryRetrieve
         self.cancels = cancels
         self.claimAssociationSlot = claimAssociationSlot
@@ -294,6 +297,9 @@ struct SCPAssociation {
             established.message = .dataSet(await beginStore(command, context: context, callingAETitle: established.callingAETitle))
         case .actionRequest where command.hasDataSet && commitments != nil && context.abstractSyntax == SOPClass.storageCommitmentPushModel:
             established.message = .dataSet(DataSetTransfer(contextID: context.id, command: command, sink: nil, refusal: nil, collected: ByteBuffer()))
+        case .eventReportRequest where command.hasDataSet && established.agreement.peerReportsCommitments && commitmentReports != nil
+            && context.abstractSyntax == SOPClass.storageCommitmentPushModel:
+            established.message = .dataSet(DataSetTransfer(contextID: context.id, command: command, sink: nil, refusal: nil, collected: ByteBuffer()))
         case .findRequest where servesQueryRetrieve, .moveRequest where servesQueryRetrieve, .getRequest where servesQueryRetrieve:
             established.message = .dataSet(DataSetTransfer(contextID: context.id, command: command, sink: nil, refusal: nil, collected: ByteBuffer()))
         case .cancelRequest:
@@ -361,6 +367,10 @@ struct SCPAssociation {
     private mutating func dataSetComplete(_ transfer: DataSetTransfer, in established: inout Established, sender: MessageSender) async throws {
         if transfer.command.kind == .actionRequest, let collected = transfer.collected, let commitments {
             try await commitmentRequested(transfer, dataSet: collected, commitments: commitments, in: &established, sender: sender)
+            return
+        }
+        if transfer.command.kind == .eventReportRequest, let collected = transfer.collected, let commitmentReports {
+            try await commitmentReported(transfer, dataSet: collected, reports: commitmentReports, in: &established, sender: sender)
             return
         }
         if [.findRequest, .moveRequest, .getRequest].contains(transfer.command.kind), let collected = transfer.collected, let queryRetrieve {
