@@ -1,4 +1,5 @@
 import Appliance
+import DICOM
 import DICOMNetwork
 import FluoroboxTestSupport
 import Foundation
@@ -21,14 +22,30 @@ extension DIMSEDestinationTests {
         }
     }
 
+    /// The outbox's receiver, counting the reports that reach it.
+    final class CountingReports: CommitmentReportReceiver, @unchecked Sendable {
+        let inner: DIMSECommitmentReports
+        private let lock = NSLock()
+        private var seen = 0
+
+        init(_ inner: DIMSECommitmentReports) { self.inner = inner }
+
+        var count: Int { lock.withLock { seen } }
+
+        func received(_ report: StorageCommitmentReport, from callingAETitle: String) async throws -> CommitmentReportOutcome {
+            lock.withLock { seen += 1 }
+            return try await inner.received(report, from: callingAETitle)
+        }
+    }
+
     /// The box's listener on the box's store, with `peers` as `dicom.peers`.
-    func boxListener(_ box: Box, peers: [DICOMPeer]) async throws -> BoxListener {
+    func boxListener(_ box: Box, peers: [DICOMPeer], reports: CountingReports? = nil) async throws -> BoxListener {
         var settings = DICOMListenerSettings()
         settings.peers = peers
         let listener = DICOMListener(
             configuration: settings.acceptor, receiver: DICOMStoreReceiver(store: box.store, logger: quietLogger),
             commitments: StoreCommitmentReceiver(store: box.store, logger: quietLogger),
-            commitmentReports: DIMSECommitmentReports(store: box.store, logger: quietLogger), logger: quietLogger
+            commitmentReports: reports ?? CountingReports(DIMSECommitmentReports(store: box.store, logger: quietLogger)), logger: quietLogger
         )
         let port = try await listener.bind(host: "127.0.0.1", port: 0)
         return BoxListener(listener: listener, port: port, serving: Task { try await listener.serve() })
@@ -101,5 +118,31 @@ extension DIMSEDestinationTests {
         // Accepted as a modality asking the box for commitment, never granted the SCP role: the
         // report is an operation the box does not perform for it.
         #expect(report.association == "new" && report.answer == Int(DIMSEStatus.unrecognisedOperation.rawValue), "answer \(report.answer.map { String($0, radix: 16) } ?? "none")")
+    }
+
+    @Test(
+        "Orthanc as a dimse destination with storage commitment reports on its own association to the box's listener: the item settles as storage-commitment",
+        .enabled(if: TestData.available, "needs the shared test data (../shared/testdata)"),
+        .enabled(if: OrthancProcess.available, "needs Debian's orthanc and orthanc-dicomweb (tools/install-deps)")
+    )
+    func orthancReportsLater() async throws {
+        let folder = TemporaryDirectory("dimse-orthanc-commit")
+        let dicomPort = LoopbackPort.free()
+        var box = try await box(folder, port: dicomPort, files: [Self.lossless], commitment: true, aeTitle: "ORTHANC")
+        box.settings.dimse.commitmentWaitSeconds = 60
+        let reports = CountingReports(DIMSECommitmentReports(store: box.store, logger: quietLogger))
+        let listener = try await boxListener(box, peers: [box.peer], reports: reports)
+        let orthanc = try OrthancProcess(folder: folder, dicomPort: dicomPort, modalities: [
+            "box": ["AET": "FLUOROBOX", "Host": "127.0.0.1", "Port": listener.port, "AllowStorageCommitment": true],
+        ])
+        defer { orthanc.stop() }
+        try await orthanc.waitUntilReady()
+        try await waitUntilListening(box)
+        let figures = try await drain(box, seconds: 45) { $0.sent == 1 }
+        await listener.stop()
+        #expect(figures.sent == 1 && figures.sentByConfirmation == [SyncService.storageCommitment: 1], "\(figures)")
+        #expect(reports.count == 1, "Orthanc's report came on its own association \(reports.count) times")
+        let original = try Array(Data(contentsOf: URL(fileURLWithPath: TestData.root + "/" + Self.lossless)))
+        #expect(try await orthanc.sopInstanceUIDs() == [try #require(try DICOMFile(bytes: original).dataSet.string(.sopInstanceUID))])
     }
 }
