@@ -16,12 +16,10 @@ extension SCPAssociation {
         let syntax = established.agreement.contexts[transfer.contextID]?.transferSyntax ?? .implicitVRLittleEndian
         let logger = self.logger
         func answer(_ status: DIMSEStatus, _ comment: String?) async throws {
-            if !status.isSuccess {
-                logger.warning("storage commitment report refused", metadata: [
-                    "calling_ae": "\(callingAETitle)", "status": "\(status)", "comment": "\(comment ?? "")",
-                ])
-            }
-            try await sender.send(command.response(status: status, comment: comment), contextID: transfer.contextID)
+            try await Self.answer(
+                transfer, status, comment, refused: "storage commitment report refused", metadata: ["calling_ae": "\(callingAETitle)"],
+                sender: sender, logger: logger
+            )
         }
         if let refusal = transfer.refusal {
             return try await answer(refusal.status, refusal.comment)
