@@ -17,7 +17,9 @@ struct ExplicitLittleEndianBody {
     private var pixelData: [UInt8] = []
     private var after: [UInt8] = []
 
-    init(_ file: DICOMFile) throws(LosslessRecoder.Refusal) {
+    /// `setting`: top-level elements (explicit VR little endian bytes, by tag) written in tag
+    /// order in place of the file's own or beside them.
+    init(_ file: DICOMFile, setting replacements: [Tag: [UInt8]] = [:]) throws(LosslessRecoder.Refusal) {
         let source = file.dataSetBytes
         let elements = file.dataSet.elements
         guard let first = elements.first else { throw LosslessRecoder.Refusal("an empty data set") }
@@ -26,12 +28,22 @@ struct ExplicitLittleEndianBody {
         let explicit = first.offset + 6 <= source.count
             && Array(source[(first.offset + 4)..<(first.offset + 6)]) == Array(first.vr.rawValue.utf8)
         var seenPixelData = false
+        var pending = replacements.sorted { $0.key < $1.key }
+        func appendPending(before tag: Tag?) {
+            while let next = pending.first, tag.map({ next.key <= $0 }) ?? true {
+                if seenPixelData { after += next.value } else { before += next.value }
+                pending.removeFirst()
+            }
+        }
         for (index, element) in elements.enumerated() {
             let end = index + 1 < elements.count ? elements[index + 1].offset : source.count
             guard element.offset < end, end <= source.count else {
                 throw LosslessRecoder.Refusal("the data set's elements are not in stream order at \(element.tag)")
             }
             if element.tag.element == 0x0000 { continue }
+            // A replacement goes in before any later tag, and in place of its own.
+            appendPending(before: element.tag)
+            if replacements[element.tag] != nil { continue }
             var encoded: [UInt8] = []
             if explicit {
                 encoded = Array(source[element.offset..<end])
@@ -47,6 +59,7 @@ struct ExplicitLittleEndianBody {
                 before += encoded
             }
         }
+        appendPending(before: nil)
     }
 
     func explicitBytes(pixelData choice: PixelData) -> [UInt8] {

@@ -35,20 +35,52 @@ extension LosslessRecoder {
         }
         let body: ExplicitLittleEndianBody
         let pixelData: ExplicitLittleEndianBody.PixelData
+        var marks: [Tag: [UInt8]] = [:]
         do {
-            body = try ExplicitLittleEndianBody(file)
-            pixelData = file.transferSyntax.isEncapsulated ? .element(try nativePixelData(file)) : .asIs
+            if file.transferSyntax.isEncapsulated {
+                let element = try nativePixelData(file)
+                pixelData = .element(element)
+                marks = lossyCompressionMarks(file, nativeBytes: element.count - 12)
+            } else {
+                pixelData = .asIs
+            }
+            body = try ExplicitLittleEndianBody(file, setting: marks)
         } catch {
             return .refused(reason: error.reason)
         }
         let output = body.explicitBytes(pixelData: pixelData)
         let meta = Part10Writer.fileMetaHeader(sopClassUID: sopClass, sopInstanceUID: sopInstance, transferSyntax: .explicitVRLittleEndian)
-        if let difference = difference(between: file, and: meta + output, limits: limits) {
+        if let difference = difference(between: file, and: meta + output, limits: limits, ignoring: Set(marks.keys)) {
             return .refused(reason: "the Explicit VR Little Endian copy did not read back the same (\(difference))")
         }
         return .decompressed(Decompressed(
             dataSet: output, fromLossySyntax: lossySyntaxes.contains(file.transferSyntax), sourceSyntax: file.transferSyntax
         ))
+    }
+
+    /// The lossy compression methods (PS3.3 C.7.6.1.1.5.1) of the syntaxes in ``lossySyntaxes``.
+    static let lossyMethods: [TransferSyntax: String] = [
+        .jpegBaseline: "ISO_10918_1", .jpegExtended: "ISO_10918_1", .jpegLSNearLossless: "ISO_14495_1", .jpeg2000: "ISO_15444_1",
+    ]
+
+    /// What a copy decoded from a lossy syntax must say of itself (PS3.3 C.7.6.1.1.5): Lossy Image
+    /// Compression "01", which once set is never reset, and where the file does not describe its
+    /// lossy steps already, the Ratio (measured: native bytes over the compressed bit stream) and
+    /// the Method of this encoding. Nothing for a lossless syntax.
+    static func lossyCompressionMarks(_ file: DICOMFile, nativeBytes: Int) -> [Tag: [UInt8]] {
+        guard let method = lossyMethods[file.transferSyntax] else { return [:] }
+        let encoder = DataElementEncoder.explicitLittleEndian
+        var marks: [Tag: [UInt8]] = [.lossyImageCompression: encoder.encode(.lossyImageCompression, .CS, text: "01")]
+        let dataSet = file.dataSet
+        guard dataSet[.lossyImageCompressionRatio] == nil, dataSet[.lossyImageCompressionMethod] == nil,
+              case .encapsulated(let pixels)? = dataSet[.pixelData]?.value else { return marks }
+        let compressed = pixels.fragments.reduce(0) { $0 + $1.count }
+        if compressed > 0, nativeBytes > 0 {
+            let ratio = (Double(nativeBytes) / Double(compressed) * 100).rounded() / 100
+            marks[.lossyImageCompressionRatio] = encoder.encode(.lossyImageCompressionRatio, .DS, text: "\(ratio)")
+        }
+        marks[.lossyImageCompressionMethod] = encoder.encode(.lossyImageCompressionMethod, .CS, text: method)
+        return marks
     }
 
     /// The decoded frames as one native Pixel Data element (OW for 16 bits, OB for 8).

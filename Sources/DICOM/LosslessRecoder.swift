@@ -150,14 +150,17 @@ public enum LosslessRecoder {
     }
 
     /// What differs between the original and the re-encoded copy (attributes, then pixels), or nil.
-    static func difference(between original: DICOMFile, and copy: [UInt8], limits: DICOMReadLimits) -> String? {
+    /// `ignoring`: top-level attributes the copy sets on purpose.
+    static func difference(between original: DICOMFile, and copy: [UInt8], limits: DICOMReadLimits, ignoring: Set<Tag> = []) -> String? {
         let reread: DICOMFile
         do {
             reread = try DICOMFile(bytes: copy, limits: limits)
         } catch {
             return "unreadable: \(error)"
         }
-        let before = attributes(original.dataSet), after = attributes(reread.dataSet)
+        let ignored = Set(ignoring.map { "\($0)" })
+        let before = attributes(original.dataSet).filter { !ignored.contains($0.key) }
+        let after = attributes(reread.dataSet).filter { !ignored.contains($0.key) }
         if before != after {
             let changed = Set(before.keys).symmetricDifference(after.keys).union(before.keys.filter { before[$0] != after[$0] })
             return "attributes differ: \(changed.sorted().prefix(5).joined(separator: ", "))"

@@ -86,6 +86,9 @@ extension Tag {
     public static let windowWidth = Tag(0x0028, 0x1051)
     public static let rescaleIntercept = Tag(0x0028, 0x1052)
     public static let rescaleSlope = Tag(0x0028, 0x1053)
+    public static let lossyImageCompression = Tag(0x0028, 0x2110)
+    public static let lossyImageCompressionRatio = Tag(0x0028, 0x2112)
+    public static let lossyImageCompressionMethod = Tag(0x0028, 0x2114)
     public static let pixelData = Tag(0x7FE0, 0x0010)
 
     // Sequence delimiters (PS3.5 section 7.5).

@@ -32,6 +32,10 @@ public struct AcceptorConfiguration: Sendable, Hashable {
     public var maximumInstanceBytes: Int
     /// Whether the Storage Commitment Push Model SOP class is negotiated (the box as its SCP).
     public var acceptsStorageCommitment: Bool
+    /// Calling AE titles (the peers of `dicom.peers`) whose storage commitment reports the box
+    /// takes, as the push model's SCU, on associations they open proposing the SCP role (PS3.4
+    /// J.3.3.1.3). They may associate for that even when ``acceptedCallingAETitles`` leaves them out.
+    public var commitmentReportAETitles: [String]
     /// Whether Study Root Query/Retrieve (FIND, MOVE, GET) is negotiated; the listener needs
     /// an archive to answer from.
     public var servesQueryRetrieve: Bool
@@ -48,7 +52,8 @@ public struct AcceptorConfiguration: Sendable, Hashable {
         idleTimeout: Duration = .seconds(120), maximumAssociations: Int = 8,
         maximumPendingConnections: Int = 32, maximumPerPeer: Int = 4,
         maximumInstanceBytes: Int = AcceptorConfiguration.defaultMaximumInstanceBytes,
-        acceptsStorageCommitment: Bool = false, servesQueryRetrieve: Bool = false, servesWorklist: Bool = false,
+        acceptsStorageCommitment: Bool = false, commitmentReportAETitles: [String] = [], servesQueryRetrieve: Bool = false,
+        servesWorklist: Bool = false,
         implementationClassUID: String = Part10Writer.implementationClassUID,
         implementationVersionName: String = Part10Writer.implementationVersionName
     ) {
@@ -64,6 +69,7 @@ public struct AcceptorConfiguration: Sendable, Hashable {
         self.maximumPerPeer = maximumPerPeer
         self.maximumInstanceBytes = maximumInstanceBytes
         self.acceptsStorageCommitment = acceptsStorageCommitment
+        self.commitmentReportAETitles = commitmentReportAETitles
         self.servesQueryRetrieve = servesQueryRetrieve
         self.servesWorklist = servesWorklist
         self.implementationClassUID = implementationClassUID

@@ -40,6 +40,8 @@ public struct AssociationNegotiator: Sendable {
         public var contexts: [UInt8: AcceptedContext]
         /// The largest P-DATA-TF the peer takes; 0 means no limit.
         public var peerMaximumLength: UInt32
+        /// The peer was granted the push model's SCP role: it may send storage commitment reports.
+        public var peerReportsCommitments = false
     }
 
     public enum Outcome: Sendable {
@@ -57,18 +59,25 @@ public struct AssociationNegotiator: Sendable {
         guard request.calledAETitle == configuration.aeTitle else {
             return .rejected(.calledAETitleNotRecognised, reason: "called AE title \"\(request.calledAETitle)\", this box is \"\(configuration.aeTitle)\"")
         }
-        guard configuration.acceptedCallingAETitles.isEmpty || configuration.acceptedCallingAETitles.contains(request.callingAETitle) else {
+        // A peer of dicom.peers reporting storage commitment: the SCP role for the push model
+        // (PS3.4 J.3.3.1.3). One not otherwise accepted gets that context and nothing else.
+        let reportsCommitments = configuration.commitmentReportAETitles.contains(request.callingAETitle)
+            && request.userInformation.roleSelections.contains { $0.abstractSyntax == SOPClass.storageCommitmentPushModel && $0.scpRole }
+        let callingAccepted = configuration.acceptedCallingAETitles.isEmpty || configuration.acceptedCallingAETitles.contains(request.callingAETitle)
+        guard callingAccepted || reportsCommitments else {
             return .rejected(.callingAETitleNotRecognised, reason: "calling AE title \"\(request.callingAETitle)\" is not in dicom.acceptedCallingAETitles")
         }
+        var accepted = callingAccepted ? acceptedAbstractSyntaxes : []
+        if reportsCommitments { accepted.insert(SOPClass.storageCommitmentPushModel) }
         // C-GET: the requestor proposes storage contexts with itself as their SCP, for the box
         // to send on; any storage class may come back, not only those the box takes in. The
         // box's own services (verification, commitment, query/retrieve) keep their roles.
-        let retrievals = configuration.servesQueryRetrieve
+        let retrievals = configuration.servesQueryRetrieve && callingAccepted
             ? Set(request.userInformation.roleSelections.filter(\.scpRole).map(\.abstractSyntax)).subtracting(Self.services) : []
         var results: [PresentationContextResult] = []
         var contexts: [UInt8: AcceptedContext] = [:]
         for proposed in request.presentationContexts {
-            let result = answer(proposed, retrieval: retrievals.contains(proposed.abstractSyntax))
+            let result = answer(proposed, accepted: accepted, retrieval: retrievals.contains(proposed.abstractSyntax))
             results.append(result)
             if result.result == .acceptance {
                 contexts[proposed.id] = AcceptedContext(
@@ -78,13 +87,15 @@ public struct AssociationNegotiator: Sendable {
             }
         }
         let roles = request.userInformation.roleSelections
-            .filter { acceptedAbstractSyntaxes.contains($0.abstractSyntax) || retrievals.contains($0.abstractSyntax) }
+            .filter { accepted.contains($0.abstractSyntax) || retrievals.contains($0.abstractSyntax) }
             .map { proposal in
-                // The requestor stays the SCU only of what the box takes in; it is the SCP of what it retrieves.
+                // The requestor stays the SCU only of what the box takes in; it is the SCP of what
+                // it retrieves, and of the storage commitments it reports.
                 RoleSelection(
                     abstractSyntax: proposal.abstractSyntax,
-                    scuRole: proposal.scuRole && acceptedAbstractSyntaxes.contains(proposal.abstractSyntax),
+                    scuRole: proposal.scuRole && callingAccepted && acceptedAbstractSyntaxes.contains(proposal.abstractSyntax),
                     scpRole: retrievals.contains(proposal.abstractSyntax)
+                        || (reportsCommitments && proposal.abstractSyntax == SOPClass.storageCommitmentPushModel)
                 )
             }
         let accept = AssociateAccept(
@@ -97,17 +108,19 @@ public struct AssociationNegotiator: Sendable {
                 roleSelections: roles
             )
         )
-        return .accepted(Agreement(accept: accept, contexts: contexts, peerMaximumLength: request.userInformation.maximumLength))
+        return .accepted(Agreement(
+            accept: accept, contexts: contexts, peerMaximumLength: request.userInformation.maximumLength, peerReportsCommitments: reportsCommitments
+        ))
     }
 
     /// Accepts the first proposed transfer syntax (the requestor's preference) the box can decode;
     /// a context only for C-GET's sub-operations takes the first proposed, whatever it is (the
     /// box sends each instance in its stored syntax, on the context that has it).
-    private func answer(_ proposed: ProposedPresentationContext, retrieval: Bool) -> PresentationContextResult {
-        if retrieval, !acceptedAbstractSyntaxes.contains(proposed.abstractSyntax) {
+    private func answer(_ proposed: ProposedPresentationContext, accepted: Set<String>, retrieval: Bool) -> PresentationContextResult {
+        if retrieval, !accepted.contains(proposed.abstractSyntax) {
             return PresentationContextResult(id: proposed.id, result: .acceptance, transferSyntax: proposed.transferSyntaxes[0])
         }
-        guard acceptedAbstractSyntaxes.contains(proposed.abstractSyntax) else {
+        guard accepted.contains(proposed.abstractSyntax) else {
             return PresentationContextResult(id: proposed.id, result: .abstractSyntaxNotSupported, transferSyntax: proposed.transferSyntaxes[0])
         }
         let usable = switch proposed.abstractSyntax {

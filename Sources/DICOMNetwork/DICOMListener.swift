@@ -17,6 +17,7 @@ public actor DICOMListener {
     public let configuration: AcceptorConfiguration
     private let receiver: any InstanceReceiver
     private let commitments: (any CommitmentReceiver)?
+    private let commitmentReports: (any CommitmentReportReceiver)?
     private let queryRetrieve: QueryRetrieveSource?
     private let worklist: (any WorklistSource)?
     private let logger: Logger
@@ -28,15 +29,18 @@ public actor DICOMListener {
 
     public init(
         configuration: AcceptorConfiguration, receiver: any InstanceReceiver, commitments: (any CommitmentReceiver)? = nil,
-        queryRetrieve: QueryRetrieveSource? = nil, worklist: (any WorklistSource)? = nil,
+        commitmentReports: (any CommitmentReportReceiver)? = nil, queryRetrieve: QueryRetrieveSource? = nil,
+        worklist: (any WorklistSource)? = nil,
         logger: Logger, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
         var configuration = configuration
         configuration.servesQueryRetrieve = configuration.servesQueryRetrieve && queryRetrieve != nil
         configuration.servesWorklist = configuration.servesWorklist && worklist != nil
+        if commitmentReports == nil { configuration.commitmentReportAETitles = [] }
         self.configuration = configuration
         self.receiver = receiver
         self.commitments = commitments
+        self.commitmentReports = commitmentReports
         self.queryRetrieve = queryRetrieve
         self.worklist = worklist
         self.logger = logger
@@ -100,6 +104,7 @@ public actor DICOMListener {
         let negotiator = AssociationNegotiator(configuration: configuration)
         let receiver = self.receiver
         let commitments = self.commitments
+        let commitmentReports = self.commitmentReports
         let queryRetrieve = self.queryRetrieve
         let worklist = self.worklist
         let watchesCancels = configuration.servesQueryRetrieve || configuration.servesWorklist
@@ -120,7 +125,8 @@ public actor DICOMListener {
                         let cancels = !watchesCancels ? nil : try? await connection.channel.pipeline.handler(type: CancelWatcher.self).get()
                         var association = SCPAssociation(
                             channel: connection, negotiator: negotiator, receiver: receiver, commitments: commitments,
-                            queryRetrieve: queryRetrieve, worklist: worklist, cancels: cancels, logger: logger,
+                            commitmentReports: commitmentReports, queryRetrieve: queryRetrieve, worklist: worklist, cancels: cancels,
+                            logger: logger,
                             claimAssociationSlot: { await self.admitAssociation(id) }
                         )
                         await association.run()

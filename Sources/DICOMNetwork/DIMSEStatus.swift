@@ -21,6 +21,12 @@ public struct DIMSEStatus: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let noSuchActionType = DIMSEStatus(rawValue: 0x0123)
     /// Failure: no such SOP instance (an N-ACTION not on the push model's well-known instance).
     public static let noSuchSOPInstance = DIMSEStatus(rawValue: 0x0117)
+    /// Failure: no such event type (an N-EVENT-REPORT other than storage commitment's 1 and 2).
+    public static let noSuchEventType = DIMSEStatus(rawValue: 0x0113)
+    /// Failure: invalid argument value (a storage commitment report on a transaction the box does not await).
+    public static let invalidArgumentValue = DIMSEStatus(rawValue: 0x0115)
+    /// Failure: no such SOP class (an N-EVENT-REPORT for a class other than the push model).
+    public static let noSuchSOPClass = DIMSEStatus(rawValue: 0x0118)
     /// Failure: unrecognised operation.
     public static let unrecognisedOperation = DIMSEStatus(rawValue: 0x0211)
 

@@ -1,4 +1,5 @@
 import DICOM
+import Logging
 import NIOCore
 
 /// Storage Commitment Push Model as its SCP (PS3.4 J.3): the N-ACTION is recorded through the
@@ -16,10 +17,7 @@ extension SCPAssociation {
         let syntax = established.agreement.contexts[transfer.contextID]?.transferSyntax ?? .implicitVRLittleEndian
         let logger = self.logger
         func answer(_ status: DIMSEStatus, _ comment: String?) async throws {
-            if !status.isSuccess {
-                logger.warning("storage commitment request refused", metadata: ["status": "\(status)", "comment": "\(comment ?? "")"])
-            }
-            try await sender.send(command.response(status: status, comment: comment), contextID: transfer.contextID)
+            try await Self.answer(transfer, status, comment, refused: "storage commitment request refused", sender: sender, logger: logger)
         }
         if let refusal = transfer.refusal {
             return try await answer(refusal.status, refusal.comment)
@@ -59,6 +57,18 @@ extension SCPAssociation {
         ])
         try await sender.send(event, contextID: transfer.contextID)
         try await sender.send(ByteBuffer(bytes: report.encoded(transferSyntax: syntax)), contextID: transfer.contextID, isCommand: false)
+    }
+
+    /// Answers a storage commitment message (N-ACTION, N-EVENT-REPORT) on its context; a failure
+    /// status is logged with `refused`.
+    static func answer(
+        _ transfer: DataSetTransfer, _ status: DIMSEStatus, _ comment: String?, refused: Logger.Message,
+        metadata: Logger.Metadata = [:], sender: MessageSender, logger: Logger
+    ) async throws {
+        if !status.isSuccess {
+            logger.warning(refused, metadata: metadata.merging(["status": "\(status)", "comment": "\(comment ?? "")"]) { $1 })
+        }
+        try await sender.send(transfer.command.response(status: status, comment: comment), contextID: transfer.contextID)
     }
 
     /// The modality's N-EVENT-REPORT-RSP: success ends the commitment; anything else leaves it

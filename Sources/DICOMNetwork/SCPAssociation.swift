@@ -65,6 +65,8 @@ struct SCPAssociation {
     let receiver: any InstanceReceiver
     /// Nil when the listener serves no storage commitment.
     let commitments: (any CommitmentReceiver)?
+    /// Nil when the listener takes no storage commitment reports on associations peers open.
+    let commitmentReports: (any CommitmentReportReceiver)?
     /// Nil when the listener serves no query/retrieve.
     let queryRetrieve: QueryRetrieveSource?
     /// Nil when the listener serves no modality worklist.
@@ -83,14 +85,16 @@ struct SCPAssociation {
 
     init(
         channel: NIOAsyncChannel<PDU, ByteBuffer>, negotiator: AssociationNegotiator, receiver: any InstanceReceiver,
-        commitments: (any CommitmentReceiver)? = nil, queryRetrieve: QueryRetrieveSource? = nil,
-        worklist: (any WorklistSource)? = nil, cancels: CancelWatcher? = nil, logger: Logger,
+        commitments: (any CommitmentReceiver)? = nil, commitmentReports: (any CommitmentReportReceiver)? = nil,
+        queryRetrieve: QueryRetrieveSource? = nil, worklist: (any WorklistSource)? = nil, cancels: CancelWatcher? = nil,
+        logger: Logger,
         claimAssociationSlot: @escaping @Sendable () async -> ConnectionAdmission.Refusal?
     ) {
         self.channel = channel
         self.negotiator = negotiator
         self.receiver = receiver
         self.commitments = commitments
+        self.commitmentReports = commitmentReports
         self.queryRetrieve = queryRetrieve
         self.worklist = worklist
         self.cancels = cancels
@@ -298,6 +302,9 @@ struct SCPAssociation {
             established.message = .dataSet(await beginStore(command, context: context, callingAETitle: established.callingAETitle))
         case .actionRequest where command.hasDataSet && commitments != nil && context.abstractSyntax == SOPClass.storageCommitmentPushModel:
             established.message = .dataSet(DataSetTransfer(contextID: context.id, command: command, sink: nil, refusal: nil, collected: ByteBuffer()))
+        case .eventReportRequest where command.hasDataSet && established.agreement.peerReportsCommitments && commitmentReports != nil
+            && context.abstractSyntax == SOPClass.storageCommitmentPushModel:
+            established.message = .dataSet(DataSetTransfer(contextID: context.id, command: command, sink: nil, refusal: nil, collected: ByteBuffer()))
         case .findRequest where servesQueryRetrieve, .moveRequest where servesQueryRetrieve, .getRequest where servesQueryRetrieve,
              .findRequest where servesWorklist:
             established.message = .dataSet(DataSetTransfer(contextID: context.id, command: command, sink: nil, refusal: nil, collected: ByteBuffer()))
@@ -368,6 +375,10 @@ struct SCPAssociation {
     private mutating func dataSetComplete(_ transfer: DataSetTransfer, in established: inout Established, sender: MessageSender) async throws {
         if transfer.command.kind == .actionRequest, let collected = transfer.collected, let commitments {
             try await commitmentRequested(transfer, dataSet: collected, commitments: commitments, in: &established, sender: sender)
+            return
+        }
+        if transfer.command.kind == .eventReportRequest, let collected = transfer.collected, let commitmentReports {
+            try await commitmentReported(transfer, dataSet: collected, reports: commitmentReports, in: &established, sender: sender)
             return
         }
         if transfer.command.kind == .findRequest, let collected = transfer.collected, let worklist,

@@ -109,11 +109,12 @@ extension StudyStore {
         }
     }
 
-    /// Delivery failed for now: back to `queued`, due again at `nextAttemptAt`.
+    /// Delivery failed for now: back to `queued`, due again at `nextAttemptAt`. Only an item still
+    /// being sent: one a storage commitment report settled meanwhile keeps that outcome.
     public func markOutboxItemForRetry(id: Int64, error: String, nextAttemptAt: Date) throws(StoreError) {
         try write("re-queueing outbox item \(id)") { db in
             try db.execute(
-                sql: "UPDATE outboxItem SET state = 'queued', lastError = ?, nextAttemptAt = ?, commitmentTransactionUID = NULL, commitmentRequestedAt = NULL WHERE id = ?",
+                sql: "UPDATE outboxItem SET state = 'queued', lastError = ?, nextAttemptAt = ?, commitmentTransactionUID = NULL, commitmentRequestedAt = NULL WHERE id = ? AND state = 'sending'",
                 arguments: [error, nextAttemptAt, id]
             )
         }

@@ -5,50 +5,69 @@ import GRDB
 /// commitment: not sent (the receiver has not said it holds them), not due (asking again at once
 /// would only repeat the question) until the wait is over, when they are sent again.
 extension StudyStore {
+    /// The receiver stored the item and is about to be asked for its commitment in
+    /// `transactionUID`: noted before the N-ACTION, so a report the receiver sends at once on an
+    /// association of its own finds the item while it is still being sent.
+    public func noteOutboxCommitmentRequested(id: Int64, transactionUID: String, now: Date = Date()) throws(StoreError) {
+        try write("noting the storage commitment request of outbox item \(id)") { db in
+            try db.execute(
+                sql: "UPDATE outboxItem SET commitmentTransactionUID = ?, commitmentRequestedAt = ? WHERE id = ? AND state = 'sending'",
+                arguments: [transactionUID, now, id]
+            )
+        }
+    }
+
     /// The item was stored by the receiver and its commitment requested in `transactionUID`;
-    /// it is sent again at `resendAt` unless a report completes it first.
+    /// it is sent again at `resendAt` unless a report completes it first. An item a report on
+    /// another association settled meanwhile (no longer `sending`) is left as it is.
     public func markOutboxItemAwaitingCommitment(
         id: Int64, transactionUID: String, resendAt: Date, reason: String, now: Date = Date()
     ) throws(StoreError) {
         try write("marking outbox item \(id) awaiting storage commitment") { db in
             try db.execute(
                 sql: """
-                    UPDATE outboxItem SET state = 'queued', commitmentTransactionUID = ?, commitmentRequestedAt = ?,
+                    UPDATE outboxItem SET state = 'queued', commitmentTransactionUID = ?, commitmentRequestedAt = COALESCE(commitmentRequestedAt, ?),
                         nextAttemptAt = ?, lastError = ?
-                    WHERE id = ?
+                    WHERE id = ? AND state = 'sending'
                     """,
                 arguments: [transactionUID, now, resendAt, reason, id]
             )
         }
     }
 
-    /// A report on `transactionUID` arrived after the item was left waiting (on a later
-    /// association): committed marks it sent; a failure makes it due at `retryAt`. Returns how
-    /// many waiting items the report settled (0: none waits on it any more).
+    /// A report on `transactionUID` arrived on an association of the receiver's own, while the
+    /// items waited for it or were still being sent: those whose SOP Instance UID it lists as
+    /// committed are sent (`storage-commitment`); the others are due again at `retryAt` with
+    /// `reason`. Returns how many items the report settled (0: none waits on it).
     @discardableResult
     public func settleOutboxCommitment(
-        destination: Destination, transactionUID: String, committed: Bool, reason: String?, retryAt: Date, now: Date = Date()
+        destination: Destination, transactionUID: String, committedSOPInstanceUIDs: Set<String>, reason: String,
+        retryAt: Date, now: Date = Date()
     ) throws(StoreError) -> Int {
         try write("settling storage commitment \(transactionUID)") { db in
-            if committed {
+            let waiting = "destination = ? AND commitmentTransactionUID = ? AND state IN ('queued', 'sending')"
+            let committed = Array(committedSOPInstanceUIDs)
+            var settled = 0
+            if !committed.isEmpty {
                 try db.execute(
                     sql: """
                         UPDATE outboxItem SET state = 'sent', sentAt = ?, lastError = NULL, confirmation = 'storage-commitment',
                             commitmentTransactionUID = NULL, commitmentRequestedAt = NULL
-                        WHERE destination = ? AND commitmentTransactionUID = ? AND state = 'queued'
+                        WHERE \(waiting)
+                            AND instanceID IN (SELECT id FROM instance WHERE sopInstanceUID IN (\(databaseQuestionMarks(count: committed.count))))
                         """,
-                    arguments: [now, destination, transactionUID]
+                    arguments: StatementArguments([now, destination, transactionUID] + committed.map { $0 as (any DatabaseValueConvertible)? })
                 )
-            } else {
-                try db.execute(
-                    sql: """
-                        UPDATE outboxItem SET nextAttemptAt = ?, lastError = ?, commitmentTransactionUID = NULL, commitmentRequestedAt = NULL
-                        WHERE destination = ? AND commitmentTransactionUID = ? AND state = 'queued'
-                        """,
-                    arguments: [retryAt, reason, destination, transactionUID]
-                )
+                settled += db.changesCount
             }
-            return db.changesCount
+            try db.execute(
+                sql: """
+                    UPDATE outboxItem SET state = 'queued', nextAttemptAt = ?, lastError = ?, commitmentTransactionUID = NULL, commitmentRequestedAt = NULL
+                    WHERE \(waiting)
+                    """,
+                arguments: [retryAt, reason, destination, transactionUID]
+            )
+            return settled + db.changesCount
         }
     }
 

@@ -15,6 +15,9 @@ public struct DIMSEDestination: SyncDestination {
     let settings: SyncSettings
     let requestsCommitment: Bool
     let counters: SyncCounters
+    /// Where a commitment request is noted before the N-ACTION, for a report that comes back on
+    /// the peer's own association (``DIMSECommitmentReports``); nil notes nothing.
+    let store: StudyStore?
     let logger: Logger
 
     public var destination: Destination { .dimse(peer.aeTitle) }
@@ -24,11 +27,12 @@ public struct DIMSEDestination: SyncDestination {
     /// How an item confirmed by C-STORE success alone is recorded.
     public static let cStore = "c-store"
 
-    public init(peer: DICOMPeer, settings: SyncSettings, counters: SyncCounters, logger: Logger) {
+    public init(peer: DICOMPeer, settings: SyncSettings, counters: SyncCounters, store: StudyStore? = nil, logger: Logger) {
         self.peer = peer
         self.settings = settings
         self.requestsCommitment = settings.dimse.commitmentPeers.contains(peer.aeTitle)
         self.counters = counters
+        self.store = store
         self.logger = logger
     }
 
@@ -60,7 +64,7 @@ public struct DIMSEDestination: SyncDestination {
             return try await SCUAssociation.withAssociation(
                 host: peer.host, port: peer.port, configuration: requestorConfiguration(for: file), logger: logger
             ) { association in
-                try await send(file, part10: bytes, on: association)
+                try await send(file, part10: bytes, itemID: claim.item.id, on: association)
             }
         } catch let error as SyncError {
             throw error
@@ -101,7 +105,7 @@ public struct DIMSEDestination: SyncDestination {
     }
 
     /// C-STORE in the stored syntax, else decoded to Explicit VR Little Endian; then the commitment.
-    func send(_ file: StoreSCU.PreparedFile, part10 bytes: [UInt8], on association: SCUAssociation) async throws -> DeliveryOutcome {
+    func send(_ file: StoreSCU.PreparedFile, part10 bytes: [UInt8], itemID: Int64?, on association: SCUAssociation) async throws -> DeliveryOutcome {
         let stored = file.meta.transferSyntax
         let dataSet: ByteBuffer
         let contextID: UInt8
@@ -147,13 +151,21 @@ public struct DIMSEDestination: SyncDestination {
             ])
             return .delivered(fresh: true)
         }
-        return try await commit(file, on: association)
+        return try await commit(file, itemID: itemID, on: association)
     }
 
-    /// N-ACTION for the one instance, then its report on this association.
-    func commit(_ file: StoreSCU.PreparedFile, on association: SCUAssociation) async throws -> DeliveryOutcome {
+    /// N-ACTION for the one instance, then its report on this association. A peer that reports
+    /// on an association of its own instead finds the transaction noted on the item.
+    func commit(_ file: StoreSCU.PreparedFile, itemID: Int64?, on association: SCUAssociation) async throws -> DeliveryOutcome {
         let reference = SOPReference(sopClassUID: file.sopClassUID, sopInstanceUID: file.sopInstanceUID)
         let request = StorageCommitmentRequest(transactionUID: DICOMUID.random(), references: [reference])
+        if let store, let itemID {
+            do {
+                try store.noteOutboxCommitmentRequested(id: itemID, transactionUID: request.transactionUID)
+            } catch {
+                throw SyncError(.localStorage, "the storage commitment request could not be noted: \(error)")
+            }
+        }
         let status = try await association.requestCommitment(request)
         guard status.isSuccess else {
             throw SyncError(.serverError, "\(peer.aeTitle) answered the storage commitment request with \(status); the instance is sent again later")

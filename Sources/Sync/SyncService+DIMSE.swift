@@ -11,7 +11,7 @@ extension SyncService {
         store: StudyStore, peer: DICOMPeer, settings: SyncSettings, onReady: @escaping @Sendable () async -> Void, logger: Logger
     ) -> SyncService {
         let counters = SyncCounters()
-        let destination = DIMSEDestination(peer: peer, settings: settings, counters: counters, logger: logger)
+        let destination = DIMSEDestination(peer: peer, settings: settings, counters: counters, store: store, logger: logger)
         return SyncService(
             store: store, destination: destination, settings: settings, counters: counters,
             linkChanges: settings.watchNetworkChanges ? NetworkChangeWatcher.start(logger: logger) : nil,

@@ -82,4 +82,37 @@ struct NegotiationTests {
         #expect(plain.contexts[3] == nil)
         #expect(plain.accept.userInformation.roleSelections.allSatisfy { !$0.scpRole })
     }
+
+    @Test("storage commitment reports: a peer of dicom.peers proposing the SCP role gets it (and only that context if not otherwise accepted); any other AE does not")
+    func commitmentReportRole() {
+        let configuration = AcceptorConfiguration(
+            aeTitle: "FLUOROBOX", acceptedCallingAETitles: ["CR1"], acceptsStorageCommitment: true, commitmentReportAETitles: ["PACS", "CR1"]
+        )
+        let negotiator = AssociationNegotiator(configuration: configuration)
+        let dx = "1.2.840.10008.5.1.4.1.1.1.1"
+        func proposal(calling: String, scpRole: Bool) -> AssociateRequest {
+            var proposal = request(calling: calling, contexts: [
+                ProposedPresentationContext(id: 1, abstractSyntax: SOPClass.storageCommitmentPushModel, transferSyntaxes: [TransferSyntax.explicitVRLittleEndian.uid]),
+                ProposedPresentationContext(id: 3, abstractSyntax: dx, transferSyntaxes: [TransferSyntax.explicitVRLittleEndian.uid]),
+            ])
+            proposal.userInformation.roleSelections = [RoleSelection(abstractSyntax: SOPClass.storageCommitmentPushModel, scuRole: false, scpRole: scpRole)]
+            return proposal
+        }
+        // PACS is a peer, not an accepted modality: the report context only, with the SCP role.
+        guard case .accepted(let pacs) = negotiator.negotiate(proposal(calling: "PACS", scpRole: true)) else { Issue.record("PACS rejected"); return }
+        #expect(pacs.peerReportsCommitments)
+        #expect(Set(pacs.contexts.keys) == [1])
+        #expect(pacs.accept.userInformation.roleSelections == [RoleSelection(abstractSyntax: SOPClass.storageCommitmentPushModel, scuRole: false, scpRole: true)])
+        // Without proposing the SCP role PACS is an unknown calling AE as before.
+        guard case .rejected(let reason, _) = negotiator.negotiate(proposal(calling: "PACS", scpRole: false)) else { Issue.record("accepted"); return }
+        #expect(reason == .callingAETitleNotRecognised)
+        // CR1 is both: everything it may do, the report role included.
+        guard case .accepted(let both) = negotiator.negotiate(proposal(calling: "CR1", scpRole: true)) else { Issue.record("CR1 rejected"); return }
+        #expect(both.peerReportsCommitments && Set(both.contexts.keys) == [1, 3])
+        // An accepted modality that is no peer keeps the push model as the box's service, no SCP role.
+        let noPeers = AssociationNegotiator(configuration: AcceptorConfiguration(aeTitle: "FLUOROBOX", acceptsStorageCommitment: true))
+        guard case .accepted(let other) = noPeers.negotiate(proposal(calling: "CR1", scpRole: true)) else { Issue.record("rejected"); return }
+        #expect(!other.peerReportsCommitments)
+        #expect(other.accept.userInformation.roleSelections.allSatisfy { !$0.scpRole })
+    }
 }

@@ -36,11 +36,12 @@ final class DIMSEPeerProcess: Sendable {
     }
 
     /// pynetdicom as a PACS with storage commitment (`commit`: success, failure or silent).
-    static func commitmentSCP(port: Int, aeTitle: String, folder: TemporaryDirectory, commit: String) throws -> DIMSEPeerProcess {
+    /// `extra`: more arguments (`--report-to`, `--report-ae`).
+    static func commitmentSCP(port: Int, aeTitle: String, folder: TemporaryDirectory, commit: String, extra: [String] = []) throws -> DIMSEPeerProcess {
         try DIMSEPeerProcess(
             TestData.packageRoot + "/.venv/bin/python",
             [TestData.packageRoot + "/tools/python/commitment_scp.py", "--port", "\(port)", "--ae", aeTitle,
-             "--out", folder.file("received"), "--events", folder.file("events.jsonl"), "--commit", commit],
+             "--out", folder.file("received"), "--events", folder.file("events.jsonl"), "--commit", commit] + extra,
             port: port, received: folder.file("received")
         )
     }
@@ -73,14 +74,16 @@ struct DIMSEDestinationTests {
         var settings: SyncSettings
     }
 
-    func box(_ folder: TemporaryDirectory, port: Int, files: [String], commitment: Bool = false, aeTitle: String = "PACS") async throws -> Box {
+    /// `instances`: more instances to queue, as bytes.
+    func box(
+        _ folder: TemporaryDirectory, port: Int, files: [String], instances: [[UInt8]] = [], commitment: Bool = false, aeTitle: String = "PACS"
+    ) async throws -> Box {
         let peer = DICOMPeer(aeTitle: aeTitle, host: "127.0.0.1", port: port)
         let store = try StudyStore.open(
             StoreConfiguration(dataDirectory: DataDirectory(path: folder.file("box")), destinations: [.dimse(peer.aeTitle)]),
             logger: quietLogger
         )
-        for file in files {
-            let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: TestData.root + "/" + file)))
+        for bytes in try files.map({ try Array(Data(contentsOf: URL(fileURLWithPath: TestData.root + "/" + $0))) }) + instances {
             _ = try await store.ingest(.bytes(bytes), origin: IntakeOrigin(source: .import), describe: ContentDescriber.describe)
         }
         var settings = SyncSettings()
@@ -153,6 +156,42 @@ struct DIMSEDestinationTests {
             #expect(try DICOMFile(bytes: copy).transferSyntax == .explicitVRLittleEndian)
             #expect(try decodedFrames(copy) == decodedFrames(original), "\(file): the pixels differ from the box's decode")
         }
+    }
+
+    @Test(
+        "a JPEG baseline instance whose header says it was never lossy reaches storescp decoded, marked Lossy Image Compression 01 with method and measured ratio",
+        .enabled(if: TestData.available, "needs the shared test data (../shared/testdata)"), .enabled(if: storescpAvailable, "needs dcmtk's storescp"),
+        .enabled(if: tool("dcmodify") != nil, "needs dcmtk's dcmodify")
+    )
+    func decodedLossyIsMarked() async throws {
+        let folder = TemporaryDirectory("dimse-lossy-mark")
+        // The shared file says 01 and ISO_10918_1 already; a copy that claims 00 and no method
+        // shows the box writing the marks itself, not passing the modality's along.
+        let copy = try folder.write("unmarked.dcm", Array(Data(contentsOf: URL(fileURLWithPath: TestData.root + "/" + Self.lossy))))
+        let modified = try await ProcessRunner.run(tool("dcmodify")!, ["-nb", "-imt", "-m", "(0028,2110)=00", "-ea", "(0028,2114)", "-ea", "(0028,2112)", copy])
+        try #require(modified.status == 0, "dcmodify: \(modified.stderr)")
+        let unmarked = try Array(Data(contentsOf: URL(fileURLWithPath: copy)))
+        #expect(try DICOMFile(bytes: unmarked).dataSet.string(.lossyImageCompression) == "00")
+        let port = LoopbackPort.free()
+        let peer = try DIMSEPeerProcess.storescp(port: port, aeTitle: "PACS", received: folder.file("received"), acceptAll: false)
+        defer { peer.stop() }
+        let box = try await box(folder, port: port, files: [Self.lossless], instances: [unmarked])
+        try await waitUntilListening(box)
+        let figures = try await drain(box) { $0.sent + $0.rejected == 2 }
+        #expect(figures.sent == 2, "\(figures)")
+        let received = try peer.files.map { try DICOMFile(bytes: Array(Data(contentsOf: URL(fileURLWithPath: $0)))) }
+        let lossyUID = try DICOMFile(bytes: unmarked).dataSet.string(.sopInstanceUID)
+        let lossy = try #require(received.first { $0.dataSet.string(.sopInstanceUID) == lossyUID })
+        #expect(lossy.transferSyntax == .explicitVRLittleEndian)
+        #expect(lossy.dataSet.string(.lossyImageCompression) == "01")
+        #expect(lossy.dataSet.string(.lossyImageCompressionMethod) == "ISO_10918_1")
+        let ratio = try #require(lossy.dataSet.string(.lossyImageCompressionRatio).flatMap { Double($0.trimmingCharacters(in: .whitespaces)) })
+        #expect(ratio > 1, "ratio \(ratio)")
+        #expect(try decodedFrames(Array(Data(contentsOf: URL(fileURLWithPath: copy)))) == DICOMImage(file: lossy).frames, "the pixels differ from the box's decode")
+        // The lossless instance, decoded too, keeps its 00.
+        let lossless = try #require(received.first { $0.dataSet.string(.sopInstanceUID) != lossyUID })
+        #expect(lossless.dataSet.string(.lossyImageCompression) == "00")
+        #expect(lossless.dataSet[.lossyImageCompressionRatio] == nil && lossless.dataSet[.lossyImageCompressionMethod] == nil)
     }
 
     @Test(
@@ -235,6 +274,8 @@ struct DIMSEDestinationTests {
         var transaction_uid: String?
         var committed: [String]?
         var failed: [String]?
+        var answer: Int?
+        var association: String?
     }
 
     func events(_ folder: TemporaryDirectory) -> [Event] {
@@ -243,10 +284,10 @@ struct DIMSEDestinationTests {
     }
 
     /// pynetdicom listening as PACS, and a box with the lossy instance queued for it, commitment asked.
-    func commitmentPeer(_ label: String, commit: String) async throws -> (TemporaryDirectory, DIMSEPeerProcess, Box) {
+    func commitmentPeer(_ label: String, commit: String, extra: [String] = []) async throws -> (TemporaryDirectory, DIMSEPeerProcess, Box) {
         let folder = TemporaryDirectory(label)
         let port = LoopbackPort.free()
-        let peer = try DIMSEPeerProcess.commitmentSCP(port: port, aeTitle: "PACS", folder: folder, commit: commit)
+        let peer = try DIMSEPeerProcess.commitmentSCP(port: port, aeTitle: "PACS", folder: folder, commit: commit, extra: extra)
         let box = try await box(folder, port: port, files: [Self.lossy], commitment: true)
         try await waitUntilListening(box)
         return (folder, peer, box)

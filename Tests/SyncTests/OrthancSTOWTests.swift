@@ -21,11 +21,12 @@ final class OrthancProcess: Sendable {
     let port: Int
 
     /// `dicomPort`: Orthanc's own DICOM listener (AE title ORTHANC, any calling AE), else none.
-    init(folder: TemporaryDirectory, dicomPort: Int? = nil) throws {
+    /// `modalities`: Orthanc's DicomModalities (where it sends storage commitment reports).
+    init(folder: TemporaryDirectory, dicomPort: Int? = nil, modalities: [String: [String: Any]] = [:]) throws {
         port = HubProcess.freePort()
         let storage = folder.file("orthanc-db")
         try FileManager.default.createDirectory(atPath: storage, withIntermediateDirectories: true)
-        let configuration: [String: Any] = [
+        var configuration: [String: Any] = [
             "Name": "fluorobox-test-pacs",
             "StorageDirectory": storage, "IndexDirectory": storage,
             "HttpPort": port, "RemoteAccessAllowed": false, "AuthenticationEnabled": false,
@@ -34,6 +35,7 @@ final class OrthancProcess: Sendable {
             "Plugins": [Self.plugin],
             "DicomWeb": ["Enable": true, "Root": "/dicom-web/"],
         ]
+        if !modalities.isEmpty { configuration["DicomModalities"] = modalities }
         let path = folder.file("orthanc.json")
         try JSONSerialization.data(withJSONObject: configuration).write(to: URL(fileURLWithPath: path))
         process = Process()

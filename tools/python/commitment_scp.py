@@ -4,8 +4,11 @@ Accepts the storage SOP classes in the given transfer syntaxes (--syntaxes expli
 Explicit VR Little Endian; all: whatever is proposed) and the Storage Commitment Push Model.
 Every instance received is written to --out as UID.dcm in the syntax it came in. After an
 N-ACTION it answers success, then reports on the same association (--commit success: every
-reference it holds committed, others failed; failure: every reference failed; silent: no report).
-Appends one JSON object per event to --events: {"event": "store", ...} or {"event": "report", ...}.
+reference it holds committed, others failed; failure: every reference failed; silent: no report),
+or, with --report-to AE@host:port, on a NEW association it opens to that AE (as Orthanc does),
+proposing the SCP role for the push model (PS3.4 J.3.3.1.3) and calling as --report-ae (default
+--ae). Appends one JSON object per event to --events: {"event": "store", ...} or
+{"event": "report", ..., "answer": status or null, "association": "same" | "new" | "rejected"}.
 Runs until killed.
 """
 
@@ -16,7 +19,8 @@ import threading
 
 from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian
-from pynetdicom import ALL_TRANSFER_SYNTAXES, AE, AllStoragePresentationContexts, evt
+from pydicom.uid import ImplicitVRLittleEndian
+from pynetdicom import ALL_TRANSFER_SYNTAXES, AE, AllStoragePresentationContexts, build_role, evt
 from pynetdicom.sop_class import StorageCommitmentPushModel, Verification
 
 WELL_KNOWN_INSTANCE = "1.2.840.10008.1.20.1.1"
@@ -31,6 +35,8 @@ def main():
     parser.add_argument("--events", required=True)
     parser.add_argument("--syntaxes", choices=["explicit", "all"], default="all")
     parser.add_argument("--commit", choices=["success", "failure", "silent"], default="success")
+    parser.add_argument("--report-to", help="AE@host:port: report on a new association to it")
+    parser.add_argument("--report-ae", help="the calling AE title of that association (default --ae)")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     lock = threading.Lock()
@@ -62,12 +68,34 @@ def main():
             ds.ReferencedSOPSequence = [item(r) for r in committed]
         if failed:
             ds.FailedSOPSequence = [item(r, NO_SUCH_OBJECT_INSTANCE) for r in failed]
-        status = assoc.send_n_event_report(ds, 2 if failed else 1, StorageCommitmentPushModel, WELL_KNOWN_INSTANCE)
-        answered = status[0] if status else None
+        event_type = 2 if failed else 1
+        answered, association = None, "same"
+        if args.report_to:
+            answered, association = report_on_new_association(ds, event_type)
+        else:
+            status = assoc.send_n_event_report(ds, event_type, StorageCommitmentPushModel, WELL_KNOWN_INSTANCE)
+            answered = status[0] if status else None
         record({
             "event": "report", "transaction_uid": str(request.TransactionUID), "committed": [r[1] for r in committed],
             "failed": [r[1] for r in failed], "answer": int(answered.Status) if answered else None,
+            "association": association,
         })
+
+    def report_on_new_association(ds, event_type):
+        called, address = args.report_to.split("@", 1)
+        host, port = address.rsplit(":", 1)
+        reporter = AE(ae_title=args.report_ae or args.ae)
+        reporter.add_requested_context(StorageCommitmentPushModel, [ExplicitVRLittleEndian, ImplicitVRLittleEndian])
+        role = build_role(StorageCommitmentPushModel, scp_role=True)
+        assoc = reporter.associate(host, int(port), ae_title=called, ext_neg=[role])
+        if not assoc.is_established:
+            return None, "rejected"
+        try:
+            status = assoc.send_n_event_report(ds, event_type, StorageCommitmentPushModel, WELL_KNOWN_INSTANCE)
+        finally:
+            if assoc.is_established:
+                assoc.release()
+        return (status[0] if status else None), "new"
 
     def handle_action(event):
         request = event.action_information

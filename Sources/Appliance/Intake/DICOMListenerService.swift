@@ -2,9 +2,11 @@ import DICOMNetwork
 import Logging
 import ServiceLifecycle
 import StudyStore
+import Sync
 
 /// Runs the DICOM listener in the agent: binds, records the port in run/agent.json, reports
-/// ready, serves until graceful shutdown, then lets open associations finish for a moment.
+/// ready, serves until graceful shutdown, then lets open associations finish for a moment. It
+/// also takes the storage commitment reports `dimse` destinations' peers send on their own associations.
 /// Beside it runs the reporter of storage commitments owed on a new association, and once the
 /// backfill of query keys for instances stored before they were recorded.
 public struct DICOMListenerService: Service {
@@ -36,7 +38,8 @@ public struct DICOMListenerService: Service {
         let archive = StoreInstanceArchive(store: store, logger: logger)
         let listener = DICOMListener(
             configuration: settings.acceptor, receiver: DICOMStoreReceiver(store: store, analyses: analyses, logger: logger),
-            commitments: commitments, queryRetrieve: QueryRetrieveSource(archive: archive, moveDestinations: settings.peers),
+            commitments: commitments, commitmentReports: DIMSECommitmentReports(store: store, logger: logger),
+            queryRetrieve: QueryRetrieveSource(archive: archive, moveDestinations: settings.peers),
             worklist: StoreWorklistSource(store: store, settings: settings), logger: logger
         )
         let reporter = StorageCommitmentReporter(

@@ -26,7 +26,8 @@ public struct DICOMListenerSettings: Sendable, Hashable {
     public var extraSOPClasses: [String] = []
     /// DICOM application entities the box may open associations to: storage commitment reports
     /// go to the one whose AE title requested the commitment, when its own association has ended;
-    /// C-MOVE sends only to these.
+    /// C-MOVE sends only to these; only these may report storage commitments the box asked for
+    /// on associations of their own.
     public var peers: [DICOMPeer] = []
     /// Modality of the worklist items made from registrations.
     public var worklistModality = "DX"
@@ -45,7 +46,8 @@ public struct DICOMListenerSettings: Sendable, Hashable {
             idleTimeout: .milliseconds(Int64(idleTimeoutSeconds * 1000)),
             maximumAssociations: maximumAssociations, maximumPendingConnections: maximumPendingConnections,
             maximumPerPeer: maximumAssociationsPerPeer, maximumInstanceBytes: maximumInstanceBytes,
-            acceptsStorageCommitment: true, servesQueryRetrieve: true, servesWorklist: true
+            acceptsStorageCommitment: true, commitmentReportAETitles: peers.map(\.aeTitle), servesQueryRetrieve: true,
+            servesWorklist: true
         )
     }
 

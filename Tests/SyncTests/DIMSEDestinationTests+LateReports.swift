@@ -1,0 +1,148 @@
+import Appliance
+import DICOM
+import DICOMNetwork
+import FluoroboxTestSupport
+import Foundation
+import StudyStore
+import Sync
+import Testing
+
+/// Storage commitment reports that come back on an association the peer opens to the box's own
+/// listener (as Orthanc always does), wired as the agent wires it: `dicom.peers` decides who
+/// may report, the outbox settles the items.
+extension DIMSEDestinationTests {
+    struct BoxListener {
+        let listener: DICOMListener
+        let port: Int
+        let serving: Task<Void, any Error>
+
+        func stop() async {
+            await listener.close(grace: .milliseconds(200))
+            serving.cancel()
+        }
+    }
+
+    /// The outbox's receiver, counting the reports that reach it.
+    final class CountingReports: CommitmentReportReceiver, @unchecked Sendable {
+        let inner: DIMSECommitmentReports
+        private let lock = NSLock()
+        private var seen = 0
+
+        init(_ inner: DIMSECommitmentReports) { self.inner = inner }
+
+        var count: Int { lock.withLock { seen } }
+
+        func received(_ report: StorageCommitmentReport, from callingAETitle: String) async throws -> CommitmentReportOutcome {
+            lock.withLock { seen += 1 }
+            return try await inner.received(report, from: callingAETitle)
+        }
+    }
+
+    /// The box's listener on the box's store, with `peers` as `dicom.peers`.
+    func boxListener(_ box: Box, peers: [DICOMPeer], reports: CountingReports? = nil) async throws -> BoxListener {
+        var settings = DICOMListenerSettings()
+        settings.peers = peers
+        let listener = DICOMListener(
+            configuration: settings.acceptor, receiver: DICOMStoreReceiver(store: box.store, logger: quietLogger),
+            commitments: StoreCommitmentReceiver(store: box.store, logger: quietLogger),
+            commitmentReports: reports ?? CountingReports(DIMSECommitmentReports(store: box.store, logger: quietLogger)), logger: quietLogger
+        )
+        let port = try await listener.bind(host: "127.0.0.1", port: 0)
+        return BoxListener(listener: listener, port: port, serving: Task { try await listener.serve() })
+    }
+
+    /// pynetdicom as PACS reporting on a new association to the box's listener, calling as `reportAE`.
+    func lateReportingPeer(_ label: String, commit: String, reportAE: String = "PACS", waitSeconds: Double)
+        async throws -> (TemporaryDirectory, DIMSEPeerProcess, Box, BoxListener) {
+        let folder = TemporaryDirectory(label)
+        let pacsPort = LoopbackPort.free()
+        var box = try await box(folder, port: pacsPort, files: [Self.lossy], commitment: true)
+        box.settings.dimse.commitmentWaitSeconds = waitSeconds
+        let listener = try await boxListener(box, peers: [box.peer])
+        let peer = try DIMSEPeerProcess.commitmentSCP(
+            port: pacsPort, aeTitle: "PACS", folder: folder, commit: commit,
+            extra: ["--report-to", "FLUOROBOX@127.0.0.1:\(listener.port)", "--report-ae", reportAE]
+        )
+        try await waitUntilListening(box)
+        return (folder, peer, box, listener)
+    }
+
+    @Test(
+        "pynetdicom reports success on a new association: the item is sent (storage-commitment) long before the same-association wait ends",
+        .enabled(if: TestData.available, "needs the shared test data (../shared/testdata)"), .enabled(if: pynetdicomAvailable, "no .venv with pynetdicom")
+    )
+    func lateReportCommits() async throws {
+        let (folder, peer, box, listener) = try await lateReportingPeer("dimse-late-commit", commit: "success", waitSeconds: 60)
+        defer { peer.stop() }
+        let started = Date()
+        let figures = try await drain(box, seconds: 30) { $0.sent == 1 }
+        let elapsed = Date().timeIntervalSince(started)
+        await listener.stop()
+        #expect(figures.sent == 1 && figures.awaitingCommitment == 0 && figures.queued == 0, "\(figures)")
+        #expect(figures.sentByConfirmation == [SyncService.storageCommitment: 1])
+        #expect(elapsed < 30, "settled after \(elapsed) s")
+        let seen = events(folder)
+        let stored = seen.filter { $0.event == "store" }.compactMap(\.sop_instance_uid)
+        let report = try #require(seen.first { $0.event == "report" })
+        #expect(report.association == "new" && report.answer == 0, "the box answered \(report.answer.map { String($0, radix: 16) } ?? "nothing") on \(report.association ?? "?")")
+        #expect(report.committed == stored && stored.count == 1)
+    }
+
+    @Test(
+        "pynetdicom reports a failure on a new association: acknowledged, the item is not sent and goes back to sending",
+        .enabled(if: TestData.available, "needs the shared test data (../shared/testdata)"), .enabled(if: pynetdicomAvailable, "no .venv with pynetdicom")
+    )
+    func lateReportFails() async throws {
+        let (folder, peer, box, listener) = try await lateReportingPeer("dimse-late-fail", commit: "failure", waitSeconds: 2)
+        defer { peer.stop() }
+        let figures = try await drain(box, seconds: 30) { _ in events(folder).filter { $0.event == "report" }.count >= 2 }
+        await listener.stop()
+        #expect(figures.sent == 0 && figures.rejected == 0, "\(figures)")
+        let reports = events(folder).filter { $0.event == "report" }
+        #expect(reports.count >= 2, "a failed commitment is sent again, well before sync.dimse.commitmentTimeoutSeconds")
+        #expect(reports.allSatisfy { $0.association == "new" && $0.answer == 0 && $0.failed?.count == 1 })
+        #expect(events(folder).filter { $0.event == "store" }.count >= 2)
+    }
+
+    @Test(
+        "an N-EVENT-REPORT from an AE title not in dicom.peers is refused: nothing settles, the item keeps waiting",
+        .enabled(if: TestData.available, "needs the shared test data (../shared/testdata)"), .enabled(if: pynetdicomAvailable, "no .venv with pynetdicom")
+    )
+    func reportFromStrangerRefused() async throws {
+        let (folder, peer, box, listener) = try await lateReportingPeer("dimse-late-stranger", commit: "success", reportAE: "INTRUDER", waitSeconds: 2)
+        defer { peer.stop() }
+        let figures = try await drain(box, seconds: 20) { $0.awaitingCommitment == 1 }
+        await listener.stop()
+        #expect(figures.sent == 0 && figures.awaitingCommitment == 1, "\(figures)")
+        let report = try #require(events(folder).first { $0.event == "report" })
+        // Accepted as a modality asking the box for commitment, never granted the SCP role: the
+        // report is an operation the box does not perform for it.
+        #expect(report.association == "new" && report.answer == Int(DIMSEStatus.unrecognisedOperation.rawValue), "answer \(report.answer.map { String($0, radix: 16) } ?? "none")")
+    }
+
+    @Test(
+        "Orthanc as a dimse destination with storage commitment reports on its own association to the box's listener: the item settles as storage-commitment",
+        .enabled(if: TestData.available, "needs the shared test data (../shared/testdata)"),
+        .enabled(if: OrthancProcess.available, "needs Debian's orthanc and orthanc-dicomweb (tools/install-deps)")
+    )
+    func orthancReportsLater() async throws {
+        let folder = TemporaryDirectory("dimse-orthanc-commit")
+        let dicomPort = LoopbackPort.free()
+        var box = try await box(folder, port: dicomPort, files: [Self.lossless], commitment: true, aeTitle: "ORTHANC")
+        box.settings.dimse.commitmentWaitSeconds = 60
+        let reports = CountingReports(DIMSECommitmentReports(store: box.store, logger: quietLogger))
+        let listener = try await boxListener(box, peers: [box.peer], reports: reports)
+        let orthanc = try OrthancProcess(folder: folder, dicomPort: dicomPort, modalities: [
+            "box": ["AET": "FLUOROBOX", "Host": "127.0.0.1", "Port": listener.port, "AllowStorageCommitment": true],
+        ])
+        defer { orthanc.stop() }
+        try await orthanc.waitUntilReady()
+        try await waitUntilListening(box)
+        let figures = try await drain(box, seconds: 45) { $0.sent == 1 }
+        await listener.stop()
+        #expect(figures.sent == 1 && figures.sentByConfirmation == [SyncService.storageCommitment: 1], "\(figures)")
+        #expect(reports.count == 1, "Orthanc's report came on its own association \(reports.count) times")
+        let original = try Array(Data(contentsOf: URL(fileURLWithPath: TestData.root + "/" + Self.lossless)))
+        #expect(try await orthanc.sopInstanceUIDs() == [try #require(try DICOMFile(bytes: original).dataSet.string(.sopInstanceUID))])
+    }
+}
