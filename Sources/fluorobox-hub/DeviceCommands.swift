@@ -64,7 +64,7 @@ struct Enrolment: AsyncParsableCommand {
 struct Device: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "device", abstract: "List devices, show one's heartbeats; record its institution; revoke one.",
-        subcommands: [ListDevices.self, Show.self, SetInstitution.self, AssignOS.self, Revoke.self]
+        subcommands: [ListDevices.self, Show.self, SetInstitution.self, AssignOS.self, UnassignOS.self, Revoke.self]
     )
 
     struct ListDevices: AsyncParsableCommand {
