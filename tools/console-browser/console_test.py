@@ -275,6 +275,7 @@ def main():
         driver.find_element(By.ID, "os-bundle-version").send_keys("0.3.0")
         driver.find_element(By.ID, "assign-os").click()
         wait_for(driver, "os-assigned-file")
+        driver.execute_script("arguments[0].scrollIntoView()", driver.find_element(By.ID, "os-assigned-file"))
         shot(driver, "ru-device-os-assigned")
         status, body = os_offer(hub_port, "clinic-40")
         check(status == 200 and json.loads(body)["file"] == "fluorobox-0.3.0.raucb", f"the box is offered the bundle: {status} {body}")
