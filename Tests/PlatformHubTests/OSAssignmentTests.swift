@@ -33,6 +33,7 @@ struct OSAssignmentTests {
         #expect(try await store.unassignOSBundle(device: "box-a", by: "ops", at: Date()) == nil)
         // Two assignments and one taking back, each with who, the device and which bundle; the no-ops left nothing.
         let audit = try await reader.auditEntries(limit: 10).filter { $0.subject == "box-a" || $0.subject == "box-b" }
+        try #require(audit.count == 3, "\(audit)")
         #expect(audit.map(\.action) == [
             ConsoleAuditEntry.Action.osBundleUnassigned, ConsoleAuditEntry.Action.osBundleAssigned, ConsoleAuditEntry.Action.osBundleAssigned,
         ])
