@@ -12,7 +12,7 @@ extension Device {
 
         @Argument(help: "The device id.") var id: String
         @OptionGroup var store: OperatorCommand.StoreChoice
-        @Option(help: "Who takes it back, for the audit (default: cli:$USER).") var by: String = OperatorCommand.actor
+        @Option(help: "Who takes it back, for the audit (cli:$USER unless given).") var by: String = OperatorCommand.actor
 
         func run() async throws {
             guard HubServer.isValidDeviceIDForCommandLine(id) else {
