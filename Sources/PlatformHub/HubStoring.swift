@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import ServiceLifecycle
 import StudyStore
@@ -83,9 +84,14 @@ public protocol HubStoring: Sendable {
     /// Every recorded institution, by device.
     func institutions() async throws(HubError) -> [String: DeviceInstitution]
 
-    /// Assigns (or replaces) the OS bundle `device` is to install; a device may be named before
-    /// it first calls.
+    /// Assigns (or replaces) the OS bundle `device` is to install, and audits it (as
+    /// `assignment.assignedBy`) in the same transaction; a device may be named before it first calls.
     func assignOSBundle(_ assignment: OSBundleAssignment, device: String) async throws(HubError)
+
+    /// Takes back `device`'s OS bundle and audits it (as `actor`, at `at`) in the same
+    /// transaction; the box is then offered nothing (204). Returns what was assigned; nil (and
+    /// nothing audited) when nothing was.
+    func unassignOSBundle(device: String, by actor: String, at: Date) async throws(HubError) -> OSBundleAssignment?
 
     /// The OS bundle assigned to `device`, if any.
     func osAssignment(device: String) async throws(HubError) -> OSBundleAssignment?

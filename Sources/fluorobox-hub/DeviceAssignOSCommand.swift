@@ -16,6 +16,7 @@ extension Device {
         @Option(help: "The folder the hub serves OS bundles from (serve --os-bundle-dir).") var osBundleDir: String
         @Option(help: "The bundle's file name in that folder.") var bundle: String
         @Option(help: "The bundle's version (the box checks the signed one itself).") var version: String
+        @Option(help: "Who assigns it, for the audit (cli:$USER unless given).") var by: String = OperatorCommand.actor
 
         func run() async throws {
             guard HubServer.isValidDeviceIDForCommandLine(id) else {
@@ -24,7 +25,7 @@ extension Device {
             let assignment: OSBundleAssignment
             do {
                 assignment = try OSBundleAssignment.of(
-                    file: bundle, in: osBundleDir, version: version, assignedBy: "command line (\(NSUserName()))")
+                    file: bundle, in: osBundleDir, version: version, assignedBy: by)
             } catch {
                 throw ValidationError(error.detail)
             }

@@ -63,8 +63,8 @@ struct Enrolment: AsyncParsableCommand {
 /// `fluorobox-hub device …`: what the region knows of its devices, and revocation.
 struct Device: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "device", abstract: "List devices, show one's heartbeats; record its institution; revoke one.",
-        subcommands: [ListDevices.self, Show.self, SetInstitution.self, AssignOS.self, Revoke.self]
+        commandName: "device", abstract: "List devices, show one's heartbeats; record its institution; assign or take back its OS bundle; revoke one.",
+        subcommands: [ListDevices.self, Show.self, SetInstitution.self, AssignOS.self, UnassignOS.self, Revoke.self]
     )
 
     struct ListDevices: AsyncParsableCommand {

@@ -113,6 +113,7 @@ struct Serve: AsyncParsableCommand {
             console.port = consolePort
             console.tlsCertificatePath = consoleTlsCert
             console.tlsKeyPath = consoleTlsKey
+            console.osBundleDirectory = osBundleDir
             let tls = console.servesTLS
             console.onListening = { bound in
                 writePort("console.port", bound)

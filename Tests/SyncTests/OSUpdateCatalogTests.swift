@@ -1,6 +1,7 @@
 import Appliance
 import Foundation
 import FluoroboxTestSupport
+import GRDB
 import OSUpdateTesting
 import StudyStore
 import Sync
@@ -183,7 +184,7 @@ struct HubOSBundleRouteTests {
         try await hub.waitUntilListening()
         let assigned = try await ProcessRunner.run(HubProcess.binary, [
             "device", "assign-os", "box-os-1", "--data-dir", folder.file("hub"), "--os-bundle-dir", bundles.path,
-            "--bundle", "fluorobox-0.2.0.raucb", "--version", "0.2.0",
+            "--bundle", "fluorobox-0.2.0.raucb", "--version", "0.2.0", "--by", "technician-7",
         ])
         try #require(assigned.status == 0, "\(assigned.stderr)")
         let hubCall = HubCall(port: port, pki: nil)
@@ -199,5 +200,16 @@ struct HubOSBundleRouteTests {
             "PUT", "/v1/os-updates/os-update:box-os-1:x:rebooted", headers: ["Fluorobox-Device: box-os-1"],
             body: #"{"device":"box-os-1","sha256":"x","outcome":"rebooted","at":"2026-12-07T03:00:00Z"}"#)
         #expect(badOutcome.status == 400 && badOutcome.body.contains("outcome"), "\(badOutcome.status) \(badOutcome.body)")
+
+        // Taken back: the box is offered nothing; both changes are audited with who made them.
+        for expected in ["OS bundle fluorobox-0.2.0.raucb (0.2.0) taken back", "no OS bundle was assigned"] {
+            let taken = try await ProcessRunner.run(HubProcess.binary, ["device", "unassign-os", "box-os-1", "--data-dir", folder.file("hub"), "--by", "technician-7"])
+            #expect(taken.status == 0 && taken.stdout.contains(expected), "\(taken.stdout) \(taken.stderr)")
+        }
+        #expect(try await hubCall.call("GET", "/v1/devices/box-os-1/os-update", headers: ["Fluorobox-Device: box-os-1"]).status == 204)
+        let audit = try await DatabaseQueue(path: folder.file("hub") + "/hub.sqlite").read { db in
+            try Row.fetchAll(db, sql: "SELECT actor, action, subject FROM consoleAudit ORDER BY id").map { "\($0["actor"] as String) \($0["action"] as String) \($0["subject"] as String)" }
+        }
+        #expect(audit == ["technician-7 device.assign-os box-os-1", "technician-7 device.unassign-os box-os-1"])
     }
 }

@@ -6,7 +6,8 @@ heartbeats and post-market reports over the device API (development plain HTTP),
 every console page in English and Russian: the device list (what needs a person first, with the
 reason), a device page, the figures (intake per day, region and institution, and per model
 version, with their SVG charts), enrolment (a token made), the regulator report (and its downloads),
-operators (one added), the audit; revokes a device; checks that a viewer sees but cannot change.
+operators (one added), the audit; assigns an OS bundle on a device page (the box is offered it) and
+takes it back; revokes a device; checks that a viewer sees but cannot change.
 PNG screenshots under build/console-screenshots.
 
 Usage: tools/console-browser/run [path/to/fluorobox-hub]
@@ -88,8 +89,16 @@ def send(hub, method, path, device, document):
         return answer.status
 
 
-def start_hub(binary, data):
-    hub = subprocess.Popen([binary, "serve", "--data-dir", data, "--port", "0", "--development-plain-http", "--console-port", "0"],
+def os_offer(hub, device):
+    """What GET /v1/devices/{device}/os-update answers the box: (status, body)."""
+    request = urllib.request.Request(f"http://127.0.0.1:{hub}/v1/devices/{device}/os-update", headers={"Fluorobox-Device": device})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return answer.status, answer.read().decode()
+
+
+def start_hub(binary, data, bundles):
+    hub = subprocess.Popen([binary, "serve", "--data-dir", data, "--port", "0", "--development-plain-http", "--console-port", "0",
+                            "--os-bundle-dir", bundles],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -239,7 +248,11 @@ def main():
     run(binary, "operator", "add", "root", "--role", "admin", "--password-stdin", "--data-dir", data, stdin=PASSWORDS["root"] + "\n")
     run(binary, "operator", "add", "eye", "--role", "viewer", "--password-stdin", "--data-dir", data, stdin=PASSWORDS["eye"] + "\n")
     check("root\tadmin" in run(binary, "operator", "list", "--data-dir", data), "operator list shows the admin")
-    hub, hub_port, console_port = start_hub(binary, data)
+    bundles = os.path.join(os.path.dirname(data), "os-bundles")
+    os.makedirs(bundles)
+    with open(os.path.join(bundles, "fluorobox-0.3.0.raucb"), "wb") as bundle:
+        bundle.write(b"not a real bundle: the hub only pins its size and SHA-256")
+    hub, hub_port, console_port = start_hub(binary, data, bundles)
     base = f"http://localhost:{console_port}"
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
@@ -257,6 +270,20 @@ def main():
         driver.find_element(By.ID, "lang-ru").click()
         wait_for(driver, "audit")
         browse(driver, base, "ru", day)
+
+        driver.get(base + "/devices/clinic-40")
+        driver.find_element(By.ID, "os-bundle-version").send_keys("0.3.0")
+        driver.find_element(By.ID, "assign-os").click()
+        wait_for(driver, "os-assigned-file")
+        driver.execute_script("arguments[0].scrollIntoView()", driver.find_element(By.ID, "os-assigned-file"))
+        shot(driver, "ru-device-os-assigned")
+        status, body = os_offer(hub_port, "clinic-40")
+        check(status == 200 and json.loads(body)["file"] == "fluorobox-0.3.0.raucb", f"the box is offered the bundle: {status} {body}")
+        driver.find_element(By.ID, "unassign-os").click()
+        WebDriverWait(driver, 30).until(lambda page: not page.find_elements(By.ID, "os-assigned-file"))
+        check(os_offer(hub_port, "clinic-40")[0] == 204, "taken back: nothing offered")
+        driver.get(base + "/audit")
+        check("device.assign-os" in text(driver) and "device.unassign-os" in text(driver), "the audit shows both")
 
         driver.get(base + "/devices/clinic-31")
         driver.find_element(By.ID, "reason").send_keys("списано")
@@ -276,6 +303,7 @@ def main():
         shot(driver, "ru-enrolment-viewer")
         driver.get(base + "/devices/van-07")
         check(not driver.find_elements(By.ID, "revoke"), "a viewer gets no revoke button")
+        check(driver.find_elements(By.ID, "os-assignment") and not driver.find_elements(By.ID, "assign-os"), "a viewer sees the OS bundle, no form")
         driver.get(base + "/operators")
         check("Нет доступа" in text(driver), "a viewer may not manage operators")
         driver.get(base + "/figures")

@@ -25,6 +25,8 @@ public struct ConsoleAuditEntry: Sendable, Hashable, Codable {
         public static let operatorRoleSet = "operator.set-role"
         public static let enrolmentTokenCreated = "enrolment.create"
         public static let deviceRevoked = "device.revoke"
+        public static let osBundleAssigned = "device.assign-os"
+        public static let osBundleUnassigned = "device.unassign-os"
         public static let login = "login"
     }
 }

@@ -18,7 +18,8 @@ extension HubConsole {
             var listing = device
             listing.lastHeartbeat = history.first
             let row = DeviceAttention(device: listing, institution: try await store.institutions()[id], now: now(), thresholds: settings.attention)
-            return page("Device", context, path: "/devices", body: devicePageBody(row, history: history, context))
+            let assignment = try await store.osAssignment(device: id)
+            return page("Device", context, path: "/devices", body: devicePageBody(row, history: history, osAssignment: assignment, context))
         }
         router.post("/devices/:device/revoke") { _, context in
             let id = context.parameters.get("device") ?? ""
@@ -96,7 +97,7 @@ extension HubConsole {
         return html + "</section>"
     }
 
-    func devicePageBody(_ row: DeviceAttention, history: [HubHeartbeat], _ context: ConsoleRequestContext) -> String {
+    func devicePageBody(_ row: DeviceAttention, history: [HubHeartbeat], osAssignment: OSBundleAssignment?, _ context: ConsoleRequestContext) -> String {
         let t = context.language
         let e = HTMLText.escape
         let dates = ConsolePage.dateFormatter()
@@ -141,6 +142,7 @@ extension HubConsole {
         } else {
             html += "<section><p class=\"na\">\(e(t("No heartbeat yet.")))</p></section>"
         }
+        html += osBundleSection(device: device.id, assignment: osAssignment, context)
         if context.account?.role.changesDevices == true, device.revokedAt == nil {
             html += """
                 <section><h2>\(e(t("Revoke")))</h2>

@@ -30,6 +30,8 @@ public struct HubConsole: Sendable {
         public var waitingPasswordChecks = 8
         /// When a device needs a person.
         public var attention = DeviceAttention.Thresholds()
+        /// The hub's OS bundle folder (serve --os-bundle-dir): what the device page offers to assign.
+        public var osBundleDirectory: String?
         /// Heartbeats shown on a device's page.
         public var historyShown = 48
         /// Called with the bound port once the console listens.
@@ -73,6 +75,7 @@ public struct HubConsole: Sendable {
         router.add(middleware: ConsoleGuard(console: self))
         addLoginRoutes(to: router)
         addDeviceRoutes(to: router)
+        addOSBundleRoutes(to: router)
         addEnrolmentRoutes(to: router)
         addFiguresRoutes(to: router)
         addRegulatorRoutes(to: router)

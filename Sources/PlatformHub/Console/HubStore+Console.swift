@@ -85,7 +85,7 @@ extension HubStore {
         }
     }
 
-    private static func insertAudit(_ entry: ConsoleAuditEntry, _ db: Database) throws {
+    static func insertAudit(_ entry: ConsoleAuditEntry, _ db: Database) throws {
         try db.execute(
             sql: "INSERT INTO consoleAudit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
             arguments: [entry.at, entry.actor, entry.action, entry.subject, entry.detail]

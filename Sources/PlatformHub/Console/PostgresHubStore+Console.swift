@@ -96,7 +96,7 @@ extension PostgresHubStore {
         }
     }
 
-    private static func insertAudit(_ entry: ConsoleAuditEntry, connection: PostgresConnection, logger: Logger) async throws {
+    static func insertAudit(_ entry: ConsoleAuditEntry, connection: PostgresConnection, logger: Logger) async throws {
         try await connection.query("""
             INSERT INTO console_audit (at, actor, action, subject, detail)
             VALUES (\(entry.at), \(entry.actor), \(entry.action), \(entry.subject), \(entry.detail))

@@ -28,21 +28,36 @@ extension HubStore {
                         device, assignment.file, assignment.version, assignment.size, assignment.sha256, assignment.assignedBy,
                         assignment.assignedAt,
                     ])
+                try Self.insertAudit(
+                    assignment.auditEntry(ConsoleAuditEntry.Action.osBundleAssigned, device: device, by: assignment.assignedBy, at: assignment.assignedAt), db)
+            }
+        }
+    }
+
+    public func unassignOSBundle(device: String, by actor: String, at: Date) async throws(HubError) -> OSBundleAssignment? {
+        try await blocking {
+            try self.run("taking back \(device)'s OS bundle") { db in
+                guard let assignment = try Self.osAssignment(device: device, db) else { return nil }
+                try db.execute(sql: "DELETE FROM osAssignment WHERE device = ?", arguments: [device])
+                try Self.insertAudit(assignment.auditEntry(ConsoleAuditEntry.Action.osBundleUnassigned, device: device, by: actor, at: at), db)
+                return assignment
             }
         }
     }
 
     public func osAssignment(device: String) async throws(HubError) -> OSBundleAssignment? {
         try await blocking {
-            try self.run("reading \(device)'s OS bundle") { db in
-                try Row.fetchOne(
-                    db, sql: "SELECT file, version, size, sha256, assignedBy, assignedAt FROM osAssignment WHERE device = ?", arguments: [device]
-                ).map {
-                    OSBundleAssignment(
-                        file: $0["file"], version: $0["version"], size: $0["size"], sha256: $0["sha256"], assignedBy: $0["assignedBy"],
-                        assignedAt: $0["assignedAt"])
-                }
-            }
+            try self.run("reading \(device)'s OS bundle") { db in try Self.osAssignment(device: device, db) }
+        }
+    }
+
+    private static func osAssignment(device: String, _ db: Database) throws -> OSBundleAssignment? {
+        try Row.fetchOne(
+            db, sql: "SELECT file, version, size, sha256, assignedBy, assignedAt FROM osAssignment WHERE device = ?", arguments: [device]
+        ).map {
+            OSBundleAssignment(
+                file: $0["file"], version: $0["version"], size: $0["size"], sha256: $0["sha256"], assignedBy: $0["assignedBy"],
+                assignedAt: $0["assignedAt"])
         }
     }
 }

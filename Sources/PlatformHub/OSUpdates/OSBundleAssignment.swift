@@ -24,7 +24,7 @@ public struct OSBundleAssignment: Codable, Sendable, Hashable {
 
     /// Pins `file` of `folder` as it is now.
     public static func of(file: String, in folder: String, version: String, assignedBy: String) throws(HubError) -> OSBundleAssignment {
-        guard HubServer.isValidKey(file), !file.hasPrefix(".") else { throw HubError(.badRequest, "\"\(file)\" is not a bundle file name") }
+        guard isBundleName(file) else { throw HubError(.badRequest, "\"\(file)\" is not a bundle file name") }
         guard !version.isEmpty, version.count <= 128 else { throw HubError(.badRequest, "a bundle version is 1 to 128 characters") }
         let path = folder + "/" + file
         do {
@@ -36,6 +36,30 @@ public struct OSBundleAssignment: Codable, Sendable, Hashable {
             throw error
         } catch {
             throw HubError(.notFound, "\(path): \(error)")
+        }
+    }
+
+    /// A name the device API serves from the folder, and no hidden file.
+    static func isBundleName(_ file: String) -> Bool { HubServer.isValidKey(file) && !file.hasPrefix(".") }
+
+    /// The audit row of assigning it to `device` or taking it back (`action`): who, the device,
+    /// and which bundle (file, version, size, SHA-256).
+    func auditEntry(_ action: String, device: String, by actor: String, at: Date) -> ConsoleAuditEntry {
+        ConsoleAuditEntry(at: at, actor: actor, action: action, subject: device, detail: "\(file), version \(version), \(size) bytes, SHA-256 \(sha256)")
+    }
+
+    /// The bundles `folder` holds that can be assigned (regular files with a valid name), by
+    /// name: what the console offers.
+    public static func bundles(in folder: String) throws(HubError) -> [(file: String, size: Int64)] {
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: folder)
+        } catch {
+            throw HubError(.notFound, "the OS bundle folder \(folder): \(error)")
+        }
+        return names.filter(isBundleName).sorted().compactMap { name in
+            guard let status = try? Posix.fileStatus(folder + "/" + name), status.isRegularFile else { return nil }
+            return (name, Int64(status.size))
         }
     }
 }

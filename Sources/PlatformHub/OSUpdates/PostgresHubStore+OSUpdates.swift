@@ -19,21 +19,44 @@ extension PostgresHubStore {
     ])
 
     public func assignOSBundle(_ assignment: OSBundleAssignment, device: String) async throws(HubError) {
-        _ = try await statement("assigning an OS bundle to \(device)", """
-            INSERT INTO os_assignment (device, file, version, size, sha256, assigned_by, assigned_at)
-            VALUES (\(device), \(assignment.file), \(assignment.version), \(assignment.size), \(assignment.sha256),
-                \(assignment.assignedBy), \(assignment.assignedAt))
-            ON CONFLICT (device) DO UPDATE SET file = EXCLUDED.file, version = EXCLUDED.version, size = EXCLUDED.size,
-                sha256 = EXCLUDED.sha256, assigned_by = EXCLUDED.assigned_by, assigned_at = EXCLUDED.assigned_at
-            """)
+        let logger = logger
+        try await transaction("assigning an OS bundle to \(device)") { connection in
+            try await connection.query("""
+                INSERT INTO os_assignment (device, file, version, size, sha256, assigned_by, assigned_at)
+                VALUES (\(device), \(assignment.file), \(assignment.version), \(assignment.size), \(assignment.sha256),
+                    \(assignment.assignedBy), \(assignment.assignedAt))
+                ON CONFLICT (device) DO UPDATE SET file = EXCLUDED.file, version = EXCLUDED.version, size = EXCLUDED.size,
+                    sha256 = EXCLUDED.sha256, assigned_by = EXCLUDED.assigned_by, assigned_at = EXCLUDED.assigned_at
+                """, logger: logger)
+            try await Self.insertAudit(
+                assignment.auditEntry(ConsoleAuditEntry.Action.osBundleAssigned, device: device, by: assignment.assignedBy, at: assignment.assignedAt),
+                connection: connection, logger: logger)
+        }
+    }
+
+    public func unassignOSBundle(device: String, by actor: String, at: Date) async throws(HubError) -> OSBundleAssignment? {
+        let logger = logger
+        return try await transaction("taking back \(device)'s OS bundle") { connection in
+            let deleted = try await connection.query("""
+                DELETE FROM os_assignment WHERE device = \(device) RETURNING file, version, size, sha256, assigned_by, assigned_at
+                """, logger: logger)
+            guard let assignment = try await Self.assignments("taking back \(device)'s OS bundle", deleted).first else { return nil }
+            try await Self.insertAudit(
+                assignment.auditEntry(ConsoleAuditEntry.Action.osBundleUnassigned, device: device, by: actor, at: at), connection: connection, logger: logger)
+            return assignment
+        }
     }
 
     public func osAssignment(device: String) async throws(HubError) -> OSBundleAssignment? {
         let rows = try await statement(
             "reading \(device)'s OS bundle",
             "SELECT file, version, size, sha256, assigned_by, assigned_at FROM os_assignment WHERE device = \(device)")
-        return try await Self.collect(
-            "reading \(device)'s OS bundle", rows.decode((String, String, Int64, String, String, Date).self)
-        ).first.map { OSBundleAssignment(file: $0.0, version: $0.1, size: $0.2, sha256: $0.3, assignedBy: $0.4, assignedAt: $0.5) }
+        return try await Self.assignments("reading \(device)'s OS bundle", rows).first
+    }
+
+    private static func assignments<S: AsyncSequence>(_ action: String, _ rows: S) async throws(HubError) -> [OSBundleAssignment] where S.Element == PostgresRow {
+        try await collect(action, rows.decode((String, String, Int64, String, String, Date).self)).map {
+            OSBundleAssignment(file: $0.0, version: $0.1, size: $0.2, sha256: $0.3, assignedBy: $0.4, assignedAt: $0.5)
+        }
     }
 }
