@@ -17,6 +17,14 @@ extension StudyStore {
         }
     }
 
+    /// Whether the item is still being sent: false once a report on the receiver's own
+    /// association settled it (or it is gone).
+    public func isOutboxItemSending(id: Int64) throws(StoreError) -> Bool {
+        try read("reading the state of outbox item \(id)") { db in
+            try String.fetchOne(db, sql: "SELECT state FROM outboxItem WHERE id = ?", arguments: [id]) == "sending"
+        }
+    }
+
     /// The item was stored by the receiver and its commitment requested in `transactionUID`;
     /// it is sent again at `resendAt` unless a report completes it first. An item a report on
     /// another association settled meanwhile (no longer `sending`) is left as it is.

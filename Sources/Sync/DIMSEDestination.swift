@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import NIOCore
 import StudyStore
+import Synchronization
 
 /// A PACS or viewer reached by C-STORE (`dimse:AE_TITLE`, the peer of that AE title in
 /// `dicom.peers`): one association per item, the stored syntax proposed beside Explicit VR
@@ -18,7 +19,17 @@ public struct DIMSEDestination: SyncDestination {
     /// Where a commitment request is noted before the N-ACTION, for a report that comes back on
     /// the peer's own association (``DIMSECommitmentReports``); nil notes nothing.
     let store: StudyStore?
+    /// Learnt from the peer: it reports on an association of its own, so waiting on ours for a
+    /// report only holds the destination for `sync.dimse.commitmentWaitSeconds` per item.
+    let reportsOnItsOwnAssociation = LearntFlag()
     let logger: Logger
+
+    /// One destination's memory across its copies and deliveries.
+    final class LearntFlag: Sendable {
+        private let value = Mutex(false)
+        var isSet: Bool { value.withLock { $0 } }
+        func set(_ newValue: Bool) { value.withLock { $0 = newValue } }
+    }
 
     public var destination: Destination { .dimse(peer.aeTitle) }
     public var kinds: Set<OutboxKind> { [.instance] }
@@ -170,12 +181,27 @@ public struct DIMSEDestination: SyncDestination {
         guard status.isSuccess else {
             throw SyncError(.serverError, "\(peer.aeTitle) answered the storage commitment request with \(status); the instance is sent again later")
         }
+        if reportsOnItsOwnAssociation.isSet {
+            // Released at once: the peer reports on a new association, as PS3.4 J.3.3 has it
+            // when ours is gone, and the listener settles the item then.
+            return .awaitingCommitment(
+                transactionUID: request.transactionUID,
+                reason: "stored at \(peer.aeTitle); awaiting its storage commitment (transaction \(request.transactionUID)) on an association of its own"
+            )
+        }
         guard let report = try await association.awaitCommitmentReport() else {
+            if let store, let itemID, (try? store.isOutboxItemSending(id: itemID)) == false {
+                reportsOnItsOwnAssociation.set(true)
+                logger.notice("the peer reports storage commitment on an association of its own; the box no longer waits for it on its own", metadata: [
+                    "destination": "\(destination)",
+                ])
+            }
             return .awaitingCommitment(
                 transactionUID: request.transactionUID,
                 reason: "stored at \(peer.aeTitle); awaiting its storage commitment (transaction \(request.transactionUID)): no report within \(Int(settings.dimse.commitmentWaitSeconds)) s on the association"
             )
         }
+        reportsOnItsOwnAssociation.set(false)
         guard report.transactionUID == request.transactionUID else {
             return .awaitingCommitment(
                 transactionUID: request.transactionUID,

@@ -145,4 +145,37 @@ extension DIMSEDestinationTests {
         let original = try Array(Data(contentsOf: URL(fileURLWithPath: TestData.root + "/" + Self.lossless)))
         #expect(try await orthanc.sopInstanceUIDs() == [try #require(try DICOMFile(bytes: original).dataSet.string(.sopInstanceUID))])
     }
+
+    @Test(
+        "a peer that reports on its own association is learnt: after the first item the box no longer holds each association for the wait (Orthanc)",
+        .enabled(if: TestData.available, "needs the shared test data (../shared/testdata)"),
+        .enabled(if: OrthancProcess.available, "needs Debian's orthanc and orthanc-dicomweb (tools/install-deps)")
+    )
+    func orthancReportsLaterWithoutHoldingTheDestination() async throws {
+        let folder = TemporaryDirectory("dimse-orthanc-learnt")
+        let dicomPort = LoopbackPort.free()
+        let files = [
+            Self.lossless, "dicom/radiography/CR_extremity_RG3_UNCR_explicitLE_mono1_10bit.dcm",
+            "dicom/radiography/CR_chest_RG1_UNCR_explicitLE_mono1_15bit_reference.dcm",
+        ]
+        var box = try await box(folder, port: dicomPort, files: files, commitment: true, aeTitle: "ORTHANC")
+        box.settings.dimse.commitmentWaitSeconds = 15
+        let reports = CountingReports(DIMSECommitmentReports(store: box.store, logger: quietLogger))
+        let listener = try await boxListener(box, peers: [box.peer], reports: reports)
+        let orthanc = try OrthancProcess(folder: folder, dicomPort: dicomPort, modalities: [
+            "box": ["AET": "FLUOROBOX", "Host": "127.0.0.1", "Port": listener.port, "AllowStorageCommitment": true],
+        ])
+        defer { orthanc.stop() }
+        try await orthanc.waitUntilReady()
+        try await waitUntilListening(box)
+        let started = Date()
+        let figures = try await drain(box, seconds: 60) { $0.sent == 3 }
+        let seconds = Date().timeIntervalSince(started)
+        await listener.stop()
+        #expect(figures.sent == 3 && figures.sentByConfirmation == [SyncService.storageCommitment: 3], "\(figures)")
+        // Waiting out 15 s on every association would take over 30 s for the three.
+        #expect(seconds < 25, "three items took \(seconds) s")
+        #expect(reports.count == 3, "\(reports.count) reports on Orthanc's own associations")
+        #expect(try await orthanc.sopInstanceUIDs().count == 3)
+    }
 }
