@@ -120,46 +120,20 @@ extension DIMSEDestinationTests {
         #expect(report.association == "new" && report.answer == Int(DIMSEStatus.unrecognisedOperation.rawValue), "answer \(report.answer.map { String($0, radix: 16) } ?? "none")")
     }
 
-    @Test(
-        "Orthanc as a dimse destination with storage commitment reports on its own association to the box's listener: the item settles as storage-commitment",
-        .enabled(if: TestData.available, "needs the shared test data (../shared/testdata)"),
-        .enabled(if: OrthancProcess.available, "needs Debian's orthanc and orthanc-dicomweb (tools/install-deps)")
-    )
-    func orthancReportsLater() async throws {
-        let folder = TemporaryDirectory("dimse-orthanc-commit")
-        let dicomPort = LoopbackPort.free()
-        var box = try await box(folder, port: dicomPort, files: [Self.lossless], commitment: true, aeTitle: "ORTHANC")
-        box.settings.dimse.commitmentWaitSeconds = 60
-        let reports = CountingReports(DIMSECommitmentReports(store: box.store, logger: quietLogger))
-        let listener = try await boxListener(box, peers: [box.peer], reports: reports)
-        let orthanc = try OrthancProcess(folder: folder, dicomPort: dicomPort, modalities: [
-            "box": ["AET": "FLUOROBOX", "Host": "127.0.0.1", "Port": listener.port, "AllowStorageCommitment": true],
-        ])
-        defer { orthanc.stop() }
-        try await orthanc.waitUntilReady()
-        try await waitUntilListening(box)
-        let figures = try await drain(box, seconds: 45) { $0.sent == 1 }
-        await listener.stop()
-        #expect(figures.sent == 1 && figures.sentByConfirmation == [SyncService.storageCommitment: 1], "\(figures)")
-        #expect(reports.count == 1, "Orthanc's report came on its own association \(reports.count) times")
-        let original = try Array(Data(contentsOf: URL(fileURLWithPath: TestData.root + "/" + Self.lossless)))
-        #expect(try await orthanc.sopInstanceUIDs() == [try #require(try DICOMFile(bytes: original).dataSet.string(.sopInstanceUID))])
+    /// What `files` sent to Orthanc with storage commitment came to: Orthanc reports on its own
+    /// association to the box's listener (the box in its `DicomModalities`).
+    struct OrthancRun {
+        let figures: DestinationBacklog
+        let seconds: Double
+        let reports: Int
+        let held: [String]
     }
 
-    @Test(
-        "a peer that reports on its own association is learnt: after the first item the box no longer holds each association for the wait (Orthanc)",
-        .enabled(if: TestData.available, "needs the shared test data (../shared/testdata)"),
-        .enabled(if: OrthancProcess.available, "needs Debian's orthanc and orthanc-dicomweb (tools/install-deps)")
-    )
-    func orthancReportsLaterWithoutHoldingTheDestination() async throws {
-        let folder = TemporaryDirectory("dimse-orthanc-learnt")
+    func sendToOrthanc(_ label: String, files: [String], waitSeconds: Double) async throws -> OrthancRun {
+        let folder = TemporaryDirectory(label)
         let dicomPort = LoopbackPort.free()
-        let files = [
-            Self.lossless, "dicom/radiography/CR_extremity_RG3_UNCR_explicitLE_mono1_10bit.dcm",
-            "dicom/radiography/CR_chest_RG1_UNCR_explicitLE_mono1_15bit_reference.dcm",
-        ]
         var box = try await box(folder, port: dicomPort, files: files, commitment: true, aeTitle: "ORTHANC")
-        box.settings.dimse.commitmentWaitSeconds = 15
+        box.settings.dimse.commitmentWaitSeconds = waitSeconds
         let reports = CountingReports(DIMSECommitmentReports(store: box.store, logger: quietLogger))
         let listener = try await boxListener(box, peers: [box.peer], reports: reports)
         let orthanc = try OrthancProcess(folder: folder, dicomPort: dicomPort, modalities: [
@@ -169,13 +143,40 @@ extension DIMSEDestinationTests {
         try await orthanc.waitUntilReady()
         try await waitUntilListening(box)
         let started = Date()
-        let figures = try await drain(box, seconds: 60) { $0.sent == 3 }
+        let figures = try await drain(box, seconds: 60) { $0.sent == files.count }
         let seconds = Date().timeIntervalSince(started)
         await listener.stop()
-        #expect(figures.sent == 3 && figures.sentByConfirmation == [SyncService.storageCommitment: 3], "\(figures)")
+        return OrthancRun(figures: figures, seconds: seconds, reports: reports.count, held: try await orthanc.sopInstanceUIDs())
+    }
+
+    @Test(
+        "Orthanc as a dimse destination with storage commitment reports on its own association to the box's listener: the item settles as storage-commitment",
+        .enabled(if: TestData.available, "needs the shared test data (../shared/testdata)"),
+        .enabled(if: OrthancProcess.available, "needs Debian's orthanc and orthanc-dicomweb (tools/install-deps)")
+    )
+    func orthancReportsLater() async throws {
+        let run = try await sendToOrthanc("dimse-orthanc-commit", files: [Self.lossless], waitSeconds: 60)
+        #expect(run.figures.sent == 1 && run.figures.sentByConfirmation == [SyncService.storageCommitment: 1], "\(run.figures)")
+        #expect(run.reports == 1, "Orthanc's report came on its own association \(run.reports) times")
+        let original = try Array(Data(contentsOf: URL(fileURLWithPath: TestData.root + "/" + Self.lossless)))
+        #expect(run.held == [try #require(try DICOMFile(bytes: original).dataSet.string(.sopInstanceUID))])
+    }
+
+    @Test(
+        "a peer that reports on its own association is learnt: after the first item the box no longer holds each association for the wait (Orthanc)",
+        .enabled(if: TestData.available, "needs the shared test data (../shared/testdata)"),
+        .enabled(if: OrthancProcess.available, "needs Debian's orthanc and orthanc-dicomweb (tools/install-deps)")
+    )
+    func orthancReportsLaterWithoutHoldingTheDestination() async throws {
+        let files = [
+            Self.lossless, "dicom/radiography/CR_extremity_RG3_UNCR_explicitLE_mono1_10bit.dcm",
+            "dicom/radiography/CR_chest_RG1_UNCR_explicitLE_mono1_15bit_reference.dcm",
+        ]
+        let run = try await sendToOrthanc("dimse-orthanc-learnt", files: files, waitSeconds: 15)
+        #expect(run.figures.sent == 3 && run.figures.sentByConfirmation == [SyncService.storageCommitment: 3], "\(run.figures)")
         // Waiting out 15 s on every association would take over 30 s for the three.
-        #expect(seconds < 25, "three items took \(seconds) s")
-        #expect(reports.count == 3, "\(reports.count) reports on Orthanc's own associations")
-        #expect(try await orthanc.sopInstanceUIDs().count == 3)
+        #expect(run.seconds < 25, "three items took \(run.seconds) s")
+        #expect(run.reports == 3, "\(run.reports) reports on Orthanc's own associations")
+        #expect(run.held.count == 3)
     }
 }
