@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import PlatformHub
 import POSIXSupport
+import ServiceLifecycle
 
 /// `fluorobox-hub`: the reference platform receiver that tests and demos sync to.
 @main
@@ -121,7 +122,16 @@ struct Serve: AsyncParsableCommand {
             }
             settings.services.append(try HubConsole(store: store, settings: console, logger: logger).makeApplication())
         }
-        try await HubServer(store: store, settings: settings, logger: logger).makeApplication().runService()
+        let application = try HubServer(store: store, settings: settings, logger: logger).makeApplication()
+        var group = ServiceGroupConfiguration(
+            services: [.init(service: application)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
+        )
+        // SIGTERM waits for requests in flight, but a device's upload stalled on a bad link may
+        // never end: after 10 s they are cancelled, and a hub that still does not stop 5 s later
+        // ends with a crash report instead of holding its port and its supervisor's restart.
+        group.maximumGracefulShutdownDuration = .seconds(10)
+        group.maximumCancellationDuration = .seconds(5)
+        try await ServiceGroup(configuration: group).run()
     }
 }
 

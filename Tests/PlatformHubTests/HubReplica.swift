@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import POSIXSupport
 import Synchronization
+import Testing
 
 /// One `fluorobox-hub serve --database …` replica as a real child process on a loopback port.
 final class HubReplica: Sendable {
@@ -10,6 +11,7 @@ final class HubReplica: Sendable {
     let arguments: [String]
     let environment: [String: String]
     private let process = Mutex<Process?>(nil)
+    private let logs = TemporaryDirectory("hub-replica-log")
     /// FLUOROBOX_CRASH_AT of the first start only; a restart runs without it.
     private let crashAt: Mutex<String?>
 
@@ -57,18 +59,27 @@ final class HubReplica: Sendable {
         }
         process.environment = environment
         process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.childLog(at: logPath)
         try process.run()
         self.process.withLock { $0 = process }
-        try await LoopbackPort.waitUntilListening(port)
+        do {
+            try await LoopbackPort.waitUntilListening(port)
+        } catch {
+            // The caller gets no replica to stop, so this one goes now.
+            await process.stop(signal: SIGKILL)
+            throw TestServerError("the replica on \(port) did not listen: \(error); its stderr: \(logPath)")
+        }
     }
+
+    /// The replica's stderr, appended to across restarts (removed with the replica).
+    var logPath: String { logs.file("replica-\(port).log") }
 
     var pid: Int32? { process.withLock { $0?.processIdentifier } }
 
     /// SIGKILL, as a machine dying: no shutdown, open transactions dropped with the socket.
     func kill() async {
         guard let process = process.withLock({ $0 }) else { return }
-        Glibc.kill(process.processIdentifier, SIGKILL)
-        try? await BlockingIO.run { process.waitUntilExit() }
+        await process.stop(signal: SIGKILL)
     }
 
     /// Waits until the process ended by itself (a crash point), at most `timeout`.
@@ -82,9 +93,10 @@ final class HubReplica: Sendable {
     }
 
     func stop() async {
-        guard let process = process.withLock({ $0 }), process.isRunning else { return }
-        process.terminate()
-        try? await BlockingIO.run { process.waitUntilExit() }
+        guard let process = process.withLock({ $0 }) else { return }
+        if !(await process.stop(grace: .seconds(30))) {
+            Issue.record("the replica on \(port) did not stop within 30 s of SIGTERM (killed); its stderr: \(logPath)")
+        }
     }
 
     /// Whether the replica has `path` open (a chunk's part file while its body streams).

@@ -69,6 +69,8 @@ struct FleetProofTests {
         // The fleet: processes of ten boxes each, their stores side by side.
         let fleetFolder = TemporaryDirectory("fleet-boxes")
         var fleet: [Process] = []
+        // A test that throws halfway leaves no box process behind (they would hold on to the run).
+        defer { for process in fleet where process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         for index in 0..<Self.processes {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: Self.fleetBinary)
@@ -80,6 +82,7 @@ struct FleetProofTests {
                 "--report", fleetFolder.path + "/report-\(index).json",
             ]
             process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.childLog(at: fleetFolder.file("stderr-\(index).log"))
             try process.run()
             fleet.append(process)
         }
@@ -114,8 +117,7 @@ struct FleetProofTests {
             }
         }
         let restartDowntime = try await restart?.value
-        for process in fleet where process.isRunning { process.terminate() }
-        for process in fleet { process.waitUntilExit() }
+        for process in fleet { await process.stop() }
         let drained = ContinuousClock.now - started
 
         // Each process's report: what each box sent and how its outbox ended.

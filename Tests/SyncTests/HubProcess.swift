@@ -1,7 +1,9 @@
 import Foundation
 import FluoroboxTestSupport
 import Glibc
+import POSIXSupport
 import Synchronization
+import Testing
 
 /// `fluorobox-hub serve` as a real child process on a fixed loopback port, restarted by a
 /// supervisor when it dies (the tests kill it on purpose with FLUOROBOX_CRASH_AT).
@@ -51,15 +53,12 @@ final class HubProcess: Sendable {
         // speaks plain TCP), which trusts the Fluorobox-Device header.
         let plain = arguments.contains("--tls-cert") ? [] : ["--development-plain-http"]
         process.arguments = ["serve", "--data-dir", dataDirectory, "--port", String(port), "--log-level", "error"] + plain + arguments
-        var environment = ProcessInfo.processInfo.environment.merging(self.environment) { $1 }
-        let start = state.withLock { state -> Int in
-            state.starts += 1
-            return state.starts
-        }
-        environment["FLUOROBOX_CRASH_AT"] = start <= crashPlan.count ? crashPlan[start - 1] : nil
-        process.environment = environment
         process.standardOutput = FileHandle.nullDevice
-        process.terminationHandler = { [self] _ in
+        try? Posix.makeDirectories(dataDirectory)
+        process.standardError = FileHandle.childLog(at: logPath)
+        // Weak: a hub whose test dropped it without stop() is killed by deinit, not kept alive.
+        process.terminationHandler = { [weak self] _ in
+            guard let self else { return }
             let restart = state.withLock { state -> Bool in
                 state.process = nil
                 if state.stopping { return false }
@@ -68,9 +67,21 @@ final class HubProcess: Sendable {
             }
             if restart { try? self.start() }
         }
-        state.withLock { $0.process = process }
-        try process.run()
+        // Launched under the lock that stop() takes: a restart racing a stop either runs before
+        // it (and is stopped) or sees `stopping` and does not start.
+        try state.withLock { state in
+            guard !state.stopping else { return }
+            state.starts += 1
+            var environment = ProcessInfo.processInfo.environment.merging(self.environment) { $1 }
+            environment["FLUOROBOX_CRASH_AT"] = state.starts <= crashPlan.count ? crashPlan[state.starts - 1] : nil
+            process.environment = environment
+            state.process = process
+            try process.run()
+        }
     }
+
+    /// The hub's stderr, appended to across restarts.
+    var logPath: String { dataDirectory + "/hub-stderr.log" }
 
     /// Waits until the hub answers on its port.
     func waitUntilListening(timeout: Double = 120) async throws {
@@ -95,10 +106,18 @@ final class HubProcess: Sendable {
             state.stopping = true
             return state.process
         }
-        if let process, process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
+        if let process, !process.stop(grace: .seconds(30)) {
+            Issue.record("the hub on port \(port) did not stop within 30 s of SIGTERM (killed); its stderr: \(logPath)")
         }
+    }
+
+    deinit {
+        // A test that never called stop() (it threw first) leaves no hub behind.
+        let process = state.withLock { state -> Process? in
+            state.stopping = true
+            return state.process
+        }
+        if let process, process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
     }
 
     static func canConnect(port: Int) -> Bool {

@@ -101,7 +101,7 @@ struct SyncDeliveryTests {
         #expect(figures.failures > 0 && figures.resumedUploads > 0, "\(figures)")
     }
 
-    @Test("results go before images, and a link that comes back is used within 5 seconds even after a long backoff")
+    @Test("results go before images, and a link that comes back is used within 10 seconds even after a long backoff")
     func prioritiesAndLinkReturn() async throws {
         let box = TemporaryDirectory("sync-box")
         let hubDirectory = TemporaryDirectory("sync-hub")
@@ -118,8 +118,9 @@ struct SyncDeliveryTests {
         proxy.setLinkDown(true)
 
         var settings = Self.settings(proxyPort: proxy.port, chunkBytes: 128 * 1024)
-        // A long backoff: without the probe the box would wait up to a minute.
-        settings.backoff = BackoffPolicy(initial: 8, maximum: 60)
+        // A long backoff: without the probe the box would wait 30 to 60 s, far past the 10 s
+        // bound a loaded machine's slow first delivery still meets.
+        settings.backoff = BackoffPolicy(initial: 60, maximum: 60)
         settings.probeIntervalSeconds = 2
         let counters = SyncCounters()
         let client = try PlatformClient(settings: settings, counters: counters, logger: quietLogger)
@@ -142,7 +143,7 @@ struct SyncDeliveryTests {
         _ = try? await drain.value
 
         let delay = try #require(firstDelivery).timeIntervalSince(back)
-        #expect(delay < 5, "first delivery \(delay) s after the link came back")
+        #expect(delay < 10, "first delivery \(delay) s after the link came back")
         let held = try await HubList.items(dataDirectory: hubDirectory.path)
         #expect(Set(held.map(\.key)) == expected.all)
         // The hub lists in the order it received: every result before any instance.
