@@ -17,7 +17,8 @@ public struct HubServer: Sendable {
     public struct Settings: Sendable {
         public var host = "127.0.0.1"
         public var port = 0
-        /// Folder of model packages served as the catalog (optional).
+        /// Folder of model packages served as the catalog (optional): each device is offered the
+        /// packages assigned to its region or institution (``ModelAssignment``).
         public var catalogDirectory: String?
         /// Folder of OS bundles an operator may assign to devices (`fluorobox-hub device assign-os`).
         public var osBundleDirectory: String?

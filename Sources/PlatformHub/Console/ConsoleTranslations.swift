@@ -89,6 +89,7 @@ enum ConsoleTranslations {
         "Package": "Пакет модели",
         "Size": "Размер",
         "Assigned to": "Кому назначен",
+        "Assigned by": "Назначил",
         "File": "Файл",
         "not in the catalog folder": "нет в папке каталога",
         "Not assigned: offered to no device.": "Не назначен: не предлагается ни одному устройству.",

@@ -79,7 +79,7 @@ extension HubConsole {
         html += """
             <section><p class="na">\(e(t("A device is offered the packages assigned to its region or its institution (recorded with fluorobox-hub device set-institution), each only while its file has the SHA-256 it was assigned with.")))</p>
             <table id="packages"><thead><tr><th>\(e(t("Package")))</th><th>\(e(t("Size")))</th><th>SHA-256</th><th>\(e(t("Assigned to")))</th>\
-            <th>\(e(t("Devices")))</th><th>\(e(t("File")))</th><th>\(e(t("assigned by")))</th>\(changes ? "<th></th>" : "")</tr></thead><tbody>
+            <th>\(e(t("Devices")))</th><th>\(e(t("File")))</th><th>\(e(t("Assigned by")))</th>\(changes ? "<th></th>" : "")</tr></thead><tbody>
             """
         for file in Set(packages.keys).union(byFile.keys).sorted() {
             let package = packages[file]
