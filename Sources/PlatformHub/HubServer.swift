@@ -173,9 +173,17 @@ public struct HubServer: Sendable {
             return Self.fileResponse(folder: catalog, name: name, range: request.headers[.range], what: "package")
         }
         let osBundles = settings.osBundleDirectory
+        // Only the bundle assigned to the asking device, as the model route serves only its packages.
         router.get("/v1/os-bundles/:file") { request, context -> Response in
             let name = try Self.pathParameter("file", context)
-            do { _ = try await DeviceIdentity.of(request, context: context, tls: tls, store: store) } catch { return Self.problem(error) }
+            do {
+                let device = try await DeviceIdentity.of(request, context: context, tls: tls, store: store)
+                guard try await store.osAssignment(device: device)?.file == name else {
+                    return Self.problem(HubError(.notFound, "no OS bundle \(name) is assigned to device \(device)"))
+                }
+            } catch {
+                return Self.problem(error)
+            }
             return Self.fileResponse(folder: osBundles, name: name, range: request.headers[.range], what: "bundle")
         }
         Self.addMethodNotAllowedRoutes(to: router)
