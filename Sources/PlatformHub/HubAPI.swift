@@ -80,15 +80,16 @@ struct HubAPI: APIProtocol {
         return .ok(.init(body: .json(items)))
     }
 
+    /// The packages assigned to the calling device's region or institution, as they are on disk
+    /// (one changed since it was assigned is left out until assigned anew).
     func listModels(_ input: Operations.ListModels.Input) async throws -> Operations.ListModels.Output {
-        var models: [Components.Schemas.Catalog.ModelsPayloadPayload] = []
-        if let catalogDirectory {
-            for name in ((try? Posix.directoryEntries(catalogDirectory)) ?? []).sorted() where !name.hasPrefix(".") {
-                let path = catalogDirectory + "/" + name
-                guard let status = try? Posix.fileStatus(path), status.isRegularFile,
-                      let digest = try? SHA256Hex.string(ofFileAt: path) else { continue }
-                models.append(.init(file: name, size: Int64(status.size), sha256: digest, url: "/v1/models/\(name)"))
-            }
+        let device = try HubRequestScope.device()
+        let (packages, left) = try await ModelCatalog(folder: catalogDirectory, store: store).offered(to: device)
+        if !left.isEmpty {
+            logger.warning("assigned packages not offered: changed on disk since assigned, or gone", metadata: ["device": "\(device)", "files": "\(left)"])
+        }
+        let models = packages.map {
+            Components.Schemas.Catalog.ModelsPayloadPayload(file: $0.file, size: $0.size, sha256: $0.sha256, url: "/v1/models/\($0.file)")
         }
         return .ok(.init(body: .json(.init(models: models))))
     }

@@ -17,7 +17,8 @@ public struct HubServer: Sendable {
     public struct Settings: Sendable {
         public var host = "127.0.0.1"
         public var port = 0
-        /// Folder of model packages served as the catalog (optional).
+        /// Folder of model packages served as the catalog (optional): each device is offered the
+        /// packages assigned to its region or institution (``ModelAssignment``).
         public var catalogDirectory: String?
         /// Folder of OS bundles an operator may assign to devices (`fluorobox-hub device assign-os`).
         public var osBundleDirectory: String?
@@ -160,15 +161,29 @@ public struct HubServer: Sendable {
             }
         }
 
+        // Only a package assigned to the asking device's region or institution, as it was assigned.
         router.get("/v1/models/:file") { request, context -> Response in
             let name = try Self.pathParameter("file", context)
-            do { try await Self.checkCatalogReader(request, context: context, tls: tls, store: store) } catch { return Self.problem(error) }
+            do {
+                let device = try await DeviceIdentity.of(request, context: context, tls: tls, store: store)
+                _ = try await ModelCatalog(folder: catalog, store: store).package(name, for: device)
+            } catch {
+                return Self.problem(error)
+            }
             return Self.fileResponse(folder: catalog, name: name, range: request.headers[.range], what: "package")
         }
         let osBundles = settings.osBundleDirectory
+        // Only the bundle assigned to the asking device, as the model route serves only its packages.
         router.get("/v1/os-bundles/:file") { request, context -> Response in
             let name = try Self.pathParameter("file", context)
-            do { try await Self.checkCatalogReader(request, context: context, tls: tls, store: store) } catch { return Self.problem(error) }
+            do {
+                let device = try await DeviceIdentity.of(request, context: context, tls: tls, store: store)
+                guard try await store.osAssignment(device: device)?.file == name else {
+                    return Self.problem(HubError(.notFound, "no OS bundle \(name) is assigned to device \(device)"))
+                }
+            } catch {
+                return Self.problem(error)
+            }
             return Self.fileResponse(folder: osBundles, name: name, range: request.headers[.range], what: "bundle")
         }
         Self.addMethodNotAllowedRoutes(to: router)
@@ -196,21 +211,6 @@ public struct HubServer: Sendable {
         // request can arrive.
         application.beforeServerStarts { try await store.prepare() }
         return application
-    }
-
-    /// The catalog is every device's: under TLS the reader must be a device (a certificate the
-    /// store still honours); on development plain HTTP a Fluorobox-Device header, when sent,
-    /// must still be a device id.
-    static func checkCatalogReader(_ request: Request, context: HubRequestContext, tls: Bool, store: any HubStoring) async throws(HubError) {
-        try await checkCatalogReader(headers: request.headers, channel: context.channel, tls: tls, store: store)
-    }
-
-    static func checkCatalogReader(headers: HTTPFields, channel: any Channel, tls: Bool, store: any HubStoring) async throws(HubError) {
-        if tls {
-            _ = try await DeviceIdentity.of(headers: headers, channel: channel, tls: tls, store: store)
-        } else if let claimed = headers[.fluoroboxDevice], !isValidDeviceID(claimed) {
-            throw HubError(.badRequest, "the Fluorobox-Device header \"\(claimed.prefix(140))\" is not a device id")
-        }
     }
 
     /// A path parameter, percent-decoded: a client may send `result%3A1` for `result:1`, and

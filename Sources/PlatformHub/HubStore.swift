@@ -108,6 +108,7 @@ public final class HubStore: Sendable {
         registerInstitutionMigration(&migrator)
         registerConsoleMigration(&migrator)
         registerOSAssignmentMigration(&migrator)
+        registerModelAssignmentMigration(&migrator)
         return migrator
     }
 

@@ -96,6 +96,24 @@ public protocol HubStoring: Sendable {
     /// The OS bundle assigned to `device`, if any.
     func osAssignment(device: String) async throws(HubError) -> OSBundleAssignment?
 
+    // MARK: The model catalog per region
+
+    /// Assigns `assignment.file` (pinned by its size and SHA-256) to its target and audits it (as
+    /// `assignment.assignedBy`) in the same transaction. The same file to the same target again
+    /// re-pins it and keeps its id. Returns what is stored, with its id.
+    func assignModel(_ assignment: ModelAssignment) async throws(HubError) -> ModelAssignment
+
+    /// Takes back assignment `id` and audits it (as `actor`, at `at`) in the same transaction.
+    /// Returns what was assigned; nil (and nothing audited) when there is no such assignment.
+    func unassignModel(id: Int64, by actor: String, at: Date) async throws(HubError) -> ModelAssignment?
+
+    /// Every model assignment, by file, then in the order they were first made.
+    func modelAssignments() async throws(HubError) -> [ModelAssignment]
+
+    /// The assignments that reach `device`: its institution's region, or its institution named
+    /// (by ИНН or OID). None for a device without a recorded institution.
+    func modelAssignments(device: String) async throws(HubError) -> [ModelAssignment]
+
     /// The daily post-market reports of days `from`…`to` (YYYY-MM-DD, both included).
     func dailyReports(from: String, to: String) async throws(HubError) -> [RegulatorReport.DailyReport]
 

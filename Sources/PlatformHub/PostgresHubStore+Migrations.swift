@@ -111,6 +111,7 @@ extension PostgresHubStore {
         consoleMigration,
         credentialRuleMigration,
         osAssignmentMigration,
+        modelAssignmentMigration,
     ]
 
     /// Applies what is missing, in one transaction under an advisory lock, so replicas that

@@ -11,7 +11,7 @@ struct FluoroboxHub: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fluorobox-hub",
         abstract: "Reference platform receiver for Fluorobox devices (docs/platform-api.yaml).",
-        subcommands: [Serve.self, List.self, ArchiveCommand.self, CA.self, Enrolment.self, Device.self, RegulatorReportCommand.self, OperatorCommand.self],
+        subcommands: [Serve.self, List.self, ArchiveCommand.self, CA.self, Enrolment.self, Device.self, ModelCommand.self, RegulatorReportCommand.self, OperatorCommand.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -25,7 +25,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "With --database: connections per replica; each instance chunk in flight holds one.") var databaseConnections: Int = 20
     @Option(help: "TCP port; 0 picks a free one (written to DATA_DIR/hub.port).") var port: Int = 8443
     @Option(help: "Address to bind.") var host: String = "127.0.0.1"
-    @Option(help: "Folder of model packages served as the catalog.") var catalogDir: String?
+    @Option(help: "Folder of model packages served as the catalog: a device is offered those assigned to its region or institution (model assign).") var catalogDir: String?
     @Option(help: "Folder of OS bundles (.raucb) served to the devices they are assigned to (device assign-os).") var osBundleDir: String?
     @Option(help: "Share of upload requests answered 503 on purpose (tests).") var failRate: Double = 0
     @Option(help: "Seed of the injected faults.") var faultSeed: UInt64 = 1
@@ -115,6 +115,7 @@ struct Serve: AsyncParsableCommand {
             console.tlsCertificatePath = consoleTlsCert
             console.tlsKeyPath = consoleTlsKey
             console.osBundleDirectory = osBundleDir
+            console.catalogDirectory = catalogDir
             let tls = console.servesTLS
             console.onListening = { bound in
                 writePort("console.port", bound)

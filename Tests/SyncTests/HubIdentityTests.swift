@@ -75,6 +75,7 @@ struct HubIdentityTests {
         try folder.write("catalog/package.fbx", Array("0123456789".utf8))
         let (hub, port) = try await MutualTLSTests.startHub(folder, pki: pki, certificate: "hub", extra: ["--catalog-dir", catalog])
         defer { hub.stop() }
+        try await HubProcess.assignCatalog(["package.fbx"], catalog: catalog, to: "box-test-1", dataDirectory: folder.file("hub-hub"))
         let hubCall = HubCall(port: port, pki: pki)
 
         let whole = try await hubCall.call("GET", "/v1/models/package.fbx")

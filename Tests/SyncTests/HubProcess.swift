@@ -152,3 +152,18 @@ enum HubList {
         return try JSONDecoder().decode([HubListedItem].self, from: Data(result.stdout.utf8))
     }
 }
+
+extension HubProcess {
+    /// Offers `files` of `catalog` to `device`, as an operator would: records its institution
+    /// (in a region of its own) and assigns the files to that region. The hub offers a device
+    /// only what is assigned to its region or institution.
+    static func assignCatalog(_ files: [String], catalog: String, to device: String, dataDirectory: String) async throws {
+        let region = "test region of \(device)"
+        var commands = [["device", "set-institution", device, "--region", region, "--name", "test clinic", "--oid", "1.2.643.5.1"]]
+        commands += files.map { ["model", "assign", $0, "--region", region, "--catalog-dir", catalog, "--by", "test"] }
+        for command in commands {
+            let result = try await ProcessRunner.run(binary, command + ["--data-dir", dataDirectory])
+            guard result.status == 0 else { throw TestServerError("fluorobox-hub \(command.joined(separator: " ")): \(result.stderr)") }
+        }
+    }
+}

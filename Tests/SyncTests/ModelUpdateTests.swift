@@ -74,6 +74,8 @@ struct ModelUpdateTests {
         try hub.start()
         defer { hub.stop() }
         try await hub.waitUntilListening()
+        let files = try FileManager.default.contentsOfDirectory(atPath: catalog.path).sorted()
+        try await HubProcess.assignCatalog(files, catalog: catalog.path, to: "box-test-1", dataDirectory: hubDirectory.path)
         // The first connections are cut after 300 kB of the hub's answer: downloads must resume.
         let proxy = try FaultProxy(upstreamPort: hubPort) { $0 < 3 ? .cutReplyAfter(300_000) : .pass }
         defer { proxy.stop() }

@@ -192,10 +192,15 @@ struct HubOSBundleRouteTests {
         #expect(own.status == 200 && own.body.contains(SHA256Check.hex(bytes)) && own.body.contains("\"size\":5000"), "\(own.status) \(own.body)")
         #expect(try await hubCall.call("GET", "/v1/devices/box-os-1/os-update", headers: ["Fluorobox-Device: box-os-2"]).status == 403)
         #expect(try await hubCall.call("GET", "/v1/devices/box-os-2/os-update", headers: ["Fluorobox-Device: box-os-2"]).status == 204)
-        let tail = try await hubCall.call("GET", "/v1/os-bundles/fluorobox-0.2.0.raucb", headers: ["Range: bytes=4990-"])
+        let tail = try await hubCall.call("GET", "/v1/os-bundles/fluorobox-0.2.0.raucb", headers: ["Range: bytes=4990-", "Fluorobox-Device: box-os-1"])
         #expect(tail.status == 206 && tail.headers["content-range"] == "bytes 4990-4999/5000", "\(tail.status) \(tail.headers)")
-        #expect(try await hubCall.call("GET", "/v1/os-bundles/fluorobox-0.2.0.raucb", headers: ["Range: bytes=5000-"]).status == 416)
-        #expect(try await hubCall.call("GET", "/v1/os-bundles/missing.raucb").status == 404)
+        #expect(try await hubCall.call("GET", "/v1/os-bundles/fluorobox-0.2.0.raucb", headers: ["Range: bytes=5000-", "Fluorobox-Device: box-os-1"]).status == 416)
+        #expect(try await hubCall.call("GET", "/v1/os-bundles/missing.raucb", headers: ["Fluorobox-Device: box-os-1"]).status == 404)
+        // A bundle goes to a device, named as on every route (here, plain HTTP, by the header).
+        #expect(try await hubCall.call("GET", "/v1/os-bundles/fluorobox-0.2.0.raucb").status == 400)
+        // Only to the device it is assigned to.
+        let other = try await hubCall.call("GET", "/v1/os-bundles/fluorobox-0.2.0.raucb", headers: ["Fluorobox-Device: box-os-2"])
+        #expect(other.status == 404 && other.body.contains("no OS bundle fluorobox-0.2.0.raucb is assigned to device box-os-2"), "\(other.status) \(other.body)")
         let badOutcome = try await hubCall.call(
             "PUT", "/v1/os-updates/os-update:box-os-1:x:rebooted", headers: ["Fluorobox-Device: box-os-1"],
             body: #"{"device":"box-os-1","sha256":"x","outcome":"rebooted","at":"2026-12-07T03:00:00Z"}"#)
@@ -207,6 +212,7 @@ struct HubOSBundleRouteTests {
             #expect(taken.status == 0 && taken.stdout.contains(expected), "\(taken.stdout) \(taken.stderr)")
         }
         #expect(try await hubCall.call("GET", "/v1/devices/box-os-1/os-update", headers: ["Fluorobox-Device: box-os-1"]).status == 204)
+        #expect(try await hubCall.call("GET", "/v1/os-bundles/fluorobox-0.2.0.raucb", headers: ["Fluorobox-Device: box-os-1"]).status == 404)
         let audit = try await DatabaseQueue(path: folder.file("hub") + "/hub.sqlite").read { db in
             try Row.fetchAll(db, sql: "SELECT actor, action, subject FROM consoleAudit ORDER BY id").map { "\($0["actor"] as String) \($0["action"] as String) \($0["subject"] as String)" }
         }

@@ -3,9 +3,9 @@
 For each store (SQLite in a temporary folder; PostgreSQL 15 that this script starts itself, as
 the `postgres` user when run as root, like Tests/TestSupport/PostgresServer.swift): start
 `fluorobox-hub serve --development-plain-http` on a free loopback port with a device CA and a
-small model catalog, create one enrolment token, run schemathesis with every check (examples,
-coverage, fuzzing and stateful phases; hooks.py keeps the valid requests valid where the document
-cannot say how), stop the hub. Prints one line per store and exits 1 on any finding.
+small model catalog (assigned to the test device's region), create one enrolment token, run
+schemathesis with every check (examples, coverage, fuzzing and stateful phases; hooks.py keeps the
+valid requests valid where the document cannot say how), stop the hub. Prints one line per store and exits 1 on any finding.
 """
 
 import argparse
@@ -131,6 +131,12 @@ def run_store(args, store, folder, fixtures, postgres):
         port = int(open(port_file).read())
         token = subprocess.run([args.hub, "enrolment", "create", *store_args[:4], "--device", ENROLLED],
                                check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+        # The catalog offers a device what is assigned to its region: the test device's, so the
+        # package routes answer 200 and 206 as well as 404.
+        subprocess.run([args.hub, "device", "set-institution", DEVICE, *store_args[:4], "--region", "schemathesis region",
+                        "--name", "schemathesis clinic", "--oid", "1.2.643.5.1"], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([args.hub, "model", "assign", "demo-1.0.0.fbmodel", *store_args[:4], "--region", "schemathesis region",
+                        "--catalog-dir", catalog], check=True, stdout=subprocess.DEVNULL)
         environment = dict(os.environ, SCHEMATHESIS_HOOKS="hooks", PYTHONPATH=str(ROOT / "tools/api"),
                            FLUOROBOX_API_DEVICE=DEVICE, FLUOROBOX_API_CSR=csr, FLUOROBOX_API_TOKEN=token)
         report = os.path.join(args.report_dir, store)

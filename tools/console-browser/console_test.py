@@ -7,7 +7,8 @@ every console page in English and Russian: the device list (what needs a person 
 reason), a device page, the figures (intake per day, region and institution, and per model
 version, with their SVG charts), enrolment (a token made), the regulator report (and its downloads),
 operators (one added), the audit; assigns an OS bundle on a device page (the box is offered it) and
-takes it back; revokes a device; checks that a viewer sees but cannot change.
+takes it back; assigns a model package to a region on the Models page (its boxes are offered it, another
+region's are not) and takes it back; revokes a device; checks that a viewer sees but cannot change.
 PNG screenshots under build/console-screenshots.
 
 Usage: tools/console-browser/run [path/to/fluorobox-hub]
@@ -96,9 +97,16 @@ def os_offer(hub, device):
         return answer.status, answer.read().decode()
 
 
-def start_hub(binary, data, bundles):
+def catalog_files(hub, device):
+    """What GET /v1/models lists for the box: its package file names."""
+    request = urllib.request.Request(f"http://127.0.0.1:{hub}/v1/models", headers={"Fluorobox-Device": device})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return [model["file"] for model in json.loads(answer.read())["models"]]
+
+
+def start_hub(binary, data, bundles, catalog):
     hub = subprocess.Popen([binary, "serve", "--data-dir", data, "--port", "0", "--development-plain-http", "--console-port", "0",
-                            "--os-bundle-dir", bundles],
+                            "--os-bundle-dir", bundles, "--catalog-dir", catalog],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -252,7 +260,11 @@ def main():
     os.makedirs(bundles)
     with open(os.path.join(bundles, "fluorobox-0.3.0.raucb"), "wb") as bundle:
         bundle.write(b"not a real bundle: the hub only pins its size and SHA-256")
-    hub, hub_port, console_port = start_hub(binary, data, bundles)
+    catalog = os.path.join(os.path.dirname(data), "catalog")
+    os.makedirs(catalog)
+    with open(os.path.join(catalog, "chest-triage-2.2.0.fbmodel"), "wb") as package:
+        package.write(b"not a real package: the hub only pins its size and SHA-256")
+    hub, hub_port, console_port = start_hub(binary, data, bundles, catalog)
     base = f"http://localhost:{console_port}"
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
@@ -285,6 +297,28 @@ def main():
         driver.get(base + "/audit")
         check("device.assign-os" in text(driver) and "device.unassign-os" in text(driver), "the audit shows both")
 
+        driver.get(base + "/models")
+        check("Не назначен" in text(driver), "the Models page lists the package, not assigned")
+        driver.find_element(By.ID, "region").send_keys("Тверская область")
+        driver.find_element(By.ID, "assign-model").click()
+        WebDriverWait(driver, 30).until(lambda page: page.find_elements(By.CSS_SELECTOR, "[id^='assignment-'][id$='-target']"))
+        target = driver.find_element(By.CSS_SELECTOR, "[id^='assignment-'][id$='-target']")
+        assignment = target.get_attribute("id").removesuffix("-target")
+        check(target.text == "регион Тверская область", f"assigned to the region: {target.text!r}")
+        check(driver.find_element(By.ID, assignment + "-devices").text == "2", "it reaches Tver's two boxes")
+        check(driver.find_element(By.ID, assignment + "-state").get_attribute("data-state") == "as-assigned", "the file is as assigned")
+        shot(driver, "ru-models-assigned")
+        check(catalog_files(hub_port, "clinic-40") == ["chest-triage-2.2.0.fbmodel"], "a Tver box is offered the package")
+        check(catalog_files(hub_port, "clinic-31") == [], "a Pskov box is not")
+        listed = run(binary, "model", "list", "--data-dir", data, "--catalog-dir", catalog)
+        check("chest-triage-2.2.0.fbmodel\tregion Тверская область\t2 devices" in listed and "file as-assigned" in listed,
+              f"model list shows the assignment: {listed}")
+        driver.find_element(By.ID, "unassign-" + assignment.removeprefix("assignment-")).click()
+        WebDriverWait(driver, 30).until(lambda page: not page.find_elements(By.ID, assignment + "-target"))
+        check(catalog_files(hub_port, "clinic-40") == [], "taken back: nothing offered")
+        driver.get(base + "/audit")
+        check("model.assign" in text(driver) and "model.unassign" in text(driver), "the audit shows the model's assignment and taking back")
+
         driver.get(base + "/devices/clinic-31")
         driver.find_element(By.ID, "reason").send_keys("списано")
         driver.find_element(By.ID, "revoke").click()
@@ -304,6 +338,8 @@ def main():
         driver.get(base + "/devices/van-07")
         check(not driver.find_elements(By.ID, "revoke"), "a viewer gets no revoke button")
         check(driver.find_elements(By.ID, "os-assignment") and not driver.find_elements(By.ID, "assign-os"), "a viewer sees the OS bundle, no form")
+        driver.get(base + "/models")
+        check(driver.find_elements(By.ID, "packages") and not driver.find_elements(By.ID, "assign-model"), "a viewer sees the Models page, no form")
         driver.get(base + "/operators")
         check("Нет доступа" in text(driver), "a viewer may not manage operators")
         driver.get(base + "/figures")

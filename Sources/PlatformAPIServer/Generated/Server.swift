@@ -1718,7 +1718,7 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
             }
         )
     }
-    /// The model catalog (signed packages the box may install).
+    /// The calling device's model catalog (signed packages the box may install), those assigned to its region or institution whose file is as it was when assigned.
     ///
     /// - Remark: HTTP `GET /v1/models`.
     /// - Remark: Generated from `#/paths//v1/models/get(listModels)`.

@@ -74,7 +74,7 @@ public protocol APIProtocol: Sendable {
     /// - Remark: HTTP `PUT /v1/os-updates/{key}`.
     /// - Remark: Generated from `#/paths//v1/os-updates/{key}/put(putOSUpdate)`.
     func putOSUpdate(_ input: Operations.PutOSUpdate.Input) async throws -> Operations.PutOSUpdate.Output
-    /// The model catalog (signed packages the box may install).
+    /// The calling device's model catalog (signed packages the box may install), those assigned to its region or institution whose file is as it was when assigned.
     ///
     /// - Remark: HTTP `GET /v1/models`.
     /// - Remark: Generated from `#/paths//v1/models/get(listModels)`.
@@ -239,7 +239,7 @@ extension APIProtocol {
             body: body
         ))
     }
-    /// The model catalog (signed packages the box may install).
+    /// The calling device's model catalog (signed packages the box may install), those assigned to its region or institution whose file is as it was when assigned.
     ///
     /// - Remark: HTTP `GET /v1/models`.
     /// - Remark: Generated from `#/paths//v1/models/get(listModels)`.

@@ -27,6 +27,8 @@ public struct ConsoleAuditEntry: Sendable, Hashable, Codable {
         public static let deviceRevoked = "device.revoke"
         public static let osBundleAssigned = "device.assign-os"
         public static let osBundleUnassigned = "device.unassign-os"
+        public static let modelAssigned = "model.assign"
+        public static let modelUnassigned = "model.unassign"
         public static let login = "login"
     }
 }

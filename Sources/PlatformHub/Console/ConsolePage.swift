@@ -9,7 +9,7 @@ enum ConsolePage {
         var nav = ""
         if let account = context.account, let session = context.session {
             var items: [(String, String)] = [
-                ("/devices", t("Devices")), ("/figures", t("Figures")), ("/enrolment", t("Enrolment")), ("/regulator", t("Regulator report")), ("/audit", t("Audit")),
+                ("/devices", t("Devices")), ("/models", t("Models")), ("/figures", t("Figures")), ("/enrolment", t("Enrolment")), ("/regulator", t("Regulator report")), ("/audit", t("Audit")),
             ]
             if account.role.managesOperators { items.append(("/operators", t("Operators"))) }
             nav = items.map { href, label in

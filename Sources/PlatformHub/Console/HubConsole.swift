@@ -32,6 +32,8 @@ public struct HubConsole: Sendable {
         public var attention = DeviceAttention.Thresholds()
         /// The hub's OS bundle folder (serve --os-bundle-dir): what the device page offers to assign.
         public var osBundleDirectory: String?
+        /// The hub's catalog folder (serve --catalog-dir): what the Models page lists and assigns.
+        public var catalogDirectory: String?
         /// Heartbeats shown on a device's page.
         public var historyShown = 48
         /// Called with the bound port once the console listens.
@@ -76,6 +78,7 @@ public struct HubConsole: Sendable {
         addLoginRoutes(to: router)
         addDeviceRoutes(to: router)
         addOSBundleRoutes(to: router)
+        addModelRoutes(to: router)
         addEnrolmentRoutes(to: router)
         addFiguresRoutes(to: router)
         addRegulatorRoutes(to: router)

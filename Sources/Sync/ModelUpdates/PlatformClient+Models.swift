@@ -56,6 +56,9 @@ extension PlatformClient {
             if offset > 0 { counters.update { $0.resumedDownloads += 1 } }
             var request = HTTPClientRequest(url: baseURL + urlPath)
             request.method = .GET
+            // The hub offers a device only what is assigned to it: it names itself, as on every
+            // request (a development plain-HTTP hub knows it by nothing else).
+            request.headers.add(name: "Fluorobox-Device", value: settings.deviceID)
             if offset > 0 { request.headers.add(name: "Range", value: "bytes=\(offset)-") }
             counters.update { $0.requests += 1 }
             do {
