@@ -60,6 +60,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "COpenJPEG", providers: [.apt(["libopenjp2-7-dev"])]),
         .systemLibrary(name: "CCharLS", providers: [.apt(["libcharls-dev"])]),
+        .systemLibrary(name: "CFreeType", pkgConfig: "freetype2", providers: [.apt(["libfreetype-dev"])]),
         // Linux calls Swift's Glibc module leaves out (sync_file_range).
         .systemLibrary(name: "CLinux"),
         // libjpeg reports errors by longjmp; Swift cannot catch that, so this tiny C target does.
@@ -103,7 +104,7 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .target(name: "DICOM", dependencies: ["Imaging", "COpenJPEG", "CCharLS"], swiftSettings: strictSwift),
-        .target(name: "Imaging", dependencies: ["CJPEGCodec", "CZlib"], swiftSettings: strictSwift),
+        .target(name: "Imaging", dependencies: ["CJPEGCodec", "CZlib", "CFreeType"], swiftSettings: strictSwift),
         .target(
             name: "DICOMNetwork",
             dependencies: [

@@ -13,9 +13,13 @@ public struct ImageAnalyzer: Sendable {
     private let model: InferenceModel
     private let preprocessor: ModelInputPreprocessor
     private let logger: Logger
+    /// Draws the overlay, its legend in the box's language.
+    public let overlay: OverlayRenderer
 
-    public init(package: VerifiedModelPackage, threads: Int = 1, logger: Logger) throws(AnalysisError) {
+    /// `overlay`: nil draws the legend in English in ``LegendFont/defaultPath``.
+    public init(package: VerifiedModelPackage, threads: Int = 1, overlay: OverlayRenderer? = nil, logger: Logger) throws(AnalysisError) {
         self.package = package
+        self.overlay = overlay ?? OverlayRenderer(language: .en, font: LegendFont(logger: logger))
         self.logger = logger
         preprocessor = try ModelInputPreprocessor(spec: package.manifest.input)
         do {
@@ -86,7 +90,7 @@ public struct ImageAnalyzer: Sendable {
                 ))
             }
             let drawing = clock.now
-            let rendered = OverlayRenderer().render(
+            let rendered = self.overlay.render(
                 image: image, findings: findings, heatMaps: heatMaps, mapWidth: mapWidth, mapHeight: mapHeight, modelUse: use
             )
             do {

@@ -69,7 +69,8 @@ struct AnalyzeCommand: AsyncParsableCommand {
         }
         let analyzers: [ImageAnalyzer]
         do {
-            analyzers = try packages.map { try ImageAnalyzer(package: $0, threads: threads, logger: logger) }
+            let overlay = OverlayRenderer(language: configuration.language, font: LegendFont(path: configuration.analysis.overlayFontPath, logger: logger))
+            analyzers = try packages.map { try ImageAnalyzer(package: $0, threads: threads, overlay: overlay, logger: logger) }
         } catch {
             throw ReportedFailure(description: "\(error)")
         }

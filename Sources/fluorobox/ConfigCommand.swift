@@ -43,6 +43,7 @@ struct ConfigCommand: AsyncParsableCommand {
             print("configuration file: \(file ?? "none (defaults and environment)")")
             print("dataDir: \(common.dataDir ?? configuration.dataDirectory)")
             print("log.level: \(configuration.logLevel)")
+            print("language: \(configuration.language.rawValue) (overlay legend font \(configuration.analysis.overlayFontPath))")
             print("outbox.destinations: \(configuration.destinations.map(\.rawValue).joined(separator: ", "))")
             print("retention: soft \(configuration.retention.softLimit), hard \(configuration.retention.hardLimit), cap \(configuration.retention.maximumStoreBytes.map(String.init) ?? "none"), every \(configuration.retentionCheckIntervalSeconds)s")
             print("watch: \(configuration.watch.folder ?? "off")" + (configuration.watch.folder == nil ? "" : ", every \(configuration.watch.intervalSeconds)s, settle \(configuration.watch.settleSeconds)s, then \(configuration.watch.afterImport.rawValue)"))

@@ -19,7 +19,10 @@ struct AnalysisServiceTests {
         let service: AnalysisService
         let cache: AnalyzerCache
 
-        init(name: String, installModel: Bool = true, structuredReport: Bool = true, alsoTrusting extraKeys: [ModelPublicKey] = []) async throws {
+        init(
+            name: String, installModel: Bool = true, structuredReport: Bool = true, alsoTrusting extraKeys: [ModelPublicKey] = [],
+            configuration boxConfiguration: ApplianceConfiguration = ApplianceConfiguration()
+        ) async throws {
             folder = TemporaryDirectory(name)
             var configuration = StoreConfiguration(dataDirectory: DataDirectory(path: folder.file("data")))
             configuration.destinations = [.platform, .dicomweb]
@@ -30,6 +33,7 @@ struct AnalysisServiceTests {
             settings.isolation = .childProcess(executable: ProcessRunner.fluorobox)
             settings.structuredReport = structuredReport
             settings.deviceName = "box-under-test"
+            settings.legendLanguage = boxConfiguration.language
             service = AnalysisService(
                 settings: settings, store: store, packagesDirectory: folder.file("models"), packageSettings: ModelPackageSettings(trustedKeys: [.demo] + extraKeys),
                 gate: ReadinessGate(expecting: [AnalysisService.name]), logger: quietLogger

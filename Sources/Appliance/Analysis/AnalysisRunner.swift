@@ -141,7 +141,8 @@ public struct AnalysisRunner: Sendable {
             imagePath: store.directory.absolute(claimed.instance.blobPath), packageDirectory: analyzer.package.directory,
             packageSHA256: analyzer.package.packageSHA256, trustedKeys: trustedKeys.map(\.text), threads: settings.threads,
             studyInstanceUID: claimed.study.studyInstanceUID, sopInstanceUID: claimed.instance.sopInstanceUID,
-            memoryLimitBytes: settings.workerMemoryLimitBytes
+            memoryLimitBytes: settings.workerMemoryLimitBytes, legendLanguage: settings.legendLanguage,
+            overlayFontPath: settings.overlayFontPath
         )
         switch settings.isolation {
         case .inProcess:

@@ -44,6 +44,8 @@ public struct AnalysisService: Service {
     public func run() async throws {
         await gate.ready(Self.name)
         let loader = AnalyzerCache(settings: settings, logger: logger)
+        // Said once at start: the worker processes that draw the overlays log where nobody reads.
+        _ = loader.overlay.font?.usableFace(for: settings.legendLanguage)
         try? await cancelWhenGracefulShutdown {
             while true {
                 let worked = await runOnce(loader: loader)

@@ -1,3 +1,5 @@
+import Analysis
+
 /// How the agent reads the images it takes in (`analysis.*` keys).
 public struct AnalysisSettings: Sendable, Hashable {
     /// Queue an analysis for every image taken in and run them in the background.
@@ -15,6 +17,11 @@ public struct AnalysisSettings: Sendable, Hashable {
     /// Store the report as a DICOM Structured Report (TID 1500), queued for the destinations
     /// with the images.
     public var structuredReport = true
+    /// The language of the overlay's burned-in legend: the box's (`language`).
+    public var legendLanguage: LegendLanguage = .en
+    /// The font file the legend is drawn in; when it cannot be used the overlay is still made,
+    /// its legend in built-in Latin capitals, in English.
+    public var overlayFontPath = LegendFont.defaultPath
     /// The observer the Structured Report names: the device ID (`sync.deviceID`).
     public var deviceName = "fluorobox"
     /// Seconds between looks for new work when the queue is empty or no model is active.

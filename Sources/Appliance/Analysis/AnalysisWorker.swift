@@ -23,6 +23,9 @@ public enum AnalysisWorker {
         public var sopInstanceUID: String
         /// The worker's data segment cap (heap); 0: none.
         public var memoryLimitBytes: UInt64
+        /// The overlay legend's language and font file (``AnalysisSettings``).
+        public var legendLanguage: LegendLanguage
+        public var overlayFontPath: String
     }
 
     public struct Response: Codable, Sendable {
@@ -63,7 +66,9 @@ public enum AnalysisWorker {
             guard package.packageSHA256 == request.packageSHA256 else {
                 return .failed("the model package changed while the image waited (another one was activated)", retryable: true)
             }
-            analyzer = try ImageAnalyzer(package: package, threads: request.threads, logger: logger)
+            // A font that cannot be used is also logged by the agent, which sees this process's log only on a crash.
+            let overlay = OverlayRenderer(language: request.legendLanguage, font: LegendFont(path: request.overlayFontPath, logger: logger))
+            analyzer = try ImageAnalyzer(package: package, threads: request.threads, overlay: overlay, logger: logger)
         } catch {
             return .failed("\(error)", retryable: true)
         }

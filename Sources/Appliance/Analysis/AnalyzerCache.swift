@@ -24,22 +24,25 @@ actor AnalyzerCache {
     private var queueing: [String: Queueing] = [:]
     let settings: AnalysisSettings
     let logger: Logger
+    /// One for every analyzer, so a font that cannot be used is logged once.
+    let overlay: OverlayRenderer
 
     init(settings: AnalysisSettings, logger: Logger) {
         self.settings = settings
         self.logger = logger
+        overlay = OverlayRenderer(language: settings.legendLanguage, font: LegendFont(path: settings.overlayFontPath, logger: logger))
     }
 
     /// The analyzer of `task`'s active package, or nil (logged once per reason) while the task
     /// has no usable one.
     func analyzer(task: String, packagesDirectory: String, packageSettings: ModelPackageSettings) async -> ImageAnalyzer? {
-        let threads = settings.threads, logger = self.logger
+        let threads = settings.threads, logger = self.logger, overlay = self.overlay
         do {
             let package = try await ModelPackageStore.withStore(
                 folder: packagesDirectory, settings: packageSettings, logger: logger, create: false
             ) { try await $0.loadActive(task: task) }
             if case .loaded(let sha, let analyzer) = states[task], sha == package.packageSHA256 { return analyzer }
-            let analyzer = try await BlockingIO.run { try ImageAnalyzer(package: package, threads: threads, logger: logger) }
+            let analyzer = try await BlockingIO.run { try ImageAnalyzer(package: package, threads: threads, overlay: overlay, logger: logger) }
             states[task] = .loaded(packageSHA256: package.packageSHA256, analyzer)
             logger.notice("model loaded for analysis", metadata: [
                 "task": "\(task)", "model": "\(package.manifest.id)@\(package.manifest.version)", "threads": "\(threads)",

@@ -1,3 +1,4 @@
+import Analysis
 import Inference
 import Panel
 import StudyStore
@@ -12,6 +13,8 @@ public struct ApplianceConfiguration: Sendable, Hashable {
     public var dataDirectory: String = "/var/lib/fluorobox"
     /// swift-log level name: trace, debug, info, notice, warning, error or critical.
     public var logLevel: String = "info"
+    /// The box's language: what it writes into images (the overlay's legend) is in it.
+    public var language: LegendLanguage = .en
     /// Destinations every intake is queued for.
     public var destinations: [Destination] = [.platform]
     public var retention = RetentionPolicy()

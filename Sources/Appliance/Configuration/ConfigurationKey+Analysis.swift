@@ -1,3 +1,5 @@
+import Analysis
+
 extension ConfigurationKey {
     /// The background analysis of every image taken in.
     static let analysis: [ConfigurationKey] = [
@@ -30,6 +32,13 @@ extension ConfigurationKey {
             summary: "Store each overlay as a DICOM Secondary Capture (JPEG baseline) in the image's study, queued for the destinations like any instance."
         ) { configuration, value throws(ConfigurationError) in
             configuration.analysis.secondaryCapture = try value.boolean()
+        },
+        ConfigurationKey(
+            name: "analysis.overlayFont", kind: .string, defaultValue: LegendFont.defaultPath,
+            summary: "TrueType font the overlay's legend is drawn in (DejaVu Sans from Debian's fonts-dejavu-core); it needs Cyrillic for `language` `ru`. When it cannot be used the overlay is still made, its legend in built-in Latin capitals in English, with a warning in the log and a failing `fluorobox selftest` check."
+        ) { configuration, value throws(ConfigurationError) in
+            guard let path = try value.optionalText() else { throw value.invalid("must not be empty") }
+            configuration.analysis.overlayFontPath = path
         },
         ConfigurationKey(
             name: "analysis.structuredReport", kind: .boolean, defaultValue: "true",

@@ -1,3 +1,4 @@
+import Analysis
 import StudyStore
 
 extension ConfigurationKey {
@@ -15,6 +16,12 @@ extension ConfigurationKey {
             summary: "Log level: trace, debug, info, notice, warning, error or critical."
         ) { configuration, value throws(ConfigurationError) in
             configuration.logLevel = try value.choice(["trace", "debug", "info", "notice", "warning", "error", "critical"])
+        },
+        ConfigurationKey(
+            name: "language", kind: .string, defaultValue: "en",
+            summary: "The box's language, `en` or `ru`: the overlay's burned-in legend (in the Secondary Capture a PACS shows) is written in it. The panel follows each browser's choice."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.language = LegendLanguage(rawValue: try value.choice(LegendLanguage.allCases.map(\.rawValue)))!
         },
         ConfigurationKey(
             name: "outbox.destinations", kind: .stringList, defaultValue: "platform",

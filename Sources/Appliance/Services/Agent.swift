@@ -107,6 +107,7 @@ public struct Agent: Sendable {
         if configuration.analysis.enabled {
             var analysisSettings = configuration.analysis
             analysisSettings.deviceName = configuration.sync.deviceID
+            analysisSettings.legendLanguage = configuration.language
             services.append(.agentService(
                 AnalysisService(
                     settings: analysisSettings, store: store, packagesDirectory: configuration.modelPackagesDirectory,

@@ -1,3 +1,4 @@
+import Analysis
 import DICOMNetwork
 import Foundation
 import Inference
@@ -35,6 +36,11 @@ enum ApplianceSelfTest {
         checks.append(SelfTestCheck(name: "models reproduce their reference outputs") {
             await referenceCheck(configuration: configuration, logger: logger)
         })
+        if configuration.analysis.enabled {
+            checks.append(SelfTestCheck(name: "overlay legend font") {
+                legendFontCheck(configuration: configuration, logger: logger)
+            })
+        }
         for destination in configuration.destinations {
             checks.append(SelfTestCheck(name: "destination \(destination.rawValue) reachable") {
                 await reachability(of: destination, configuration: configuration, logger: logger)
@@ -107,6 +113,21 @@ enum ApplianceSelfTest {
             return outcome
         } catch {
             return .fail("\(error)")
+        }
+    }
+
+    /// The font the overlay's legend is drawn in opens and has the box language's letters; a
+    /// failure names the file and the Debian package (the overlay is still made, in English).
+    static func legendFontCheck(configuration: ApplianceConfiguration, logger: Logger) -> SelfTestResult.Outcome {
+        let path = configuration.analysis.overlayFontPath
+        switch LegendFont(path: path, logger: logger).face(for: configuration.language) {
+        case .success:
+            return .pass("\(path) draws the \(configuration.language.rawValue) legend")
+        case .failure(let error):
+            let remedy = path == LegendFont.defaultPath
+                ? "the Debian package \(LegendFont.debianPackage) is installed"
+                : "analysis.overlayFont names a usable font (the default, \(LegendFont.defaultPath), is in the Debian package \(LegendFont.debianPackage))"
+            return .fail("\(error); overlays are drawn in built-in Latin capitals, in English, until \(remedy)")
         }
     }
 

@@ -76,6 +76,7 @@ enum ApplianceSystemSummary {
     static func configurationValues(_ configuration: ApplianceConfiguration) -> [String: String] {
         var values: [String: String] = [
             "dataDirectory": configuration.dataDirectory, "logLevel": configuration.logLevel,
+            "language": configuration.language.rawValue, "analysis.overlayFont": configuration.analysis.overlayFontPath,
             "destinations": configuration.destinations.map(\.rawValue).joined(separator: ","),
             "watch.folder": configuration.watch.folder ?? "",
             "usb.enabled": "\(configuration.usb.enabled)",
