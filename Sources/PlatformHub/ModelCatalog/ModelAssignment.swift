@@ -104,16 +104,8 @@ public struct ModelAssignment: Codable, Sendable, Hashable {
     /// Pins `file` of `folder` as it is now (its SHA-256 read here: call it off the event loop).
     public static func of(file: String, in folder: String, target: Target, assignedBy: String) throws(HubError) -> ModelAssignment {
         guard OSBundleAssignment.isBundleName(file) else { throw HubError(.badRequest, "\"\(file.prefix(140))\" is not a package file name") }
-        let path = folder + "/" + file
-        do {
-            let status = try Posix.fileStatus(path)
-            guard status.isRegularFile else { throw HubError(.notFound, "\(path) is not a file") }
-            return ModelAssignment(file: file, size: status.size, sha256: try SHA256Hex.string(ofFileAt: path), target: target, assignedBy: assignedBy)
-        } catch let error as HubError {
-            throw error
-        } catch {
-            throw HubError(.notFound, "\(path): \(error)")
-        }
+        let pinned = try PinnedFile(file, in: folder)
+        return ModelAssignment(file: file, size: pinned.size, sha256: pinned.sha256, target: target, assignedBy: assignedBy)
     }
 
     /// How the catalog folder's file stands against this pin.

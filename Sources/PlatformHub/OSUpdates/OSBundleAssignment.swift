@@ -26,17 +26,8 @@ public struct OSBundleAssignment: Codable, Sendable, Hashable {
     public static func of(file: String, in folder: String, version: String, assignedBy: String) throws(HubError) -> OSBundleAssignment {
         guard isBundleName(file) else { throw HubError(.badRequest, "\"\(file)\" is not a bundle file name") }
         guard !version.isEmpty, version.count <= 128 else { throw HubError(.badRequest, "a bundle version is 1 to 128 characters") }
-        let path = folder + "/" + file
-        do {
-            let status = try Posix.fileStatus(path)
-            guard status.isRegularFile else { throw HubError(.notFound, "\(path) is not a file") }
-            return OSBundleAssignment(
-                file: file, version: version, size: Int64(status.size), sha256: try SHA256Hex.string(ofFileAt: path), assignedBy: assignedBy)
-        } catch let error as HubError {
-            throw error
-        } catch {
-            throw HubError(.notFound, "\(path): \(error)")
-        }
+        let pinned = try PinnedFile(file, in: folder)
+        return OSBundleAssignment(file: file, version: version, size: pinned.size, sha256: pinned.sha256, assignedBy: assignedBy)
     }
 
     /// A name the device API serves from the folder, and no hidden file.
