@@ -142,7 +142,8 @@ struct PanelGuard: RouterMiddleware {
         var request = request
         context.language = PanelLanguage.choose(
             cookie: request.cookies[PanelApplication.languageCookie]?.value,
-            acceptLanguage: request.headers[.acceptLanguage]
+            acceptLanguage: request.headers[.acceptLanguage],
+            otherwise: panel.settings.language
         )
         let path = request.uri.path
         if let token = request.cookies[PanelApplication.sessionCookie]?.value {

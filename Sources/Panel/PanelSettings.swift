@@ -34,6 +34,9 @@ public struct PanelSettings: Sendable, Hashable {
     /// The box trusts the demo model signing key (`inference.trustDemoKey`, whose private half
     /// is public): every page then says this is a demonstration build, not for clinical use.
     public var trustsDemoModelKey = false
+    /// The language of a browser that states none the panel has (no switch cookie, no
+    /// Accept-Language it can serve): the box's `language`.
+    public var language: PanelLanguage = .en
 
     public init() {}
 

@@ -50,5 +50,8 @@ struct PanelDemoBannerTests {
         #expect(trusting.effectivePanel.trustsDemoModelKey && trusting.effectivePanel.port == 0)
         let clinical = try ApplianceConfiguration.load(file: nil, environment: [:]).configuration
         #expect(!clinical.effectivePanel.trustsDemoModelKey && clinical.effectivePanel.port == 8080)
+        #expect(clinical.effectivePanel.language == .en)
+        let russian = try ApplianceConfiguration.load(file: nil, environment: ["FLUOROBOX_LANGUAGE": "ru"]).configuration
+        #expect(russian.effectivePanel.language == .ru)
     }
 }

@@ -224,6 +224,26 @@ struct PanelRouteTests {
         }
     }
 
+    /// A browser that states no language the panel has gets the box's `language`, not English.
+    @Test("the box's language for a browser without a preference; the browser's choice otherwise")
+    func boxLanguageByDefault() async throws {
+        var settings = PanelFixture.defaultSettings
+        settings.language = .ru
+        let fixture = try await PanelFixture(settings: settings)
+        try await fixture.panel.makeApplication().test(.router) { client in
+            var browser = Browser(client)
+            browser.acceptLanguage = nil
+            #expect(String(buffer: try await browser.get("/login").body).contains("<html lang=\"ru\">"))
+            browser.acceptLanguage = "de-DE,de;q=0.9"
+            #expect(String(buffer: try await browser.get("/login").body).contains("<html lang=\"ru\">"))
+            browser.acceptLanguage = "en-GB,en;q=0.9"
+            #expect(String(buffer: try await browser.get("/login").body).contains("<html lang=\"en\">"))
+            browser.acceptLanguage = nil
+            _ = try await browser.get("/lang/en?back=%2Flogin")
+            #expect(String(buffer: try await browser.get("/login").body).contains("<html lang=\"en\">"))
+        }
+    }
+
     @Test("device page: self-test and a diagnostics bundle without patient names or secrets")
     func device() async throws {
         let fixture = try await PanelFixture()

@@ -19,7 +19,7 @@ extension ConfigurationKey {
         },
         ConfigurationKey(
             name: "language", kind: .string, defaultValue: "en",
-            summary: "The box's language, `en` or `ru`: the overlay's burned-in legend (in the Secondary Capture a PACS shows) is written in it. The panel follows each browser's choice."
+            summary: "The box's language, `en` or `ru`: the overlay's burned-in legend (in the Secondary Capture a PACS shows) is written in it. The panel follows each browser's choice, and this language for a browser that states none it has."
         ) { configuration, value throws(ConfigurationError) in
             configuration.language = LegendLanguage(rawValue: try value.choice(LegendLanguage.allCases.map(\.rawValue)))!
         },
