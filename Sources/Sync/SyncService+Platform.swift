@@ -53,7 +53,8 @@ extension SyncService {
     }
 }
 
-/// A thread that counts NETLINK_ROUTE messages for the life of the process.
+/// A thread that counts NETLINK_ROUTE messages until its counter is stopped (by the sync
+/// service that owns it, when that service ends).
 enum NetworkChangeWatcher {
     static func start(logger: Logger) -> LinkChangeCounter? {
         let socket: RouteChangeSocket
@@ -64,13 +65,18 @@ enum NetworkChangeWatcher {
             return nil
         }
         let counter = LinkChangeCounter()
+        counter.setWatching(true)
         Thread.detachNewThread {
-            while true {
+            defer {
+                socket.close()
+                counter.setWatching(false)
+            }
+            // The socket's reads time out after 1 s, so a stop is seen within a second.
+            while !counter.isStopRequested {
                 do {
                     if try socket.waitForChange() { counter.increment() }
                 } catch {
                     logger.warning("network change watch ended", metadata: ["error": "\(error)"])
-                    socket.close()
                     return
                 }
             }

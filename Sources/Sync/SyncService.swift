@@ -44,6 +44,7 @@ public final class SyncService: Service, Sendable {
             await self.drain()
         }
         await destination.shutdown()
+        linkChanges?.stop()
         status.update { $0.phase = .stopped }
         logger.info("sync stopped", metadata: ["destination": "\(destination.destination)"])
     }

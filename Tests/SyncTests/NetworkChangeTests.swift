@@ -90,5 +90,22 @@ struct NetworkChangeTests {
             try await Task.sleep(for: .milliseconds(50))
         }
         #expect(try SyncFixture.platformStates(store)["sent", default: 0] == expected.all.count)
+
+        // The service's end ends its watcher: no thread or netlink socket outlives it.
+        drain.cancel()
+        try await drain.value
+        let stopping = Date().addingTimeInterval(10)
+        while watcher.isWatching, Date() < stopping { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!watcher.isWatching, "the network change watcher still runs 10 s after its sync service ended")
+    }
+
+    @Test("a stopped watcher's thread ends and closes its socket")
+    func watcherStops() async throws {
+        let watcher = try #require(NetworkChangeWatcher.start(logger: quietLogger))
+        #expect(watcher.isWatching)
+        watcher.stop()
+        let stopping = Date().addingTimeInterval(10)
+        while watcher.isWatching, Date() < stopping { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!watcher.isWatching)
     }
 }
