@@ -243,6 +243,9 @@ public struct FileStatus: Sendable, Hashable {
     public let inode: UInt64
     /// Modification time in nanoseconds since 1970.
     public let modificationTimeNanoseconds: Int64
+    /// Status change time in nanoseconds since 1970: unlike the modification time, no one can
+    /// set it back, so it tells a file rewritten in place from the one before.
+    public let changeTimeNanoseconds: Int64
 
     public var isDirectory: Bool { kind == .directory }
     public var isRegularFile: Bool { kind == .regular }
@@ -262,6 +265,7 @@ public struct FileStatus: Sendable, Hashable {
         device = UInt64(info.st_dev)
         inode = UInt64(info.st_ino)
         modificationTimeNanoseconds = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+        changeTimeNanoseconds = Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec)
     }
 }
 

@@ -6,19 +6,17 @@ struct PinnedFile: Sendable {
     var size: Int64
     var sha256: String
 
-    /// Reads `file` of `folder` whole (call it off the event loop); a missing or non-regular
-    /// file is notFound.
+    /// Reads `file` of `folder` whole unless this version of it was read before (call it off the
+    /// event loop); a missing or non-regular file is notFound.
     init(_ file: String, in folder: String) throws(HubError) {
         let path = folder + "/" + file
+        let digest: (size: Int64, sha256: String)?
         do {
-            let status = try Posix.fileStatus(path)
-            guard status.isRegularFile else { throw HubError(.notFound, "\(path) is not a file") }
-            size = Int64(status.size)
-            sha256 = try SHA256Hex.string(ofFileAt: path)
-        } catch let error as HubError {
-            throw error
+            digest = try FileDigestCache.shared.digest(of: path)
         } catch {
             throw HubError(.notFound, "\(path): \(error)")
         }
+        guard let digest else { throw HubError(.notFound, "\(path) is not a file") }
+        (size, sha256) = digest
     }
 }

@@ -49,13 +49,13 @@ public struct ModelCatalog: Sendable {
     }
 
     /// `file` of `folder` as it is now; nil when it is not a regular file. Hashed off the event
-    /// loop: a package is tens of megabytes.
+    /// loop, and only when this version of the file was not hashed before: a package is tens of
+    /// megabytes and every poll of every device asks.
     public static func current(_ file: String, in folder: String) async throws(HubError) -> Package? {
         let path = folder + "/" + file
         do {
             return try await BlockingIO.run { () throws -> Package? in
-                guard let status = try? Posix.fileStatus(path), status.isRegularFile else { return nil }
-                return Package(file: file, size: status.size, sha256: try SHA256Hex.string(ofFileAt: path))
+                try FileDigestCache.shared.digest(of: path).map { Package(file: file, size: $0.size, sha256: $0.sha256) }
             }
         } catch {
             throw HubError(.storage, "reading \(path): \(error)")
