@@ -1,3 +1,4 @@
+import BrowserTesting
 import FluoroboxTestSupport
 import Foundation
 @testable import PlatformHub
@@ -149,6 +150,70 @@ struct ModelRolloutTests {
         #expect(halt.contains("halted, stage 2 of 3 (25 %)") && halt.contains("failed the package's reference check"), "\(halt)")
         #expect(try await server.sql("SELECT state, stage, revision FROM model_rollout", database: "hub") == "rolled-back|2|5")
         try await server.stop()
+    }
+
+    @Test("the console's Models page: a viewer sees rollouts and may not change them; an operator starts one, sees its halt with the reason, resumes and rolls it back, audited; Russian too")
+    func consoleRollouts() async throws {
+        let catalog = try ModelAssignmentTests.catalog("console-rollout-catalog")
+        var settings = ConsoleTests.quickSettings
+        settings.catalogDirectory = catalog.path
+        try await ConsoleTests.withConsole("pg-console-rollouts", settings: settings) { server, store, client in
+            for device in Self.devices.prefix(4) {
+                try await store.setInstitution(DeviceInstitution(region: Self.region, name: "ЦРБ № 2", taxID: "7707083893", oid: nil), device: device)
+            }
+            let old = try await store.assignModel(try ModelAssignment.of(file: Self.old, in: catalog.path, target: .region(Self.region), assignedBy: "ops"))
+            let new = try await store.assignModel(try ModelAssignment.of(file: Self.new, in: catalog.path, target: .region(Self.region), assignedBy: "ops"))
+            let start = [
+                "assignment": String(new.id), "replaces": String(old.id), "stages": "50,100", "install-failure": "10", "reference-failure": "0",
+                "disagree": "20", "minimum-reviewed": "50",
+            ]
+
+            var viewer = Browser(client)
+            _ = try await viewer.logIn("eye", password: ConsoleTests.passwords["eye"]!)
+            #expect(String(buffer: try await viewer.get("/models").body).contains("id=\"no-rollouts\""))
+            #expect(try await viewer.submit("/models/rollouts/start", start).status == .forbidden)
+            var operatorBrowser = Browser(client)
+            _ = try await operatorBrowser.logIn("ops", password: ConsoleTests.passwords["ops"]!)
+            #expect(String(buffer: try await operatorBrowser.get("/models").body).contains("id=\"start-rollout\""))
+            var noToken = start
+            noToken["csrf"] = "not-the-session-token"
+            #expect(try await operatorBrowser.post("/models/rollouts/start", noToken).status == .forbidden)
+            var badStages = start
+            badStages["stages"] = "50,25"
+            #expect(try await operatorBrowser.submit("/models/rollouts/start", badStages).status == .badRequest)
+            #expect(try await store.modelRollouts().isEmpty)
+            #expect(try await operatorBrowser.submit("/models/rollouts/start", start).status == .seeOther)
+            let rollout = try #require(try await store.modelRollouts().first)
+            #expect(rollout.stages == [50, 100] && rollout.replaces?.file == Self.old && rollout.thresholds.referenceFailurePercent == 0)
+
+            // One reference-check failure in the first stage is past 0 %: halted, and the page says why.
+            let device = rollout.cohortOrder(Self.devices.prefix(4))[0]
+            let body = Array(try JSONSerialization.data(withJSONObject: [
+                "device": device, "file": Self.new, "sha256": new.sha256, "outcome": "refused", "code": "reference-check",
+                "reason": "the package failed its reference check: case nodule", "at": "2026-12-07T12:00:00Z",
+            ]))
+            _ = try await store.putDocument(key: "model-update:\(device):\(new.sha256)", kind: "model-update", device: device, serial: nil, document: DocumentBody(body))
+            try await RolloutSupervisor(store: store, logger: quietLogger).evaluate()
+            let page = String(buffer: try await viewer.get("/models").body)
+            #expect(page.contains("id=\"rollout-\(rollout.id)-state\" data-state=\"halted\"") && page.contains("id=\"rollout-\(rollout.id)-reason\">1 of 2 devices of stage 1 of 2 (50 %) failed the package"), "\(page)")
+            #expect(!page.contains("id=\"rollout-\(rollout.id)-resume\""), "a viewer gets no buttons")
+            #expect(try await viewer.submit("/models/rollouts/\(rollout.id)/resume", [:]).status == .forbidden)
+            var russian = Browser(client, acceptLanguage: "ru-RU,ru;q=0.9")
+            _ = try await russian.logIn("eye", password: ConsoleTests.passwords["eye"]!)
+            let ru = String(buffer: try await russian.get("/models").body)
+            #expect(ru.contains("Поэтапное внедрение") && ru.contains(">остановлено<"), "\(ru)")
+
+            let withButtons = String(buffer: try await operatorBrowser.get("/models").body)
+            #expect(withButtons.contains("id=\"rollout-\(rollout.id)-resume\"") && withButtons.contains("id=\"rollout-\(rollout.id)-rollback\""))
+            #expect(try await operatorBrowser.submit("/models/rollouts/\(rollout.id)/resume", [:]).status == .seeOther)
+            #expect(try await store.modelRollouts().first?.state == .running)
+            #expect(try await operatorBrowser.submit("/models/rollouts/\(rollout.id)/rollback", [:]).status == .seeOther)
+            #expect(try await store.modelRollouts().first?.state == .rolledBack)
+            #expect(try await operatorBrowser.submit("/models/rollouts/\(rollout.id)/rollback", [:]).status == .conflict)
+            let rows = try await server.sql(
+                "SELECT actor || ' ' || action FROM console_audit WHERE action LIKE 'model.rollout.%' ORDER BY id", database: "hub")
+            #expect(rows == "ops model.rollout.start\nhub model.rollout.halt\nops model.rollout.resume\nops model.rollout.rollback", "\(rows)")
+        }
     }
 
     @Test("the single-machine hub does the same")
