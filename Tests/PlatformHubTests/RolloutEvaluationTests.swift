@@ -11,13 +11,13 @@ struct RolloutEvaluationTests {
     static let region = "Тверская область"
     static let devices = ["box-a", "box-b", "box-c", "box-d"]
 
-    static func put(_ store: HubStore, kind: String, key: String, device: String, _ document: [String: Any]) async throws {
+    static func put(_ store: any HubStoring, kind: String, key: String, device: String, _ document: [String: Any]) async throws {
         let bytes = Array(try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys]))
         try DocumentSchema.of(kind: kind)?.validate(bytes)
         #expect(try await store.putDocument(key: key, kind: kind, device: device, serial: nil, document: DocumentBody(bytes)))
     }
 
-    static func dailyReport(_ store: HubStore, device: String, version: String, agree: Int, disagree: Int) async throws {
+    static func dailyReport(_ store: any HubStoring, device: String, version: String, agree: Int, disagree: Int) async throws {
         let day = RolloutSupervisor.day(Date())
         try await put(store, kind: "report", key: "report:\(device):chest:\(version):\(day)", device: device, [
             "device": device, "model": "chest", "version": version, "day": day, "processed": 40, "flagged": 5, "retakesAdvised": 0,
@@ -28,9 +28,26 @@ struct RolloutEvaluationTests {
     @Test("the disagree rate halts a rollout only past its threshold, counted from enough reviews of the package's version on the cohort's devices; two evaluations at once write one halt; an aborted rollout is offered only where it was activated")
     func disagreeRate() async throws {
         let folder = TemporaryDirectory("rollout-evaluation")
+        let store = try HubStore(directory: folder.path)
+        try await Self.checkDisagreeRate(store, other: store)
+    }
+
+    @Test("the same on PostgreSQL, two replicas evaluating at once", .enabled(if: PostgresServer.isAvailable, Comment(rawValue: PostgresServer.unavailableReason ?? "")))
+    func postgresDisagreeRate() async throws {
+        let server = try await PostgresServer.start("pg-rollout-evaluation")
+        let url = try await server.createDatabase("hub")
+        let staging = TemporaryDirectory("pg-rollout-evaluation-staging")
+        try await StoreHarness.with(2, url: url, staging: staging.path) { stores in
+            try await Self.checkDisagreeRate(stores[0], other: stores[1])
+        }
+        #expect(try await server.sql("SELECT count(*) FROM console_audit WHERE action = 'model.rollout.halt'", database: "hub") == "1")
+        try await server.stop()
+    }
+
+    /// The story on `store`, with `other` (another replica, or the same store) evaluating beside it.
+    static func checkDisagreeRate(_ store: any HubStoring, other: any HubStoring) async throws {
         let catalog = TemporaryDirectory("rollout-evaluation-catalog")
         try Data("chest model 2.2.0".utf8).write(to: URL(fileURLWithPath: catalog.file("chest-2.2.0.fbmodel")))
-        let store = try HubStore(directory: folder.path)
         for device in Self.devices {
             try await store.setInstitution(DeviceInstitution(region: Self.region, name: "ЦРБ", taxID: "7707083893", oid: nil), device: device)
         }
@@ -58,7 +75,7 @@ struct RolloutEvaluationTests {
 
         // 3 of 11 (27 %) past 20 %: two replicas evaluating at once halt it once.
         try await Self.dailyReport(store, device: cohort[1], version: "2.2.0", agree: 1, disagree: 1)
-        let second = RolloutSupervisor(store: store, logger: quietLogger)
+        let second = RolloutSupervisor(store: other, logger: quietLogger)
         async let one = supervisor.evaluate()
         async let two = second.evaluate()
         let written = try await one + two
