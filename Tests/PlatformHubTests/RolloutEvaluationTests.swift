@@ -93,6 +93,43 @@ struct RolloutEvaluationTests {
         await #expect(throws: HubError.self) { _ = try await RolloutSupervisor.change(rollout.id, .rollBack, by: "ops", store: store) }
     }
 
+    @Test("refusals: reference-check failures and other refusals count apart, strictly above their thresholds; not-newer and those before a resume are settled; older boxes' reasons are read")
+    func refusals() throws {
+        let sha = String(repeating: "b", count: 64)
+        let assignment = ModelAssignment(id: 7, file: "b.fbmodel", size: 1, sha256: sha, target: .region(Self.region), assignedBy: "ops")
+        var rollout = try ModelRollout.start(
+            assignment, replacing: nil, stages: [100], thresholds: .init(installFailurePercent: 20, referenceFailurePercent: 10), by: "ops",
+            at: Date(timeIntervalSince1970: 1_000))
+        rollout.id = 3
+        let devices = (0..<10).map { "box-\($0)" }
+        let ordered = rollout.cohortOrder(devices)
+        func report(_ device: String, _ outcome: ModelUpdateReport.Outcome, _ step: ModelUpdateReport.Step?, at: Double = 2_000) -> ModelUpdateReport {
+            ModelUpdateReport(device: device, sha256: sha, package: "b@2", outcome: outcome, step: step, reason: step.map { "refused at \($0.rawValue)" }, receivedAt: Date(timeIntervalSince1970: at))
+        }
+        func decide(_ reports: [ModelUpdateReport]) -> RolloutProgress.Decision {
+            RolloutProgress(rollout: rollout, ordered: ordered, reports: ModelUpdateReport.latest(reports), doctorVerdicts: (0, 0)).decision(for: rollout)
+        }
+        var reports = ordered.prefix(6).map { report($0, .activated, nil) }
+        // Two other refusals of ten is 20 %: not above 20 %; one reference-check failure is 10 %: not above 10 %; one not-newer, settled.
+        reports += [report(ordered[6], .refused, .install), report(ordered[7], .refused, .verification), report(ordered[8], .refused, .referenceCheck),
+                    report(ordered[9], .refused, .notNewer)]
+        #expect(decide(reports) == .advance)
+        // A third other refusal (replacing the not-newer one): 30 % halts.
+        reports[9] = report(ordered[9], .refused, .install)
+        guard case .halt(let reason) = decide(reports) else { Issue.record("not halted"); return }
+        #expect(reason.hasPrefix("3 of 10 devices of stage 1 of 1 (100 %) refused the package (30 %, threshold 20 %): "), "\(reason)")
+        // Before the resume (counting from 1,500 s), two of them are settled.
+        reports[6] = report(ordered[6], .refused, .install, at: 1_200)
+        reports[7] = report(ordered[7], .refused, .verification, at: 1_200)
+        rollout.countingSince = Date(timeIntervalSince1970: 1_500)
+        #expect(decide(reports) == .advance)
+        // A device that has not reported keeps the stage open.
+        #expect(decide(Array(reports.dropFirst())) == .wait("1 of 10 devices of stage 1 of 1 (100 %) have not reported yet"))
+        // An older box without `code`: its reason's words.
+        let old = try #require(ModelUpdateReport(device: "box-0", body: Array(#"{"sha256":"\#(sha)","outcome":"refused","reason":"the package failed its reference check: case nodule"}"#.utf8), receivedAt: Date()))
+        #expect(old.step == .referenceCheck)
+    }
+
     @Test("stages and thresholds are checked before a rollout starts")
     func validation() throws {
         let assignment = ModelAssignment(id: 1, file: "a.fbmodel", size: 1, sha256: String(repeating: "a", count: 64), target: .region(Self.region), assignedBy: "ops")
