@@ -75,7 +75,10 @@ indirect enum DocumentSchema: Sendable {
         case "model-update":
             return .object(required: [
                 "device": .string, "file": .string, "sha256": .string, "outcome": .oneOf(["activated", "refused"]), "at": .dateTime,
-            ], optional: ["package": .string, "reason": .string])
+            ], optional: [
+                "package": .string, "reason": .string, "code": .oneOf(["verification", "not-newer", "reference-check", "install"]),
+                "rollback": .boolean,
+            ])
         case "os-update":
             return .object(required: [
                 "device": .string, "sha256": .string, "outcome": .oneOf(["installed", "refused", "failed", "marked-good", "fell-back"]),

@@ -49,7 +49,10 @@ struct HubAPI: APIProtocol {
     }
 
     func putModelUpdate(_ input: Operations.PutModelUpdate.Input) async throws -> Operations.PutModelUpdate.Output {
-        try await putDocument(kind: "model-update", key: input.path.key) ? .created(.init()) : .ok(.init())
+        let fresh = try await putDocument(kind: "model-update", key: input.path.key)
+        // A staged rollout may now advance or halt: the hub decides at once, not at its next look.
+        if fresh { await RolloutSupervisor(store: store, logger: logger).evaluateLogging() }
+        return fresh ? .created(.init()) : .ok(.init())
     }
 
     func putOSUpdate(_ input: Operations.PutOSUpdate.Input) async throws -> Operations.PutOSUpdate.Output {
@@ -88,8 +91,9 @@ struct HubAPI: APIProtocol {
         if !left.isEmpty {
             logger.warning("assigned packages not offered: changed on disk since assigned, or gone", metadata: ["device": "\(device)", "files": "\(left)"])
         }
-        let models = packages.map {
-            Components.Schemas.Catalog.ModelsPayloadPayload(file: $0.file, size: $0.size, sha256: $0.sha256, url: "/v1/models/\($0.file)")
+        let models = packages.map { package, rollback in
+            Components.Schemas.Catalog.ModelsPayloadPayload(
+                file: package.file, size: package.size, sha256: package.sha256, url: "/v1/models/\(package.file)", rollback: rollback ? true : nil)
         }
         return .ok(.init(body: .json(.init(models: models))))
     }

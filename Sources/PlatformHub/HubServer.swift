@@ -37,6 +37,9 @@ public struct HubServer: Sendable {
         public var idleTimeout: Duration? = .seconds(60)
         /// Run beside the server after the store's own services (the archive workers).
         public var services: [any Service] = []
+        /// How often the replica evaluates running rollouts besides when a `model-update`
+        /// document arrives (``RolloutSupervisor``); nil: only then.
+        public var rolloutCheckInterval: Duration? = .seconds(60)
         /// The region's device CA: with it the hub enrols devices (`POST /v1/enrolment`), and
         /// under TLS a client certificate becomes optional in the handshake (a box without one
         /// can enrol; every device route still requires one).
@@ -197,11 +200,12 @@ public struct HubServer: Sendable {
                 tlsConfiguration: try tls.serverConfiguration(clientCertificateOptional: settings.deviceCA != nil)
             )
         }
+        let rolloutSupervisors: [any Service] = settings.rolloutCheckInterval.map { [RolloutSupervisor(store: store, interval: $0, logger: logger)] } ?? []
         var application = Application(
             router: router,
             server: server,
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "fluorobox-hub"),
-            services: store.services + settings.services,
+            services: store.services + rolloutSupervisors + settings.services,
             onServerRunning: { channel in
                 await settings.onListening(channel.localAddress?.port ?? settings.port)
             },

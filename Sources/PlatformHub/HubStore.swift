@@ -109,6 +109,7 @@ public final class HubStore: Sendable {
         registerConsoleMigration(&migrator)
         registerOSAssignmentMigration(&migrator)
         registerModelAssignmentMigration(&migrator)
+        registerModelRolloutMigration(&migrator)
         return migrator
     }
 

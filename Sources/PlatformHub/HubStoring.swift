@@ -114,6 +114,27 @@ public protocol HubStoring: Sendable {
     /// (by ИНН or OID). None for a device without a recorded institution.
     func modelAssignments(device: String) async throws(HubError) -> [ModelAssignment]
 
+    // MARK: Staged rollouts
+
+    /// Keeps a new rollout (``ModelRollout/start(_:replacing:stages:thresholds:by:at:)``) and
+    /// audits it in the same transaction. A conflict when its assignment is gone or re-pinned, or
+    /// already has a running or halted rollout. Returns it with its id.
+    func startRollout(_ rollout: ModelRollout) async throws(HubError) -> ModelRollout
+
+    /// Every rollout, oldest first.
+    func modelRollouts() async throws(HubError) -> [ModelRollout]
+
+    /// Writes `rollout` (a change made by ``ModelRollout/applying(_:by:at:)``) only over the
+    /// revision it was decided on (`rollout.revision - 1`), and audits it as `action` in the same
+    /// transaction. false: another change (another replica, an operator) came first; nothing written.
+    func updateRollout(_ rollout: ModelRollout, action: String) async throws(HubError) -> Bool
+
+    /// The `model-update` documents about the package with `sha256`, of every device or one.
+    func modelUpdateReports(sha256: String, device: String?) async throws(HubError) -> [ModelUpdateReport]
+
+    /// The devices whose credential is revoked.
+    func revokedDevices() async throws(HubError) -> Set<String>
+
     /// The daily post-market reports of days `from`…`to` (YYYY-MM-DD, both included).
     func dailyReports(from: String, to: String) async throws(HubError) -> [RegulatorReport.DailyReport]
 

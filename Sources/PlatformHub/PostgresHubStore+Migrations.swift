@@ -112,6 +112,7 @@ extension PostgresHubStore {
         credentialRuleMigration,
         osAssignmentMigration,
         modelAssignmentMigration,
+        modelRolloutMigration,
     ]
 
     /// Applies what is missing, in one transaction under an advisory lock, so replicas that

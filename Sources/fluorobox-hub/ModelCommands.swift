@@ -8,7 +8,7 @@ struct ModelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
         abstract: "Assign the catalog's model packages to a region or to institutions, take them back, list the assignments; a device is offered only what is assigned to its region or institution.",
-        subcommands: [Assign.self, Unassign.self, ListAssignments.self]
+        subcommands: [Assign.self, Unassign.self, ListAssignments.self, RolloutCommand.self]
     )
 
     /// Whom a package is for: one region, or one or more institutions.

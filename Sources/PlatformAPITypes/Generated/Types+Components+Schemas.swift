@@ -383,6 +383,10 @@ extension Components {
                 public var sha256: Swift.String
                 /// - Remark: Generated from `#/components/schemas/Catalog/ModelsPayload/url`.
                 public var url: Swift.String
+                /// A staged rollout was rolled back and this older package is the one the device is to go back to; the box installs it even though it is not newer (signature, pins and reference inputs are still checked). Absent or false for every other entry, which a box never installs unless newer.
+                ///
+                /// - Remark: Generated from `#/components/schemas/Catalog/ModelsPayload/rollback`.
+                public var rollback: Swift.Bool?
                 /// Creates a new `ModelsPayloadPayload`.
                 ///
                 /// - Parameters:
@@ -390,22 +394,26 @@ extension Components {
                 ///   - size:
                 ///   - sha256:
                 ///   - url:
+                ///   - rollback: A staged rollout was rolled back and this older package is the one the device is to go back to; the box installs it even though it is not newer (signature, pins and reference inputs are still checked). Absent or false for every other entry, which a box never installs unless newer.
                 public init(
                     file: Swift.String,
                     size: Swift.Int64,
                     sha256: Swift.String,
-                    url: Swift.String
+                    url: Swift.String,
+                    rollback: Swift.Bool? = nil
                 ) {
                     self.file = file
                     self.size = size
                     self.sha256 = sha256
                     self.url = url
+                    self.rollback = rollback
                 }
                 public enum CodingKeys: String, CodingKey {
                     case file
                     case size
                     case sha256
                     case url
+                    case rollback
                 }
             }
             /// - Remark: Generated from `#/components/schemas/Catalog/models`.

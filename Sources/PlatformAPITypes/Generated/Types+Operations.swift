@@ -2188,7 +2188,7 @@ public enum Operations {
             }
         }
     }
-    /// Idempotent PUT of what became of a catalog package on the box (key `model-update:<device>:<package SHA-256>`).
+    /// Idempotent PUT of what became of a catalog package on the box (key `model-update:<device>:<package SHA-256>`; a roll back's `model-update:<device>:<package SHA-256>:rollback-<unix seconds>`).
     ///
     /// - Remark: HTTP `PUT /v1/model-updates/{key}`.
     /// - Remark: Generated from `#/paths//v1/model-updates/{key}/put(putModelUpdate)`.
@@ -2263,6 +2263,23 @@ public enum Operations {
                     ///
                     /// - Remark: Generated from `#/paths/v1/model-updates/{key}/PUT/requestBody/json/reason`.
                     public var reason: Swift.String?
+                    /// The step that refused it, for the hub's staged rollouts (reference-check failures are counted apart from other install failures); absent on activation and from older boxes.
+                    ///
+                    /// - Remark: Generated from `#/paths/v1/model-updates/{key}/PUT/requestBody/json/code`.
+                    @frozen public enum CodePayload: String, Codable, Hashable, Sendable, CaseIterable {
+                        case verification = "verification"
+                        case notNewer = "not-newer"
+                        case referenceCheck = "reference-check"
+                        case install = "install"
+                    }
+                    /// The step that refused it, for the hub's staged rollouts (reference-check failures are counted apart from other install failures); absent on activation and from older boxes.
+                    ///
+                    /// - Remark: Generated from `#/paths/v1/model-updates/{key}/PUT/requestBody/json/code`.
+                    public var code: Operations.PutModelUpdate.Input.Body.JsonPayload.CodePayload?
+                    /// The package was installed because the catalog marked it as a roll back.
+                    ///
+                    /// - Remark: Generated from `#/paths/v1/model-updates/{key}/PUT/requestBody/json/rollback`.
+                    public var rollback: Swift.Bool?
                     /// - Remark: Generated from `#/paths/v1/model-updates/{key}/PUT/requestBody/json/at`.
                     public var at: Foundation.Date
                     /// Creates a new `JsonPayload`.
@@ -2274,6 +2291,8 @@ public enum Operations {
                     ///   - package: id@version
                     ///   - outcome:
                     ///   - reason: Why it was refused (verification
+                    ///   - code: The step that refused it, for the hub's staged rollouts (reference-check failures are counted apart from other install failures); absent on activation and from older boxes.
+                    ///   - rollback: The package was installed because the catalog marked it as a roll back.
                     ///   - at:
                     public init(
                         device: Swift.String,
@@ -2282,6 +2301,8 @@ public enum Operations {
                         package: Swift.String? = nil,
                         outcome: Operations.PutModelUpdate.Input.Body.JsonPayload.OutcomePayload,
                         reason: Swift.String? = nil,
+                        code: Operations.PutModelUpdate.Input.Body.JsonPayload.CodePayload? = nil,
+                        rollback: Swift.Bool? = nil,
                         at: Foundation.Date
                     ) {
                         self.device = device
@@ -2290,6 +2311,8 @@ public enum Operations {
                         self.package = package
                         self.outcome = outcome
                         self.reason = reason
+                        self.code = code
+                        self.rollback = rollback
                         self.at = at
                     }
                     public enum CodingKeys: String, CodingKey {
@@ -2299,6 +2322,8 @@ public enum Operations {
                         case package
                         case outcome
                         case reason
+                        case code
+                        case rollback
                         case at
                     }
                 }

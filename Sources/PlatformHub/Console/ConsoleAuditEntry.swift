@@ -29,6 +29,12 @@ public struct ConsoleAuditEntry: Sendable, Hashable, Codable {
         public static let osBundleUnassigned = "device.unassign-os"
         public static let modelAssigned = "model.assign"
         public static let modelUnassigned = "model.unassign"
+        public static let rolloutStarted = "model.rollout.start"
+        public static let rolloutAdvanced = "model.rollout.advance"
+        public static let rolloutHalted = "model.rollout.halt"
+        public static let rolloutResumed = "model.rollout.resume"
+        public static let rolloutAborted = "model.rollout.abort"
+        public static let rolloutRolledBack = "model.rollout.rollback"
         public static let login = "login"
     }
 }

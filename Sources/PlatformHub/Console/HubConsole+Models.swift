@@ -119,6 +119,7 @@ extension HubConsole {
         html += "</tbody></table>"
         if packages.isEmpty, assignments.isEmpty { html += "<p class=\"na\" id=\"no-packages\">\(e(t("No packages and no assignments.")))</p>" }
         html += "</section>"
+        html += try await rolloutsBody(context, assignments: assignments)
         guard changes else { return html }
         guard settings.catalogDirectory != nil, !packages.isEmpty else { return html }
         let options = packages.keys.sorted().map { "<option value=\"\(e($0))\">\(e($0)) · \(HTMLText.bytes(packages[$0]!.size))</option>" }

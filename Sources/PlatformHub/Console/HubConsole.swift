@@ -79,6 +79,7 @@ public struct HubConsole: Sendable {
         addDeviceRoutes(to: router)
         addOSBundleRoutes(to: router)
         addModelRoutes(to: router)
+        addRolloutRoutes(to: router)
         addEnrolmentRoutes(to: router)
         addFiguresRoutes(to: router)
         addRegulatorRoutes(to: router)

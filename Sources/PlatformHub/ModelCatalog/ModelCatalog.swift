@@ -16,16 +16,69 @@ public struct ModelCatalog: Sendable {
     let folder: String?
     let store: any HubStoring
 
-    /// The packages offered to `device`, by file name; assigned files that changed on disk or are
-    /// gone are left out (`left` says which, for the log).
-    func offered(to device: String) async throws(HubError) -> (packages: [Package], left: [String]) {
-        guard let folder else { return ([], []) }
+    /// One package a device is offered: a pin of an assignment, or the package a rolled-back
+    /// rollout replaced (`rollback`: the box installs it though it is not newer).
+    struct Offer: Sendable, Hashable {
+        var file: String
+        var sha256: String
+        var rollback: Bool
+    }
+
+    /// What `device` is offered, before the files on disk are looked at: the pins of the
+    /// assignments that reach it, as their rollouts allow (docs/platform.md, Staged rollouts).
+    /// The newest rollout of an assignment governs it while it rolls out the SHA-256 the
+    /// assignment pins: running or halted, only the current stage's devices; completed, every
+    /// device; aborted, only devices that activated it; rolled back, nobody, and the devices
+    /// that activated it are offered the replaced package marked as a roll back.
+    func offers(to device: String) async throws(HubError) -> [Offer] {
         let assignments = try await store.modelAssignments(device: device)
-        var packages: [Package] = []
+        guard !assignments.isEmpty else { return [] }
+        var governing: [Int64: ModelRollout] = [:]
+        for rollout in try await store.modelRollouts() where assignments.contains(where: { $0.id == rollout.assignmentID && $0.sha256 == rollout.sha256 }) {
+            governing[rollout.assignmentID] = rollout
+        }
+        var offers: [Offer] = []
+        var rollbacks: [Offer] = []
+        for assignment in assignments {
+            let offer = Offer(file: assignment.file, sha256: assignment.sha256, rollback: false)
+            guard let rollout = governing[assignment.id] else {
+                offers.append(offer)
+                continue
+            }
+            switch rollout.state {
+            case .completed:
+                offers.append(offer)
+            case .running, .halted:
+                if rollout.currentCohort(ofOrdered: try await RolloutSupervisor.population(of: rollout, store: store)).contains(device) {
+                    offers.append(offer)
+                }
+            case .aborted:
+                if try await activated(rollout.sha256, on: device) { offers.append(offer) }
+            case .rolledBack:
+                if let replaced = rollout.replaces, try await activated(rollout.sha256, on: device) {
+                    rollbacks.append(Offer(file: replaced.file, sha256: replaced.sha256, rollback: true))
+                }
+            }
+        }
+        // A roll back stands in for the same file's ordinary offer.
+        return offers.filter { offer in !rollbacks.contains { $0.file == offer.file } } + Set(rollbacks).sorted { $0.file < $1.file }
+    }
+
+    /// Whether `device` last reported `sha256` activated.
+    private func activated(_ sha256: String, on device: String) async throws(HubError) -> Bool {
+        ModelUpdateReport.latest(try await store.modelUpdateReports(sha256: sha256, device: device))[device]?.outcome == .activated
+    }
+
+    /// The packages offered to `device`, by file name, each with whether it is a roll back;
+    /// offered files that changed on disk or are gone are left out (`left` says which, for the log).
+    func offered(to device: String) async throws(HubError) -> (packages: [(package: Package, rollback: Bool)], left: [String]) {
+        guard let folder else { return ([], []) }
+        let offers = try await offers(to: device)
+        var packages: [(package: Package, rollback: Bool)] = []
         var left: [String] = []
-        for (file, pins) in Dictionary(grouping: assignments, by: \.file).sorted(by: { $0.key < $1.key }) {
-            if let package = try await Self.current(file, in: folder), pins.contains(where: { $0.sha256 == package.sha256 }) {
-                packages.append(package)
+        for (file, pins) in Dictionary(grouping: offers, by: \.file).sorted(by: { $0.key < $1.key }) {
+            if let package = try await Self.current(file, in: folder), let pin = pins.first(where: { $0.sha256 == package.sha256 }) {
+                packages.append((package, pin.rollback))
             } else {
                 left.append(file)
             }
@@ -37,9 +90,9 @@ public struct ModelCatalog: Sendable {
     /// another region nor an institution: only what the asking device may know.
     func package(_ file: String, for device: String) async throws(HubError) -> Package {
         guard let folder, OSBundleAssignment.isBundleName(file) else { throw HubError(.notFound, "no such package") }
-        let pins = try await store.modelAssignments(device: device).filter { $0.file == file }
+        let pins = try await offers(to: device).filter { $0.file == file }
         guard !pins.isEmpty else {
-            throw HubError(.notFound, "no package \(file) is assigned to device \(device): a device is offered only the packages assigned to its region or its institution")
+            throw HubError(.notFound, "no package \(file) is assigned to device \(device): a device is offered only the packages assigned to its region or its institution (and, while a package rolls out in stages, only once its stage is reached)")
         }
         guard let package = try await Self.current(file, in: folder) else { throw HubError(.notFound, "no such package") }
         guard pins.contains(where: { $0.sha256 == package.sha256 }) else {

@@ -24,6 +24,17 @@ public struct ModelUpdateErrorCode: Hashable, Sendable, CustomStringConvertible 
     public static let referenceCheck = ModelUpdateErrorCode(value: .referenceCheck)
     public static let install = ModelUpdateErrorCode(value: .install)
     public var description: String { value.rawValue }
+
+    /// The machine-readable step of a refusal, as the `model-update` document's `code` names it
+    /// (the hub counts reference-check failures apart from other install failures).
+    public var step: String {
+        switch value {
+        case .download, .hashMismatch, .install: "install"
+        case .verification: "verification"
+        case .notNewer: "not-newer"
+        case .referenceCheck: "reference-check"
+        }
+    }
 }
 
 extension CodedError where Code == ModelUpdateErrorCode {

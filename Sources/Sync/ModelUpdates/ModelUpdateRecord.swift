@@ -13,5 +13,20 @@ public struct ModelUpdateRecord: Codable, Sendable, Hashable {
     public var package: String?
     public var outcome: Outcome
     public var reason: String?
+    /// The step that refused it (``ModelUpdateErrorCode/step``), for the hub's staged rollouts.
+    public var code: String?
+    /// Installed because the catalog marked it as a roll back.
+    public var rollback: Bool?
     public var at: Date
+
+    public init(file: String, sha256: String, package: String?, outcome: Outcome, reason: String?, code: String? = nil, rollback: Bool? = nil, at: Date) {
+        self.file = file
+        self.sha256 = sha256
+        self.package = package
+        self.outcome = outcome
+        self.reason = reason
+        self.code = code
+        self.rollback = rollback
+        self.at = at
+    }
 }

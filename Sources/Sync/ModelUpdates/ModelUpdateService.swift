@@ -6,7 +6,8 @@ import StudyStore
 
 /// Keeps the box's model current from the platform's catalog: poll, download resumably, check
 /// the catalog's SHA-256, verify signature and pins, refuse anything not newer than the active
-/// package, run the package's reference inputs, then install and activate in one atomic step.
+/// package (unless the catalog marks it as a staged rollout's roll back), run the package's
+/// reference inputs, then install and activate in one atomic step.
 /// The analysis service loads the active package per study, so the switch falls between
 /// studies. A package that fails any step never activates; the reason is logged and recorded
 /// (sync/model-updates.json) and the same package is not fetched again.
@@ -69,19 +70,23 @@ public actor ModelUpdateService: Service {
         }
         var records = RunStateFiles(directory: directory).modelUpdates()
         var made: [ModelUpdateRecord] = []
-        for entry in catalog.sorted(by: { $0.file < $1.file }) where records[entry.sha256] == nil {
+        // A package is tried once; a roll back entry once more, even over an earlier record of
+        // the same SHA-256 (the box ran it before the update it now leaves).
+        for entry in catalog.sorted(by: { $0.file < $1.file }) where records[entry.sha256] == nil || (entry.isRollback && records[entry.sha256]?.rollback != true) {
             let result = await update(entry)
             let record: ModelUpdateRecord
             switch result {
             case .success(let package):
-                record = ModelUpdateRecord(file: entry.file, sha256: entry.sha256, package: package, outcome: .activated, reason: nil, at: Date())
-                logger.notice("model update activated", metadata: ["package": "\(package)", "file": "\(entry.file)"])
+                record = ModelUpdateRecord(
+                    file: entry.file, sha256: entry.sha256, package: package, outcome: .activated, reason: nil, rollback: entry.rollback, at: Date())
+                logger.notice(entry.isRollback ? "model rolled back by the platform" : "model update activated", metadata: ["package": "\(package)", "file": "\(entry.file)"])
             case .failure(let error) where error.isTransient || error.code == .hashMismatch:
                 logger.warning("model update not finished; retrying at the next poll", metadata: ["file": "\(entry.file)", "error": "\(error)"])
                 continue
             case .failure(let error):
                 record = ModelUpdateRecord(
-                    file: entry.file, sha256: entry.sha256, package: error.package, outcome: .refused, reason: error.error.description, at: Date()
+                    file: entry.file, sha256: entry.sha256, package: error.package, outcome: .refused, reason: error.error.description,
+                    code: error.code.step, rollback: entry.rollback, at: Date()
                 )
                 logger.error("model update refused", metadata: ["file": "\(entry.file)", "package": "\(error.package ?? "?")", "reason": "\(error.error)"])
             }
@@ -92,8 +97,10 @@ public actor ModelUpdateService: Service {
                 if let reportStore {
                     var document = try JSONSerialization.jsonObject(with: JSONEncoder.compact().encode(record)) as? [String: Any] ?? [:]
                     document["device"] = deviceID
+                    // A roll back's key of its own: the same SHA-256 may have been reported activated before.
+                    let key = "model-update:\(deviceID):\(record.sha256)" + (entry.isRollback ? ":rollback-\(Int(record.at.timeIntervalSince1970))" : "")
                     try reportStore.queueDocument(
-                        destination: .platform, kind: .modelUpdate, key: "model-update:\(deviceID):\(record.sha256)",
+                        destination: .platform, kind: .modelUpdate, key: key,
                         priority: .result, document: Array(JSONSerialization.data(withJSONObject: document, options: [.sortedKeys]))
                     )
                 }
@@ -146,8 +153,9 @@ public actor ModelUpdateService: Service {
         }
         let package = candidate.identity.description
         // The task's active version is its floor whatever the package id: an update never takes
-        // a task down (a technician's `fluorobox model rollback` on the box is the only way).
-        if let active = await installer.active(task: candidate.task),
+        // a task down (a technician's `fluorobox model rollback` on the box is the only other
+        // way). Only an entry the platform marked as a staged rollout's roll back goes back.
+        if !entry.isRollback, let active = await installer.active(task: candidate.task),
            !ModelVersion.isNewer(candidate.identity.version, than: active.version) {
             try? Posix.unlink(archive)
             let detail = active.version == candidate.identity.version

@@ -9,6 +9,18 @@ public struct CatalogEntry: Sendable, Hashable, Codable {
     public var file: String
     public var size: Int64
     public var sha256: String
+    /// The hub rolled a staged rollout back and this older package is the one to go back to:
+    /// installed though not newer (signature, pins and reference inputs still checked).
+    public var rollback: Bool?
+
+    public init(file: String, size: Int64, sha256: String, rollback: Bool? = nil) {
+        self.file = file
+        self.size = size
+        self.sha256 = sha256
+        self.rollback = rollback
+    }
+
+    var isRollback: Bool { rollback == true }
 }
 
 extension PlatformClient {
@@ -19,7 +31,7 @@ extension PlatformClient {
         switch output {
         case .ok(let ok):
             switch ok.body {
-            case .json(let catalog): return catalog.models.map { CatalogEntry(file: $0.file, size: $0.size, sha256: $0.sha256) }
+            case .json(let catalog): return catalog.models.map { CatalogEntry(file: $0.file, size: $0.size, sha256: $0.sha256, rollback: $0.rollback) }
             }
         case .badRequest(let problem): throw Self.error(status: 400, problem: problem, what: what)
         case .forbidden(let problem): throw Self.error(status: 403, problem: problem, what: what)
