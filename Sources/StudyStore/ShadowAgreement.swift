@@ -43,6 +43,24 @@ public struct ShadowAgreement: Codable, Sendable, Hashable {
     public var latencyP50ms: Double
     public var latencyP95ms: Double
 
+    public init(
+        device: String, task: String, shadowModel: String, shadowVersion: String, activeModel: String, activeVersion: String, day: String,
+        images: Int, errors: Int, findings: [Finding], latencyP50ms: Double, latencyP95ms: Double
+    ) {
+        self.device = device
+        self.task = task
+        self.shadowModel = shadowModel
+        self.shadowVersion = shadowVersion
+        self.activeModel = activeModel
+        self.activeVersion = activeVersion
+        self.day = day
+        self.images = images
+        self.errors = errors
+        self.findings = findings
+        self.latencyP50ms = latencyP50ms
+        self.latencyP95ms = latencyP95ms
+    }
+
     /// The outbox key: one document per device, pair of packages and day, always the same.
     public var idempotencyKey: String {
         "shadow-agreement:\(device):\(shadowModel):\(shadowVersion):\(activeModel):\(activeVersion):\(day)"
