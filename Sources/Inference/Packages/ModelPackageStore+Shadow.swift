@@ -78,13 +78,6 @@ extension ModelPackageStore {
     }
 
     private func readShadow(task: String) throws -> ShadowDesignation? {
-        let path = shadowPath(task: task)
-        guard PackageFiles.exists(path) else { return nil }
-        let bytes = try fileSystem("reading \(path)") { try PackageFiles.read(path, limit: 1 << 20) }
-        do {
-            return try JSONDecoder().decode(ShadowDesignation.self, from: bytes)
-        } catch {
-            throw ModelPackageError(.fileSystem, "the shadow designation \(path) is damaged: \(error)", underlying: error)
-        }
+        try readState(ShadowDesignation.self, at: shadowPath(task: task), named: "the shadow designation")
     }
 }

@@ -290,13 +290,18 @@ public actor ModelPackageStore {
     private func recordPath(task: String) -> String { activeFolder + "/" + task + ".json" }
 
     func readRecord(task: String) throws -> ActivationRecord? {
-        let path = recordPath(task: task)
+        try readState(ActivationRecord.self, at: recordPath(task: task), named: "the activation record")
+    }
+
+    /// One of the small JSON state files (an activation record, a shadow designation); nil
+    /// when there is none. One that cannot be decoded is an error naming it, never ignored.
+    func readState<T: Decodable>(_ type: T.Type, at path: String, named name: String) throws -> T? {
         guard PackageFiles.exists(path) else { return nil }
         let bytes = try fileSystem("reading \(path)") { try PackageFiles.read(path, limit: 1 << 20) }
         do {
-            return try JSONDecoder().decode(ActivationRecord.self, from: bytes)
+            return try JSONDecoder().decode(T.self, from: bytes)
         } catch {
-            throw ModelPackageError(.fileSystem, "the activation record \(path) is damaged: \(error)", underlying: error)
+            throw ModelPackageError(.fileSystem, "\(name) \(path) is damaged: \(error)", underlying: error)
         }
     }
 
