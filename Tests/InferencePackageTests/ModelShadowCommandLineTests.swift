@@ -47,6 +47,8 @@ struct ModelShadowCommandLineTests {
         #expect(result.status == 1 && result.stderr.contains("refused: no such package is installed"), "\(result.stderr)")
         result = try await ModelCommandLineTests.run(["shadow", "--clear"], data: data)
         #expect(result.status == 64 && result.stderr.contains("--clear takes --task TASK"), "\(result.stderr)")
+        result = try await ModelCommandLineTests.run(["shadow", "--clear", "--task", "../active/chest-findings"], data: data)
+        #expect(result.status == 1 && result.stderr.contains("is not a task name"), "\(result.stderr)")
         #expect(try await Self.shadows(data) == ["chest-findings=test-model@2.0.0 by command"])
 
         result = try await ModelCommandLineTests.run(["shadow", "--clear", "--task", "chest-findings"], data: data)

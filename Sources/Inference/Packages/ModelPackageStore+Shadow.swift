@@ -37,7 +37,11 @@ extension ModelPackageStore {
     /// Ends the shadow run of `task`; returns the designation it removed (nil: there was none).
     @discardableResult
     public func clearShadow(task: String) throws -> ShadowDesignation? {
-        try withLock(.exclusive) { try endShadow(task: task, ifItIs: nil) }
+        // The task names a file: only a name a manifest may give a task (never a path).
+        guard PackageReference.isValidIdentifier(task) else {
+            throw ModelPackageError(.invalidReference, "task \"\(task)\" is not a task name (1-64 of a-z 0-9 . _ -)")
+        }
+        return try withLock(.exclusive) { try endShadow(task: task, ifItIs: nil) }
     }
 
     /// Every task's shadow designation.
