@@ -153,6 +153,12 @@ struct ShadowRunTests {
         // What `fluorobox status` shows so far.
         let soFar = try fixture.store.shadowAgreementsSoFar(shadowModel: "chest-phantom-demo", shadowVersion: "2.0.2-shadow", device: "box-1")
         #expect(soFar == agreements)
+        var packageSettings = ModelPackageSettings(trustedKeys: [.demo, key.publicKey])
+        packageSettings.packagesDirectory = fixture.folder.file("models")
+        let status = try await StatusReport.gather(store: fixture.store, modelPackages: packageSettings, logger: quietLogger)
+        let summary = try #require(status.shadows?.first)
+        #expect(status.shadows?.count == 1 && summary.designation.package.version == "2.0.2-shadow")
+        #expect(summary.agreements.map(\.findings) == agreements.map(\.findings) && summary.agreements.map(\.images) == [2])
     }
 
     @Test("clearing the shadow stops shadow runs; activating the shadow package ends its shadow run")
