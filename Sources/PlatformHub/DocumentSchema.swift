@@ -40,7 +40,7 @@ indirect enum DocumentSchema: Sendable {
 
     /// Built once: a request only reads them.
     private static let byKind: [String: DocumentSchema] = Dictionary(
-        uniqueKeysWithValues: ["result", "report", "feedback", "adverse-event", "model-update", "hello"].compactMap { kind in
+        uniqueKeysWithValues: ["result", "report", "feedback", "adverse-event", "model-update", "shadow-agreement", "hello"].compactMap { kind in
             make(kind: kind).map { (kind, $0) }
         }
     )
@@ -84,6 +84,15 @@ indirect enum DocumentSchema: Sendable {
                 "device": .string, "sha256": .string, "outcome": .oneOf(["installed", "refused", "failed", "marked-good", "fell-back"]),
                 "at": .dateTime,
             ], optional: ["file": .string, "version": .string, "slot": .string, "reason": .string])
+        case "shadow-agreement":
+            return .object(required: [
+                "device": .string, "task": .string, "shadowModel": .string, "shadowVersion": .string, "activeModel": .string,
+                "activeVersion": .string, "day": .date, "images": count, "errors": count,
+                "findings": .array(.object(required: [
+                    "id": .string, "bothFlagged": count, "onlyActive": count, "onlyShadow": count, "neither": count,
+                ])),
+                "latencyP50ms": .number(minimum: 0), "latencyP95ms": .number(minimum: 0),
+            ])
         case "hello":
             return .object(required: [:], optional: ["version": .string])
         default:

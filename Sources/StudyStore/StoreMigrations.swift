@@ -222,6 +222,31 @@ enum StoreMigrations {
             }
             try db.create(index: "registration_on_accessionNumber", on: "registration", columns: ["accessionNumber"], unique: true)
         }
+        migrator.registerMigration("v11-shadow-runs") { db in
+            // A shadow package's reading of an image the active package read: kept apart from
+            // `result` (which the panel, the worklist and the outbox read) so it is never shown
+            // to the clinic nor sent as a result. `findings` is JSON: per finding the shadow's
+            // probability, threshold and flag beside the active model's flag, for the agreement.
+            try db.create(table: "shadowRun") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("analysisID", .integer).notNull().references("analysis", onDelete: .restrict)
+                t.column("instanceID", .integer).notNull().indexed().references("instance", onDelete: .restrict)
+                t.column("task", .text).notNull()
+                t.column("activeModelID", .text).notNull()
+                t.column("activeModelVersion", .text).notNull()
+                t.column("shadowModelID", .text).notNull()
+                t.column("shadowModelVersion", .text).notNull()
+                t.column("shadowPackageSHA256", .text).notNull()
+                t.column("status", .text).notNull()
+                    .check(sql: "status IN ('done', 'failed')")
+                t.column("flagged", .boolean)
+                t.column("findings", .text)
+                t.column("milliseconds", .double)
+                t.column("error", .text)
+                t.column("ranAt", .datetime).notNull().indexed()
+                t.uniqueKey(["analysisID", "shadowPackageSHA256"])
+            }
+        }
         return migrator
     }
 }

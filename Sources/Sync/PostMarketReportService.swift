@@ -7,7 +7,9 @@ import StudyStore
 /// Queues the daily post-market report of every model version through the outbox, once per
 /// finished UTC day: its key (device, model, version, day) makes a second queueing a no-op and a
 /// second delivery harmless. Days are looked at back to `lookbackDays` (a box that was off).
-/// Demonstration models' results are left out of the figures; each report says how many.
+/// Demonstration models' results are left out of the figures; each report says how many. A
+/// shadow package's agreement with the active one goes the same way, one `shadow-agreement`
+/// document per day and pair of packages.
 public struct PostMarketReportService: Service {
     public static let name = "post-market-reports"
 
@@ -58,6 +60,15 @@ public struct PostMarketReportService: Service {
                             "key": "\(figures.idempotencyKey)", "processed": "\(figures.processed)",
                             "demonstration_left_out": "\(figures.demonstrationResultsLeftOut)",
                         ])
+                    }
+                }
+                for agreement in try store.shadowAgreements(day: name, device: deviceID) {
+                    let document = try JSONEncoder.compact().encode(agreement)
+                    if try store.queueDocument(
+                        destination: .platform, kind: .shadowAgreement, key: agreement.idempotencyKey, priority: .telemetry, document: Array(document)
+                    ) {
+                        queued.append(agreement.idempotencyKey)
+                        logger.info("shadow agreement queued", metadata: ["key": "\(agreement.idempotencyKey)", "images": "\(agreement.images)"])
                     }
                 }
                 day = day.addingTimeInterval(86_400)

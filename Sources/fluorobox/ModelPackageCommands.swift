@@ -7,7 +7,7 @@ import Logging
 /// The model package subcommands of `fluorobox model`.
 enum ModelPackageCommands {
     static let all: [any ParsableCommand.Type] = [
-        List.self, Install.self, Activate.self, Rollback.self, Verify.self, Sign.self, Pack.self, Keygen.self,
+        List.self, Install.self, Activate.self, Rollback.self, Shadow.self, Verify.self, Sign.self, Pack.self, Keygen.self,
     ]
 
     /// Loads configuration and logging, opens the packages folder and runs `body`; a refusal
@@ -61,6 +61,7 @@ enum ModelPackageCommands {
             var folder: String
             var packages: [Package]
             var tasks: [ActivationRecord]
+            var shadows: [ShadowDesignation]
         }
 
         func run() async throws {
@@ -68,10 +69,11 @@ enum ModelPackageCommands {
             let folder = configuration.modelPackagesDirectory
             var packages: [ModelPackageStore.InstalledPackage] = []
             var records: [ActivationRecord] = []
+            var shadows: [ShadowDesignation] = []
             // Listing never creates the packages folder; a box without one has nothing installed.
             if FileManager.default.fileExists(atPath: folder) {
-                (packages, records) = try await withStore(common, create: false) { store in
-                    (try await store.list(), try await store.activations())
+                (packages, records, shadows) = try await withStore(common, create: false) { store in
+                    (try await store.list(), try await store.activations(), try await store.shadows())
                 }
             }
             let document = Document(
@@ -92,7 +94,8 @@ enum ModelPackageCommands {
                         )
                     }
                 },
-                tasks: records
+                tasks: records,
+                shadows: shadows
             )
             if try output.printed(document) { return }
             print("Model packages in \(folder)")
@@ -109,6 +112,9 @@ enum ModelPackageCommands {
                 let previous = record.previous.map { ", previous \($0)" } ?? ""
                 let source = record.change == "configuration" ? " (pinned by configuration)" : " (\(record.change) at \(record.changedAt))"
                 print("Task \(record.task): active \(record.active)\(previous)\(source)")
+            }
+            for shadow in document.shadows {
+                print("Task \(shadow.task): shadow \(shadow.package) (designated by \(shadow.designatedBy) at \(shadow.designatedAt))")
             }
         }
     }
@@ -169,6 +175,47 @@ enum ModelPackageCommands {
         func run() async throws {
             let record = try await withStore(common) { store in try await store.rollback(task: task) }
             print("task \(record.task): rolled back to \(record.active)" + (record.previous.map { ", previous \($0)" } ?? ""))
+        }
+    }
+
+    struct Shadow: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run an installed package in shadow beside its task's active one (results recorded and compared, never shown or sent as results), or end it with --clear --task TASK."
+        )
+
+        @OptionGroup var common: CommonOptions
+
+        @Argument(help: "ID@VERSION of an installed package of the task; not with --clear.")
+        var package: String?
+
+        @Flag(name: .long, help: "End the shadow run of --task.")
+        var clear = false
+
+        @Option(name: .long, help: "The task whose shadow run --clear ends.")
+        var task: String?
+
+        func validate() throws {
+            if clear {
+                guard task != nil, package == nil else { throw ValidationError("--clear takes --task TASK and no package") }
+            } else {
+                guard package != nil, task == nil else { throw ValidationError("name the package (ID@VERSION), or end a shadow run with --clear --task TASK") }
+            }
+        }
+
+        func run() async throws {
+            if let task, clear {
+                let removed = try await withStore(common) { store in try await store.clearShadow(task: task) }
+                print(removed.map { "task \(task): shadow \($0.package) ended" } ?? "task \(task) had no shadow package")
+                return
+            }
+            let reference: PackageReference
+            do {
+                reference = try PackageReference(parsing: package ?? "")
+            } catch {
+                throw ValidationError(error.description)
+            }
+            let designation = try await withStore(common) { store in try await store.designateShadow(reference) }
+            print("task \(designation.task): shadow \(designation.package) runs beside the active package on new images (package \(short(designation.packageSHA256)))")
         }
     }
 

@@ -147,6 +147,18 @@ enum StatusText {
                 lines.append("            DEMONSTRATION MODEL ACTIVE: its findings on real radiographs mean nothing; not for clinical use")
             }
         }
+        for shadow in report.shadows ?? [] {
+            lines.append("Shadow:     \(shadow.designation.task): \(shadow.designation.package) beside the active package (never shown, never sent as results)")
+            if shadow.agreements.isEmpty { lines.append("            no images read in shadow yet") }
+            for agreement in shadow.agreements {
+                let findings = agreement.findings.map {
+                    "\($0.id) \(String(format: "%.0f", $0.agreement * 100)) % (both \($0.bothFlagged), active only \($0.onlyActive), shadow only \($0.onlyShadow), neither \($0.neither))"
+                }
+                lines.append("            vs \(agreement.activeModel)@\(agreement.activeVersion) since \(agreement.day): "
+                    + "\(plural(agreement.images, "image", "images")), \(plural(agreement.errors, "error", "errors"))"
+                    + (findings.isEmpty ? "" : "; agreement " + findings.joined(separator: "; ")))
+            }
+        }
         let analyses = store.analysesByStatus.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
         lines.append("Analyses:   \(analyses.isEmpty ? "none" : analyses.joined(separator: ", "))")
         if !store.pendingAnalysesByTask.isEmpty {

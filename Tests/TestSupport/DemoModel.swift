@@ -43,13 +43,27 @@ extension DemoModel {
 
     /// A copy of the demo package with `changes` made to its manifest (e.g. another `task` and
     /// `id`: a second model for the same images), signed with `key`.
-    public static func copy(in folder: String, key: ModelSigningKey, manifest changes: [String: String]) throws -> VerifiedModelPackage {
+    /// `thresholds` replaces the flag thresholds of the findings it names (e.g. two packages of
+    /// one task that flag the same image differently).
+    public static func copy(
+        in folder: String, key: ModelSigningKey, manifest changes: [String: String], thresholds: [String: Double] = [:]
+    ) throws -> VerifiedModelPackage {
         let manager = FileManager.default
         if manager.fileExists(atPath: folder) { try manager.removeItem(atPath: folder) }
         try manager.copyItem(atPath: path, toPath: folder)
         let manifestPath = folder + "/manifest.json"
         var manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: manifestPath))) as? [String: Any] ?? [:]
         for (key, value) in changes { manifest[key] = value }
+        if !thresholds.isEmpty, var outputs = manifest["outputs"] as? [String: Any], var findings = outputs["findings"] as? [String: Any],
+           let labels = findings["labels"] as? [[String: Any]] {
+            findings["labels"] = labels.map { label -> [String: Any] in
+                var label = label
+                if let id = label["id"] as? String, let threshold = thresholds[id] { label["threshold"] = threshold }
+                return label
+            }
+            outputs["findings"] = findings
+            manifest["outputs"] = outputs
+        }
         try JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: manifestPath))
         return try ModelPackageSigner.sign(directory: folder, with: key)
     }

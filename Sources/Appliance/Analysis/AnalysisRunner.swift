@@ -136,7 +136,7 @@ public struct AnalysisRunner: Sendable {
     }
 
     /// Decodes and analyses the claimed image where ``AnalysisSettings/isolation`` says.
-    private func read(_ claimed: ClaimedAnalysis) -> Result<AnalysisWorker.Response, AnalysisWorkerProcess.Failure> {
+    func read(_ claimed: ClaimedAnalysis) -> Result<AnalysisWorker.Response, AnalysisWorkerProcess.Failure> {
         let request = AnalysisWorker.Request(
             imagePath: store.directory.absolute(claimed.instance.blobPath), packageDirectory: analyzer.package.directory,
             packageSHA256: analyzer.package.packageSHA256, trustedKeys: trustedKeys.map(\.text), threads: settings.threads,

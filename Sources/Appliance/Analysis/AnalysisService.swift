@@ -16,6 +16,9 @@ import StudyStore
 /// task is queued here for the images taken in since its package was activated, so a task
 /// installed later reads new images and leaves the older ones alone.
 ///
+/// A task's shadow package (``ShadowDesignation``) reads each image after the active result is
+/// recorded, in its own worker process; what it finds goes to `shadowRun` only.
+///
 /// The active packages are looked up before each image, so `fluorobox model activate` or a
 /// rollback takes effect between studies; while a task has no usable package (none active, or
 /// one that does not verify or load), its images wait and the other tasks go on.
@@ -79,12 +82,26 @@ public struct AnalysisService: Service {
             }
         }
         guard !analyzers.isEmpty else { return false }
-        let settings = self.settings, trustedKeys = packageSettings.trustedKeys, logger = self.logger, ready = analyzers
+        var shadows: [String: ShadowPackage] = [:]
+        for task in analyzers.keys.sorted() {
+            shadows[task] = await loader.shadow(task: task, packagesDirectory: packagesDirectory, packageSettings: packageSettings)
+        }
+        let settings = self.settings, trustedKeys = packageSettings.trustedKeys, logger = self.logger, ready = analyzers, shadowing = shadows
         do {
             return try await BlockingIO.run { () -> Bool in
                 guard let claimed = try store.claimNextAnalysis(tasks: ready.keys.sorted()),
                       let analyzer = ready[claimed.analysis.task] else { return false }
-                _ = AnalysisRunner(store: store, analyzer: analyzer, settings: settings, trustedKeys: trustedKeys, logger: logger).run(claimed)
+                let outcome = AnalysisRunner(store: store, analyzer: analyzer, settings: settings, trustedKeys: trustedKeys, logger: logger).run(claimed)
+                // The shadow reads the image only once the active result is committed.
+                guard case .recorded(let result) = outcome, let shadow = shadowing[claimed.analysis.task] else { return true }
+                switch shadow {
+                case .ready(let shadowAnalyzer):
+                    AnalysisRunner(store: store, analyzer: shadowAnalyzer, settings: settings, trustedKeys: trustedKeys, logger: logger)
+                        .runShadow(claimed, activeResult: result)
+                case .unusable(let designation, let reason):
+                    AnalysisRunner(store: store, analyzer: analyzer, settings: settings, trustedKeys: trustedKeys, logger: logger)
+                        .recordUnusableShadow(claimed, activeResult: result, designation: designation, reason: reason)
+                }
                 return true
             }
         } catch {

@@ -21,6 +21,8 @@ actor AnalyzerCache {
     }
 
     private var states: [String: State] = [:]
+    /// The same per task for its shadow package.
+    private var shadowStates: [String: State] = [:]
     private var queueing: [String: Queueing] = [:]
     let settings: AnalysisSettings
     let logger: Logger
@@ -36,17 +38,12 @@ actor AnalyzerCache {
     /// The analyzer of `task`'s active package, or nil (logged once per reason) while the task
     /// has no usable one.
     func analyzer(task: String, packagesDirectory: String, packageSettings: ModelPackageSettings) async -> ImageAnalyzer? {
-        let threads = settings.threads, logger = self.logger, overlay = self.overlay
         do {
             let package = try await ModelPackageStore.withStore(
                 folder: packagesDirectory, settings: packageSettings, logger: logger, create: false
             ) { try await $0.loadActive(task: task) }
-            if case .loaded(let sha, let analyzer) = states[task], sha == package.packageSHA256 { return analyzer }
-            let analyzer = try await BlockingIO.run { try ImageAnalyzer(package: package, threads: threads, overlay: overlay, logger: logger) }
+            let analyzer = try await loaded(package, reusing: states[task], role: "analysis")
             states[task] = .loaded(packageSHA256: package.packageSHA256, analyzer)
-            logger.notice("model loaded for analysis", metadata: [
-                "task": "\(task)", "model": "\(package.manifest.id)@\(package.manifest.version)", "threads": "\(threads)",
-            ])
             return analyzer
         } catch {
             let reason = "\(error)"
@@ -55,6 +52,55 @@ actor AnalyzerCache {
             logger.warning("images wait for analysis: no usable model for the task", metadata: ["task": "\(task)", "reason": "\(reason)"])
             return nil
         }
+    }
+
+    /// What the task's shadow package is to do with the next image: nothing (none designated),
+    /// run, or be recorded as unusable (it does not verify or load; logged once per reason). The
+    /// active analysis never waits for it.
+    func shadow(task: String, packagesDirectory: String, packageSettings: ModelPackageSettings) async -> ShadowPackage? {
+        let designation: ShadowDesignation
+        do {
+            let designations = try await ModelPackageStore.withStore(
+                folder: packagesDirectory, settings: packageSettings, logger: logger, create: false
+            ) { try await $0.shadows() }
+            guard let found = designations.first(where: { $0.task == task }) else {
+                shadowStates[task] = nil
+                return nil
+            }
+            designation = found
+        } catch {
+            // No packages folder to read: there is no active package either, nothing runs.
+            return nil
+        }
+        do {
+            let package = try await ModelPackageStore.withStore(
+                folder: packagesDirectory, settings: packageSettings, logger: logger, create: false
+            ) { try await $0.loadShadow(task: task) }
+            guard let package else { return nil }
+            let analyzer = try await loaded(package, reusing: shadowStates[task], role: "shadow runs")
+            shadowStates[task] = .loaded(packageSHA256: package.packageSHA256, analyzer)
+            return .ready(analyzer)
+        } catch {
+            let reason = "\(error)"
+            if case .unusable(let previous) = shadowStates[task], previous == reason {} else {
+                shadowStates[task] = .unusable(reason: reason)
+                logger.warning("the shadow package cannot run; the active results go on", metadata: [
+                    "task": "\(task)", "package": "\(designation.package)", "reason": "\(reason)",
+                ])
+            }
+            return .unusable(designation, reason: reason)
+        }
+    }
+
+    /// The analyzer of `package`: the one in `state` while the package hash is the same, else loaded now.
+    private func loaded(_ package: VerifiedModelPackage, reusing state: State?, role: String) async throws -> ImageAnalyzer {
+        if case .loaded(let sha, let analyzer)? = state, sha == package.packageSHA256 { return analyzer }
+        let threads = settings.threads, logger = self.logger, overlay = self.overlay
+        let analyzer = try await BlockingIO.run { try ImageAnalyzer(package: package, threads: threads, overlay: overlay, logger: logger) }
+        logger.notice("model loaded for \(role)", metadata: [
+            "task": "\(package.manifest.task)", "model": "\(package.manifest.id)@\(package.manifest.version)", "threads": "\(threads)",
+        ])
+        return analyzer
     }
 
     /// Queues `task` for the images taken in since it was activated (`activatedAt`; nil: since

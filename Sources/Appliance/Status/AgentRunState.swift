@@ -27,4 +27,10 @@ struct AgentRunState: Sendable {
         guard FileManager.default.fileExists(atPath: folder) else { return [] }
         return try await ModelPackageStore.withStore(folder: folder, settings: settings, logger: logger, create: false) { try await $0.activations() }
     }
+
+    /// Each task's shadow designation ([] without a packages folder).
+    static func shadows(folder: String, settings: ModelPackageSettings, logger: Logger) async throws -> [ShadowDesignation] {
+        guard FileManager.default.fileExists(atPath: folder) else { return [] }
+        return try await ModelPackageStore.withStore(folder: folder, settings: settings, logger: logger, create: false) { try await $0.shadows() }
+    }
 }

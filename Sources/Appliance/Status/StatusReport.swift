@@ -20,6 +20,12 @@ public struct StatusReport: Sendable, Codable {
         public var listeners: [String: Int]
     }
 
+    public struct ShadowSummary: Sendable, Codable {
+        public var designation: ShadowDesignation
+        /// Per active package it ran beside; `day` is the first day counted.
+        public var agreements: [ShadowAgreement]
+    }
+
     public var generatedAt: Date
     public var version: String
     public var dataDirectory: String
@@ -37,6 +43,9 @@ public struct StatusReport: Sendable, Codable {
     /// What each active package's manifest says it may be used for (`demonstration`: its
     /// findings on real radiographs mean nothing).
     public var modelUses: [ActiveModelUse]?
+    /// Each task's shadow package and its agreement so far with the active packages it ran
+    /// beside (nil when the packages folder could not be read).
+    public var shadows: [ShadowSummary]?
     /// What each destination's sync is doing (run/sync-*.json), when the agent runs.
     public var sync: [SyncStatus]?
     /// Load, temperature (where the board exposes it) and uptime of the box.
@@ -96,6 +105,11 @@ public struct StatusReport: Sendable, Codable {
             )
             let folder = modelPackages.resolvedDirectory(dataDirectory: store.directory.path)
             report.modelUses = try await BlockingIO.run { try ModelPackageStore.activeUses(folder: folder, settings: modelPackages) }
+            report.shadows = try await AgentRunState.shadows(folder: folder, settings: modelPackages, logger: logger).map { designation in
+                ShadowSummary(designation: designation, agreements: try store.shadowAgreementsSoFar(
+                    shadowModel: designation.package.id, shadowVersion: designation.package.version, device: "this box"
+                ))
+            }
         } catch {
             report.modelsProblem = "\(error)"
         }

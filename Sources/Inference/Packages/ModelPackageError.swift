@@ -25,6 +25,7 @@ public struct ModelPackageError: Error, Sendable, CustomStringConvertible {
             case noActivePackage = "no package is active for this task"
             case pinnedByConfiguration = "the active package for this task is set by configuration"
             case demonstrationRefused = "a demonstration model cannot be activated on a box that is not a demo build"
+            case shadowIsActive = "the package is already the task's active one and cannot also run as its shadow"
             case fileSystem = "a file system operation failed"
         }
 
@@ -48,6 +49,7 @@ public struct ModelPackageError: Error, Sendable, CustomStringConvertible {
         public static let noActivePackage = Code(value: .noActivePackage)
         public static let pinnedByConfiguration = Code(value: .pinnedByConfiguration)
         public static let demonstrationRefused = Code(value: .demonstrationRefused)
+        public static let shadowIsActive = Code(value: .shadowIsActive)
         public static let fileSystem = Code(value: .fileSystem)
 
         public var description: String { value.rawValue }

@@ -7,6 +7,7 @@ import POSIXSupport
 ///     <packages folder>/
 ///       packages/<id>@<version>/   one verified copy per package (manifest, signature, pinned files)
 ///       active/<task>.json         ActivationRecord: active and previous package of the task
+///       shadow/<task>.json         ShadowDesignation: the package run beside the active one
 ///       staging/                   installs in progress (removed at the next change)
 ///       lock                       flock: one changer at a time across processes
 ///
@@ -18,7 +19,7 @@ import POSIXSupport
 public actor ModelPackageStore {
     public let folder: String
     public let settings: ModelPackageSettings
-    private let logger: Logger
+    let logger: Logger
     private let verifier: ModelPackageVerifier
     private var state: State
 
@@ -85,7 +86,7 @@ public actor ModelPackageStore {
         state = .closed
     }
 
-    private func withLock<T>(_ mode: FileLock.Mode, _ body: () throws -> T) throws -> T {
+    func withLock<T>(_ mode: FileLock.Mode, _ body: () throws -> T) throws -> T {
         guard case .open(let lock) = state else {
             throw ModelPackageError(.fileSystem, "the package store is closed")
         }
@@ -257,7 +258,7 @@ public actor ModelPackageStore {
 
     /// A demonstration model's findings look like clinical ones; only a box that trusts the demo
     /// key (a development or demo build: `inference.trustDemoKey`) makes one active.
-    private func refuseIfDemonstration(_ package: VerifiedModelPackage) throws(ModelPackageError) {
+    func refuseIfDemonstration(_ package: VerifiedModelPackage) throws(ModelPackageError) {
         guard package.manifest.useClass == .demonstration, !settings.trustedKeys.contains(.demo) else { return }
         throw ModelPackageError(
             .demonstrationRefused,
@@ -265,7 +266,7 @@ public actor ModelPackageStore {
         )
     }
 
-    private func verifyInstalled(_ reference: PackageReference, at directory: String) throws(ModelPackageError) -> VerifiedModelPackage {
+    func verifyInstalled(_ reference: PackageReference, at directory: String) throws(ModelPackageError) -> VerifiedModelPackage {
         guard PackageFiles.isDirectory(directory) else {
             throw ModelPackageError(.notInstalled, "\(reference) is not installed")
         }
@@ -288,14 +289,19 @@ public actor ModelPackageStore {
 
     private func recordPath(task: String) -> String { activeFolder + "/" + task + ".json" }
 
-    private func readRecord(task: String) throws -> ActivationRecord? {
-        let path = recordPath(task: task)
+    func readRecord(task: String) throws -> ActivationRecord? {
+        try readState(ActivationRecord.self, at: recordPath(task: task), named: "the activation record")
+    }
+
+    /// One of the small JSON state files (an activation record, a shadow designation); nil
+    /// when there is none. One that cannot be decoded is an error naming it, never ignored.
+    func readState<T: Decodable>(_ type: T.Type, at path: String, named name: String) throws -> T? {
         guard PackageFiles.exists(path) else { return nil }
         let bytes = try fileSystem("reading \(path)") { try PackageFiles.read(path, limit: 1 << 20) }
         do {
-            return try JSONDecoder().decode(ActivationRecord.self, from: bytes)
+            return try JSONDecoder().decode(T.self, from: bytes)
         } catch {
-            throw ModelPackageError(.fileSystem, "the activation record \(path) is damaged: \(error)", underlying: error)
+            throw ModelPackageError(.fileSystem, "\(name) \(path) is damaged: \(error)", underlying: error)
         }
     }
 
@@ -314,6 +320,8 @@ public actor ModelPackageStore {
         try fileSystem("writing the activation of \(record.task)") {
             try PackageFiles.replace(recordPath(task: record.task), with: record.encoded(), written: written, renamed: renamed)
         }
+        // The region switched to the model it calibrated: it stops running beside itself.
+        try endShadow(task: record.task, ifItIs: record.active)
     }
 
     private func copyPackage(_ package: VerifiedModelPackage, to target: String) throws {
@@ -347,22 +355,24 @@ public actor ModelPackageStore {
 
     /// Removes what interrupted installs and activations left: staging folders and temp
     /// activation files. Only ever called with the exclusive lock held.
-    private func cleanStaging() throws {
+    func cleanStaging() throws {
         for name in try entries(stagingFolder) {
             try fileSystem("cleaning staging") { try PackageFiles.removeTree(stagingFolder + "/" + name) }
         }
-        for name in try entries(activeFolder) where name.hasPrefix(".") && name.contains(".tmp-") {
-            try fileSystem("cleaning \(name)") { try Posix.unlink(activeFolder + "/" + name) }
+        for folder in [activeFolder, shadowFolder] {
+            for name in try entries(folder) where name.hasPrefix(".") && name.contains(".tmp-") {
+                try fileSystem("cleaning \(name)") { try Posix.unlink(folder + "/" + name) }
+            }
         }
     }
 
-    private func entries(_ path: String) throws -> [String] {
+    func entries(_ path: String) throws -> [String] {
         guard PackageFiles.isDirectory(path) else { return [] }
         return try fileSystem("listing \(path)") { try Posix.directoryEntries(path) }
     }
 
     /// Runs file work, turning a failed system call into a ``ModelPackageError`` that says what was being done.
-    private func fileSystem<T>(_ action: String, _ body: () throws -> T) throws -> T {
+    func fileSystem<T>(_ action: String, _ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let error as SystemCallError {

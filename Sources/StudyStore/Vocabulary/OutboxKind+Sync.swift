@@ -9,3 +9,8 @@ extension OutboxKind {
     /// An adverse-event report (post-market vigilance), queued by `fluorobox sync adverse-event`.
     public static let adverseEvent = OutboxKind(rawValue: "adverse-event")
 }
+
+extension OutboxKind {
+    /// A shadow package's daily agreement with the active one, per finding (a report: never a result).
+    public static let shadowAgreement = OutboxKind(rawValue: "shadow-agreement")
+}
