@@ -55,6 +55,10 @@ struct HubAPI: APIProtocol {
         return fresh ? .created(.init()) : .ok(.init())
     }
 
+    func putShadowAgreement(_ input: Operations.PutShadowAgreement.Input) async throws -> Operations.PutShadowAgreement.Output {
+        try await putDocument(kind: "shadow-agreement", key: input.path.key) ? .created(.init()) : .ok(.init())
+    }
+
     func putOSUpdate(_ input: Operations.PutOSUpdate.Input) async throws -> Operations.PutOSUpdate.Output {
         try await putDocument(kind: "os-update", key: input.path.key) ? .created(.init()) : .ok(.init())
     }

@@ -32,7 +32,7 @@ struct HubAPIMiddleware: ServerMiddleware {
     static let documentKinds: [String: String] = [
         Operations.PutResult.id: "result", Operations.PutReport.id: "report", Operations.PutFeedback.id: "feedback",
         Operations.PutAdverseEvent.id: "adverse-event", Operations.PutModelUpdate.id: "model-update",
-        Operations.PutOSUpdate.id: "os-update",
+        Operations.PutOSUpdate.id: "os-update", Operations.PutShadowAgreement.id: "shadow-agreement",
     ]
 
     func intercept(

@@ -229,7 +229,7 @@ public struct HubServer: Sendable {
     static let routeMethods: [(path: RouterPath, methods: [HTTPRequest.Method])] = [
         ("/v1/health", [.get]), ("/v1/enrolment", [.post]), ("/v1/devices/:device/hello", [.post]),
         ("/v1/devices/:device/heartbeat", [.post]), ("/v1/results/:key", [.put]), ("/v1/reports/:key", [.put]),
-        ("/v1/feedback/:key", [.put]), ("/v1/adverse-events/:key", [.put]), ("/v1/model-updates/:key", [.put]),
+        ("/v1/feedback/:key", [.put]), ("/v1/adverse-events/:key", [.put]), ("/v1/model-updates/:key", [.put]), ("/v1/shadow-agreements/:key", [.put]),
         ("/v1/:collection/:key", [.put]), ("/v1/instances/:key", [.head, .put]),
         ("/v1/items", [.get]), ("/v1/models", [.get]), ("/v1/models/:file", [.get]), ("/v1/os-bundles/:file", [.get]),
         ("/v1/devices/:device/os-update", [.get]), ("/v1/os-updates/:key", [.put]),

@@ -39,6 +39,7 @@ public struct PlatformDestination: SyncDestination {
         .modelUpdate: "model-updates",
         .osUpdate: "os-updates",
         .adverseEvent: "adverse-events",
+        .shadowAgreement: "shadow-agreements",
     ]
 
     /// When set (`sync.pseudonymise`), DICOM instances go out as a pseudonymised copy made in

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import FluoroboxTestSupport
 import GRDB
+import POSIXSupport
 import StudyStore
 import Sync
 import SyncFixtures
@@ -60,10 +61,24 @@ struct PostMarketReportTests {
         try store.recordFeedback(studyInstanceUID: study, resultID: resultIDs[1], verdict: .agree, comment: "fine", role: "doctor")
         try store.recordFeedback(studyInstanceUID: study, resultID: resultIDs[2], verdict: .disagree, comment: "artefact", role: "doctor")
 
+        // A shadow package read the day's first image beside the active 1.0.0: its agreement goes
+        // to the platform as a report of its own.
+        let shadowFindings = [ShadowRunRecord.Finding(id: "nodule", probability: 0.9, threshold: 0.5, flagged: true, activeFlagged: false, activeProbability: 0.2)]
+        #expect(try store.recordShadowRun(ShadowRunRecord(
+            analysisID: 1, instanceID: 1, task: "chest-findings", activeModelID: "demo", activeModelVersion: "1.0.0", shadowModelID: "demo",
+            shadowModelVersion: "1.2.0", shadowPackageSHA256: String(repeating: "ab", count: 32), status: .done, flagged: true,
+            findings: String(decoding: try JSONEncoder().encode(shadowFindings), as: UTF8.self), milliseconds: 320, error: nil,
+            ranAt: dayStart.addingTimeInterval(3700)
+        )))
+        let agreement = try #require(try store.shadowAgreements(day: day, device: "box-test-1").first)
+        #expect(agreement.findings == [ShadowAgreement.Finding(id: "nodule", onlyShadow: 1)])
+
         let reporter = PostMarketReportService(store: store, deviceID: "box-test-1", logger: quietLogger)
         let now = dayStart.addingTimeInterval(86_400 + 43_200)
         let keys = reporter.queueFinishedDays(now: now)
-        #expect(Set(keys) == ["report:box-test-1:demo:1.0.0:2026-11-20", "report:box-test-1:demo:1.1.0:2026-11-20"], "\(keys)")
+        #expect(Set(keys) == [
+            "report:box-test-1:demo:1.0.0:2026-11-20", "report:box-test-1:demo:1.1.0:2026-11-20", agreement.idempotencyKey,
+        ], "\(keys)")
         #expect(reporter.queueFinishedDays(now: now).isEmpty, "a day is queued once")
 
         let figures = try #require(try store.postMarketFigures(day: day, device: "box-test-1").first { $0.version == "1.0.0" })
@@ -89,7 +104,7 @@ struct PostMarketReportTests {
         settings.watchNetworkChanges = false
         let service = try SyncService.platform(store: store, settings: settings, onReady: {}, logger: quietLogger)
         let drain = Task { try await service.run() }
-        let total = expectedInstances.all.count + 2 + 3 + 1
+        let total = expectedInstances.all.count + 2 + 1 + 3 + 1
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline, try SyncFixture.platformStates(store)["sent", default: 0] < total {
             try await Task.sleep(for: .milliseconds(100))
@@ -103,6 +118,10 @@ struct PostMarketReportTests {
         #expect(byKind["report"]?.count == 2)
         #expect(byKind["feedback"]?.count == 3)
         #expect(byKind["adverse-event"]?.count == 1)
+        // The hub takes the shadow agreement under its own kind, byte for byte as queued.
+        let heldAgreement = try #require(byKind["shadow-agreement"]?.first)
+        #expect(byKind["shadow-agreement"]?.count == 1 && heldAgreement.key == agreement.idempotencyKey)
+        #expect(heldAgreement.sha256 == SyncFixture.hex(try JSONEncoder.compact().encode(agreement)))
         #expect(held.first?.kind == "adverse-event", "an alert goes first: \(held.map(\.kind))")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]

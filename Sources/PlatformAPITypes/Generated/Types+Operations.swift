@@ -2569,6 +2569,430 @@ public enum Operations {
             }
         }
     }
+    /// Idempotent PUT of a shadow package's daily agreement with the task's active package, per finding (key `shadow-agreement:<device>:<shadow model>:<version>:<active model>:<version>:<day>`, day in UTC). A report for calibration, never a result.
+    ///
+    /// - Remark: HTTP `PUT /v1/shadow-agreements/{key}`.
+    /// - Remark: Generated from `#/paths//v1/shadow-agreements/{key}/put(putShadowAgreement)`.
+    public enum PutShadowAgreement {
+        public static let id: Swift.String = "putShadowAgreement"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/v1/shadow-agreements/{key}/PUT/path`.
+            public struct Path: Sendable, Hashable {
+                /// The item's idempotency key (letters, digits, `.:_-` and `@`, at most 512 bytes; a result's key names its model as `id@version`).
+                ///
+                /// - Remark: Generated from `#/paths/v1/shadow-agreements/{key}/PUT/path/key`.
+                public var key: Components.Parameters.Key
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - key: The item's idempotency key (letters, digits, `.:_-` and `@`, at most 512 bytes; a result's key names its model as `id@version`).
+                public init(key: Components.Parameters.Key) {
+                    self.key = key
+                }
+            }
+            public var path: Operations.PutShadowAgreement.Input.Path
+            /// - Remark: Generated from `#/paths/v1/shadow-agreements/{key}/PUT/header`.
+            public struct Headers: Sendable, Hashable {
+                /// The device's own id. Must equal the client certificate's CN (else 403); required only by a development plain-HTTP hub, which trusts it.
+                ///
+                /// - Remark: Generated from `#/paths/v1/shadow-agreements/{key}/PUT/header/Fluorobox-Device`.
+                public var fluoroboxDevice: Components.Parameters.Device?
+                /// Hex SHA-256 of the whole item; a body that does not hash to it is 422.
+                ///
+                /// - Remark: Generated from `#/paths/v1/shadow-agreements/{key}/PUT/header/Content-SHA256`.
+                public var contentSHA256: Components.Parameters.ContentSHA256?
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.PutShadowAgreement.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - fluoroboxDevice: The device's own id. Must equal the client certificate's CN (else 403); required only by a development plain-HTTP hub, which trusts it.
+                ///   - contentSHA256: Hex SHA-256 of the whole item; a body that does not hash to it is 422.
+                ///   - accept:
+                public init(
+                    fluoroboxDevice: Components.Parameters.Device? = nil,
+                    contentSHA256: Components.Parameters.ContentSHA256? = nil,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.PutShadowAgreement.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.fluoroboxDevice = fluoroboxDevice
+                    self.contentSHA256 = contentSHA256
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.PutShadowAgreement.Input.Headers
+            /// - Remark: Generated from `#/paths/v1/shadow-agreements/{key}/PUT/requestBody`.
+            @frozen public enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/shadow-agreements/{key}/PUT/requestBody/json`.
+                public struct JsonPayload: Codable, Hashable, Sendable {
+                    /// - Remark: Generated from `#/paths/v1/shadow-agreements/{key}/PUT/requestBody/json/device`.
+                    public var device: Swift.String
+                    /// - Remark: Generated from `#/paths/v1/shadow-agreements/{key}/PUT/requestBody/json/task`.
+                    public var task: Swift.String
+                    /// - Remark: Generated from `#/paths/v1/shadow-agreements/{key}/PUT/requestBody/json/shadowModel`.
+                    public var shadowModel: Swift.String
+                    /// - Remark: Generated from `#/paths/v1/shadow-agreements/{key}/PUT/requestBody/json/shadowVersion`.
+                    public var shadowVersion: Swift.String
+                    /// - Remark: Generated from `#/paths/v1/shadow-agreements/{key}/PUT/requestBody/json/activeModel`.
+                    public var activeModel: Swift.String
+                    /// - Remark: Generated from `#/paths/v1/shadow-agreements/{key}/PUT/requestBody/json/activeVersion`.
+                    public var activeVersion: Swift.String
+                    /// - Remark: Generated from `#/paths/v1/shadow-agreements/{key}/PUT/requestBody/json/day`.
+                    public var day: Swift.String
+                    /// Images the shadow package read beside the active one that day.
+                    ///
+                    /// - Remark: Generated from `#/paths/v1/shadow-agreements/{key}/PUT/requestBody/json/images`.
+                    public var images: Swift.Int
+                    /// Shadow runs that failed (the package did not load
+                    ///
+                    /// - Remark: Generated from `#/paths/v1/shadow-agreements/{key}/PUT/requestBody/json/errors`.
+                    public var errors: Swift.Int
+                    /// - Remark: Generated from `#/paths/v1/shadow-agreements/{key}/PUT/requestBody/json/FindingsPayload`.
+                    public struct FindingsPayloadPayload: Codable, Hashable, Sendable {
+                        /// - Remark: Generated from `#/paths/v1/shadow-agreements/{key}/PUT/requestBody/json/FindingsPayload/id`.
+                        public var id: Swift.String
+                        /// - Remark: Generated from `#/paths/v1/shadow-agreements/{key}/PUT/requestBody/json/FindingsPayload/bothFlagged`.
+                        public var bothFlagged: Swift.Int
+                        /// - Remark: Generated from `#/paths/v1/shadow-agreements/{key}/PUT/requestBody/json/FindingsPayload/onlyActive`.
+                        public var onlyActive: Swift.Int
+                        /// - Remark: Generated from `#/paths/v1/shadow-agreements/{key}/PUT/requestBody/json/FindingsPayload/onlyShadow`.
+                        public var onlyShadow: Swift.Int
+                        /// - Remark: Generated from `#/paths/v1/shadow-agreements/{key}/PUT/requestBody/json/FindingsPayload/neither`.
+                        public var neither: Swift.Int
+                        /// Creates a new `FindingsPayloadPayload`.
+                        ///
+                        /// - Parameters:
+                        ///   - id:
+                        ///   - bothFlagged:
+                        ///   - onlyActive:
+                        ///   - onlyShadow:
+                        ///   - neither:
+                        public init(
+                            id: Swift.String,
+                            bothFlagged: Swift.Int,
+                            onlyActive: Swift.Int,
+                            onlyShadow: Swift.Int,
+                            neither: Swift.Int
+                        ) {
+                            self.id = id
+                            self.bothFlagged = bothFlagged
+                            self.onlyActive = onlyActive
+                            self.onlyShadow = onlyShadow
+                            self.neither = neither
+                        }
+                        public enum CodingKeys: String, CodingKey {
+                            case id
+                            case bothFlagged
+                            case onlyActive
+                            case onlyShadow
+                            case neither
+                        }
+                    }
+                    /// - Remark: Generated from `#/paths/v1/shadow-agreements/{key}/PUT/requestBody/json/findings`.
+                    public typealias FindingsPayload = [Operations.PutShadowAgreement.Input.Body.JsonPayload.FindingsPayloadPayload]
+                    /// - Remark: Generated from `#/paths/v1/shadow-agreements/{key}/PUT/requestBody/json/findings`.
+                    public var findings: Operations.PutShadowAgreement.Input.Body.JsonPayload.FindingsPayload
+                    /// - Remark: Generated from `#/paths/v1/shadow-agreements/{key}/PUT/requestBody/json/latencyP50ms`.
+                    public var latencyP50ms: Swift.Double
+                    /// - Remark: Generated from `#/paths/v1/shadow-agreements/{key}/PUT/requestBody/json/latencyP95ms`.
+                    public var latencyP95ms: Swift.Double
+                    /// Creates a new `JsonPayload`.
+                    ///
+                    /// - Parameters:
+                    ///   - device:
+                    ///   - task:
+                    ///   - shadowModel:
+                    ///   - shadowVersion:
+                    ///   - activeModel:
+                    ///   - activeVersion:
+                    ///   - day:
+                    ///   - images: Images the shadow package read beside the active one that day.
+                    ///   - errors: Shadow runs that failed (the package did not load
+                    ///   - findings:
+                    ///   - latencyP50ms:
+                    ///   - latencyP95ms:
+                    public init(
+                        device: Swift.String,
+                        task: Swift.String,
+                        shadowModel: Swift.String,
+                        shadowVersion: Swift.String,
+                        activeModel: Swift.String,
+                        activeVersion: Swift.String,
+                        day: Swift.String,
+                        images: Swift.Int,
+                        errors: Swift.Int,
+                        findings: Operations.PutShadowAgreement.Input.Body.JsonPayload.FindingsPayload,
+                        latencyP50ms: Swift.Double,
+                        latencyP95ms: Swift.Double
+                    ) {
+                        self.device = device
+                        self.task = task
+                        self.shadowModel = shadowModel
+                        self.shadowVersion = shadowVersion
+                        self.activeModel = activeModel
+                        self.activeVersion = activeVersion
+                        self.day = day
+                        self.images = images
+                        self.errors = errors
+                        self.findings = findings
+                        self.latencyP50ms = latencyP50ms
+                        self.latencyP95ms = latencyP95ms
+                    }
+                    public enum CodingKeys: String, CodingKey {
+                        case device
+                        case task
+                        case shadowModel
+                        case shadowVersion
+                        case activeModel
+                        case activeVersion
+                        case day
+                        case images
+                        case errors
+                        case findings
+                        case latencyP50ms
+                        case latencyP95ms
+                    }
+                }
+                /// - Remark: Generated from `#/paths/v1/shadow-agreements/{key}/PUT/requestBody/content/application\/json`.
+                case json(Operations.PutShadowAgreement.Input.Body.JsonPayload)
+            }
+            public var body: Operations.PutShadowAgreement.Input.Body
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            ///   - body:
+            public init(
+                path: Operations.PutShadowAgreement.Input.Path,
+                headers: Operations.PutShadowAgreement.Input.Headers = .init(),
+                body: Operations.PutShadowAgreement.Input.Body
+            ) {
+                self.path = path
+                self.headers = headers
+                self.body = body
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Created: Sendable, Hashable {
+                /// Creates a new `Created`.
+                public init() {}
+            }
+            /// Stored durably.
+            ///
+            /// - Remark: Generated from `#/paths//v1/shadow-agreements/{key}/put(putShadowAgreement)/responses/201`.
+            ///
+            /// HTTP response code: `201 created`.
+            case created(Operations.PutShadowAgreement.Output.Created)
+            /// Stored durably.
+            ///
+            /// - Remark: Generated from `#/paths//v1/shadow-agreements/{key}/put(putShadowAgreement)/responses/201`.
+            ///
+            /// HTTP response code: `201 created`.
+            public static var created: Self {
+                .created(.init())
+            }
+            /// The associated value of the enum case if `self` is `.created`.
+            ///
+            /// - Throws: An error if `self` is not `.created`.
+            /// - SeeAlso: `.created`.
+            public var created: Operations.PutShadowAgreement.Output.Created {
+                get throws {
+                    switch self {
+                    case let .created(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "created",
+                            response: self
+                        )
+                    }
+                }
+            }
+            public struct Ok: Sendable, Hashable {
+                /// Creates a new `Ok`.
+                public init() {}
+            }
+            /// Already held with the same content.
+            ///
+            /// - Remark: Generated from `#/paths//v1/shadow-agreements/{key}/put(putShadowAgreement)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.PutShadowAgreement.Output.Ok)
+            /// Already held with the same content.
+            ///
+            /// - Remark: Generated from `#/paths//v1/shadow-agreements/{key}/put(putShadowAgreement)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            public static var ok: Self {
+                .ok(.init())
+            }
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.PutShadowAgreement.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request was refused or failed. 400 also answers a document body that does not fit its schema here (missing or mistyped required properties; properties not named here are kept unread), a malformed or missing Fluorobox-Device header or key, and a Content-Range on a PUT; 503 a hub whose database cannot be reached (retried by the box).
+            ///
+            ///
+            /// - Remark: Generated from `#/paths//v1/shadow-agreements/{key}/put(putShadowAgreement)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.Problem)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.Problem {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request was refused or failed. 400 also answers a document body that does not fit its schema here (missing or mistyped required properties; properties not named here are kept unread), a malformed or missing Fluorobox-Device header or key, and a Content-Range on a PUT; 503 a hub whose database cannot be reached (retried by the box).
+            ///
+            ///
+            /// - Remark: Generated from `#/paths//v1/shadow-agreements/{key}/put(putShadowAgreement)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Problem)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Problem {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request was refused or failed. 400 also answers a document body that does not fit its schema here (missing or mistyped required properties; properties not named here are kept unread), a malformed or missing Fluorobox-Device header or key, and a Content-Range on a PUT; 503 a hub whose database cannot be reached (retried by the box).
+            ///
+            ///
+            /// - Remark: Generated from `#/paths//v1/shadow-agreements/{key}/put(putShadowAgreement)/responses/409`.
+            ///
+            /// HTTP response code: `409 conflict`.
+            case conflict(Components.Responses.Problem)
+            /// The associated value of the enum case if `self` is `.conflict`.
+            ///
+            /// - Throws: An error if `self` is not `.conflict`.
+            /// - SeeAlso: `.conflict`.
+            public var conflict: Components.Responses.Problem {
+                get throws {
+                    switch self {
+                    case let .conflict(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "conflict",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request was refused or failed. 400 also answers a document body that does not fit its schema here (missing or mistyped required properties; properties not named here are kept unread), a malformed or missing Fluorobox-Device header or key, and a Content-Range on a PUT; 503 a hub whose database cannot be reached (retried by the box).
+            ///
+            ///
+            /// - Remark: Generated from `#/paths//v1/shadow-agreements/{key}/put(putShadowAgreement)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.Problem)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            public var unprocessableContent: Components.Responses.Problem {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request was refused or failed. 400 also answers a document body that does not fit its schema here (missing or mistyped required properties; properties not named here are kept unread), a malformed or missing Fluorobox-Device header or key, and a Content-Range on a PUT; 503 a hub whose database cannot be reached (retried by the box).
+            ///
+            ///
+            /// - Remark: Generated from `#/paths//v1/shadow-agreements/{key}/put(putShadowAgreement)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Problem)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Problem {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
     /// Idempotent PUT of what became of an OS bundle on the box (key `os-update:<device>:<bundle SHA-256>:<outcome>`).
     ///
     /// - Remark: HTTP `PUT /v1/os-updates/{key}`.

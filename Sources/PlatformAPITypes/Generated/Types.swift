@@ -69,6 +69,11 @@ public protocol APIProtocol: Sendable {
     /// - Remark: HTTP `PUT /v1/model-updates/{key}`.
     /// - Remark: Generated from `#/paths//v1/model-updates/{key}/put(putModelUpdate)`.
     func putModelUpdate(_ input: Operations.PutModelUpdate.Input) async throws -> Operations.PutModelUpdate.Output
+    /// Idempotent PUT of a shadow package's daily agreement with the task's active package, per finding (key `shadow-agreement:<device>:<shadow model>:<version>:<active model>:<version>:<day>`, day in UTC). A report for calibration, never a result.
+    ///
+    /// - Remark: HTTP `PUT /v1/shadow-agreements/{key}`.
+    /// - Remark: Generated from `#/paths//v1/shadow-agreements/{key}/put(putShadowAgreement)`.
+    func putShadowAgreement(_ input: Operations.PutShadowAgreement.Input) async throws -> Operations.PutShadowAgreement.Output
     /// Idempotent PUT of what became of an OS bundle on the box (key `os-update:<device>:<bundle SHA-256>:<outcome>`).
     ///
     /// - Remark: HTTP `PUT /v1/os-updates/{key}`.
@@ -219,6 +224,21 @@ extension APIProtocol {
         body: Operations.PutModelUpdate.Input.Body
     ) async throws -> Operations.PutModelUpdate.Output {
         try await putModelUpdate(Operations.PutModelUpdate.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Idempotent PUT of a shadow package's daily agreement with the task's active package, per finding (key `shadow-agreement:<device>:<shadow model>:<version>:<active model>:<version>:<day>`, day in UTC). A report for calibration, never a result.
+    ///
+    /// - Remark: HTTP `PUT /v1/shadow-agreements/{key}`.
+    /// - Remark: Generated from `#/paths//v1/shadow-agreements/{key}/put(putShadowAgreement)`.
+    public func putShadowAgreement(
+        path: Operations.PutShadowAgreement.Input.Path,
+        headers: Operations.PutShadowAgreement.Input.Headers = .init(),
+        body: Operations.PutShadowAgreement.Input.Body
+    ) async throws -> Operations.PutShadowAgreement.Output {
+        try await putShadowAgreement(Operations.PutShadowAgreement.Input(
             path: path,
             headers: headers,
             body: body
