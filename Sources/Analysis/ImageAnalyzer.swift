@@ -86,7 +86,7 @@ public struct ImageAnalyzer: Sendable {
                     id: label.id, display: label.display, probability: (probability * 10_000).rounded() / 10_000,
                     threshold: label.threshold, flaggedForReview: probability >= label.threshold,
                     peak: [(Double(peakIndex % mapWidth) + 0.5) / Double(mapWidth), (Double(peakIndex / mapWidth) + 0.5) / Double(mapHeight)],
-                    modelUse: use
+                    modelUse: use, localizedDisplay: label.localizedDisplay
                 ))
             }
             let drawing = clock.now
