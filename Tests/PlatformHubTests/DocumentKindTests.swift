@@ -35,9 +35,10 @@ struct DocumentKindTests {
 
     @Test("every document kind the box queues (each OutboxKind but the instance's bytes) has a schema on the hub")
     func everyQueuedKindHasASchema() throws {
-        // The kinds as StudyStore declares them, read from the source so a new one cannot be
-        // missed here: OutboxKind is open (a struct over its raw value), not an enumeration.
-        let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Sources/StudyStore").standardized
+        // The kinds as the sources declare them (StudyStore's vocabulary, or an extension
+        // anywhere), read from the source so a new one cannot be missed here: OutboxKind is
+        // open (a struct over its raw value), not an enumeration.
+        let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Sources").standardized
         let declaration = try Regex(#"static let \w+ = OutboxKind\(rawValue: "([^"]+)"\)"#)
         var declared: Set<String> = []
         let files = try #require(FileManager.default.enumerator(atPath: sources.path))
