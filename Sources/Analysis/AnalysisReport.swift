@@ -71,6 +71,14 @@ public struct AnalysisReport: Codable, Sendable, Hashable {
         /// The model's use again, beside each finding, so no finding of a demonstration model is
         /// read (or copied out of the report) without it.
         public var modelUse: ModelUse?
+        /// `display` in other languages, from the package's manifest (absent when it has none).
+        public var localizedDisplay: [String: String]? = nil
+
+        /// The finding's name in `language` (an ISO 639 code), or `display` when the package
+        /// gives none in it.
+        public func display(in language: String) -> String {
+            localizedDisplay?[language] ?? display
+        }
     }
 
     public struct Timings: Codable, Sendable, Hashable {

@@ -40,9 +40,11 @@ public struct ImageAnalyzer: Sendable {
     }
 
     /// `decodeMilliseconds`: what decoding the image cost the caller, for the report's timings.
+    /// `drawsOverlay`: false leaves the overlay out (nil, no time spent), for a reading whose
+    /// overlay nobody keeps (a shadow run).
     public func analyze(
         image: GrayscaleImage, sourceBytes: [UInt8], file: String? = nil, studyInstanceUID: String? = nil, sopInstanceUID: String? = nil,
-        decodeMilliseconds: Double = 0
+        decodeMilliseconds: Double = 0, drawsOverlay: Bool = true
     ) throws(AnalysisError) -> Result {
         let clock = ContinuousClock()
         func milliseconds(since start: ContinuousClock.Instant) -> Double {
@@ -86,19 +88,21 @@ public struct ImageAnalyzer: Sendable {
                     id: label.id, display: label.display, probability: (probability * 10_000).rounded() / 10_000,
                     threshold: label.threshold, flaggedForReview: probability >= label.threshold,
                     peak: [(Double(peakIndex % mapWidth) + 0.5) / Double(mapWidth), (Double(peakIndex / mapWidth) + 0.5) / Double(mapHeight)],
-                    modelUse: use
+                    modelUse: use, localizedDisplay: label.localizedDisplay
                 ))
             }
-            let drawing = clock.now
-            let rendered = self.overlay.render(
-                image: image, findings: findings, heatMaps: heatMaps, mapWidth: mapWidth, mapHeight: mapHeight, modelUse: use
-            )
-            do {
-                overlay = try JPEGCodec.encodeRGB8(rendered.rgb, width: rendered.width, height: rendered.height, quality: 88)
-            } catch {
-                throw .output("overlay JPEG: \(error)")
+            if drawsOverlay {
+                let drawing = clock.now
+                let rendered = self.overlay.render(
+                    image: image, findings: findings, heatMaps: heatMaps, mapWidth: mapWidth, mapHeight: mapHeight, modelUse: use
+                )
+                do {
+                    overlay = try JPEGCodec.encodeRGB8(rendered.rgb, width: rendered.width, height: rendered.height, quality: 88)
+                } catch {
+                    throw .output("overlay JPEG: \(error)")
+                }
+                overlayMilliseconds = milliseconds(since: drawing)
             }
-            overlayMilliseconds = milliseconds(since: drawing)
         }
         let flagged = findings.filter(\.flaggedForReview)
         let summary: String

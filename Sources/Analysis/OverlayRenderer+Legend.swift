@@ -13,7 +13,7 @@ extension OverlayRenderer {
     }
 
     /// The legend's lines in `language`, top to bottom. The findings' names are the model
-    /// manifest's, in whatever language it gives them.
+    /// manifest's: its name in `language` when it gives one (`localizedDisplay`), else `display`.
     public static func legend(findings: [AnalysisReport.Finding], modelUse: ModelUse, language: LegendLanguage = .en) -> [LegendLine] {
         let words = legendText(language)
         let demonstration = modelUse == .demonstration
@@ -22,7 +22,7 @@ extension OverlayRenderer {
         for (index, finding) in findings.enumerated() {
             // Clamped: a probability is 0…1, and Int() of a NaN or infinity would trap.
             let percent = finding.probability.isFinite ? Int((min(max(finding.probability, 0), 1) * 100).rounded()) : 0
-            let text = "\(finding.display) \(percent)%" + (finding.flaggedForReview ? " " + words.flagged : "") + (demonstration ? " " + words.demonstrationMark : "")
+            let text = "\(finding.display(in: language.rawValue)) \(percent)%" + (finding.flaggedForReview ? " " + words.flagged : "") + (demonstration ? " " + words.demonstrationMark : "")
             lines.append(LegendLine(text: text, style: .finding(index: index)))
         }
         return lines

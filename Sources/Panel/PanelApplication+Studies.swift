@@ -195,7 +195,7 @@ extension PanelApplication {
         body += "<div class=\"legend\">"
         for (index, finding) in report.findings.enumerated() {
             let colour = OverlayRenderer.palette[index % OverlayRenderer.palette.count]
-            body += "<span class=\"finding\"><i class=\"swatch\" style=\"background:rgb(\(colour.0),\(colour.1),\(colour.2))\"></i>\(e(finding.display)) \(String(format: "%.0f", finding.probability * 100))% "
+            body += "<span class=\"finding\"><i class=\"swatch\" style=\"background:rgb(\(colour.0),\(colour.1),\(colour.2))\"></i>\(e(finding.display(in: t.rawValue))) \(String(format: "%.0f", finding.probability * 100))% "
                 + "<small>(\(e(t("threshold"))) \(String(format: "%.0f", finding.threshold * 100))%)</small>\(finding.flaggedForReview ? " <b class=\"fail\">\(e(t("flagged")))</b>" : "")"
                 + (demonstration ? " <b class=\"badge demo-mark\">\(e(t(HTML.demonstrationFindingMark)))</b>" : "") + "</span>"
         }

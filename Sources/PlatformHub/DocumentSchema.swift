@@ -33,6 +33,18 @@ indirect enum DocumentSchema: Sendable {
         )
     }
 
+    /// Every kind of document the hub reads, by the name it is stored under. The schema table is
+    /// built from all of them and `make` switches over them exhaustively, so a kind added here
+    /// cannot be left without a schema (the compiler says so), and a kind with a schema is never
+    /// left out of the table.
+    enum Kind: String, CaseIterable, Sendable {
+        case result, report, feedback, hello
+        case adverseEvent = "adverse-event"
+        case modelUpdate = "model-update"
+        case osUpdate = "os-update"
+        case shadowAgreement = "shadow-agreement"
+    }
+
     /// The schema of each document collection's body (by the kind it is listed as).
     static func of(kind: String) -> DocumentSchema? {
         byKind[kind]
@@ -40,16 +52,14 @@ indirect enum DocumentSchema: Sendable {
 
     /// Built once: a request only reads them.
     private static let byKind: [String: DocumentSchema] = Dictionary(
-        uniqueKeysWithValues: ["result", "report", "feedback", "adverse-event", "model-update", "shadow-agreement", "hello"].compactMap { kind in
-            make(kind: kind).map { (kind, $0) }
-        }
+        uniqueKeysWithValues: Kind.allCases.map { ($0.rawValue, make(kind: $0)) }
     )
 
-    private static func make(kind: String) -> DocumentSchema? {
+    private static func make(kind: Kind) -> DocumentSchema {
         let count = DocumentSchema.integer(minimum: 0)
         let use = DocumentSchema.oneOf(["clinical", "demonstration"])
         switch kind {
-        case "result":
+        case .result:
             return .object(required: [
                 "schemaVersion": .integer(minimum: 1),
                 "model": .object(required: ["id": .string, "version": .string], optional: ["use": use]),
@@ -57,7 +67,7 @@ indirect enum DocumentSchema: Sendable {
                     "id": .string, "probability": .number(minimum: 0, maximum: 1), "flaggedForReview": .boolean, "modelUse": use,
                 ])),
             ])
-        case "report":
+        case .report:
             return .object(required: [
                 "device": .string, "model": .string, "version": .string, "day": .date,
                 "processed": count, "flagged": count, "retakesAdvised": count, "doctorAgree": count, "doctorDisagree": count,
@@ -66,25 +76,25 @@ indirect enum DocumentSchema: Sendable {
                 "doctorMissed": count, "demonstrationResultsLeftOut": count, "modelUse": use, "registrationNumber": .string,
                 "registrationDate": .date, "intendedUse": .string,
             ])
-        case "feedback":
+        case .feedback:
             return .object(required: [
                 "verdict": .oneOf(["agree", "disagree", "missed"]), "studyInstanceUID": .string, "role": .string, "recordedAt": .dateTime,
             ], optional: ["resultKey": .string, "comment": .string])
-        case "adverse-event":
+        case .adverseEvent:
             return .object(required: ["description": .string, "occurredAt": .dateTime], optional: ["resultKey": .string])
-        case "model-update":
+        case .modelUpdate:
             return .object(required: [
                 "device": .string, "file": .string, "sha256": .string, "outcome": .oneOf(["activated", "refused"]), "at": .dateTime,
             ], optional: [
                 "package": .string, "reason": .string, "code": .oneOf(["verification", "not-newer", "reference-check", "install"]),
                 "rollback": .boolean,
             ])
-        case "os-update":
+        case .osUpdate:
             return .object(required: [
                 "device": .string, "sha256": .string, "outcome": .oneOf(["installed", "refused", "failed", "marked-good", "fell-back"]),
                 "at": .dateTime,
             ], optional: ["file": .string, "version": .string, "slot": .string, "reason": .string])
-        case "shadow-agreement":
+        case .shadowAgreement:
             return .object(required: [
                 "device": .string, "task": .string, "shadowModel": .string, "shadowVersion": .string, "activeModel": .string,
                 "activeVersion": .string, "day": .date, "images": count, "errors": count,
@@ -93,10 +103,8 @@ indirect enum DocumentSchema: Sendable {
                 ])),
                 "latencyP50ms": .number(minimum: 0), "latencyP95ms": .number(minimum: 0),
             ])
-        case "hello":
+        case .hello:
             return .object(required: [:], optional: ["version": .string])
-        default:
-            return nil
         }
     }
 

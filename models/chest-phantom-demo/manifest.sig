@@ -1,5 +1,5 @@
 {
   "algorithm" : "ed25519",
   "keyId" : "b0e4b8d9b5409140",
-  "signature" : "W57iWUDHEb/TGOsQIsd5Xt6ozGfgB/59AGxe7hUwlc5WcnvNqO8t/DxSdAqVK1S5iA1HqMAxbZxBkUbhi+o4Bw=="
+  "signature" : "73T/7oSxeAS3SDVALi7mi53rMe828U82JC9/wB4JqeCHKC6S9qZIMCOxHLd+1r9K5W5cpJ29AVax2GoU/ljrAg=="
 }

@@ -47,6 +47,8 @@ INTENDED_USE = (
 LICENCE = "Apache-2.0 (weights and package: the Fluorobox project; trained only on synthetic phantoms)"
 NUMBER_WORDS = {3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight"}
 DISPLAY = {"nodule": "Nodule", "consolidation": "Consolidation", "effusion": "Pleural effusion"}
+# The names a Russian box's overlay legend and panel show (the manifest's `localizedDisplay`).
+DISPLAY_RU = {"nodule": "Очаг", "consolidation": "Консолидация", "effusion": "Плевральный выпот"}
 
 TRAIN_COUNT = 12_000
 TUNING_COUNT = 1_000
@@ -246,15 +248,18 @@ def main() -> int:
             "findings": {
                 "name": FINDINGS_OUTPUT,
                 "activation": "sigmoid",
-                "labels": [{"id": f, "display": DISPLAY[f], "threshold": thresholds[f]} for f in FINDINGS],
+                "labels": [
+                    {"id": f, "display": DISPLAY[f], "localizedDisplay": {"ru": DISPLAY_RU[f]}, "threshold": thresholds[f]}
+                    for f in FINDINGS
+                ],
             },
             "heatMap": {"name": HEATMAP_OUTPUT, "shape": [1, len(FINDINGS), HEATMAP_SIZE, HEATMAP_SIZE], "activation": "sigmoid"},
         },
         "reference": {"tolerance": REFERENCE_TOLERANCE, "cases": cases},
         "files": files,
     }
-    with open(os.path.join(staging, "manifest.json"), "w") as f:
-        json.dump(manifest, f, indent=2, sort_keys=True)
+    with open(os.path.join(staging, "manifest.json"), "w", encoding="utf-8") as f:
+        json.dump(manifest, f, indent=2, sort_keys=True, ensure_ascii=False)
         f.write("\n")
     shutil.rmtree(args.out, ignore_errors=True)
     os.replace(staging, args.out)

@@ -7,8 +7,8 @@ import StudyStore
 extension AnalysisRunner {
     /// Runs the task's shadow package on an image whose active result is recorded already, with
     /// the same isolation (a worker process per image), and records what it found beside the
-    /// active model's findings in `shadowRun` only: no result, overlay (the worker's is
-    /// dropped), Structured Report or outbox item. A failure is logged and recorded there; it
+    /// active model's findings in `shadowRun` only: no result, overlay (the worker draws none),
+    /// Structured Report or outbox item. A failure is logged and recorded there; it
     /// never touches the active analysis. Blocking, like ``run(_:)``. `self.analyzer` is the
     /// shadow's; nil when nothing was recorded (the active model skipped the image).
     @discardableResult
@@ -17,7 +17,7 @@ extension AnalysisRunner {
         // An image the active model skipped as unreadable has nothing to compare.
         guard active?.status != .skipped else { return nil }
         let started = ContinuousClock.now
-        let answer = read(claimed)
+        let answer = read(claimed, drawsOverlay: false)
         let milliseconds = (ContinuousClock.now - started).inMilliseconds
         let package = analyzer.package
         var run = shadowRun(claimed, active: active, package: package.reference, packageSHA256: package.packageSHA256)

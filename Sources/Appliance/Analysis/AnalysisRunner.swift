@@ -46,7 +46,7 @@ public struct AnalysisRunner: Sendable {
         let started = ContinuousClock.now
         let report: AnalysisReport
         let overlayJPEG: [UInt8]?
-        switch read(claimed) {
+        switch read(claimed, drawsOverlay: true) {
         case .success(let answer):
             guard let answered = answer.report else {
                 return fail(analysisID, answer.failure ?? "the analysis gave no report", retryable: answer.retryable)
@@ -135,14 +135,15 @@ public struct AnalysisRunner: Sendable {
         )
     }
 
-    /// Decodes and analyses the claimed image where ``AnalysisSettings/isolation`` says.
-    func read(_ claimed: ClaimedAnalysis) -> Result<AnalysisWorker.Response, AnalysisWorkerProcess.Failure> {
+    /// Decodes and analyses the claimed image where ``AnalysisSettings/isolation`` says;
+    /// `drawsOverlay` false for a reading whose overlay is not kept.
+    func read(_ claimed: ClaimedAnalysis, drawsOverlay: Bool) -> Result<AnalysisWorker.Response, AnalysisWorkerProcess.Failure> {
         let request = AnalysisWorker.Request(
             imagePath: store.directory.absolute(claimed.instance.blobPath), packageDirectory: analyzer.package.directory,
             packageSHA256: analyzer.package.packageSHA256, trustedKeys: trustedKeys.map(\.text), threads: settings.threads,
             studyInstanceUID: claimed.study.studyInstanceUID, sopInstanceUID: claimed.instance.sopInstanceUID,
             memoryLimitBytes: settings.workerMemoryLimitBytes, legendLanguage: settings.legendLanguage,
-            overlayFontPath: settings.overlayFontPath
+            overlayFontPath: settings.overlayFontPath, drawsOverlay: drawsOverlay
         )
         switch settings.isolation {
         case .inProcess:

@@ -26,6 +26,9 @@ public enum AnalysisWorker {
         /// The overlay legend's language and font file (``AnalysisSettings``).
         public var legendLanguage: LegendLanguage
         public var overlayFontPath: String
+        /// false: no overlay is drawn (the answer has none), for a shadow run, whose overlay
+        /// nobody keeps: it saves the drawing and the JPEG on every image.
+        public var drawsOverlay: Bool
     }
 
     public struct Response: Codable, Sendable {
@@ -96,7 +99,8 @@ public enum AnalysisWorker {
         do {
             let result = try analyzer.analyze(
                 image: input.image, sourceBytes: bytes, studyInstanceUID: request.studyInstanceUID,
-                sopInstanceUID: request.sopInstanceUID, decodeMilliseconds: (ContinuousClock.now - started).inMilliseconds
+                sopInstanceUID: request.sopInstanceUID, decodeMilliseconds: (ContinuousClock.now - started).inMilliseconds,
+                drawsOverlay: request.drawsOverlay
             )
             return Response(report: result.report, overlayJPEG: result.overlayJPEG.map { Data($0) }, failure: nil, retryable: false)
         } catch {

@@ -75,6 +75,11 @@ extension ModelPackageManifest {
         for label in labels {
             guard PackageReference.isValidIdentifier(label.id) else { throw fail("label id \"\(label.id)\" must be 1-64 of a-z 0-9 . _ -") }
             guard (0...1).contains(label.threshold) else { throw fail("threshold of \(label.id) must be between 0 and 1") }
+            for (language, text) in (label.localizedDisplay ?? [:]).sorted(by: { $0.key < $1.key }) {
+                if let problem = Self.localizedDisplayProblem(language: language, text: text) {
+                    throw fail("localizedDisplay of \(label.id): \(problem)")
+                }
+            }
         }
         let heat = outputs.heatMap.shape
         guard heat.count == 4, heat[0] == 1, heat[1] == labels.count, heat[2] > 0, heat[3] > 0 else {
@@ -92,6 +97,31 @@ extension ModelPackageManifest {
                 throw fail("reference file \(path) is not pinned in files")
             }
         }
+    }
+
+    /// The longest a finding's localized name may be, in characters: it is one line of the
+    /// overlay's legend beside its probability.
+    public static let maximumLocalizedDisplayLength = 64
+
+    /// Why a finding's name in `language` cannot be shown, or nil: the language is a lower-case
+    /// ISO 639 code (2 or 3 letters), the name 1–64 characters of which none is a control or
+    /// format character (a line break or a bidirectional override would garble the legend line
+    /// or hide what it says).
+    static func localizedDisplayProblem(language: String, text: String) -> String? {
+        let code = Array(language.utf8)
+        guard (2...3).contains(code.count), code.allSatisfy({ $0 >= 0x61 && $0 <= 0x7A }) else {
+            return "the language \"\(language)\" must be a lower-case ISO 639 code such as \"ru\""
+        }
+        guard !text.allSatisfy(\.isWhitespace) else { return "the name in \(language) is empty" }
+        guard text.count <= maximumLocalizedDisplayLength else {
+            return "the name in \(language) is \(text.count) characters long; at most \(maximumLocalizedDisplayLength)"
+        }
+        let controls: Set<Unicode.GeneralCategory> = [.control, .format, .lineSeparator, .paragraphSeparator]
+        if let scalar = text.unicodeScalars.first(where: { controls.contains($0.properties.generalCategory) }) {
+            let hex = String(scalar.value, radix: 16, uppercase: true)
+            return "the name in \(language) holds the control character U+\(String(repeating: "0", count: max(0, 4 - hex.count)) + hex)"
+        }
+        return nil
     }
 
     public static let manifestFileName = "manifest.json"

@@ -189,13 +189,18 @@ public struct ModelPackageManifest: Codable, Sendable, Hashable {
         public var id: String
         /// For the panel and reports, e.g. "Nodule".
         public var display: String
+        /// `display` in other languages, by lower-case ISO 639 code, e.g. ["ru": "Очаг"]: what a
+        /// Russian box's overlay legend and a Russian panel show. Optional (signed with the rest
+        /// of the manifest); a language without one shows `display`.
+        public var localizedDisplay: [String: String]?
         /// A probability at or above this is "flagged for review".
         public var threshold: Double
 
-        public init(id: String, display: String, threshold: Double) {
+        public init(id: String, display: String, threshold: Double, localizedDisplay: [String: String]? = nil) {
             self.id = id
             self.display = display
             self.threshold = threshold
+            self.localizedDisplay = localizedDisplay
         }
     }
 
