@@ -147,7 +147,7 @@ enum ModelPackageCommands {
 
         @OptionGroup var common: CommonOptions
 
-        @Argument(help: "ID@VERSION, e.g. chest-phantom-demo@2.0.0.")
+        @Argument(help: "ID@VERSION, e.g. chest-phantom-demo@2.0.1.")
         var package: String
 
         func run() async throws {

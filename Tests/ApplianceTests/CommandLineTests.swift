@@ -176,16 +176,16 @@ struct CommandLineTests {
         let demo = TestData.packageRoot + "/models/chest-phantom-demo"
         let install = try await ProcessRunner.run(Self.fluorobox, ["model", "install", demo, "--data-dir", data], environment: ["FLUOROBOX_INFERENCE_TRUST_DEMO_KEY": "true"])
         #expect(install.status == 0, "\(install.stderr)")
-        let activate = try await ProcessRunner.run(Self.fluorobox, ["model", "activate", "chest-phantom-demo@2.0.0", "--data-dir", data], environment: ["FLUOROBOX_INFERENCE_TRUST_DEMO_KEY": "true"])
+        let activate = try await ProcessRunner.run(Self.fluorobox, ["model", "activate", "chest-phantom-demo@2.0.1", "--data-dir", data], environment: ["FLUOROBOX_INFERENCE_TRUST_DEMO_KEY": "true"])
         #expect(activate.status == 0, "\(activate.stderr)")
         let text = try await ProcessRunner.run(Self.fluorobox, ["status", "--data-dir", data], environment: ["FLUOROBOX_INFERENCE_TRUST_DEMO_KEY": "true"])
-        #expect(text.stdout.contains("Models:     chest-findings: chest-phantom-demo@2.0.0"), "\(text.stdout)")
+        #expect(text.stdout.contains("Models:     chest-findings: chest-phantom-demo@2.0.1"), "\(text.stdout)")
 
         let json = try await ProcessRunner.run(Self.fluorobox, ["status", "--data-dir", data, "--json"], environment: ["FLUOROBOX_INFERENCE_TRUST_DEMO_KEY": "true"])
         struct Status: Decodable { struct Model: Decodable { var task: String; var active: String; var activeSHA256: String }; var models: [Model]? }
         let parsed = try JSONDecoder().decode(Status.self, from: Data(json.stdout.utf8))
         #expect(parsed.models?.map(\.task) == ["chest-findings"])
-        #expect(parsed.models?.first?.active == "chest-phantom-demo@2.0.0")
+        #expect(parsed.models?.first?.active == "chest-phantom-demo@2.0.1")
         #expect(parsed.models?.first?.activeSHA256.count == 64)
     }
 

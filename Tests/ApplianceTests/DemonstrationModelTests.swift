@@ -92,12 +92,12 @@ struct DemonstrationModelTests {
         let data = folder.file("data")
         let trust = ["FLUOROBOX_INFERENCE_TRUST_DEMO_KEY": "true"]
         let status = try await ProcessRunner.run(ProcessRunner.fluorobox, ["status", "--data-dir", data], environment: trust)
-        #expect(status.stdout.contains("Models:     chest-findings: chest-phantom-demo@2.0.0 [DEMONSTRATION]"), "\(status.stdout)")
+        #expect(status.stdout.contains("Models:     chest-findings: chest-phantom-demo@2.0.1 [DEMONSTRATION]"), "\(status.stdout)")
         #expect(status.stdout.contains("DEMONSTRATION MODEL ACTIVE: its findings on real radiographs mean nothing"))
         let json = try await ProcessRunner.run(ProcessRunner.fluorobox, ["status", "--data-dir", data, "--json"], environment: trust)
         struct Status: Decodable { var modelUses: [ActiveModelUse]? }
         let parsed = try JSONDecoder().decode(Status.self, from: Data(json.stdout.utf8))
-        #expect(parsed.modelUses == [ActiveModelUse(task: "chest-findings", package: .init(id: "chest-phantom-demo", version: "2.0.0"), use: .demonstration)])
+        #expect(parsed.modelUses == [ActiveModelUse(task: "chest-findings", package: .init(id: "chest-phantom-demo", version: "2.0.1"), use: .demonstration)])
 
         let studies = try await ProcessRunner.run(ProcessRunner.fluorobox, ["studies", "--data-dir", data])
         #expect(studies.stdout.contains("DEMONSTRATION MODEL: findings mean nothing"), "\(studies.stdout)")

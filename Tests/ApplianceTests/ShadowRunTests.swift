@@ -28,7 +28,7 @@ struct ShadowRunTests {
         return try await ModelPackageStore.withStore(
             folder: fixture.folder.file("models"), settings: ModelPackageSettings(trustedKeys: [.demo, key.publicKey]), logger: quietLogger
         ) { store in
-            var reference = PackageReference(id: "chest-phantom-demo", version: "2.0.0")
+            var reference = PackageReference(id: "chest-phantom-demo", version: "2.0.1")
             if let shadowThresholds {
                 let shadow = try DemoModel.copy(
                     in: fixture.folder.file("shadow-package"), key: key, manifest: ["version": "2.0.2-shadow"], thresholds: shadowThresholds
@@ -69,7 +69,7 @@ struct ShadowRunTests {
             try #require(runs.count == 1)
             let run = runs[0]
             #expect(run.status == .done && run.error == nil && run.flagged == true)
-            #expect(run.shadowModelVersion == "2.0.0" && run.shadowPackageSHA256 == shadow.packageSHA256)
+            #expect(run.shadowModelVersion == "2.0.1" && run.shadowPackageSHA256 == shadow.packageSHA256)
             #expect(run.activeModelID == "chest-phantom-demo" && run.activeModelVersion == "2.0.1-active")
             let nodule = try #require(run.decodedFindings.first { $0.id == "nodule" })
             #expect(nodule.flagged && nodule.activeFlagged == false && nodule.threshold == 0.35)
@@ -113,7 +113,7 @@ struct ShadowRunTests {
         // Once the day is over it is queued for the platform as a report, once.
         let service = PostMarketReportService(store: fixture.store, deviceID: "box-1", logger: quietLogger)
         let tomorrow = Date().addingTimeInterval(86_400)
-        let key2 = "shadow-agreement:box-1:chest-phantom-demo:2.0.0:chest-phantom-demo:2.0.1-active:\(Self.today())"
+        let key2 = "shadow-agreement:box-1:chest-phantom-demo:2.0.1:chest-phantom-demo:2.0.1-active:\(Self.today())"
         #expect(service.queueFinishedDays(now: tomorrow).contains(key2))
         #expect(!service.queueFinishedDays(now: tomorrow).contains(key2))
         let queued = try fixture.read { try OutboxItemRecord.filter(Column("kind") == OutboxKind.shadowAgreement).fetchAll($0) }

@@ -53,9 +53,9 @@ struct DemoPackageTests {
         #expect(result.status == 1 && result.stdout.contains("not trusted"), "\(result.stdout)\(result.stderr)")
         let demo = ["FLUOROBOX_INFERENCE_TRUST_DEMO_KEY": "true"]
         result = try await ProcessRunner.run(ProcessRunner.fluorobox, ["model", "install", Self.folder, "--data-dir", data.path], environment: demo)
-        #expect(result.status == 0 && result.stdout.hasPrefix("installed chest-phantom-demo@2.0.0"), "\(result.stdout)\(result.stderr)")
-        result = try await ProcessRunner.run(ProcessRunner.fluorobox, ["model", "activate", "chest-phantom-demo@2.0.0", "--data-dir", data.path], environment: demo)
-        #expect(result.status == 0 && result.stdout == "task chest-findings: active chest-phantom-demo@2.0.0\n", "\(result.stderr)")
+        #expect(result.status == 0 && result.stdout.hasPrefix("installed chest-phantom-demo@2.0.1"), "\(result.stdout)\(result.stderr)")
+        result = try await ProcessRunner.run(ProcessRunner.fluorobox, ["model", "activate", "chest-phantom-demo@2.0.1", "--data-dir", data.path], environment: demo)
+        #expect(result.status == 0 && result.stdout == "task chest-findings: active chest-phantom-demo@2.0.1\n", "\(result.stderr)")
         result = try await ProcessRunner.run(ProcessRunner.fluorobox, ["model", "verify", Self.folder], environment: demo)
         #expect(result.status == 0 && result.stdout.contains("intended use: A demonstration model trained on synthetic phantoms, not for clinical use."))
         // A box that trusts only its own vendor key refuses the demo package.

@@ -17,7 +17,7 @@ import Testing
 struct PanelDemoModelTests {
     static let english = "Demonstration model: its findings on real radiographs mean nothing; not for clinical use."
     static let russian = "Демонстрационная модель: её находки на реальных снимках ничего не значат; не для клинического применения."
-    static let package = "chest-phantom-demo@2.0.0"
+    static let package = "chest-phantom-demo@2.0.1"
 
     static func hooks(demonstration: [String], models: [SystemSummary.Model] = []) -> PanelHooks {
         PanelHooks(system: { SystemSummary(version: "test", models: models) }, demonstrationModels: { demonstration })

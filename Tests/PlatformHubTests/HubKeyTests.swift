@@ -11,7 +11,7 @@ struct HubKeyTests {
         let sha = String(repeating: "ab", count: 32)
         let keys = [
             OutboxItemRecord.instanceKey(sopInstanceUID: "2.25.1234567890", sha256: sha),
-            OutboxItemRecord.resultKey(studyInstanceUID: "2.25.42", modelVersion: "chest-phantom-demo@2.0.0", resultHash: sha),
+            OutboxItemRecord.resultKey(studyInstanceUID: "2.25.42", modelVersion: "chest-phantom-demo@2.0.1", resultHash: sha),
         ]
         for key in keys {
             #expect(HubServer.isValidKey(key), "\(key)")

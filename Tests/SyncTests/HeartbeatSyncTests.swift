@@ -46,7 +46,7 @@ struct HeartbeatSyncTests {
         #expect(platform.count == expected.all.count)
         #expect(platform.bytes == expected.instanceBytes + expected.resultBytes)
         #expect((platform.oldestAgeSeconds ?? -1) >= 0)
-        #expect(first.models == [DeviceHeartbeat.Model(task: DemoModel.task, id: "chest-phantom-demo", version: "2.0.0", use: "demonstration")])
+        #expect(first.models == [DeviceHeartbeat.Model(task: DemoModel.task, id: "chest-phantom-demo", version: "2.0.1", use: "demonstration")])
         #expect(first.agentVersion == Agent.version)
         // Hello measured the skew before the first heartbeat; both replies fed the clock check.
         #expect(abs(try #require(first.clockSkewSeconds)) < 5)

@@ -119,11 +119,11 @@ struct ModelUpdateTests {
         }
         let record = try #require(activations.first { $0.task == DemoModel.task })
         #expect(record.active.description == "chest-phantom-demo@2.1.0")
-        #expect(record.previous?.description == "chest-phantom-demo@2.0.0")
+        #expect(record.previous?.description == "chest-phantom-demo@2.0.1")
         let installed = try await ModelPackageStore.withStore(folder: packages, settings: packageSettings, logger: quietLogger) {
             try await $0.list().map(\.reference.description)
         }
-        #expect(Set(installed) == ["chest-phantom-demo@2.0.0", "chest-phantom-demo@2.1.0"])
+        #expect(Set(installed) == ["chest-phantom-demo@2.0.1", "chest-phantom-demo@2.1.0"])
 
         // Every outcome is queued for the platform, once.
         #expect(try store.queuedOutboxKinds(destination: .platform) == ["model-update": 6])

@@ -37,7 +37,7 @@ from quantise import SETTINGS as QUANTISATION, quantise  # noqa: E402
 
 PACKAGE_ID = "chest-phantom-demo"
 PACKAGE_NAME = "Chest phantom demo model"
-PACKAGE_VERSION = "2.0.0"
+PACKAGE_VERSION = "2.0.1"
 TASK = "chest-findings"
 INTENDED_USE = (
     "A demonstration model trained on synthetic phantoms, not for clinical use. It shows how the "

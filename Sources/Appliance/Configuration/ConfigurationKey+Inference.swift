@@ -32,7 +32,7 @@ extension ConfigurationKey {
         },
         ConfigurationKey(
             name: "inference.activePackages", kind: .stringList, defaultValue: "",
-            summary: "Pins the active model package per task (`TASK=ID@VERSION`, e.g. `chest-findings=chest-phantom-demo@2.0.0`); pinned tasks ignore `fluorobox model activate`/`rollback`. Empty: the last activation counts."
+            summary: "Pins the active model package per task (`TASK=ID@VERSION`, e.g. `chest-findings=chest-phantom-demo@2.0.1`); pinned tasks ignore `fluorobox model activate`/`rollback`. Empty: the last activation counts."
         ) { configuration, value throws(ConfigurationError) in
             let entries = try value.list()
             do throws(ModelPackageError) {

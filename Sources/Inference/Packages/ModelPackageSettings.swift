@@ -41,7 +41,7 @@ public struct ModelPackageSettings: Sendable, Hashable {
         for entry in entries {
             let parts = entry.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard parts.count == 2, PackageReference.isValidIdentifier(parts[0]) else {
-                throw ModelPackageError(.invalidReference, "\"\(entry)\" (expected TASK=ID@VERSION, e.g. chest-findings=chest-phantom-demo@2.0.0)")
+                throw ModelPackageError(.invalidReference, "\"\(entry)\" (expected TASK=ID@VERSION, e.g. chest-findings=chest-phantom-demo@2.0.1)")
             }
             guard pins[parts[0]] == nil else {
                 throw ModelPackageError(.invalidReference, "task \(parts[0]) is pinned twice")

@@ -1,4 +1,4 @@
-/// A package named as `ID@VERSION`, e.g. `chest-phantom-demo@2.0.0`.
+/// A package named as `ID@VERSION`, e.g. `chest-phantom-demo@2.0.1`.
 ///
 /// Both parts are restricted to characters that are safe as one path component, because an
 /// installed package lives in a folder of that name.
@@ -15,7 +15,7 @@ public struct PackageReference: Hashable, Sendable, Comparable, CustomStringConv
     public init(parsing text: String) throws(ModelPackageError) {
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, Self.isValidIdentifier(String(parts[0])), Self.isValidVersion(String(parts[1])) else {
-            throw ModelPackageError(.invalidReference, "\"\(text)\" (expected e.g. chest-phantom-demo@2.0.0)")
+            throw ModelPackageError(.invalidReference, "\"\(text)\" (expected e.g. chest-phantom-demo@2.0.1)")
         }
         self.init(id: String(parts[0]), version: String(parts[1]))
     }
