@@ -2640,23 +2640,23 @@ public enum Operations {
                     /// Images the shadow package read beside the active one that day.
                     ///
                     /// - Remark: Generated from `#/paths/v1/shadow-agreements/{key}/PUT/requestBody/json/images`.
-                    public var images: Swift.Int
+                    public var images: Swift.Int64
                     /// Shadow runs that failed (the package did not load
                     ///
                     /// - Remark: Generated from `#/paths/v1/shadow-agreements/{key}/PUT/requestBody/json/errors`.
-                    public var errors: Swift.Int
+                    public var errors: Swift.Int64
                     /// - Remark: Generated from `#/paths/v1/shadow-agreements/{key}/PUT/requestBody/json/FindingsPayload`.
                     public struct FindingsPayloadPayload: Codable, Hashable, Sendable {
                         /// - Remark: Generated from `#/paths/v1/shadow-agreements/{key}/PUT/requestBody/json/FindingsPayload/id`.
                         public var id: Swift.String
                         /// - Remark: Generated from `#/paths/v1/shadow-agreements/{key}/PUT/requestBody/json/FindingsPayload/bothFlagged`.
-                        public var bothFlagged: Swift.Int
+                        public var bothFlagged: Swift.Int64
                         /// - Remark: Generated from `#/paths/v1/shadow-agreements/{key}/PUT/requestBody/json/FindingsPayload/onlyActive`.
-                        public var onlyActive: Swift.Int
+                        public var onlyActive: Swift.Int64
                         /// - Remark: Generated from `#/paths/v1/shadow-agreements/{key}/PUT/requestBody/json/FindingsPayload/onlyShadow`.
-                        public var onlyShadow: Swift.Int
+                        public var onlyShadow: Swift.Int64
                         /// - Remark: Generated from `#/paths/v1/shadow-agreements/{key}/PUT/requestBody/json/FindingsPayload/neither`.
-                        public var neither: Swift.Int
+                        public var neither: Swift.Int64
                         /// Creates a new `FindingsPayloadPayload`.
                         ///
                         /// - Parameters:
@@ -2667,10 +2667,10 @@ public enum Operations {
                         ///   - neither:
                         public init(
                             id: Swift.String,
-                            bothFlagged: Swift.Int,
-                            onlyActive: Swift.Int,
-                            onlyShadow: Swift.Int,
-                            neither: Swift.Int
+                            bothFlagged: Swift.Int64,
+                            onlyActive: Swift.Int64,
+                            onlyShadow: Swift.Int64,
+                            neither: Swift.Int64
                         ) {
                             self.id = id
                             self.bothFlagged = bothFlagged
@@ -2717,8 +2717,8 @@ public enum Operations {
                         activeModel: Swift.String,
                         activeVersion: Swift.String,
                         day: Swift.String,
-                        images: Swift.Int,
-                        errors: Swift.Int,
+                        images: Swift.Int64,
+                        errors: Swift.Int64,
                         findings: Operations.PutShadowAgreement.Input.Body.JsonPayload.FindingsPayload,
                         latencyP50ms: Swift.Double,
                         latencyP95ms: Swift.Double
