@@ -36,6 +36,12 @@ passed = 0
 failed = 0
 
 
+def attribute_now(driver, element_id, name):
+    """The element's attribute as the page has it at this instant, None without the element."""
+    return driver.execute_script(
+        "const e = document.getElementById(arguments[0]); return e ? e.getAttribute(arguments[1]) : null;", element_id, name)
+
+
 def check(condition, what):
     global passed, failed
     if condition:
@@ -332,7 +338,9 @@ def main():
         driver.execute_script("arguments[0].scrollIntoView()", driver.find_element(By.ID, "rollouts"))
         shot(driver, "en-models-rollout")
         driver.find_element(By.ID, rollout + "-abort").click()
-        WebDriverWait(driver, 30).until(lambda page: page.find_element(By.ID, rollout + "-state").get_attribute("data-state") == "aborted")
+        # Read in one script: the click is replacing the page, and an element found on the old
+        # one goes stale before a second call could read it (seen in a clean-clone CI run).
+        WebDriverWait(driver, 30).until(lambda page: attribute_now(page, rollout + "-state", "data-state") == "aborted")
         shot(driver, "en-models-rollout-aborted")
         listed = run(binary, "model", "rollout", "list", "--data-dir", data)
         check("\taborted\t" in listed, f"model rollout list shows it aborted: {listed}")
