@@ -58,25 +58,30 @@ actor AnalyzerCache {
     /// run, or be recorded as unusable (it does not verify or load; logged once per reason). The
     /// active analysis never waits for it.
     func shadow(task: String, packagesDirectory: String, packageSettings: ModelPackageSettings) async -> ShadowPackage? {
-        let designation: ShadowDesignation
+        // One opening of the store per image: the designation, and its package verified.
+        let found: (designation: ShadowDesignation, package: Result<VerifiedModelPackage?, any Error>)?
         do {
-            let designations = try await ModelPackageStore.withStore(
+            found = try await ModelPackageStore.withStore(
                 folder: packagesDirectory, settings: packageSettings, logger: logger, create: false
-            ) { try await $0.shadows() }
-            guard let found = designations.first(where: { $0.task == task }) else {
-                shadowStates[task] = nil
-                return nil
+            ) { store in
+                guard let designation = try await store.shadows().first(where: { $0.task == task }) else { return nil }
+                do {
+                    return (designation, .success(try await store.loadShadow(task: task)))
+                } catch {
+                    return (designation, .failure(error))
+                }
             }
-            designation = found
         } catch {
             // No packages folder to read: there is no active package either, nothing runs.
             return nil
         }
+        guard let found else {
+            shadowStates[task] = nil
+            return nil
+        }
+        let (designation, loading) = found
         do {
-            let package = try await ModelPackageStore.withStore(
-                folder: packagesDirectory, settings: packageSettings, logger: logger, create: false
-            ) { try await $0.loadShadow(task: task) }
-            guard let package else { return nil }
+            guard let package = try loading.get() else { return nil }
             let analyzer = try await loaded(package, reusing: shadowStates[task], role: "shadow runs")
             shadowStates[task] = .loaded(packageSHA256: package.packageSHA256, analyzer)
             return .ready(analyzer)
