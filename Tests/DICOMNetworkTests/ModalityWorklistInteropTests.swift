@@ -19,7 +19,7 @@ import Testing
              "dcmtk (findscu, wlmscpfs, dump2dcm, storescu) is not installed (tools/install-deps installs it)")
 )
 struct ModalityWorklistInteropTests {
-    static let acse = ["-ta", "10", "-td", "30"]
+    static let acse = ["-ta", "60", "-td", "60"]
     static var settings: DICOMListenerSettings {
         var settings = DICOMListenerSettings()
         settings.aeTitle = ListenerFixture.aeTitle

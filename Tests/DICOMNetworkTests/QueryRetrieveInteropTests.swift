@@ -17,7 +17,7 @@ struct QueryRetrieveInteropTests {
     static let dx = "1.2.840.10008.5.1.4.1.1.1.1"
     static let secondaryCapture = "1.2.840.10008.5.1.4.1.1.7"
     static let comprehensiveSR = "1.2.840.10008.5.1.4.1.1.88.33"
-    static let acse = ["-ta", "10", "-td", "30"]
+    static let acse = ["-ta", "60", "-td", "60"]
 
     struct Stored {
         var studyA = DICOMUID.random(), studyB = DICOMUID.random(), studyC = DICOMUID.random()

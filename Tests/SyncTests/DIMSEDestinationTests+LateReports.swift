@@ -95,7 +95,7 @@ extension DIMSEDestinationTests {
     func lateReportFails() async throws {
         let (folder, peer, box, listener) = try await lateReportingPeer("dimse-late-fail", commit: "failure", waitSeconds: 2)
         defer { peer.stop() }
-        let figures = try await drain(box, seconds: 30) { _ in events(folder).filter { $0.event == "report" }.count >= 2 }
+        let figures = try await drain(box, seconds: 60) { _ in events(folder).filter { $0.event == "report" }.count >= 2 }
         await listener.stop()
         #expect(figures.sent == 0 && figures.rejected == 0, "\(figures)")
         // The first two, which the drain saw while the box listened: the peer keeps reporting on
@@ -116,7 +116,7 @@ extension DIMSEDestinationTests {
     func reportFromStrangerRefused() async throws {
         let (folder, peer, box, listener) = try await lateReportingPeer("dimse-late-stranger", commit: "success", reportAE: "INTRUDER", waitSeconds: 2)
         defer { peer.stop() }
-        let figures = try await drain(box, seconds: 20) { $0.awaitingCommitment == 1 }
+        let figures = try await drain(box, seconds: 60) { $0.awaitingCommitment == 1 }
         await listener.stop()
         #expect(figures.sent == 0 && figures.awaitingCommitment == 1, "\(figures)")
         let report = try #require(events(folder).first { $0.event == "report" })

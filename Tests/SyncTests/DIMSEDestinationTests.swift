@@ -205,7 +205,7 @@ struct DIMSEDestinationTests {
         defer { peer.stop() }
         let box = try await box(folder, port: port, files: [Self.lossless], commitment: true)
         try await waitUntilListening(box)
-        let figures = try await drain(box, seconds: 15) { $0.sent + $0.rejected == 1 }
+        let figures = try await drain(box, seconds: 60) { $0.sent + $0.rejected == 1 }
         #expect(figures.sent == 1, "\(figures)")
         #expect(figures.sentByConfirmation == [DIMSEDestination.cStore: 1])
         let copy = try Array(Data(contentsOf: URL(fileURLWithPath: try #require(peer.files.first))))
@@ -317,7 +317,7 @@ struct DIMSEDestinationTests {
     func commitmentFailure() async throws {
         let (folder, peer, box) = try await commitmentPeer("dimse-commit-fail", commit: "failure")
         defer { peer.stop() }
-        let figures = try await drain(box, seconds: 20) { _ in events(folder).filter { $0.event == "report" }.count >= 2 }
+        let figures = try await drain(box, seconds: 60) { _ in events(folder).filter { $0.event == "report" }.count >= 2 }
         #expect(figures.sent == 0 && figures.queued + figures.sending == 1, "\(figures)")
         #expect(figures.lastError?.contains("did not commit") == true, "\(figures.lastError ?? "no error")")
         let reports = events(folder).filter { $0.event == "report" }
