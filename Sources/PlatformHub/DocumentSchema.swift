@@ -50,6 +50,11 @@ indirect enum DocumentSchema: Sendable {
         byKind[kind]
     }
 
+    /// The schema of `kind`'s body; every kind has one.
+    static func of(_ kind: Kind) -> DocumentSchema {
+        byKind[kind.rawValue]!
+    }
+
     /// Built once: a request only reads them.
     private static let byKind: [String: DocumentSchema] = Dictionary(
         uniqueKeysWithValues: Kind.allCases.map { ($0.rawValue, make(kind: $0)) }

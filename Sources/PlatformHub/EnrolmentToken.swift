@@ -31,6 +31,15 @@ public struct EnrolmentToken: Sendable, Hashable {
     public static func digest(of secret: String) -> String {
         SHA256Hex.string(of: Array(secret.utf8))
     }
+
+    /// The audit row of making it: who, for which device, until when, and the digest's start
+    /// (never the secret).
+    func auditEntry(at: Date) -> ConsoleAuditEntry {
+        ConsoleAuditEntry(
+            at: at, actor: createdBy ?? "unknown", action: ConsoleAuditEntry.Action.enrolmentTokenCreated, subject: device ?? "any device",
+            detail: "valid until \(ISO8601DateFormatter().string(from: expiresAt)), sha256 \(sha256.prefix(12))…"
+        )
+    }
 }
 
 /// What `fluorobox-hub device list` prints per device: seen (hello/heartbeat), enrolled, revoked.

@@ -26,51 +26,51 @@ struct HubAPI: APIProtocol {
         let device = try HubRequestScope.device()
         let body = try HubRequestScope.body()
         // The body is optional; one that is there is the document's.
-        if !body.isEmpty { try DocumentSchema.of(kind: "hello")?.validate(body) }
+        if !body.isEmpty { try DocumentSchema.of(.hello).validate(body) }
         let version: String? = switch input.body { case .json(let payload): payload.version; case nil: nil }
         try await store.recordHello(device: device, version: version)
         return .ok(.init(body: .json(.init(device: device, serverTime: Date()))))
     }
 
     func putResult(_ input: Operations.PutResult.Input) async throws -> Operations.PutResult.Output {
-        try await putDocument(kind: "result", key: input.path.key) ? .created(.init()) : .ok(.init())
+        try await putDocument(kind: .result, key: input.path.key) ? .created(.init()) : .ok(.init())
     }
 
     func putReport(_ input: Operations.PutReport.Input) async throws -> Operations.PutReport.Output {
-        try await putDocument(kind: "report", key: input.path.key) ? .created(.init()) : .ok(.init())
+        try await putDocument(kind: .report, key: input.path.key) ? .created(.init()) : .ok(.init())
     }
 
     func putFeedback(_ input: Operations.PutFeedback.Input) async throws -> Operations.PutFeedback.Output {
-        try await putDocument(kind: "feedback", key: input.path.key) ? .created(.init()) : .ok(.init())
+        try await putDocument(kind: .feedback, key: input.path.key) ? .created(.init()) : .ok(.init())
     }
 
     func putAdverseEvent(_ input: Operations.PutAdverseEvent.Input) async throws -> Operations.PutAdverseEvent.Output {
-        try await putDocument(kind: "adverse-event", key: input.path.key) ? .created(.init()) : .ok(.init())
+        try await putDocument(kind: .adverseEvent, key: input.path.key) ? .created(.init()) : .ok(.init())
     }
 
     func putModelUpdate(_ input: Operations.PutModelUpdate.Input) async throws -> Operations.PutModelUpdate.Output {
-        let fresh = try await putDocument(kind: "model-update", key: input.path.key)
+        let fresh = try await putDocument(kind: .modelUpdate, key: input.path.key)
         // A staged rollout may now advance or halt: the hub decides at once, not at its next look.
         if fresh { await RolloutSupervisor(store: store, logger: logger).evaluateLogging() }
         return fresh ? .created(.init()) : .ok(.init())
     }
 
     func putShadowAgreement(_ input: Operations.PutShadowAgreement.Input) async throws -> Operations.PutShadowAgreement.Output {
-        try await putDocument(kind: "shadow-agreement", key: input.path.key) ? .created(.init()) : .ok(.init())
+        try await putDocument(kind: .shadowAgreement, key: input.path.key) ? .created(.init()) : .ok(.init())
     }
 
     func putOSUpdate(_ input: Operations.PutOSUpdate.Input) async throws -> Operations.PutOSUpdate.Output {
-        try await putDocument(kind: "os-update", key: input.path.key) ? .created(.init()) : .ok(.init())
+        try await putDocument(kind: .osUpdate, key: input.path.key) ? .created(.init()) : .ok(.init())
     }
 
     /// Stores the body as it arrived (its digest was checked against Content-SHA256): the
     /// same key with the same bytes again is the same item. true: new (201).
-    private func putDocument(kind: String, key: String) async throws(HubError) -> Bool {
+    private func putDocument(kind: DocumentSchema.Kind, key: String) async throws(HubError) -> Bool {
         let device = try HubRequestScope.device()
         let document = try HubRequestScope.document()
         // What the generated decoding does not check: minimums, maximums, dates and days.
-        try DocumentSchema.of(kind: kind)?.validate(document.bytes)
-        let fresh = try await store.putDocument(key: key, kind: kind, device: device, serial: try HubRequestScope.require().serial, document: document)
+        try DocumentSchema.of(kind).validate(document.bytes)
+        let fresh = try await store.putDocument(key: key, kind: kind.rawValue, device: device, serial: try HubRequestScope.require().serial, document: document)
         CrashPoint.reached("hub-after-commit")
         logger.debug("document stored", metadata: ["key": "\(key)", "device": "\(device)", "fresh": "\(fresh)"])
         return fresh

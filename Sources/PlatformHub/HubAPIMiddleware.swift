@@ -29,10 +29,10 @@ struct HubAPIMiddleware: ServerMiddleware {
     static let maxHelloBytes = 64 * 1024
 
     /// The document PUTs and the kind each stores.
-    static let documentKinds: [String: String] = [
-        Operations.PutResult.id: "result", Operations.PutReport.id: "report", Operations.PutFeedback.id: "feedback",
-        Operations.PutAdverseEvent.id: "adverse-event", Operations.PutModelUpdate.id: "model-update",
-        Operations.PutOSUpdate.id: "os-update", Operations.PutShadowAgreement.id: "shadow-agreement",
+    static let documentKinds: [String: DocumentSchema.Kind] = [
+        Operations.PutResult.id: .result, Operations.PutReport.id: .report, Operations.PutFeedback.id: .feedback,
+        Operations.PutAdverseEvent.id: .adverseEvent, Operations.PutModelUpdate.id: .modelUpdate,
+        Operations.PutOSUpdate.id: .osUpdate, Operations.PutShadowAgreement.id: .shadowAgreement,
     ]
 
     func intercept(
@@ -141,9 +141,9 @@ struct HubAPIMiddleware: ServerMiddleware {
             } catch {
                 return HubError(error.isTooLarge ? .tooLarge : .badRequest, error.description)
             }
-        } else if let kind = documentKinds[operationID] ?? (operationID == Operations.Hello.id ? "hello" : nil) {
+        } else if let kind = documentKinds[operationID] ?? (operationID == Operations.Hello.id ? .hello : nil) {
             do {
-                try DocumentSchema.of(kind: kind)?.validate(body)
+                try DocumentSchema.of(kind).validate(body)
             } catch {
                 return error
             }

@@ -35,10 +35,12 @@ extension HubStore {
 
     func blockingCreateEnrolmentToken(_ token: EnrolmentToken) throws(HubError) {
         try run("keeping an enrolment token") { db in
+            let at = Date()
             try db.execute(
                 sql: "INSERT INTO enrolmentToken (tokenSHA256, device, createdAt, createdBy, expiresAt) VALUES (?, ?, ?, ?, ?)",
-                arguments: [token.sha256, token.device, Date(), token.createdBy, token.expiresAt]
+                arguments: [token.sha256, token.device, at, token.createdBy, token.expiresAt]
             )
+            try Self.insertAudit(token.auditEntry(at: at), db)
         }
     }
 
@@ -77,14 +79,17 @@ extension HubStore {
         }
     }
 
-    func blockingRevoke(device: String, reason: String?) throws(HubError) -> Bool {
+    func blockingRevoke(device: String, reason: String?, by actor: String) throws(HubError) -> Bool {
         try run("revoking \(device)") { db in
+            let at = Date()
             try db.execute(sql: """
                 INSERT INTO deviceCredential (device, revokedAt, revokedReason) VALUES (?, ?, ?)
                 ON CONFLICT (device) DO UPDATE SET revokedAt = excluded.revokedAt, revokedReason = excluded.revokedReason
                 WHERE deviceCredential.revokedAt IS NULL
-                """, arguments: [device, Date(), reason])
-            return db.changesCount > 0
+                """, arguments: [device, at, reason])
+            let changed = db.changesCount > 0
+            try Self.insertAudit(.deviceRevoked(device, reason: reason, changed: changed, by: actor, at: at), db)
+            return changed
         }
     }
 

@@ -39,8 +39,8 @@ extension HubStore: HubStoring {
         try await blocking { try self.blockingEnrol(tokenSHA256: tokenSHA256, certificate: certificate) }
     }
 
-    public func revoke(device: String, reason: String?) async throws(HubError) -> Bool {
-        try await blocking { try self.blockingRevoke(device: device, reason: reason) }
+    public func revoke(device: String, reason: String?, by actor: String) async throws(HubError) -> Bool {
+        try await blocking { try self.blockingRevoke(device: device, reason: reason, by: actor) }
     }
 
     public func checkCredential(device: String, serial: String?) async throws(HubError) {

@@ -57,7 +57,8 @@ public protocol HubStoring: Sendable {
 
     // MARK: Enrolment and revocation
 
-    /// Keeps a new one-time token (its digest only).
+    /// Keeps a new one-time token (its digest only), audited (by its `createdBy`) in the same
+    /// transaction.
     func createEnrolmentToken(_ token: EnrolmentToken) async throws(HubError)
 
     /// Consumes the token whose digest is `tokenSHA256` and records `certificate` as its
@@ -66,7 +67,8 @@ public protocol HubStoring: Sendable {
     func enrol(tokenSHA256: String, certificate: IssuedDeviceCertificate) async throws(HubError)
 
     /// Marks `device` revoked; every replica refuses its next request. false: already revoked.
-    func revoke(device: String, reason: String?) async throws(HubError) -> Bool
+    /// The audit row (by `actor`, both outcomes) is written in the same transaction.
+    func revoke(device: String, reason: String?, by actor: String) async throws(HubError) -> Bool
 
     /// 403 when `device` is revoked or `serial` (its certificate's, nil without TLS) is not its
     /// current certificate; read per request so a revocation holds at once everywhere.
@@ -134,6 +136,11 @@ public protocol HubStoring: Sendable {
 
     /// The devices whose credential is revoked.
     func revokedDevices() async throws(HubError) -> Set<String>
+
+    /// The doctors' verdicts (agreed, disagreed) on `model`@`version` in the daily post-market
+    /// reports of `devices` for days from `fromDay` (YYYY-MM-DD) on, summed by the database: a
+    /// rollout's evaluation needs only the sums, on every model-update document.
+    func doctorVerdicts(model: String, version: String, devices: [String], fromDay: String) async throws(HubError) -> (agree: Int, disagree: Int)
 
     /// The daily post-market reports of days `from`…`to` (YYYY-MM-DD, both included).
     func dailyReports(from: String, to: String) async throws(HubError) -> [RegulatorReport.DailyReport]

@@ -59,10 +59,14 @@ extension PostgresHubStore {
     ])
 
     public func createEnrolmentToken(_ token: EnrolmentToken) async throws(HubError) {
-        _ = try await statement("keeping an enrolment token", """
-            INSERT INTO enrolment_token (token_sha256, device, created_by, expires_at)
-            VALUES (\(token.sha256), \(token.device), \(token.createdBy), \(token.expiresAt))
-            """)
+        let logger = logger
+        try await transaction("keeping an enrolment token") { connection in
+            try await connection.query("""
+                INSERT INTO enrolment_token (token_sha256, device, created_by, expires_at)
+                VALUES (\(token.sha256), \(token.device), \(token.createdBy), \(token.expiresAt))
+                """, logger: logger)
+            try await Self.insertAudit(token.auditEntry(at: Date()), connection: connection, logger: logger)
+        }
     }
 
     public func enrol(tokenSHA256: String, certificate: IssuedDeviceCertificate) async throws(HubError) {
@@ -107,14 +111,19 @@ extension PostgresHubStore {
         }
     }
 
-    public func revoke(device: String, reason: String?) async throws(HubError) -> Bool {
-        let rows = try await statement("revoking \(device)", """
-            INSERT INTO device_credential (device, revoked_at, revoked_reason) VALUES (\(device), now(), \(reason))
-            ON CONFLICT (device) DO UPDATE SET revoked_at = now(), revoked_reason = EXCLUDED.revoked_reason
-            WHERE device_credential.revoked_at IS NULL
-            RETURNING device
-            """)
-        return try await !Self.collect("revoking \(device)", rows.decode(String.self)).isEmpty
+    public func revoke(device: String, reason: String?, by actor: String) async throws(HubError) -> Bool {
+        let logger = logger
+        return try await transaction("revoking \(device)") { connection in
+            let rows = try await connection.query("""
+                INSERT INTO device_credential (device, revoked_at, revoked_reason) VALUES (\(device), now(), \(reason))
+                ON CONFLICT (device) DO UPDATE SET revoked_at = now(), revoked_reason = EXCLUDED.revoked_reason
+                WHERE device_credential.revoked_at IS NULL
+                RETURNING device
+                """, logger: logger)
+            let changed = try await !rows.collect().isEmpty
+            try await Self.insertAudit(.deviceRevoked(device, reason: reason, changed: changed, by: actor, at: Date()), connection: connection, logger: logger)
+            return changed
+        }
     }
 
     public func checkCredential(device: String, serial: String?) async throws(HubError) {

@@ -48,7 +48,7 @@ struct Enrolment: AsyncParsableCommand {
                 throw ValidationError("\"\(device)\" is not a device id (1 to 128 of letters, digits and .:_-)")
             }
             let (secret, token) = EnrolmentToken.generate(
-                device: device, validFor: .seconds(validHours * 3600), createdBy: ProcessInfo.processInfo.environment["USER"]
+                device: device, validFor: .seconds(validHours * 3600), createdBy: OperatorCommand.actor
             )
             try await StoreOptions(dataDir: dataDir, database: database, staging: nil, connections: 2)
                 .withStore { store in try await store.createEnrolmentToken(token) }
@@ -106,14 +106,15 @@ struct Device: AsyncParsableCommand {
         @Option(help: "Folder of the hub's SQLite store.") var dataDir: String?
         @Option(help: "PostgreSQL of the region (as for serve; or FLUOROBOX_HUB_DATABASE).") var database: String?
         @Option(help: "Why, kept and shown to the device in its refusals.") var reason: String?
+        @Option(help: "Who revokes it, for the audit (cli:$USER unless given).") var by: String = OperatorCommand.actor
 
         func run() async throws {
             guard HubServer.isValidDeviceIDForCommandLine(id) else {
                 throw ValidationError("\"\(id)\" is not a device id (1 to 128 of letters, digits and .:_-)")
             }
-            let id = id, reason = reason
+            let id = id, reason = reason, by = by
             let changed = try await StoreOptions(dataDir: dataDir, database: database, staging: nil, connections: 2)
-                .withStore { store in try await store.revoke(device: id, reason: reason) }
+                .withStore { store in try await store.revoke(device: id, reason: reason, by: by) }
             print(changed ? "device \(id) revoked" : "device \(id) was already revoked")
         }
     }

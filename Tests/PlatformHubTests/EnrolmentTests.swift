@@ -193,8 +193,17 @@ struct EnrolmentTests {
             let before = try await region.items(replica: replica, certificate: certificate, key: box.key)
             #expect(before.status == 200, "replica \(replica): \(before.status) \(before.body)")
         }
-        let revoked = try await EnrolmentKit.hub(HubReplica.binary, ["device", "revoke", "box-r", "--database", region.database, "--reason", "stolen from the van"])
+        let revoked = try await EnrolmentKit.hub(
+            HubReplica.binary, ["device", "revoke", "box-r", "--database", region.database, "--reason", "stolen from the van", "--by", "cli:van-crew"]
+        )
         #expect(revoked.contains("revoked"))
+        let again = try await EnrolmentKit.hub(HubReplica.binary, ["device", "revoke", "box-r", "--database", region.database, "--reason", "again"])
+        #expect(again.contains("already revoked"), "\(again)")
+        // Each revocation is audited in its own transaction, the repeated one saying so.
+        let audited = try await region.sql("""
+            SELECT string_agg(actor || '|' || subject || '|' || detail, ';' ORDER BY id) FROM console_audit WHERE action = 'device.revoke'
+            """)
+        #expect(audited.hasPrefix("cli:van-crew|box-r|stolen from the van;cli:") && audited.hasSuffix("|box-r|already revoked; again"), "\(audited)")
         for replica in [1, 0] {
             let after = try await region.items(replica: replica, certificate: certificate, key: box.key)
             #expect(after.status == 403 && after.body.contains("revoked") && after.body.contains("stolen from the van"), "replica \(replica): \(after.status) \(after.body)")
@@ -231,6 +240,11 @@ struct EnrolmentTests {
         let currentHeartbeat = try await region.heartbeat(replica: 0, certificate: newCertificate, key: box.key, device: "box-r")
         #expect(currentHeartbeat.status == 200, "\(currentHeartbeat.status) \(currentHeartbeat.body)")
         #expect(try await region.sql("SELECT count(*) FROM device_heartbeat WHERE device = 'box-r'") == "1")
+        // The three tokens made on the command line, each audited as it was kept.
+        let tokens = try await region.sql("""
+            SELECT count(*) FROM console_audit WHERE action = 'enrolment.create' AND actor LIKE 'cli:%' AND detail LIKE 'valid until %'
+            """)
+        #expect(tokens == "3", "\(tokens) audited tokens")
         try await region.stop()
     }
 }

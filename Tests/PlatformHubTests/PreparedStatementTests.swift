@@ -107,7 +107,7 @@ struct PreparedStatementTests {
             ))
 
             // Revoked: refused whatever certificate it shows.
-            #expect(try await store.revoke(device: "box-p", reason: "stolen"))
+            #expect(try await store.revoke(device: "box-p", reason: "stolen", by: "cli:test"))
             for _ in 0..<4 {
                 let revoked = await #expect(throws: HubError.self) {
                     _ = try await store.putDocument(

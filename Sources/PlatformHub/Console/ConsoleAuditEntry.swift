@@ -37,4 +37,12 @@ public struct ConsoleAuditEntry: Sendable, Hashable, Codable {
         public static let rolloutRolledBack = "model.rollout.rollback"
         public static let login = "login"
     }
+
+    /// The row of a revocation (`changed` false: the device was already revoked).
+    static func deviceRevoked(_ device: String, reason: String?, changed: Bool, by actor: String, at: Date) -> ConsoleAuditEntry {
+        ConsoleAuditEntry(
+            at: at, actor: actor, action: Action.deviceRevoked, subject: device,
+            detail: (changed ? "" : "already revoked; ") + (reason ?? "no reason given")
+        )
+    }
 }

@@ -27,11 +27,7 @@ extension HubConsole {
             guard HubServer.isValidDeviceID(id) else { return message("Device", context, path: "/devices", status: .badRequest, "bad device id") }
             let reason = (context.form["reason"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
             do {
-                let changed = try await store.revoke(device: id, reason: reason.isEmpty ? nil : String(reason.prefix(500)))
-                try await store.recordAudit(ConsoleAuditEntry(
-                    actor: account.name, action: ConsoleAuditEntry.Action.deviceRevoked, subject: id,
-                    detail: (changed ? "" : "already revoked; ") + (reason.isEmpty ? "no reason given" : String(reason.prefix(500)))
-                ))
+                _ = try await store.revoke(device: id, reason: reason.isEmpty ? nil : String(reason.prefix(500)), by: account.name)
             } catch {
                 return failure(error, context, path: "/devices")
             }

@@ -19,10 +19,6 @@ extension HubConsole {
             let (secret, token) = EnrolmentToken.generate(device: device.isEmpty ? nil : device, validFor: .seconds(hours * 3600), createdBy: account.name, now: now())
             do {
                 try await store.createEnrolmentToken(token)
-                try await store.recordAudit(ConsoleAuditEntry(
-                    actor: account.name, action: ConsoleAuditEntry.Action.enrolmentTokenCreated, subject: token.device ?? "any device",
-                    detail: "valid until \(ISO8601DateFormatter().string(from: token.expiresAt)), sha256 \(token.sha256.prefix(12))…"
-                ))
             } catch {
                 return failure(error, context, path: "/enrolment")
             }

@@ -95,18 +95,11 @@ public struct RolloutSupervisor: Service {
         var progress = RolloutProgress(rollout: rollout, ordered: ordered, reports: reports, doctorVerdicts: (0, 0))
         // Doctors' verdicts on the package's version by the cohort's devices, from the day counting began.
         if let package = progress.package, let at = package.lastIndex(of: "@") {
-            let (model, version) = (String(package[..<at]), String(package[package.index(after: at)...]))
-            let cohort = Set(rollout.currentCohort(ofOrdered: ordered))
-            let from = Self.day(rollout.countingSince)
-            let decoder = JSONDecoder()
-            var (agree, disagree) = (0, 0)
-            for report in try await store.dailyReports(from: from, to: "9999-12-31") where cohort.contains(report.device) {
-                guard let day = PostMarketDay.read(report, from: from, to: "9999-12-31", decoder: decoder), day.model == model, day.version == version
-                else { continue }
-                PostMarketDay.add(&agree, day.doctorAgree)
-                PostMarketDay.add(&disagree, day.doctorDisagree)
-            }
-            progress = RolloutProgress(rollout: rollout, ordered: ordered, reports: reports, doctorVerdicts: (agree, disagree))
+            let verdicts = try await store.doctorVerdicts(
+                model: String(package[..<at]), version: String(package[package.index(after: at)...]),
+                devices: Array(rollout.currentCohort(ofOrdered: ordered)), fromDay: Self.day(rollout.countingSince)
+            )
+            progress = RolloutProgress(rollout: rollout, ordered: ordered, reports: reports, doctorVerdicts: verdicts)
         }
         return progress
     }
