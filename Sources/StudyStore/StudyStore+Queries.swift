@@ -163,6 +163,11 @@ extension StudyStore {
     }
 
     /// The audit log, newest first.
+    /// When the newest instance arrived (any intake path); nil for an empty store.
+    public func lastInstanceReceivedAt() throws(StoreError) -> Date? {
+        try read("reading the last intake") { db in try Date.fetchOne(db, sql: "SELECT MAX(receivedAt) FROM instance") }
+    }
+
     public func auditEvents(limit: Int = 100) throws(StoreError) -> [AuditEventRecord] {
         try read("reading the audit log") { db in
             try AuditEventRecord.order(AuditEventRecord.Columns.id.desc).limit(limit).fetchAll(db)

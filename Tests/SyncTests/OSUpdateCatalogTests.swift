@@ -120,7 +120,7 @@ struct OSUpdateCatalogTests {
         ]), "\(held.map(\.key))")
     }
 
-    @Test("an installed update waits for the maintenance window: inside it the box reboots, outside it does not")
+    @Test("an installed update waits for the maintenance window: inside it the box reboots when quiet, never while busy or outside it")
     func rebootsOnlyInTheMaintenanceWindow() async throws {
         let rig = try await OSUpdateRig()
         let box = TemporaryDirectory("os-window")
@@ -138,15 +138,19 @@ struct OSUpdateCatalogTests {
             }
             return try #require(MaintenanceWindow("\(clock(start))-\(clock(end))"))
         }
-        for (window, expected) in [(try window(fromMinutes: 120, toMinutes: 180), 0), (nil, 0), (try window(fromMinutes: -60, toMinutes: 60), 1)] {
+        let inside = try window(fromMinutes: -60, toMinutes: 60)
+        let cases: [(MaintenanceWindow?, String?, Int)] = [
+            (try window(fromMinutes: 120, toMinutes: 180), nil, 0), (nil, nil, 0), (inside, "1 DICOM association is open", 0), (inside, nil, 1),
+        ]
+        for (window, busy, expected) in cases {
             let client = try PlatformClient(settings: settings, counters: SyncCounters(), logger: quietLogger)
             let reboots = CallCounter()
             let service = OSUpdateService(
                 client: client, updater: rig.updater, directory: DataDirectory(path: box.path), intervalSeconds: 3600,
-                maintenanceWindow: window, reboot: { reboots.call() }, reportTo: nil, deviceID: Self.device, logger: quietLogger)
+                maintenanceWindow: window, reboot: { reboots.call() }, busy: { busy }, reportTo: nil, deviceID: Self.device, logger: quietLogger)
             await service.checkOnce()
             await client.shutdown()
-            #expect(reboots.calls == expected, "window \(window.map { "\($0)" } ?? "none")")
+            #expect(reboots.calls == expected, "window \(window.map { "\($0)" } ?? "none"), busy: \(busy ?? "no")")
         }
     }
 

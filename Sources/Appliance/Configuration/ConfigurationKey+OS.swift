@@ -18,5 +18,11 @@ extension ConfigurationKey {
             guard let window = MaintenanceWindow(text) else { throw value.invalid("must be HH:MM-HH:MM, e.g. 02:00-04:00") }
             configuration.os.maintenanceWindow = window
         },
+        ConfigurationKey(
+            name: "os.quietMinutes", kind: .number, defaultValue: "10",
+            summary: "In `os.maintenanceWindow` the box reboots into an installed OS update only when no DICOM association is open, no image waits for analysis and none arrived in the last this many minutes (the next exposure of the same patient may be on its way); until then it looks again every minute of the window."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.os.quietMinutes = try value.nonNegative()
+        },
     ]
 }

@@ -17,17 +17,20 @@ public struct DICOMListenerService: Service {
     let analyses: [String]
     let gate: ReadinessGate
     let agentState: AgentStateFile?
+    /// Told of the listener, so an OS update's reboot waits while an association is open.
+    let activity: IntakeActivity?
     let logger: Logger
 
     public init(
         settings: DICOMListenerSettings, store: StudyStore, analyses: [String] = [], gate: ReadinessGate,
-        agentState: AgentStateFile?, logger: Logger
+        agentState: AgentStateFile?, activity: IntakeActivity? = nil, logger: Logger
     ) {
         self.settings = settings
         self.store = store
         self.analyses = analyses
         self.gate = gate
         self.agentState = agentState
+        self.activity = activity
         self.logger = logger
     }
 
@@ -46,6 +49,7 @@ public struct DICOMListenerService: Service {
             store: store, receiver: commitments, peers: settings.peers, aeTitle: settings.aeTitle, logger: logger
         )
         let port = try await listener.bind(host: settings.bindAddress, port: settings.port)
+        activity?.watch(listener)
         agentState?.setListener("dicom", port: port)
         await gate.ready(Self.name)
         let reporting = Task { await reporter.run() }

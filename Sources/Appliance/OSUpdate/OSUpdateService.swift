@@ -21,14 +21,19 @@ public actor OSUpdateService: Service {
     let maintenanceWindow: MaintenanceWindow?
     /// Reboots the box (`systemctl reboot` on the image).
     let reboot: @Sendable () async throws -> Void
+    /// Why the box must not reboot now (``IntakeActivity``), or nil when it may.
+    let busy: @Sendable () async -> String?
     let reportStore: StudyStore?
     let deviceID: String
     let logger: Logger
     private var checking = false
+    /// In the window with an update waiting but the box busy: look again in a minute, not an interval.
+    private var rebootDeferred = false
 
     public init(
         client: PlatformClient, updater: OSUpdater, directory: DataDirectory, intervalSeconds: Double,
         maintenanceWindow: MaintenanceWindow?, reboot: @escaping @Sendable () async throws -> Void,
+        busy: @escaping @Sendable () async -> String? = { nil },
         reportTo reportStore: StudyStore?, deviceID: String, logger: Logger
     ) {
         self.client = client
@@ -37,6 +42,7 @@ public actor OSUpdateService: Service {
         self.intervalSeconds = intervalSeconds
         self.maintenanceWindow = maintenanceWindow
         self.reboot = reboot
+        self.busy = busy
         self.reportStore = reportStore
         self.deviceID = deviceID
         self.logger = logger
@@ -48,7 +54,8 @@ public actor OSUpdateService: Service {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 await self.checkOnce()
-                try? await Task.sleep(for: .milliseconds(Int64(self.intervalSeconds * 1000)))
+                let wait = await self.rebootDeferred ? min(self.intervalSeconds, 60) : self.intervalSeconds
+                try? await Task.sleep(for: .milliseconds(Int64(wait * 1000)))
             }
         }
         await client.shutdown()
@@ -68,8 +75,17 @@ public actor OSUpdateService: Service {
         }
         var made = followInstalled(status: status, now: now)
         if let record = await offered(status: status) { made.append(record) }
+        rebootDeferred = false
         if let window = maintenanceWindow, window.contains(now),
            let waiting = try? await BlockingIO.run({ try updater.status() }).waitingSlot {
+            // Never in the middle of a patient: the window's reboot waits for a quiet box.
+            if let reason = await busy() {
+                rebootDeferred = true
+                logger.notice("the installed OS update waits: the box is busy", metadata: [
+                    "slot": "\(waiting.name)", "version": "\(waiting.version ?? "?")", "reason": "\(reason)",
+                ])
+                return made
+            }
             logger.notice("rebooting into the installed OS update in the maintenance window", metadata: [
                 "slot": "\(waiting.name)", "version": "\(waiting.version ?? "?")", "window": "\(window)",
             ])

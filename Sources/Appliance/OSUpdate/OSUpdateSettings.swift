@@ -5,6 +5,9 @@ public struct OSUpdateSettings: Sendable, Hashable {
     public var updateIntervalSeconds: Double = 3600
     /// nil: only the technician reboots into an installed update (the panel's device page).
     public var maintenanceWindow: MaintenanceWindow?
+    /// In the window the box reboots only after this long without intake (and with no DICOM
+    /// association open and no image waiting for analysis).
+    public var quietMinutes: Double = 10
     /// What reboots the box.
     public var rebootCommand: [String] = ["/usr/bin/systemctl", "reboot"]
 

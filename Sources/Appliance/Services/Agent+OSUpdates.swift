@@ -7,11 +7,13 @@ import Sync
 
 extension Agent {
     /// OS updates from the platform, beside model updates: their own client, the image's RAUC.
-    func osUpdateService(store: StudyStore, settings: SyncSettings, logger: Logger) throws -> OSUpdateService {
-        OSUpdateService(
+    func osUpdateService(store: StudyStore, settings: SyncSettings, activity: IntakeActivity, logger: Logger) throws -> OSUpdateService {
+        let quietSeconds = configuration.os.quietMinutes * 60
+        return OSUpdateService(
             client: try PlatformClient(settings: settings, counters: SyncCounters(), logger: logger),
             updater: OSUpdater(), directory: store.directory, intervalSeconds: configuration.os.updateIntervalSeconds,
             maintenanceWindow: configuration.os.maintenanceWindow, reboot: Self.reboot(configuration.os),
+            busy: { await activity.busyReason(store: store, quietSeconds: quietSeconds) },
             reportTo: store, deviceID: settings.deviceID, logger: logger
         )
     }

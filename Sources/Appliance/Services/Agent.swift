@@ -56,6 +56,7 @@ public struct Agent: Sendable {
         store: StudyStore, directory: DataDirectory, groupForRestart: ServiceGroupReference, panelSessions: SessionStore<PanelRole>
     ) async throws {
         let agentState = AgentStateFile(directory: directory, version: Self.version)
+        let activity = IntakeActivity()
         let analyses = configuration.queuedAnalyses
         let intake = FileIntake(store: store, analyses: analyses)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
@@ -99,7 +100,7 @@ public struct Agent: Sendable {
             services.append(.agentService(
                 DICOMListenerService(
                     settings: configuration.dicom, store: store, analyses: analyses, gate: gate, agentState: agentState,
-                    logger: logger.labelled("dicom")
+                    activity: activity, logger: logger.labelled("dicom")
                 ),
                 named: DICOMListenerService.name
             ))
@@ -167,7 +168,7 @@ public struct Agent: Sendable {
         }
         if syncSettings.hubURL != nil, configuration.os.updateIntervalSeconds > 0 {
             services.append(.agentService(
-                try osUpdateService(store: store, settings: syncSettings, logger: logger.labelled("os-updates")),
+                try osUpdateService(store: store, settings: syncSettings, activity: activity, logger: logger.labelled("os-updates")),
                 named: OSUpdateService.name
             ))
         }
