@@ -143,6 +143,11 @@ public protocol HubStoring: Sendable {
     /// are absent.
     func dailyIntake(from: String, to: String) async throws(HubError) -> [DailyIntake]
 
+    /// The `shadow-agreement` documents of days `from`…`to` (YYYY-MM-DD, the day the box
+    /// counted, both included) added up per device and pair of packages, per finding; one
+    /// document per device, pair and day (the one received last). The console's Shadow runs page.
+    func shadowAgreementTotals(from: String, to: String) async throws(HubError) -> [ShadowAgreementTotal]
+
     // MARK: Console operators and the audit
 
     /// Adds an account and `audit`s it in one transaction; an existing name is a conflict.

@@ -82,6 +82,7 @@ public struct HubConsole: Sendable {
         addRolloutRoutes(to: router)
         addEnrolmentRoutes(to: router)
         addFiguresRoutes(to: router)
+        addShadowRunRoutes(to: router)
         addRegulatorRoutes(to: router)
         addOperatorRoutes(to: router)
         return router
