@@ -24,7 +24,7 @@ extension HubConsole {
                 if json { return text(problem, status: .badRequest) }
                 return message("Shadow runs", context, path: "/shadow-runs", status: .badRequest, context.language(problem))
             }
-            async let totals = store.shadowAgreementTotals(from: from, to: to)
+            async let totals = shadowAgreements.totals(from: from, to: to, store: store)
             async let places = store.institutions()
             let institutions = try await places
             let runs = ConsoleShadowRuns(from: from, to: to, region: asked("region"), totals: try await totals, institutions: institutions)

@@ -47,6 +47,8 @@ public struct HubConsole: Sendable {
     public let store: any HubStoring
     public let settings: Settings
     let sessions: SessionStore<String>
+    /// The Shadow runs page's recent totals (``ShadowAgreementCache``).
+    let shadowAgreements = ShadowAgreementCache()
     let logger: Logger
     /// The time "last contact" and ages go by; tests pass their own.
     let now: @Sendable () -> Date

@@ -72,4 +72,16 @@ extension HubStore {
             }
         }
     }
+
+    public func shadowAgreementsReceived(since day: String) async throws(HubError) -> ShadowAgreementTotal.Received {
+        try await blocking {
+            try self.run("reading shadow agreements") { db in
+                let row = try Row.fetchOne(db, sql: """
+                    SELECT count(*) AS count, coalesce(max(rowid), 0) AS last FROM item
+                    WHERE kind = 'shadow-agreement' AND receivedAt >= date(?, '-1 day')
+                    """, arguments: [day])
+                return ShadowAgreementTotal.Received(count: row?["count"] ?? 0, last: row?["last"] ?? 0)
+            }
+        }
+    }
 }

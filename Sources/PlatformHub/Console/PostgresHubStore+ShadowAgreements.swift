@@ -67,4 +67,14 @@ extension PostgresHubStore {
             return ShadowAgreementTotal.Part(total: total, finding: finding)
         })
     }
+
+    public func shadowAgreementsReceived(since day: String) async throws(HubError) -> ShadowAgreementTotal.Received {
+        // The same window as the totals', by the (kind, received_at) index.
+        let rows = try await statement("reading shadow agreements", """
+            SELECT count(*), coalesce(max(id), 0) FROM item
+            WHERE kind = 'shadow-agreement' AND received_at >= (\(day)::date - 1)::timestamp AT TIME ZONE 'UTC'
+            """)
+        let counted = try await Self.collect("reading shadow agreements", rows.decode((Int, Int64).self))
+        return ShadowAgreementTotal.Received(count: counted.first?.0 ?? 0, last: counted.first?.1 ?? 0)
+    }
 }

@@ -53,6 +53,18 @@ public struct ShadowAgreementTotal: Sendable, Hashable {
         }
     }
 
+    /// What the hub holds of the documents a period's totals read: how many, and the last one's
+    /// row. Documents are only ever added, so the same twice means nothing arrived in between.
+    public struct Received: Sendable, Hashable {
+        public var count: Int
+        public var last: Int64
+
+        public init(count: Int, last: Int64) {
+            self.count = count
+            self.last = last
+        }
+    }
+
     public var device: String
     public var pair: Pair
     /// Documents counted (one per day the device ran the pair).
