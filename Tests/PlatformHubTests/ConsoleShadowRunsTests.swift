@@ -43,6 +43,9 @@ struct ConsoleShadowRunsTests {
         // Outside the period (the day the box counted decides, not the day received).
         agreement("tver-1", "2026-10-31", images: 100, [("nodule", 50, 0, 0, 50)], p50: 100, p95: 100),
         agreement("tver-2", "2026-11-08", images: 100, [("nodule", 50, 0, 0, 50)], p50: 100, p95: 100),
+        // A lying box, in a month of its own.
+        agreement("unplaced-1", "2026-08-14", images: Int(Int64.max), errors: Int(Int64.max), [("nodule", Int(Int64.max), 0, 0, 0)], p50: 1.7e308, p95: 1.7e308),
+        agreement("unplaced-1", "2026-08-15", images: Int(Int64.max), errors: 1, [("nodule", Int(Int64.max), 0, 0, 0)], p50: 1.7e308, p95: 1.7e308),
     ]
 
     /// tver-2's 2026-11-02 as first sent under another key (an older agent's, without the
@@ -201,6 +204,9 @@ struct ConsoleShadowRunsTests {
         #expect(try await browser.get("/shadow-runs?from=2026-02-30&to=2026-03-01&format=json").status == .badRequest)
         let empty = String(buffer: try await browser.get("/shadow-runs?from=2026-09-01&to=2026-09-30").body)
         #expect(empty.contains("id=\"shadow-runs-empty\""))
+        // A lying box's counts past any sum and latencies near the largest number: shown, held at the largest.
+        let lies = try await browser.get("/shadow-runs?from=2026-08-01&to=2026-08-31")
+        #expect(lies.status == .ok && String(buffer: lies.body).contains("<td>\(Int.max)</td>"), "\(String(buffer: lies.body).suffix(2000))")
     }
 
     /// The page's JSON for `query`.

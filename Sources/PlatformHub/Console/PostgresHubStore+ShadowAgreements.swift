@@ -7,15 +7,16 @@ extension PostgresHubStore {
     /// expression over the parsed body would be parsed again at each use), the day's latest
     /// document picked on a narrow sort of ids, and its findings expanded. A day's document is
     /// sent after the day, so received_at narrows by the (kind, received_at) index (a day early:
-    /// a box whose clock runs ahead still counts). Counts are summed as numeric, which does not
-    /// overflow, and held at bigint's largest: a lying box cannot make the page fail.
+    /// a box whose clock runs ahead still counts). Counts and latencies are summed as numeric,
+    /// which does not overflow (float8 arithmetic on a latency near its largest fails the
+    /// statement), and held at bigint's and float8's largest: a lying box cannot fail the page.
     public func shadowAgreementTotals(from: String, to: String) async throws(HubError) -> [ShadowAgreementTotal] {
         let rows = try await statement("reading shadow agreements", """
             WITH received AS MATERIALIZED (
                 SELECT item.id, item.device, item.received_at, document.*
                 FROM item CROSS JOIN LATERAL jsonb_to_record(convert_from(item.body, 'UTF8')::jsonb) AS document(
                     task text, "shadowModel" text, "shadowVersion" text, "activeModel" text, "activeVersion" text, day text,
-                    images numeric, errors numeric, "latencyP50ms" float8, "latencyP95ms" float8, findings jsonb
+                    images numeric, errors numeric, "latencyP50ms" numeric, "latencyP95ms" numeric, findings jsonb
                 )
                 WHERE item.kind = 'shadow-agreement' AND item.received_at >= (\(from)::date - 1)::timestamp AT TIME ZONE 'UTC'
                   AND document.day BETWEEN \(from) AND \(to)
@@ -31,8 +32,8 @@ extension PostgresHubStore {
             per_pair AS (
                 SELECT device, task, "shadowModel", "shadowVersion", "activeModel", "activeVersion", count(*) AS reports,
                     sum(images) AS images, sum(errors) AS errors,
-                    sum("latencyP50ms" * images::float8) FILTER (WHERE images > 0) AS latency_weighted,
-                    sum(images::float8) FILTER (WHERE images > 0) AS latency_weight,
+                    sum("latencyP50ms" * images) FILTER (WHERE images > 0) AS latency_weighted,
+                    sum(images) FILTER (WHERE images > 0) AS latency_weight,
                     max("latencyP95ms") FILTER (WHERE images > 0) AS latency_p95
                 FROM counted
                 GROUP BY device, task, "shadowModel", "shadowVersion", "activeModel", "activeVersion"
@@ -48,7 +49,8 @@ extension PostgresHubStore {
             )
             SELECT device, task, "shadowModel", "shadowVersion", "activeModel", "activeVersion", reports,
                 least(images, 9223372036854775807)::bigint, least(errors, 9223372036854775807)::bigint,
-                coalesce(latency_weighted, 0), coalesce(latency_weight, 0), latency_p95, finding,
+                least(coalesce(latency_weighted, 0), 1e300)::float8, least(coalesce(latency_weight, 0), 1e300)::float8,
+                least(latency_p95, 1e300)::float8, finding,
                 least(both_flagged, 9223372036854775807)::bigint, least(only_active, 9223372036854775807)::bigint,
                 least(only_shadow, 9223372036854775807)::bigint, least(neither, 9223372036854775807)::bigint
             FROM per_pair LEFT JOIN per_finding USING (device, task, "shadowModel", "shadowVersion", "activeModel", "activeVersion")

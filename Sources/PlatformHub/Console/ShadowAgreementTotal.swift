@@ -3,7 +3,7 @@
 /// per device, pair and day, whatever key it came under: the one received last.
 public struct ShadowAgreementTotal: Sendable, Hashable {
     /// A shadow package and the active package it ran beside, on one task.
-    public struct Pair: Sendable, Hashable, Comparable, Codable {
+    public struct Pair: Sendable, Hashable, Comparable {
         public var task: String
         public var shadowModel: String
         public var shadowVersion: String
