@@ -150,6 +150,15 @@ public protocol HubStoring: Sendable {
     /// are absent.
     func dailyIntake(from: String, to: String) async throws(HubError) -> [DailyIntake]
 
+    /// The `shadow-agreement` documents of days `from`…`to` (YYYY-MM-DD, the day the box
+    /// counted, both included) added up per device and pair of packages, per finding; one
+    /// document per device, pair and day (the one received last). The console's Shadow runs page.
+    func shadowAgreementTotals(from: String, to: String) async throws(HubError) -> [ShadowAgreementTotal]
+
+    /// How many `shadow-agreement` documents the totals of a period starting on `day` read, and
+    /// the last one's row: the console keeps a period's totals while this stays the same.
+    func shadowAgreementsReceived(since day: String) async throws(HubError) -> ShadowAgreementTotal.Received
+
     // MARK: Console operators and the audit
 
     /// Adds an account and `audit`s it in one transaction; an existing name is a conflict.

@@ -255,6 +255,58 @@ def browse(driver, base, language, day):
     shot(driver, f"{language}-audit")
 
 
+def shadow_runs(driver, base, hub):
+    """The Shadow runs page: the boxes' daily shadow-agreement documents (one re-sent) added up per
+    site and finding, in Russian and English, one region alone; leaves the console in Russian."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    days = [(now - datetime.timedelta(days=back)).strftime("%Y-%m-%d") for back in (1, 2)]
+    # Counts per finding: both flagged, only active, only shadow, neither.
+    sent = [("clinic-40", days[0], 40, (4, 1, 2, 33), (1, 0, 1, 38)), ("clinic-40", days[1], 35, (3, 0, 1, 31), (0, 1, 0, 34)),
+            ("clinic-12", days[0], 20, (1, 1, 0, 18), (0, 0, 0, 20)), ("clinic-31", days[0], 60, (5, 2, 1, 52), (2, 0, 1, 57))]
+    for index, (device, day, images, nodule, effusion) in enumerate(sent):
+        document = {"device": device, "task": "chest-pa", "shadowModel": "chest-triage", "shadowVersion": "2.2.0",
+                    "activeModel": "chest-triage", "activeVersion": "2.1.0", "day": day, "images": images, "errors": 0,
+                    "findings": [dict(zip(("id", "bothFlagged", "onlyActive", "onlyShadow", "neither"), (name, *counts)))
+                                 for name, counts in (("nodule", nodule), ("effusion", effusion))],
+                    "latencyP50ms": 780 + 10 * index, "latencyP95ms": 1300}
+        path = f"/v1/shadow-agreements/shadow-agreement:{device}:chest-triage:2.2.0:chest-triage:2.1.0:{day}"
+        check(send(hub, "PUT", path, device, document) == 201, f"{device}'s shadow agreement of {day} accepted")
+        if index == 0:
+            check(send(hub, "PUT", path, device, document) == 200, "a re-sent shadow agreement is the one held")
+    words = {"ru": ["Теневые прогоны", "Согласие по отметкам", "мало снимков, пока не значимо", "ЦРБ № 2"],
+             "en": ["Shadow runs", "Positive agreement", "too few images, not yet meaningful", "ЦРБ № 2"]}
+    for language in ("ru", "en"):
+        if language == "en":
+            driver.find_element(By.ID, "lang-en").click()
+            wait_for(driver, "pair-0")
+        driver.find_element(By.ID, "nav-shadow-runs").click()
+        wait_for(driver, "pair-0")
+        for expected in words[language]:
+            check(expected in text(driver), f"[{language}] shadow runs show {expected!r}")
+        # Sites by region and name: Pskov's, then Tver's ФАП Мирный (20 images: too few) and ЦРБ № 2 (7 + 64 of 75 agree).
+        nodule = driver.find_element(By.ID, "pair-0-site-2-finding-1").text
+        check("94.7 %" in nodule and "75" in nodule, f"[{language}] ЦРБ № 2's nodule agreement: {nodule!r}")
+        check("thin" in driver.find_element(By.ID, "pair-0-site-1-finding-0").get_attribute("class"), f"[{language}] ФАП Мирный marked")
+        check(driver.find_elements(By.ID, "pair-0-all-finding-0"), f"[{language}] all sites' row")
+        chart = driver.find_element(By.ID, "chart-pair-0")
+        check(chart.size["width"] > 300 and chart.size["height"] > 150, f"[{language}] the agreement chart is drawn")
+        shot(driver, f"{language}-shadow-runs")
+        driver.execute_script("document.getElementById('chart-pair-0').scrollIntoView()")
+        shot(driver, f"{language}-shadow-runs-chart")
+    driver.find_element(By.CSS_SELECTOR, "#region option[value='Псковская область']").click()
+    driver.find_element(By.ID, "show-shadow-runs").click()
+    wait_for(driver, "pair-0")
+    table = driver.find_element(By.ID, "pair-0-sites").text
+    check("Псковская область" in table and "ЦРБ № 2" not in table, f"[en] one region's sites: {table!r}")
+    shot(driver, "en-shadow-runs-region")
+    driver.get(driver.find_element(By.ID, "shadow-runs-json").get_attribute("href"))
+    figures = json.loads(driver.find_element(By.TAG_NAME, "body").text)
+    check(figures["region"] == "Псковская область" and figures["pairs"][0]["allSites"]["images"] == 60, "the JSON of one region")
+    driver.get(base + "/shadow-runs")
+    driver.find_element(By.ID, "lang-ru").click()
+    wait_for(driver, "pair-0")
+
+
 def main():
     binary = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, ".build", "debug", "fluorobox-hub")
     os.makedirs(SHOTS, exist_ok=True)
@@ -288,6 +340,7 @@ def main():
         driver.find_element(By.ID, "lang-ru").click()
         wait_for(driver, "audit")
         browse(driver, base, "ru", day)
+        shadow_runs(driver, base, hub_port)
 
         driver.get(base + "/devices/clinic-40")
         driver.find_element(By.ID, "os-bundle-version").send_keys("0.3.0")

@@ -9,7 +9,7 @@ enum ConsolePage {
         var nav = ""
         if let account = context.account, let session = context.session {
             var items: [(String, String)] = [
-                ("/devices", t("Devices")), ("/models", t("Models")), ("/figures", t("Figures")), ("/enrolment", t("Enrolment")), ("/regulator", t("Regulator report")), ("/audit", t("Audit")),
+                ("/devices", t("Devices")), ("/models", t("Models")), ("/figures", t("Figures")), ("/shadow-runs", t("Shadow runs")), ("/enrolment", t("Enrolment")), ("/regulator", t("Regulator report")), ("/audit", t("Audit")),
             ]
             if account.role.managesOperators { items.append(("/operators", t("Operators"))) }
             nav = items.map { href, label in
@@ -95,5 +95,6 @@ enum ConsolePage {
         svg.chart { display: block; max-width: 100%; height: auto; margin: 10px 0; background: #fff; }
         .charts { display: flex; flex-wrap: wrap; gap: 14px; }
         h3 { font-size: 16px; margin: 14px 0 4px; }
+        tr.thin td { color: #6b7280; } .badge.thin { background: #e5e7eb; color: #374151; }
         """
 }

@@ -47,6 +47,8 @@ public struct HubConsole: Sendable {
     public let store: any HubStoring
     public let settings: Settings
     let sessions: SessionStore<String>
+    /// The Shadow runs page's recent totals (``ShadowAgreementCache``).
+    let shadowAgreements = ShadowAgreementCache()
     let logger: Logger
     /// The time "last contact" and ages go by; tests pass their own.
     let now: @Sendable () -> Date
@@ -82,6 +84,7 @@ public struct HubConsole: Sendable {
         addRolloutRoutes(to: router)
         addEnrolmentRoutes(to: router)
         addFiguresRoutes(to: router)
+        addShadowRunRoutes(to: router)
         addRegulatorRoutes(to: router)
         addOperatorRoutes(to: router)
         return router
