@@ -95,9 +95,10 @@ struct HubAPI: APIProtocol {
         if !left.isEmpty {
             logger.warning("assigned packages not offered: changed on disk since assigned, or gone", metadata: ["device": "\(device)", "files": "\(left)"])
         }
-        let models = packages.map { package, rollback in
+        let models = packages.map { package, rollback, shadow in
             Components.Schemas.Catalog.ModelsPayloadPayload(
-                file: package.file, size: package.size, sha256: package.sha256, url: "/v1/models/\(package.file)", rollback: rollback ? true : nil)
+                file: package.file, size: package.size, sha256: package.sha256, url: "/v1/models/\(package.file)", rollback: rollback ? true : nil,
+                shadow: shadow ? true : nil)
         }
         return .ok(.init(body: .json(.init(models: models))))
     }

@@ -1389,7 +1389,7 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
             }
         )
     }
-    /// Idempotent PUT of what became of a catalog package on the box (key `model-update:<device>:<package SHA-256>`; a roll back's `model-update:<device>:<package SHA-256>:rollback-<unix seconds>`).
+    /// Idempotent PUT of what became of a catalog package on the box (key `model-update:<device>:<package SHA-256>`; a roll back's `model-update:<device>:<package SHA-256>:rollback-<unix seconds>`; a shadow entry's `model-update:<device>:<package SHA-256>:shadow-<unix milliseconds>`).
     ///
     /// - Remark: HTTP `PUT /v1/model-updates/{key}`.
     /// - Remark: Generated from `#/paths//v1/model-updates/{key}/put(putModelUpdate)`.
