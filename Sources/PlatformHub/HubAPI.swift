@@ -91,7 +91,7 @@ struct HubAPI: APIProtocol {
     /// (one changed since it was assigned is left out until assigned anew).
     func listModels(_ input: Operations.ListModels.Input) async throws -> Operations.ListModels.Output {
         let device = try HubRequestScope.device()
-        let (packages, left) = try await ModelCatalog(folder: catalogDirectory, store: store).offered(to: device)
+        let (packages, left) = try await ModelCatalog(folder: catalogDirectory, store: store).offered(to: device, shadows: input.query.shadows == true)
         if !left.isEmpty {
             logger.warning("assigned packages not offered: changed on disk since assigned, or gone", metadata: ["device": "\(device)", "files": "\(left)"])
         }

@@ -21,9 +21,10 @@ struct ShadowAssignmentTests {
         detail.map { String($0.split(separator: ", SHA-256", maxSplits: 1)[0]) } ?? "-"
     }
 
-    /// What `GET /v1/models` lists for `device`: each file, with ` (shadow)` when so marked.
-    static func listed(_ port: Int, device: String) async throws -> [String] {
-        let answer = try await Curl.call(port: port, "GET", "/v1/models", device: device)
+    /// What `GET /v1/models?shadows=true` (a box that runs shadows; false: an older box) lists
+    /// for `device`: each file, with ` (shadow)` when so marked.
+    static func listed(_ port: Int, device: String, shadows: Bool = true) async throws -> [String] {
+        let answer = try await Curl.call(port: port, "GET", "/v1/models" + (shadows ? "?shadows=true" : ""), device: device)
         try #require(answer.status == 200, "\(answer.status) \(answer.body)")
         let json = try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any]
         return (json?["models"] as? [[String: Any]] ?? []).compactMap { entry in
@@ -121,6 +122,8 @@ struct ShadowAssignmentTests {
         #expect(try await listed(port, device: "tver-1") == [active, "\(shadow) (shadow)"])
         #expect(try await listed(port, device: "tver-2") == [active, "\(shadow) (shadow)"])
         #expect(try await listed(port, device: "pskov-1").isEmpty)
+        // A box that does not say it runs shadows would take the entry for an update: it is not listed one.
+        #expect(try await listed(port, device: "tver-1", shadows: false) == [active])
         let download = try await Curl.call(port: port, "GET", "/v1/models/\(shadow)", device: "tver-1")
         #expect(download.status == 200 && download.body == "chest model 2.2.0, larger")
         #expect(try await Curl.call(port: port, "GET", "/v1/models/\(shadow)", device: "pskov-1").status == 404)

@@ -269,11 +269,12 @@ def assign_shadow(driver, base, hub, binary, data):
     check(not driver.find_elements(By.ID, "start-rollout"), "a shadow assignment offers no rollout form")
     driver.execute_script("arguments[0].scrollIntoView()", role)
     shot(driver, "ru-models-shadow")
-    request = urllib.request.Request(f"http://127.0.0.1:{hub}/v1/models", headers={"Fluorobox-Device": "clinic-40"})
+    request = urllib.request.Request(f"http://127.0.0.1:{hub}/v1/models?shadows=true", headers={"Fluorobox-Device": "clinic-40"})
     with urllib.request.urlopen(request, timeout=30) as answer:
         models = json.loads(answer.read())["models"]
     check([(model["file"], model.get("shadow")) for model in models] == [("chest-triage-2.2.0.fbmodel", True)],
           f"a Tver box is offered it marked shadow: {models}")
+    check(catalog_files(hub, "clinic-40") == [], "a box that does not say it runs shadows is not offered it")
     check(catalog_files(hub, "clinic-31") == [], "a Pskov box is not")
     listed = run(binary, "model", "list", "--data-dir", data)
     check("chest-triage-2.2.0.fbmodel\tregion Тверская область\tshadow\t2 devices" in listed, f"model list shows the role: {listed}")

@@ -1861,6 +1861,13 @@ public struct Client: APIProtocol {
                     name: "Fluorobox-Device",
                     value: input.headers.fluoroboxDevice
                 )
+                try converter.setQueryItemAsURI(
+                    in: &request,
+                    style: .form,
+                    explode: true,
+                    name: "shadows",
+                    value: input.query.shadows
+                )
                 converter.setAcceptHeader(
                     in: &request.headerFields,
                     contentTypes: input.headers.accept

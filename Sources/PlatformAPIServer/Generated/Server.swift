@@ -1917,6 +1917,13 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
                 APIHandler.listModels($0)
             },
             deserializer: { request, requestBody, metadata in
+                let query: Operations.ListModels.Input.Query = .init(shadows: try converter.getOptionalQueryItemAsURI(
+                    in: request.soar_query,
+                    style: .form,
+                    explode: true,
+                    name: "shadows",
+                    as: Swift.Bool.self
+                ))
                 let headers: Operations.ListModels.Input.Headers = .init(
                     fluoroboxDevice: try converter.getOptionalHeaderFieldAsURI(
                         in: request.headerFields,
@@ -1925,7 +1932,10 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
                     ),
                     accept: try converter.extractAcceptHeaderIfPresent(in: request.headerFields)
                 )
-                return Operations.ListModels.Input(headers: headers)
+                return Operations.ListModels.Input(
+                    query: query,
+                    headers: headers
+                )
             },
             serializer: { output, request in
                 switch output {

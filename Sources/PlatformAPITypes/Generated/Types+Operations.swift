@@ -3379,6 +3379,21 @@ public enum Operations {
     public enum ListModels {
         public static let id: Swift.String = "listModels"
         public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/v1/models/GET/query`.
+            public struct Query: Sendable, Hashable {
+                /// The box runs entries marked `shadow` in shadow; without it (older boxes, which would take such an entry for an update and activate it) shadow assignments are left out of the list.
+                ///
+                /// - Remark: Generated from `#/paths/v1/models/GET/query/shadows`.
+                public var shadows: Swift.Bool?
+                /// Creates a new `Query`.
+                ///
+                /// - Parameters:
+                ///   - shadows: The box runs entries marked `shadow` in shadow; without it (older boxes, which would take such an entry for an update and activate it) shadow assignments are left out of the list.
+                public init(shadows: Swift.Bool? = nil) {
+                    self.shadows = shadows
+                }
+            }
+            public var query: Operations.ListModels.Input.Query
             /// - Remark: Generated from `#/paths/v1/models/GET/header`.
             public struct Headers: Sendable, Hashable {
                 /// The device's own id. Must equal the client certificate's CN (else 403); required only by a development plain-HTTP hub, which trusts it.
@@ -3403,8 +3418,13 @@ public enum Operations {
             /// Creates a new `Input`.
             ///
             /// - Parameters:
+            ///   - query:
             ///   - headers:
-            public init(headers: Operations.ListModels.Input.Headers = .init()) {
+            public init(
+                query: Operations.ListModels.Input.Query = .init(),
+                headers: Operations.ListModels.Input.Headers = .init()
+            ) {
+                self.query = query
                 self.headers = headers
             }
         }

@@ -263,8 +263,14 @@ extension APIProtocol {
     ///
     /// - Remark: HTTP `GET /v1/models`.
     /// - Remark: Generated from `#/paths//v1/models/get(listModels)`.
-    public func listModels(headers: Operations.ListModels.Input.Headers = .init()) async throws -> Operations.ListModels.Output {
-        try await listModels(Operations.ListModels.Input(headers: headers))
+    public func listModels(
+        query: Operations.ListModels.Input.Query = .init(),
+        headers: Operations.ListModels.Input.Headers = .init()
+    ) async throws -> Operations.ListModels.Output {
+        try await listModels(Operations.ListModels.Input(
+            query: query,
+            headers: headers
+        ))
     }
     /// The OS bundle assigned to the calling device, if any (downloaded from `/v1/os-bundles/{file}`, which resumes as `/v1/models/{file}` does).
     ///

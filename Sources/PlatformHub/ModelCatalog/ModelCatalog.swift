@@ -81,11 +81,12 @@ public struct ModelCatalog: Sendable {
     }
 
     /// The packages offered to `device`, by file name, each with whether it is a roll back and
-    /// whether a shadow; offered files that changed on disk or are gone are left out (`left`
-    /// says which, for the log).
-    func offered(to device: String) async throws(HubError) -> (packages: [(package: Package, rollback: Bool, shadow: Bool)], left: [String]) {
+    /// whether a shadow (left out unless the box runs `shadows`: an older box would activate
+    /// one); offered files that changed on disk or are gone are left out (`left` says which, for
+    /// the log).
+    func offered(to device: String, shadows: Bool) async throws(HubError) -> (packages: [(package: Package, rollback: Bool, shadow: Bool)], left: [String]) {
         guard let folder else { return ([], []) }
-        let offers = try await offers(to: device)
+        let offers = try await offers(to: device).filter { shadows || !$0.shadow }
         var packages: [(package: Package, rollback: Bool, shadow: Bool)] = []
         var left: [String] = []
         for (file, pins) in Dictionary(grouping: offers, by: \.file).sorted(by: { $0.key < $1.key }) {

@@ -29,10 +29,11 @@ public struct CatalogEntry: Sendable, Hashable, Codable {
 }
 
 extension PlatformClient {
-    /// `GET /v1/models` through the generated client.
+    /// `GET /v1/models?shadows=true` through the generated client: this box runs shadow entries
+    /// (``ModelUpdateService``), so the hub lists them.
     public func modelCatalog() async throws(SyncError) -> [CatalogEntry] {
         let what = "GET /v1/models"
-        let output = try await call(what, deadline: .seconds(30)) { try await $0.listModels() }
+        let output = try await call(what, deadline: .seconds(30)) { try await $0.listModels(query: .init(shadows: true)) }
         switch output {
         case .ok(let ok):
             switch ok.body {
