@@ -177,6 +177,20 @@ struct ShadowAssignmentTests {
         await replica.stop()
     }
 
+    @Test("a model-update document about a shadow entry is accepted (old documents too) and counted by no rollout")
+    func shadowReports() throws {
+        let schema = try #require(DocumentSchema.of(kind: "model-update"))
+        let at = #""at":"2026-12-07T12:00:00Z","device":"d","file":"f","sha256":"s""#
+        let activated = Array(#"{\#(at),"outcome":"activated","package":"chest@2.2.0"}"#.utf8)
+        let shadowed = Array(#"{\#(at),"outcome":"shadowed","package":"chest@2.3.0","shadow":true}"#.utf8)
+        let refused = Array(#"{\#(at),"outcome":"refused","code":"shadow-is-active","shadow":true}"#.utf8)
+        for body in [activated, shadowed, refused] { try schema.validate(body) }
+        #expect(throws: HubError.self) { try schema.validate(Array(#"{\#(at),"outcome":"designated"}"#.utf8)) }
+        #expect(ModelUpdateReport(device: "d", body: activated, receivedAt: Date())?.outcome == .activated)
+        #expect(ModelUpdateReport(device: "d", body: shadowed, receivedAt: Date()) == nil)
+        #expect(ModelUpdateReport(device: "d", body: refused, receivedAt: Date()) == nil)
+    }
+
     @Test("the console's Models page assigns a package as shadow and shows the role; a rollout of it is refused with 409 and not offered")
     func consoleShadow() async throws {
         let catalog = try ModelAssignmentTests.catalog("console-shadow-catalog")
