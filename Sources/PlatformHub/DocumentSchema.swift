@@ -89,10 +89,11 @@ indirect enum DocumentSchema: Sendable {
             return .object(required: ["description": .string, "occurredAt": .dateTime], optional: ["resultKey": .string])
         case .modelUpdate:
             return .object(required: [
-                "device": .string, "file": .string, "sha256": .string, "outcome": .oneOf(["activated", "refused"]), "at": .dateTime,
+                "device": .string, "file": .string, "sha256": .string, "outcome": .oneOf(["activated", "refused", "shadowed"]), "at": .dateTime,
             ], optional: [
-                "package": .string, "reason": .string, "code": .oneOf(["verification", "not-newer", "reference-check", "install"]),
-                "rollback": .boolean,
+                "package": .string, "reason": .string,
+                "code": .oneOf(["verification", "not-newer", "reference-check", "install", "shadow-is-active"]),
+                "rollback": .boolean, "shadow": .boolean,
             ])
         case .osUpdate:
             return .object(required: [

@@ -91,13 +91,14 @@ struct HubAPI: APIProtocol {
     /// (one changed since it was assigned is left out until assigned anew).
     func listModels(_ input: Operations.ListModels.Input) async throws -> Operations.ListModels.Output {
         let device = try HubRequestScope.device()
-        let (packages, left) = try await ModelCatalog(folder: catalogDirectory, store: store).offered(to: device)
+        let (packages, left) = try await ModelCatalog(folder: catalogDirectory, store: store).offered(to: device, shadows: input.query.shadows == true)
         if !left.isEmpty {
             logger.warning("assigned packages not offered: changed on disk since assigned, or gone", metadata: ["device": "\(device)", "files": "\(left)"])
         }
-        let models = packages.map { package, rollback in
+        let models = packages.map { package, rollback, shadow in
             Components.Schemas.Catalog.ModelsPayloadPayload(
-                file: package.file, size: package.size, sha256: package.sha256, url: "/v1/models/\(package.file)", rollback: rollback ? true : nil)
+                file: package.file, size: package.size, sha256: package.sha256, url: "/v1/models/\(package.file)", rollback: rollback ? true : nil,
+                shadow: shadow ? true : nil)
         }
         return .ok(.init(body: .json(.init(models: models))))
     }

@@ -110,6 +110,7 @@ public final class HubStore: Sendable {
         registerOSAssignmentMigration(&migrator)
         registerModelAssignmentMigration(&migrator)
         registerModelRolloutMigration(&migrator)
+        registerModelAssignmentRoleMigration(&migrator)
         return migrator
     }
 

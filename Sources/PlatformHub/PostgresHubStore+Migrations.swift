@@ -113,6 +113,7 @@ extension PostgresHubStore {
         osAssignmentMigration,
         modelAssignmentMigration,
         modelRolloutMigration,
+        modelAssignmentRoleMigration,
     ]
 
     /// Applies what is missing, in one transaction under an advisory lock, so replicas that

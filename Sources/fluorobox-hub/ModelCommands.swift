@@ -27,11 +27,12 @@ struct ModelCommand: AsyncParsableCommand {
 
     struct Assign: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Assign a package of the catalog folder to a region or to institutions, pinned by its SHA-256 now; the same package to the same target again re-pins it."
+            abstract: "Assign a package of the catalog folder to a region or to institutions, pinned by its SHA-256 now; the same package to the same target again re-pins it. With --shadow the devices run it in shadow beside their active package (one shadow per target; never activated, never rolled out)."
         )
 
         @Argument(help: "The package's file name in the catalog folder.") var file: String
         @OptionGroup var to: TargetOptions
+        @Flag(help: "Assign it as the target's shadow: installed and run beside the task's active package, its results recorded and compared, never shown or sent as results, never activated.") var shadow = false
         @Option(help: "The folder the hub serves the catalog from (serve --catalog-dir).") var catalogDir: String
         @Option(help: "Who assigns it, for the audit (cli:$USER unless given).") var by: String = OperatorCommand.actor
         @OptionGroup var store: OperatorCommand.StoreChoice
@@ -40,12 +41,19 @@ struct ModelCommand: AsyncParsableCommand {
             let target = try to.target()
             let assignment: ModelAssignment
             do {
-                assignment = try ModelAssignment.of(file: file, in: catalogDir, target: target, assignedBy: by)
+                assignment = try ModelAssignment.of(file: file, in: catalogDir, target: target, role: shadow ? .shadow : .active, assignedBy: by)
             } catch {
                 throw ValidationError(error.detail)
             }
-            let stored = try await store.options.withStore { store in try await store.assignModel(assignment) }
-            print("model assignment \(stored.id): \(stored.file) to \(stored.target.description) (\(stored.size) bytes, SHA-256 \(stored.sha256))")
+            let stored = try await store.options.withStore { store in
+                do throws(HubError) {
+                    return try await store.assignModel(assignment)
+                } catch where error.code == .conflict {
+                    // Another role or another shadow of the target: the detail says what to take back.
+                    throw ValidationError(error.detail)
+                }
+            }
+            print("model assignment \(stored.id): \(stored.file) to \(stored.target.description)\(stored.role == .shadow ? " as shadow" : "") (\(stored.size) bytes, SHA-256 \(stored.sha256))")
         }
     }
 
@@ -77,11 +85,11 @@ struct ModelCommand: AsyncParsableCommand {
     struct ListAssignments: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "list",
-            abstract: "Every assignment: the package, its target, how many devices with a recorded institution it reaches, and with --catalog-dir whether the file is still as assigned (offered) or changed or gone (not offered)."
+            abstract: "Every assignment: the package, its target and role (active or shadow), how many devices with a recorded institution it reaches, and with --catalog-dir whether the file is still as assigned (offered) or changed or gone (not offered)."
         )
 
         @Option(help: "The folder the hub serves the catalog from (serve --catalog-dir): check each file against its pin.") var catalogDir: String?
-        @Flag(help: "One JSON array: id, file, size, sha256, region or institutions, devices, assignedBy, assignedAt, and with --catalog-dir fileState (as-assigned: offered; changed or missing: not offered).") var json = false
+        @Flag(help: "One JSON array: id, file, size, sha256, region or institutions, role, devices, assignedBy, assignedAt, and with --catalog-dir fileState (as-assigned: offered; changed or missing: not offered).") var json = false
         @OptionGroup var store: OperatorCommand.StoreChoice
 
         /// One assignment as `--json` prints it.
@@ -92,6 +100,7 @@ struct ModelCommand: AsyncParsableCommand {
             var sha256: String
             var region: String?
             var institutions: [String]?
+            var role: ModelAssignment.Role
             var devices: Int
             var assignedBy: String
             var assignedAt: Date
@@ -108,7 +117,7 @@ struct ModelCommand: AsyncParsableCommand {
             }
             let listings = assignments.map { assignment in
                 var listing = Listing(
-                    id: assignment.id, file: assignment.file, size: assignment.size, sha256: assignment.sha256,
+                    id: assignment.id, file: assignment.file, size: assignment.size, sha256: assignment.sha256, role: assignment.role,
                     devices: assignment.devicesReached(institutions), assignedBy: assignment.assignedBy, assignedAt: assignment.assignedAt,
                     fileState: current[assignment.file].map(assignment.state(of:)))
                 switch assignment.target {
@@ -124,7 +133,7 @@ struct ModelCommand: AsyncParsableCommand {
             let format = ISO8601DateFormatter()
             for (assignment, listing) in zip(assignments, listings) {
                 print([
-                    String(assignment.id), assignment.file, assignment.target.description, "\(listing.devices) devices",
+                    String(assignment.id), assignment.file, assignment.target.description, assignment.role.rawValue, "\(listing.devices) devices",
                     "\(assignment.size) bytes", "SHA-256 \(assignment.sha256)",
                     "by \(assignment.assignedBy) \(format.string(from: assignment.assignedAt))",
                 ].joined(separator: "\t") + (listing.fileState.map { "\tfile \($0.rawValue)" } ?? ""))

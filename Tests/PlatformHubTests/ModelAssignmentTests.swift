@@ -171,7 +171,7 @@ struct ModelAssignmentTests {
             "chest-2.1.0.fbmodel \(tver) - 2 changed",
             "chest-2.2.0.fbmodel - 1.2.643.5.1.13.13.12.2.69.6511,500100732259 2 as-assigned",
         ], "\(listing)")
-        #expect(try await hub(["model", "list"] + store).contains("chest-2.1.0.fbmodel\tregion \(tver)\t2 devices"))
+        #expect(try await hub(["model", "list"] + store).contains("chest-2.1.0.fbmodel\tregion \(tver)\tactive\t2 devices"))
 
         // Taken back (by the same target as assigned): no longer offered.
         let wrong = try await hub(["model", "unassign", "chest-2.2.0.fbmodel", "--institution", "500100732259"] + store)

@@ -88,8 +88,8 @@ struct RolloutEvaluationTests {
         let aborted = try await RolloutSupervisor.change(rollout.id, .abort, by: "ops", store: store)
         #expect(aborted.state == .aborted)
         let offers = ModelCatalog(folder: catalog.path, store: store)
-        #expect(try await offers.offered(to: inStage).packages.map(\.package.file) == ["chest-2.2.0.fbmodel"])
-        #expect(try await offers.offered(to: cohort[1]).packages.isEmpty)
+        #expect(try await offers.offered(to: inStage, shadows: false).packages.map(\.package.file) == ["chest-2.2.0.fbmodel"])
+        #expect(try await offers.offered(to: cohort[1], shadows: false).packages.isEmpty)
         await #expect(throws: HubError.self) { _ = try await RolloutSupervisor.change(rollout.id, .rollBack, by: "ops", store: store) }
     }
 

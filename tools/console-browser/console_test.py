@@ -307,6 +307,34 @@ def shadow_runs(driver, base, hub):
     wait_for(driver, "pair-0")
 
 
+def assign_shadow(driver, base, hub, binary, data):
+    """The Models page (in Russian) assigns the package as a shadow: the role shows, the region's box is
+    offered it marked shadow, no rollout of it can be started; then it is taken back."""
+    driver.get(base + "/models")
+    driver.find_element(By.ID, "region").send_keys("Тверская область")
+    driver.find_element(By.ID, "assign-shadow").click()
+    driver.find_element(By.ID, "assign-model").click()
+    WebDriverWait(driver, 30).until(lambda page: page.find_elements(By.CSS_SELECTOR, "[id^='assignment-'][id$='-role']"))
+    role = driver.find_element(By.CSS_SELECTOR, "[id^='assignment-'][id$='-role']")
+    assignment = role.get_attribute("id").removesuffix("-role")
+    check(role.get_attribute("data-role") == "shadow" and role.text == "теневая", f"assigned as shadow: {role.text!r}")
+    check(not driver.find_elements(By.ID, "start-rollout"), "a shadow assignment offers no rollout form")
+    driver.execute_script("arguments[0].scrollIntoView()", role)
+    shot(driver, "ru-models-shadow")
+    request = urllib.request.Request(f"http://127.0.0.1:{hub}/v1/models?shadows=true", headers={"Fluorobox-Device": "clinic-40"})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        models = json.loads(answer.read())["models"]
+    check([(model["file"], model.get("shadow")) for model in models] == [("chest-triage-2.2.0.fbmodel", True)],
+          f"a Tver box is offered it marked shadow: {models}")
+    check(catalog_files(hub, "clinic-40") == [], "a box that does not say it runs shadows is not offered it")
+    check(catalog_files(hub, "clinic-31") == [], "a Pskov box is not")
+    listed = run(binary, "model", "list", "--data-dir", data)
+    check("chest-triage-2.2.0.fbmodel\tregion Тверская область\tshadow\t2 devices" in listed, f"model list shows the role: {listed}")
+    driver.find_element(By.ID, "unassign-" + assignment.removeprefix("assignment-")).click()
+    WebDriverWait(driver, 30).until(lambda page: not page.find_elements(By.ID, assignment + "-role"))
+    check(catalog_files(hub, "clinic-40") == [], "taken back: nothing offered")
+
+
 def main():
     binary = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, ".build", "debug", "fluorobox-hub")
     os.makedirs(SHOTS, exist_ok=True)
@@ -370,7 +398,7 @@ def main():
         check(catalog_files(hub_port, "clinic-40") == ["chest-triage-2.2.0.fbmodel"], "a Tver box is offered the package")
         check(catalog_files(hub_port, "clinic-31") == [], "a Pskov box is not")
         listed = run(binary, "model", "list", "--data-dir", data, "--catalog-dir", catalog)
-        check("chest-triage-2.2.0.fbmodel\tregion Тверская область\t2 devices" in listed and "file as-assigned" in listed,
+        check("chest-triage-2.2.0.fbmodel\tregion Тверская область\tactive\t2 devices" in listed and "file as-assigned" in listed,
               f"model list shows the assignment: {listed}")
         # A staged rollout of the assignment: started in Russian, seen and aborted in English.
         driver.find_element(By.ID, "rollout-stages").clear()
@@ -405,6 +433,7 @@ def main():
         driver.get(base + "/audit")
         check("model.assign" in text(driver) and "model.unassign" in text(driver), "the audit shows the model's assignment and taking back")
         check("model.rollout.start" in text(driver) and "model.rollout.abort" in text(driver), "the audit shows the rollout started and aborted")
+        assign_shadow(driver, base, hub_port, binary, data)
 
         driver.get(base + "/devices/clinic-31")
         driver.find_element(By.ID, "reason").send_keys("списано")

@@ -7,7 +7,8 @@ import Sync
 /// The model update flow's access to the box's model packages (``ModelPackageStore``) and
 /// runtime (``InferenceModel``): verification by the package verifier, the reference check
 /// (``VerifiedModelPackage/checkReference(threads:logger:)``) on the real runtime, install and
-/// activate by the store (each atomic on disk).
+/// activate, or install and designate as shadow (`designatedBy` `catalog`), by the store (each
+/// atomic on disk).
 public struct PackageStoreModelInstaller: ModelUpdateInstaller {
     let packagesDirectory: String
     let settings: ModelPackageSettings
@@ -64,6 +65,44 @@ public struct PackageStoreModelInstaller: ModelUpdateInstaller {
     }
 
     public func installAndActivate(archive: String, candidate: ModelCandidate) async throws(ModelUpdateError) {
+        try await install(archive: archive, candidate: candidate) { store, reference in _ = try await store.activate(reference) }
+    }
+
+    public func installAndDesignateShadow(archive: String, candidate: ModelCandidate) async throws(ModelUpdateError) {
+        try await install(archive: archive, candidate: candidate) { store, reference in
+            _ = try await store.designateShadow(reference, designatedBy: ShadowDesignation.byCatalog)
+        }
+    }
+
+    public func catalogShadows() async throws(ModelUpdateError) -> [String: ModelCandidate.Identity] {
+        do {
+            let designations = try await ModelPackageStore.withStore(folder: packagesDirectory, settings: settings, logger: logger) {
+                try await $0.shadows()
+            }
+            return Dictionary(uniqueKeysWithValues: designations.filter { $0.designatedBy == ShadowDesignation.byCatalog }.map {
+                ($0.task, ModelCandidate.Identity(id: $0.package.id, version: $0.package.version))
+            })
+        } catch {
+            throw ModelUpdateError(.install, "reading the shadow designations: \(error)")
+        }
+    }
+
+    public func endCatalogShadow(task: String, package: ModelCandidate.Identity) async throws(ModelUpdateError) -> Bool {
+        do {
+            return try await ModelPackageStore.withStore(folder: packagesDirectory, settings: settings, logger: logger) {
+                try await $0.clearShadow(
+                    task: task, ifItIs: PackageReference(id: package.id, version: package.version), designatedBy: ShadowDesignation.byCatalog) != nil
+            }
+        } catch {
+            throw ModelUpdateError(.install, "ending the shadow run of \(task): \(error)")
+        }
+    }
+
+    /// Installs the archive, checks the installed package is the one verified, and hands it to
+    /// `then` (activate, or designate as shadow) under the same opening of the store.
+    private func install(
+        archive: String, candidate: ModelCandidate, then: (ModelPackageStore, PackageReference) async throws -> Void
+    ) async throws(ModelUpdateError) {
         do {
             try await ModelPackageStore.withStore(folder: packagesDirectory, settings: settings, logger: logger) { store in
                 let outcome = try await store.install(from: archive)
@@ -74,10 +113,14 @@ public struct PackageStoreModelInstaller: ModelUpdateInstaller {
                 guard package.packageSHA256 == candidate.packageSHA256 else {
                     throw ModelPackageError(.fileMismatch, "the installed package is not the one checked")
                 }
-                _ = try await store.activate(package.reference)
+                try await then(store, package.reference)
             }
         } catch let error as ModelPackageError {
-            let code: ModelUpdateErrorCode = error.code == .fileSystem ? .install : .verification
+            let code: ModelUpdateErrorCode = switch error.code {
+            case .fileSystem: .install
+            case .shadowIsActive: .shadowIsActive
+            default: .verification
+            }
             throw ModelUpdateError(code, error.description)
         } catch {
             throw ModelUpdateError(.install, "\(error)")

@@ -44,6 +44,20 @@ extension ModelPackageStore {
         return try withLock(.exclusive) { try endShadow(task: task, ifItIs: nil) }
     }
 
+    /// Ends the shadow run of `task` only while it is still `reference` as `designatedBy`
+    /// designated it (the catalog's withdrawal leaves a person's later designation alone); returns
+    /// the designation it removed (nil: none matched).
+    @discardableResult
+    public func clearShadow(task: String, ifItIs reference: PackageReference, designatedBy: String) throws -> ShadowDesignation? {
+        guard PackageReference.isValidIdentifier(task) else {
+            throw ModelPackageError(.invalidReference, "task \"\(task)\" is not a task name (1-64 of a-z 0-9 . _ -)")
+        }
+        return try withLock(.exclusive) {
+            guard try readShadow(task: task)?.designatedBy == designatedBy else { return nil }
+            return try endShadow(task: task, ifItIs: reference)
+        }
+    }
+
     /// Every task's shadow designation.
     public func shadows() throws -> [ShadowDesignation] {
         try withLock(.shared) {

@@ -18,6 +18,10 @@ public struct ShadowDesignation: Codable, Sendable, Hashable {
     /// Who designated it: `command` (a technician), `catalog` (the platform).
     public var designatedBy: String
 
+    /// `designatedBy` of a shadow the platform's catalog assigned: the box ends only such a
+    /// shadow run when the catalog no longer offers it.
+    public static let byCatalog = "catalog"
+
     public init(task: String, package: PackageReference, packageSHA256: String, designatedAt: String, designatedBy: String) {
         self.task = task
         self.package = package

@@ -1319,7 +1319,7 @@ public struct Client: APIProtocol {
             }
         )
     }
-    /// Idempotent PUT of what became of a catalog package on the box (key `model-update:<device>:<package SHA-256>`; a roll back's `model-update:<device>:<package SHA-256>:rollback-<unix seconds>`).
+    /// Idempotent PUT of what became of a catalog package on the box (key `model-update:<device>:<package SHA-256>`; a roll back's `model-update:<device>:<package SHA-256>:rollback-<unix seconds>`; a shadow entry's `model-update:<device>:<package SHA-256>:shadow-<unix milliseconds>`).
     ///
     /// - Remark: HTTP `PUT /v1/model-updates/{key}`.
     /// - Remark: Generated from `#/paths//v1/model-updates/{key}/put(putModelUpdate)`.
@@ -1860,6 +1860,13 @@ public struct Client: APIProtocol {
                     in: &request.headerFields,
                     name: "Fluorobox-Device",
                     value: input.headers.fluoroboxDevice
+                )
+                try converter.setQueryItemAsURI(
+                    in: &request,
+                    style: .form,
+                    explode: true,
+                    name: "shadows",
+                    value: input.query.shadows
                 )
                 converter.setAcceptHeader(
                     in: &request.headerFields,

@@ -1389,7 +1389,7 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
             }
         )
     }
-    /// Idempotent PUT of what became of a catalog package on the box (key `model-update:<device>:<package SHA-256>`; a roll back's `model-update:<device>:<package SHA-256>:rollback-<unix seconds>`).
+    /// Idempotent PUT of what became of a catalog package on the box (key `model-update:<device>:<package SHA-256>`; a roll back's `model-update:<device>:<package SHA-256>:rollback-<unix seconds>`; a shadow entry's `model-update:<device>:<package SHA-256>:shadow-<unix milliseconds>`).
     ///
     /// - Remark: HTTP `PUT /v1/model-updates/{key}`.
     /// - Remark: Generated from `#/paths//v1/model-updates/{key}/put(putModelUpdate)`.
@@ -1917,6 +1917,13 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
                 APIHandler.listModels($0)
             },
             deserializer: { request, requestBody, metadata in
+                let query: Operations.ListModels.Input.Query = .init(shadows: try converter.getOptionalQueryItemAsURI(
+                    in: request.soar_query,
+                    style: .form,
+                    explode: true,
+                    name: "shadows",
+                    as: Swift.Bool.self
+                ))
                 let headers: Operations.ListModels.Input.Headers = .init(
                     fluoroboxDevice: try converter.getOptionalHeaderFieldAsURI(
                         in: request.headerFields,
@@ -1925,7 +1932,10 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
                     ),
                     accept: try converter.extractAcceptHeaderIfPresent(in: request.headerFields)
                 )
-                return Operations.ListModels.Input(headers: headers)
+                return Operations.ListModels.Input(
+                    query: query,
+                    headers: headers
+                )
             },
             serializer: { output, request in
                 switch output {

@@ -387,6 +387,10 @@ extension Components {
                 ///
                 /// - Remark: Generated from `#/components/schemas/Catalog/ModelsPayload/rollback`.
                 public var rollback: Swift.Bool?
+                /// The package is assigned to the device as a shadow; the box installs it (signature, pins and reference inputs checked, any version) and runs it beside its task's active package, its results recorded and compared but never shown or sent as results; it never activates it. When the catalog no longer lists it, the box ends the shadow run it began. Absent or false for every other entry.
+                ///
+                /// - Remark: Generated from `#/components/schemas/Catalog/ModelsPayload/shadow`.
+                public var shadow: Swift.Bool?
                 /// Creates a new `ModelsPayloadPayload`.
                 ///
                 /// - Parameters:
@@ -395,18 +399,21 @@ extension Components {
                 ///   - sha256:
                 ///   - url:
                 ///   - rollback: A staged rollout was rolled back and this older package is the one the device is to go back to; the box installs it even though it is not newer (signature, pins and reference inputs are still checked). Absent or false for every other entry, which a box never installs unless newer.
+                ///   - shadow: The package is assigned to the device as a shadow; the box installs it (signature, pins and reference inputs checked, any version) and runs it beside its task's active package, its results recorded and compared but never shown or sent as results; it never activates it. When the catalog no longer lists it, the box ends the shadow run it began. Absent or false for every other entry.
                 public init(
                     file: Swift.String,
                     size: Swift.Int64,
                     sha256: Swift.String,
                     url: Swift.String,
-                    rollback: Swift.Bool? = nil
+                    rollback: Swift.Bool? = nil,
+                    shadow: Swift.Bool? = nil
                 ) {
                     self.file = file
                     self.size = size
                     self.sha256 = sha256
                     self.url = url
                     self.rollback = rollback
+                    self.shadow = shadow
                 }
                 public enum CodingKeys: String, CodingKey {
                     case file
@@ -414,6 +421,7 @@ extension Components {
                     case sha256
                     case url
                     case rollback
+                    case shadow
                 }
             }
             /// - Remark: Generated from `#/components/schemas/Catalog/models`.

@@ -2188,7 +2188,7 @@ public enum Operations {
             }
         }
     }
-    /// Idempotent PUT of what became of a catalog package on the box (key `model-update:<device>:<package SHA-256>`; a roll back's `model-update:<device>:<package SHA-256>:rollback-<unix seconds>`).
+    /// Idempotent PUT of what became of a catalog package on the box (key `model-update:<device>:<package SHA-256>`; a roll back's `model-update:<device>:<package SHA-256>:rollback-<unix seconds>`; a shadow entry's `model-update:<device>:<package SHA-256>:shadow-<unix milliseconds>`).
     ///
     /// - Remark: HTTP `PUT /v1/model-updates/{key}`.
     /// - Remark: Generated from `#/paths//v1/model-updates/{key}/put(putModelUpdate)`.
@@ -2252,18 +2252,23 @@ public enum Operations {
                     ///
                     /// - Remark: Generated from `#/paths/v1/model-updates/{key}/PUT/requestBody/json/package`.
                     public var package: Swift.String?
+                    /// activated; refused; shadowed (a shadow entry installed and designated as its task's shadow, nothing activated).
+                    ///
                     /// - Remark: Generated from `#/paths/v1/model-updates/{key}/PUT/requestBody/json/outcome`.
                     @frozen public enum OutcomePayload: String, Codable, Hashable, Sendable, CaseIterable {
                         case activated = "activated"
                         case refused = "refused"
+                        case shadowed = "shadowed"
                     }
+                    /// activated; refused; shadowed (a shadow entry installed and designated as its task's shadow, nothing activated).
+                    ///
                     /// - Remark: Generated from `#/paths/v1/model-updates/{key}/PUT/requestBody/json/outcome`.
                     public var outcome: Operations.PutModelUpdate.Input.Body.JsonPayload.OutcomePayload
                     /// Why it was refused (verification
                     ///
                     /// - Remark: Generated from `#/paths/v1/model-updates/{key}/PUT/requestBody/json/reason`.
                     public var reason: Swift.String?
-                    /// The step that refused it, for the hub's staged rollouts (reference-check failures are counted apart from other install failures); absent on activation and from older boxes.
+                    /// The step that refused it, for the hub's staged rollouts (reference-check failures are counted apart from other install failures; shadow-is-active, a shadow entry that is its task's active package); absent on activation and from older boxes.
                     ///
                     /// - Remark: Generated from `#/paths/v1/model-updates/{key}/PUT/requestBody/json/code`.
                     @frozen public enum CodePayload: String, Codable, Hashable, Sendable, CaseIterable {
@@ -2271,8 +2276,9 @@ public enum Operations {
                         case notNewer = "not-newer"
                         case referenceCheck = "reference-check"
                         case install = "install"
+                        case shadowIsActive = "shadow-is-active"
                     }
-                    /// The step that refused it, for the hub's staged rollouts (reference-check failures are counted apart from other install failures); absent on activation and from older boxes.
+                    /// The step that refused it, for the hub's staged rollouts (reference-check failures are counted apart from other install failures; shadow-is-active, a shadow entry that is its task's active package); absent on activation and from older boxes.
                     ///
                     /// - Remark: Generated from `#/paths/v1/model-updates/{key}/PUT/requestBody/json/code`.
                     public var code: Operations.PutModelUpdate.Input.Body.JsonPayload.CodePayload?
@@ -2280,6 +2286,10 @@ public enum Operations {
                     ///
                     /// - Remark: Generated from `#/paths/v1/model-updates/{key}/PUT/requestBody/json/rollback`.
                     public var rollback: Swift.Bool?
+                    /// The document is about a catalog entry marked shadow (shadowed or refused); staged rollouts do not count it. Absent from older boxes.
+                    ///
+                    /// - Remark: Generated from `#/paths/v1/model-updates/{key}/PUT/requestBody/json/shadow`.
+                    public var shadow: Swift.Bool?
                     /// - Remark: Generated from `#/paths/v1/model-updates/{key}/PUT/requestBody/json/at`.
                     public var at: Foundation.Date
                     /// Creates a new `JsonPayload`.
@@ -2289,10 +2299,11 @@ public enum Operations {
                     ///   - file:
                     ///   - sha256:
                     ///   - package: id@version
-                    ///   - outcome:
+                    ///   - outcome: activated; refused; shadowed (a shadow entry installed and designated as its task's shadow, nothing activated).
                     ///   - reason: Why it was refused (verification
-                    ///   - code: The step that refused it, for the hub's staged rollouts (reference-check failures are counted apart from other install failures); absent on activation and from older boxes.
+                    ///   - code: The step that refused it, for the hub's staged rollouts (reference-check failures are counted apart from other install failures; shadow-is-active, a shadow entry that is its task's active package); absent on activation and from older boxes.
                     ///   - rollback: The package was installed because the catalog marked it as a roll back.
+                    ///   - shadow: The document is about a catalog entry marked shadow (shadowed or refused); staged rollouts do not count it. Absent from older boxes.
                     ///   - at:
                     public init(
                         device: Swift.String,
@@ -2303,6 +2314,7 @@ public enum Operations {
                         reason: Swift.String? = nil,
                         code: Operations.PutModelUpdate.Input.Body.JsonPayload.CodePayload? = nil,
                         rollback: Swift.Bool? = nil,
+                        shadow: Swift.Bool? = nil,
                         at: Foundation.Date
                     ) {
                         self.device = device
@@ -2313,6 +2325,7 @@ public enum Operations {
                         self.reason = reason
                         self.code = code
                         self.rollback = rollback
+                        self.shadow = shadow
                         self.at = at
                     }
                     public enum CodingKeys: String, CodingKey {
@@ -2324,6 +2337,7 @@ public enum Operations {
                         case reason
                         case code
                         case rollback
+                        case shadow
                         case at
                     }
                 }
@@ -3365,6 +3379,21 @@ public enum Operations {
     public enum ListModels {
         public static let id: Swift.String = "listModels"
         public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/v1/models/GET/query`.
+            public struct Query: Sendable, Hashable {
+                /// The box runs entries marked `shadow` in shadow; without it (older boxes, which would take such an entry for an update and activate it) shadow assignments are left out of the list.
+                ///
+                /// - Remark: Generated from `#/paths/v1/models/GET/query/shadows`.
+                public var shadows: Swift.Bool?
+                /// Creates a new `Query`.
+                ///
+                /// - Parameters:
+                ///   - shadows: The box runs entries marked `shadow` in shadow; without it (older boxes, which would take such an entry for an update and activate it) shadow assignments are left out of the list.
+                public init(shadows: Swift.Bool? = nil) {
+                    self.shadows = shadows
+                }
+            }
+            public var query: Operations.ListModels.Input.Query
             /// - Remark: Generated from `#/paths/v1/models/GET/header`.
             public struct Headers: Sendable, Hashable {
                 /// The device's own id. Must equal the client certificate's CN (else 403); required only by a development plain-HTTP hub, which trusts it.
@@ -3389,8 +3418,13 @@ public enum Operations {
             /// Creates a new `Input`.
             ///
             /// - Parameters:
+            ///   - query:
             ///   - headers:
-            public init(headers: Operations.ListModels.Input.Headers = .init()) {
+            public init(
+                query: Operations.ListModels.Input.Query = .init(),
+                headers: Operations.ListModels.Input.Headers = .init()
+            ) {
+                self.query = query
                 self.headers = headers
             }
         }

@@ -64,7 +64,7 @@ public protocol APIProtocol: Sendable {
     /// - Remark: HTTP `PUT /v1/adverse-events/{key}`.
     /// - Remark: Generated from `#/paths//v1/adverse-events/{key}/put(putAdverseEvent)`.
     func putAdverseEvent(_ input: Operations.PutAdverseEvent.Input) async throws -> Operations.PutAdverseEvent.Output
-    /// Idempotent PUT of what became of a catalog package on the box (key `model-update:<device>:<package SHA-256>`; a roll back's `model-update:<device>:<package SHA-256>:rollback-<unix seconds>`).
+    /// Idempotent PUT of what became of a catalog package on the box (key `model-update:<device>:<package SHA-256>`; a roll back's `model-update:<device>:<package SHA-256>:rollback-<unix seconds>`; a shadow entry's `model-update:<device>:<package SHA-256>:shadow-<unix milliseconds>`).
     ///
     /// - Remark: HTTP `PUT /v1/model-updates/{key}`.
     /// - Remark: Generated from `#/paths//v1/model-updates/{key}/put(putModelUpdate)`.
@@ -214,7 +214,7 @@ extension APIProtocol {
             body: body
         ))
     }
-    /// Idempotent PUT of what became of a catalog package on the box (key `model-update:<device>:<package SHA-256>`; a roll back's `model-update:<device>:<package SHA-256>:rollback-<unix seconds>`).
+    /// Idempotent PUT of what became of a catalog package on the box (key `model-update:<device>:<package SHA-256>`; a roll back's `model-update:<device>:<package SHA-256>:rollback-<unix seconds>`; a shadow entry's `model-update:<device>:<package SHA-256>:shadow-<unix milliseconds>`).
     ///
     /// - Remark: HTTP `PUT /v1/model-updates/{key}`.
     /// - Remark: Generated from `#/paths//v1/model-updates/{key}/put(putModelUpdate)`.
@@ -263,8 +263,14 @@ extension APIProtocol {
     ///
     /// - Remark: HTTP `GET /v1/models`.
     /// - Remark: Generated from `#/paths//v1/models/get(listModels)`.
-    public func listModels(headers: Operations.ListModels.Input.Headers = .init()) async throws -> Operations.ListModels.Output {
-        try await listModels(Operations.ListModels.Input(headers: headers))
+    public func listModels(
+        query: Operations.ListModels.Input.Query = .init(),
+        headers: Operations.ListModels.Input.Headers = .init()
+    ) async throws -> Operations.ListModels.Output {
+        try await listModels(Operations.ListModels.Input(
+            query: query,
+            headers: headers
+        ))
     }
     /// The OS bundle assigned to the calling device, if any (downloaded from `/v1/os-bundles/{file}`, which resumes as `/v1/models/{file}` does).
     ///

@@ -99,6 +99,11 @@ enum ConsoleTranslations {
         "when assigned": "при назначении",
         "No packages and no assignments.": "Нет ни пакетов, ни назначений.",
         "Assign a package": "Назначить пакет",
+        "as shadow": "как теневую",
+        "active": "активная",
+        "shadow": "теневая",
+        "As shadow, they install it and run it beside their active package: its findings are recorded and compared, never shown to the clinic or sent as results, and it is never activated. One shadow per region or institution list; staged rollouts are for active assignments only.":
+            "Как теневую устройства установят модель и будут запускать её рядом с активной: её находки записываются и сравниваются, но не показываются в учреждении, не отправляются как результаты, и модель никогда не включается. Одна теневая модель на регион или список учреждений; поэтапное развёртывание — только для активных назначений.",
         "or institutions: ИНН or OID, separated by commas": "или учреждения: ИНН или OID через запятую",
         "The package is pinned by its SHA-256 now; the devices it reaches download it at their next catalog check, verify its signature and activate it between studies.":
             "Пакет закрепляется по его текущему SHA-256; устройства, которым он назначен, скачают его при следующей проверке каталога, проверят подпись и включат между исследованиями.",

@@ -4,9 +4,10 @@ import Hummingbird
 import POSIXSupport
 
 extension HubConsole {
-    /// The Models page: the catalog folder's packages with their assignments (everyone), and for
-    /// operators and admins assigning a package to a region or to institutions and taking an
-    /// assignment back; the store audits both in the transaction that makes the change.
+    /// The Models page: the catalog folder's packages with their assignments and roles
+    /// (everyone), and for operators and admins assigning a package to a region or to
+    /// institutions (as active or as shadow) and taking an assignment back; the store audits both
+    /// in the transaction that makes the change.
     func addModelRoutes(to router: Router<ConsoleRequestContext>) {
         router.get("/models") { _, context in
             do {
@@ -25,12 +26,13 @@ extension HubConsole {
             // Separated by commas, semicolons or white space, as people paste lists.
             let institutions = (context.form["institutions"] ?? "")
                 .split(whereSeparator: { $0 == "," || $0 == ";" || $0.isWhitespace }).map(String.init)
+            let role: ModelAssignment.Role = context.form["role"] == ModelAssignment.Role.shadow.rawValue ? .shadow : .active
             let at = now()
             do {
                 let target = try ModelAssignment.Target.validated(region: region.isEmpty ? nil : region, institutions: institutions)
                 // The SHA-256 of a package of tens of megabytes: off the event loop.
                 let assignment = try await BlockingIO.run {
-                    var assignment = try ModelAssignment.of(file: file, in: folder, target: target, assignedBy: account.name)
+                    var assignment = try ModelAssignment.of(file: file, in: folder, target: target, role: role, assignedBy: account.name)
                     assignment.assignedAt = at
                     return assignment
                 }
@@ -78,7 +80,7 @@ extension HubConsole {
         let dates = ConsolePage.dateFormatter()
         html += """
             <section><p class="na">\(e(t("A device is offered the packages assigned to its region or its institution (recorded with fluorobox-hub device set-institution), each only while its file has the SHA-256 it was assigned with.")))</p>
-            <table id="packages"><thead><tr><th>\(e(t("Package")))</th><th>\(e(t("Size")))</th><th>SHA-256</th><th>\(e(t("Assigned to")))</th>\
+            <table id="packages"><thead><tr><th>\(e(t("Package")))</th><th>\(e(t("Size")))</th><th>SHA-256</th><th>\(e(t("Assigned to")))</th><th>\(e(t("Role")))</th>\
             <th>\(e(t("Devices")))</th><th>\(e(t("File")))</th><th>\(e(t("Assigned by")))</th>\(changes ? "<th></th>" : "")</tr></thead><tbody>
             """
         for file in Set(packages.keys).union(byFile.keys).sorted() {
@@ -91,7 +93,7 @@ extension HubConsole {
                 <td rowspan="\(span)">\(package.map { "<code>\(e(String($0.sha256.prefix(16))))…</code>" } ?? "<span class=\"na\">\(e(t("not in the catalog folder")))</span>")</td>
                 """
             guard !rows.isEmpty else {
-                html += first + "<td colspan=\"\(changes ? 5 : 4)\" class=\"na\">\(e(t("Not assigned: offered to no device.")))</td></tr>"
+                html += first + "<td colspan=\"\(changes ? 6 : 5)\" class=\"na\">\(e(t("Not assigned: offered to no device.")))</td></tr>"
                 continue
             }
             for (index, assignment) in rows.enumerated() {
@@ -103,6 +105,7 @@ extension HubConsole {
                 }
                 let cells = """
                     <td id="assignment-\(assignment.id)-target">\(e(targetText(assignment.target, t)))</td>\
+                    <td id="assignment-\(assignment.id)-role" data-role="\(assignment.role.rawValue)">\(e(roleText(assignment.role, t)))</td>\
                     <td id="assignment-\(assignment.id)-devices">\(assignment.devicesReached(institutions))</td>\
                     <td id="assignment-\(assignment.id)-state" data-state="\(state.rawValue)">\(stateText)\
                     \(state == .changed ? "<br><small>SHA-256 \(e(String(assignment.sha256.prefix(16))))… \(e(t("when assigned")))</small>" : "")</td>\
@@ -131,10 +134,19 @@ extension HubConsole {
             <label for="region">\(e(t("Region")))</label><input id="region" name="region" list="regions" maxlength="256" size="40">\
             <datalist id="regions">\(regions.joined())</datalist>
             <label for="institutions">\(e(t("or institutions: ИНН or OID, separated by commas")))</label><input id="institutions" name="institutions" size="60">
+            <p><label><input type="checkbox" id="assign-shadow" name="role" value="shadow"> \(e(t("as shadow")))</label></p>
             <p><button type="submit" id="assign-model">\(e(t("Assign")))</button></p>
             <p class="na">\(e(t("The package is pinned by its SHA-256 now; the devices it reaches download it at their next catalog check, verify its signature and activate it between studies.")))</p>
+            <p class="na">\(e(t("As shadow, they install it and run it beside their active package: its findings are recorded and compared, never shown to the clinic or sent as results, and it is never activated. One shadow per region or institution list; staged rollouts are for active assignments only.")))</p>
             </form></section>
             """
+    }
+
+    func roleText(_ role: ModelAssignment.Role, _ t: InterfaceLanguage) -> String {
+        switch role {
+        case .active: t("active")
+        case .shadow: t("shadow")
+        }
     }
 
     func targetText(_ target: ModelAssignment.Target, _ t: InterfaceLanguage) -> String {

@@ -122,8 +122,10 @@ extension HubConsole {
             html += "</tbody></table>"
         }
         html += "</section>"
-        guard changes, !assignments.isEmpty else { return html }
-        let options = assignments.map { "<option value=\"\($0.id)\">\(e($0.file)) → \(e(targetText($0.target, t)))</option>" }.joined()
+        // A shadow assignment is never rolled out (nor rolled back to).
+        let active = assignments.filter { $0.role == .active }
+        guard changes, !active.isEmpty else { return html }
+        let options = active.map { "<option value=\"\($0.id)\">\(e($0.file)) → \(e(targetText($0.target, t)))</option>" }.joined()
         let defaults = ModelRollout.Thresholds()
         return html + """
             <section><h2>\(e(t("Start a rollout")))</h2>

@@ -19,17 +19,31 @@ extension HubStore {
         }
     }
 
+    /// The single-machine twin of PostgreSQL's migration 11 (model-assignment-role): an
+    /// assignment's role, `active` for every one made before; one shadow per target.
+    static func registerModelAssignmentRoleMigration(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v11-model-assignment-role") { db in
+            try db.alter(table: "modelAssignment") { t in
+                t.add(column: "role", .text).notNull().defaults(to: "active").check(sql: "role IN ('active', 'shadow')")
+            }
+            try db.execute(sql: "CREATE UNIQUE INDEX modelAssignmentShadow ON modelAssignment (targetKind, target) WHERE role = 'shadow'")
+        }
+    }
+
     public func assignModel(_ assignment: ModelAssignment) async throws(HubError) -> ModelAssignment {
         try await blocking {
             try self.run("assigning \(assignment.file) to \(assignment.target.description)") { db in
+                let held = try Self.modelAssignments(
+                    db, where: "WHERE targetKind = ? AND target = ?", [assignment.target.kind, assignment.target.text])
+                if let conflict = assignment.conflict(with: held) { throw conflict }
                 let id = try Int64.fetchOne(db, sql: """
-                    INSERT INTO modelAssignment (file, size, sha256, targetKind, target, assignedBy, assignedAt) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO modelAssignment (file, size, sha256, targetKind, target, role, assignedBy, assignedAt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (file, targetKind, target) DO UPDATE SET size = excluded.size, sha256 = excluded.sha256,
                         assignedBy = excluded.assignedBy, assignedAt = excluded.assignedAt
                     RETURNING id
                     """, arguments: [
                         assignment.file, assignment.size, assignment.sha256, assignment.target.kind, assignment.target.text,
-                        assignment.assignedBy, assignment.assignedAt,
+                        assignment.role.rawValue, assignment.assignedBy, assignment.assignedAt,
                     ])
                 guard let id else { throw HubError(.storage, "assigning \(assignment.file): the database returned no id") }
                 var stored = assignment
@@ -71,11 +85,12 @@ extension HubStore {
 
     private static func modelAssignments(_ db: Database, where condition: String, _ arguments: StatementArguments) throws -> [ModelAssignment] {
         try Row.fetchAll(db, sql: """
-            SELECT id, file, size, sha256, targetKind, target, assignedBy, assignedAt FROM modelAssignment \(condition) ORDER BY file, id
+            SELECT id, file, size, sha256, targetKind, target, role, assignedBy, assignedAt FROM modelAssignment \(condition) ORDER BY file, id
             """, arguments: arguments).map {
             ModelAssignment(
                 id: $0["id"], file: $0["file"], size: $0["size"], sha256: $0["sha256"],
-                target: try ModelAssignment.Target(kind: $0["targetKind"], text: $0["target"]), assignedBy: $0["assignedBy"],
+                target: try ModelAssignment.Target(kind: $0["targetKind"], text: $0["target"]), role: try ModelAssignment.Role(stored: $0["role"]),
+                assignedBy: $0["assignedBy"],
                 assignedAt: $0["assignedAt"])
         }
     }

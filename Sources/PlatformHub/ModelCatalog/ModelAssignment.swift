@@ -9,6 +9,13 @@ import POSIXSupport
 /// disk afterwards is not offered until an operator assigns it anew. Its `id` stays the same
 /// while it lasts (assigning the same file to the same target again re-pins it), so a staged
 /// rollout can refer to it.
+///
+/// Its ``Role`` says what the devices do with the package: activate it (`active`, the default),
+/// or run it in shadow beside the task's active package (`shadow`: results recorded and compared,
+/// never shown or sent as results). A target has at most one shadow assignment (the hub does not
+/// read packages, so it cannot tell their tasks apart), and an assignment keeps its role: a file
+/// assigned to a target as one role is taken back before it is assigned to it as the other.
+/// Staged rollouts apply only to active assignments (docs/platform.md, Shadow assignments).
 public struct ModelAssignment: Codable, Sendable, Hashable {
     /// Who the package is for.
     public enum Target: Codable, Sendable, Hashable {
@@ -82,30 +89,61 @@ public struct ModelAssignment: Codable, Sendable, Hashable {
         }
     }
 
+    /// What the devices it reaches do with the package.
+    public enum Role: String, Codable, Sendable, Hashable, CaseIterable {
+        /// Install and activate it (when newer than the task's active package).
+        case active
+        /// Install it and run it in shadow beside the task's active package; never activated.
+        case shadow
+
+        /// From the store's text (a storage error for any other).
+        init(stored text: String) throws(HubError) {
+            guard let role = Role(rawValue: text) else { throw HubError(.storage, "a model assignment with the unknown role \(text)") }
+            self = role
+        }
+    }
+
     /// The store's; 0 until stored.
     public var id: Int64
     public var file: String
     public var size: Int64
     public var sha256: String
     public var target: Target
+    public var role: Role
     public var assignedBy: String
     public var assignedAt: Date
 
-    public init(id: Int64 = 0, file: String, size: Int64, sha256: String, target: Target, assignedBy: String, assignedAt: Date = Date()) {
+    public init(
+        id: Int64 = 0, file: String, size: Int64, sha256: String, target: Target, role: Role = .active, assignedBy: String, assignedAt: Date = Date()
+    ) {
         self.id = id
         self.file = file
         self.size = size
         self.sha256 = sha256
         self.target = target
+        self.role = role
         self.assignedBy = assignedBy
         self.assignedAt = assignedAt
     }
 
     /// Pins `file` of `folder` as it is now (its SHA-256 read here: call it off the event loop).
-    public static func of(file: String, in folder: String, target: Target, assignedBy: String) throws(HubError) -> ModelAssignment {
+    public static func of(file: String, in folder: String, target: Target, role: Role = .active, assignedBy: String) throws(HubError) -> ModelAssignment {
         guard OSBundleAssignment.isBundleName(file) else { throw HubError(.badRequest, "\"\(file.prefix(140))\" is not a package file name") }
         let pinned = try PinnedFile(file, in: folder)
-        return ModelAssignment(file: file, size: pinned.size, sha256: pinned.sha256, target: target, assignedBy: assignedBy)
+        return ModelAssignment(file: file, size: pinned.size, sha256: pinned.sha256, target: target, role: role, assignedBy: assignedBy)
+    }
+
+    /// Why the store may not keep this assignment beside `held`, the assignments of its target
+    /// (read in the same transaction); nil: it may. Re-pinning the same file in the same role is
+    /// always allowed.
+    func conflict(with held: [ModelAssignment]) -> HubError? {
+        if let same = held.first(where: { $0.file == file }), same.role != role {
+            return HubError(.conflict, "\(file) is assigned to \(target.description) as \(same.role.rawValue) (assignment \(same.id)); take it back first to assign it as \(role.rawValue)")
+        }
+        if role == .shadow, let other = held.first(where: { $0.role == .shadow && $0.file != file }) {
+            return HubError(.conflict, "\(target.description) already has the shadow \(other.file) (assignment \(other.id)); one shadow per target: take it back first")
+        }
+        return nil
     }
 
     /// How the catalog folder's file stands against this pin.
@@ -132,6 +170,8 @@ public struct ModelAssignment: Codable, Sendable, Hashable {
     /// The audit row of assigning it or taking it back (`action`): who, the package (the subject)
     /// and its target, size and SHA-256.
     func auditEntry(_ action: String, by actor: String, at: Date) -> ConsoleAuditEntry {
-        ConsoleAuditEntry(at: at, actor: actor, action: action, subject: file, detail: "\(target.description), \(size) bytes, SHA-256 \(sha256)")
+        ConsoleAuditEntry(
+            at: at, actor: actor, action: action, subject: file,
+            detail: "\(target.description)\(role == .shadow ? " as shadow" : ""), \(size) bytes, SHA-256 \(sha256)")
     }
 }

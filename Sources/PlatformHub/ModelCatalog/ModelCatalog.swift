@@ -17,11 +17,13 @@ public struct ModelCatalog: Sendable {
     let store: any HubStoring
 
     /// One package a device is offered: a pin of an assignment, or the package a rolled-back
-    /// rollout replaced (`rollback`: the box installs it though it is not newer).
+    /// rollout replaced (`rollback`: the box installs it though it is not newer); `shadow`: a
+    /// shadow assignment's, which the box runs beside its active package and never activates.
     struct Offer: Sendable, Hashable {
         var file: String
         var sha256: String
         var rollback: Bool
+        var shadow: Bool = false
     }
 
     /// What `device` is offered, before the files on disk are looked at: the pins of the
@@ -29,7 +31,10 @@ public struct ModelCatalog: Sendable {
     /// The newest rollout of an assignment governs it while it rolls out the SHA-256 the
     /// assignment pins: running or halted, only the current stage's devices; completed, every
     /// device; aborted, only devices that activated it; rolled back, nobody, and the devices
-    /// that activated it are offered the replaced package marked as a roll back.
+    /// that activated it are offered the replaced package marked as a roll back. A shadow
+    /// assignment has no rollout: it is offered, marked, to every device it reaches, unless the
+    /// same file is offered to the device as active (then the device activates it, which ends
+    /// any shadow run of it).
     func offers(to device: String) async throws(HubError) -> [Offer] {
         let assignments = try await store.modelAssignments(device: device)
         guard !assignments.isEmpty else { return [] }
@@ -39,7 +44,12 @@ public struct ModelCatalog: Sendable {
         }
         var offers: [Offer] = []
         var rollbacks: [Offer] = []
+        var shadows: [Offer] = []
         for assignment in assignments {
+            guard assignment.role == .active else {
+                shadows.append(Offer(file: assignment.file, sha256: assignment.sha256, rollback: false, shadow: true))
+                continue
+            }
             let offer = Offer(file: assignment.file, sha256: assignment.sha256, rollback: false)
             guard let rollout = governing[assignment.id] else {
                 offers.append(offer)
@@ -60,8 +70,9 @@ public struct ModelCatalog: Sendable {
                 }
             }
         }
-        // A roll back stands in for the same file's ordinary offer.
-        return offers.filter { offer in !rollbacks.contains { $0.file == offer.file } } + Set(rollbacks).sorted { $0.file < $1.file }
+        // A roll back stands in for the same file's ordinary offer; an active offer for the same file's shadow.
+        let active = offers.filter { offer in !rollbacks.contains { $0.file == offer.file } } + Set(rollbacks).sorted { $0.file < $1.file }
+        return active + shadows.filter { shadow in !active.contains { $0.file == shadow.file } }
     }
 
     /// Whether `device` last reported `sha256` activated.
@@ -69,16 +80,18 @@ public struct ModelCatalog: Sendable {
         ModelUpdateReport.latest(try await store.modelUpdateReports(sha256: sha256, device: device))[device]?.outcome == .activated
     }
 
-    /// The packages offered to `device`, by file name, each with whether it is a roll back;
-    /// offered files that changed on disk or are gone are left out (`left` says which, for the log).
-    func offered(to device: String) async throws(HubError) -> (packages: [(package: Package, rollback: Bool)], left: [String]) {
+    /// The packages offered to `device`, by file name, each with whether it is a roll back and
+    /// whether a shadow (left out unless the box runs `shadows`: an older box would activate
+    /// one); offered files that changed on disk or are gone are left out (`left` says which, for
+    /// the log).
+    func offered(to device: String, shadows: Bool) async throws(HubError) -> (packages: [(package: Package, rollback: Bool, shadow: Bool)], left: [String]) {
         guard let folder else { return ([], []) }
-        let offers = try await offers(to: device)
-        var packages: [(package: Package, rollback: Bool)] = []
+        let offers = try await offers(to: device).filter { shadows || !$0.shadow }
+        var packages: [(package: Package, rollback: Bool, shadow: Bool)] = []
         var left: [String] = []
         for (file, pins) in Dictionary(grouping: offers, by: \.file).sorted(by: { $0.key < $1.key }) {
             if let package = try await Self.current(file, in: folder), let pin = pins.first(where: { $0.sha256 == package.sha256 }) {
-                packages.append((package, pin.rollback))
+                packages.append((package, pin.rollback, pin.shadow))
             } else {
                 left.append(file)
             }

@@ -91,6 +91,11 @@ public struct ModelRollout: Codable, Sendable, Hashable {
             throw HubError(.badRequest, "stages are shares of devices in percent, strictly increasing, from 1 to 100, the last 100 (for example 5,25,100); not \(stages.map(String.init).joined(separator: ","))")
         }
         try thresholds.validate()
+        // A shadow is never activated, so there is nothing to stage, advance or roll back.
+        for (what, held) in [("the rolled-out", assignment), ("the replaced", replaced)] {
+            guard let held, held.role == .shadow else { continue }
+            throw HubError(.conflict, "\(what) assignment \(held.id) (\(held.file) to \(held.target.description)) is a shadow assignment: a staged rollout applies only to active assignments; assign the package as active to roll it out")
+        }
         if let replaced {
             guard replaced.id != assignment.id else { throw HubError(.badRequest, "a rollout cannot replace its own assignment") }
             guard replaced.file != assignment.file || replaced.sha256 != assignment.sha256 else {

@@ -27,7 +27,8 @@ public struct ModelUpdateReport: Sendable, Hashable {
     public var receivedAt: Date
 
     /// The document's fields the hub needs; nil for one that does not decode (the hub accepted
-    /// it against its schema, so only a body from before a field existed could).
+    /// it against its schema, so only a body from before a field existed could), and for one
+    /// about a shadow entry: a shadow is never activated, so no rollout counts it.
     public init?(device: String, body: [UInt8], receivedAt: Date) {
         struct Document: Decodable {
             var sha256: String
@@ -36,8 +37,9 @@ public struct ModelUpdateReport: Sendable, Hashable {
             var code: String?
             var reason: String?
             var rollback: Bool?
+            var shadow: Bool?
         }
-        guard let document = try? JSONDecoder().decode(Document.self, from: Data(body)),
+        guard let document = try? JSONDecoder().decode(Document.self, from: Data(body)), document.shadow != true,
               let outcome = Outcome(rawValue: document.outcome)
         else { return nil }
         self.device = device

@@ -22,15 +22,33 @@ extension PostgresHubStore {
         """,
     ])
 
-    private static let assignmentColumns = "id, file, size, sha256, target_kind, target, assigned_by, assigned_at"
+    /// Migration 11: an assignment's role, `active` (every one made before) or `shadow` (the
+    /// devices run the package in shadow beside the active one); at most one shadow per target.
+    static let modelAssignmentRoleMigration = Migration(version: 11, name: "model-assignment-role", statements: [
+        """
+        ALTER TABLE model_assignment ADD COLUMN role text NOT NULL DEFAULT 'active'
+            CONSTRAINT model_assignment_role CHECK (role IN ('active', 'shadow'))
+        """,
+        "CREATE UNIQUE INDEX model_assignment_shadow ON model_assignment (target_kind, target) WHERE role = 'shadow'",
+    ])
+
+    private static let assignmentColumns = "id, file, size, sha256, target_kind, target, role, assigned_by, assigned_at"
 
     public func assignModel(_ assignment: ModelAssignment) async throws(HubError) -> ModelAssignment {
         let logger = logger
-        return try await transaction("assigning \(assignment.file) to \(assignment.target.description)") { connection in
+        let action = "assigning \(assignment.file) to \(assignment.target.description)"
+        return try await transaction(action) { connection in
+            // The target's rows locked: replicas changing one target at once queue here and the
+            // second reads the first's row (a target with none yet: the shadow index refuses the second).
+            let held = try await connection.query("""
+                SELECT \(unescaped: Self.assignmentColumns) FROM model_assignment
+                WHERE target_kind = \(assignment.target.kind) AND target = \(assignment.target.text) FOR UPDATE
+                """, logger: logger)
+            if let conflict = assignment.conflict(with: try await Self.modelAssignments(action, held)) { throw conflict }
             let rows = try await connection.query("""
-                INSERT INTO model_assignment (file, size, sha256, target_kind, target, assigned_by, assigned_at)
+                INSERT INTO model_assignment (file, size, sha256, target_kind, target, role, assigned_by, assigned_at)
                 VALUES (\(assignment.file), \(assignment.size), \(assignment.sha256), \(assignment.target.kind), \(assignment.target.text),
-                    \(assignment.assignedBy), \(assignment.assignedAt))
+                    \(assignment.role.rawValue), \(assignment.assignedBy), \(assignment.assignedAt))
                 ON CONFLICT (file, target_kind, target) DO UPDATE SET size = EXCLUDED.size, sha256 = EXCLUDED.sha256,
                     assigned_by = EXCLUDED.assigned_by, assigned_at = EXCLUDED.assigned_at
                 RETURNING id
@@ -68,18 +86,18 @@ extension PostgresHubStore {
         // ModelAssignment.Target decides, as it does for the console's counts.
         let action = "reading the packages assigned to \(device)"
         let rows = try await statement(action, """
-            SELECT a.id, a.file, a.size, a.sha256, a.target_kind, a.target, a.assigned_by, a.assigned_at, i.region, i.name, i.tax_id, i.oid
+            SELECT a.id, a.file, a.size, a.sha256, a.target_kind, a.target, a.role, a.assigned_by, a.assigned_at, i.region, i.name, i.tax_id, i.oid
             FROM device_institution i JOIN model_assignment a
                 ON (a.target_kind = 'region' AND a.target = i.region) OR a.target_kind = 'institutions'
             WHERE i.device = \(device) ORDER BY a.file, a.id
             """)
         var reaching: [ModelAssignment] = []
-        for (id, file, size, sha256, kind, target, by, at, region, name, taxID, oid) in try await Self.collect(
-            action, rows.decode((Int64, String, Int64, String, String, String, String, Date, String, String, String?, String?).self)
+        for (id, file, size, sha256, kind, target, role, by, at, region, name, taxID, oid) in try await Self.collect(
+            action, rows.decode((Int64, String, Int64, String, String, String, String, String, Date, String, String, String?, String?).self)
         ) {
             let assignment = ModelAssignment(
-                id: id, file: file, size: size, sha256: sha256, target: try ModelAssignment.Target(kind: kind, text: target), assignedBy: by,
-                assignedAt: at)
+                id: id, file: file, size: size, sha256: sha256, target: try ModelAssignment.Target(kind: kind, text: target),
+                role: try ModelAssignment.Role(stored: role), assignedBy: by, assignedAt: at)
             if assignment.target.reaches(DeviceInstitution(region: region, name: name, taxID: taxID, oid: oid)) { reaching.append(assignment) }
         }
         return reaching
@@ -87,12 +105,12 @@ extension PostgresHubStore {
 
     private static func modelAssignments<S: AsyncSequence>(_ action: String, _ rows: S) async throws(HubError) -> [ModelAssignment] where S.Element == PostgresRow {
         var assignments: [ModelAssignment] = []
-        for (id, file, size, sha256, kind, target, by, at) in try await collect(
-            action, rows.decode((Int64, String, Int64, String, String, String, String, Date).self)
+        for (id, file, size, sha256, kind, target, role, by, at) in try await collect(
+            action, rows.decode((Int64, String, Int64, String, String, String, String, String, Date).self)
         ) {
             assignments.append(ModelAssignment(
-                id: id, file: file, size: size, sha256: sha256, target: try ModelAssignment.Target(kind: kind, text: target), assignedBy: by,
-                assignedAt: at))
+                id: id, file: file, size: size, sha256: sha256, target: try ModelAssignment.Target(kind: kind, text: target),
+                role: try ModelAssignment.Role(stored: role), assignedBy: by, assignedAt: at))
         }
         return assignments
     }

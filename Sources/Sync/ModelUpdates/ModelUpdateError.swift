@@ -12,6 +12,7 @@ public struct ModelUpdateErrorCode: Hashable, Sendable, CustomStringConvertible 
         case notNewer = "the package is not newer than the active one"
         case referenceCheck = "the package failed its reference check"
         case install = "the package could not be installed or activated"
+        case shadowIsActive = "the package is its task's active one, so it cannot run as its shadow"
     }
 
     fileprivate let value: Value
@@ -23,6 +24,8 @@ public struct ModelUpdateErrorCode: Hashable, Sendable, CustomStringConvertible 
     public static let notNewer = ModelUpdateErrorCode(value: .notNewer)
     public static let referenceCheck = ModelUpdateErrorCode(value: .referenceCheck)
     public static let install = ModelUpdateErrorCode(value: .install)
+    /// A shadow entry that is its task's active package: a shadow runs beside the active one.
+    public static let shadowIsActive = ModelUpdateErrorCode(value: .shadowIsActive)
     public var description: String { value.rawValue }
 
     /// The machine-readable step of a refusal, as the `model-update` document's `code` names it
@@ -33,6 +36,7 @@ public struct ModelUpdateErrorCode: Hashable, Sendable, CustomStringConvertible 
         case .verification: "verification"
         case .notNewer: "not-newer"
         case .referenceCheck: "reference-check"
+        case .shadowIsActive: "shadow-is-active"
         }
     }
 }

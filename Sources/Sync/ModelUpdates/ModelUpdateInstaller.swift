@@ -15,6 +15,14 @@ public protocol ModelUpdateInstaller: Sendable {
     /// Installs the archive and makes it the task's active package in one atomic step (the
     /// previous one stays as the rollback target).
     func installAndActivate(archive: String, candidate: ModelCandidate) async throws(ModelUpdateError)
+    /// Installs the archive and designates it as its task's shadow (`designatedBy` `catalog`),
+    /// replacing any shadow before it; nothing is activated.
+    func installAndDesignateShadow(archive: String, candidate: ModelCandidate) async throws(ModelUpdateError)
+    /// The shadows the catalog designated (`designatedBy` `catalog`), by task; a person's are not listed.
+    func catalogShadows() async throws(ModelUpdateError) -> [String: ModelCandidate.Identity]
+    /// Ends the shadow run of `task` if it still runs `package` as the catalog designated it;
+    /// whether it ended one.
+    func endCatalogShadow(task: String, package: ModelCandidate.Identity) async throws(ModelUpdateError) -> Bool
 }
 
 /// A downloaded package that verified.

@@ -1,11 +1,16 @@
 import Foundation
 
-/// What became of one catalog entry (by its SHA-256): activated or refused, and why. Kept in
-/// sync/model-updates.json (``RunStateFiles/File/modelUpdates``) so a refused package is not fetched again and status can show it.
+/// What became of one catalog entry (by its SHA-256): activated, designated as a shadow or
+/// refused, and why. Kept in sync/model-updates.json (``RunStateFiles/File/modelUpdates``) so a
+/// refused package is not fetched again and status can show it; an active entry's record under
+/// its SHA-256, a shadow entry's under `shadow:<SHA-256>` (``ModelUpdateService/shadowKey(_:)``),
+/// so the same package may be both in turn.
 public struct ModelUpdateRecord: Codable, Sendable, Hashable {
     public enum Outcome: String, Codable, Sendable {
         case activated
         case refused
+        /// A shadow entry installed and designated as its task's shadow; nothing activated.
+        case shadowed
     }
 
     public var file: String
@@ -17,9 +22,14 @@ public struct ModelUpdateRecord: Codable, Sendable, Hashable {
     public var code: String?
     /// Installed because the catalog marked it as a roll back.
     public var rollback: Bool?
+    /// The catalog marked the entry as a shadow (shadowed or refused).
+    public var shadow: Bool?
     public var at: Date
 
-    public init(file: String, sha256: String, package: String?, outcome: Outcome, reason: String?, code: String? = nil, rollback: Bool? = nil, at: Date) {
+    public init(
+        file: String, sha256: String, package: String?, outcome: Outcome, reason: String?, code: String? = nil, rollback: Bool? = nil,
+        shadow: Bool? = nil, at: Date
+    ) {
         self.file = file
         self.sha256 = sha256
         self.package = package
@@ -27,6 +37,7 @@ public struct ModelUpdateRecord: Codable, Sendable, Hashable {
         self.reason = reason
         self.code = code
         self.rollback = rollback
+        self.shadow = shadow
         self.at = at
     }
 }

@@ -11,6 +11,13 @@ import StudyStore
 /// The analysis service loads the active package per study, so the switch falls between
 /// studies. A package that fails any step never activates; the reason is logged and recorded
 /// (sync/model-updates.json) and the same package is not fetched again.
+///
+/// An entry the catalog marks as a shadow goes through the same checks but the not-newer floor
+/// (a shadow may be any version; it is refused only when it is its task's active package) and is
+/// installed and designated as its task's shadow (`designatedBy` `catalog`), never activated.
+/// Once the catalog answers without it, the box ends that shadow run if the catalog's designation
+/// still stands (a person's `fluorobox model shadow` stays) and forgets its record, so the same
+/// package assigned again is designated anew.
 public actor ModelUpdateService: Service {
     public static let name = "model-updates"
 
@@ -71,34 +78,44 @@ public actor ModelUpdateService: Service {
         var records = RunStateFiles(directory: directory).modelUpdates()
         var made: [ModelUpdateRecord] = []
         // A package is tried once; a roll back entry once more, even over an earlier record of
-        // the same SHA-256 (the box ran it before the update it now leaves).
-        for entry in catalog.sorted(by: { $0.file < $1.file }) where records[entry.sha256] == nil || (entry.isRollback && records[entry.sha256]?.rollback != true) {
+        // the same SHA-256 (the box ran it before the update it now leaves). A shadow entry's
+        // record has a key of its own: a package calibrated in shadow is then activated.
+        for entry in catalog.sorted(by: { $0.file < $1.file }) where entry.isShadow
+            ? records[Self.shadowKey(entry.sha256)] == nil
+            : records[entry.sha256] == nil || (entry.isRollback && records[entry.sha256]?.rollback != true) {
             let result = await update(entry)
             let record: ModelUpdateRecord
             switch result {
             case .success(let package):
                 record = ModelUpdateRecord(
-                    file: entry.file, sha256: entry.sha256, package: package, outcome: .activated, reason: nil, rollback: entry.rollback, at: Date())
-                logger.notice(entry.isRollback ? "model rolled back by the platform" : "model update activated", metadata: ["package": "\(package)", "file": "\(entry.file)"])
+                    file: entry.file, sha256: entry.sha256, package: package, outcome: entry.isShadow ? .shadowed : .activated, reason: nil,
+                    rollback: entry.rollback, shadow: entry.shadow, at: Date())
+                logger.notice(
+                    entry.isShadow ? "model designated as shadow by the platform" : entry.isRollback ? "model rolled back by the platform" : "model update activated",
+                    metadata: ["package": "\(package)", "file": "\(entry.file)"])
             case .failure(let error) where error.isTransient || error.code == .hashMismatch:
                 logger.warning("model update not finished; retrying at the next poll", metadata: ["file": "\(entry.file)", "error": "\(error)"])
                 continue
             case .failure(let error):
                 record = ModelUpdateRecord(
                     file: entry.file, sha256: entry.sha256, package: error.package, outcome: .refused, reason: error.error.description,
-                    code: error.code.step, rollback: entry.rollback, at: Date()
+                    code: error.code.step, rollback: entry.rollback, shadow: entry.shadow, at: Date()
                 )
                 logger.error("model update refused", metadata: ["file": "\(entry.file)", "package": "\(error.package ?? "?")", "reason": "\(error.error)"])
             }
-            records[entry.sha256] = record
+            records[entry.isShadow ? Self.shadowKey(entry.sha256) : entry.sha256] = record
             made.append(record)
             do {
                 try RunStateFiles(directory: directory).writeRecord(records, to: .modelUpdates)
                 if let reportStore {
                     var document = try JSONSerialization.jsonObject(with: JSONEncoder.compact().encode(record)) as? [String: Any] ?? [:]
                     document["device"] = deviceID
-                    // A roll back's key of its own: the same SHA-256 may have been reported activated before.
-                    let key = "model-update:\(deviceID):\(record.sha256)" + (entry.isRollback ? ":rollback-\(Int(record.at.timeIntervalSince1970))" : "")
+                    // A roll back's and a shadow's keys of their own: the same SHA-256 may have been
+                    // reported activated before, or designated, withdrawn and assigned again (which
+                    // may take less than a second: milliseconds).
+                    let seconds = record.at.timeIntervalSince1970
+                    let key = "model-update:\(deviceID):\(record.sha256)"
+                        + (entry.isRollback ? ":rollback-\(Int(seconds))" : entry.isShadow ? ":shadow-\(Int64(seconds * 1000))" : "")
                     try reportStore.queueDocument(
                         destination: .platform, kind: .modelUpdate, key: key,
                         priority: .result, document: Array(JSONSerialization.data(withJSONObject: document, options: [.sortedKeys]))
@@ -108,7 +125,39 @@ public actor ModelUpdateService: Service {
                 logger.error("cannot record a model update outcome", metadata: ["error": "\(error)"])
             }
         }
+        if await withdrawShadows(offered: catalog.filter(\.isShadow), records: &records) {
+            do {
+                try RunStateFiles(directory: directory).writeRecord(records, to: .modelUpdates)
+            } catch {
+                logger.error("cannot record a model update outcome", metadata: ["error": "\(error)"])
+            }
+        }
         return made
+    }
+
+    static let shadowKeyPrefix = "shadow:"
+
+    /// The key of a shadow entry's record in sync/model-updates.json.
+    public static func shadowKey(_ sha256: String) -> String { shadowKeyPrefix + sha256 }
+
+    /// Ends the shadow runs the catalog designated that its answer (`offered`, its shadow entries)
+    /// no longer holds, and forgets the records of shadow entries it no longer lists; whether
+    /// `records` changed. Called only with an answer: an unreachable hub withdraws nothing.
+    private func withdrawShadows(offered: [CatalogEntry], records: inout [String: ModelUpdateRecord]) async -> Bool {
+        let keys = Set(offered.map { Self.shadowKey($0.sha256) })
+        let kept = Set(keys.compactMap { records[$0] }.filter { $0.outcome == .shadowed }.compactMap(\.package))
+        do {
+            for (task, package) in try await installer.catalogShadows().sorted(by: { $0.key < $1.key }) where !kept.contains(package.description) {
+                if try await installer.endCatalogShadow(task: task, package: package) {
+                    logger.notice("shadow run ended: the platform's catalog no longer offers it", metadata: ["task": "\(task)", "package": "\(package)"])
+                }
+            }
+        } catch {
+            logger.error("cannot end a shadow run the platform's catalog withdrew; retrying at the next poll", metadata: ["error": "\(error)"])
+        }
+        let stale = records.keys.filter { $0.hasPrefix(Self.shadowKeyPrefix) && !keys.contains($0) }
+        for key in stale { records[key] = nil }
+        return !stale.isEmpty
     }
 
     /// A failure with the package it concerned (when known).
@@ -155,7 +204,15 @@ public actor ModelUpdateService: Service {
         // The task's active version is its floor whatever the package id: an update never takes
         // a task down (a technician's `fluorobox model rollback` on the box is the only other
         // way). Only an entry the platform marked as a staged rollout's roll back goes back.
-        if !entry.isRollback, let active = await installer.active(task: candidate.task),
+        // A shadow activates nothing, so any version may run in shadow, but not the active one.
+        if entry.isShadow {
+            if let active = await installer.active(task: candidate.task), active == candidate.identity {
+                try? Posix.unlink(archive)
+                return .failure(Failure(
+                    error: ModelUpdateError(.shadowIsActive, "\(package) is the active package of task \(candidate.task); a shadow runs beside it"),
+                    package: package))
+            }
+        } else if !entry.isRollback, let active = await installer.active(task: candidate.task),
            !ModelVersion.isNewer(candidate.identity.version, than: active.version) {
             try? Posix.unlink(archive)
             let detail = active.version == candidate.identity.version
@@ -167,7 +224,11 @@ public actor ModelUpdateService: Service {
         }
         do {
             try await installer.checkReference(candidate)
-            try await installer.installAndActivate(archive: archive, candidate: candidate)
+            if entry.isShadow {
+                try await installer.installAndDesignateShadow(archive: archive, candidate: candidate)
+            } else {
+                try await installer.installAndActivate(archive: archive, candidate: candidate)
+            }
         } catch {
             if !error.isTransient { try? Posix.unlink(archive) }
             return .failure(Failure(error: error, package: package))

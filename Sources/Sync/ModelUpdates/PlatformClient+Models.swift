@@ -12,26 +12,32 @@ public struct CatalogEntry: Sendable, Hashable, Codable {
     /// The hub rolled a staged rollout back and this older package is the one to go back to:
     /// installed though not newer (signature, pins and reference inputs still checked).
     public var rollback: Bool?
+    /// Assigned to the device as a shadow: installed (any version; signature, pins and
+    /// reference inputs checked) and designated as its task's shadow, never activated.
+    public var shadow: Bool?
 
-    public init(file: String, size: Int64, sha256: String, rollback: Bool? = nil) {
+    public init(file: String, size: Int64, sha256: String, rollback: Bool? = nil, shadow: Bool? = nil) {
         self.file = file
         self.size = size
         self.sha256 = sha256
         self.rollback = rollback
+        self.shadow = shadow
     }
 
     var isRollback: Bool { rollback == true }
+    var isShadow: Bool { shadow == true }
 }
 
 extension PlatformClient {
-    /// `GET /v1/models` through the generated client.
+    /// `GET /v1/models?shadows=true` through the generated client: this box runs shadow entries
+    /// (``ModelUpdateService``), so the hub lists them.
     public func modelCatalog() async throws(SyncError) -> [CatalogEntry] {
         let what = "GET /v1/models"
-        let output = try await call(what, deadline: .seconds(30)) { try await $0.listModels() }
+        let output = try await call(what, deadline: .seconds(30)) { try await $0.listModels(query: .init(shadows: true)) }
         switch output {
         case .ok(let ok):
             switch ok.body {
-            case .json(let catalog): return catalog.models.map { CatalogEntry(file: $0.file, size: $0.size, sha256: $0.sha256, rollback: $0.rollback) }
+            case .json(let catalog): return catalog.models.map { CatalogEntry(file: $0.file, size: $0.size, sha256: $0.sha256, rollback: $0.rollback, shadow: $0.shadow) }
             }
         case .badRequest(let problem): throw Self.error(status: 400, problem: problem, what: what)
         case .forbidden(let problem): throw Self.error(status: 403, problem: problem, what: what)
