@@ -41,6 +41,14 @@ public struct CommitmentReportSCU: Sendable {
                 sopClassUID: SOPClass.storageCommitmentPushModel, sopInstanceUID: SOPClass.storageCommitmentPushModelInstance,
                 eventTypeID: report.eventTypeID, contextID: context.id
             )
+            // The modality has answered: the report is delivered whatever becomes of the release
+            // (a modality that closes at once must not be sent the same report again).
+            do {
+                try await association.release()
+            } catch {
+                try? await association.abort()
+                logger.debug("the modality answered the report but not the release", metadata: ["peer": "\(host):\(port)", "error": "\(error)"])
+            }
             return response.status ?? .processingFailure
         }
     }

@@ -67,20 +67,29 @@ def main():
         return 0x0000, None
 
     server = None
+    # The report's association is over (released or aborted): only then may the acceptor stop,
+    # or it could close before its N-EVENT-REPORT-RSP or its A-RELEASE-RP reached the box.
+    closed = threading.Event()
     if args.listen is not None:
         acceptor = AE(ae_title=args.ae)
         # The box asks for the SCP role on the association it opens; accept exactly that.
         acceptor.add_supported_context(StorageCommitmentPushModel, scu_role=False, scp_role=True)
         server = acceptor.start_server(
             ("127.0.0.1", args.listen), block=False,
-            evt_handlers=[(evt.EVT_N_EVENT_REPORT, lambda e: handle_report(e, "new"))],
+            evt_handlers=[
+                (evt.EVT_N_EVENT_REPORT, lambda e: handle_report(e, "new")),
+                (evt.EVT_RELEASED, lambda e: closed.set()), (evt.EVT_ABORTED, lambda e: closed.set()),
+            ],
         )
 
     try:
         if args.mode == "send":
             run_send(args, output, handle_report, received)
-        if args.listen is not None and not received.wait(args.timeout):
-            output["error"] = "no report on a new association within the timeout"
+        if args.listen is not None:
+            if not received.wait(args.timeout):
+                output["error"] = "no report on a new association within the timeout"
+            elif args.mode == "listen":
+                closed.wait(10)
     finally:
         if server is not None:
             server.shutdown()

@@ -231,7 +231,6 @@ enum ConsoleTranslations {
         "Figures behind fewer images than this are marked not yet meaningful and left out of the charts:": "Показатели, за которыми меньше снимков, отмечены как пока не значимые и не входят в диаграммы:",
         "No shadow agreements in this period.": "За этот период нет данных теневых прогонов.",
         "Shadow": "Теневая",
-        "active": "активная",
         "Task": "Задача",
         "Images read": "Прочитано снимков",
         "Shadow errors": "Ошибки теневой",
