@@ -113,7 +113,6 @@ extension HubConsole {
     private func postMarketSection(_ figures: ConsoleFigures, _ context: ConsoleRequestContext) -> String {
         let t = context.language
         let e = HTMLText.escape
-        func latency(_ value: Double?) -> String { value.map { String(format: "%.0f", $0) } ?? "—" }
         var html = """
             <section><h2>\(e(t("Post-market figures per model version")))</h2>
             <table id="versions"><thead><tr><th>\(e(t("Model")))</th><th>\(e(t("Devices")))</th><th>\(e(t("Studies processed")))</th>
@@ -126,7 +125,7 @@ extension HubConsole {
             html += "<tr id=\"version-\(index)\"\(version.demonstration ? " class=\"demo\"" : "")><td>\(e("\(version.model)@\(version.version)"))\(mark)</td>"
             html += "<td>\(version.devices.count)</td><td>\(total.processed)</td><td>\(total.flagged)</td><td>\(total.retakesAdvised)</td>"
             html += "<td>\(total.doctorAgree) / \(total.doctorDisagree) / \(total.doctorMissed)</td>"
-            html += "<td>\(latency(total.latencyP50ms)) / \(latency(total.latencyP95ms))</td><td>\(total.errors)</td></tr>"
+            html += "<td>\(Self.latency(total.latencyP50ms)) / \(Self.latency(total.latencyP95ms))</td><td>\(total.errors)</td></tr>"
         }
         html += "</tbody></table>"
         if figures.versions.isEmpty { html += "<p class=\"na\" id=\"versions-empty\">\(e(t("No post-market reports in this period.")))</p>" }

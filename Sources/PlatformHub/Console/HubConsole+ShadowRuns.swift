@@ -124,7 +124,8 @@ extension HubConsole {
         value.map { String(format: "%.1f %%", $0) } ?? "—"
     }
 
-    private static func latency(_ value: Double?) -> String { value.map { String(format: "%.0f", $0) } ?? "—" }
+    /// Whole milliseconds; a dash for none (the Figures page's and this page's latencies).
+    static func latency(_ value: Double?) -> String { value.map { String(format: "%.0f", $0) } ?? "—" }
 
     /// A category label the chart's column can hold.
     private static func shortened(_ name: String) -> String {
