@@ -59,7 +59,7 @@ public struct ModelCatalog: Sendable {
             case .completed:
                 offers.append(offer)
             case .running, .halted:
-                if rollout.currentCohort(ofOrdered: try await RolloutSupervisor.population(of: rollout, store: store)).contains(device) {
+                if rollout.currentCohort(ofOrdered: try await RolloutSupervisor.population(of: rollout, assignment: assignment, store: store)).contains(device) {
                     offers.append(offer)
                 }
             case .aborted:

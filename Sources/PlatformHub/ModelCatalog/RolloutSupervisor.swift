@@ -83,6 +83,12 @@ public struct RolloutSupervisor: Service {
     /// revoked), in the rollout's cohort order; none when the assignment is gone.
     public static func population(of rollout: ModelRollout, store: any HubStoring) async throws(HubError) -> [String] {
         guard let assignment = try await store.modelAssignments().first(where: { $0.id == rollout.assignmentID }) else { return [] }
+        return try await population(of: rollout, assignment: assignment, store: store)
+    }
+
+    /// The same for a caller that holds the rollout's assignment already (a device's catalog
+    /// poll), without reading every assignment again.
+    static func population(of rollout: ModelRollout, assignment: ModelAssignment, store: any HubStoring) async throws(HubError) -> [String] {
         let revoked = try await store.revokedDevices()
         let reached = try await store.institutions().filter { !revoked.contains($0.key) && assignment.target.reaches($0.value) }.keys
         return rollout.cohortOrder(reached)
