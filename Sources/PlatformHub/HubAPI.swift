@@ -14,6 +14,8 @@ struct HubAPI: APIProtocol {
     let catalogDirectory: String?
     let deviceCA: DeviceCA?
     let deviceCertificateValidity: Duration
+    /// Refused enrolments per client address (`POST /v1/enrolment`), for this replica.
+    let enrolmentThrottle: EnrolmentThrottle
     let logger: Logger
 
     /// 204 when this replica can serve: its database answers (a refusal is 503 with the problem).

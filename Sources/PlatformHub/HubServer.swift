@@ -46,6 +46,13 @@ public struct HubServer: Sendable {
         public var deviceCA: DeviceCA?
         /// How long an issued device certificate is valid (never past the CA's own end).
         public var deviceCertificateValidity: Duration = .seconds(365 * 86_400)
+        /// Refused enrolments an address may make before it waits (``EnrolmentThrottle``).
+        public var enrolmentFreeAttempts = 10
+        /// The first wait after those, doubling up to ``enrolmentMaximumDelay`` (seconds).
+        public var enrolmentFirstDelay = 2.0
+        public var enrolmentMaximumDelay = 300.0
+        /// The throttle's clock (tests move their own).
+        public var now: @Sendable () -> Date = Date.init
         /// Called with the bound port once the server listens.
         public var onListening: @Sendable (Int) async -> Void = { _ in }
 
@@ -99,7 +106,11 @@ public struct HubServer: Sendable {
         let operations = router.group().add(middleware: HubRequestScope.Opening())
         try HubAPI(
             store: store, catalogDirectory: catalog, deviceCA: settings.deviceCA,
-            deviceCertificateValidity: settings.deviceCertificateValidity, logger: logger
+            deviceCertificateValidity: settings.deviceCertificateValidity,
+            enrolmentThrottle: EnrolmentThrottle(
+                .init(freeAttempts: settings.enrolmentFreeAttempts, firstDelay: settings.enrolmentFirstDelay, maximumDelay: settings.enrolmentMaximumDelay),
+                now: settings.now),
+            logger: logger
         ).registerHandlers(
             on: operations, configuration: .platformAPI,
             middlewares: [HubAPIMiddleware(store: store, tls: tls, faults: faults)]

@@ -79,6 +79,11 @@ extension PlatformClient {
         case .forbidden(let problem): throw SyncError(.refused, "enrolment refused (HTTP 403): \(Self.detail(problem))")
         case .notFound(let problem): throw SyncError(.refused, "enrolment refused (HTTP 404): \(Self.detail(problem))")
         case .contentTooLarge(let problem): throw SyncError(.refused, "enrolment refused (HTTP 413): \(Self.detail(problem))")
+        case .tooManyRequests(let held):
+            // Too many refused enrolments came from this address (ours, or others behind the same
+            // router): the hub checked nothing; the next attempt comes after the usual backoff.
+            let detail = switch held.body { case .json(let problem): problem.detail }
+            throw SyncError(.serverError, "enrolment held back by the hub for \(held.headers.retryAfter) s (HTTP 429): \(detail)")
         case .serviceUnavailable(let problem): throw Self.error(status: 503, problem: problem, what: "enrolment")
         case .undocumented(let status, let payload): throw Self.error(status: status, body: await Self.bytes(of: payload), what: "enrolment")
         }

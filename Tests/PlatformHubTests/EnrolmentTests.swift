@@ -160,6 +160,40 @@ struct EnrolmentTests {
         try await region.stop()
     }
 
+    @Test("ten refused enrolments from one address: the next is 429 with Retry-After and checks nothing; per replica; a success clears the count")
+    func refusedEnrolmentsAreHeldBack() async throws {
+        let region = try await Region.start("pg-enrol-throttle")
+        let box = try await region.box("box-t")
+        let token = try await region.token(["--device", "box-t"])
+        for attempt in 1...10 {
+            let refused = try await region.enrol(replica: 0, token: "fbx-enrol-guess-\(attempt)", csr: box.csr)
+            #expect(refused.status == 403, "attempt \(attempt): \(refused.status) \(refused.body)")
+        }
+        // The eleventh, even with the right token, is held back unchecked: the token survives.
+        let body = try EnrolmentKit.enrolmentBody(token: token, csrPath: box.csr)
+        let headers = try await ProcessRunner.run("/usr/bin/curl", [
+            "-sS", "--max-time", "60", "-o", "/dev/null", "-D", "-", "--cacert", region.ca, "-H", "Expect:",
+            "-H", "Content-Type: application/json", "--data-binary", body, "https://127.0.0.1:\(region.replicas[0].port)/v1/enrolment",
+        ]).stdout.lowercased()
+        #expect(headers.hasPrefix("http/1.1 429"), "\(headers)")
+        let retryAfter = headers.split(separator: "\r\n").first { $0.hasPrefix("retry-after:") }
+            .flatMap { Int($0.dropFirst("retry-after:".count).trimmingCharacters(in: .whitespaces)) }
+        #expect(retryAfter.map { (1...2).contains($0) } == true, "Retry-After after the first delay of 2 s: \(headers)")
+        let held = try await region.enrol(replica: 0, token: token, csr: box.csr)
+        #expect(held.status == 429 && held.body.contains("nothing was checked"), "\(held.status) \(held.body)")
+        #expect(try await region.sql("SELECT count(*) FROM enrolment_token WHERE used_by_device IS NOT NULL") == "0", "a held-back enrolment used its token")
+        // The other replica counts its own.
+        let elsewhere = try await region.enrol(replica: 1, token: "fbx-enrol-guess-other", csr: box.csr)
+        #expect(elsewhere.status == 403, "\(elsewhere.status) \(elsewhere.body)")
+        // After the wait one attempt is admitted; it succeeds, and the address starts afresh.
+        try await Task.sleep(for: .seconds(2.5))
+        let enrolled = try await region.enrol(replica: 0, token: token, csr: box.csr)
+        #expect(enrolled.status == 201, "\(enrolled.status) \(enrolled.body)")
+        let afresh = try await region.enrol(replica: 0, token: "fbx-enrol-guess-after", csr: box.csr)
+        #expect(afresh.status == 403, "after a success the count starts again: \(afresh.status) \(afresh.body)")
+        try await region.stop()
+    }
+
     @Test("one token used at once on two replicas: exactly one certificate")
     func concurrentUseOnTwoReplicas() async throws {
         let region = try await Region.start("pg-enrol-race")

@@ -139,7 +139,7 @@ public struct Client: APIProtocol {
     }
     /// Enrol a box with a one-time token and its first-boot certificate request.
     ///
-    /// The one device route that needs no client certificate (under TLS the handshake makes the client certificate optional when the hub has a device CA; every other device route still refuses a connection without one). The hub checks the request's own signature and that its subject CN is a device id (and the token's device, when the token names one), then consumes the token and records the certificate in one transaction: of concurrent uses on any replica exactly one gets 201. Used, expired, unknown or other-device tokens are 403 with the reason in `detail`; a bad request consumes nothing.
+    /// The one device route that needs no client certificate (under TLS the handshake makes the client certificate optional when the hub has a device CA; every other device route still refuses a connection without one). The hub checks the request's own signature and that its subject CN is a device id (and the token's device, when the token names one), then consumes the token and records the certificate in one transaction: of concurrent uses on any replica exactly one gets 201. Used, expired, unknown or other-device tokens are 403 with the reason in `detail`; a bad request consumes nothing. Refused enrolments are counted per client address (the TCP peer): after 10 in a row the address waits before its next attempt, 2 s doubling up to 5 minutes, answered 429 without any check; an enrolment that succeeds clears the count.
     ///
     ///
     /// - Remark: HTTP `POST /v1/enrolment`.
@@ -285,6 +285,36 @@ public struct Client: APIProtocol {
                         preconditionFailure("bestContentType chose an invalid content type.")
                     }
                     return .contentTooLarge(.init(body: body))
+                case 429:
+                    let headers: Operations.Enrol.Output.TooManyRequests.Headers = .init(retryAfter: try converter.getRequiredHeaderFieldAsURI(
+                        in: response.headerFields,
+                        name: "Retry-After",
+                        as: Swift.Int.self
+                    ))
+                    let contentType = converter.extractContentTypeIfPresent(in: response.headerFields)
+                    let body: Operations.Enrol.Output.TooManyRequests.Body
+                    let chosenContentType = try converter.bestContentType(
+                        received: contentType,
+                        options: [
+                            "application/json"
+                        ]
+                    )
+                    switch chosenContentType {
+                    case "application/json":
+                        body = try await converter.getResponseBodyAsJSON(
+                            Components.Schemas.Problem.self,
+                            from: responseBody,
+                            transforming: { value in
+                                .json(value)
+                            }
+                        )
+                    default:
+                        preconditionFailure("bestContentType chose an invalid content type.")
+                    }
+                    return .tooManyRequests(.init(
+                        headers: headers,
+                        body: body
+                    ))
                 case 503:
                     let contentType = converter.extractContentTypeIfPresent(in: response.headerFields)
                     let body: Components.Responses.Problem.Body

@@ -256,7 +256,7 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
     }
     /// Enrol a box with a one-time token and its first-boot certificate request.
     ///
-    /// The one device route that needs no client certificate (under TLS the handshake makes the client certificate optional when the hub has a device CA; every other device route still refuses a connection without one). The hub checks the request's own signature and that its subject CN is a device id (and the token's device, when the token names one), then consumes the token and records the certificate in one transaction: of concurrent uses on any replica exactly one gets 201. Used, expired, unknown or other-device tokens are 403 with the reason in `detail`; a bad request consumes nothing.
+    /// The one device route that needs no client certificate (under TLS the handshake makes the client certificate optional when the hub has a device CA; every other device route still refuses a connection without one). The hub checks the request's own signature and that its subject CN is a device id (and the token's device, when the token names one), then consumes the token and records the certificate in one transaction: of concurrent uses on any replica exactly one gets 201. Used, expired, unknown or other-device tokens are 403 with the reason in `detail`; a bad request consumes nothing. Refused enrolments are counted per client address (the TCP peer): after 10 in a row the address waits before its next attempt, 2 s doubling up to 5 minutes, answered 429 without any check; an enrolment that succeeds clears the count.
     ///
     ///
     /// - Remark: HTTP `POST /v1/enrolment`.
@@ -379,6 +379,29 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
                     suppressUnusedWarning(value)
                     var response = HTTPTypes.HTTPResponse(soar_statusCode: 413)
                     suppressMutabilityWarning(&response)
+                    let body: OpenAPIRuntime.HTTPBody
+                    switch value.body {
+                    case let .json(value):
+                        try converter.validateAcceptIfPresent(
+                            "application/json",
+                            in: request.headerFields
+                        )
+                        body = try converter.setResponseBodyAsJSON(
+                            value,
+                            headerFields: &response.headerFields,
+                            contentType: "application/json; charset=utf-8"
+                        )
+                    }
+                    return (response, body)
+                case let .tooManyRequests(value):
+                    suppressUnusedWarning(value)
+                    var response = HTTPTypes.HTTPResponse(soar_statusCode: 429)
+                    suppressMutabilityWarning(&response)
+                    try converter.setHeaderFieldAsURI(
+                        in: &response.headerFields,
+                        name: "Retry-After",
+                        value: value.headers.retryAfter
+                    )
                     let body: OpenAPIRuntime.HTTPBody
                     switch value.body {
                     case let .json(value):

@@ -141,7 +141,7 @@ public enum Operations {
     }
     /// Enrol a box with a one-time token and its first-boot certificate request.
     ///
-    /// The one device route that needs no client certificate (under TLS the handshake makes the client certificate optional when the hub has a device CA; every other device route still refuses a connection without one). The hub checks the request's own signature and that its subject CN is a device id (and the token's device, when the token names one), then consumes the token and records the certificate in one transaction: of concurrent uses on any replica exactly one gets 201. Used, expired, unknown or other-device tokens are 403 with the reason in `detail`; a bad request consumes nothing.
+    /// The one device route that needs no client certificate (under TLS the handshake makes the client certificate optional when the hub has a device CA; every other device route still refuses a connection without one). The hub checks the request's own signature and that its subject CN is a device id (and the token's device, when the token names one), then consumes the token and records the certificate in one transaction: of concurrent uses on any replica exactly one gets 201. Used, expired, unknown or other-device tokens are 403 with the reason in `detail`; a bad request consumes nothing. Refused enrolments are counted per client address (the TCP peer): after 10 in a row the address waits before its next attempt, 2 s doubling up to 5 minutes, answered 429 without any check; an enrolment that succeeds clears the count.
     ///
     ///
     /// - Remark: HTTP `POST /v1/enrolment`.
@@ -389,6 +389,78 @@ public enum Operations {
                     default:
                         try throwUnexpectedResponseStatus(
                             expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
+            public struct TooManyRequests: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/enrolment/POST/responses/429/headers`.
+                public struct Headers: Sendable, Hashable {
+                    /// Seconds until this address may try again.
+                    ///
+                    /// - Remark: Generated from `#/paths/v1/enrolment/POST/responses/429/headers/Retry-After`.
+                    public var retryAfter: Swift.Int
+                    /// Creates a new `Headers`.
+                    ///
+                    /// - Parameters:
+                    ///   - retryAfter: Seconds until this address may try again.
+                    public init(retryAfter: Swift.Int) {
+                        self.retryAfter = retryAfter
+                    }
+                }
+                /// Received HTTP response headers
+                public var headers: Operations.Enrol.Output.TooManyRequests.Headers
+                /// - Remark: Generated from `#/paths/v1/enrolment/POST/responses/429/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/v1/enrolment/POST/responses/429/content/application\/json`.
+                    case json(Components.Schemas.Problem)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.Problem {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.Enrol.Output.TooManyRequests.Body
+                /// Creates a new `TooManyRequests`.
+                ///
+                /// - Parameters:
+                ///   - headers: Received HTTP response headers
+                ///   - body: Received HTTP response body
+                public init(
+                    headers: Operations.Enrol.Output.TooManyRequests.Headers,
+                    body: Operations.Enrol.Output.TooManyRequests.Body
+                ) {
+                    self.headers = headers
+                    self.body = body
+                }
+            }
+            /// Too many refused enrolments from this address; nothing was checked or consumed.
+            ///
+            /// - Remark: Generated from `#/paths//v1/enrolment/post(enrol)/responses/429`.
+            ///
+            /// HTTP response code: `429 tooManyRequests`.
+            case tooManyRequests(Operations.Enrol.Output.TooManyRequests)
+            /// The associated value of the enum case if `self` is `.tooManyRequests`.
+            ///
+            /// - Throws: An error if `self` is not `.tooManyRequests`.
+            /// - SeeAlso: `.tooManyRequests`.
+            public var tooManyRequests: Operations.Enrol.Output.TooManyRequests {
+                get throws {
+                    switch self {
+                    case let .tooManyRequests(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "tooManyRequests",
                             response: self
                         )
                     }
