@@ -21,18 +21,6 @@ struct ScreeningListSyncTests {
     static let institutionY = "1.2.643.5.1.13.13.12.2.69.6511"
     static let acse = ["-ta", "60", "-td", "60"]
 
-    /// A client of `device` (box-test-1 or box-test-2) with its own certificate (`certificate`).
-    static func client(port: Int, pki: String, device: String, certificate: String) throws -> PlatformClient {
-        var settings = SyncSettings()
-        settings.hubURL = "https://127.0.0.1:\(port)"
-        settings.deviceID = device
-        settings.connectTimeoutSeconds = 5
-        settings.readTimeoutSeconds = 10
-        settings.tls = SyncTLSSettings(
-            certificatePath: "\(pki)/\(certificate).pem", privateKeyPath: "\(pki)/\(certificate).key", trustedCAPath: "\(pki)/ca.pem")
-        return try PlatformClient(settings: settings, counters: SyncCounters(), logger: quietLogger)
-    }
-
     /// YYYYMMDD of today plus `days` on the box's clock and time zone.
     static func day(_ days: Int) -> String {
         let parts = Calendar.current.dateComponents([.year, .month, .day], from: Date().addingTimeInterval(Double(days) * 86_400))
@@ -112,7 +100,7 @@ struct ScreeningListSyncTests {
 
         // The box's service fetches into its store; the same list again is a 304.
         let store = try StudyStore.open(StoreConfiguration(dataDirectory: DataDirectory(path: folder.file("box"))), logger: quietLogger)
-        let client = try Self.client(port: port, pki: pki, device: "box-test-1", certificate: "device")
+        let client = try MutualTLSTests.client(port: port, pki: pki, device: "device")
         let service = ScreeningListService(client: client, store: store, intervalSeconds: 3600, logger: quietLogger)
         let fetched = await service.checkOnce()
         guard case .list(let entries, let eTag) = fetched else {
@@ -127,7 +115,7 @@ struct ScreeningListSyncTests {
         #expect(await service.checkOnce() == .unchanged)
 
         // The other institution's box gets its own list only.
-        let other = try Self.client(port: port, pki: pki, device: "box-test-2", certificate: "other-device")
+        let other = try MutualTLSTests.client(port: port, pki: pki, device: "other-device", deviceID: "box-test-2")
         let otherList = try await other.screeningList(ifNoneMatch: nil)
         guard case .list(let otherEntries, _) = otherList else {
             Issue.record("box-test-2 got \(otherList)")

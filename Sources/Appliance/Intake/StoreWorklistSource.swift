@@ -20,10 +20,10 @@ public struct StoreWorklistSource: WorklistSource {
     }
 
     public func scheduledItems() async throws -> [WorklistItem] {
-        let since = Date().addingTimeInterval(-Double(settings.worklistDays) * 86_400)
-        let store = self.store
         let now = Date()
+        let since = now.addingTimeInterval(-Double(settings.worklistDays) * 86_400)
         let dueBy = Self.dateAndTime(now.addingTimeInterval(Double(settings.worklistDays) * 86_400)).0
+        let store = self.store
         let (records, screening) = try await BlockingIO.run {
             (try store.openWorklistItems(registeredSince: since), try store.openScreeningEntries(dueBy: dueBy))
         }
