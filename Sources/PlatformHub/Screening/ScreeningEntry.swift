@@ -54,9 +54,7 @@ public struct ScreeningEntry: Sendable, Hashable, Codable {
     var summary: String {
         "\(accessionNumber ?? "-") \(patientID) \(patientName) due \(dueDate)"
     }
-}
 
-extension ScreeningEntry {
     /// The audit row of its removal (subject: the institution).
     func removalAuditEntry(by actor: String, at: Date) -> ConsoleAuditEntry {
         ConsoleAuditEntry(at: at, actor: actor, action: ConsoleAuditEntry.Action.screeningRemoved, subject: institution, detail: summary)
