@@ -364,7 +364,7 @@ let package = Package(
             name: "SyncTests",
             dependencies: [
                 "Sync", "PlatformHub", "StudyStore", "POSIXSupport", "FluoroboxTestSupport", "fluorobox-hub", "Appliance", "fluorobox",
-                "DICOM", "Inference", "SyncFixtures", "fleet-boxes", "OSUpdateTesting",
+                "DICOM", "DICOMNetwork", "Inference", "SyncFixtures", "fleet-boxes", "OSUpdateTesting",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),

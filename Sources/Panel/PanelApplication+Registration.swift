@@ -54,7 +54,9 @@ extension PanelApplication {
         let t = context.language
         let e = HTMLText.escape
         let store = self.store
-        let (pending, recent) = try await BlockingIO.run { (try store.pendingRegistration(), try store.registrations()) }
+        let (pending, recent, screening) = try await BlockingIO.run {
+            (try store.pendingRegistration(), try store.registrations(), try store.screeningEntries())
+        }
         var body = ""
         if let message { body += "<p class=\"notice\" id=\"notice\">\(e(message))</p>" }
         if let error { body += "<p class=\"error\" id=\"form-error\">\(e(error))</p>" }
@@ -69,6 +71,7 @@ extension PanelApplication {
         }
         body += "</section>"
         body += worklistSection(recent, t)
+        body += screeningSection(screening, t)
         body += """
             <section><form method="post" action="/register" id="register-form" autocomplete="off">
             \(HTML.csrfField(context.session!))
@@ -107,5 +110,22 @@ extension PanelApplication {
         }
         return "<section id=\"worklist\"><h2>\(e(t("Modality worklist")))</h2><table><thead><tr><th>\(e(t("Accession")))</th>"
             + "<th>\(e(t("Patient")))</th><th>\(e(t("Registered")))</th><th>\(e(t("State")))</th></tr></thead><tbody>\(rows)</tbody></table></section>"
+    }
+
+    /// The platform's list of people due for screening (first 200 by due date): each entry's
+    /// accession, patient, due date and whether an image has come with it.
+    func screeningSection(_ entries: [ScreeningEntryRecord], _ t: PanelLanguage) -> String {
+        let e = HTMLText.escape
+        guard !entries.isEmpty else { return "" }
+        var rows = ""
+        for entry in entries.prefix(200) {
+            let state = entry.linkedInstanceID.map { t("linked to image") + " #\($0)" } ?? (entry.linkedAt != nil ? t("done") : t("scheduled"))
+            let due = entry.dueDate.count == 8 ? "\(entry.dueDate.prefix(4))-\(entry.dueDate.dropFirst(4).prefix(2))-\(entry.dueDate.suffix(2))" : entry.dueDate
+            rows += "<tr><td>\(e(entry.accessionNumber))</td><td>\(e(patientLabel(name: entry.patientName, id: entry.patientID, t)))</td>"
+                + "<td>\(e(due))</td><td class=\"screening-state\">\(e(state))</td></tr>"
+        }
+        let more = entries.count > 200 ? "<p class=\"na\">\(e(t("Showing the first 200 by due date.")))</p>" : ""
+        return "<section id=\"screening\"><h2>\(e(t("Due for screening (platform list)")))</h2><table><thead><tr><th>\(e(t("Accession")))</th>"
+            + "<th>\(e(t("Patient")))</th><th>\(e(t("Due date")))</th><th>\(e(t("State")))</th></tr></thead><tbody>\(rows)</tbody></table>\(more)</section>"
     }
 }

@@ -106,7 +106,7 @@ struct HubAPIMiddleware: ServerMiddleware {
             }
             scope.body = document.bytes
             scope.document = document
-        case Operations.GetOSUpdate.id:
+        case Operations.GetOSUpdate.id, Operations.GetScreeningList.id:
             let named = Self.pathParameter("device", metadata)
             guard let named, HubServer.isValidDeviceID(named) else { throw HubError(.badRequest, "bad device id") }
             scope.device = try await DeviceIdentity.of(headers: headers, channel: scope.channel, tls: tls, store: store, pathDevice: named)

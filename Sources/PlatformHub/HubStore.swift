@@ -111,6 +111,7 @@ public final class HubStore: Sendable {
         registerModelAssignmentMigration(&migrator)
         registerModelRolloutMigration(&migrator)
         registerModelAssignmentRoleMigration(&migrator)
+        registerScreeningListMigration(&migrator)
         return migrator
     }
 

@@ -98,6 +98,25 @@ public protocol HubStoring: Sendable {
     /// The OS bundle assigned to `device`, if any.
     func osAssignment(device: String) async throws(HubError) -> OSBundleAssignment?
 
+    // MARK: Screening lists per institution
+
+    /// Adds `entries` (of one institution, as ``ScreeningListCSV`` read them) to its list and
+    /// audits the import (as `actor`) in one transaction: all or nothing. An entry of a patient
+    /// and due date already held is kept with its accession (its details from the file); a new
+    /// one gets the next accession of the hub's sequence.
+    func importScreeningList(_ entries: [ScreeningEntry], institution: String, file: String?, by actor: String, at: Date) async throws(HubError) -> ScreeningImport
+
+    /// `institution`'s list (by its ИНН or OID), by due date then accession.
+    func screeningList(institution: String) async throws(HubError) -> [ScreeningEntry]
+
+    /// The list of `device`'s institution (entries under its ИНН or its OID), by due date then
+    /// accession; empty for a device without a recorded institution.
+    func screeningList(device: String) async throws(HubError) -> [ScreeningEntry]
+
+    /// Removes the entry with `accessionNumber` and audits it (as `actor`) in one transaction.
+    /// Returns what was removed; nil (and nothing audited) when there is no such entry.
+    func removeScreeningEntry(accessionNumber: String, by actor: String, at: Date) async throws(HubError) -> ScreeningEntry?
+
     // MARK: The model catalog per region
 
     /// Assigns `assignment.file` (pinned by its size and SHA-256) to its target and audits it (as

@@ -114,6 +114,7 @@ extension PostgresHubStore {
         modelAssignmentMigration,
         modelRolloutMigration,
         modelAssignmentRoleMigration,
+        screeningListMigration,
     ]
 
     /// Applies what is missing, in one transaction under an advisory lock, so replicas that

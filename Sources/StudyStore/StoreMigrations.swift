@@ -247,6 +247,31 @@ enum StoreMigrations {
                 t.uniqueKey(["analysisID", "shadowPackageSHA256"])
             }
         }
+        migrator.registerMigration("v12-screening-list") { db in
+            // The people due for screening the platform lists for the box's institution: worklist
+            // items under the hub's accessions. A new list replaces the unlinked rows in one
+            // transaction; a linked row stays (its image points at it). `screeningList` holds
+            // the ETag of the list the rows are, so the box's poll is answered 304 while it holds.
+            try db.create(table: "screeningEntry") { t in
+                t.primaryKey("accessionNumber", .text)
+                t.column("patientID", .text).notNull()
+                t.column("patientName", .text).notNull()
+                t.column("birthDate", .text).notNull()
+                t.column("sex", .text).notNull()
+                t.column("dueDate", .text).notNull()
+                t.column("note", .text)
+                t.column("listed", .boolean).notNull()
+                t.column("receivedAt", .datetime).notNull()
+                t.column("linkedInstanceID", .integer).references("instance", onDelete: .setNull)
+                t.column("linkedAt", .datetime)
+            }
+            try db.create(table: "screeningList") { t in
+                t.primaryKey("id", .integer).check(sql: "id = 1")
+                t.column("eTag", .text).notNull()
+                t.column("entries", .integer).notNull()
+                t.column("receivedAt", .datetime).notNull()
+            }
+        }
         return migrator
     }
 }

@@ -14,12 +14,15 @@ extension StudyStore {
         }
     }
 
-    /// Inside the intake transaction: the open worklist item whose Accession Number the new
-    /// instance carries is linked to it (the item is done). Any source counts: the modality
-    /// took the patient from the worklist, or a USB capture carried its registration's accession.
+    /// Inside the intake transaction: the open worklist item (a registration or a screening
+    /// entry) whose Accession Number the new instance carries is linked to it (the item is
+    /// done). Any source counts: the modality took the patient from the worklist, or a USB
+    /// capture carried its registration's accession.
     func linkWorklistItem(_ db: Database, accessionNumber: String?, instanceID: Int64, at now: Date) throws {
-        guard let accession = accessionNumber?.trimmingCharacters(in: .whitespaces), !accession.isEmpty,
-              var record = try RegistrationRecord
+        guard let accession = accessionNumber?.trimmingCharacters(in: .whitespaces), !accession.isEmpty else { return }
+        // A screening entry's accession is the hub's, a registration's the box's: never both.
+        if try linkScreeningEntry(db, accessionNumber: accession, instanceID: instanceID, at: now) { return }
+        guard var record = try RegistrationRecord
                 .filter(RegistrationRecord.Columns.accessionNumber == accession && RegistrationRecord.Columns.cancelledAt == nil
                     && RegistrationRecord.Columns.linkedInstanceID == nil)
                 .fetchOne(db) else { return }

@@ -37,6 +37,8 @@ public struct SyncSettings: Sendable, Hashable {
     public var losslessUploads = true
     /// How often the platform's model catalog is polled for updates (seconds); 0: never.
     public var modelUpdateIntervalSeconds: Double = 3600
+    /// How often the platform's screening list is fetched (seconds); 0: never.
+    public var screeningListIntervalSeconds: Double = 600
     /// How often the heartbeat (``DeviceHeartbeat``) is sent (seconds); 0: never.
     public var heartbeatIntervalSeconds: Double = 300
     /// `dimse` destinations (C-STORE to peers of `dicom.peers`).

@@ -11,7 +11,7 @@ struct FluoroboxHub: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fluorobox-hub",
         abstract: "Reference platform receiver for Fluorobox devices (docs/platform-api.yaml).",
-        subcommands: [Serve.self, List.self, ArchiveCommand.self, CA.self, Enrolment.self, Device.self, ModelCommand.self, RegulatorReportCommand.self, OperatorCommand.self],
+        subcommands: [Serve.self, List.self, ArchiveCommand.self, CA.self, Enrolment.self, Device.self, ModelCommand.self, ScreeningCommand.self, RegulatorReportCommand.self, OperatorCommand.self],
         defaultSubcommand: Serve.self
     )
 }

@@ -19,15 +19,15 @@ struct PostgresStoreTests {
         // Three replicas starting together migrate once (the advisory lock).
         try await StoreHarness.with(3, url: url, staging: staging.path) { _ in }
         let landed = try await server.sql("SELECT version, name FROM hub_schema_migration ORDER BY version", database: "hub")
-        #expect(landed == "1|devices-items-uploads\n2|device-enrolment\n3|archive-queue\n4|heartbeats\n5|device-institution\n6|console-operators-audit\n7|credential-rule\n8|os-assignment\n9|model-assignment\n10|model-rollout\n11|model-assignment-role")
+        #expect(landed == "1|devices-items-uploads\n2|device-enrolment\n3|archive-queue\n4|heartbeats\n5|device-institution\n6|console-operators-audit\n7|credential-rule\n8|os-assignment\n9|model-assignment\n10|model-rollout\n11|model-assignment-role\n12|screening-list")
         let tables = try await server.sql(
             "SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.tables WHERE table_schema = 'public'",
             database: "hub"
         )
-        #expect(tables == "archive_job,console_audit,console_operator,device,device_certificate,device_credential,device_heartbeat,device_institution,device_last_heartbeat,enrolment_token,hub_schema_migration,item,model_assignment,model_rollout,os_assignment,upload,upload_part")
+        #expect(tables == "archive_job,console_audit,console_operator,device,device_certificate,device_credential,device_heartbeat,device_institution,device_last_heartbeat,enrolment_token,hub_schema_migration,item,model_assignment,model_rollout,os_assignment,screening_entry,upload,upload_part")
         // A later start finds everything landed and changes nothing.
         try await StoreHarness.with(1, url: url, staging: staging.path) { _ in }
-        #expect(try await server.sql("SELECT count(*) FROM hub_schema_migration", database: "hub") == "11")
+        #expect(try await server.sql("SELECT count(*) FROM hub_schema_migration", database: "hub") == "12")
         // A landed migration that reads differently (edited after it landed) stops the hub.
         try await server.sql("UPDATE hub_schema_migration SET checksum = 'edited' WHERE version = 1", database: "hub")
         await #expect(throws: HubError.self) {

@@ -30,10 +30,11 @@ struct MutualTLSTests {
         return (hub, port)
     }
 
-    static func client(port: Int, pki: String, device: String) throws -> PlatformClient {
+    /// A client with the certificate `device` of the PKI, calling itself `deviceID`.
+    static func client(port: Int, pki: String, device: String, deviceID: String = "box-test-1") throws -> PlatformClient {
         var settings = SyncSettings()
         settings.hubURL = "https://127.0.0.1:\(port)"
-        settings.deviceID = "box-test-1"
+        settings.deviceID = deviceID
         settings.connectTimeoutSeconds = 3
         settings.readTimeoutSeconds = 3
         settings.tls = SyncTLSSettings(

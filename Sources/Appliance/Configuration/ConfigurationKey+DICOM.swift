@@ -121,7 +121,7 @@ extension ConfigurationKey {
         },
         ConfigurationKey(
             name: "dicom.worklistDays", kind: .number, defaultValue: "7",
-            summary: "Days a registration stays on the modality worklist while no image arrives with its Accession Number; older ones drop off (the registration itself stays)."
+            summary: "Days a registration stays on the modality worklist while no image arrives with its Accession Number; older ones drop off (the registration itself stays). A person on the platform's screening list is on the worklist from this many days before the due date until an image arrives with the entry's accession."
         ) { configuration, value throws(ConfigurationError) in
             configuration.dicom.worklistDays = try value.integer(in: 1...3650)
         },

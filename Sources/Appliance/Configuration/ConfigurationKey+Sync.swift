@@ -117,6 +117,12 @@ extension ConfigurationKey {
             configuration.sync.modelUpdateIntervalSeconds = try value.nonNegative()
         },
         ConfigurationKey(
+            name: "sync.screeningListIntervalSeconds", kind: .number, defaultValue: "600",
+            summary: "How often the platform's list of people due for screening at the box's institution is fetched (an unchanged list costs a 304); its entries due within `dicom.worklistDays` are modality worklist items under the hub's accessions. 0 turns the list off (the held one stays)."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.sync.screeningListIntervalSeconds = try value.nonNegative()
+        },
+        ConfigurationKey(
             name: "sync.heartbeatIntervalSeconds", kind: .number, defaultValue: "300",
             summary: "How often the box sends the platform its heartbeat: agent and model versions, backlog per destination, free disk and days of capacity, clock skew, latest errors. A failed heartbeat is tried again after a minute, doubling up to the interval; it never holds up anything else. 0 turns heartbeats off."
         ) { configuration, value throws(ConfigurationError) in

@@ -7,7 +7,9 @@ import StudyStore
 
 /// The modality worklist from the store's registrations: each open registration is one
 /// scheduled item (SCHEDULED) with the box's Accession Number; linked, cancelled and
-/// registrations older than `dicom.worklistDays` are not listed.
+/// registrations older than `dicom.worklistDays` are not listed. Then the people of the
+/// platform's screening list due within `dicom.worklistDays` (or overdue) and not yet imaged,
+/// each under the hub's accession.
 public struct StoreWorklistSource: WorklistSource {
     let store: StudyStore
     let settings: DICOMListenerSettings
@@ -18,10 +20,39 @@ public struct StoreWorklistSource: WorklistSource {
     }
 
     public func scheduledItems() async throws -> [WorklistItem] {
-        let since = Date().addingTimeInterval(-Double(settings.worklistDays) * 86_400)
+        let now = Date()
+        let since = now.addingTimeInterval(-Double(settings.worklistDays) * 86_400)
+        let dueBy = Self.dateAndTime(now.addingTimeInterval(Double(settings.worklistDays) * 86_400)).0
         let store = self.store
-        let records = try await BlockingIO.run { try store.openWorklistItems(registeredSince: since) }
+        let (records, screening) = try await BlockingIO.run {
+            (try store.openWorklistItems(registeredSince: since), try store.openScreeningEntries(dueBy: dueBy))
+        }
         return records.map { Self.item(for: $0, aeTitle: settings.aeTitle, modality: settings.worklistModality) }
+            + screening.map { Self.item(for: $0, aeTitle: settings.aeTitle, modality: settings.worklistModality, today: Self.dateAndTime(now).0) }
+    }
+
+    /// The item of a screening entry: the hub's accession as Accession Number, Requested
+    /// Procedure ID and step ID; scheduled for `today` (the person may come any day up to and
+    /// after the due date, and a modality asks for today's steps); the note, else "Screening
+    /// fluorography", as the descriptions.
+    public static func item(for entry: ScreeningEntryRecord, aeTitle: String, modality: String, today: String) -> WorklistItem {
+        let note = entry.note?.trimmingCharacters(in: .whitespaces) ?? ""
+        let description = String((note.isEmpty ? "Screening fluorography" : note).prefix(64))
+        let digest = SHA256.hash(data: Array("fluorobox-screening|\(entry.accessionNumber)".utf8))
+        return WorklistItem(
+            attributes: [
+                .accessionNumber: entry.accessionNumber, .patientName: entry.patientName, .patientID: entry.patientID,
+                .patientBirthDate: entry.birthDate, .patientSex: entry.sex,
+                .studyInstanceUID: DICOMUID.fromUUIDBytes(Array(digest), version: 5),
+                WorklistKey.requestedProcedureID: entry.accessionNumber, WorklistKey.requestedProcedureDescription: description,
+            ],
+            scheduledProcedureStep: [
+                WorklistKey.scheduledStationAETitle: aeTitle, WorklistKey.scheduledProcedureStepStartDate: today,
+                WorklistKey.scheduledProcedureStepStartTime: "000000", .modality: modality,
+                WorklistKey.scheduledProcedureStepID: entry.accessionNumber, WorklistKey.scheduledProcedureStepDescription: description,
+                WorklistKey.scheduledProcedureStepStatus: "SCHEDULED",
+            ]
+        )
     }
 
     /// The item of a registration. Procedure and step IDs are the accession's: one requested

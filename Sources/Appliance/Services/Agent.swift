@@ -166,6 +166,16 @@ public struct Agent: Sendable {
                 named: ModelUpdateService.name
             ))
         }
+        if syncSettings.hubURL != nil, syncSettings.screeningListIntervalSeconds > 0 {
+            let listLogger = logger.labelled("screening-list")
+            services.append(.agentService(
+                ScreeningListService(
+                    client: try PlatformClient(settings: syncSettings, counters: SyncCounters(), logger: listLogger), store: store,
+                    intervalSeconds: syncSettings.screeningListIntervalSeconds, logger: listLogger
+                ),
+                named: ScreeningListService.name
+            ))
+        }
         if syncSettings.hubURL != nil, configuration.os.updateIntervalSeconds > 0 {
             services.append(.agentService(
                 try osUpdateService(store: store, settings: syncSettings, activity: activity, logger: logger.labelled("os-updates")),

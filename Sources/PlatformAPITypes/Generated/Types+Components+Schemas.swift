@@ -371,6 +371,92 @@ extension Components {
                 case url
             }
         }
+        /// The people due for screening at the calling device's institution, as the region's operator imported them (`fluorobox-hub screening import`); the box offers each as a modality worklist item.
+        ///
+        /// - Remark: Generated from `#/components/schemas/ScreeningList`.
+        public struct ScreeningList: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/ScreeningList/entries`.
+            public var entries: [Components.Schemas.ScreeningEntry]
+            /// Creates a new `ScreeningList`.
+            ///
+            /// - Parameters:
+            ///   - entries:
+            public init(entries: [Components.Schemas.ScreeningEntry]) {
+                self.entries = entries
+            }
+            public enum CodingKeys: String, CodingKey {
+                case entries
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/ScreeningEntry`.
+        public struct ScreeningEntry: Codable, Hashable, Sendable {
+            /// Made by the hub, unique in the region (DICOM SH): the worklist item's Accession Number, Requested Procedure ID and Scheduled Procedure Step ID. An image carrying it is linked to the entry.
+            ///
+            /// - Remark: Generated from `#/components/schemas/ScreeningEntry/accessionNumber`.
+            public var accessionNumber: Swift.String
+            /// - Remark: Generated from `#/components/schemas/ScreeningEntry/patientID`.
+            public var patientID: Swift.String
+            /// DICOM PN, `family^given` (UTF-8; Cyrillic as written).
+            ///
+            /// - Remark: Generated from `#/components/schemas/ScreeningEntry/patientName`.
+            public var patientName: Swift.String
+            /// YYYYMMDD.
+            ///
+            /// - Remark: Generated from `#/components/schemas/ScreeningEntry/birthDate`.
+            public var birthDate: Swift.String
+            /// - Remark: Generated from `#/components/schemas/ScreeningEntry/sex`.
+            @frozen public enum SexPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case m = "M"
+                case f = "F"
+                case o = "O"
+            }
+            /// - Remark: Generated from `#/components/schemas/ScreeningEntry/sex`.
+            public var sex: Components.Schemas.ScreeningEntry.SexPayload
+            /// YYYYMMDD; the box lists the entry from `dicom.worklistDays` days before it on.
+            ///
+            /// - Remark: Generated from `#/components/schemas/ScreeningEntry/dueDate`.
+            public var dueDate: Swift.String
+            /// The operator's note; the box's procedure description when given.
+            ///
+            /// - Remark: Generated from `#/components/schemas/ScreeningEntry/note`.
+            public var note: Swift.String?
+            /// Creates a new `ScreeningEntry`.
+            ///
+            /// - Parameters:
+            ///   - accessionNumber: Made by the hub, unique in the region (DICOM SH): the worklist item's Accession Number, Requested Procedure ID and Scheduled Procedure Step ID. An image carrying it is linked to the entry.
+            ///   - patientID:
+            ///   - patientName: DICOM PN, `family^given` (UTF-8; Cyrillic as written).
+            ///   - birthDate: YYYYMMDD.
+            ///   - sex:
+            ///   - dueDate: YYYYMMDD; the box lists the entry from `dicom.worklistDays` days before it on.
+            ///   - note: The operator's note; the box's procedure description when given.
+            public init(
+                accessionNumber: Swift.String,
+                patientID: Swift.String,
+                patientName: Swift.String,
+                birthDate: Swift.String,
+                sex: Components.Schemas.ScreeningEntry.SexPayload,
+                dueDate: Swift.String,
+                note: Swift.String? = nil
+            ) {
+                self.accessionNumber = accessionNumber
+                self.patientID = patientID
+                self.patientName = patientName
+                self.birthDate = birthDate
+                self.sex = sex
+                self.dueDate = dueDate
+                self.note = note
+            }
+            public enum CodingKeys: String, CodingKey {
+                case accessionNumber
+                case patientID
+                case patientName
+                case birthDate
+                case sex
+                case dueDate
+                case note
+            }
+        }
         /// - Remark: Generated from `#/components/schemas/Catalog`.
         public struct Catalog: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/Catalog/ModelsPayload`.

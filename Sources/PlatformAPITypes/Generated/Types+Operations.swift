@@ -3901,6 +3901,291 @@ public enum Operations {
             }
         }
     }
+    /// The people due for screening at the calling device's institution (by its ИНН or OID as `fluorobox-hub device set-institution` recorded it; none without one). Poll with `If-None-Match`; an unchanged list is 304 with no body.
+    ///
+    /// - Remark: HTTP `GET /v1/devices/{device}/screening-list`.
+    /// - Remark: Generated from `#/paths//v1/devices/{device}/screening-list/get(getScreeningList)`.
+    public enum GetScreeningList {
+        public static let id: Swift.String = "getScreeningList"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/v1/devices/{device}/screening-list/GET/path`.
+            public struct Path: Sendable, Hashable {
+                /// The device itself (another device is 403).
+                ///
+                /// - Remark: Generated from `#/paths/v1/devices/{device}/screening-list/GET/path/device`.
+                public var device: Components.Parameters.PathDevice
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - device: The device itself (another device is 403).
+                public init(device: Components.Parameters.PathDevice) {
+                    self.device = device
+                }
+            }
+            public var path: Operations.GetScreeningList.Input.Path
+            /// - Remark: Generated from `#/paths/v1/devices/{device}/screening-list/GET/header`.
+            public struct Headers: Sendable, Hashable {
+                /// The device's own id. Must equal the client certificate's CN (else 403); required only by a development plain-HTTP hub, which trusts it.
+                ///
+                /// - Remark: Generated from `#/paths/v1/devices/{device}/screening-list/GET/header/Fluorobox-Device`.
+                public var fluoroboxDevice: Components.Parameters.Device?
+                /// The `ETag` of the list the box holds.
+                ///
+                /// - Remark: Generated from `#/paths/v1/devices/{device}/screening-list/GET/header/If-None-Match`.
+                public var ifNoneMatch: Swift.String?
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetScreeningList.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - fluoroboxDevice: The device's own id. Must equal the client certificate's CN (else 403); required only by a development plain-HTTP hub, which trusts it.
+                ///   - ifNoneMatch: The `ETag` of the list the box holds.
+                ///   - accept:
+                public init(
+                    fluoroboxDevice: Components.Parameters.Device? = nil,
+                    ifNoneMatch: Swift.String? = nil,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetScreeningList.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.fluoroboxDevice = fluoroboxDevice
+                    self.ifNoneMatch = ifNoneMatch
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.GetScreeningList.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            public init(
+                path: Operations.GetScreeningList.Input.Path,
+                headers: Operations.GetScreeningList.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/devices/{device}/screening-list/GET/responses/200/headers`.
+                public struct Headers: Sendable, Hashable {
+                    /// The list's version (a digest of its entries); the same entries give the same ETag on every replica.
+                    ///
+                    /// - Remark: Generated from `#/paths/v1/devices/{device}/screening-list/GET/responses/200/headers/ETag`.
+                    public var eTag: Swift.String
+                    /// Creates a new `Headers`.
+                    ///
+                    /// - Parameters:
+                    ///   - eTag: The list's version (a digest of its entries); the same entries give the same ETag on every replica.
+                    public init(eTag: Swift.String) {
+                        self.eTag = eTag
+                    }
+                }
+                /// Received HTTP response headers
+                public var headers: Operations.GetScreeningList.Output.Ok.Headers
+                /// - Remark: Generated from `#/paths/v1/devices/{device}/screening-list/GET/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/v1/devices/{device}/screening-list/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.ScreeningList)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.ScreeningList {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.GetScreeningList.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - headers: Received HTTP response headers
+                ///   - body: Received HTTP response body
+                public init(
+                    headers: Operations.GetScreeningList.Output.Ok.Headers,
+                    body: Operations.GetScreeningList.Output.Ok.Body
+                ) {
+                    self.headers = headers
+                    self.body = body
+                }
+            }
+            /// The list (possibly empty), whole.
+            ///
+            /// - Remark: Generated from `#/paths//v1/devices/{device}/screening-list/get(getScreeningList)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.GetScreeningList.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.GetScreeningList.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            public struct NotModified: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/devices/{device}/screening-list/GET/responses/304/headers`.
+                public struct Headers: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/v1/devices/{device}/screening-list/GET/responses/304/headers/ETag`.
+                    public var eTag: Swift.String
+                    /// Creates a new `Headers`.
+                    ///
+                    /// - Parameters:
+                    ///   - eTag:
+                    public init(eTag: Swift.String) {
+                        self.eTag = eTag
+                    }
+                }
+                /// Received HTTP response headers
+                public var headers: Operations.GetScreeningList.Output.NotModified.Headers
+                /// Creates a new `NotModified`.
+                ///
+                /// - Parameters:
+                ///   - headers: Received HTTP response headers
+                public init(headers: Operations.GetScreeningList.Output.NotModified.Headers) {
+                    self.headers = headers
+                }
+            }
+            /// The list is the one `If-None-Match` names.
+            ///
+            /// - Remark: Generated from `#/paths//v1/devices/{device}/screening-list/get(getScreeningList)/responses/304`.
+            ///
+            /// HTTP response code: `304 notModified`.
+            case notModified(Operations.GetScreeningList.Output.NotModified)
+            /// The associated value of the enum case if `self` is `.notModified`.
+            ///
+            /// - Throws: An error if `self` is not `.notModified`.
+            /// - SeeAlso: `.notModified`.
+            public var notModified: Operations.GetScreeningList.Output.NotModified {
+                get throws {
+                    switch self {
+                    case let .notModified(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notModified",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request was refused or failed. 400 also answers a document body that does not fit its schema here (missing or mistyped required properties; properties not named here are kept unread), a malformed or missing Fluorobox-Device header or key, and a Content-Range on a PUT; 503 a hub whose database cannot be reached (retried by the box).
+            ///
+            ///
+            /// - Remark: Generated from `#/paths//v1/devices/{device}/screening-list/get(getScreeningList)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.Problem)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.Problem {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request was refused or failed. 400 also answers a document body that does not fit its schema here (missing or mistyped required properties; properties not named here are kept unread), a malformed or missing Fluorobox-Device header or key, and a Content-Range on a PUT; 503 a hub whose database cannot be reached (retried by the box).
+            ///
+            ///
+            /// - Remark: Generated from `#/paths//v1/devices/{device}/screening-list/get(getScreeningList)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Problem)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Problem {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request was refused or failed. 400 also answers a document body that does not fit its schema here (missing or mistyped required properties; properties not named here are kept unread), a malformed or missing Fluorobox-Device header or key, and a Content-Range on a PUT; 503 a hub whose database cannot be reached (retried by the box).
+            ///
+            ///
+            /// - Remark: Generated from `#/paths//v1/devices/{device}/screening-list/get(getScreeningList)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Problem)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Problem {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
     /// Everything the hub holds for the calling device (reference hub only; `fluorobox-hub list --json` prints every device's).
     ///
     /// - Remark: HTTP `GET /v1/items`.

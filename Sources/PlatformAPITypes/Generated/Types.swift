@@ -89,6 +89,11 @@ public protocol APIProtocol: Sendable {
     /// - Remark: HTTP `GET /v1/devices/{device}/os-update`.
     /// - Remark: Generated from `#/paths//v1/devices/{device}/os-update/get(getOSUpdate)`.
     func getOSUpdate(_ input: Operations.GetOSUpdate.Input) async throws -> Operations.GetOSUpdate.Output
+    /// The people due for screening at the calling device's institution (by its ИНН or OID as `fluorobox-hub device set-institution` recorded it; none without one). Poll with `If-None-Match`; an unchanged list is 304 with no body.
+    ///
+    /// - Remark: HTTP `GET /v1/devices/{device}/screening-list`.
+    /// - Remark: Generated from `#/paths//v1/devices/{device}/screening-list/get(getScreeningList)`.
+    func getScreeningList(_ input: Operations.GetScreeningList.Input) async throws -> Operations.GetScreeningList.Output
     /// Everything the hub holds for the calling device (reference hub only; `fluorobox-hub list --json` prints every device's).
     ///
     /// - Remark: HTTP `GET /v1/items`.
@@ -281,6 +286,19 @@ extension APIProtocol {
         headers: Operations.GetOSUpdate.Input.Headers = .init()
     ) async throws -> Operations.GetOSUpdate.Output {
         try await getOSUpdate(Operations.GetOSUpdate.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// The people due for screening at the calling device's institution (by its ИНН or OID as `fluorobox-hub device set-institution` recorded it; none without one). Poll with `If-None-Match`; an unchanged list is 304 with no body.
+    ///
+    /// - Remark: HTTP `GET /v1/devices/{device}/screening-list`.
+    /// - Remark: Generated from `#/paths//v1/devices/{device}/screening-list/get(getScreeningList)`.
+    public func getScreeningList(
+        path: Operations.GetScreeningList.Input.Path,
+        headers: Operations.GetScreeningList.Input.Headers = .init()
+    ) async throws -> Operations.GetScreeningList.Output {
+        try await getScreeningList(Operations.GetScreeningList.Input(
             path: path,
             headers: headers
         ))

@@ -35,6 +35,8 @@ public struct ConsoleAuditEntry: Sendable, Hashable, Codable {
         public static let rolloutResumed = "model.rollout.resume"
         public static let rolloutAborted = "model.rollout.abort"
         public static let rolloutRolledBack = "model.rollout.rollback"
+        public static let screeningImported = "screening.import"
+        public static let screeningRemoved = "screening.remove"
         public static let login = "login"
     }
 
