@@ -21,7 +21,7 @@ struct OSCommand: ParsableCommand {
         @Option(help: ArgumentHelp("The running system's version file.", visibility: .hidden))
         var versionFile = "/usr/lib/fluorobox/version"
         @Option(help: ArgumentHelp("Where the last install's outcome is kept.", visibility: .hidden))
-        var recordFile = "/data/system/os-update.json"
+        var recordFile = OSUpdater.defaultRecordFile
 
         var updater: OSUpdater {
             OSUpdater(

@@ -174,6 +174,41 @@ struct OSUpdaterTests {
         #expect(try names() == ["fluorobox-2-a.conf"])
     }
 
+    /// The agent cannot run the backend (it mounts the ESP: root only), so root publishes what
+    /// `describe` prints, on `publish` and after every change RAUC makes through the backend, and
+    /// the unprivileged agent's ``OSUpdater`` reads that.
+    @Test func theAgentReadsTheBootStateRootPublished() async throws {
+        let folder = TemporaryDirectory("esp-published")
+        let entries = folder.file("esp/loader/entries")
+        try FileManager.default.createDirectory(atPath: entries, withIntermediateDirectories: true)
+        try "BOARD_ROOT_SLOTS=\"a b\"\nBOARD_BOOT_TRIES=3\n".write(toFile: folder.file("board.conf"), atomically: true, encoding: .utf8)
+        for (name, version) in [("fluorobox-1-a.conf", "0.1.0"), ("fluorobox-2-b+3.conf", "0.2.0")] {
+            try "title   Fluorobox \(version) (slot x)\n".write(toFile: "\(entries)/\(name)", atomically: true, encoding: .utf8)
+        }
+        let published = folder.file("run/boot-slots")
+        func backend(_ arguments: String...) async throws {
+            let result = try await ProcessRunner.run(
+                TestData.packageRoot + "/board/common/overlay/usr/lib/fluorobox/rauc-bootloader", arguments,
+                environment: [
+                    "FLUOROBOX_BOARD_CONF": folder.file("board.conf"), "FLUOROBOX_ESP_DIR": folder.file("esp"),
+                    "FLUOROBOX_PUBLISHED_SLOTS": published,
+                ])
+            try #require(result.status == 0, "\(arguments): \(result.stderr)")
+        }
+        var agent = OSUpdater(rauc: RaucTool(bootloaderBackend: "/nonexistent/needs-root"), recordFile: folder.file("os-update.json"))
+        agent.readsPublishedSlots = true
+        agent.publishedSlotsFile = published
+        #expect(throws: OSUpdateError.self) { try agent.slots() }
+
+        try await backend("publish")
+        #expect(try agent.slots().map { "\($0.name) \($0.state) \($0.primary)" } == ["a good false", "b trial true"])
+        // RAUC's mark-good of b goes through the backend, which publishes the new state.
+        try await backend("set-state", "b", "good")
+        #expect(try agent.slots().map { "\($0.name) \($0.state) \($0.primary)" } == ["a good false", "b good true"])
+        let mode = try FileManager.default.attributesOfItem(atPath: published)[.posixPermissions] as? Int
+        #expect(mode == 0o644, "the agent's user must be able to read it")
+    }
+
     /// The boot assessment (board/common/overlay/usr/lib/fluorobox/boot-assessment) of a slot whose
     /// agent never gets ready reboots on every try, the last one included: systemd-boot has counted
     /// that boot already (+0), so the backend calls the slot bad, and staying would keep the box on

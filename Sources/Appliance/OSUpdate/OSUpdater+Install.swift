@@ -39,7 +39,9 @@ extension OSUpdater {
     }
 
     public func lastRecord() -> OSUpdateRecord? {
-        guard let data = FileManager.default.contents(atPath: recordFile) else { return nil }
+        guard let data = FileManager.default.contents(atPath: recordFile)
+            ?? (recordFile == Self.defaultRecordFile ? FileManager.default.contents(atPath: Self.legacyRecordFile) : nil)
+        else { return nil }
         return try? JSONDecoder().decode(OSUpdateRecord.self, from: data)
     }
 }

@@ -40,9 +40,18 @@ extension OSUpdater {
     }
 
     public func slots() throws(OSUpdateError) -> [Slot] {
-        let output = try RaucTool.run(rauc.bootloaderBackend, ["describe"])
-        guard output.status == 0 else { throw OSUpdateError(.unavailable, "boot loader state: \(output.reason)") }
-        return output.stdout.split(separator: "\n").compactMap { Slot(describeLine: $0) }
+        let description: String
+        if readsPublishedSlots {
+            guard let text = try? String(contentsOfFile: publishedSlotsFile, encoding: .utf8) else {
+                throw OSUpdateError(.unavailable, "boot loader state: \(publishedSlotsFile) is missing (root publishes it before the agent starts: `rauc-bootloader publish`)")
+            }
+            description = text
+        } else {
+            let output = try RaucTool.run(rauc.bootloaderBackend, ["describe"])
+            guard output.status == 0 else { throw OSUpdateError(.unavailable, "boot loader state: \(output.reason)") }
+            description = output.stdout
+        }
+        return description.split(separator: "\n").compactMap { Slot(describeLine: $0) }
     }
 
     /// The booted slot, from the kernel command line the boot loader gave (rauc.slot=).

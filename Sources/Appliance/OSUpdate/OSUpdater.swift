@@ -13,14 +13,26 @@ public struct OSUpdater: Sendable {
     public var rauc: RaucTool
     /// The running system's version (`/usr/lib/fluorobox/version` of the booted slot).
     public var runningVersionFile: String
-    /// The last install's outcome, for `status` (on /data: the root is read-only).
+    /// The last install's outcome, for `status`: in the agent's data folder, the one place both
+    /// root's `fluorobox os` and the sandboxed agent may write (the root is read-only).
     public var recordFile: String
     /// The kernel command line, which names the booted slot (tests point elsewhere).
     public var commandLineFile = "/proc/cmdline"
+    /// The boot loader backend's description of the slots as root last published it
+    /// (`rauc-bootloader publish`, at every agent start and every change through RAUC).
+    public var publishedSlotsFile = "/run/fluorobox/boot-slots"
+    /// Read ``publishedSlotsFile`` instead of running the backend, which mounts the ESP and so
+    /// needs root: the agent, unprivileged in its sandbox, reads what root published.
+    public var readsPublishedSlots = geteuid() != 0
+
+    public static let defaultRecordFile = "/data/fluorobox/os-update.json"
+    /// Where boxes kept ``defaultRecordFile`` before the agent could install (read when the new
+    /// one is missing, so an update from such a box still reports its outcome).
+    static let legacyRecordFile = "/data/system/os-update.json"
 
     public init(
         rauc: RaucTool = RaucTool(), runningVersionFile: String = "/usr/lib/fluorobox/version",
-        recordFile: String = "/data/system/os-update.json"
+        recordFile: String = OSUpdater.defaultRecordFile
     ) {
         self.rauc = rauc
         self.runningVersionFile = runningVersionFile
