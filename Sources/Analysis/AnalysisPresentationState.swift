@@ -10,7 +10,8 @@ import Foundation
 /// peak and a text with its name (in the box's language) and probability; then one text with
 /// the "second reader, not a diagnosis" notice, and a demonstration model's notice. The report
 /// carries only the peak, no region, so the circle's radius is ``regionRadiusFraction`` of the
-/// image's shorter side: about one cell of a 7×7 heat map, the coarsest the packages have.
+/// image's shorter side: the demo model's 16×16 heat map has cells of 6.25%, so the circle takes
+/// in the peak cell and its neighbours.
 ///
 /// An analysis with nothing flagged gets one too, saying "no findings flagged": in a viewer the
 /// image then reads as analysed and clear, not as never analysed; the notice is there as always.
@@ -37,9 +38,19 @@ public struct AnalysisPresentationState: Sendable {
         public var isMonochrome1: Bool
         /// The image's first window (Window Center and Width as written), kept as the softcopy
         /// VOI LUT; without one the viewer's identity VOI shows the whole stored range.
-        public var window: (center: String, width: String)?
+        public var window: Window?
 
-        public init(sopClassUID: String, seriesInstanceUID: String, columns: Int, rows: Int, isMonochrome1: Bool = false, window: (center: String, width: String)? = nil) {
+        public struct Window: Sendable, Hashable {
+            public var center: String
+            public var width: String
+
+            public init(center: String, width: String) {
+                self.center = center
+                self.width = width
+            }
+        }
+
+        public init(sopClassUID: String, seriesInstanceUID: String, columns: Int, rows: Int, isMonochrome1: Bool = false, window: Window? = nil) {
             self.sopClassUID = sopClassUID
             self.seriesInstanceUID = seriesInstanceUID
             self.columns = columns
@@ -48,27 +59,14 @@ public struct AnalysisPresentationState: Sendable {
             self.window = window
         }
 
-        public static func == (left: SourceImage, right: SourceImage) -> Bool {
-            left.sopClassUID == right.sopClassUID && left.seriesInstanceUID == right.seriesInstanceUID && left.columns == right.columns
-                && left.rows == right.rows && left.isMonochrome1 == right.isMonochrome1
-                && left.window?.center == right.window?.center && left.window?.width == right.window?.width
-        }
-
-        public func hash(into hasher: inout Hasher) {
-            hasher.combine(sopClassUID)
-            hasher.combine(seriesInstanceUID)
-            hasher.combine(columns)
-            hasher.combine(rows)
-        }
-
         /// What a presentation state needs of an image's data set, or nil when it has no grayscale pixels.
         public init?(_ dataSet: DataSet, seriesInstanceUID: String, sopClassUID: String) {
             guard let columns = try? dataSet.integer(.columns), let rows = try? dataSet.integer(.rows), columns > 0, rows > 0 else { return nil }
             let photometric = dataSet.string(.photometricInterpretation) ?? "MONOCHROME2"
             guard photometric.hasPrefix("MONOCHROME") else { return nil }
-            let window: (String, String)? = if let center = dataSet.strings(.windowCenter)?.first, let width = dataSet.strings(.windowWidth)?.first,
-                                               let widthValue = Double(width), widthValue >= 1, Double(center) != nil {
-                (center, width)
+            let window: Window? = if let center = dataSet.strings(.windowCenter)?.first, let width = dataSet.strings(.windowWidth)?.first,
+                                     let widthValue = Double(width), widthValue >= 1, Double(center) != nil {
+                Window(center: center, width: width)
             } else {
                 nil
             }
@@ -189,17 +187,18 @@ public struct AnalysisPresentationState: Sendable {
         notices.append(words.heading)
         let flagged = report.flagged
         if flagged.isEmpty { notices.append(Self.nothingFlagged(language)) }
+        func label(_ finding: AnalysisReport.Finding) -> String {
+            let percent = Int((finding.probability * 100).rounded())
+            return "\(finding.display(in: language.rawValue)) \(percent)% \(words.flagged)\(report.isDemonstration ? " " + words.demonstrationMark : "")"
+        }
+        // A flagged finding without a peak has no circle; its name goes with the notices.
+        notices += flagged.filter { region(of: $0, columns: source.columns, rows: source.rows) == nil }.map(label)
         for (index, notice) in notices.enumerated() {
             let top = min(Float(index) * line, height - line)
             texts.append(text(notice, box: (0, top, width, top + line), anchor: nil))
         }
-        let language = language.rawValue
         for finding in flagged {
-            let percent = Int((finding.probability * 100).rounded())
-            let label = "\(finding.display(in: language)) \(percent)% \(words.flagged)\(report.isDemonstration ? " " + words.demonstrationMark : "")"
-            guard let region = region(of: finding, columns: source.columns, rows: source.rows) else {
-                continue
-            }
+            guard let region = region(of: finding, columns: source.columns, rows: source.rows) else { continue }
             var circle = Part10Writer()
             circle.set(.graphicAnnotationUnits, .CS, "PIXEL")
             circle.set(.graphicDimensions, uint16: 2)
@@ -212,7 +211,7 @@ public struct AnalysisPresentationState: Sendable {
             let below = region.centerY + region.radius
             let top = below + line <= height ? below : max(0, region.centerY - region.radius - line)
             let left = max(0, min(region.centerX - region.radius, width - min(width, 8 * line)))
-            texts.append(text(label, box: (left, top, min(width, left + 8 * line), top + line), anchor: (region.centerX, region.centerY)))
+            texts.append(text(label(finding), box: (left, top, min(width, left + 8 * line), top + line), anchor: (region.centerX, region.centerY)))
         }
         return (graphics, texts)
     }

@@ -15,7 +15,7 @@ struct AnalysisPresentationStateTests {
     static func source(_ report: AnalysisReport, monochrome1: Bool = false) -> AnalysisPresentationState.SourceImage {
         .init(
             sopClassUID: AnalysisStructuredReportTests.source.sopClassUID, seriesInstanceUID: AnalysisStructuredReportTests.source.seriesInstanceUID,
-            columns: report.source.width, rows: report.source.height, isMonochrome1: monochrome1, window: ("2048", "4096")
+            columns: report.source.width, rows: report.source.height, isMonochrome1: monochrome1, window: .init(center: "2048", width: "4096")
         )
     }
 
@@ -96,6 +96,20 @@ struct AnalysisPresentationStateTests {
             subject: Self.subject, source: Self.source(report), report: report, language: .ru, softwareVersion: "test", contentDate: Self.queuedAt
         )
         #expect(again.part10 == state.part10)
+    }
+
+    @Test("a flagged finding without a heat-map peak gets no circle; its name and probability go with the notices")
+    func flaggedWithoutPeak() throws {
+        var report = try Self.russianReport()
+        let index = try #require(report.findings.firstIndex { $0.flaggedForReview })
+        report.findings[index].peak = nil
+        let state = try AnalysisPresentationState(
+            subject: Self.subject, source: Self.source(report), report: report, language: .ru, softwareVersion: "test", contentDate: Self.queuedAt
+        )
+        let data = try DICOMFile(bytes: state.part10).dataSet
+        let annotation = try #require(data.sequence(.graphicAnnotationSequence)?.first)
+        #expect((annotation.sequence(.graphicObjectSequence) ?? []).count == report.flagged.count - 1)
+        #expect(Self.texts(annotation).contains { $0.hasPrefix("Находка \(index + 1) ") }, "\(Self.texts(annotation))")
     }
 
     @Test("nothing flagged: no circle, the text says so with the notice; MONOCHROME1 is shown inverted; English on an English box")
