@@ -133,18 +133,24 @@ public struct AnalysisRunner: Sendable {
             logger.info("no presentation state: the image is not an analysed DICOM instance it could apply to", metadata: ["sop_instance_uid": "\(instance.sopInstanceUID)"])
             return nil
         }
-        let source: AnalysisPresentationState.SourceImage
+        let bytes: Data
         do {
-            let bytes = try Data(contentsOf: URL(fileURLWithPath: store.directory.absolute(instance.blobPath)))
-            guard let image = AnalysisPresentationState.SourceImage(
-                try DICOMFile(bytes: Array(bytes)).dataSet, seriesInstanceUID: seriesInstanceUID, sopClassUID: sopClassUID
-            ) else {
-                logger.info("no presentation state: the image has no grayscale pixels", metadata: ["sop_instance_uid": "\(instance.sopInstanceUID)"])
-                return nil
-            }
-            source = image
+            bytes = try Data(contentsOf: URL(fileURLWithPath: store.directory.absolute(instance.blobPath)))
         } catch {
             return "cannot read the image for its presentation state: \(error)"
+        }
+        // An image this reader cannot take (the worker decoded it, under other limits) costs the
+        // optional presentation state, never the analysis's result.
+        let dataSet: DataSet
+        do {
+            dataSet = try DICOMFile(bytes: Array(bytes)).dataSet
+        } catch {
+            logger.warning("no presentation state: the image's attributes cannot be read", metadata: ["sop_instance_uid": "\(instance.sopInstanceUID)", "error": "\(error)"])
+            return nil
+        }
+        guard let source = AnalysisPresentationState.SourceImage(dataSet, seriesInstanceUID: seriesInstanceUID, sopClassUID: sopClassUID) else {
+            logger.info("no presentation state: the image has no grayscale pixels", metadata: ["sop_instance_uid": "\(instance.sopInstanceUID)"])
+            return nil
         }
         do {
             let state = try AnalysisPresentationState(
