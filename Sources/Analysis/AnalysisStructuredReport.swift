@@ -61,32 +61,18 @@ public struct AnalysisStructuredReport: Sendable {
         )
 
         var writer = Part10Writer()
-        writer.set(.specificCharacterSet, .CS, "ISO_IR 192")
-        writer.set(.sopClassUID, .UI, Self.sopClassUID)
-        writer.set(.sopInstanceUID, .UI, sopInstanceUID)
-        writer.set(.studyDate, .DA, subject.studyDate ?? "")
-        writer.set(.studyTime, .TM, subject.studyTime ?? "")
+        subject.write(
+            into: &writer, sopClassUID: Self.sopClassUID, sopInstanceUID: sopInstanceUID, modality: "SR",
+            seriesInstanceUID: seriesInstanceUID, seriesNumber: Self.seriesNumber,
+            seriesDescription: report.isDemonstration ? Self.demonstrationSeriesDescription : Self.seriesDescription,
+            softwareVersions: "Fluorobox \(softwareVersion); model \(report.model.id) \(report.model.version)"
+        )
         let (date, time) = Self.dateAndTime(contentDate)
         writer.set(.contentDate, .DA, date)
         writer.set(.contentTime, .TM, time)
         writer.set(Self.timezoneOffsetFromUTC, .SH, "+0000")
-        writer.set(.accessionNumber, .SH, subject.accessionNumber ?? "")
-        writer.set(.modality, .CS, "SR")
-        writer.set(.manufacturer, .LO, "Fluorobox")
-        writer.set(.softwareVersions, .LO, "Fluorobox \(softwareVersion); model \(report.model.id) \(report.model.version)")
-        writer.set(.referringPhysicianName, .PN, "")
-        writer.set(.seriesDescription, .LO, report.isDemonstration ? Self.demonstrationSeriesDescription : Self.seriesDescription)
         writer.set(.codingSchemeIdentificationSequence, items: [Self.localSchemeIdentification])
         writer.set(.referencedPerformedProcedureStepSequence, items: [])
-        writer.set(.patientName, .PN, subject.patientName ?? "")
-        writer.set(.patientID, .LO, subject.patientID ?? "")
-        writer.set(.patientBirthDate, .DA, subject.patientBirthDate ?? "")
-        writer.set(.patientSex, .CS, subject.patientSex ?? "")
-        writer.set(.studyInstanceUID, .UI, subject.studyInstanceUID)
-        writer.set(.seriesInstanceUID, .UI, seriesInstanceUID)
-        writer.set(.studyID, .SH, "")
-        writer.set(.seriesNumber, .IS, Self.seriesNumber)
-        writer.set(.instanceNumber, .IS, "1")
         writer.set(.completionFlag, .CS, "COMPLETE")
         writer.set(.verificationFlag, .CS, "UNVERIFIED")
         writer.set(.performedProcedureCodeSequence, items: [])

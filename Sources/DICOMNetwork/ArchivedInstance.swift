@@ -7,7 +7,8 @@ public struct ArchivedInstance: Sendable, Hashable {
     public var sopInstanceUID: String
     public var studyInstanceUID: String
     public var seriesInstanceUID: String
-    /// The syntax the instance is stored in, and sent in: the box does not transcode.
+    /// The syntax the instance is stored in and sent in, or decoded from to Explicit VR Little
+    /// Endian for a receiver that refuses it (``StoreSCU/outgoing``).
     public var transferSyntaxUID: String
     /// Patient Name, Patient ID, Study Date, Modality, Instance Number and the other keys of
     /// ``QueryKey/supported``; an absent key has no value.

@@ -115,7 +115,8 @@ public struct AssociationNegotiator: Sendable {
 
     /// Accepts the first proposed transfer syntax (the requestor's preference) the box can decode;
     /// a context only for C-GET's sub-operations takes the first proposed, whatever it is (the
-    /// box sends each instance in its stored syntax, on the context that has it).
+    /// box sends each instance on the context of its stored syntax, or decoded on one of Explicit
+    /// VR Little Endian).
     private func answer(_ proposed: ProposedPresentationContext, accepted: Set<String>, retrieval: Bool) -> PresentationContextResult {
         if retrieval, !accepted.contains(proposed.abstractSyntax) {
             return PresentationContextResult(id: proposed.id, result: .acceptance, transferSyntax: proposed.transferSyntaxes[0])

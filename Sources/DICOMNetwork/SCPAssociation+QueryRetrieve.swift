@@ -158,15 +158,19 @@ extension SCPAssociation {
         guard !instances.isEmpty else {
             return try await finish(command, operations, cancelled: false, context: context, sender: sender)
         }
-        var keys: [String] = []
-        for instance in instances where !keys.contains(instance.sopClassUID + "|" + instance.transferSyntaxUID) {
-            keys.append(instance.sopClassUID + "|" + instance.transferSyntaxUID)
+        // Each class in each stored syntax, and each class also in Explicit VR Little Endian for
+        // a destination that refuses the stored syntax (``StoreSCU/outgoing``).
+        var proposals: [(sopClass: String, syntax: TransferSyntax)] = []
+        for instance in instances {
+            for syntax in StoreSCU.proposedSyntaxes(for: TransferSyntax(uid: instance.transferSyntaxUID))
+            where !proposals.contains(where: { $0.sopClass == instance.sopClassUID && $0.syntax == syntax }) {
+                proposals.append((instance.sopClassUID, syntax))
+            }
         }
         var configuration = RequestorConfiguration(
             callingAETitle: negotiator.configuration.aeTitle, calledAETitle: peer.aeTitle,
-            presentationContexts: keys.prefix(128).enumerated().map { index, key in
-                let parts = key.split(separator: "|").map(String.init)
-                return ProposedPresentationContext(id: UInt8(index * 2 + 1), abstractSyntax: parts[0], transferSyntaxes: [parts[1]])
+            presentationContexts: proposals.prefix(128).enumerated().map { index, proposal in
+                ProposedPresentationContext(id: UInt8(index * 2 + 1), abstractSyntax: proposal.sopClass, transferSyntaxes: [proposal.syntax.uid])
             }
         )
         configuration.maximumPDULength = negotiator.configuration.maximumPDULength
@@ -180,12 +184,13 @@ extension SCPAssociation {
                         cancelled = true
                         return
                     }
-                    let subContext = association.context(sopClassUID: instance.sopClassUID, transferSyntax: TransferSyntax(uid: instance.transferSyntaxUID))
-                    guard let file = await Self.subOperationFile(instance, context: subContext, archive: archive, operation: "C-MOVE", operations: &operations, logger: logger),
-                          let subContext else { continue }
+                    guard let outgoing = await Self.subOperationDataSet(
+                        instance, receiver: peer.aeTitle, archive: archive, operation: "C-MOVE", operations: &operations, logger: logger,
+                        context: { association.context(sopClassUID: instance.sopClassUID, transferSyntax: $0) }
+                    ) else { continue }
                     let response = try await association.store(
-                        dataSet: file.dataSet, sopClassUID: instance.sopClassUID, sopInstanceUID: instance.sopInstanceUID,
-                        contextID: subContext.id, moveOriginator: (callingAETitle, messageID)
+                        dataSet: outgoing.dataSet, sopClassUID: instance.sopClassUID, sopInstanceUID: instance.sopInstanceUID,
+                        contextID: outgoing.contextID, moveOriginator: (callingAETitle, messageID)
                     )
                     operations.record(response.status, sopInstanceUID: instance.sopInstanceUID)
                     if operations.remaining > 0 {
@@ -209,23 +214,37 @@ extension SCPAssociation {
         try await finish(command, operations, cancelled: cancelled, context: context, sender: sender)
     }
 
-    /// The instance's file for a sub-operation; nil, recorded as a failed sub-operation, when
-    /// the receiver took no context for its class and stored syntax or it cannot be read.
-    static func subOperationFile(
-        _ instance: ArchivedInstance, context: AcceptedContext?, archive: any InstanceArchive, operation: String,
-        operations: inout SubOperations, logger: Logger
-    ) async -> StoreSCU.PreparedFile? {
-        guard context != nil else {
-            logger.warning("\(operation): the receiver accepted no storage context for an instance in its stored syntax", metadata: [
-                "sop_instance_uid": "\(instance.sopInstanceUID)", "sop_class_uid": "\(instance.sopClassUID)", "transfer_syntax": "\(instance.transferSyntaxUID)",
+    /// What a sub-operation sends of the instance, by ``StoreSCU/outgoing``: as stored, or decoded
+    /// to Explicit VR Little Endian for a receiver that took only that; nil, recorded as a failed
+    /// sub-operation with the reason logged, when the receiver took neither, the instance cannot
+    /// be decoded, or it cannot be read.
+    static func subOperationDataSet(
+        _ instance: ArchivedInstance, receiver: String, archive: any InstanceArchive, operation: String,
+        operations: inout SubOperations, logger: Logger, context: (TransferSyntax) -> AcceptedContext?
+    ) async -> (dataSet: ByteBuffer, contextID: UInt8)? {
+        let stored = TransferSyntax(uid: instance.transferSyntaxUID)
+        guard StoreSCU.proposedSyntaxes(for: stored).contains(where: { context($0) != nil }) else {
+            logger.warning("\(operation): the receiver accepted no storage context for an instance, in its stored syntax nor Explicit VR Little Endian", metadata: [
+                "receiver": "\(receiver)", "sop_instance_uid": "\(instance.sopInstanceUID)", "sop_class_uid": "\(instance.sopClassUID)",
+                "transfer_syntax": "\(instance.transferSyntaxUID)",
             ])
             operations.record(nil, sopInstanceUID: instance.sopInstanceUID)
             return nil
         }
+        let bytes: [UInt8], file: StoreSCU.PreparedFile
         do {
-            return try StoreSCU.prepare(part10: try await archive.part10(of: instance), path: instance.sopInstanceUID)
+            bytes = try await archive.part10(of: instance)
+            file = try StoreSCU.prepare(part10: bytes, path: instance.sopInstanceUID)
         } catch {
             logger.warning("\(operation): instance cannot be read", metadata: ["sop_instance_uid": "\(instance.sopInstanceUID)", "error": "\(error)"])
+            operations.record(nil, sopInstanceUID: instance.sopInstanceUID)
+            return nil
+        }
+        switch StoreSCU.outgoing(file, part10: bytes, receiver: receiver, logger: logger, context: context) {
+        case .send(let dataSet, let contextID):
+            return (dataSet, contextID)
+        case .refused(let reason):
+            logger.warning("\(operation): instance not sent", metadata: ["sop_instance_uid": "\(instance.sopInstanceUID)", "reason": "\(reason)"])
             operations.record(nil, sopInstanceUID: instance.sopInstanceUID)
             return nil
         }
@@ -246,17 +265,17 @@ extension SCPAssociation {
                 cancelled = true
                 break
             }
-            let syntax = TransferSyntax(uid: instance.transferSyntaxUID)
-            let subContext = takesSCPRole.contains(instance.sopClassUID)
-                ? contexts.first { $0.abstractSyntax == instance.sopClassUID && $0.transferSyntax == syntax } : nil
-            guard let file = await Self.subOperationFile(instance, context: subContext, archive: source.archive, operation: "C-GET", operations: &operations, logger: logger),
-                  let subContext else { continue }
+            let retrievable = takesSCPRole.contains(instance.sopClassUID)
+            guard let outgoing = await Self.subOperationDataSet(
+                instance, receiver: established.callingAETitle, archive: source.archive, operation: "C-GET", operations: &operations, logger: logger,
+                context: { syntax in retrievable ? contexts.first { $0.abstractSyntax == instance.sopClassUID && $0.transferSyntax == syntax } : nil }
+            ) else { continue }
             let storeID = established.takeMessageID()
             try await sender.send(
                 DIMSECommand.storeRequest(messageID: storeID, sopClassUID: instance.sopClassUID, sopInstanceUID: instance.sopInstanceUID),
-                contextID: subContext.id
+                contextID: outgoing.contextID
             )
-            try await sender.send(file.dataSet, contextID: subContext.id, isCommand: false)
+            try await sender.send(outgoing.dataSet, contextID: outgoing.contextID, isCommand: false)
             let response = try await storeResponse(to: storeID)
             operations.record(response.status, sopInstanceUID: instance.sopInstanceUID)
             if operations.remaining > 0 {

@@ -92,12 +92,8 @@ public struct DIMSEDestination: SyncDestination {
     }
 
     func requestorConfiguration(for file: StoreSCU.PreparedFile) -> RequestorConfiguration {
-        let stored = file.meta.transferSyntax
-        var contexts = [ProposedPresentationContext(id: Self.storedContextID, abstractSyntax: file.sopClassUID, transferSyntaxes: [stored.uid])]
-        if stored != .explicitVRLittleEndian {
-            contexts.append(ProposedPresentationContext(
-                id: Self.explicitContextID, abstractSyntax: file.sopClassUID, transferSyntaxes: [TransferSyntax.explicitVRLittleEndian.uid]
-            ))
+        var contexts = zip([Self.storedContextID, Self.explicitContextID], StoreSCU.proposedSyntaxes(for: file.meta.transferSyntax)).map { id, syntax in
+            ProposedPresentationContext(id: id, abstractSyntax: file.sopClassUID, transferSyntaxes: [syntax.uid])
         }
         if requestsCommitment {
             contexts.append(ProposedPresentationContext(
@@ -117,31 +113,16 @@ public struct DIMSEDestination: SyncDestination {
 
     /// C-STORE in the stored syntax, else decoded to Explicit VR Little Endian; then the commitment.
     func send(_ file: StoreSCU.PreparedFile, part10 bytes: [UInt8], itemID: Int64?, on association: SCUAssociation) async throws -> DeliveryOutcome {
-        let stored = file.meta.transferSyntax
         let dataSet: ByteBuffer
         let contextID: UInt8
-        if let context = association.context(sopClassUID: file.sopClassUID, transferSyntax: stored) {
-            dataSet = file.dataSet
-            contextID = context.id
-        } else if let context = association.context(sopClassUID: file.sopClassUID, transferSyntax: .explicitVRLittleEndian) {
-            switch LosslessRecoder.explicitLittleEndian(bytes) {
-            case .decompressed(let copy):
-                if copy.fromLossySyntax {
-                    logger.notice("the peer refused the stored lossy syntax; sending its pixels decoded (no further loss, still lossy with respect to the acquisition)", metadata: [
-                        "destination": "\(destination)", "sop_instance_uid": "\(file.sopInstanceUID)", "stored_syntax": "\(stored)",
-                    ])
-                } else {
-                    logger.info("the peer refused the stored syntax; sending it decoded to Explicit VR Little Endian", metadata: [
-                        "destination": "\(destination)", "sop_instance_uid": "\(file.sopInstanceUID)", "stored_syntax": "\(stored)",
-                    ])
-                }
-                dataSet = ByteBuffer(bytes: copy.dataSet)
-                contextID = context.id
-            case .refused(let reason):
-                return .refused(reason: "\(peer.aeTitle) refused \(stored) and the instance cannot be decoded to Explicit VR Little Endian: \(reason)")
-            }
-        } else {
-            return .refused(reason: "\(peer.aeTitle) accepted \(file.sopClassUID) in neither \(stored) nor Explicit VR Little Endian")
+        switch StoreSCU.outgoing(file, part10: bytes, receiver: peer.aeTitle, logger: logger, context: {
+            association.context(sopClassUID: file.sopClassUID, transferSyntax: $0)
+        }) {
+        case .send(let outgoing, let id):
+            dataSet = outgoing
+            contextID = id
+        case .refused(let reason):
+            return .refused(reason: reason)
         }
         let response = try await association.store(dataSet: dataSet, sopClassUID: file.sopClassUID, sopInstanceUID: file.sopInstanceUID, contextID: contextID)
         let status = response.status ?? .processingFailure

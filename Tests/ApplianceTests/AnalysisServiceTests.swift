@@ -20,7 +20,7 @@ struct AnalysisServiceTests {
         let cache: AnalyzerCache
 
         init(
-            name: String, installModel: Bool = true, structuredReport: Bool = true, alsoTrusting extraKeys: [ModelPublicKey] = [],
+            name: String, installModel: Bool = true, structuredReport: Bool = true, presentationState: Bool = true, alsoTrusting extraKeys: [ModelPublicKey] = [],
             configuration boxConfiguration: ApplianceConfiguration = ApplianceConfiguration()
         ) async throws {
             folder = TemporaryDirectory(name)
@@ -32,6 +32,7 @@ struct AnalysisServiceTests {
             settings.threads = 1
             settings.isolation = .childProcess(executable: ProcessRunner.fluorobox)
             settings.structuredReport = structuredReport
+            settings.presentationState = presentationState
             settings.deviceName = "box-under-test"
             settings.legendLanguage = boxConfiguration.language
             service = AnalysisService(

@@ -53,6 +53,6 @@ struct ShadowOverlayTests {
         let overlays = try fixture.read { try InstanceRecord.filter(Column("source") == IntakeSource.analysis).fetchAll($0) }
         let results = try fixture.read { try ResultRecord.fetchAll($0) }
         #expect(results.count == 2 && Set(results.compactMap(\.overlayInstanceID)).count == 2)
-        #expect(overlays.count == 4, "an overlay and a Structured Report per image, the active model's")
+        #expect(overlays.count == 6, "an overlay, a Structured Report and a presentation state per image, the active model's")
     }
 }

@@ -90,9 +90,9 @@ struct ShadowRunTests {
             let detail = try #require(try fixture.store.studyDetail(studyInstanceUID: entry.studyInstanceUID))
             #expect(detail.instances.flatMap(\.results).map(\.flagged) == [false])
         }
-        // Objects the box made: one overlay and one Structured Report per image, the active model's.
+        // Objects the box made: one overlay, one Structured Report and one presentation state per image, the active model's.
         let made = try fixture.read { try InstanceRecord.filter(Column("source") == IntakeSource.analysis).fetchAll($0) }
-        #expect(made.count == 4)
+        #expect(made.count == 6)
         #expect(Set(results.compactMap(\.overlayInstanceID)).isSubset(of: Set(made.compactMap(\.id))))
         // The outbox: the active results (not alerts: nothing flagged) and the instances, nothing else.
         let items = try fixture.read { try OutboxItemRecord.fetchAll($0) }

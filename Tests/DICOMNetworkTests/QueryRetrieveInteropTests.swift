@@ -10,18 +10,20 @@ import Testing
 
 /// Study Root Query/Retrieve against dcmtk: findscu at study, series and image level, movescu
 /// into a storescp registered in `dicom.peers`, getscu on the same association. The store holds
-/// a study with a radiograph series, an overlay (Secondary Capture) series and a Structured
-/// Report series, as the box files its own results, beside two other patients' studies.
+/// a study with a radiograph series, an overlay (Secondary Capture) series, a Structured Report
+/// series and a presentation state series, as the box files its own results, beside two other
+/// patients' studies.
 @Suite("Query/retrieve with dcmtk findscu, movescu and getscu", .serialized, .enabled(if: tool("findscu") != nil && tool("getscu") != nil, "dcmtk is not installed (tools/install-deps installs it)"))
 struct QueryRetrieveInteropTests {
     static let dx = "1.2.840.10008.5.1.4.1.1.1.1"
     static let secondaryCapture = "1.2.840.10008.5.1.4.1.1.7"
     static let comprehensiveSR = "1.2.840.10008.5.1.4.1.1.88.33"
+    static let presentationState = "1.2.840.10008.5.1.4.1.1.11.1"
     static let acse = ["-ta", "60", "-td", "60"]
 
     struct Stored {
         var studyA = DICOMUID.random(), studyB = DICOMUID.random(), studyC = DICOMUID.random()
-        var radiographs = DICOMUID.random(), overlays = DICOMUID.random(), reports = DICOMUID.random()
+        var radiographs = DICOMUID.random(), overlays = DICOMUID.random(), reports = DICOMUID.random(), marks = DICOMUID.random()
         /// SOP Instance UID → the Part 10 file as stored.
         var files: [String: [UInt8]] = [:]
     }
@@ -45,7 +47,7 @@ struct QueryRetrieveInteropTests {
         writer.set(.seriesInstanceUID, .UI, series)
         writer.set(.seriesNumber, .IS, seriesNumber)
         writer.set(.instanceNumber, .IS, number)
-        if sopClass != comprehensiveSR { writer.set(.pixelData, .OB, bytes: SyntheticDICOM.randomBytes(2048)) }
+        if sopClass != comprehensiveSR, sopClass != presentationState { writer.set(.pixelData, .OB, bytes: SyntheticDICOM.randomBytes(2048)) }
         return (uid, try writer.part10Bytes())
     }
 
@@ -58,6 +60,7 @@ struct QueryRetrieveInteropTests {
             try instance(sopClass: dx, modality: "DX", study: stored.studyA, series: stored.radiographs, seriesNumber: "1", number: "2", patient: jane, date: "20261101", accession: "ACC1"),
             try instance(sopClass: secondaryCapture, modality: "OT", study: stored.studyA, series: stored.overlays, seriesNumber: "900", number: "1", patient: jane, date: "20261101", accession: "ACC1"),
             try instance(sopClass: comprehensiveSR, modality: "SR", study: stored.studyA, series: stored.reports, seriesNumber: "901", number: "1", patient: jane, date: "20261101", accession: "ACC1"),
+            try instance(sopClass: presentationState, modality: "PR", study: stored.studyA, series: stored.marks, seriesNumber: "902", number: "1", patient: jane, date: "20261101", accession: "ACC1"),
             try instance(sopClass: dx, modality: "DX", study: stored.studyB, series: DICOMUID.random(), seriesNumber: "1", number: "1", patient: john, date: "20261120", accession: "ACC2"),
             try instance(sopClass: dx, modality: "DX", study: stored.studyC, series: DICOMUID.random(), seriesNumber: "1", number: "1", patient: ann, date: "20250101", accession: "ACC3"),
         ]
@@ -102,9 +105,9 @@ struct QueryRetrieveInteropTests {
                      "ModalitiesInStudy", "NumberOfStudyRelatedSeries", "NumberOfStudyRelatedInstances", "AccessionNumber"]
         let ranged = try await find(asked, port: fixture.port)
         #expect(ranged.map { $0.string(.studyInstanceUID) } == [stored.studyA])
-        #expect(ranged.first?.strings(QueryKey.modalitiesInStudy) == ["DX", "OT", "SR"])
-        #expect(ranged.first?.string(QueryKey.numberOfStudyRelatedSeries) == "3")
-        #expect(ranged.first?.string(QueryKey.numberOfStudyRelatedInstances) == "4")
+        #expect(ranged.first?.strings(QueryKey.modalitiesInStudy) == ["DX", "OT", "PR", "SR"])
+        #expect(ranged.first?.string(QueryKey.numberOfStudyRelatedSeries) == "4")
+        #expect(ranged.first?.string(QueryKey.numberOfStudyRelatedInstances) == "5")
         #expect(ranged.first?.string(.accessionNumber) == "ACC1")
         #expect(ranged.first?.string(.patientID) == "P1")
 
@@ -121,14 +124,15 @@ struct QueryRetrieveInteropTests {
         await fixture.stop()
     }
 
-    @Test("findscu -S at series and image level: the radiographs, the overlay and the SR of one study")
+    @Test("findscu -S at series and image level: the radiographs, the overlay, the SR and the presentation state of one study")
     func seriesAndImageLevel() async throws {
         let fixture = try await ListenerFixture(label: "qr-find-series", queryRetrievePeers: [])
         let stored = try Self.populate(fixture.store)
         let series = try await find(["QueryRetrieveLevel=SERIES", "StudyInstanceUID=\(stored.studyA)", "SeriesInstanceUID", "Modality",
                                      "SeriesNumber", "NumberOfSeriesRelatedInstances"], port: fixture.port)
         let bySeries = Dictionary(uniqueKeysWithValues: series.map { ($0.string(.seriesInstanceUID) ?? "", $0) })
-        #expect(Set(bySeries.keys) == [stored.radiographs, stored.overlays, stored.reports])
+        #expect(Set(bySeries.keys) == [stored.radiographs, stored.overlays, stored.reports, stored.marks])
+        #expect(bySeries[stored.marks]?.string(.modality) == "PR")
         #expect(bySeries[stored.radiographs]?.string(.modality) == "DX")
         #expect(bySeries[stored.radiographs]?.string(QueryKey.numberOfSeriesRelatedInstances) == "2")
         #expect(bySeries[stored.reports]?.string(.modality) == "SR")

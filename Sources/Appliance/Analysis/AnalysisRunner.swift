@@ -1,4 +1,5 @@
 import Analysis
+import DICOM
 import Foundation
 import Inference
 import Logging
@@ -66,17 +67,18 @@ public struct AnalysisRunner: Sendable {
                     subject: subject(claimed),
                     report: report, softwareVersion: Agent.version
                 )
-                let origin = IntakeOrigin(source: .analysis, detail: "overlay of \(sop)")
-                let receipt = try store.ingestBlocking(.bytes(capture.part10), origin: origin, unreadable: .discard) { staged in
-                    try ContentDescriber.describe(staged)
-                }
-                overlayInstanceID = receipt.instanceID
+                overlayInstanceID = try file(capture.part10, detail: "overlay of \(sop)").instanceID
             } catch {
                 return fail(analysisID, "cannot store the overlay: \(error)", retryable: true)
             }
         }
         if settings.structuredReport {
             if let failure = storeStructuredReport(report, claimed: claimed) {
+                return fail(analysisID, failure, retryable: true)
+            }
+        }
+        if settings.presentationState {
+            if let failure = storePresentationState(report, claimed: claimed) {
                 return fail(analysisID, failure, retryable: true)
             }
         }
@@ -114,13 +116,59 @@ public struct AnalysisRunner: Sendable {
                 subject: subject(claimed), source: .init(sopClassUID: sopClassUID, seriesInstanceUID: seriesInstanceUID),
                 report: report, deviceName: settings.deviceName, softwareVersion: Agent.version, contentDate: claimed.analysis.queuedAt
             )
-            let origin = IntakeOrigin(source: .analysis, detail: "structured report of \(instance.sopInstanceUID)")
-            _ = try store.ingestBlocking(.bytes(structured.part10), origin: origin, unreadable: .discard) { staged in
-                try ContentDescriber.describe(staged)
-            }
+            _ = try file(structured.part10, detail: "structured report of \(instance.sopInstanceUID)")
             return nil
         } catch {
             return "cannot store the Structured Report: \(error)"
+        }
+    }
+
+    /// Writes the flagged regions as a Grayscale Softcopy Presentation State over the image into
+    /// its study, through the same intake as the overlay; nil when stored (or when there is no
+    /// grayscale DICOM image it could apply to, or the image was not analysed), else why not.
+    private func storePresentationState(_ report: AnalysisReport, claimed: ClaimedAnalysis) -> String? {
+        let instance = claimed.instance
+        guard report.status == .analysed, instance.format == .dicom, let sopClassUID = instance.sopClassUID,
+              let seriesInstanceUID = instance.seriesInstanceUID else {
+            logger.info("no presentation state: the image is not an analysed DICOM instance it could apply to", metadata: ["sop_instance_uid": "\(instance.sopInstanceUID)"])
+            return nil
+        }
+        let bytes: Data
+        do {
+            bytes = try Data(contentsOf: URL(fileURLWithPath: store.directory.absolute(instance.blobPath)))
+        } catch {
+            return "cannot read the image for its presentation state: \(error)"
+        }
+        // An image this reader cannot take (the worker decoded it, under other limits) costs the
+        // optional presentation state, never the analysis's result.
+        let dataSet: DataSet
+        do {
+            dataSet = try DICOMFile(bytes: Array(bytes)).dataSet
+        } catch {
+            logger.warning("no presentation state: the image's attributes cannot be read", metadata: ["sop_instance_uid": "\(instance.sopInstanceUID)", "error": "\(error)"])
+            return nil
+        }
+        guard let source = AnalysisPresentationState.SourceImage(dataSet, seriesInstanceUID: seriesInstanceUID, sopClassUID: sopClassUID) else {
+            logger.info("no presentation state: the image has no grayscale pixels", metadata: ["sop_instance_uid": "\(instance.sopInstanceUID)"])
+            return nil
+        }
+        do {
+            let state = try AnalysisPresentationState(
+                subject: subject(claimed), source: source, report: report, language: settings.legendLanguage,
+                softwareVersion: Agent.version, contentDate: claimed.analysis.queuedAt
+            )
+            _ = try file(state.part10, detail: "presentation state of \(instance.sopInstanceUID)")
+            return nil
+        } catch {
+            return "cannot store the presentation state: \(error)"
+        }
+    }
+
+    /// Files an object the analysis wrote into the image's study through the store's intake:
+    /// durable, then queued for every destination like any instance.
+    private func file(_ part10: [UInt8], detail: String) throws -> IntakeReceipt {
+        try store.ingestBlocking(.bytes(part10), origin: IntakeOrigin(source: .analysis, detail: detail), unreadable: .discard) { staged in
+            try ContentDescriber.describe(staged)
         }
     }
 

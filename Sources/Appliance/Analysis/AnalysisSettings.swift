@@ -17,6 +17,9 @@ public struct AnalysisSettings: Sendable, Hashable {
     /// Store the report as a DICOM Structured Report (TID 1500), queued for the destinations
     /// with the images.
     public var structuredReport = true
+    /// Store the flagged regions as a DICOM Grayscale Softcopy Presentation State over the
+    /// image, queued for the destinations with the images.
+    public var presentationState = true
     /// The language of the overlay's burned-in legend: the box's (`language`).
     public var legendLanguage: LegendLanguage = .en
     /// The font file the legend is drawn in; when it cannot be used the overlay is still made,

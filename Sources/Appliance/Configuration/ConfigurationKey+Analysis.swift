@@ -47,6 +47,12 @@ extension ConfigurationKey {
             configuration.analysis.structuredReport = try value.boolean()
         },
         ConfigurationKey(
+            name: "analysis.presentationState", kind: .boolean, defaultValue: "true",
+            summary: "Store each analysis of a DICOM image as a Grayscale Softcopy Presentation State in the image's study: circles around the flagged regions and their names (in `language`) as graphic annotations over the original image, or \"no findings flagged\", with the second-reader notice; queued for the destinations like any instance."
+        ) { configuration, value throws(ConfigurationError) in
+            configuration.analysis.presentationState = try value.boolean()
+        },
+        ConfigurationKey(
             name: "analysis.pollSeconds", kind: .number, defaultValue: "1",
             summary: "Seconds between looks for new work when the queue is empty or no model is active."
         ) { configuration, value throws(ConfigurationError) in

@@ -110,6 +110,7 @@ enum ApplianceSystemSummary {
         values["analysis.threads"] = "\(configuration.analysis.threads)"
         values["analysis.secondaryCapture"] = "\(configuration.analysis.secondaryCapture)"
         values["analysis.structuredReport"] = "\(configuration.analysis.structuredReport)"
+        values["analysis.presentationState"] = "\(configuration.analysis.presentationState)"
         return values
     }
 
