@@ -142,6 +142,12 @@ public final class PostgresHubStore: Sendable {
             let message = error.serverInfo?[.message] ?? ""
             // lock_not_available: another replica's chunk of this upload held the row too long.
             if state == "55P03" { return HubError(.busy, "\(action): \(message)") }
+            // unique_violation: another request made the same entry at the same moment (its row
+            // was not yet committed when this one looked); the constraint decided, as a 409.
+            if state == "23505" {
+                let constraint = error.serverInfo?[.constraintName].map { " (\($0))" } ?? ""
+                return HubError(.conflict, "\(action): another request made a conflicting entry at the same moment\(constraint)")
+            }
             // Class 57 (operator intervention: shutdown, admin_shutdown) and 08 (connection).
             if state.hasPrefix("57") || state.hasPrefix("08") { return HubError(.unavailable, "\(action): \(message) (SQLSTATE \(state))") }
             return HubError(.storage, "\(action): \(message) (SQLSTATE \(state))")

@@ -100,6 +100,42 @@ struct ShadowAssignmentTests {
         try await server.stop()
     }
 
+    @Test("two requests assigning the first shadow of a target at once: the second is 409, not a storage failure")
+    func postgresShadowRace() async throws {
+        let server = try await PostgresServer.start("pg-shadow-race")
+        let url = try await server.createDatabase("hub")
+        let staging = TemporaryDirectory("staging")
+        let folder = try ModelAssignmentTests.catalog("shadow-race")
+        try await StoreHarness.with(1, url: url, staging: staging.path) { stores in
+            // The other request: its shadow row inserted, its transaction still open, so this
+            // replica's look at the target finds none and its insert waits on the index.
+            async let other = server.sql("""
+                BEGIN;
+                INSERT INTO model_assignment (file, size, sha256, target_kind, target, role, assigned_by, assigned_at)
+                VALUES ('other.fbmodel', 1, '\(String(repeating: "0", count: 64))', 'region', 'Race', 'shadow', 'other', now());
+                SELECT pg_sleep(3);
+                COMMIT;
+                """, database: "hub")
+            var inserted = false
+            for _ in 0..<200 where !inserted {
+                let waiting = try await server.sql(
+                    "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(3)%' AND state = 'active' AND pid <> pg_backend_pid()",
+                    database: "hub")
+                inserted = waiting == "1"
+                if !inserted { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            try #require(inserted, "the other transaction never reached its sleep")
+            let refused = await #expect(throws: HubError.self) {
+                _ = try await stores[0].assignModel(
+                    try ModelAssignment.of(file: Self.shadow, in: folder.path, target: .region("Race"), role: .shadow, assignedBy: "ops"))
+            }
+            #expect(refused?.code == .conflict && refused?.detail.contains("one shadow per target") == true, "\(String(describing: refused))")
+            _ = try await other
+        }
+        #expect(try await server.sql("SELECT file FROM model_assignment WHERE target = 'Race'", database: "hub") == "other.fbmodel")
+        try await server.stop()
+    }
+
     @Test("the single-machine store keeps the role the same way")
     func sqliteRoles() async throws {
         let folder = TemporaryDirectory("hub-sqlite-shadow")

@@ -37,6 +37,17 @@ extension PostgresHubStore {
     public func assignModel(_ assignment: ModelAssignment) async throws(HubError) -> ModelAssignment {
         let logger = logger
         let action = "assigning \(assignment.file) to \(assignment.target.description)"
+        do {
+            return try await insertModelAssignment(assignment, action: action)
+        } catch where error.code == .conflict && error.detail.contains("model_assignment_shadow") {
+            // Two replicas assigning the first shadow of a target at once: both found none, the
+            // index let one in.
+            throw HubError(.conflict, "\(action) as shadow: one shadow per target, and another request assigned one to it at the same moment")
+        }
+    }
+
+    private func insertModelAssignment(_ assignment: ModelAssignment, action: String) async throws(HubError) -> ModelAssignment {
+        let logger = logger
         return try await transaction(action) { connection in
             // The target's rows locked: replicas changing one target at once queue here and the
             // second reads the first's row (a target with none yet: the shadow index refuses the second).
