@@ -8,6 +8,10 @@ extension HubAPI {
     /// replica gives the same one for the same entries, and a box that holds it gets 304.
     func getScreeningList(_ input: Operations.GetScreeningList.Input) async throws -> Operations.GetScreeningList.Output {
         let device = try HubRequestScope.device()
+        // The contract's limit; a box's own tag is 40 characters.
+        if let held = input.headers.ifNoneMatch, held.utf8.count > 256 {
+            throw HubError(.badRequest, "If-None-Match is longer than 256 characters: not a tag this hub gave")
+        }
         let entries = try await store.screeningList(device: device)
         let eTag = Self.screeningListETag(entries)
         if let held = input.headers.ifNoneMatch, Self.matches(ifNoneMatch: held, eTag: eTag) {
