@@ -23,6 +23,8 @@ final class CatalogBoxRig {
     let directory: DataDirectory
     let store: StudyStore
     let service: ModelUpdateService
+    /// What the service logged (a transient failure's reason is only logged).
+    let serviceLog = RecordingLogger()
 
     /// Starts the hub; `packages` (file name → version) are made from the demo model, signed by
     /// the publisher, into the catalog folder; `assigned` are assigned to the device's region.
@@ -45,8 +47,21 @@ final class CatalogBoxRig {
         store = try StudyStore.open(StoreConfiguration(dataDirectory: directory), logger: quietLogger)
         service = ModelUpdateService(
             client: client, installer: PackageStoreModelInstaller(packagesDirectory: packages, settings: packageSettings, logger: quietLogger),
-            directory: directory, intervalSeconds: 3600, reportTo: store, deviceID: device, logger: quietLogger
+            directory: directory, intervalSeconds: 3600, reportTo: store, deviceID: device, logger: serviceLog.logger
         )
+    }
+
+    /// One poll that makes records, as the service's next polls would: a transient failure
+    /// (the box under load: a download or an install that did not finish) makes none and is
+    /// resumed at the next poll, so up to `polls` polls; the reasons of any retried are printed.
+    func settledCheck(polls: Int = 5) async -> [ModelUpdateRecord] {
+        for poll in 1...polls {
+            let made = await service.checkOnce()
+            if !made.isEmpty || poll == polls { return made }
+            let retried = serviceLog.entries(at: .warning).map { "\($0.message): \($0.metadata["error"] ?? "")" }
+            print("CatalogBoxRig: poll \(poll) made no record; retrying (\(retried.suffix(2)))")
+        }
+        return []
     }
 
     /// Stops the hub now and the client's connections soon after (as the tests did before).

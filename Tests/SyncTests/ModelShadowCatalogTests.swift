@@ -35,7 +35,7 @@ struct ModelShadowCatalogTests {
 
         // Assigned as shadow: installed and designated by the catalog though older; nothing activated.
         try await assign("a-chest_1.9.0.tar")
-        let first = await service.checkOnce()
+        let first = await rig.settledCheck()
         #expect(outcomes(first) == ["a-chest_1.9.0.tar shadowed - shadow"], "\(first)")
         #expect(try await rig.active() == "chest-phantom-demo@2.0.1")
         #expect(try await shadow() == "chest-phantom-demo@1.9.0 by catalog")
@@ -54,7 +54,7 @@ struct ModelShadowCatalogTests {
 
         // A person designates a shadow on the box after the catalog's: withdrawing the catalog's leaves it.
         try await assign("b-chest_2.2.0.tar")
-        #expect(outcomes(await service.checkOnce()) == ["b-chest_2.2.0.tar shadowed - shadow"])
+        #expect(outcomes(await rig.settledCheck()) == ["b-chest_2.2.0.tar shadowed - shadow"])
         #expect(try await shadow() == "chest-phantom-demo@2.2.0 by catalog")
         _ = try await rig.withPackages { try await $0.designateShadow(PackageReference(id: "chest-phantom-demo", version: "1.9.0")) }
         try await unassign("b-chest_2.2.0.tar")
@@ -63,7 +63,7 @@ struct ModelShadowCatalogTests {
 
         // Assigned again: designated anew (over the person's), reported under a key of its own.
         try await assign("b-chest_2.2.0.tar")
-        let again = await service.checkOnce()
+        let again = await rig.settledCheck()
         #expect(outcomes(again) == ["b-chest_2.2.0.tar shadowed - shadow"], "\(again)")
         #expect(try await shadow() == "chest-phantom-demo@2.2.0 by catalog")
         #expect(try await rig.deliverReports().count == 2)
@@ -72,14 +72,14 @@ struct ModelShadowCatalogTests {
         // active only, the box activates it, which ends its shadow run.
         let institution = ["--institution", "1.2.643.5.1"]
         try await assign("b-chest_2.2.0.tar", shadow: false, target: institution)
-        let promoted = await service.checkOnce()
+        let promoted = await rig.settledCheck()
         #expect(outcomes(promoted) == ["b-chest_2.2.0.tar activated - -"], "\(promoted)")
         #expect(try await rig.active() == "chest-phantom-demo@2.2.0")
         #expect(try await shadow() == "-")
 
         // Offered as shadow again while it is the active package: refused, nothing changes.
         try await unassign("b-chest_2.2.0.tar", target: institution)
-        let refused = await service.checkOnce()
+        let refused = await rig.settledCheck()
         #expect(outcomes(refused) == ["b-chest_2.2.0.tar refused shadow-is-active shadow"], "\(refused)")
         #expect(try await rig.active() == "chest-phantom-demo@2.2.0")
         #expect(try await shadow() == "-")
