@@ -175,3 +175,37 @@ enum Corpus {
         return (uid, ByteBuffer(bytes: file[meta.dataSetOffset...]), file)
     }
 }
+
+/// A loopback port held bound but not listening: a connection to it is refused, as to a peer
+/// that is down, and no other suite's server can take it meanwhile (a port from ``freePort()``
+/// may be, under parallel suites); ``release()`` frees it for the peer that comes up.
+final class ReservedPort: @unchecked Sendable {
+    let port: Int
+    private var fd: Int32
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else {
+            close(fd)
+            throw RawPeer.PeerError(detail: "no free port: errno \(errno)")
+        }
+        self.fd = fd
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    func release() {
+        guard fd >= 0 else { return }
+        close(fd)
+        fd = -1
+    }
+
+    deinit { release() }
+}

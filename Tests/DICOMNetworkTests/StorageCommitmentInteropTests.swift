@@ -168,7 +168,9 @@ struct StorageCommitmentInteropTests {
     @Test("the modality is down when the report is due: it is retried with backoff and delivered once it listens")
     func peerDownThenUp() async throws {
         let fixture = try await ListenerFixture(label: "commitment-retry", storageCommitment: true)
-        let modalityPort = try freePort()
+        // Held until the modality comes up: refused meanwhile, and no other suite's server takes it.
+        let reserved = try ReservedPort()
+        let modalityPort = reserved.port
         let reporting = Task { [reporter = reporter(fixture, peers: [DICOMPeer(aeTitle: "MODALITY", host: "127.0.0.1", port: modalityPort)])] in
             await reporter.run()
         }
@@ -186,6 +188,7 @@ struct StorageCommitmentInteropTests {
         }
         #expect((pending?.attempts ?? 0) >= 2, "\(String(describing: pending))")
         #expect(pending?.lastError?.contains("connection failed") == true, "\(pending?.lastError ?? "")")
+        reserved.release()
         let outcome = try await run(["listen", "--listen", "\(modalityPort)", "--ae", "MODALITY", "--timeout", "30"])
         let report = try #require(outcome.reports.first, "\(outcome.error ?? "")")
         #expect(report.association == "new")

@@ -37,6 +37,22 @@ public final class PostgresServer: Sendable {
 
     /// initdb and start; returns once the server accepts connections.
     public static func start(_ label: String = "pg", settings: [String: String] = [:]) async throws -> PostgresServer {
+        // A free port may be taken by another suite's server before ours binds it: then ours
+        // exits and the other answers; a new port is tried (startServer checks whose it is).
+        for attempt in 1... {
+            do {
+                return try await startOnce(label, settings: settings)
+            } catch let error as PortTaken where attempt < 5 {
+                _ = error
+            }
+        }
+        fatalError("unreachable")
+    }
+
+    /// Another server answered on the port this one was to listen on.
+    struct PortTaken: Error {}
+
+    private static func startOnce(_ label: String, settings: [String: String]) async throws -> PostgresServer {
         if let unavailableReason { throw TestServerError(unavailableReason) }
         let server = PostgresServer(port: LoopbackPort.free(), folder: TemporaryDirectory(label))
         if geteuid() == 0 {
@@ -90,7 +106,15 @@ public final class PostgresServer: Sendable {
             guard process.isRunning else {
                 throw TestServerError("postgres exited \(process.terminationStatus) at start: \(tail(of: logFile))")
             }
-            if LoopbackPort.isListening(port), (try? await sql("SELECT 1")) == "1" { return }
+            if LoopbackPort.isListening(port), let answering = try? await sql("SHOW data_directory") {
+                // Ours, or another suite's server that took the port first (ours then exits).
+                if answering == dataDirectory { return }
+                if process.isRunning {
+                    process.terminate()
+                    process.waitUntilExit()
+                }
+                throw PortTaken()
+            }
             try await Task.sleep(for: .milliseconds(50))
         }
         throw TestServerError("postgres did not accept connections on \(port) within 120 s: \(tail(of: logFile))")
