@@ -42,6 +42,11 @@ final class CatalogBoxRig {
         try await HubProcess.assignCatalog(assigned, catalog: catalog.path, to: device, dataDirectory: hubDirectory.path)
         var settings = SyncDeliveryTests.settings(proxyPort: hubPort, chunkBytes: 1 << 20)
         settings.watchNetworkChanges = false
+        // No faults here: a box's own timeouts, not the fault tests' 1.5 s read timeout, which a
+        // hub hashing its catalog on a machine busy with the parallel suites can exceed (a poll
+        // then makes no record, and the test sees a different order of outcomes).
+        settings.connectTimeoutSeconds = 10
+        settings.readTimeoutSeconds = 30
         client = try PlatformClient(settings: settings, counters: SyncCounters(), logger: quietLogger)
         directory = DataDirectory(path: box.path)
         store = try StudyStore.open(StoreConfiguration(dataDirectory: directory), logger: quietLogger)
