@@ -104,7 +104,10 @@ public final class PostgresServer: Sendable {
         let deadline = ContinuousClock.now + .seconds(120)
         while ContinuousClock.now < deadline {
             guard process.isRunning else {
-                throw TestServerError("postgres exited \(process.terminationStatus) at start: \(tail(of: logFile))")
+                let log = tail(of: logFile)
+                // Another suite's server bound the port first: a new port is tried.
+                if log.contains("could not bind") || log.contains("Address already in use") { throw PortTaken() }
+                throw TestServerError("postgres exited \(process.terminationStatus) at start: \(log)")
             }
             if LoopbackPort.isListening(port), let answering = try? await sql("SHOW data_directory") {
                 // Ours, or another suite's server that took the port first (ours then exits).
@@ -145,7 +148,7 @@ public final class PostgresServer: Sendable {
         let result = try await ProcessRunner.run(Self.binaries + "/psql", [
             "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", String(port), "-U", user, "-d", database,
             "-c", statement,
-        ])
+        ], environment: ["PGCONNECT_TIMEOUT": "10"]) // a port another suite's server took may never answer
         guard result.status == 0 else { throw TestServerError("psql \(statement.prefix(80)): \(result.stderr)") }
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
