@@ -23,12 +23,13 @@ public struct StoreWorklistSource: WorklistSource {
         let now = Date()
         let since = now.addingTimeInterval(-Double(settings.worklistDays) * 86_400)
         let dueBy = Self.dateAndTime(now.addingTimeInterval(Double(settings.worklistDays) * 86_400)).0
+        let today = Self.dateAndTime(now).0 // once per query, not per entry
         let store = self.store
         let (records, screening) = try await BlockingIO.run {
             (try store.openWorklistItems(registeredSince: since), try store.openScreeningEntries(dueBy: dueBy))
         }
         return records.map { Self.item(for: $0, aeTitle: settings.aeTitle, modality: settings.worklistModality) }
-            + screening.map { Self.item(for: $0, aeTitle: settings.aeTitle, modality: settings.worklistModality, today: Self.dateAndTime(now).0) }
+            + screening.map { Self.item(for: $0, aeTitle: settings.aeTitle, modality: settings.worklistModality, today: today) }
     }
 
     /// The item of a screening entry: the hub's accession as Accession Number, Requested
